@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pmem-rdma top-level Makefile.
+#
+#   make            setup (idempotent), then build everything out of tree:
+#                   build/rxe_flush/rdma_rxe_flush.ko, build/pmem_rdma/pmem_rdma.ko,
+#                   build/rdma-core (in place), build/selftests
+#   make test       build, boot the VM once, run every test, print the totals
+#   make demo       build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
+#   make checkpatch run linux-source's checkpatch.pl on our files and patches
+#   make clean      remove build/ (the download cache .cache/ is kept)
+
+TOP		:= $(CURDIR)
+PMEM_RDMA_CACHE	?= $(TOP)/.cache
+export PMEM_RDMA_CACHE
+
+NOSETUP_GOALS	:= clean distclean help
+ifeq ($(filter-out $(NOSETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+else
+# Always run the (idempotent, fast when done) setup; make restarts only if it
+# changed setup.env.
+include $(PMEM_RDMA_CACHE)/setup.env
+$(PMEM_RDMA_CACHE)/setup.env: FORCE
+	@scripts/setup
+endif
+
+RXE_SRC		:= $(LINUX_SRC)/drivers/infiniband/sw/rxe
+RXE_BLD		:= build/rxe_flush
+RXE_DIR		:= drivers/rxe_flush
+RXE_SERIES	:= $(shell sed -e 's/\#.*//' $(RXE_DIR)/patches/series)
+RXE_PATCHES	:= $(addprefix $(RXE_DIR)/patches/,$(RXE_SERIES))
+RXE_OURS	:= $(wildcard $(RXE_DIR)/*.c $(RXE_DIR)/*.h)
+PMEM_BLD	:= build/pmem_rdma
+PMEM_DIR	:= drivers/pmem_rdma
+SELFTESTS	:= tools/testing/selftests/pmem_rdma
+
+KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP)
+
+.PHONY: all modules rxe_flush pmem_rdma rdma-core selftests test demo bench \
+	checkpatch clean distclean help FORCE
+
+all: modules rdma-core selftests
+
+modules: rxe_flush pmem_rdma
+
+# Debian's rxe, patched: re-made from scratch whenever the series changes.
+$(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)/setup.env
+	@rm -rf $(RXE_BLD) && mkdir -p $(RXE_BLD)
+	@cp $(RXE_SRC)/*.c $(RXE_SRC)/*.h $(RXE_BLD)/
+	@set -e; for p in $(RXE_SERIES); do \
+		echo "  PATCH   $$p"; \
+		patch -d $(RXE_BLD) -p5 -s --no-backup-if-mismatch -F0 \
+			< $(RXE_DIR)/patches/$$p; \
+	done
+	@touch $@
+
+rxe_flush: $(RXE_BLD)/.patched
+	@for f in $(RXE_OURS) $(RXE_DIR)/Kbuild; do ln -sf $(TOP)/$$f $(RXE_BLD)/; done
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) modules
+
+pmem_rdma:
+	@mkdir -p $(PMEM_BLD)
+	@for f in $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) $(PMEM_DIR)/Kbuild; do \
+		ln -sf $(TOP)/$$f $(PMEM_BLD)/; done
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) modules
+
+rdma-core:
+	@scripts/build-rdma-core
+
+selftests: rdma-core
+	$(MAKE) -C $(SELFTESTS) OUTPUT=$(TOP)/build/selftests \
+		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
+		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP)
+
+test: all
+	@scripts/run-tests
+
+demo: all
+	@scripts/vm-run -- scripts/demo
+
+checkpatch:
+	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
+		$(wildcard include/uapi/linux/*.h) \
+		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h) && \
+	perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q $(RXE_PATCHES) && \
+	echo "checkpatch: clean"
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(PMEM_RDMA_CACHE)
+
+help:
+	@sed -n '3,12s/^# \{0,1\}//p' Makefile
+
+FORCE:
