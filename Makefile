@@ -34,7 +34,8 @@ PMEM_BLD	:= build/pmem_rdma
 PMEM_DIR	:= drivers/pmem_rdma
 SELFTESTS	:= tools/testing/selftests/pmem_rdma
 
-KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP)
+# W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
+KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all modules rxe_flush pmem_rdma rdma-core selftests test demo bench \
 	checkpatch clean distclean help FORCE

@@ -9,8 +9,19 @@
 
 #include <rdma/ib_verbs.h>
 
-/* Identifies the patched driver in /sys/module and in the device's fw_ver. */
+/*
+ * Identifies the patched driver: the module version, the device's fw_ver
+ * string in sysfs ("rxe_flush-0.1.0") and the numeric fw_ver that
+ * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
+ * reports 0.0.0).  Keep the three numbers and the string in step.
+ */
+#define RXE_FLUSH_VERSION_MAJOR	0
+#define RXE_FLUSH_VERSION_MINOR	1
+#define RXE_FLUSH_VERSION_SUB	0
 #define RXE_FLUSH_VERSION	"0.1.0"
+#define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
+				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
+				 RXE_FLUSH_VERSION_SUB)
 
 void rxe_flush_get_dev_fw_str(struct ib_device *ibdev, char *str);
 
