@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verbs helpers shared by the pmem_rdma selftests.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rdma_helpers.h"
+
+int pr_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+int pr_open(struct pr_ctx *c)
+{
+	const char *name = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
+	struct ibv_device **list;
+	struct ibv_port_attr pa;
+	int i, n, ret = -ENODEV;
+
+	memset(c, 0, sizeof(*c));
+	list = ibv_get_device_list(&n);
+	if (!list)
+		return -errno;
+	for (i = 0; i < n; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			c->ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (!c->ctx)
+		return ret;
+	if (ibv_query_port(c->ctx, PR_PORT, &pa) ||
+	    ibv_query_gid(c->ctx, PR_PORT, PR_GID_INDEX, &c->gid))
+		goto err;
+	c->mtu = pa.active_mtu;
+	c->pd = ibv_alloc_pd(c->ctx);
+	if (!c->pd)
+		goto err;
+	return 0;
+err:
+	ret = errno ? -errno : -EIO;
+	pr_close(c);
+	return ret;
+}
+
+static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
+			int access)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT,
+		.port_num = PR_PORT,
+		.qp_access_flags = access,
+	};
+
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		return -errno;
+
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = c->mtu;
+	a.dest_qp_num = dqpn;
+	a.rq_psn = 0x1000;
+	a.max_dest_rd_atomic = 8;
+	a.min_rnr_timer = 12;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.grh.dgid = c->gid;
+	a.ah_attr.grh.sgid_index = PR_GID_INDEX;
+	a.ah_attr.grh.hop_limit = 1;
+	a.ah_attr.port_num = PR_PORT;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		return -errno;
+
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = 7;
+	a.sq_psn = 0x1000;
+	a.max_rd_atomic = 8;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+			  IBV_QP_MAX_QP_RD_ATOMIC))
+		return -errno;
+	return 0;
+}
+
+int pr_connect_pair(struct pr_ctx *c, int access)
+{
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC,
+		.cap = {
+			.max_send_wr = 64, .max_recv_wr = 64,
+			.max_send_sge = 4, .max_recv_sge = 4,
+			.max_inline_data = 64,
+		},
+	};
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		c->cq[i] = ibv_create_cq(c->ctx, 128, NULL, NULL, 0);
+		if (!c->cq[i])
+			return -errno;
+		ia.send_cq = c->cq[i];
+		ia.recv_cq = c->cq[i];
+		c->qp[i] = ibv_create_qp(c->pd, &ia);
+		if (!c->qp[i])
+			return -errno;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = pr_qp_to_rts(c, c->qp[i], c->qp[!i]->qp_num, access);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void pr_close(struct pr_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (c->qp[i])
+			ibv_destroy_qp(c->qp[i]);
+		if (c->cq[i])
+			ibv_destroy_cq(c->cq[i]);
+	}
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	if (c->ctx)
+		ibv_close_device(c->ctx);
+	memset(c, 0, sizeof(*c));
+}
+
+static long long pr_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)
+{
+	long long end = pr_now_ms() + timeout_ms;
+	int n;
+
+	do {
+		n = ibv_poll_cq(cq, 1, wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			return 0;
+	} while (pr_now_ms() < end);
+	return -ETIMEDOUT;
+}
+
+/* xorshift32: cheap, seedable, never zero for a non-zero seed */
+static uint32_t pr_next(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+void pr_fill_pattern(void *buf, size_t len, uint32_t seed)
+{
+	uint32_t s = seed | 1;
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pr_next(&s) >> 24;
+}
+
+int pr_check_pattern(const void *buf, size_t len, uint32_t seed)
+{
+	uint32_t s = seed | 1;
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(pr_next(&s) >> 24))
+			return -1;
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Verbs helpers shared by the pmem_rdma selftests: two RC QPs on one rxe
+ * device (rxe loops packets for its own GID back to itself), connected
+ * through GID index 0, with bounded completion polling.
+ */
+#ifndef PMEM_RDMA_RDMA_HELPERS_H
+#define PMEM_RDMA_RDMA_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <infiniband/verbs.h>
+
+#define PR_DEV_DEFAULT	"rxe0"
+#define PR_PORT		1
+#define PR_GID_INDEX	0
+
+struct pr_ctx {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq[2];
+	struct ibv_qp *qp[2];
+	union ibv_gid gid;
+	enum ibv_mtu mtu;
+};
+
+/* Open the device (PMEM_RDMA_IBDEV or rxe0); 0 or -errno. */
+int pr_open(struct pr_ctx *c);
+/* Create two RC QPs, each with its own CQ, and connect them to each other. */
+int pr_connect_pair(struct pr_ctx *c, int access);
+void pr_close(struct pr_ctx *c);
+
+/* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */
+int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms);
+
+/* Fill buf with a pattern derived from seed; pr_check_pattern finds it. */
+void pr_fill_pattern(void *buf, size_t len, uint32_t seed);
+int pr_check_pattern(const void *buf, size_t len, uint32_t seed);
+
+/* Read a one-line sysfs or proc file into buf without the newline. */
+int pr_read_line(const char *path, char *buf, size_t len);
+
+#endif /* PMEM_RDMA_RDMA_HELPERS_H */

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module unload and reload leave nothing behind: removing the patched rxe
+ * removes rxe0 with it, loading it again brings no stale device back, and
+ * a device created afterwards works.  The same for pmem_rdma and its
+ * control device.  Runs last among the selftests; it leaves rxe0 in place
+ * for what follows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rdma_helpers.h"
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int run(const char *fmt, const char *arg)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, arg);
+	return system(cmd);
+}
+
+static int rdma_link_lists_rxe0(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *p = popen("rdma link show 2>/dev/null", "r");
+
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		if (strstr(line, "link rxe0/"))
+			found = 1;
+	pclose(p);
+	return found;
+}
+
+/* A one-page RDMA WRITE between two fresh QPs on rxe0. */
+static int rxe0_moves_data(void)
+{
+	static unsigned char a[4096], b[4096];
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct ibv_mr *ma = NULL, *mb = NULL;
+	struct ibv_send_wr wr = {}, *bad;
+	struct ibv_sge sge;
+	struct pr_ctx c;
+	struct ibv_wc wc;
+	int ok = 0;
+
+	if (pr_open(&c))
+		return 0;
+	if (pr_connect_pair(&c, acc))
+		goto out;
+	ma = ibv_reg_mr(c.pd, a, sizeof(a), acc);
+	mb = ibv_reg_mr(c.pd, b, sizeof(b), acc);
+	if (!ma || !mb)
+		goto out;
+	pr_fill_pattern(a, sizeof(a), 99);
+	memset(b, 0, sizeof(b));
+	sge = (struct ibv_sge){ (uintptr_t)a, sizeof(a), ma->lkey };
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_RDMA_WRITE;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = (uintptr_t)b;
+	wr.wr.rdma.rkey = mb->rkey;
+	if (ibv_post_send(c.qp[0], &wr, &bad) ||
+	    pr_poll_one(c.cq[0], &wc, 20000) || wc.status != IBV_WC_SUCCESS)
+		goto out;
+	ok = !pr_check_pattern(b, sizeof(b), 99);
+out:
+	if (ma)
+		ibv_dereg_mr(ma);
+	if (mb)
+		ibv_dereg_mr(mb);
+	pr_close(&c);
+	return ok;
+}
+
+TEST(rxe_unload_reload)
+{
+	const char *ko = getenv("PMEM_RDMA_RXE_KO");
+
+	ASSERT_NE(NULL, ko);
+	ASSERT_TRUE(exists("/sys/class/infiniband/rxe0"));
+
+	ASSERT_EQ(0, run("rmmod rdma_rxe_flush", NULL));
+	EXPECT_FALSE(exists("/sys/module/rdma_rxe_flush"));
+	EXPECT_FALSE(exists("/sys/class/infiniband/rxe0"));
+	EXPECT_EQ(0, rdma_link_lists_rxe0());
+
+	ASSERT_EQ(0, run("insmod %s", ko));
+	EXPECT_TRUE(exists("/sys/module/rdma_rxe_flush"));
+	/* nothing stale came back with the module */
+	EXPECT_FALSE(exists("/sys/class/infiniband/rxe0"));
+	EXPECT_EQ(0, rdma_link_lists_rxe0());
+
+	ASSERT_EQ(0, run("rdma link add rxe0 type rxe netdev d0", NULL));
+	EXPECT_EQ(1, rdma_link_lists_rxe0());
+	EXPECT_TRUE(rxe0_moves_data());
+}
+
+TEST(pmem_rdma_unload_reload)
+{
+	const char *ko = getenv("PMEM_RDMA_KO");
+
+	ASSERT_NE(NULL, ko);
+	ASSERT_TRUE(exists("/dev/pmem_rdma"));
+	ASSERT_EQ(0, run("rmmod pmem_rdma", NULL));
+	EXPECT_FALSE(exists("/sys/module/pmem_rdma"));
+	EXPECT_FALSE(exists("/sys/class/misc/pmem_rdma"));
+	ASSERT_EQ(0, run("insmod %s", ko));
+	EXPECT_TRUE(exists("/sys/class/misc/pmem_rdma"));
+}
+
+TEST_HARNESS_MAIN
