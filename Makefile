@@ -37,10 +37,10 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules rxe_flush pmem_rdma rdma-core selftests test demo bench \
+.PHONY: all modules rxe_flush pmem_rdma rdma-core selftests tools test demo bench \
 	checkpatch clean distclean help FORCE
 
-all: modules rdma-core selftests
+all: modules rdma-core selftests tools
 
 modules: rxe_flush pmem_rdma
 
@@ -73,6 +73,18 @@ selftests: rdma-core
 		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
 		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP)
 
+# user-side tools, built with the selftests' verbs helpers
+TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/include \
+		   -I$(TOP)/$(SELFTESTS)
+TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/lib -libverbs
+
+tools: build/tools/rdma_write_read
+
+build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
+		$(SELFTESTS)/rdma_helpers.h | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(SELFTESTS)/rdma_helpers.c $(TOOLS_LDLIBS)
+
 test: all
 	@scripts/run-tests
 
@@ -84,9 +96,14 @@ checkpatch:
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
 		$(wildcard include/uapi/linux/*.h) \
-		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h) && \
-	perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q $(RXE_PATCHES) && \
-	echo "checkpatch: clean"
+		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c)
+	@# a patch is read on stdin: given as a path inside a tree, checkpatch
+	@# takes the .patch file itself for a new source file
+	@for p in $(RXE_PATCHES); do \
+		perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q - < $$p || \
+			{ echo "in $$p"; exit 1; }; \
+	done
+	@echo "checkpatch: clean"
 
 clean:
 	rm -rf build

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rdma_write_read - the demo's data path: one RC QP writes a message into
+ * memory registered on another QP's side with RDMA WRITE, the target reads
+ * it through its own mapping, and the initiator fetches it back with RDMA
+ * READ.  The target memory is the emulated NVDIMM (a devdax mapping of
+ * $PMEM_RDMA_DEV) when there is one, anonymous memory otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rdma_helpers.h"
+
+#define MAP_LEN	(2UL << 20)	/* devdax mappings are 2 MiB aligned */
+#define MSG_LEN	128
+
+static int post_and_wait(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+			 uint32_t lkey, uint64_t raddr, uint32_t rkey)
+{
+	struct ibv_sge sge = { (uintptr_t)local, MSG_LEN, lkey };
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .opcode = op,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	}, *bad;
+	struct ibv_wc wc;
+	int ret;
+
+	if (ibv_post_send(c->qp[0], &wr, &bad))
+		return -errno;
+	ret = pr_poll_one(c->cq[0], &wc, 20000);
+	if (ret)
+		return ret;
+	if (wc.status != IBV_WC_SUCCESS) {
+		fprintf(stderr, "completion: %s\n", ibv_wc_status_str(wc.status));
+		return -EIO;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+		  IBV_ACCESS_REMOTE_READ;
+	const char *dev = getenv("PMEM_RDMA_DEV");
+	char msg[MSG_LEN], back[MSG_LEN];
+	struct ibv_mr *tmr, *mmr, *bmr;
+	const char *where = "anonymous memory";
+	struct pr_ctx c;
+	char *target;
+	int fd = -1, ret;
+
+	ret = pr_open(&c);
+	if (!ret)
+		ret = pr_connect_pair(&c, acc);
+	if (ret) {
+		fprintf(stderr, "rxe0: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (dev && !strncmp(dev, "/dev/dax", 8)) {
+		fd = open(dev, O_RDWR);
+		if (fd < 0) {
+			perror(dev);
+			return 1;
+		}
+		target = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		where = dev;
+	} else {
+		target = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	if (target == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	memset(target, 0, MSG_LEN);
+	memset(back, 0, sizeof(back));
+	snprintf(msg, sizeof(msg), "hello over RDMA WRITE from QP %u to QP %u, pid %d",
+		 c.qp[0]->qp_num, c.qp[1]->qp_num, (int)getpid());
+
+	tmr = ibv_reg_mr(c.pd, target, MAP_LEN, acc);
+	mmr = ibv_reg_mr(c.pd, msg, sizeof(msg), acc);
+	bmr = ibv_reg_mr(c.pd, back, sizeof(back), acc);
+	if (!tmr || !mmr || !bmr) {
+		perror("ibv_reg_mr");
+		return 1;
+	}
+	printf("target: %s mapped at %p, registered with rkey 0x%x\n",
+	       where, (void *)target, tmr->rkey);
+
+	ret = post_and_wait(&c, IBV_WR_RDMA_WRITE, msg, mmr->lkey,
+			    (uintptr_t)target, tmr->rkey);
+	if (ret)
+		return 1;
+	printf("RDMA WRITE done; the target reads: \"%s\"\n", target);
+
+	ret = post_and_wait(&c, IBV_WR_RDMA_READ, back, bmr->lkey,
+			    (uintptr_t)target, tmr->rkey);
+	if (ret)
+		return 1;
+	printf("RDMA READ done; the initiator got: \"%s\"\n", back);
+
+	ret = strcmp(msg, target) || strcmp(msg, back);
+	printf("%s\n", ret ? "MISMATCH" : "bytes match on both sides");
+	ibv_dereg_mr(tmr);
+	ibv_dereg_mr(mmr);
+	ibv_dereg_mr(bmr);
+	pr_close(&c);
+	return ret;
+}
