@@ -20,23 +20,16 @@
 #define MAP_LEN	(2UL << 20)	/* devdax mappings are 2 MiB aligned */
 #define MSG_LEN	128
 
-static int post_and_wait(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
-			 uint32_t lkey, uint64_t raddr, uint32_t rkey)
+static int rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+		     uint32_t lkey, uint64_t raddr, uint32_t rkey)
 {
-	struct ibv_sge sge = { (uintptr_t)local, MSG_LEN, lkey };
-	struct ibv_send_wr wr = {
-		.sg_list = &sge, .num_sge = 1, .opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
-	}, *bad;
 	struct ibv_wc wc;
-	int ret;
+	int ret = pr_rdma_sync(c, op, local, MSG_LEN, lkey, raddr, rkey, &wc);
 
-	if (ibv_post_send(c->qp[0], &wr, &bad))
-		return -errno;
-	ret = pr_poll_one(c->cq[0], &wc, 20000);
-	if (ret)
+	if (ret) {
+		fprintf(stderr, "RDMA: %s\n", strerror(-ret));
 		return ret;
+	}
 	if (wc.status != IBV_WC_SUCCESS) {
 		fprintf(stderr, "completion: %s\n", ibv_wc_status_str(wc.status));
 		return -EIO;
@@ -94,13 +87,13 @@ int main(void)
 	printf("target: %s mapped at %p, registered with rkey 0x%x\n",
 	       where, (void *)target, tmr->rkey);
 
-	ret = post_and_wait(&c, IBV_WR_RDMA_WRITE, msg, mmr->lkey,
+	ret = rdma_sync(&c, IBV_WR_RDMA_WRITE, msg, mmr->lkey,
 			    (uintptr_t)target, tmr->rkey);
 	if (ret)
 		return 1;
 	printf("RDMA WRITE done; the target reads: \"%s\"\n", target);
 
-	ret = post_and_wait(&c, IBV_WR_RDMA_READ, back, bmr->lkey,
+	ret = rdma_sync(&c, IBV_WR_RDMA_READ, back, bmr->lkey,
 			    (uintptr_t)target, tmr->rkey);
 	if (ret)
 		return 1;

@@ -110,26 +110,15 @@ TEST_F(rc, send_recv)
 
 TEST_F(rc, rdma_write)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)self->src, .length = variant->len,
-		.lkey = self->src_mr->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = 3, .sg_list = &sge, .num_sge = 1,
-		.opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = {
-			.remote_addr = (uintptr_t)self->dst,
-			.rkey = self->dst_mr->rkey,
-		},
-	}, *bad;
 	struct ibv_wc wc;
 
 	pr_fill_pattern(self->src, variant->len, 0xabcd);
-	ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &wr, &bad));
-	ASSERT_EQ(0, pr_poll_one(self->c.cq[0], &wc, TIMEOUT_MS));
+	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src,
+				  variant->len, self->src_mr->lkey,
+				  (uintptr_t)self->dst, self->dst_mr->rkey, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_RDMA_WRITE, wc.opcode);
-	EXPECT_EQ(3, wc.wr_id);
+	EXPECT_EQ(IBV_WR_RDMA_WRITE, wc.wr_id);
 
 	EXPECT_EQ(0, pr_check_pattern(self->dst, variant->len, 0xabcd));
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
@@ -137,27 +126,16 @@ TEST_F(rc, rdma_write)
 
 TEST_F(rc, rdma_read)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)self->dst, .length = variant->len,
-		.lkey = self->dst_mr->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = 4, .sg_list = &sge, .num_sge = 1,
-		.opcode = IBV_WR_RDMA_READ, .send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = {
-			.remote_addr = (uintptr_t)self->src,
-			.rkey = self->src_mr->rkey,
-		},
-	}, *bad;
 	struct ibv_wc wc;
 
 	/* qp[0] reads the pattern from the buffer behind src's rkey */
 	pr_fill_pattern(self->src, variant->len, 0x7777);
-	ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &wr, &bad));
-	ASSERT_EQ(0, pr_poll_one(self->c.cq[0], &wc, TIMEOUT_MS));
+	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_READ, self->dst,
+				  variant->len, self->dst_mr->lkey,
+				  (uintptr_t)self->src, self->src_mr->rkey, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_RDMA_READ, wc.opcode);
-	EXPECT_EQ(4, wc.wr_id);
+	EXPECT_EQ(IBV_WR_RDMA_READ, wc.wr_id);
 	EXPECT_EQ(variant->len, wc.byte_len);
 
 	EXPECT_EQ(0, pr_check_pattern(self->dst, variant->len, 0x7777));

@@ -173,6 +173,24 @@ int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+int pr_rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
+		 struct ibv_wc *wc)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)local, .length = len, .lkey = lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = op, .sg_list = &sge, .num_sge = 1, .opcode = op,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	}, *bad;
+
+	if (ibv_post_send(c->qp[0], &wr, &bad))
+		return -errno;
+	return pr_poll_one(c->cq[0], wc, 20000);
+}
+
 /* xorshift32: cheap, seedable, never zero for a non-zero seed */
 static uint32_t pr_next(uint32_t *s)
 {

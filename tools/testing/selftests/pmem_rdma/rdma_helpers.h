@@ -33,6 +33,15 @@ void pr_close(struct pr_ctx *c);
 /* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */
 int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms);
 
+/*
+ * Post one signaled RDMA WRITE or READ of [local, local + len) on c->qp[0]
+ * and wait for its completion in *wc: 0 once a completion arrived (check
+ * wc->status), else -errno.
+ */
+int pr_rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
+		 struct ibv_wc *wc);
+
 /* Fill buf with a pattern derived from seed; pr_check_pattern finds it. */
 void pr_fill_pattern(void *buf, size_t len, uint32_t seed);
 int pr_check_pattern(const void *buf, size_t len, uint32_t seed);

@@ -51,8 +51,6 @@ static int rxe0_moves_data(void)
 	static unsigned char a[4096], b[4096];
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
 	struct ibv_mr *ma = NULL, *mb = NULL;
-	struct ibv_send_wr wr = {}, *bad;
-	struct ibv_sge sge;
 	struct pr_ctx c;
 	struct ibv_wc wc;
 	int ok = 0;
@@ -67,15 +65,9 @@ static int rxe0_moves_data(void)
 		goto out;
 	pr_fill_pattern(a, sizeof(a), 99);
 	memset(b, 0, sizeof(b));
-	sge = (struct ibv_sge){ (uintptr_t)a, sizeof(a), ma->lkey };
-	wr.sg_list = &sge;
-	wr.num_sge = 1;
-	wr.opcode = IBV_WR_RDMA_WRITE;
-	wr.send_flags = IBV_SEND_SIGNALED;
-	wr.wr.rdma.remote_addr = (uintptr_t)b;
-	wr.wr.rdma.rkey = mb->rkey;
-	if (ibv_post_send(c.qp[0], &wr, &bad) ||
-	    pr_poll_one(c.cq[0], &wc, 20000) || wc.status != IBV_WC_SUCCESS)
+	if (pr_rdma_sync(&c, IBV_WR_RDMA_WRITE, a, sizeof(a), ma->lkey,
+			 (uintptr_t)b, mb->rkey, &wc) ||
+	    wc.status != IBV_WC_SUCCESS)
 		goto out;
 	ok = !pr_check_pattern(b, sizeof(b), 99);
 out:
