@@ -8,6 +8,7 @@
 #   make test       build, boot the VM once, run every test, print the totals
 #   make demo       build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
 #   make checkpatch run linux-source's checkpatch.pl on our files and patches
+#   make sparse     run sparse over both modules
 #   make clean      remove build/ (the download cache .cache/ is kept)
 
 TOP		:= $(CURDIR)
@@ -38,7 +39,7 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all modules rxe_flush pmem_rdma rdma-core selftests tools test demo bench \
-	checkpatch clean distclean help FORCE
+	sparse checkpatch clean distclean help FORCE
 
 all: modules rdma-core selftests tools
 
@@ -90,6 +91,11 @@ test: all
 
 demo: all
 	@scripts/vm-run -- scripts/demo
+
+# sparse over every file of both modules (C=2: also files that are up to date)
+sparse: $(RXE_BLD)/.patched
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) C=2 modules
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) C=2 modules
 
 checkpatch:
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
