@@ -11,6 +11,7 @@
 #   make sparse     run sparse over both modules
 #   make clean      remove build/ (the download cache .cache/ is kept)
 
+.DEFAULT_GOAL	:= all
 TOP		:= $(CURDIR)
 PMEM_RDMA_CACHE	?= $(TOP)/.cache
 export PMEM_RDMA_CACHE
