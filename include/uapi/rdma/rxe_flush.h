@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
+/*
+ * rxe_flush user ABI: RDMA FLUSH and ATOMIC WRITE on the patched Soft-RoCE
+ * driver (rdma_rxe_flush.ko) for Linux 6.1.
+ *
+ * The numbers and the send WR layout are those of upstream Linux >= 6.2 and
+ * rdma-core >= 45, so unmodified rdma-core code works against this driver.
+ * What 6.1 cannot carry through ib_core (the two MR access bits) travels in
+ * the driver-specific part of the REG_MR command, described below.
+ *
+ * See Documentation/uapi.rst for the numbers table and how each path is used.
+ */
+#ifndef _UAPI_RDMA_RXE_FLUSH_H
+#define _UAPI_RDMA_RXE_FLUSH_H
+
+#include <linux/types.h>
+
+/* Bumped on any incompatible change to what this header describes. */
+#define RXE_FLUSH_ABI_VERSION			1
+
+/* Send WR opcodes in struct rxe_send_wr.opcode (IBV_WR_FLUSH, ...) */
+#define RXE_FLUSH_WR_FLUSH			14
+#define RXE_FLUSH_WR_ATOMIC_WRITE		15
+
+/* Work completion opcodes in struct ib_uverbs_wc.opcode (IBV_WC_FLUSH, ...) */
+#define RXE_FLUSH_WC_FLUSH			8
+#define RXE_FLUSH_WC_ATOMIC_WRITE		9
+
+/* MR and QP access flags (IBV_ACCESS_FLUSH_GLOBAL, ...) */
+#define RXE_FLUSH_ACCESS_FLUSH_GLOBAL		(1U << 8)
+#define RXE_FLUSH_ACCESS_FLUSH_PERSISTENT	(1U << 9)
+#define RXE_FLUSH_ACCESS_FLUSH			(RXE_FLUSH_ACCESS_FLUSH_GLOBAL | \
+						 RXE_FLUSH_ACCESS_FLUSH_PERSISTENT)
+
+/* device_cap_flags_ex bits (IBV_DEVICE_FLUSH_GLOBAL, ...) */
+#define RXE_FLUSH_DEVICE_FLUSH_GLOBAL		(1ULL << 38)
+#define RXE_FLUSH_DEVICE_FLUSH_PERSISTENT	(1ULL << 39)
+#define RXE_FLUSH_DEVICE_ATOMIC_WRITE		(1ULL << 40)
+
+/* FLUSH placement types (bit mask) and selectivity levels */
+#define RXE_FLUSH_TYPE_GLOBAL			1
+#define RXE_FLUSH_TYPE_PERSISTENT		2
+#define RXE_FLUSH_LEVEL_RANGE			0
+#define RXE_FLUSH_LEVEL_MR			1
+
+/*
+ * The flush member of struct rxe_send_wr's wr union (the union starts at
+ * byte 24 of the 144-byte WQE header, so rkey is at byte 36 of rxe_send_wr,
+ * while wr.rdma.rkey is at byte 32).  The FLUSH length is the WQE's
+ * dma.length, as rdma-core's rxe provider fills it; the length member here is
+ * kept for layout compatibility and ignored.
+ */
+struct rxe_flush_send_wr_flush {
+	__aligned_u64	remote_addr;
+	__u32		length;
+	__u32		rkey;
+	__u8		type;
+	__u8		level;
+};
+
+/*
+ * Driver data of the REG_MR command (after struct ib_uverbs_reg_mr).
+ *
+ * Linux 6.1's ib_core refuses access bits 8 and 9 in the REG_MR command, so
+ * the provider sends the core command without them and repeats the complete
+ * access set here.  The driver accepts the command only if:
+ *   abi_version == RXE_FLUSH_ABI_VERSION,
+ *   access_flags == core access_flags | (any of RXE_FLUSH_ACCESS_FLUSH),
+ *   reserved == 0 and any further driver data is zero;
+ * otherwise ibv_reg_mr() fails with EINVAL.  Without driver data (stock
+ * rdma-core) an MR simply has no flush access.
+ *
+ * The driver answers with the access set it granted in struct
+ * rxe_flush_reg_mr_resp (after struct ib_uverbs_reg_mr_resp), so that a
+ * provider can tell it from a driver that ignored the data (response left
+ * zero).  The patched provider tries the plain command first, which a
+ * kernel >= 6.2 accepts with the flush bits, and this path on EINVAL.
+ */
+struct rxe_flush_reg_mr_cmd {
+	__u32		abi_version;
+	__u32		access_flags;
+	__aligned_u64	reserved;
+};
+
+struct rxe_flush_reg_mr_resp {
+	__u32		access_flags;
+	__u32		reserved;
+};
+
+/*
+ * ibv_post_send() with IBV_WR_FLUSH (the classic path, rdma-core's rxe
+ * provider as patched by pmem-rdma):
+ *   wr.rdma.remote_addr, wr.rdma.rkey   the range / the MR to flush,
+ *   sum of sg_list[].length             the range length (sge addresses and
+ *                                       lkeys are not used; num_sge may be 0),
+ *   imm_data                            htobe32(RXE_FLUSH_POST_SEND_FETH(type,
+ *                                       level)), or 0 for the default:
+ *                                       persistence, range.
+ * The value is the FETH word as on the wire: type in bits 3..0, level in
+ * bits 5..4.  Invalid values are sent as given; the responder refuses them.
+ *
+ * ibv_post_send() with IBV_WR_ATOMIC_WRITE: wr.rdma.remote_addr and rkey;
+ * the value is the data of the sg_list (or inline data), read when the WR is
+ * posted.  It must be 8 bytes at an 8-byte aligned address; anything else is
+ * refused by the responder (IBV_WC_REM_INV_REQ_ERR), memory untouched.
+ */
+#define RXE_FLUSH_POST_SEND_FETH(type, level)	((((level) & 0x3) << 4) | \
+						 ((type) & 0xf))
+#define RXE_FLUSH_POST_SEND_DEFAULT_TYPE	RXE_FLUSH_TYPE_PERSISTENT
+#define RXE_FLUSH_POST_SEND_DEFAULT_LEVEL	RXE_FLUSH_LEVEL_RANGE
+
+#endif /* _UAPI_RDMA_RXE_FLUSH_H */
