@@ -39,7 +39,7 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules rxe_flush pmem_rdma rdma-core selftests tools test demo bench \
+.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core selftests tools test demo bench \
 	sparse checkpatch clean distclean help FORCE
 
 all: modules rdma-core selftests tools
@@ -49,7 +49,7 @@ modules: rxe_flush pmem_rdma
 # Debian's rxe, patched: re-made from scratch whenever the series changes.
 $(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)/setup.env
 	@rm -rf $(RXE_BLD) && mkdir -p $(RXE_BLD)
-	@cp $(RXE_SRC)/*.c $(RXE_SRC)/*.h $(RXE_BLD)/
+	@cp $(RXE_SRC)/*.c $(RXE_SRC)/*.h $(RXE_SRC)/Makefile $(RXE_BLD)/
 	@set -e; for p in $(RXE_SERIES); do \
 		echo "  PATCH   $$p"; \
 		patch -d $(RXE_BLD) -p5 -s --no-backup-if-mismatch -F0 \
@@ -57,9 +57,12 @@ $(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)
 	done
 	@touch $@
 
-rxe_flush: $(RXE_BLD)/.patched
-	@for f in $(RXE_OURS) $(RXE_DIR)/Kbuild; do ln -sf $(TOP)/$$f $(RXE_BLD)/; done
+rxe_flush: rxe_flush_tree
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) modules
+
+# our own files, linked beside the patched ones
+rxe_flush_tree: $(RXE_BLD)/.patched
+	@for f in $(RXE_OURS) $(RXE_DIR)/Kbuild; do ln -sf $(TOP)/$$f $(RXE_BLD)/; done
 
 pmem_rdma:
 	@mkdir -p $(PMEM_BLD)
@@ -94,7 +97,7 @@ demo: all
 	@scripts/vm-run -- scripts/demo
 
 # sparse over every file of both modules (C=2: also files that are up to date)
-sparse: $(RXE_BLD)/.patched
+sparse: rxe_flush_tree pmem_rdma
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) C=2 modules
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) C=2 modules
 
@@ -102,7 +105,7 @@ checkpatch:
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
-		$(wildcard include/uapi/linux/*.h) \
+		$(wildcard include/uapi/linux/*.h include/uapi/rdma/*.h) \
 		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c)
 	@# a patch is read on stdin: given as a path inside a tree, checkpatch
 	@# takes the .patch file itself for a new source file

@@ -2,27 +2,77 @@
 /*
  * rxe_flush: the hooks that Debian's 6.1 rxe calls into, through the
  * patches in patches/series.  Everything declared here is implemented in
- * the rxe_flush_*.c files beside this header.
+ * the rxe_flush_*.c files beside this header, one concern per file:
+ *
+ *   rxe_flush_ident.c    module and firmware version
+ *   rxe_flush_mr.c       MR flush access: uapi driver data, pmem-only rule
+ *   rxe_flush_icrc.c     FLUSH ICRC: IBA by default, upstream rxe's on demand
+ *   rxe_flush_req.c      requester and completer side of FLUSH, ATOMIC WRITE
+ *   rxe_flush_resp.c     responder: checks and execution
+ *   rxe_flush_persist.c  the persistence write-back and its counters
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
 
 #include <rdma/ib_verbs.h>
+#include <rdma/rxe_flush.h>
+
+#include "rxe_flush_hdr.h"
 
 /*
  * Identifies the patched driver: the module version, the device's fw_ver
- * string in sysfs ("rxe_flush-0.1.0") and the numeric fw_ver that
+ * string in sysfs ("rxe_flush-0.2.0") and the numeric fw_ver that
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	1
+#define RXE_FLUSH_VERSION_MINOR	2
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.1.0"
+#define RXE_FLUSH_VERSION	"0.2.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
 
+/* device_cap_flags the patched driver adds to rxe's own */
+#define RXE_FLUSH_DEVICE_CAP_FLAGS	(RXE_FLUSH_DEVICE_FLUSH_GLOBAL | \
+					 RXE_FLUSH_DEVICE_FLUSH_PERSISTENT | \
+					 RXE_FLUSH_DEVICE_ATOMIC_WRITE)
+
+struct ib_umem;
+struct rxe_dev;
+struct rxe_mr;
+struct rxe_qp;
+struct rxe_pkt_info;
+struct rxe_send_wqe;
+
+/* rxe_flush_ident.c */
 void rxe_flush_get_dev_fw_str(struct ib_device *ibdev, char *str);
+
+/* rxe_flush_mr.c */
+int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access);
+int rxe_flush_mr_check_pages(struct ib_umem *umem, int access);
+
+/* rxe_flush_icrc.c */
+bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);
+bool rxe_flush_icrc_rx_may_be_rxe6(const struct rxe_pkt_info *pkt);
+void rxe_flush_icrc_rx_rxe6_seen(const struct rxe_pkt_info *pkt);
+
+/* rxe_flush_req.c */
+void rxe_flush_req_init_headers(struct rxe_pkt_info *pkt,
+				struct rxe_send_wqe *wqe);
+int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+			  struct rxe_pkt_info *pkt, u32 payload);
+int rxe_flush_wr_to_wc_opcode(u32 wr_opcode);
+bool rxe_flush_comp_is_acked(const struct rxe_send_wqe *wqe,
+			     struct rxe_pkt_info *pkt);
+
+/* rxe_flush_resp.c: 0, or -EINVAL (invalid request), -EACCES (R_Key) */
+bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+
+/* rxe_flush_persist.c */
+int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
+		      u64 length);
 
 #endif /* RXE_FLUSH_H */

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: flush access on memory regions.
+ *
+ * Linux 6.1's ib_core rejects IB_ACCESS_FLUSH_GLOBAL/PERSISTENT (bits 8, 9)
+ * in REG_MR before a driver sees them, so the provider repeats the complete
+ * access set in the command's driver data (struct rxe_flush_reg_mr_cmd).
+ * Persistence access is granted on persistent memory pages only, as
+ * upstream does: a DRAM buffer is refused with EINVAL.
+ */
+
+#include <linux/ioport.h>
+#include <linux/scatterlist.h>
+#include <rdma/ib_umem.h>
+
+#include "rxe_flush.h"
+
+int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access)
+{
+	struct rxe_flush_reg_mr_cmd cmd;
+	size_t len = sizeof(cmd);
+
+	if (!udata || !udata->inlen)
+		return 0;	/* stock provider: no flush access */
+
+	if (udata->inlen < len)
+		return -EINVAL;
+	if (udata->inlen > len &&
+	    !ib_is_udata_cleared(udata, len, udata->inlen - len))
+		return -EINVAL;
+	if (ib_copy_from_udata(&cmd, udata, len))
+		return -EFAULT;
+
+	if (cmd.abi_version != RXE_FLUSH_ABI_VERSION || cmd.reserved)
+		return -EINVAL;
+	/* only the flush bits may differ from what ib_core checked */
+	if ((cmd.access_flags & ~RXE_FLUSH_ACCESS_FLUSH) != (u32)*access)
+		return -EINVAL;
+
+	*access = cmd.access_flags;
+
+	/* tell the provider the driver took them */
+	if (udata->outlen) {
+		struct rxe_flush_reg_mr_resp resp = {
+			.access_flags = cmd.access_flags,
+		};
+
+		if (ib_copy_to_udata(udata, &resp,
+				     min(udata->outlen, sizeof(resp))))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static bool rxe_flush_page_is_pmem(struct page *page)
+{
+	return region_intersects(page_to_phys(page), PAGE_SIZE, IORESOURCE_MEM,
+				 IORES_DESC_PERSISTENT_MEMORY) ==
+	       REGION_INTERSECTS;
+}
+
+int rxe_flush_mr_check_pages(struct ib_umem *umem, int access)
+{
+	struct sg_page_iter iter;
+
+	if (!(access & RXE_FLUSH_ACCESS_FLUSH_PERSISTENT))
+		return 0;
+
+	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0)
+		if (!rxe_flush_page_is_pmem(sg_page_iter_page(&iter)))
+			return -EINVAL;
+
+	return 0;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: the persistence write-back of FLUSH with the persistence
+ * placement type.
+ *
+ * Every persistent FLUSH goes through rxe_flush_persist(): it writes the
+ * cache lines of the range back to the persistence domain, a page of the MR
+ * at a time, and fences.  rxe_flush_writeback() is the one place that
+ * touches the platform; drivers/pmem_rdma takes it over for its exports
+ * (emulated persistence domain, NVDIMM region flush).  The calls and bytes
+ * are counted in hw_counters (persist_writeback_calls/_bytes).
+ */
+
+#include <linux/libnvdimm.h>
+#include <linux/minmax.h>
+
+#include "rxe.h"
+#include "rxe_flush.h"
+
+static void rxe_flush_writeback(void *addr, size_t len)
+{
+	arch_wb_cache_pmem(addr, len);
+}
+
+int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
+		      u64 length)
+{
+	u64 done = 0;
+
+	while (done < length) {
+		u64 pos = iova + done;
+		u64 chunk = length - done;
+		void *addr;
+
+		if (mr->map) {
+			u64 off = (pos - mr->ibmr.iova + mr->offset) &
+				  mr->page_mask;
+
+			chunk = min_t(u64, chunk, mr->page_mask + 1 - off);
+		} else {
+			/* DMA MR: the iova is the kernel address */
+			chunk = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pos));
+		}
+
+		addr = iova_to_vaddr(mr, pos, chunk);
+		if (!addr)
+			return -EFAULT;
+		rxe_flush_writeback(addr, chunk);
+		done += chunk;
+	}
+	pmem_wmb();
+
+	rxe_counter_inc(rxe, RXE_CNT_PERSIST_WB_CALLS);
+	atomic64_add(length, &rxe->stats_counters[RXE_CNT_PERSIST_WB_BYTES]);
+	return 0;
+}

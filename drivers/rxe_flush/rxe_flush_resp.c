@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: responder side of FLUSH and ATOMIC WRITE.
+ *
+ * rxe_resp.c calls rxe_flush_resp_check() where it checks the R_Key of
+ * other requests, and rxe_flush_resp_execute() where it executes them.  A
+ * request that fails a check never reaches execution, so memory is left as
+ * it was; the caller answers with the NAK that goes with the error:
+ *   -EINVAL  NAK invalid request  (requester: IBV_WC_REM_INV_REQ_ERR)
+ *   -EACCES  NAK remote access    (requester: IBV_WC_REM_ACCESS_ERR)
+ */
+
+#include <asm/barrier.h>
+
+#include "rxe.h"
+#include "rxe_flush.h"
+
+static u32 rxe_flush_feth(struct rxe_pkt_info *pkt)
+{
+	struct rxe_flush_feth *feth;
+
+	feth = (struct rxe_flush_feth *)(pkt->hdr +
+					 rxe_opcode[pkt->opcode].offset[RXE_FETH]);
+	return be32_to_cpu(feth->bits);
+}
+
+static int rxe_flush_type_access(u32 type)
+{
+	int access = 0;
+
+	if (type & RXE_FLUSH_TYPE_GLOBAL)
+		access |= RXE_FLUSH_ACCESS_FLUSH_GLOBAL;
+	if (type & RXE_FLUSH_TYPE_PERSISTENT)
+		access |= RXE_FLUSH_ACCESS_FLUSH_PERSISTENT;
+	return access;
+}
+
+/* the QP's own access flags, as for RDMA READ/WRITE and atomics */
+bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	int need;
+
+	if (pkt->mask & RXE_ATOMIC_WRITE_MASK)
+		need = IB_ACCESS_REMOTE_WRITE;
+	else
+		need = rxe_flush_type_access(rxe_flush_feth_type(rxe_flush_feth(pkt)));
+
+	return (qp->attr.qp_access_flags & need) == need;
+}
+
+/* the packet on its own: IBA 1.5 oA19-2, FETH, oA19-28 */
+static int rxe_flush_check_packet(struct rxe_pkt_info *pkt, int *access)
+{
+	u32 feth, type;
+
+	if (pkt->mask & RXE_ATOMIC_WRITE_MASK) {
+		if (reth_len(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
+		    payload_size(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
+		    !IS_ALIGNED(reth_va(pkt), RXE_FLUSH_ATOMIC_WRITE_BYTES))
+			return -EINVAL;
+		*access = IB_ACCESS_REMOTE_WRITE;
+		return 0;
+	}
+
+	feth = rxe_flush_feth(pkt);
+	type = rxe_flush_feth_type(feth);
+	if (payload_size(pkt) || bth_pad(pkt) ||
+	    (feth & RXE_FLUSH_FETH_RSVD_MASK) ||
+	    !type || (type & ~RXE_FLUSH_FETH_TYPE_VALID) ||
+	    rxe_flush_feth_sel(feth) > RXE_FLUSH_LEVEL_MR ||
+	    reth_len(pkt) > S32_MAX)
+		return -EINVAL;
+
+	*access = rxe_flush_type_access(type);
+	return 0;
+}
+
+/* the R_Key names an MR (or, for ATOMIC WRITE, an MW) with all of access */
+static struct rxe_mr *rxe_flush_lookup(struct rxe_qp *qp, int access,
+				       u32 rkey, u64 *offset)
+{
+	struct rxe_mr *mr;
+	struct rxe_mw *mw;
+
+	*offset = 0;
+	if (!rkey_is_mw(rkey))
+		return lookup_mr(qp->pd, access, rkey, RXE_LOOKUP_REMOTE);
+
+	/* memory windows carry no flush access in 6.1 */
+	if (access & RXE_FLUSH_ACCESS_FLUSH)
+		return NULL;
+
+	mw = rxe_lookup_mw(qp, access, rkey);
+	if (!mw)
+		return NULL;
+	mr = mw->mr;
+	if (mr) {
+		if (mw->access & IB_ZERO_BASED)
+			*offset = mw->addr;
+		rxe_get(mr);
+	}
+	rxe_put(mw);
+	return mr;
+}
+
+int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
+	bool whole_mr = false;
+	struct rxe_mr *mr;
+	u64 va, offset;
+	int access;
+	u32 len;
+	int err;
+
+	rxe_counter_inc(rxe, (pkt->mask & RXE_FLUSH_MASK) ?
+			     RXE_CNT_FLUSH_RCVD : RXE_CNT_ATOMIC_WRITE_RCVD);
+
+	err = rxe_flush_check_packet(pkt, &access);
+	if (err)
+		return err;
+
+	va = reth_va(pkt);
+	len = reth_len(pkt);
+
+	/* even a zero-length FLUSH validates its R_Key (oA19-13) */
+	mr = rxe_flush_lookup(qp, access, reth_rkey(pkt), &offset);
+	if (!mr)
+		return -EACCES;
+	if ((mr->access & access) != access)
+		goto err_access;
+
+	if ((pkt->mask & RXE_FLUSH_MASK) &&
+	    rxe_flush_feth_sel(rxe_flush_feth(pkt)) == RXE_FLUSH_LEVEL_MR) {
+		whole_mr = true;
+		va = mr->ibmr.iova;
+		len = mr->ibmr.length;
+	}
+
+	if (!whole_mr && len && mr_check_range(mr, va + offset, len))
+		goto err_access;
+
+	WARN_ON_ONCE(qp->resp.mr);
+	qp->resp.mr = mr;
+	qp->resp.va = va;
+	qp->resp.offset = whole_mr ? 0 : offset;
+	qp->resp.rkey = reth_rkey(pkt);
+	qp->resp.resid = len;
+	qp->resp.length = len;
+	return 0;
+
+err_access:
+	rxe_put(mr);
+	return -EACCES;
+}
+
+static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_mr *mr = qp->resp.mr;
+	u64 *dst;
+	u64 val;
+
+	dst = iova_to_vaddr(mr, qp->resp.va + qp->resp.offset, sizeof(val));
+	if (!dst)
+		return -EACCES;
+	if (!IS_ALIGNED((uintptr_t)dst, sizeof(val)))
+		return -EINVAL;
+
+	memcpy(&val, payload_addr(pkt), sizeof(val));
+	/* the 8 bytes as they came, stored at once; release orders every
+	 * earlier write of this QP before them
+	 */
+	smp_store_release(dst, val);
+	return 0;
+}
+
+static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
+	u32 type = rxe_flush_feth_type(rxe_flush_feth(pkt));
+	struct rxe_mr *mr = qp->resp.mr;
+	u64 len = qp->resp.length;
+	int err;
+
+	if (mr->state != RXE_MR_STATE_VALID)
+		return -EACCES;
+
+	if ((type & RXE_FLUSH_TYPE_PERSISTENT) && len) {
+		err = rxe_flush_persist(rxe, mr, qp->resp.va + qp->resp.offset,
+					len);
+		if (err)
+			return err;
+	}
+
+	/* global visibility: every earlier write of this QP is visible
+	 * before the acknowledgement is sent
+	 */
+	smp_mb();
+
+	atomic64_add(len, &rxe->stats_counters[RXE_CNT_FLUSH_BYTES]);
+	return 0;
+}
+
+int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	if (pkt->mask & RXE_ATOMIC_WRITE_MASK)
+		return rxe_flush_atomic_write(qp, pkt);
+	return rxe_flush_execute_flush(qp, pkt);
+}
