@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rdma_helpers.h"
 
@@ -105,23 +106,34 @@ static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 
 int pr_connect_pair(struct pr_ctx *c, int access)
 {
-	struct ibv_qp_init_attr ia = {
+	return pr_connect_pair_ex(c, access, 0);
+}
+
+int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops)
+{
+	struct ibv_qp_init_attr_ex ia = {
 		.qp_type = IBV_QPT_RC,
 		.cap = {
 			.max_send_wr = 64, .max_recv_wr = 64,
 			.max_send_sge = 4, .max_recv_sge = 4,
 			.max_inline_data = 64,
 		},
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
+		.pd = c->pd,
 	};
 	int i, ret;
 
+	if (send_ops) {
+		ia.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+		ia.send_ops_flags = send_ops;
+	}
 	for (i = 0; i < 2; i++) {
 		c->cq[i] = ibv_create_cq(c->ctx, 128, NULL, NULL, 0);
 		if (!c->cq[i])
 			return -errno;
 		ia.send_cq = c->cq[i];
 		ia.recv_cq = c->cq[i];
-		c->qp[i] = ibv_create_qp(c->pd, &ia);
+		c->qp[i] = ibv_create_qp_ex(c->ctx, &ia);
 		if (!c->qp[i])
 			return -errno;
 	}
@@ -220,4 +232,42 @@ int pr_check_pattern(const void *buf, size_t len, uint32_t seed)
 		if (p[i] != (unsigned char)(pr_next(&s) >> 24))
 			return -1;
 	return 0;
+}
+
+long long pr_read_counter(const char *name)
+{
+	const char *dev = getenv("PMEM_RDMA_IBDEV");
+	char path[256], line[64];
+	FILE *f;
+
+	/*
+	 * ib_core caches the counters for 'lifespan' ms (10 by default) and,
+	 * even at 0, for the rest of the jiffy: make the lifespan 0 and let a
+	 * jiffy pass, so that the value read is fresh.
+	 */
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/hw_counters/lifespan",
+		 dev ? dev : PR_DEV_DEFAULT, PR_PORT);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("0", f);
+		fclose(f);
+	}
+	usleep(20 * 1000);
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/hw_counters/%s",
+		 dev ? dev : PR_DEV_DEFAULT, PR_PORT, name);
+	if (pr_read_line(path, line, sizeof(line)))
+		return -1;
+	return strtoll(line, NULL, 0);
+}
+
+int pr_qp_state(struct ibv_qp *qp)
+{
+	struct ibv_qp_init_attr ia;
+	struct ibv_qp_attr a;
+
+	if (ibv_query_qp(qp, &a, IBV_QP_STATE, &ia))
+		return -errno;
+	return a.qp_state;
 }

@@ -28,6 +28,8 @@ struct pr_ctx {
 int pr_open(struct pr_ctx *c);
 /* Create two RC QPs, each with its own CQ, and connect them to each other. */
 int pr_connect_pair(struct pr_ctx *c, int access);
+/* The same with extended QPs taking the ibv_wr_* operations in send_ops. */
+int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops);
 void pr_close(struct pr_ctx *c);
 
 /* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */
@@ -48,5 +50,10 @@ int pr_check_pattern(const void *buf, size_t len, uint32_t seed);
 
 /* Read a one-line sysfs or proc file into buf without the newline. */
 int pr_read_line(const char *path, char *buf, size_t len);
+
+/* A hw_counters value of the device's port, or -1. */
+long long pr_read_counter(const char *name);
+/* The QP's state (enum ibv_qp_state), or -errno. */
+int pr_qp_state(struct ibv_qp *qp);
 
 #endif /* PMEM_RDMA_RDMA_HELPERS_H */
