@@ -177,10 +177,15 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
-	u32 type = rxe_flush_feth_type(rxe_flush_feth(pkt));
+	u32 feth = rxe_flush_feth(pkt);
+	u32 type = rxe_flush_feth_type(feth);
 	struct rxe_mr *mr = qp->resp.mr;
 	u64 len = qp->resp.length;
 	int err;
+
+	/* a whole MR may be longer than the 32 bits of resp.length */
+	if (rxe_flush_feth_sel(feth) == RXE_FLUSH_LEVEL_MR)
+		len = mr->ibmr.length;
 
 	if (mr->state != RXE_MR_STATE_VALID)
 		return -EACCES;
