@@ -10,6 +10,7 @@
  *   rxe_flush_req.c      requester and completer side of FLUSH, ATOMIC WRITE
  *   rxe_flush_resp.c     responder: checks and execution
  *   rxe_flush_persist.c  the persistence write-back and its counters
+ *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
@@ -44,6 +45,7 @@ struct rxe_mr;
 struct rxe_qp;
 struct rxe_pkt_info;
 struct rxe_send_wqe;
+struct sk_buff;
 
 /* rxe_flush_ident.c */
 void rxe_flush_get_dev_fw_str(struct ib_device *ibdev, char *str);
@@ -74,5 +76,11 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 /* rxe_flush_persist.c */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
 		      u64 length);
+
+/* rxe_flush_fault.c */
+void rxe_flush_fault_init(void);
+void rxe_flush_fault_exit(void);
+bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			  struct sk_buff *skb);
 
 #endif /* RXE_FLUSH_H */
