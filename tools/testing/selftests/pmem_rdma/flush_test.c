@@ -19,143 +19,46 @@
 #include <rdma/rxe_flush.h>
 
 #include "kselftest_harness.h"
+#include "flush_helpers.h"
 #include "rdma_helpers.h"
 
-#define TIMEOUT_MS	20000
-#define PM_SIZE		(2UL << 20)	/* one devdax page */
-#define SRC_SIZE	(512UL << 10)
-
-#define QP_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_FLUSH_GLOBAL | \
-			 IBV_ACCESS_FLUSH_PERSISTENT)
-#define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_FLUSH | \
-			 IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_RDMA_READ)
+#define PM_SIZE		PR_PM_SIZE
+#define SRC_SIZE	PR_SRC_SIZE
+#define QP_ACCESS	PR_FLUSH_QP_ACCESS
+#define SEND_OPS	PR_FLUSH_SEND_OPS
 
 static const char icrc_param[] = "/sys/module/rdma_rxe_flush/parameters/flush_icrc";
 
-static void *map_pmem(void)
-{
-	const char *dev = getenv("PMEM_RDMA_DEV");
-	const char *mode = getenv("PMEM_RDMA_MODE");
-	void *p;
-	int fd;
-
-	if (!dev || !mode || strcmp(mode, "devdax"))
-		return NULL;
-	fd = open(dev, O_RDWR);
-	if (fd < 0)
-		return NULL;
-	p = mmap(NULL, PM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* ibv_wr_* helpers: post one signaled request on qp[0] and wait for it */
-static int wait_wc(struct pr_ctx *c, struct ibv_wc *wc)
-{
-	return pr_poll_one(c->cq[0], wc, TIMEOUT_MS);
-}
-
-static int wr_flush(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
-		    size_t len, uint8_t type, uint8_t level, struct ibv_wc *wc)
-{
-	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(c->qp[0]);
-
-	ibv_wr_start(qx);
-	qx->wr_id = 0xf1;
-	qx->wr_flags = IBV_SEND_SIGNALED;
-	ibv_wr_flush(qx, rkey, raddr, len, type, level);
-	if (ibv_wr_complete(qx))
-		return -errno;
-	return wait_wc(c, wc);
-}
-
-static int wr_atomic_write(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
-			   const void *val, struct ibv_wc *wc)
-{
-	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(c->qp[0]);
-
-	ibv_wr_start(qx);
-	qx->wr_id = 0xa7;
-	qx->wr_flags = IBV_SEND_SIGNALED;
-	ibv_wr_atomic_write(qx, rkey, raddr, val);
-	if (ibv_wr_complete(qx))
-		return -errno;
-	return wait_wc(c, wc);
-}
-
-/* the classic path: ibv_post_send() */
-static int post_send(struct pr_ctx *c, enum ibv_wr_opcode op, void *buf,
-		     uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
-		     uint32_t feth, struct ibv_wc *wc)
-{
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)buf, .length = len, .lkey = lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = 0xc1, .opcode = op, .send_flags = IBV_SEND_SIGNALED,
-		.sg_list = &sge, .num_sge = 1,
-		.imm_data = htobe32(feth),
-		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
-	}, *bad;
-	int ret;
-
-	ret = ibv_post_send(c->qp[0], &wr, &bad);
-	if (ret)
-		return -ret;
-	return wait_wc(c, wc);
-}
-
 FIXTURE(fl)
 {
-	struct pr_ctx c;
-	unsigned char *pm, *src;
-	struct ibv_mr *pm_mr, *src_mr;
+	struct pr_flush_env e;
 };
 
 FIXTURE_SETUP(fl)
 {
-	ASSERT_EQ(0, pr_open(&self->c));
-	ASSERT_EQ(0, pr_connect_pair_ex(&self->c, QP_ACCESS, SEND_OPS));
-	self->src = aligned_alloc(4096, SRC_SIZE);
-	ASSERT_NE(NULL, self->src);
-	memset(self->src, 0, SRC_SIZE);
-	self->src_mr = ibv_reg_mr(self->c.pd, self->src, SRC_SIZE,
-				  IBV_ACCESS_LOCAL_WRITE);
-	ASSERT_NE(NULL, self->src_mr);
-	self->pm = map_pmem();
-	if (!self->pm)
-		return;
-	memset(self->pm, 0, PM_SIZE);
-	self->pm_mr = ibv_reg_mr(self->c.pd, self->pm, PM_SIZE, QP_ACCESS);
-	ASSERT_NE(NULL, self->pm_mr) TH_LOG("reg_mr on devdax: %s",
-					    strerror(errno));
+	const char *what;
+	int ret = pr_flush_env_open(&self->e, &what);
+
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(fl)
 {
-	if (self->pm_mr)
-		ibv_dereg_mr(self->pm_mr);
-	if (self->src_mr)
-		ibv_dereg_mr(self->src_mr);
-	if (self->pm)
-		munmap(self->pm, PM_SIZE);
-	pr_close(&self->c);
-	free(self->src);
+	pr_flush_env_close(&self->e);
 }
 
 #define NO_PMEM	"needs the NVDIMM in devdax mode"
 
-#define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->pm + (off)))
+#define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
 
 /* after a refusal: the requester's QP is in the error state */
-#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->c.qp[0]))
+#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[0]))
 
 TEST_F(fl, device_reports_caps)
 {
 	struct ibv_device_attr_ex a = {};
 
-	ASSERT_EQ(0, ibv_query_device_ex(self->c.ctx, NULL, &a));
+	ASSERT_EQ(0, ibv_query_device_ex(self->e.c.ctx, NULL, &a));
 	EXPECT_TRUE(a.device_cap_flags_ex & RXE_FLUSH_DEVICE_FLUSH_GLOBAL);
 	EXPECT_TRUE(a.device_cap_flags_ex & RXE_FLUSH_DEVICE_FLUSH_PERSISTENT);
 	EXPECT_TRUE(a.device_cap_flags_ex & RXE_FLUSH_DEVICE_ATOMIC_WRITE);
@@ -168,14 +71,14 @@ TEST_F(fl, persistent_access_refused_on_dram)
 
 	ASSERT_NE(NULL, buf);
 	errno = 0;
-	mr = ibv_reg_mr(self->c.pd, buf, 8192, IBV_ACCESS_LOCAL_WRITE |
+	mr = ibv_reg_mr(self->e.c.pd, buf, 8192, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_PERSISTENT);
 	EXPECT_EQ(NULL, mr);
 	EXPECT_EQ(EINVAL, errno);
 	if (mr)
 		ibv_dereg_mr(mr);
 	/* global visibility alone is fine on DRAM */
-	mr = ibv_reg_mr(self->c.pd, buf, 8192, IBV_ACCESS_LOCAL_WRITE |
+	mr = ibv_reg_mr(self->e.c.pd, buf, 8192, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_GLOBAL);
 	EXPECT_NE(NULL, mr);
 	if (mr)
@@ -189,12 +92,12 @@ TEST_F(fl, write_then_flush_range_persistent)
 	long long wb0, wbc0, fb0, sent0, rcvd0;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->src, len, 11);
-	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, len,
-				  self->src_mr->lkey, PM_ADDR(off),
-				  self->pm_mr->rkey, &wc));
+	pr_fill_pattern(self->e.src, len, 11);
+	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
+				  self->e.src_mr->lkey, PM_ADDR(off),
+				  self->e.pm_mr->rkey, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 
 	wb0 = pr_read_counter("persist_writeback_bytes");
@@ -202,7 +105,7 @@ TEST_F(fl, write_then_flush_range_persistent)
 	fb0 = pr_read_counter("flush_bytes");
 	sent0 = pr_read_counter("flush_sent");
 	rcvd0 = pr_read_counter("flush_rcvd");
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, PM_ADDR(off), len,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(off), len,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
@@ -212,10 +115,10 @@ TEST_F(fl, write_then_flush_range_persistent)
 	EXPECT_EQ(len, pr_read_counter("flush_bytes") - fb0);
 	EXPECT_EQ(1, pr_read_counter("flush_sent") - sent0);
 	EXPECT_EQ(1, pr_read_counter("flush_rcvd") - rcvd0);
-	EXPECT_EQ(0, pr_check_pattern(self->pm + off, len, 11));
-	EXPECT_EQ(0, self->pm[off - 1]);
-	EXPECT_EQ(0, self->pm[off + len]);
-	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->c.qp[0]));
+	EXPECT_EQ(0, pr_check_pattern(self->e.pm + off, len, 11));
+	EXPECT_EQ(0, self->e.pm[off - 1]);
+	EXPECT_EQ(0, self->e.pm[off + len]);
+	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
 }
 
 TEST_F(fl, flush_global_writes_nothing_back)
@@ -224,21 +127,21 @@ TEST_F(fl, flush_global_writes_nothing_back)
 	long long wb0, fb0;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->src, len, 12);
-	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, len,
-				  self->src_mr->lkey, PM_ADDR(0),
-				  self->pm_mr->rkey, &wc));
+	pr_fill_pattern(self->e.src, len, 12);
+	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
+				  self->e.src_mr->lkey, PM_ADDR(0),
+				  self->e.pm_mr->rkey, &wc));
 	wb0 = pr_read_counter("persist_writeback_bytes");
 	fb0 = pr_read_counter("flush_bytes");
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, PM_ADDR(0), len,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), len,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
 	EXPECT_EQ(0, pr_read_counter("persist_writeback_bytes") - wb0);
 	EXPECT_EQ(len, pr_read_counter("flush_bytes") - fb0);
-	EXPECT_EQ(0, pr_check_pattern(self->pm, len, 12));
+	EXPECT_EQ(0, pr_check_pattern(self->e.pm, len, 12));
 }
 
 TEST_F(fl, flush_whole_mr_both_types)
@@ -246,22 +149,22 @@ TEST_F(fl, flush_whole_mr_both_types)
 	long long wb0, fb0;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->src, 4096, 13);
-	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 4096,
-				  self->src_mr->lkey, PM_ADDR(PM_SIZE - 4096),
-				  self->pm_mr->rkey, &wc));
+	pr_fill_pattern(self->e.src, 4096, 13);
+	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, 4096,
+				  self->e.src_mr->lkey, PM_ADDR(PM_SIZE - 4096),
+				  self->e.pm_mr->rkey, &wc));
 	wb0 = pr_read_counter("persist_writeback_bytes");
 	fb0 = pr_read_counter("flush_bytes");
 	/* selectivity MR: VA and length are ignored */
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, 0x10, 12345678,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, 0x10, 12345678,
 			      IBV_FLUSH_GLOBAL | IBV_FLUSH_PERSISTENT,
 			      IBV_FLUSH_MR, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(PM_SIZE, pr_read_counter("persist_writeback_bytes") - wb0);
 	EXPECT_EQ(PM_SIZE, pr_read_counter("flush_bytes") - fb0);
-	EXPECT_EQ(0, pr_check_pattern(self->pm + PM_SIZE - 4096, 4096, 13));
+	EXPECT_EQ(0, pr_check_pattern(self->e.pm + PM_SIZE - 4096, 4096, 13));
 }
 
 TEST_F(fl, atomic_write_lands)
@@ -270,17 +173,17 @@ TEST_F(fl, atomic_write_lands)
 	long long s0, r0;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	s0 = pr_read_counter("atomic_write_sent");
 	r0 = pr_read_counter("atomic_write_rcvd");
-	ASSERT_EQ(0, wr_atomic_write(&self->c, self->pm_mr->rkey, PM_ADDR(64),
+	ASSERT_EQ(0, pr_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(64),
 				     &val, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
-	EXPECT_EQ(0, memcmp(self->pm + 64, &val, 8));
-	EXPECT_EQ(0, self->pm[63]);
-	EXPECT_EQ(0, self->pm[72]);
+	EXPECT_EQ(0, memcmp(self->e.pm + 64, &val, 8));
+	EXPECT_EQ(0, self->e.pm[63]);
+	EXPECT_EQ(0, self->e.pm[72]);
 	EXPECT_EQ(1, pr_read_counter("atomic_write_sent") - s0);
 	EXPECT_EQ(1, pr_read_counter("atomic_write_rcvd") - r0);
 }
@@ -291,34 +194,34 @@ TEST_F(fl, classic_post_send_flush_and_atomic_write)
 	long long wb0;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	/* FLUSH: length from the sg_list, default type persistence, range */
 	wb0 = pr_read_counter("persist_writeback_bytes");
-	ASSERT_EQ(0, post_send(&self->c, IBV_WR_FLUSH, self->src, 3000,
-			       self->src_mr->lkey, PM_ADDR(100),
-			       self->pm_mr->rkey, 0, &wc));
+	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 3000,
+			       self->e.src_mr->lkey, PM_ADDR(100),
+			       self->e.pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
 	EXPECT_EQ(3000, pr_read_counter("persist_writeback_bytes") - wb0);
 
 	/* FETH word in imm_data: global only, whole MR */
 	wb0 = pr_read_counter("persist_writeback_bytes");
-	ASSERT_EQ(0, post_send(&self->c, IBV_WR_FLUSH, self->src, 0,
-			       self->src_mr->lkey, 0, self->pm_mr->rkey,
+	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 0,
+			       self->e.src_mr->lkey, 0, self->e.pm_mr->rkey,
 			       RXE_FLUSH_POST_SEND_FETH(IBV_FLUSH_GLOBAL,
 							IBV_FLUSH_MR), &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(0, pr_read_counter("persist_writeback_bytes") - wb0);
 
 	/* ATOMIC WRITE: the value from the sge */
-	memcpy(self->src, &val, 8);
-	ASSERT_EQ(0, post_send(&self->c, IBV_WR_ATOMIC_WRITE, self->src, 8,
-			       self->src_mr->lkey, PM_ADDR(256),
-			       self->pm_mr->rkey, 0, &wc));
+	memcpy(self->e.src, &val, 8);
+	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_ATOMIC_WRITE, self->e.src, 8,
+			       self->e.src_mr->lkey, PM_ADDR(256),
+			       self->e.pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
-	EXPECT_EQ(0, memcmp(self->pm + 256, &val, 8));
+	EXPECT_EQ(0, memcmp(self->e.pm + 256, &val, 8));
 }
 
 TEST_F(fl, persistent_flush_on_global_only_mr)
@@ -326,12 +229,12 @@ TEST_F(fl, persistent_flush_on_global_only_mr)
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	mr = ibv_reg_mr(self->c.pd, self->pm, PM_SIZE, IBV_ACCESS_LOCAL_WRITE |
+	mr = ibv_reg_mr(self->e.c.pd, self->e.pm, PM_SIZE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_GLOBAL);
 	ASSERT_NE(NULL, mr);
-	ASSERT_EQ(0, wr_flush(&self->c, mr->rkey, PM_ADDR(0), 4096,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, mr->rkey, PM_ADDR(0), 4096,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 	EXPECT_QP_ERR();
@@ -342,9 +245,9 @@ TEST_F(fl, zero_length_flush_checks_rkey)
 {
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey ^ 0x80, PM_ADDR(0),
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey ^ 0x80, PM_ADDR(0),
 			      0, IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 	EXPECT_QP_ERR();
@@ -354,9 +257,9 @@ TEST_F(fl, zero_length_flush_succeeds)
 {
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, PM_ADDR(0), 0,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 0,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 }
@@ -365,9 +268,9 @@ TEST_F(fl, flush_outside_mr)
 {
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey,
 			      PM_ADDR(PM_SIZE - 4096), 8192,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
@@ -380,7 +283,7 @@ static void bad_feth(struct __test_metadata *_metadata, struct pr_ctx *c,
 {
 	struct ibv_wc wc;
 
-	ASSERT_EQ(0, wr_flush(c, mr->rkey, (uintptr_t)mr->addr, 64,
+	ASSERT_EQ(0, pr_wr_flush(c, mr->rkey, (uintptr_t)mr->addr, 64,
 			      type, level, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
 	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c->qp[0]));
@@ -388,23 +291,23 @@ static void bad_feth(struct __test_metadata *_metadata, struct pr_ctx *c,
 
 TEST_F(fl, flush_unknown_type_bit)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_feth(_metadata, &self->c, self->pm_mr, IBV_FLUSH_GLOBAL | 0x4, IBV_FLUSH_RANGE);
+	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL | 0x4, IBV_FLUSH_RANGE);
 }
 
 TEST_F(fl, flush_no_type)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_feth(_metadata, &self->c, self->pm_mr, 0, IBV_FLUSH_RANGE);
+	bad_feth(_metadata, &self->e.c, self->e.pm_mr, 0, IBV_FLUSH_RANGE);
 }
 
 TEST_F(fl, flush_reserved_selectivity)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_feth(_metadata, &self->c, self->pm_mr, IBV_FLUSH_GLOBAL, 2);
+	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL, 2);
 }
 
 TEST_F(fl, atomic_write_misaligned)
@@ -412,14 +315,14 @@ TEST_F(fl, atomic_write_misaligned)
 	const uint64_t val = ~0ULL;
 	struct ibv_wc wc;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, wr_atomic_write(&self->c, self->pm_mr->rkey, PM_ADDR(4),
+	ASSERT_EQ(0, pr_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(4),
 				     &val, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
 	EXPECT_QP_ERR();
-	EXPECT_EQ(0, self->pm[4]);
-	EXPECT_EQ(0, self->pm[11]);
+	EXPECT_EQ(0, self->e.pm[4]);
+	EXPECT_EQ(0, self->e.pm[11]);
 }
 
 static void bad_atomic_write_len(struct __test_metadata *_metadata,
@@ -431,34 +334,35 @@ static void bad_atomic_write_len(struct __test_metadata *_metadata,
 	size_t i;
 
 	memset(src_mr->addr, 0xee, 16);
-	ASSERT_EQ(0, post_send(c, IBV_WR_ATOMIC_WRITE, src_mr->addr, len,
+	ASSERT_EQ(0, pr_post_send(c, IBV_WR_ATOMIC_WRITE, src_mr->addr, len,
 			       src_mr->lkey, (uintptr_t)(pm + 512),
 			       pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
 	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c->qp[0]));
-	for (i = 496; i < 544; i++)
+	for (i = 496; i < 544; i++) {
 		ASSERT_EQ(0, pm[i]) TH_LOG("byte %zu changed", i);
+	}
 }
 
 TEST_F(fl, atomic_write_0_bytes)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_atomic_write_len(_metadata, &self->c, self->src_mr, self->pm_mr, 0);
+	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 0);
 }
 
 TEST_F(fl, atomic_write_4_bytes)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_atomic_write_len(_metadata, &self->c, self->src_mr, self->pm_mr, 4);
+	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 4);
 }
 
 TEST_F(fl, atomic_write_16_bytes)
 {
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	bad_atomic_write_len(_metadata, &self->c, self->src_mr, self->pm_mr, 16);
+	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 16);
 }
 
 TEST_F(fl, flush_icrc_module_parameter)
@@ -468,7 +372,7 @@ TEST_F(fl, flush_icrc_module_parameter)
 	char mode[16];
 	int fd;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	ASSERT_EQ(0, pr_read_line(icrc_param, mode, sizeof(mode)));
 	ASSERT_STREQ("iba", mode);
@@ -480,7 +384,7 @@ TEST_F(fl, flush_icrc_module_parameter)
 	/* our receiver takes upstream's ICRC, and counts it */
 	rxe6 = pr_read_counter("flush_icrc_rxe6_rcvd");
 	ASSERT_EQ(4, write(fd, "rxe6", 4));
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, PM_ADDR(0), 64,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(1, pr_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
@@ -488,7 +392,7 @@ TEST_F(fl, flush_icrc_module_parameter)
 	ASSERT_EQ(3, write(fd, "iba", 3));
 	close(fd);
 	rxe6 = pr_read_counter("flush_icrc_rxe6_rcvd");
-	ASSERT_EQ(0, wr_flush(&self->c, self->pm_mr->rkey, PM_ADDR(0), 64,
+	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(0, pr_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
@@ -542,19 +446,19 @@ static void *watch(void *arg)
 
 TEST_F(fl, ordering_record_before_pointer)
 {
-	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(self->c.qp[0]);
+	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(self->e.c.qp[0]);
 	struct watcher w = {};
 	unsigned int posted = 0, done = 0;
 	pthread_t th;
 	struct ibv_wc wc;
 	uint64_t pv;
 
-	if (!self->pm)
+	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	ASSERT_LE(REC_OFF + (ROUNDS + 1) * REC_SIZE, PM_SIZE);
 	ASSERT_LE((ROUNDS + 1) * REC_SIZE, SRC_SIZE);
-	w.ptr = (uint64_t *)self->pm;
-	w.recs = self->pm + REC_OFF;
+	w.ptr = (uint64_t *)self->e.pm;
+	w.recs = self->e.pm + REC_OFF;
 	ASSERT_EQ(0, pthread_create(&th, NULL, watch, &w));
 
 	while (done < ROUNDS) {
@@ -562,24 +466,24 @@ TEST_F(fl, ordering_record_before_pointer)
 			uint32_t n = ++posted;
 			size_t roff = (size_t)n * REC_SIZE;
 
-			pr_fill_pattern(self->src + roff, REC_SIZE, n);
+			pr_fill_pattern(self->e.src + roff, REC_SIZE, n);
 			pv = ptr_val(n);
 			ibv_wr_start(qx);
 			qx->wr_flags = 0;
-			ibv_wr_rdma_write(qx, self->pm_mr->rkey,
+			ibv_wr_rdma_write(qx, self->e.pm_mr->rkey,
 					  PM_ADDR(REC_OFF + roff));
-			ibv_wr_set_sge(qx, self->src_mr->lkey,
-				       (uintptr_t)self->src + roff, REC_SIZE);
-			ibv_wr_flush(qx, self->pm_mr->rkey,
+			ibv_wr_set_sge(qx, self->e.src_mr->lkey,
+				       (uintptr_t)self->e.src + roff, REC_SIZE);
+			ibv_wr_flush(qx, self->e.pm_mr->rkey,
 				     PM_ADDR(REC_OFF + roff), REC_SIZE,
 				     IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE);
 			qx->wr_id = n;
 			qx->wr_flags = IBV_SEND_SIGNALED;
-			ibv_wr_atomic_write(qx, self->pm_mr->rkey, PM_ADDR(0),
+			ibv_wr_atomic_write(qx, self->e.pm_mr->rkey, PM_ADDR(0),
 					    &pv);
 			ASSERT_EQ(0, ibv_wr_complete(qx));
 		}
-		ASSERT_EQ(0, wait_wc(&self->c, &wc));
+		ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
 		ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 		ASSERT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
 		done++;
@@ -598,7 +502,7 @@ TEST(flush_needs_qp_flush_access)
 	struct pr_ctx c = {};
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
-	void *pm = map_pmem();
+	void *pm = pr_map_pmem();
 
 	if (!pm)
 		SKIP(return, "needs the NVDIMM in devdax mode");
@@ -607,7 +511,7 @@ TEST(flush_needs_qp_flush_access)
 					IBV_ACCESS_REMOTE_WRITE, SEND_OPS));
 	mr = ibv_reg_mr(c.pd, pm, PM_SIZE, QP_ACCESS);
 	ASSERT_NE(NULL, mr);
-	ASSERT_EQ(0, wr_flush(&c, mr->rkey, (uintptr_t)pm, 64,
+	ASSERT_EQ(0, pr_wr_flush(&c, mr->rkey, (uintptr_t)pm, 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
 	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c.qp[0]));
