@@ -38,6 +38,12 @@ struct pr_flush_env {
 int pr_flush_env_open(struct pr_flush_env *e, const char **what);
 void pr_flush_env_close(struct pr_flush_env *e);
 
+/* The 8 bytes at p as the target sees them now (an acquire load). */
+static inline uint64_t pr_load64(const void *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+}
+
 /* The first PR_PM_SIZE bytes of PMEM_RDMA_DEV in devdax mode, or NULL. */
 void *pr_map_pmem(void);
 

@@ -157,9 +157,10 @@ TEST_F(rt, fault_file_refuses_bad_commands)
 	unsigned int left;
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(-EINVAL, fault_cmd(bad[i])) TH_LOG("'%s'", bad[i]);
-	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (fault_cmd(bad[i]) != -EINVAL)
+			break;
+	EXPECT_EQ(ARRAY_SIZE(bad), i) TH_LOG("'%s' was taken", bad[i]);
 	ASSERT_EQ(0, fault_cmd("cut=8 0x1c 3"));
 	ASSERT_LE(0, fault_state(action, sizeof(action), &left));
 	EXPECT_STREQ("cut=8", action);
@@ -226,7 +227,7 @@ static void atomic_write_ok(struct __test_metadata *_metadata,
 					(uintptr_t)(e->pm + off), &val, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
-	EXPECT_EQ(val, *(volatile uint64_t *)(e->pm + off));
+	EXPECT_EQ(val, pr_load64(e->pm + off));
 }
 
 TEST_F(rt, atomic_write_request_lost_is_retried)
@@ -281,7 +282,7 @@ static long long now_ms(void)
  */
 TEST_F(rt, atomic_write_replay_never_executes_twice)
 {
-	volatile uint64_t *p = (volatile uint64_t *)(self->e.pm + 128);
+	uint64_t *p = (uint64_t *)(self->e.pm + 128);
 	const uint64_t first = 0x600dcafe00000001ULL;
 	const uint64_t newer = 0x600dcafe00000002ULL;
 	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(self->e.c.qp[0]);
@@ -297,14 +298,14 @@ TEST_F(rt, atomic_write_replay_never_executes_twice)
 	ibv_wr_atomic_write(qx, self->e.pm_mr->rkey, PM_ADDR(128), &first);
 	ASSERT_EQ(0, ibv_wr_complete(qx));
 
-	for (end = now_ms() + 5000; *p != first && now_ms() < end; )
+	for (end = now_ms() + 5000; pr_load64(p) != first && now_ms() < end; )
 		;
-	ASSERT_EQ(first, *p);
-	*p = newer;
+	ASSERT_EQ(first, pr_load64(p));
+	__atomic_store_n(p, newer, __ATOMIC_RELEASE);
 
 	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(newer, *p);
+	EXPECT_EQ(newer, pr_load64(p));
 	EXPECT_INJECTED(1);
 	EXPECT_MOVES(&c0, 0, 0, 2, 1, 0, 1);
 }
@@ -344,7 +345,7 @@ TEST_F(rt, lost_flush_inside_a_stream)
 		EXPECT_EQ(i, wc.wr_id);
 	}
 	EXPECT_EQ(0, pr_check_pattern(self->e.pm + off, len, 25));
-	EXPECT_EQ(ptr, *(volatile uint64_t *)(self->e.pm + off + len));
+	EXPECT_EQ(ptr, pr_load64(self->e.pm + off + len));
 	EXPECT_INJECTED(1);
 	/* the ATOMIC WRITE may be sent once or twice, it runs once */
 	EXPECT_EQ(2, pr_read_counter("flush_sent") - c0.v[FLUSH_SENT]);
