@@ -29,39 +29,60 @@ int pr_read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-int pr_open(struct pr_ctx *c)
+/* open the named device: its context, a PD, the GID and the active MTU */
+static int pr_open_one(const char *name, struct ibv_context **ctx,
+		       struct ibv_pd **pd, union ibv_gid *gid, enum ibv_mtu *mtu)
 {
-	const char *name = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
 	struct ibv_device **list;
 	struct ibv_port_attr pa;
-	int i, n, ret = -ENODEV;
+	int i, n;
 
-	memset(c, 0, sizeof(*c));
 	list = ibv_get_device_list(&n);
 	if (!list)
 		return -errno;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !*ctx; i++)
 		if (!strcmp(ibv_get_device_name(list[i]), name))
-			c->ctx = ibv_open_device(list[i]);
+			*ctx = ibv_open_device(list[i]);
 	ibv_free_device_list(list);
-	if (!c->ctx)
-		return ret;
-	if (ibv_query_port(c->ctx, PR_PORT, &pa) ||
-	    ibv_query_gid(c->ctx, PR_PORT, PR_GID_INDEX, &c->gid))
-		goto err;
-	c->mtu = pa.active_mtu;
-	c->pd = ibv_alloc_pd(c->ctx);
-	if (!c->pd)
-		goto err;
-	return 0;
-err:
-	ret = errno ? -errno : -EIO;
-	pr_close(c);
+	if (!*ctx)
+		return -ENODEV;
+	errno = 0;
+	if (ibv_query_port(*ctx, PR_PORT, &pa) ||
+	    ibv_query_gid(*ctx, PR_PORT, PR_GID_INDEX, gid))
+		return errno ? -errno : -EIO;
+	if (pa.active_mtu < *mtu || !*mtu)
+		*mtu = pa.active_mtu;
+	*pd = ibv_alloc_pd(*ctx);
+	return *pd ? 0 : -errno;
+}
+
+int pr_open(struct pr_ctx *c)
+{
+	const char *name = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = pr_open_one(name, &c->ctx, &c->pd, &c->gid, &c->mtu);
+	if (ret)
+		pr_close(c);
+	return ret;
+}
+
+int pr_open_two(struct pr_ctx *c, const char *dev0, const char *dev1)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = pr_open_one(dev0, &c->ctx, &c->pd, &c->gid, &c->mtu);
+	if (!ret)
+		ret = pr_open_one(dev1, &c->rctx, &c->rpd, &c->rgid, &c->mtu);
+	if (ret)
+		pr_close(c);
 	return ret;
 }
 
 static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
-			int access)
+			const union ibv_gid *dgid, int access)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT,
@@ -81,7 +102,7 @@ static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 	a.max_dest_rd_atomic = 8;
 	a.min_rnr_timer = 12;
 	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = c->gid;
+	a.ah_attr.grh.dgid = *dgid;
 	a.ah_attr.grh.sgid_index = PR_GID_INDEX;
 	a.ah_attr.grh.hop_limit = 1;
 	a.ah_attr.port_num = PR_PORT;
@@ -128,17 +149,19 @@ int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops)
 		ia.send_ops_flags = send_ops;
 	}
 	for (i = 0; i < 2; i++) {
-		c->cq[i] = ibv_create_cq(c->ctx, 128, NULL, NULL, 0);
+		c->cq[i] = ibv_create_cq(pr_side_ctx(c, i), 128, NULL, NULL, 0);
 		if (!c->cq[i])
 			return -errno;
 		ia.send_cq = c->cq[i];
 		ia.recv_cq = c->cq[i];
-		c->qp[i] = ibv_create_qp_ex(c->ctx, &ia);
+		ia.pd = pr_side_pd(c, i);
+		c->qp[i] = ibv_create_qp_ex(pr_side_ctx(c, i), &ia);
 		if (!c->qp[i])
 			return -errno;
 	}
 	for (i = 0; i < 2; i++) {
-		ret = pr_qp_to_rts(c, c->qp[i], c->qp[!i]->qp_num, access);
+		ret = pr_qp_to_rts(c, c->qp[i], c->qp[!i]->qp_num,
+				   !i && c->rctx ? &c->rgid : &c->gid, access);
 		if (ret)
 			return ret;
 	}
@@ -155,6 +178,10 @@ void pr_close(struct pr_ctx *c)
 		if (c->cq[i])
 			ibv_destroy_cq(c->cq[i]);
 	}
+	if (c->rpd)
+		ibv_dealloc_pd(c->rpd);
+	if (c->rctx)
+		ibv_close_device(c->rctx);
 	if (c->pd)
 		ibv_dealloc_pd(c->pd);
 	if (c->ctx)
@@ -236,7 +263,12 @@ int pr_check_pattern(const void *buf, size_t len, uint32_t seed)
 
 long long pr_read_counter(const char *name)
 {
-	const char *dev = getenv("PMEM_RDMA_IBDEV");
+	return pr_read_dev_counter(getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT,
+				   name);
+}
+
+long long pr_read_dev_counter(const char *dev, const char *name)
+{
 	char path[256], line[64];
 	FILE *f;
 
@@ -247,7 +279,7 @@ long long pr_read_counter(const char *name)
 	 */
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/%d/hw_counters/lifespan",
-		 dev ? dev : PR_DEV_DEFAULT, PR_PORT);
+		 dev, PR_PORT);
 	f = fopen(path, "w");
 	if (f) {
 		fputs("0", f);
@@ -256,7 +288,7 @@ long long pr_read_counter(const char *name)
 	usleep(20 * 1000);
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/%d/hw_counters/%s",
-		 dev ? dev : PR_DEV_DEFAULT, PR_PORT, name);
+		 dev, PR_PORT, name);
 	if (pr_read_line(path, line, sizeof(line)))
 		return -1;
 	return strtoll(line, NULL, 0);

@@ -15,17 +15,34 @@
 #define PR_PORT		1
 #define PR_GID_INDEX	0
 
+/*
+ * qp[0] and cq[0] are on ctx/pd.  qp[1] and cq[1] are there too, unless
+ * pr_open_two() opened a second device: then they are on rctx/rpd, whose
+ * GID is rgid.
+ */
 struct pr_ctx {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
+	struct ibv_context *ctx, *rctx;
+	struct ibv_pd *pd, *rpd;
 	struct ibv_cq *cq[2];
 	struct ibv_qp *qp[2];
-	union ibv_gid gid;
+	union ibv_gid gid, rgid;
 	enum ibv_mtu mtu;
 };
 
+static inline struct ibv_context *pr_side_ctx(struct pr_ctx *c, int side)
+{
+	return side && c->rctx ? c->rctx : c->ctx;
+}
+
+static inline struct ibv_pd *pr_side_pd(struct pr_ctx *c, int side)
+{
+	return side && c->rpd ? c->rpd : c->pd;
+}
+
 /* Open the device (PMEM_RDMA_IBDEV or rxe0); 0 or -errno. */
 int pr_open(struct pr_ctx *c);
+/* Open dev0 for qp[0] and dev1 for qp[1]; 0 or -errno. */
+int pr_open_two(struct pr_ctx *c, const char *dev0, const char *dev1);
 /* Create two RC QPs, each with its own CQ, and connect them to each other. */
 int pr_connect_pair(struct pr_ctx *c, int access);
 /* The same with extended QPs taking the ibv_wr_* operations in send_ops. */
@@ -53,6 +70,7 @@ int pr_read_line(const char *path, char *buf, size_t len);
 
 /* A hw_counters value of the device's port, or -1. */
 long long pr_read_counter(const char *name);
+long long pr_read_dev_counter(const char *dev, const char *name);
 /* The QP's state (enum ibv_qp_state), or -errno. */
 int pr_qp_state(struct ibv_qp *qp);
 
