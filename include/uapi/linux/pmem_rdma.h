@@ -7,8 +7,12 @@
  * Every structure has a fixed size; reserved fields must be zero and are
  * checked by the kernel.
  *
- * ABI version 1: the version query only.  Export management comes later
- * (see Documentation/uapi.rst).
+ * ABI version 1: the version query only.
+ * ABI version 2: EXPORT, UNEXPORT, LIST, STATS, POWER_FAIL and the region
+ * descriptor that peers receive in the RDMA CM private data.
+ *
+ * Changing exports (EXPORT, UNEXPORT, POWER_FAIL) needs CAP_SYS_ADMIN;
+ * LIST and STATS need only an open file descriptor (the node is 0600 root).
  */
 #ifndef _UAPI_LINUX_PMEM_RDMA_H
 #define _UAPI_LINUX_PMEM_RDMA_H
@@ -16,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMEM_RDMA_ABI_VERSION	1
+#define PMEM_RDMA_ABI_VERSION	2
 
 /* ioctl type byte; not registered in ioctl-number.rst (out-of-tree module) */
 #define PMEM_RDMA_IOC_MAGIC	0xCE
@@ -29,5 +33,141 @@ struct pmem_rdma_version {
 
 #define PMEM_RDMA_IOC_GET_VERSION \
 	_IOR(PMEM_RDMA_IOC_MAGIC, 0x00, struct pmem_rdma_version)
+
+#define PMEM_RDMA_PATH_MAX	128	/* with the terminating NUL */
+#define PMEM_RDMA_IBDEV_MAX	64	/* IB_DEVICE_NAME_MAX */
+
+/* What peers may do with an export (the access of their remote keys). */
+#define PMEM_RDMA_ACCESS_READ			(1U << 0)
+#define PMEM_RDMA_ACCESS_WRITE			(1U << 1)	/* WRITE, ATOMIC WRITE */
+#define PMEM_RDMA_ACCESS_FLUSH_GLOBAL		(1U << 2)
+#define PMEM_RDMA_ACCESS_FLUSH_PERSISTENT	(1U << 3)
+#define PMEM_RDMA_ACCESS_VERIFY			(1U << 4)	/* with verify_algs */
+#define PMEM_RDMA_ACCESS_ALL			0x1fU
+
+/* Export flags */
+#define PMEM_RDMA_EXPORT_EMULATED	(1U << 0)	/* emulated persistence domain */
+#define PMEM_RDMA_EXPORT_FLAGS_ALL	0x1U
+
+/*
+ * PMEM_RDMA_IOC_EXPORT: export [offset, offset + length) of an fsdax pmem
+ * block device to RDMA peers that connect to 'port' (RDMA CM, TCP port
+ * space, any address of ib_dev).  offset and length are multiples of the
+ * page size.  Errors: EPERM (no CAP_SYS_ADMIN), EPROTO (abi_version),
+ * EINVAL (flags, access, reserved fields, zero or unaligned length, range
+ * beyond the device), ENOENT (path), ENOTBLK (not a block device),
+ * EOPNOTSUPP (no DAX on the device; VERIFY until it is implemented),
+ * ENODEV (ib_dev), EBUSY (overlaps an export), EADDRINUSE (port).
+ */
+struct pmem_rdma_export {
+	__u32 abi_version;		/* in: PMEM_RDMA_ABI_VERSION */
+	__u32 flags;			/* in: PMEM_RDMA_EXPORT_* */
+	char path[PMEM_RDMA_PATH_MAX];	/* in: /dev/pmemN, NUL-terminated */
+	__u64 offset;			/* in: bytes into the device */
+	__u64 length;			/* in: bytes */
+	__u32 access;			/* in: PMEM_RDMA_ACCESS_* */
+	__u32 verify_algs;		/* in: zero for now */
+	char ib_dev[PMEM_RDMA_IBDEV_MAX];	/* in: e.g. "rxe0" */
+	__u16 port;			/* in: RDMA CM port, not 0 */
+	__u16 reserved0;		/* in: zero */
+	__u32 id;			/* out: the export's id, > 0 */
+	__u64 reserved[4];		/* in: zero */
+};
+
+/* PMEM_RDMA_IOC_UNEXPORT: disconnect the peers and drop the export. */
+struct pmem_rdma_unexport {
+	__u32 id;		/* in */
+	__u32 reserved0;	/* in: zero */
+	__u64 reserved[3];	/* in: zero */
+};
+
+/* One export, as LIST reports it. */
+struct pmem_rdma_export_info {
+	__u32 id;
+	__u32 flags;
+	char path[PMEM_RDMA_PATH_MAX];
+	__u64 offset;
+	__u64 length;
+	__u32 access;
+	__u32 verify_algs;
+	char ib_dev[PMEM_RDMA_IBDEV_MAX];
+	__u16 port;
+	__u16 reserved0;
+	__u32 peers;		/* connected now */
+	__u64 reserved[4];
+};
+
+/*
+ * PMEM_RDMA_IOC_LIST: up to 'count' entries into the array at 'entries';
+ * 'count' comes back as the number of exports (which may be more).
+ */
+struct pmem_rdma_list {
+	__u32 count;		/* in: room; out: exports */
+	__u32 reserved0;	/* in: zero */
+	__u64 entries;		/* in: user pointer to pmem_rdma_export_info[] */
+	__u64 reserved[2];	/* in: zero */
+};
+
+/* PMEM_RDMA_IOC_STATS: the counters of one export since it was made. */
+struct pmem_rdma_stats {
+	__u32 id;		/* in */
+	__u32 peers;		/* out: connected now */
+	__u64 connects;		/* out: peers accepted */
+	__u64 bytes_written;	/* out: by RDMA WRITE and ATOMIC WRITE */
+	__u64 flushes;		/* out: persistent FLUSHes executed */
+	__u64 bytes_flushed;	/* out: bytes they covered */
+	__u64 verifies;		/* out: VERIFYs executed */
+	__u64 power_failures;	/* out: POWER_FAIL calls */
+	__u64 dirty_lines;	/* out: emulated: 64-byte lines not yet persistent */
+	__u64 reserved[4];	/* in: zero */
+};
+
+/*
+ * PMEM_RDMA_IOC_POWER_FAIL (emulated exports only, else EOPNOTSUPP): every
+ * 64-byte line written and not yet persistent is lost - the visible memory
+ * goes back to the media image - except a seeded share of them
+ * (eviction_ppm per million) that reached the media early, as dirty cache
+ * lines do.  The same seed and writes give the same result.
+ */
+struct pmem_rdma_power_fail {
+	__u32 id;		/* in */
+	__u32 eviction_ppm;	/* in: 0..1000000 */
+	__u64 seed;		/* in */
+	__u64 lines_lost;	/* out */
+	__u64 lines_evicted;	/* out: reached the media early */
+	__u64 reserved[2];	/* in: zero */
+};
+
+#define PMEM_RDMA_IOC_EXPORT \
+	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x01, struct pmem_rdma_export)
+#define PMEM_RDMA_IOC_UNEXPORT \
+	_IOW(PMEM_RDMA_IOC_MAGIC, 0x02, struct pmem_rdma_unexport)
+#define PMEM_RDMA_IOC_LIST \
+	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x03, struct pmem_rdma_list)
+#define PMEM_RDMA_IOC_STATS \
+	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x04, struct pmem_rdma_stats)
+#define PMEM_RDMA_IOC_POWER_FAIL \
+	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x05, struct pmem_rdma_power_fail)
+
+/*
+ * The region descriptor: the private data of the RDMA CM accept (REP) that
+ * every peer receives.  Big-endian, 40 bytes.
+ */
+#define PMEM_RDMA_DESC_MAGIC	0x504d5244	/* "PMRD" */
+
+#define PMEM_RDMA_PLACEMENT_GLOBAL	(1U << 0)	/* FLUSH placement types */
+#define PMEM_RDMA_PLACEMENT_PERSISTENT	(1U << 1)
+
+struct pmem_rdma_region_desc {
+	__be32 magic;		/* PMEM_RDMA_DESC_MAGIC */
+	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
+	__be16 flags;		/* PMEM_RDMA_EXPORT_* of the export */
+	__be64 iova;		/* first byte of the region in the peer's rkey */
+	__be64 length;
+	__be32 rkey;
+	__be32 access;		/* PMEM_RDMA_ACCESS_* */
+	__be32 placement_types;	/* PMEM_RDMA_PLACEMENT_* */
+	__be32 verify_algs;
+};
 
 #endif /* _UAPI_LINUX_PMEM_RDMA_H */

@@ -107,7 +107,7 @@ TEST(devdax_of_requested_size)
 {
 	const char *mode = getenv("PMEM_RDMA_MODE");
 	const char *dev = getenv("PMEM_RDMA_DEV");
-	const char *req = getenv("PMEM_RDMA_NVDIMM_SIZE");
+	const char *req = getenv("PMEM_RDMA_DAX_SIZE");
 	unsigned long long want, size;
 	char path[128], line[64];
 	unsigned char *p;
@@ -122,7 +122,7 @@ TEST(devdax_of_requested_size)
 	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/size", dev + 5);
 	ASSERT_EQ(0, pr_read_line(path, line, sizeof(line)));
 	size = strtoull(line, NULL, 0);
-	TH_LOG("%s: %llu bytes of a %llu-byte NVDIMM", dev, size, want);
+	TH_LOG("%s: %llu bytes of a %llu-byte namespace", dev, size, want);
 	/* labels and the struct page reservation come off the NVDIMM */
 	EXPECT_LE(size, want);
 	EXPECT_GE(size, want / 100 * 90);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pmem_rdma: the objects of the target, shared by its files:
+ *
+ *   pmem_rdma_main.c    module, /dev/pmem_rdma and its ioctls
+ *   pmem_rdma_export.c  exports: checks, the DAX mapping, list and stats
+ *   pmem_rdma_cm.c      the RDMA side: listener, peers, keys, descriptor
+ */
+#ifndef PMEM_RDMA_H
+#define PMEM_RDMA_H
+
+#include <linux/atomic.h>
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pfn_t.h>
+#include <linux/refcount.h>
+
+#include <linux/pmem_rdma.h>
+
+struct dax_device;
+struct ib_device;
+struct ib_pd;
+struct rdma_cm_id;
+
+struct pmem_rdma_counters {
+	atomic64_t connects;
+	atomic64_t bytes_written;
+	atomic64_t flushes;
+	atomic64_t bytes_flushed;
+	atomic64_t verifies;
+	atomic64_t power_failures;
+};
+
+/* first member of every RDMA CM id's context: listener or peer */
+struct pmem_rdma_cm_ctx {
+	bool is_peer;
+};
+
+/* One exported range of an fsdax block device. */
+struct pmem_rdma_exp {
+	struct pmem_rdma_cm_ctx ctx;	/* first: the listener's context */
+	struct list_head node;		/* pmem_rdma_exports, under its lock */
+	u32 id;
+	struct pmem_rdma_export req;	/* as asked for, id filled in */
+
+	struct block_device *bdev;
+	struct dax_device *dax_dev;
+	void *kaddr;			/* kernel mapping of the range */
+	pfn_t pfn;			/* its first page */
+
+	/* RDMA side, pmem_rdma_cm.c */
+	struct ib_device *ibdev;
+	struct ib_pd *pd;
+	struct rdma_cm_id *listen_id;
+	struct mutex peers_lock;	/* peers, npeers */
+	struct list_head peers;
+	unsigned int npeers;
+
+	struct pmem_rdma_counters cnt;
+};
+
+/* pmem_rdma_export.c */
+int pmem_rdma_export_add(struct pmem_rdma_export *req);
+int pmem_rdma_export_remove(u32 id);
+int pmem_rdma_export_list(struct pmem_rdma_list *l);
+int pmem_rdma_export_stats(struct pmem_rdma_stats *st);
+void pmem_rdma_export_remove_all(void);
+
+/* pmem_rdma_cm.c */
+int pmem_rdma_cm_start(struct pmem_rdma_exp *exp);
+void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp);
+unsigned int pmem_rdma_cm_peers(struct pmem_rdma_exp *exp);
+int pmem_rdma_cm_init(void);
+void pmem_rdma_cm_exit(void);
+
+#endif /* PMEM_RDMA_H */

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma: the RDMA side of an export.  A kernel RDMA CM id listens on
+ * the export's port.  For every peer that connects to it through the
+ * export's RDMA device, the target makes an RC QP of its own, brings it to
+ * RTS with the CM's attributes, registers the export's pages on it with
+ * exactly the access asked for (fast registration), and only then accepts,
+ * handing over the region descriptor in the private data.  The target's CPU
+ * takes no part in the data path afterwards.
+ *
+ * A peer is destroyed by whoever takes it off the export's list: the
+ * disconnect work, or pmem_rdma_cm_stop().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in6.h>
+#include <linux/jiffies.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_cm.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
+#include <rdma/rxe_flush.h>
+
+#include "pmem_rdma.h"
+
+struct pmem_rdma_peer {
+	struct pmem_rdma_cm_ctx ctx;	/* first: the cm_id's context */
+	struct list_head node;		/* exp->peers, under peers_lock */
+	bool listed;
+	struct pmem_rdma_exp *exp;
+	struct rdma_cm_id *cm_id;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+	struct ib_mr *mr;
+	struct work_struct gone_work;
+};
+
+static struct workqueue_struct *pmem_rdma_wq;
+
+static int pmem_rdma_ib_access(u32 access)
+{
+	int ib = IB_ACCESS_LOCAL_WRITE;
+
+	if (access & PMEM_RDMA_ACCESS_READ)
+		ib |= IB_ACCESS_REMOTE_READ;
+	if (access & PMEM_RDMA_ACCESS_WRITE)
+		ib |= IB_ACCESS_REMOTE_WRITE;
+	if (access & PMEM_RDMA_ACCESS_FLUSH_GLOBAL)
+		ib |= RXE_FLUSH_ACCESS_FLUSH_GLOBAL;
+	if (access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+		ib |= RXE_FLUSH_ACCESS_FLUSH_PERSISTENT;
+	return ib;
+}
+
+static void pmem_rdma_peer_free(struct pmem_rdma_peer *peer)
+{
+	if (peer->qp)
+		ib_destroy_qp(peer->qp);
+	if (peer->mr)
+		ib_dereg_mr(peer->mr);
+	if (peer->cq)
+		ib_free_cq(peer->cq);
+	kfree(peer);
+}
+
+/* move the peer's own QP to state with the CM's attributes */
+static int pmem_rdma_qp_to(struct pmem_rdma_peer *peer,
+			   enum ib_qp_state state, int extra_access)
+{
+	struct ib_qp_attr attr = { .qp_state = state };
+	int mask, err;
+
+	err = rdma_init_qp_attr(peer->cm_id, &attr, &mask);
+	if (err)
+		return err;
+	if (state == IB_QPS_INIT)
+		attr.qp_access_flags |= extra_access;
+	return ib_modify_qp(peer->qp, &attr, mask);
+}
+
+/* register the export's pages on the peer's QP, and wait for it */
+static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
+{
+	struct pmem_rdma_exp *exp = peer->exp;
+	u64 len = exp->req.length;
+	unsigned int page_size = IS_ALIGNED((unsigned long)exp->kaddr, SZ_2M) &&
+				 IS_ALIGNED(len, SZ_2M) ? SZ_2M : PAGE_SIZE;
+	struct ib_reg_wr wr = {};
+	struct scatterlist sg;
+	unsigned long end;
+	struct ib_wc wc;
+	int n, err;
+
+	if (len > UINT_MAX || len / page_size >
+	    exp->ibdev->attrs.max_fast_reg_page_list_len)
+		return -E2BIG;
+	peer->mr = ib_alloc_mr(exp->pd, IB_MR_TYPE_MEM_REG, len / page_size);
+	if (IS_ERR(peer->mr)) {
+		err = PTR_ERR(peer->mr);
+		peer->mr = NULL;
+		return err;
+	}
+
+	sg_init_table(&sg, 1);
+	sg_set_page(&sg, pfn_t_to_page(exp->pfn), len, 0);
+	if (ib_dma_map_sg(exp->ibdev, &sg, 1, DMA_BIDIRECTIONAL) != 1)
+		return -EIO;
+	n = ib_map_mr_sg(peer->mr, &sg, 1, NULL, page_size);
+	ib_dma_unmap_sg(exp->ibdev, &sg, 1, DMA_BIDIRECTIONAL);
+	if (n != 1)
+		return n < 0 ? n : -EINVAL;
+
+	wr.wr.opcode = IB_WR_REG_MR;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.mr = peer->mr;
+	wr.key = peer->mr->rkey;
+	wr.access = pmem_rdma_ib_access(exp->req.access);
+	err = ib_post_send(peer->qp, &wr.wr, NULL);
+	if (err)
+		return err;
+
+	end = jiffies + HZ;
+	while ((n = ib_poll_cq(peer->cq, 1, &wc)) == 0 &&
+	       time_before(jiffies, end))
+		usleep_range(100, 200);
+	if (n != 1)
+		return -ETIMEDOUT;
+	return wc.status == IB_WC_SUCCESS ? 0 : -EIO;
+}
+
+static void pmem_rdma_desc(struct pmem_rdma_peer *peer,
+			   struct pmem_rdma_region_desc *d)
+{
+	struct pmem_rdma_exp *exp = peer->exp;
+	u32 placement = 0;
+
+	if (exp->req.access & PMEM_RDMA_ACCESS_FLUSH_GLOBAL)
+		placement |= PMEM_RDMA_PLACEMENT_GLOBAL;
+	if (exp->req.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+		placement |= PMEM_RDMA_PLACEMENT_PERSISTENT;
+
+	memset(d, 0, sizeof(*d));
+	d->magic = cpu_to_be32(PMEM_RDMA_DESC_MAGIC);
+	d->abi_version = cpu_to_be16(PMEM_RDMA_ABI_VERSION);
+	d->flags = cpu_to_be16(exp->req.flags);
+	d->iova = cpu_to_be64(peer->mr->iova);
+	d->length = cpu_to_be64(exp->req.length);
+	d->rkey = cpu_to_be32(peer->mr->rkey);
+	d->access = cpu_to_be32(exp->req.access);
+	d->placement_types = cpu_to_be32(placement);
+	d->verify_algs = cpu_to_be32(exp->req.verify_algs);
+}
+
+static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
+				const struct rdma_conn_param *req)
+{
+	struct pmem_rdma_exp *exp = peer->exp;
+	struct ib_qp_init_attr qa = {
+		.qp_type = IB_QPT_RC,
+		.sq_sig_type = IB_SIGNAL_REQ_WR,
+		.cap = {
+			.max_send_wr = 2, .max_recv_wr = 1,
+			.max_send_sge = 1, .max_recv_sge = 1,
+		},
+	};
+	struct pmem_rdma_region_desc desc;
+	struct rdma_conn_param p = {};
+	int err;
+
+	peer->cq = ib_alloc_cq(exp->ibdev, peer, 4, 0, IB_POLL_DIRECT);
+	if (IS_ERR(peer->cq)) {
+		err = PTR_ERR(peer->cq);
+		peer->cq = NULL;
+		return err;
+	}
+	qa.send_cq = peer->cq;
+	qa.recv_cq = peer->cq;
+	peer->qp = ib_create_qp(exp->pd, &qa);
+	if (IS_ERR(peer->qp)) {
+		err = PTR_ERR(peer->qp);
+		peer->qp = NULL;
+		return err;
+	}
+	err = pmem_rdma_qp_to(peer, IB_QPS_INIT,
+			      pmem_rdma_ib_access(exp->req.access) &
+			      ~IB_ACCESS_LOCAL_WRITE);
+	if (!err)
+		err = pmem_rdma_qp_to(peer, IB_QPS_RTR, 0);
+	if (!err)
+		err = pmem_rdma_qp_to(peer, IB_QPS_RTS, 0);
+	if (!err)
+		err = pmem_rdma_reg_mr(peer);
+	if (err)
+		return err;
+
+	pmem_rdma_desc(peer, &desc);
+	p.private_data = &desc;
+	p.private_data_len = sizeof(desc);
+	p.responder_resources = min_t(u8, req->initiator_depth,
+				      exp->ibdev->attrs.max_qp_rd_atom);
+	p.initiator_depth = 0;
+	p.rnr_retry_count = 7;
+	p.qp_num = peer->qp->qp_num;
+	return rdma_accept(peer->cm_id, &p);
+}
+
+static void pmem_rdma_peer_gone_work(struct work_struct *work)
+{
+	struct pmem_rdma_peer *peer =
+		container_of(work, struct pmem_rdma_peer, gone_work);
+	struct pmem_rdma_exp *exp = peer->exp;
+	bool mine;
+
+	mutex_lock(&exp->peers_lock);
+	mine = peer->listed;
+	if (mine) {
+		list_del(&peer->node);
+		peer->listed = false;
+		exp->npeers--;
+	}
+	mutex_unlock(&exp->peers_lock);
+	if (!mine)
+		return;
+	rdma_destroy_id(peer->cm_id);
+	pmem_rdma_peer_free(peer);
+}
+
+static int pmem_rdma_connect_request(struct rdma_cm_id *id,
+				     struct rdma_cm_event *ev)
+{
+	struct pmem_rdma_exp *exp = id->context;
+	struct pmem_rdma_peer *peer;
+	int err;
+
+	if (id->device != exp->ibdev) {
+		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
+		return 1;	/* the CM destroys the id */
+	}
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	if (!peer) {
+		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
+		return 1;
+	}
+	peer->ctx.is_peer = true;
+	peer->exp = exp;
+	peer->cm_id = id;
+	INIT_WORK(&peer->gone_work, pmem_rdma_peer_gone_work);
+	id->context = peer;
+
+	err = pmem_rdma_peer_setup(peer, &ev->param.conn);
+	if (err) {
+		pr_info("export %u: peer refused: %d\n", exp->id, err);
+		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
+		id->context = exp;
+		pmem_rdma_peer_free(peer);
+		return 1;
+	}
+
+	mutex_lock(&exp->peers_lock);
+	list_add_tail(&peer->node, &exp->peers);
+	peer->listed = true;
+	exp->npeers++;
+	mutex_unlock(&exp->peers_lock);
+	atomic64_inc(&exp->cnt.connects);
+	return 0;
+}
+
+/* events of the listener (context: the export) and of peers (the peer) */
+static int pmem_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
+{
+	struct pmem_rdma_peer *peer;
+
+	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST)
+		return pmem_rdma_connect_request(id, ev);
+
+	/* the listener's other events (address change, device removal) */
+	if (!((struct pmem_rdma_cm_ctx *)id->context)->is_peer)
+		return 0;
+	peer = id->context;
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		mutex_lock(&peer->exp->peers_lock);
+		if (peer->listed)
+			queue_work(pmem_rdma_wq, &peer->gone_work);
+		mutex_unlock(&peer->exp->peers_lock);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int pmem_rdma_cm_start(struct pmem_rdma_exp *exp)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_ANY_INIT,
+		.sin6_port = htons(exp->req.port),
+	};
+	int err;
+
+	exp->ibdev = ib_device_get_by_name(exp->req.ib_dev, RDMA_DRIVER_UNKNOWN);
+	if (!exp->ibdev)
+		return -ENODEV;
+	exp->pd = ib_alloc_pd(exp->ibdev, 0);
+	if (IS_ERR(exp->pd)) {
+		err = PTR_ERR(exp->pd);
+		exp->pd = NULL;
+		goto out;
+	}
+	exp->listen_id = rdma_create_id(&init_net, pmem_rdma_cm_handler, exp,
+					RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(exp->listen_id)) {
+		err = PTR_ERR(exp->listen_id);
+		exp->listen_id = NULL;
+		goto out;
+	}
+	err = rdma_bind_addr(exp->listen_id, (struct sockaddr *)&sin6);
+	/* bound to any address, a taken port is all this can mean */
+	if (err == -EADDRNOTAVAIL)
+		err = -EADDRINUSE;
+	if (!err)
+		err = rdma_listen(exp->listen_id, 16);
+	if (!err)
+		return 0;
+out:
+	pmem_rdma_cm_stop(exp);
+	return err;
+}
+
+void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_peer *peer, *tmp;
+	LIST_HEAD(gone);
+
+	/* no new peers, no more listener events */
+	if (exp->listen_id) {
+		rdma_destroy_id(exp->listen_id);
+		exp->listen_id = NULL;
+	}
+
+	mutex_lock(&exp->peers_lock);
+	list_splice_init(&exp->peers, &gone);
+	list_for_each_entry(peer, &gone, node)
+		peer->listed = false;
+	exp->npeers = 0;
+	mutex_unlock(&exp->peers_lock);
+	/* disconnect works already queued find their peer unlisted */
+	flush_workqueue(pmem_rdma_wq);
+
+	list_for_each_entry_safe(peer, tmp, &gone, node) {
+		rdma_disconnect(peer->cm_id);
+		rdma_destroy_id(peer->cm_id);
+		pmem_rdma_peer_free(peer);
+	}
+
+	if (exp->pd) {
+		ib_dealloc_pd(exp->pd);
+		exp->pd = NULL;
+	}
+	if (exp->ibdev) {
+		ib_device_put(exp->ibdev);
+		exp->ibdev = NULL;
+	}
+}
+
+unsigned int pmem_rdma_cm_peers(struct pmem_rdma_exp *exp)
+{
+	unsigned int n;
+
+	mutex_lock(&exp->peers_lock);
+	n = exp->npeers;
+	mutex_unlock(&exp->peers_lock);
+	return n;
+}
+
+int pmem_rdma_cm_init(void)
+{
+	pmem_rdma_wq = alloc_workqueue("pmem_rdma", WQ_UNBOUND, 0);
+	return pmem_rdma_wq ? 0 : -ENOMEM;
+}
+
+void pmem_rdma_cm_exit(void)
+{
+	destroy_workqueue(pmem_rdma_wq);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma: exports.  An export is a page-aligned range of an fsdax pmem
+ * block device, mapped in the kernel through the DAX API and handed to
+ * pmem_rdma_cm.c, which registers it with the RDMA device and listens for
+ * peers.  Every request is checked in full before anything is taken.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/dax.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "pmem_rdma.h"
+
+static DEFINE_MUTEX(pmem_rdma_exports_lock);
+static LIST_HEAD(pmem_rdma_exports);
+static u32 pmem_rdma_next_id = 1;
+
+/* the holder of our exclusive opens: a mounted filesystem cannot share */
+static char pmem_rdma_holder;
+
+static bool pmem_rdma_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static bool pmem_rdma_terminated(const char *s, size_t len)
+{
+	return strnlen(s, len) < len;
+}
+
+/* the request alone: no device touched yet */
+static int pmem_rdma_export_check(const struct pmem_rdma_export *req)
+{
+	if (req->abi_version != PMEM_RDMA_ABI_VERSION)
+		return -EPROTO;
+	if (req->flags & ~PMEM_RDMA_EXPORT_FLAGS_ALL)
+		return -EINVAL;
+	if (!req->access || req->access & ~PMEM_RDMA_ACCESS_ALL)
+		return -EINVAL;
+	if (req->reserved0 || req->id ||
+	    !pmem_rdma_zero(req->reserved, sizeof(req->reserved)))
+		return -EINVAL;
+	if (!pmem_rdma_terminated(req->path, sizeof(req->path)) ||
+	    !pmem_rdma_terminated(req->ib_dev, sizeof(req->ib_dev)) ||
+	    !req->path[0] || !req->ib_dev[0] || !req->port)
+		return -EINVAL;
+	if (!req->length || !PAGE_ALIGNED(req->length) ||
+	    !PAGE_ALIGNED(req->offset) ||
+	    req->offset + req->length < req->offset)
+		return -EINVAL;
+	/* VERIFY is its own issue; refuse it until it exists */
+	if (req->access & PMEM_RDMA_ACCESS_VERIFY || req->verify_algs)
+		return -EOPNOTSUPP;
+	/* the emulated persistence domain is not wired to the rxe yet */
+	if (req->flags & PMEM_RDMA_EXPORT_EMULATED)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static bool pmem_rdma_overlaps(const struct pmem_rdma_exp *a,
+			       const struct block_device *bdev,
+			       u64 offset, u64 length)
+{
+	return a->bdev->bd_dev == bdev->bd_dev &&
+	       offset < a->req.offset + a->req.length &&
+	       a->req.offset < offset + length;
+}
+
+/* map [offset, offset + length) of the device in the kernel */
+static int pmem_rdma_export_map(struct pmem_rdma_exp *exp)
+{
+	long pages = exp->req.length >> PAGE_SHIFT;
+	u64 start_off;
+	long got;
+	int id;
+
+	exp->dax_dev = fs_dax_get_by_bdev(exp->bdev, &start_off, NULL, NULL);
+	if (!exp->dax_dev)
+		return -EOPNOTSUPP;
+	if (exp->req.offset + exp->req.length > bdev_nr_bytes(exp->bdev))
+		return -EINVAL;
+
+	id = dax_read_lock();
+	got = dax_direct_access(exp->dax_dev,
+				(start_off + exp->req.offset) >> PAGE_SHIFT,
+				pages, DAX_ACCESS, &exp->kaddr, &exp->pfn);
+	dax_read_unlock(id);
+	if (got < 0)
+		return got;
+	/* a namespace is one linear range; anything else is not for us */
+	if (got < pages)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
+{
+	if (exp->dax_dev)
+		fs_put_dax(exp->dax_dev, NULL);
+	if (!IS_ERR_OR_NULL(exp->bdev))
+		blkdev_put(exp->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	kfree(exp);
+}
+
+int pmem_rdma_export_add(struct pmem_rdma_export *req)
+{
+	struct pmem_rdma_exp *exp, *other;
+	int err;
+
+	err = pmem_rdma_export_check(req);
+	if (err)
+		return err;
+
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	if (!exp)
+		return -ENOMEM;
+	exp->req = *req;
+	mutex_init(&exp->peers_lock);
+	INIT_LIST_HEAD(&exp->peers);
+
+	exp->bdev = blkdev_get_by_path(req->path,
+				       FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				       &pmem_rdma_holder);
+	if (IS_ERR(exp->bdev)) {
+		err = PTR_ERR(exp->bdev);
+		/* a path that is there but no block device */
+		goto out_free;
+	}
+	err = pmem_rdma_export_map(exp);
+	if (err)
+		goto out_free;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(other, &pmem_rdma_exports, node) {
+		if (pmem_rdma_overlaps(other, exp->bdev, req->offset,
+				       req->length)) {
+			err = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	exp->id = pmem_rdma_next_id++;
+	exp->req.id = exp->id;
+	err = pmem_rdma_cm_start(exp);
+	if (err)
+		goto out_unlock;
+	list_add_tail(&exp->node, &pmem_rdma_exports);
+	mutex_unlock(&pmem_rdma_exports_lock);
+
+	req->id = exp->id;
+	pr_info("export %u: %s [%llu, +%llu) on %s port %u\n", exp->id,
+		req->path, req->offset, req->length, req->ib_dev, req->port);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&pmem_rdma_exports_lock);
+out_free:
+	pmem_rdma_export_free(exp);
+	return err;
+}
+
+static void pmem_rdma_export_destroy(struct pmem_rdma_exp *exp)
+{
+	pmem_rdma_cm_stop(exp);
+	pr_info("export %u removed\n", exp->id);
+	pmem_rdma_export_free(exp);
+}
+
+int pmem_rdma_export_remove(u32 id)
+{
+	struct pmem_rdma_exp *exp;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (exp->id == id) {
+			list_del(&exp->node);
+			mutex_unlock(&pmem_rdma_exports_lock);
+			pmem_rdma_export_destroy(exp);
+			return 0;
+		}
+	}
+	mutex_unlock(&pmem_rdma_exports_lock);
+	return -ENOENT;
+}
+
+void pmem_rdma_export_remove_all(void)
+{
+	struct pmem_rdma_exp *exp, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_splice_init(&pmem_rdma_exports, &gone);
+	mutex_unlock(&pmem_rdma_exports_lock);
+	list_for_each_entry_safe(exp, tmp, &gone, node)
+		pmem_rdma_export_destroy(exp);
+}
+
+int pmem_rdma_export_list(struct pmem_rdma_list *l)
+{
+	struct pmem_rdma_export_info __user *out = u64_to_user_ptr(l->entries);
+	struct pmem_rdma_export_info info;
+	struct pmem_rdma_exp *exp;
+	u32 n = 0;
+	int err = 0;
+
+	if (l->reserved0 || !pmem_rdma_zero(l->reserved, sizeof(l->reserved)))
+		return -EINVAL;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (n < l->count) {
+			memset(&info, 0, sizeof(info));
+			info.id = exp->id;
+			info.flags = exp->req.flags;
+			memcpy(info.path, exp->req.path, sizeof(info.path));
+			info.offset = exp->req.offset;
+			info.length = exp->req.length;
+			info.access = exp->req.access;
+			info.verify_algs = exp->req.verify_algs;
+			memcpy(info.ib_dev, exp->req.ib_dev, sizeof(info.ib_dev));
+			info.port = exp->req.port;
+			info.peers = pmem_rdma_cm_peers(exp);
+			if (copy_to_user(&out[n], &info, sizeof(info))) {
+				err = -EFAULT;
+				break;
+			}
+		}
+		n++;
+	}
+	mutex_unlock(&pmem_rdma_exports_lock);
+	l->count = n;
+	return err;
+}
+
+int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
+{
+	struct pmem_rdma_exp *exp;
+	u32 id = st->id;
+
+	if (!pmem_rdma_zero(st->reserved, sizeof(st->reserved)))
+		return -EINVAL;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (exp->id != id)
+			continue;
+		memset(st, 0, sizeof(*st));
+		st->id = id;
+		st->peers = pmem_rdma_cm_peers(exp);
+		st->connects = atomic64_read(&exp->cnt.connects);
+		st->bytes_written = atomic64_read(&exp->cnt.bytes_written);
+		st->flushes = atomic64_read(&exp->cnt.flushes);
+		st->bytes_flushed = atomic64_read(&exp->cnt.bytes_flushed);
+		st->verifies = atomic64_read(&exp->cnt.verifies);
+		st->power_failures = atomic64_read(&exp->cnt.power_failures);
+		mutex_unlock(&pmem_rdma_exports_lock);
+		return 0;
+	}
+	mutex_unlock(&pmem_rdma_exports_lock);
+	return -ENOENT;
+}

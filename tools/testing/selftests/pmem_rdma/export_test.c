@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma exports of the fsdax namespace (PMEM_RDMA_PMEM): the ioctl
+ * refusals, each with its errno and nothing left behind, overlapping
+ * exports, a port in use, and an unprivileged caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/pmem_rdma.h>
+
+#include "kselftest_harness.h"
+#include "rdma_helpers.h"
+
+#define CTL		"/dev/pmem_rdma"
+#define PORT		7471
+#define EXP_LEN		(2UL << 20)
+
+static void export_req(struct pmem_rdma_export *e, const char *path,
+		       uint64_t off, uint64_t len, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	e->abi_version = PMEM_RDMA_ABI_VERSION;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	e->offset = off;
+	e->length = len;
+	e->access = PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
+		    PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
+		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT;
+	snprintf(e->ib_dev, sizeof(e->ib_dev), "%s", PR_DEV_DEFAULT);
+	e->port = port;
+}
+
+/* 0 or -errno */
+static int ctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int unexport(int fd, uint32_t id)
+{
+	struct pmem_rdma_unexport u = { .id = id };
+
+	return ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+}
+
+FIXTURE(ex)
+{
+	int fd;
+	const char *pmem;
+};
+
+FIXTURE_SETUP(ex)
+{
+	self->pmem = getenv("PMEM_RDMA_PMEM");
+	self->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+}
+
+FIXTURE_TEARDOWN(ex)
+{
+	struct pmem_rdma_export_info info[8];
+	struct pmem_rdma_list l = {
+		.count = 8, .entries = (uintptr_t)info,
+	};
+	uint32_t i;
+
+	/* leave no export behind for the next test */
+	if (!ctl(self->fd, PMEM_RDMA_IOC_LIST, &l))
+		for (i = 0; i < l.count && i < 8; i++)
+			unexport(self->fd, info[i].id);
+	close(self->fd);
+}
+
+TEST_F(ex, refusals)
+{
+	struct pmem_rdma_export e;
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.abi_version = 1;
+	EXPECT_EQ(-EPROTO, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.flags = 1U << 7;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.access |= 1U << 9;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.reserved[3] = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, 0, PORT);
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, 4096 + 1, PORT);
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 1ULL << 40, EXP_LEN, PORT);
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, 1ULL << 40, PORT);
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, "/dev/pmem-missing", 0, EXP_LEN, PORT);
+	EXPECT_EQ(-ENOENT, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, "/dev/null", 0, EXP_LEN, PORT);
+	EXPECT_EQ(-ENOTBLK, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	snprintf(e.ib_dev, sizeof(e.ib_dev), "nosuchdev");
+	EXPECT_EQ(-ENODEV, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.access |= PMEM_RDMA_ACCESS_VERIFY;
+	EXPECT_EQ(-EOPNOTSUPP, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	/* nothing was left behind by any of them */
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	EXPECT_LT(0, e.id);
+	EXPECT_EQ(0, unexport(self->fd, e.id));
+	EXPECT_EQ(-ENOENT, unexport(self->fd, e.id));
+}
+
+TEST_F(ex, overlap_and_port_in_use)
+{
+	struct pmem_rdma_export a, b;
+
+	export_req(&a, self->pmem, 0, EXP_LEN, PORT);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &a));
+	export_req(&b, self->pmem, EXP_LEN - 4096, EXP_LEN, PORT + 1);
+	EXPECT_EQ(-EBUSY, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &b));
+	export_req(&b, self->pmem, EXP_LEN, EXP_LEN, PORT);
+	EXPECT_EQ(-EADDRINUSE, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &b));
+	export_req(&b, self->pmem, EXP_LEN, EXP_LEN, PORT + 1);
+	EXPECT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &b));
+	EXPECT_NE(a.id, b.id);
+}
+
+TEST_F(ex, unprivileged_export_refused)
+{
+	struct pmem_rdma_export e;
+	struct pmem_rdma_stats st = {};
+	int status;
+	pid_t pid;
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* the open fd stays; the privilege goes */
+		if (setresuid(65534, 65534, 65534))
+			_exit(2);
+		if (ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e) != -EPERM)
+			_exit(3);
+		if (unexport(self->fd, 1) != -EPERM)
+			_exit(4);
+		/* looking is allowed */
+		st.id = 12345;
+		_exit(ctl(self->fd, PMEM_RDMA_IOC_STATS, &st) == -ENOENT ? 0 : 5);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
