@@ -198,7 +198,12 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 	pmem_rdma_desc(peer, &desc);
 	p.private_data = &desc;
 	p.private_data_len = sizeof(desc);
-	p.responder_resources = min_t(u8, req->initiator_depth,
+	/*
+	 * On the passive side the CM reports the request from this end's
+	 * view: responder_resources is the peer's initiator depth, the READ
+	 * and FLUSH requests it may have outstanding towards us.
+	 */
+	p.responder_resources = min_t(u8, req->responder_resources,
 				      exp->ibdev->attrs.max_qp_rd_atom);
 	p.initiator_depth = 0;
 	p.rnr_retry_count = 7;

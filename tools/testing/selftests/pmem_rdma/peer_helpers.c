@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A librdmacm peer of a pmem_rdma export (see peer_helpers.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/pmem_rdma.h>
+
+#include "flush_helpers.h"
+#include "peer_helpers.h"
+
+#define PR_CM_TIMEOUT_MS	5000
+
+/* the link-local IPv6 address of the RDMA device's netdev, with its scope */
+static int pr_peer_target_addr(struct sockaddr_in6 *sin6, uint16_t port)
+{
+	const char *dev = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
+	struct ifaddrs *ifa, *i;
+	char path[256], ndev[IF_NAMESIZE];
+	int ret = -EADDRNOTAVAIL;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/gid_attrs/ndevs/0",
+		 dev, PR_PORT);
+	if (pr_read_line(path, ndev, sizeof(ndev)))
+		return -ENODEV;
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)i->ifa_addr;
+
+		if (!a || a->sin6_family != AF_INET6 ||
+		    strcmp(i->ifa_name, ndev) ||
+		    !IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr))
+			continue;
+		*sin6 = *a;
+		sin6->sin6_port = htons(port);
+		ret = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return ret;
+}
+
+/* the next CM event, which must be want: 0, -ECONNREFUSED or -errno */
+static int pr_peer_event(struct pr_peer *p, enum rdma_cm_event_type want,
+			 int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+	int ret = 0;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return -ETIMEDOUT;
+	if (rdma_get_cm_event(p->ch, &ev))
+		return -errno;
+	if (ev->event == RDMA_CM_EVENT_ESTABLISHED && want == ev->event) {
+		const unsigned char *d = ev->param.conn.private_data;
+		struct pmem_rdma_region_desc desc;
+
+		if (ev->param.conn.private_data_len < sizeof(desc)) {
+			ret = -EPROTO;
+		} else {
+			memcpy(&desc, d, sizeof(desc));
+			p->r.magic = be32toh(desc.magic);
+			p->r.abi_version = be16toh(desc.abi_version);
+			p->r.flags = be16toh(desc.flags);
+			p->r.iova = be64toh(desc.iova);
+			p->r.length = be64toh(desc.length);
+			p->r.rkey = be32toh(desc.rkey);
+			p->r.access = be32toh(desc.access);
+			p->r.placement_types = be32toh(desc.placement_types);
+			p->r.verify_algs = be32toh(desc.verify_algs);
+		}
+	} else if (ev->event == RDMA_CM_EVENT_REJECTED) {
+		p->rejected = 1;
+		ret = -ECONNREFUSED;
+	} else if (ev->event != want) {
+		ret = -EPROTO;
+	}
+	rdma_ack_cm_event(ev);
+	return ret;
+}
+
+int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
+{
+	struct ibv_qp_init_attr_ex qa = {
+		.qp_type = IBV_QPT_RC,
+		.sq_sig_all = 0,
+		.cap = {
+			.max_send_wr = 64, .max_recv_wr = 1,
+			.max_send_sge = 1, .max_recv_sge = 1,
+			.max_inline_data = 16,
+		},
+		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.send_ops_flags = PR_FLUSH_SEND_OPS,
+	};
+	struct rdma_conn_param cp = {
+		.initiator_depth = 4,
+		.responder_resources = 0,
+		.retry_count = 7,
+		.rnr_retry_count = 7,
+	};
+	struct sockaddr_in6 dst;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	*what = "target address";
+	ret = pr_peer_target_addr(&dst, port);
+	if (ret)
+		return ret;
+	*what = "rdma_create_event_channel";
+	p->ch = rdma_create_event_channel();
+	if (!p->ch)
+		return -errno;
+	*what = "rdma_create_id";
+	if (rdma_create_id(p->ch, &p->id, p, RDMA_PS_TCP))
+		return -errno;
+	*what = "rdma_resolve_addr";
+	if (rdma_resolve_addr(p->id, NULL, (struct sockaddr *)&dst,
+			      PR_CM_TIMEOUT_MS))
+		return -errno;
+	ret = pr_peer_event(p, RDMA_CM_EVENT_ADDR_RESOLVED, PR_CM_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	*what = "rdma_resolve_route";
+	if (rdma_resolve_route(p->id, PR_CM_TIMEOUT_MS))
+		return -errno;
+	ret = pr_peer_event(p, RDMA_CM_EVENT_ROUTE_RESOLVED, PR_CM_TIMEOUT_MS);
+	if (ret)
+		return ret;
+
+	*what = "ibv_alloc_pd";
+	p->pd = ibv_alloc_pd(p->id->verbs);
+	if (!p->pd)
+		return -errno;
+	*what = "ibv_create_cq";
+	p->cq = ibv_create_cq(p->id->verbs, 128, NULL, NULL, 0);
+	if (!p->cq)
+		return -errno;
+	*what = "rdma_create_qp_ex";
+	qa.pd = p->pd;
+	qa.send_cq = p->cq;
+	qa.recv_cq = p->cq;
+	if (rdma_create_qp_ex(p->id, &qa))
+		return -errno;
+
+	*what = "rdma_connect";
+	if (rdma_connect(p->id, &cp))
+		return -errno;
+	ret = pr_peer_event(p, RDMA_CM_EVENT_ESTABLISHED, PR_CM_TIMEOUT_MS);
+	if (ret)
+		return ret;
+
+	p->c.ctx = p->id->verbs;
+	p->c.pd = p->pd;
+	p->c.cq[0] = p->cq;
+	p->c.qp[0] = p->id->qp;
+	*what = "descriptor";
+	return p->r.magic == PMEM_RDMA_DESC_MAGIC ? 0 : -EPROTO;
+}
+
+int pr_peer_wait_disconnect(struct pr_peer *p, int timeout_ms)
+{
+	return pr_peer_event(p, RDMA_CM_EVENT_DISCONNECTED, timeout_ms);
+}
+
+void pr_peer_close(struct pr_peer *p)
+{
+	if (p->id) {
+		if (p->id->qp)
+			rdma_disconnect(p->id);
+		if (p->id->qp)
+			rdma_destroy_qp(p->id);
+	}
+	if (p->cq)
+		ibv_destroy_cq(p->cq);
+	if (p->pd)
+		ibv_dealloc_pd(p->pd);
+	if (p->id)
+		rdma_destroy_id(p->id);
+	if (p->ch)
+		rdma_destroy_event_channel(p->ch);
+	memset(p, 0, sizeof(*p));
+}
