@@ -11,12 +11,14 @@
  *   rxe_flush_resp.c     responder: checks and execution
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
+ *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
 
 #include <rdma/ib_verbs.h>
 #include <rdma/rxe_flush.h>
+#include <rdma/rxe_flush_domain.h>
 
 #include "rxe_flush_hdr.h"
 
@@ -82,5 +84,9 @@ void rxe_flush_fault_init(void);
 void rxe_flush_fault_exit(void);
 bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			  struct sk_buff *skb);
+
+/* rxe_flush_domain.c */
+void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);
+struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
 
 #endif /* RXE_FLUSH_H */

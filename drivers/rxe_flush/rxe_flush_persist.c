@@ -7,8 +7,10 @@
  * cache lines of the range back to the persistence domain, a page of the MR
  * at a time, and fences.  rxe_flush_writeback() is the one place that
  * touches the platform; drivers/pmem_rdma takes it over for its exports
- * (emulated persistence domain, NVDIMM region flush).  The calls and bytes
- * are counted in hw_counters (persist_writeback_calls/_bytes).
+ * (emulated persistence domain, NVDIMM region flush) by attaching a
+ * persistence domain to its MRs (rxe_flush_domain.c): a FLUSH of such an
+ * MR goes to the domain instead.  The calls and bytes are counted in
+ * hw_counters (persist_writeback_calls/_bytes) either way.
  */
 
 #include <linux/libnvdimm.h>
@@ -22,8 +24,7 @@ static void rxe_flush_writeback(void *addr, size_t len)
 	arch_wb_cache_pmem(addr, len);
 }
 
-int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
-		      u64 length)
+static int rxe_flush_writeback_mr(struct rxe_mr *mr, u64 iova, u64 length)
 {
 	u64 done = 0;
 
@@ -49,6 +50,21 @@ int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
 		done += chunk;
 	}
 	pmem_wmb();
+	return 0;
+}
+
+int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
+		      u64 length)
+{
+	struct rxe_flush_domain *d = rxe_flush_domain_of(mr);
+	int err;
+
+	if (d)
+		err = d->ops->persist(d, iova - mr->ibmr.iova, length);
+	else
+		err = rxe_flush_writeback_mr(mr, iova, length);
+	if (err)
+		return err;
 
 	rxe_counter_inc(rxe, RXE_CNT_PERSIST_WB_CALLS);
 	atomic64_add(length, &rxe->stats_counters[RXE_CNT_PERSIST_WB_BYTES]);

@@ -167,6 +167,7 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 		return -EINVAL;
 
 	memcpy(&val, payload_addr(pkt), sizeof(val));
+	rxe_flush_domain_write(mr, qp->resp.va + qp->resp.offset, sizeof(val));
 	/* the 8 bytes as they came, stored at once; release orders every
 	 * earlier write of this QP before them
 	 */

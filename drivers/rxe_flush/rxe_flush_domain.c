@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: persistence domains attached to kernel MRs (see
+ * include/rdma/rxe_flush_domain.h).  rxe_resp.c reports the stores of RDMA
+ * WRITE here, rxe_flush_resp.c those of ATOMIC WRITE, and
+ * rxe_flush_persist.c hands persistent FLUSHes of such an MR to its domain.
+ */
+
+#include <linux/export.h>
+
+#include "rxe.h"
+#include "rxe_flush.h"
+
+int rxe_flush_domain_attach(struct ib_mr *ibmr, struct rxe_flush_domain *d)
+{
+	if (ibmr->device->ops.driver_id != RDMA_DRIVER_RXE ||
+	    ibmr->device->ops.owner != THIS_MODULE)
+		return -EOPNOTSUPP;
+	if (ibmr->type != IB_MR_TYPE_MEM_REG)
+		return -EINVAL;
+
+	WRITE_ONCE(to_rmr(ibmr)->flush_domain, d);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rxe_flush_domain_attach);
+
+void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len)
+{
+	struct rxe_flush_domain *d = READ_ONCE(mr->flush_domain);
+
+	if (d && len)
+		d->ops->write(d, iova - mr->ibmr.iova, len);
+}
+
+struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr)
+{
+	return READ_ONCE(mr->flush_domain);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * rxe_flush persistence domains: the in-kernel interface between the
+ * patched rxe (rdma_rxe_flush.ko) and the owner of a kernel MR, such as
+ * pmem_rdma.  Not an ABI: both modules are built from one tree.
+ *
+ * An MR's owner attaches a domain to a fast-registration MR before the
+ * MR's key is handed out, and deregisters the MR only after every QP that
+ * could reach it is destroyed.  The responder then calls, for that MR:
+ *
+ *   write    before an RDMA WRITE or ATOMIC WRITE stores [off, off + len)
+ *            of the MR (off counts from the MR's iova); the store follows,
+ *            so a power failure between the two loses it, as it should;
+ *   persist  for a FLUSH with the persistence placement type, instead of
+ *            the driver's own cache write-back: 0 once [off, off + len) is
+ *            persistent, else -errno (the FLUSH is NAKed, invalid request).
+ *
+ * Both run in the responder's context (softirq or a work item): no sleep.
+ * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
+ * without rdma_rxe_flush and pins it only while it uses the interface.
+ */
+#ifndef RDMA_RXE_FLUSH_DOMAIN_H
+#define RDMA_RXE_FLUSH_DOMAIN_H
+
+#include <linux/types.h>
+
+struct ib_mr;
+struct rxe_flush_domain;
+
+struct rxe_flush_domain_ops {
+	void (*write)(struct rxe_flush_domain *d, u64 off, u64 len);
+	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len);
+};
+
+struct rxe_flush_domain {
+	const struct rxe_flush_domain_ops *ops;
+};
+
+/*
+ * 0, -EOPNOTSUPP when ibmr is not an MR of an rxe_flush device, -EINVAL
+ * when it is not a fast-registration MR.  A NULL domain detaches.
+ */
+int rxe_flush_domain_attach(struct ib_mr *ibmr, struct rxe_flush_domain *d);
+
+#endif /* RDMA_RXE_FLUSH_DOMAIN_H */
