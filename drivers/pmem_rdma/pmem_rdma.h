@@ -5,6 +5,8 @@
  *   pmem_rdma_main.c    module, /dev/pmem_rdma and its ioctls
  *   pmem_rdma_export.c  exports: checks, the DAX mapping, list and stats
  *   pmem_rdma_cm.c      the RDMA side: listener, peers, keys, descriptor
+ *   pmem_rdma_domain.c  the persistence domain: real write-back, or the
+ *                       emulated one with its media image and power failure
  */
 #ifndef PMEM_RDMA_H
 #define PMEM_RDMA_H
@@ -15,11 +17,16 @@
 #include <linux/mutex.h>
 #include <linux/pfn_t.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
 
 #include <linux/pmem_rdma.h>
+#include <rdma/rxe_flush_domain.h>
 
 struct dax_device;
 struct ib_device;
+struct ib_mr;
+struct nd_region;
 struct ib_pd;
 struct rdma_cm_id;
 
@@ -30,6 +37,24 @@ struct pmem_rdma_counters {
 	atomic64_t bytes_flushed;
 	atomic64_t verifies;
 	atomic64_t power_failures;
+};
+
+/* pmem_rdma_domain.c: what is persistent, and how it gets there */
+struct pmem_rdma_domain {
+	struct rxe_flush_domain rd;	/* attached to every peer's MR */
+	int (*attach)(struct ib_mr *mr, struct rxe_flush_domain *d);
+
+	/* real mode */
+	struct nd_region *region;	/* for FLUSH_PERSISTENT exports */
+	bool region_flush;		/* it has flush hints */
+
+	/* emulated mode: media is NULL otherwise */
+	spinlock_t lock;		/* dirty, words, nwords, dirty_lines */
+	void *media;			/* the image of what is persistent */
+	unsigned long *dirty;		/* a bit per 64-byte line */
+	u32 *words;			/* indices of non-zero dirty words */
+	u32 nwords;
+	u64 dirty_lines;
 };
 
 /* first member of every RDMA CM id's context: listener or peer */
@@ -57,14 +82,21 @@ struct pmem_rdma_exp {
 	struct list_head peers;
 	unsigned int npeers;
 
+	struct pmem_rdma_domain dom;
 	struct pmem_rdma_counters cnt;
 };
+
+static inline bool pmem_rdma_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
 
 /* pmem_rdma_export.c */
 int pmem_rdma_export_add(struct pmem_rdma_export *req);
 int pmem_rdma_export_remove(u32 id);
 int pmem_rdma_export_list(struct pmem_rdma_list *l);
 int pmem_rdma_export_stats(struct pmem_rdma_stats *st);
+int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf);
 void pmem_rdma_export_remove_all(void);
 
 /* pmem_rdma_cm.c */
@@ -73,5 +105,13 @@ void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp);
 unsigned int pmem_rdma_cm_peers(struct pmem_rdma_exp *exp);
 int pmem_rdma_cm_init(void);
 void pmem_rdma_cm_exit(void);
+
+/* pmem_rdma_domain.c */
+int pmem_rdma_domain_init(struct pmem_rdma_exp *exp);
+void pmem_rdma_domain_free(struct pmem_rdma_exp *exp);
+int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr);
+int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
+				struct pmem_rdma_power_fail *pf);
+u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp);
 
 #endif /* PMEM_RDMA_H */

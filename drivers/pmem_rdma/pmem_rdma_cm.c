@@ -111,6 +111,9 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 	ib_dma_unmap_sg(exp->ibdev, &sg, 1, DMA_BIDIRECTIONAL);
 	if (n != 1)
 		return n < 0 ? n : -EINVAL;
+	err = pmem_rdma_domain_attach(exp, peer->mr);
+	if (err)
+		return err;
 
 	wr.wr.opcode = IB_WR_REG_MR;
 	wr.wr.send_flags = IB_SEND_SIGNALED;

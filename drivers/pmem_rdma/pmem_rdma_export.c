@@ -24,11 +24,6 @@ static u32 pmem_rdma_next_id = 1;
 /* the holder of our exclusive opens: a mounted filesystem cannot share */
 static char pmem_rdma_holder;
 
-static bool pmem_rdma_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
-
 static bool pmem_rdma_terminated(const char *s, size_t len)
 {
 	return strnlen(s, len) < len;
@@ -56,9 +51,6 @@ static int pmem_rdma_export_check(const struct pmem_rdma_export *req)
 		return -EINVAL;
 	/* VERIFY is its own issue; refuse it until it exists */
 	if (req->access & PMEM_RDMA_ACCESS_VERIFY || req->verify_algs)
-		return -EOPNOTSUPP;
-	/* the emulated persistence domain is not wired to the rxe yet */
-	if (req->flags & PMEM_RDMA_EXPORT_EMULATED)
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -101,6 +93,7 @@ static int pmem_rdma_export_map(struct pmem_rdma_exp *exp)
 
 static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
 {
+	pmem_rdma_domain_free(exp);
 	if (exp->dax_dev)
 		fs_put_dax(exp->dax_dev, NULL);
 	if (!IS_ERR_OR_NULL(exp->bdev))
@@ -133,6 +126,8 @@ int pmem_rdma_export_add(struct pmem_rdma_export *req)
 		goto out_free;
 	}
 	err = pmem_rdma_export_map(exp);
+	if (!err)
+		err = pmem_rdma_domain_init(exp);
 	if (err)
 		goto out_free;
 
@@ -258,9 +253,34 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
 		st->bytes_flushed = atomic64_read(&exp->cnt.bytes_flushed);
 		st->verifies = atomic64_read(&exp->cnt.verifies);
 		st->power_failures = atomic64_read(&exp->cnt.power_failures);
+		st->dirty_lines = pmem_rdma_domain_dirty_lines(exp);
 		mutex_unlock(&pmem_rdma_exports_lock);
 		return 0;
 	}
 	mutex_unlock(&pmem_rdma_exports_lock);
 	return -ENOENT;
+}
+
+int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
+{
+	struct pmem_rdma_exp *exp;
+	int err = -ENOENT;
+
+	if (pf->eviction_ppm > 1000000 || pf->lines_lost ||
+	    pf->lines_evicted || !pmem_rdma_zero(pf->reserved,
+						 sizeof(pf->reserved)))
+		return -EINVAL;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (exp->id == pf->id) {
+			err = pmem_rdma_domain_power_fail(exp, pf);
+			break;
+		}
+	}
+	mutex_unlock(&pmem_rdma_exports_lock);
+	if (!err)
+		pr_info("export %u: power failure, %llu lines lost, %llu evicted early\n",
+			pf->id, pf->lines_lost, pf->lines_evicted);
+	return err;
 }

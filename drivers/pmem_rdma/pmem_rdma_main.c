@@ -46,7 +46,7 @@ static long pmem_rdma_do_unexport(void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.reserved0 || memchr_inv(req.reserved, 0, sizeof(req.reserved)))
+	if (req.reserved0 || !pmem_rdma_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	return pmem_rdma_export_remove(req.id);
 }
@@ -77,6 +77,19 @@ static long pmem_rdma_do_stats(void __user *arg)
 	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static long pmem_rdma_do_power_fail(void __user *arg)
+{
+	struct pmem_rdma_power_fail pf;
+	int err;
+
+	if (copy_from_user(&pf, arg, sizeof(pf)))
+		return -EFAULT;
+	err = pmem_rdma_export_power_fail(&pf);
+	if (err)
+		return err;
+	return copy_to_user(arg, &pf, sizeof(pf)) ? -EFAULT : 0;
+}
+
 static long pmem_rdma_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -103,8 +116,7 @@ static long pmem_rdma_ioctl(struct file *file, unsigned int cmd,
 	case PMEM_RDMA_IOC_STATS:
 		return pmem_rdma_do_stats(uarg);
 	case PMEM_RDMA_IOC_POWER_FAIL:
-		/* only emulated exports have a media image; none can be made yet */
-		return -EOPNOTSUPP;
+		return pmem_rdma_do_power_fail(uarg);
 	default:
 		return -ENOTTY;
 	}

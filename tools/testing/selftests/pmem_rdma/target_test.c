@@ -4,6 +4,9 @@
  * by the kernel, and a librdmacm peer on the same rxe device stands in for
  * a remote host.  It receives the region descriptor, WRITEs and FLUSHes
  * one-sidedly, and the bytes are read back through the block device.
+ *
+ * Fixture tg exports in real mode, em with the emulated persistence
+ * domain, where POWER_FAIL must lose exactly what was not made persistent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,86 +77,369 @@ static int read_pmem(const char *path, uint64_t off, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-FIXTURE(tg)
-{
+struct target {
 	int fd;
 	const char *pmem;
 	uint32_t id;
 	struct pr_peer p;
-	unsigned char *buf, *back;
+	unsigned char *buf, *back, *old;
 	struct ibv_mr *mr;
 };
 
-FIXTURE_SETUP(tg)
+static void target_open(struct __test_metadata *_metadata, struct target *t,
+			uint32_t flags)
 {
 	const char *what = "";
 	int ret;
 
-	self->fd = open(CTL, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->pmem = getenv("PMEM_RDMA_PMEM");
-	if (!self->pmem || !self->pmem[0])
+	t->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, t->fd);
+	t->pmem = getenv("PMEM_RDMA_PMEM");
+	if (!t->pmem || !t->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
-	ASSERT_EQ(0, export_range(self->fd, self->pmem, 0, &self->id));
-	ret = pr_peer_connect(&self->p, PORT, &what);
+	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, &t->id));
+	ret = pr_peer_connect(&t->p, PORT, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
-	ASSERT_EQ(0, posix_memalign((void **)&self->buf, 4096, BUF_LEN));
-	ASSERT_EQ(0, posix_memalign((void **)&self->back, 4096, BUF_LEN));
-	self->mr = ibv_reg_mr(self->p.pd, self->buf, BUF_LEN,
-			      IBV_ACCESS_LOCAL_WRITE);
-	ASSERT_NE(NULL, self->mr);
+	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
+	ASSERT_EQ(0, posix_memalign((void **)&t->back, 4096, BUF_LEN));
+	ASSERT_EQ(0, posix_memalign((void **)&t->old, 4096, BUF_LEN));
+	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	ASSERT_NE(NULL, t->mr);
+}
+
+static void target_close(struct target *t)
+{
+	struct pmem_rdma_unexport u = { .id = t->id };
+
+	if (t->mr)
+		ibv_dereg_mr(t->mr);
+	pr_peer_close(&t->p);
+	if (t->id)
+		ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+	free(t->buf);
+	free(t->back);
+	free(t->old);
+	close(t->fd);
+}
+
+/* 6.1's harness runs the test even after a SKIP in setup */
+static bool no_target(const struct target *t)
+{
+	return !t->mr;
+}
+
+/* RDMA WRITE of buf[0, len) to the export at 'at': 0 or -errno/status */
+static int peer_write(struct target *t, uint64_t at, uint32_t len)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pr_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, len,
+			   t->mr->lkey, t->p.r.iova + at, t->p.r.rkey, &wc);
+	return ret ?: (wc.status ? -EIO : 0);
+}
+
+static int peer_flush(struct target *t, uint64_t at, uint64_t len,
+		      uint8_t type)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pr_wr_flush(&t->p.c, t->p.r.rkey, t->p.r.iova + at, len, type,
+			  IBV_FLUSH_RANGE, &wc);
+	return ret ?: (wc.status ? -EIO : 0);
+}
+
+static int power_fail(struct target *t, uint32_t ppm, uint64_t seed,
+		      struct pmem_rdma_power_fail *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->id = t->id;
+	pf->eviction_ppm = ppm;
+	pf->seed = seed;
+	return ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, pf);
+}
+
+/* the export's bytes [at, at + len) as the namespace holds them; O_DIRECT:
+ * at and len are multiples of the logical block size
+ */
+static int target_read(struct target *t, uint64_t at, void *buf, size_t len)
+{
+	return read_pmem(t->pmem, EXP_OFF + at, buf, len);
+}
+
+FIXTURE(tg)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(tg)
+{
+	target_open(_metadata, &self->t, 0);
 }
 
 FIXTURE_TEARDOWN(tg)
 {
-	struct pmem_rdma_unexport u = { .id = self->id };
-
-	if (self->mr)
-		ibv_dereg_mr(self->mr);
-	pr_peer_close(&self->p);
-	if (self->id)
-		ctl(self->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
-	free(self->buf);
-	free(self->back);
-	close(self->fd);
+	target_close(&self->t);
 }
 
 TEST_F(tg, descriptor)
 {
 	struct pmem_rdma_stats st;
 
-	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->p.r.magic);
-	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->p.r.abi_version);
-	EXPECT_EQ(EXP_LEN, self->p.r.length);
-	EXPECT_NE(0, self->p.r.rkey);
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->t.p.r.magic);
+	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.r.abi_version);
+	EXPECT_EQ(0, self->t.p.r.flags);
+	EXPECT_EQ(EXP_LEN, self->t.p.r.length);
+	EXPECT_NE(0, self->t.p.r.rkey);
 	EXPECT_EQ(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
 		  PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
-		  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, self->p.r.access);
+		  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, self->t.p.r.access);
 	EXPECT_EQ(PMEM_RDMA_PLACEMENT_GLOBAL | PMEM_RDMA_PLACEMENT_PERSISTENT,
-		  self->p.r.placement_types);
-	ASSERT_EQ(0, export_stats(self->fd, self->id, &st));
+		  self->t.p.r.placement_types);
+	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
 	EXPECT_EQ(1, st.peers);
 	EXPECT_EQ(1, st.connects);
 }
 
 TEST_F(tg, write_flush_read_back_through_the_device)
 {
+	struct target *t = &self->t;
 	const uint64_t at = 8192 + 512;
 	const uint32_t len = BUF_LEN - 1024;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	pr_fill_pattern(t->buf, len, 41);
+	ASSERT_EQ(0, peer_write(t, at, len));
+	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
+
+	ASSERT_EQ(0, target_read(t, 8192, t->back, BUF_LEN));
+	EXPECT_EQ(0, pr_check_pattern(t->back + 512, len, 41));
+
+	/* the target's CPU saw it all go by */
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(len, st.bytes_written);
+	EXPECT_EQ(1, st.flushes);
+	EXPECT_EQ(len, st.bytes_flushed);
+	EXPECT_EQ(0, st.dirty_lines);
+	/* a real export has no media image to fall back to */
+	EXPECT_EQ(-EOPNOTSUPP, power_fail(t, 0, 1, &pf));
+}
+
+FIXTURE(em)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(em)
+{
+	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED);
+}
+
+FIXTURE_TEARDOWN(em)
+{
+	target_close(&self->t);
+}
+
+/*
+ * Make [at, at + len) hold the 'old' pattern persistently, then write the
+ * 'new' one over it: what a power failure keeps of it is the question.
+ */
+static void em_prepare(struct __test_metadata *_metadata, struct target *t,
+		       uint64_t at, uint32_t len)
+{
+	pr_fill_pattern(t->buf, len, 1000 + at);
+	ASSERT_EQ(0, peer_write(t, at, len));
+	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
+	memcpy(t->old, t->buf, len);
+	pr_fill_pattern(t->buf, len, 2000 + at);
+	ASSERT_EQ(0, peer_write(t, at, len));
+}
+
+TEST_F(em, descriptor_says_emulated)
+{
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED, self->t.p.r.flags);
+}
+
+TEST_F(em, write_without_flush_is_lost)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 64 * 1024;
+	const uint32_t len = 8192;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st;
+	uint64_t val = 0x1122334455667788ULL, before;
 	struct ibv_wc wc;
 
-	pr_fill_pattern(self->buf, len, 41);
-	ASSERT_EQ(0, pr_rdma_sync(&self->p.c, IBV_WR_RDMA_WRITE, self->buf, len,
-				  self->mr->lkey, self->p.r.iova + at,
-				  self->p.r.rkey, &wc));
-	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
-	ASSERT_EQ(0, pr_wr_flush(&self->p.c, self->p.r.rkey,
-				 self->p.r.iova + at, len,
-				 IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
+	if (no_target(t))
+		return;
+	em_prepare(_metadata, t, at, len);
+	/* and an ATOMIC WRITE elsewhere, unflushed too */
+	ASSERT_EQ(0, target_read(t, 0, t->back, 4096));
+	memcpy(&before, t->back + 512, 8);
+	ASSERT_EQ(0, pr_wr_atomic_write(&t->p.c, t->p.r.rkey,
+					t->p.r.iova + 512, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 
-	ASSERT_EQ(0, read_pmem(self->pmem, EXP_OFF + 8192, self->back, BUF_LEN));
-	EXPECT_EQ(0, pr_check_pattern(self->back + 512, len, 41));
+	/* visible before the failure */
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	EXPECT_EQ(0, memcmp(t->back, t->buf, len));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(len / 64 + 1, st.dirty_lines);
+
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(len / 64 + 1, pf.lines_lost);
+	EXPECT_EQ(0, pf.lines_evicted);
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	EXPECT_EQ(0, memcmp(t->back, t->old, len));
+	ASSERT_EQ(0, target_read(t, 0, t->back, 4096));
+	EXPECT_EQ(0, memcmp(t->back + 512, &before, 8));
+
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(0, st.dirty_lines);
+	EXPECT_EQ(1, st.power_failures);
+}
+
+TEST_F(em, persistent_flush_keeps)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 128 * 1024;
+	const uint32_t len = 8192;
+	struct pmem_rdma_power_fail pf;
+	uint64_t val = 0x0123456789abcdefULL;
+	struct ibv_wc wc;
+
+	if (no_target(t))
+		return;
+	em_prepare(_metadata, t, at, len);
+	ASSERT_EQ(0, pr_wr_atomic_write(&t->p.c, t->p.r.rkey,
+					t->p.r.iova + at + len, &val, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	memcpy(t->buf + len, &val, 8);
+	ASSERT_EQ(0, peer_flush(t, at, len + 8, IBV_FLUSH_PERSISTENT));
+
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(0, pf.lines_lost);
+	ASSERT_EQ(0, target_read(t, at, t->back, len + 4096));
+	EXPECT_EQ(0, memcmp(t->back, t->buf, len + 8));
+}
+
+TEST_F(em, global_flush_alone_is_lost)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 192 * 1024;
+	const uint32_t len = 8192;
+	struct pmem_rdma_power_fail pf;
+
+	if (no_target(t))
+		return;
+	em_prepare(_metadata, t, at, len);
+	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_GLOBAL));
+
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(len / 64, pf.lines_lost);
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	EXPECT_EQ(0, memcmp(t->back, t->old, len));
+}
+
+TEST_F(em, partial_flush_keeps_its_lines_only)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 256 * 1024;
+	const uint32_t len = 16384;
+	/* 4097 bytes from 'at' touch 65 lines: those persist, whole */
+	const uint32_t kept = 65 * 64;
+	struct pmem_rdma_power_fail pf;
+
+	if (no_target(t))
+		return;
+	em_prepare(_metadata, t, at, len);
+	ASSERT_EQ(0, peer_flush(t, at, 4097, IBV_FLUSH_PERSISTENT));
+
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ((len - kept) / 64, pf.lines_lost);
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	EXPECT_EQ(0, memcmp(t->back, t->buf, kept));
+	EXPECT_EQ(0, memcmp(t->back + kept, t->old + kept, len - kept));
+}
+
+/* which of the 'new' lines survived, as a string of 0 and 1 */
+static void em_survivors(struct __test_metadata *_metadata, struct target *t,
+			 uint64_t at, uint32_t len, char *out)
+{
+	uint32_t i;
+
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	for (i = 0; i < len / 64; i++) {
+		int is_new = !memcmp(t->back + i * 64, t->buf + i * 64, 64);
+		int is_old = !memcmp(t->back + i * 64, t->old + i * 64, 64);
+
+		/* a line is all new or all old, never torn */
+		ASSERT_TRUE(is_new != is_old) TH_LOG("line %u torn", i);
+		out[i] = is_new ? '1' : '0';
+	}
+	out[i] = '\0';
+}
+
+TEST_F(em, early_eviction_is_seeded_and_reproducible)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 512 * 1024;
+	const uint32_t len = 64 * 1024, lines = len / 64;
+	struct pmem_rdma_power_fail pf[3];
+	static char s[3][1024 + 1];
+	const uint64_t seed[3] = { 7, 7, 8 };
+	int i, kept;
+
+	if (no_target(t))
+		return;
+	for (i = 0; i < 3; i++) {
+		em_prepare(_metadata, t, at, len);
+		ASSERT_EQ(0, power_fail(t, 250000, seed[i], &pf[i]));
+		EXPECT_EQ(lines, pf[i].lines_lost + pf[i].lines_evicted);
+		em_survivors(_metadata, t, at, len, s[i]);
+		kept = 0;
+		for (uint32_t l = 0; l < lines; l++)
+			kept += s[i][l] == '1';
+		EXPECT_EQ(pf[i].lines_evicted, kept);
+	}
+	/* about a quarter reached the media early */
+	EXPECT_LT(lines / 8, pf[0].lines_evicted);
+	EXPECT_GT(lines * 3 / 8, pf[0].lines_evicted);
+	/* the same seed picks the same lines; another seed others */
+	EXPECT_EQ(0, strcmp(s[0], s[1]));
+	EXPECT_NE(0, strcmp(s[0], s[2]));
+}
+
+TEST_F(em, power_fail_refusals)
+{
+	struct target *t = &self->t;
+	struct pmem_rdma_power_fail pf;
+
+	if (no_target(t))
+		return;
+	memset(&pf, 0, sizeof(pf));
+	pf.id = t->id;
+	pf.eviction_ppm = 1000001;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.eviction_ppm = 0;
+	pf.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.reserved[1] = 0;
+	pf.lines_lost = 1;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.lines_lost = 0;
+	pf.id = t->id + 1000;
+	EXPECT_EQ(-ENOENT, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.id = t->id;
+	EXPECT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma: the persistence domain of an export, attached to every peer's
+ * MR on an rxe_flush device (include/rdma/rxe_flush_domain.h).  The
+ * responder reports each RDMA WRITE and ATOMIC WRITE before it stores, and
+ * hands each persistent FLUSH to us.
+ *
+ * Real mode: a FLUSH writes the cache lines of its range back, fences,
+ * and writes the NVDIMM region's flush hints when it has them.
+ *
+ * Emulated mode: under QEMU a store is durable at once, so a missing FLUSH
+ * could never be seen.  The export keeps a media image beside the visible
+ * memory (the DAX range peers write), and a bitmap with one bit per 64-byte
+ * line written since it was last made persistent.  The bitmap words that
+ * have any bit set are also kept in a list, so a FLUSH and a power failure
+ * cost O(lines written), never O(region):
+ *   - a persistent FLUSH copies the dirty lines its range touches from the
+ *     visible memory to the image;
+ *   - a power failure lets a seeded share of the dirty lines reach the
+ *     image ("early eviction"), then copies the image over every other
+ *     dirty line: what was never flushed is gone.
+ * Memory: the image (the export's length), plus 1 bit per line and 4 bytes
+ * per 4 KiB of the export for the bitmap and its list.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/libnvdimm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <rdma/ib_verbs.h>
+
+#include "pmem_rdma.h"
+
+#define LINE_SHIFT	6
+#define LINE_SIZE	(1UL << LINE_SHIFT)
+
+static struct pmem_rdma_exp *dom_exp(struct rxe_flush_domain *rd)
+{
+	return container_of(rd, struct pmem_rdma_exp, dom.rd);
+}
+
+/* the range [off, off + len) of the export, in whole lines */
+static bool dom_lines(struct pmem_rdma_exp *exp, u64 off, u64 len,
+		      u64 *first, u64 *last)
+{
+	if (!len || off >= exp->req.length || len > exp->req.length - off)
+		return false;
+	*first = off >> LINE_SHIFT;
+	*last = (off + len - 1) >> LINE_SHIFT;
+	return true;
+}
+
+static void dom_mark(struct pmem_rdma_domain *d, u64 first, u64 last)
+{
+	u64 line;
+
+	for (line = first; line <= last; line++) {
+		unsigned long w = BIT_WORD(line);
+
+		if (!d->dirty[w])
+			d->words[d->nwords++] = w;
+		if (!__test_and_set_bit(line, d->dirty))
+			d->dirty_lines++;
+	}
+}
+
+/* drop list entry i: the last one takes its place */
+static void dom_drop_word(struct pmem_rdma_domain *d, u32 i)
+{
+	d->words[i] = d->words[--d->nwords];
+}
+
+static void dom_write(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	struct pmem_rdma_exp *exp = dom_exp(rd);
+	struct pmem_rdma_domain *d = &exp->dom;
+	u64 first, last;
+
+	atomic64_add(len, &exp->cnt.bytes_written);
+	if (!d->media || !dom_lines(exp, off, len, &first, &last))
+		return;
+	spin_lock_bh(&d->lock);
+	dom_mark(d, first, last);
+	spin_unlock_bh(&d->lock);
+}
+
+/* emulated: every dirty line that [first, last] touches reaches the image */
+static void dom_persist_emulated(struct pmem_rdma_exp *exp, u64 first, u64 last)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	u32 i = 0;
+
+	spin_lock_bh(&d->lock);
+	while (i < d->nwords) {
+		unsigned long w = d->words[i];
+		u64 base = (u64)w * BITS_PER_LONG;
+		unsigned long mask = ~0UL, bits;
+		unsigned int b;
+
+		if (base + BITS_PER_LONG <= first || base > last) {
+			i++;
+			continue;
+		}
+		if (first > base)
+			mask &= ~0UL << (first - base);
+		if (last < base + BITS_PER_LONG - 1)
+			mask &= ~0UL >> (BITS_PER_LONG - 1 - (last - base));
+		bits = d->dirty[w] & mask;
+		for_each_set_bit(b, &bits, BITS_PER_LONG) {
+			u64 at = (base + b) << LINE_SHIFT;
+
+			memcpy(d->media + at, exp->kaddr + at, LINE_SIZE);
+		}
+		d->dirty[w] &= ~bits;
+		d->dirty_lines -= hweight_long(bits);
+		if (d->dirty[w])
+			i++;
+		else
+			dom_drop_word(d, i);
+	}
+	spin_unlock_bh(&d->lock);
+}
+
+static int dom_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	struct pmem_rdma_exp *exp = dom_exp(rd);
+	struct pmem_rdma_domain *d = &exp->dom;
+	u64 first, last;
+
+	if (!len)
+		return 0;
+	if (!dom_lines(exp, off, len, &first, &last))
+		return -EINVAL;
+
+	if (d->media) {
+		dom_persist_emulated(exp, first, last);
+	} else {
+		arch_wb_cache_pmem(exp->kaddr + off, len);
+		pmem_wmb();
+		if (d->region_flush)
+			nvdimm_flush(d->region, NULL);
+	}
+	atomic64_inc(&exp->cnt.flushes);
+	atomic64_add(len, &exp->cnt.bytes_flushed);
+	return 0;
+}
+
+static const struct rxe_flush_domain_ops pmem_rdma_domain_ops = {
+	.write = dom_write,
+	.persist = dom_persist,
+};
+
+/* a line evicted early: a pure function of the seed and the line */
+static bool dom_evicted(u64 seed, u64 line, u32 ppm)
+{
+	u64 z = seed + (line + 1) * 0x9e3779b97f4a7c15ULL;
+
+	/* splitmix64's finalizer */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z % 1000000 < ppm;
+}
+
+int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
+				struct pmem_rdma_power_fail *pf)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	u64 lost = 0, evicted = 0;
+	u32 i;
+
+	if (!d->media)
+		return -EOPNOTSUPP;
+
+	spin_lock_bh(&d->lock);
+	for (i = 0; i < d->nwords; i++) {
+		unsigned long w = d->words[i];
+		unsigned int b;
+
+		for_each_set_bit(b, &d->dirty[w], BITS_PER_LONG) {
+			u64 line = (u64)w * BITS_PER_LONG + b;
+			u64 at = line << LINE_SHIFT;
+
+			if (dom_evicted(pf->seed, line, pf->eviction_ppm)) {
+				memcpy(d->media + at, exp->kaddr + at, LINE_SIZE);
+				evicted++;
+			} else {
+				memcpy(exp->kaddr + at, d->media + at, LINE_SIZE);
+				lost++;
+			}
+		}
+		d->dirty[w] = 0;
+	}
+	d->nwords = 0;
+	d->dirty_lines = 0;
+	spin_unlock_bh(&d->lock);
+
+	atomic64_inc(&exp->cnt.power_failures);
+	pf->lines_lost = lost;
+	pf->lines_evicted = evicted;
+	return 0;
+}
+
+u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	u64 n;
+
+	if (!d->media)
+		return 0;
+	spin_lock_bh(&d->lock);
+	n = d->dirty_lines;
+	spin_unlock_bh(&d->lock);
+	return n;
+}
+
+/* the NVDIMM region behind an nd_pmem disk, or NULL */
+static struct nd_region *dom_nd_region(struct block_device *bdev)
+{
+	struct device *dev = disk_to_dev(bdev->bd_disk)->parent;
+
+	/* nd_pmem's disks hang off a namespace or pfn device of a region */
+	if (!dev || !dev->driver || strcmp(dev->driver->name, "nd_pmem") ||
+	    !dev->parent)
+		return NULL;
+	return to_nd_region(dev->parent);
+}
+
+int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	u64 nlines = exp->req.length >> LINE_SHIFT;
+
+	spin_lock_init(&d->lock);
+	d->rd.ops = &pmem_rdma_domain_ops;
+	/* pins rdma_rxe_flush while the export lives, if it is loaded */
+	d->attach = symbol_get(rxe_flush_domain_attach);
+	if (!d->attach && (exp->req.flags & PMEM_RDMA_EXPORT_EMULATED))
+		return -EOPNOTSUPP;
+
+	if (!(exp->req.flags & PMEM_RDMA_EXPORT_EMULATED)) {
+		if (!(exp->req.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT))
+			return 0;
+		/*
+		 * The responder cannot sleep: an asynchronous region
+		 * (virtio-pmem) or a disk that is not nd_pmem's has no
+		 * flush it could do.
+		 */
+		d->region = dom_nd_region(exp->bdev);
+		if (!d->region || !is_nvdimm_sync(d->region))
+			return -EOPNOTSUPP;
+		d->region_flush = nvdimm_has_flush(d->region) > 0;
+		return 0;
+	}
+
+	d->media = vmalloc(exp->req.length);
+	d->dirty = bitmap_zalloc(nlines, GFP_KERNEL);
+	d->words = kvcalloc(BITS_TO_LONGS(nlines), sizeof(*d->words),
+			    GFP_KERNEL);
+	if (!d->media || !d->dirty || !d->words) {
+		pmem_rdma_domain_free(exp);
+		return -ENOMEM;
+	}
+	/* what the namespace holds now is what survives a failure */
+	memcpy(d->media, exp->kaddr, exp->req.length);
+	return 0;
+}
+
+void pmem_rdma_domain_free(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+
+	if (d->attach)
+		symbol_put(rxe_flush_domain_attach);
+	d->attach = NULL;
+	vfree(d->media);
+	bitmap_free(d->dirty);
+	kvfree(d->words);
+	d->media = NULL;
+	d->dirty = NULL;
+	d->words = NULL;
+}
+
+/*
+ * Attach the domain to a peer's MR.  Without rdma_rxe_flush there is no
+ * one to tell us about writes: an emulated export cannot work, a real one
+ * runs on the device's own FLUSH and counts no bytes.
+ */
+int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr)
+{
+	int err = -EOPNOTSUPP;
+
+	if (exp->dom.attach)
+		err = exp->dom.attach(mr, &exp->dom.rd);
+	if (err && !exp->dom.media)
+		err = 0;
+	return err;
+}
