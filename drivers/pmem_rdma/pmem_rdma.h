@@ -97,6 +97,7 @@ int pmem_rdma_export_remove(u32 id);
 int pmem_rdma_export_list(struct pmem_rdma_list *l);
 int pmem_rdma_export_stats(struct pmem_rdma_stats *st);
 int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf);
+void pmem_rdma_export_device_gone(struct ib_device *ibdev);
 void pmem_rdma_export_remove_all(void);
 
 /* pmem_rdma_cm.c */

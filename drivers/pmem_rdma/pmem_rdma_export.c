@@ -195,6 +195,21 @@ void pmem_rdma_export_remove_all(void)
 		pmem_rdma_export_destroy(exp);
 }
 
+void pmem_rdma_export_device_gone(struct ib_device *ibdev)
+{
+	struct pmem_rdma_exp *exp;
+
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (exp->ibdev != ibdev)
+			continue;
+		pmem_rdma_cm_stop(exp);
+		pr_info("export %u: %s is gone, no more peers\n", exp->id,
+			exp->req.ib_dev);
+	}
+	mutex_unlock(&pmem_rdma_exports_lock);
+}
+
 int pmem_rdma_export_list(struct pmem_rdma_list *l)
 {
 	struct pmem_rdma_export_info __user *out = u64_to_user_ptr(l->entries);

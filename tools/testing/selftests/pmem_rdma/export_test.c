@@ -2,7 +2,8 @@
 /*
  * pmem_rdma exports of the fsdax namespace (PMEM_RDMA_PMEM): the ioctl
  * refusals, each with its errno and nothing left behind, overlapping
- * exports, a port in use, and an unprivileged caller.
+ * exports, a port in use, an unprivileged caller, and the RDMA device
+ * going away under an export.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +179,45 @@ TEST_F(ex, unprivileged_export_refused)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+static int sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST_F(ex, rdma_device_goes_away)
+{
+	struct pmem_rdma_export_info info[2];
+	struct pmem_rdma_list l = { .count = 2, .entries = (uintptr_t)info };
+	struct pmem_rdma_stats st = {};
+	struct pmem_rdma_export e;
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	/* the export pins the driver: no unload under it */
+	EXPECT_NE(0, sh("rmmod rdma_rxe_flush 2>/dev/null"));
+	EXPECT_EQ(0, access("/sys/module/rdma_rxe_flush", F_OK));
+
+	/* but the device may go: the export lets go of it, and stays */
+	ASSERT_EQ(0, sh("timeout 30 rdma link delete rxe0"));
+	EXPECT_NE(0, access("/sys/class/infiniband/rxe0", F_OK));
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_LIST, &l));
+	EXPECT_EQ(1, l.count);
+	EXPECT_EQ(e.id, info[0].id);
+	EXPECT_EQ(0, info[0].peers);
+	st.id = e.id;
+	EXPECT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_STATS, &st));
+	EXPECT_EQ(0, unexport(self->fd, e.id));
+
+	/* the same device again, and an export on it */
+	ASSERT_EQ(0, sh("rdma link add rxe0 type rxe netdev d0"));
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	EXPECT_EQ(0, unexport(self->fd, e.id));
 }
 
 TEST_HARNESS_MAIN

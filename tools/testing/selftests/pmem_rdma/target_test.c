@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,8 @@ static void target_close(struct target *t)
 	free(t->buf);
 	free(t->back);
 	free(t->old);
-	close(t->fd);
+	if (t->fd >= 0)
+		close(t->fd);
 }
 
 /* 6.1's harness runs the test even after a SKIP in setup */
@@ -440,6 +442,132 @@ TEST_F(em, power_fail_refusals)
 	EXPECT_EQ(-ENOENT, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 	pf.id = t->id;
 	EXPECT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+}
+
+/* WRITEs of 64 KiB, one at a time, until one fails */
+struct traffic {
+	struct target *t;
+	pthread_t thread;
+	int done;		/* WRITEs completed */
+	int ret;		/* how the last one ended: -errno or -status */
+};
+
+static void *traffic_run(void *arg)
+{
+	struct traffic *tr = arg;
+	struct target *t = tr->t;
+	struct ibv_wc wc;
+	int ret;
+
+	pr_fill_pattern(t->buf, 65536, 5);
+	for (;;) {
+		ret = pr_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, 65536,
+				   t->mr->lkey,
+				   t->p.r.iova + (tr->done % 16) * 65536,
+				   t->p.r.rkey, &wc);
+		if (!ret && wc.status != IBV_WC_SUCCESS)
+			ret = -(int)wc.status;
+		if (ret)
+			break;
+		__atomic_add_fetch(&tr->done, 1, __ATOMIC_RELEASE);
+	}
+	tr->ret = ret;
+	return NULL;
+}
+
+/* lines of 'rdma res show <what>' that belong to pmem_rdma */
+static int pmem_rdma_resources(const char *what)
+{
+	char cmd[64], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "rdma res show %s", what);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "[pmem_rdma]");
+	return pclose(f) ? -1 : n;
+}
+
+/*
+ * Start WRITE traffic, take the export away with how(), and check that the
+ * peer is told, its QP errors out, and the target keeps nothing.
+ */
+static void teardown_under_traffic(struct __test_metadata *_metadata,
+				   struct target *t, int (*how)(struct target *t))
+{
+	struct traffic tr = { .t = t };
+	int i;
+
+	ASSERT_LT(0, pmem_rdma_resources("qp"));
+	ASSERT_EQ(0, pthread_create(&tr.thread, NULL, traffic_run, &tr));
+	for (i = 0; i < 200 && __atomic_load_n(&tr.done, __ATOMIC_ACQUIRE) < 4; i++)
+		usleep(10000);
+	EXPECT_LE(4, __atomic_load_n(&tr.done, __ATOMIC_ACQUIRE));
+
+	ASSERT_EQ(0, how(t));
+	t->id = 0;
+
+	/* the peer hears of it at once, and its QP fails what is left */
+	EXPECT_EQ(0, pr_peer_wait_disconnect(&t->p, 5000));
+	rdma_disconnect(t->p.id);
+	ASSERT_EQ(0, pthread_join(tr.thread, NULL));
+	EXPECT_NE(0, tr.ret);
+
+	EXPECT_EQ(0, pmem_rdma_resources("qp"));
+	EXPECT_EQ(0, pmem_rdma_resources("mr"));
+	EXPECT_EQ(0, pmem_rdma_resources("pd"));
+	EXPECT_EQ(0, pmem_rdma_resources("cq"));
+}
+
+static int by_unexport(struct target *t)
+{
+	struct pmem_rdma_unexport u = { .id = t->id };
+
+	return ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+}
+
+static int by_module_unload(struct target *t)
+{
+	const char *ko = getenv("PMEM_RDMA_KO");
+	char cmd[512];
+
+	if (!ko)
+		return -ENOENT;
+	close(t->fd);
+	t->fd = -1;
+	if (system("rmmod pmem_rdma"))
+		return -EBUSY;
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	if (system(cmd))
+		return -EIO;
+	t->fd = open(CTL, O_RDWR);
+	return t->fd < 0 ? -errno : 0;
+}
+
+TEST_F(tg, unexport_under_traffic)
+{
+	struct pmem_rdma_stats st;
+	uint32_t id = self->t.id;
+
+	if (no_target(&self->t))
+		return;
+	teardown_under_traffic(_metadata, &self->t, by_unexport);
+	EXPECT_EQ(-ENOENT, export_stats(self->t.fd, id, &st));
+}
+
+TEST_F(em, module_unload_under_traffic)
+{
+	struct pmem_rdma_list l = {};
+
+	if (no_target(&self->t))
+		return;
+	teardown_under_traffic(_metadata, &self->t, by_module_unload);
+	/* a new module: no export survived */
+	ASSERT_EQ(0, ctl(self->t.fd, PMEM_RDMA_IOC_LIST, &l));
+	EXPECT_EQ(0, l.count);
 }
 
 TEST_HARNESS_MAIN
