@@ -83,7 +83,11 @@ TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/incl
 		   -I$(TOP)/$(SELFTESTS)
 TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/lib -libverbs
 
-tools: build/tools/rdma_write_read
+tools: build/tools/rdma_write_read build/tools/pmrdmactl
+
+build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/include/uapi -o $@ $<
 
 build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
 		$(SELFTESTS)/rdma_helpers.h | rdma-core
@@ -106,7 +110,7 @@ checkpatch:
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
 		$(wildcard include/uapi/linux/*.h include/uapi/rdma/*.h) \
-		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c)
+		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c tools/pmrdmactl/*.c)
 	@# a patch is read on stdin: given as a path inside a tree, checkpatch
 	@# takes the .patch file itself for a new source file
 	@for p in $(RXE_PATCHES); do \

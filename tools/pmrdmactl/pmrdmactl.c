@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma).
+ *
+ *   pmrdmactl export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS]
+ *                    [-d IBDEV] [-e] [-j]
+ *   pmrdmactl unexport ID
+ *   pmrdmactl list [-j]
+ *   pmrdmactl stats ID [-j]
+ *   pmrdmactl power-fail ID [-E PPM] [-s SEED] [-j]
+ *
+ * Errors are one line on stderr with the errno text, exit status 1; bad
+ * usage exits with 2.  -j prints JSON, as ndctl does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/pmem_rdma.h>
+
+#define CTL_PATH	"/dev/pmem_rdma"
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *cmd_name = "";
+
+static const char usage_text[] =
+"usage: pmrdmactl COMMAND [OPTIONS]\n"
+"\n"
+"Manage the exports of the pmem_rdma target (" CTL_PATH ").\n"
+"\n"
+"commands:\n"
+"  export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS] [-d IBDEV] [-e]\n"
+"                        export [OFFSET, OFFSET + LENGTH) of an fsdax pmem\n"
+"                        block device to RDMA peers connecting to PORT\n"
+"      -p, --path PATH   the block device, e.g. /dev/pmem0\n"
+"      -o, --offset N    where the export starts (default 0)\n"
+"      -l, --length N    its length; N, NK, NM or NG, a multiple of 4K\n"
+"      -a, --access LIST comma-separated: read, write, flush-global,\n"
+"                        flush-persistent, all (default all but verify)\n"
+"      -d, --dev IBDEV   the RDMA device (default rxe0)\n"
+"      -P, --port PORT   the RDMA CM port to listen on\n"
+"      -e, --emulated    emulated persistence domain (see power-fail)\n"
+"  unexport ID           disconnect the peers and remove export ID\n"
+"  list                  the exports\n"
+"  stats ID              the counters of export ID\n"
+"  power-fail ID [-E PPM] [-s SEED]\n"
+"                        emulated exports: lose every line not flushed to\n"
+"                        persistence, but PPM per million of them (default\n"
+"                        0) that reach the media early, chosen by SEED\n"
+"\n"
+"options of every command:\n"
+"  -j, --json            JSON output (export, list, stats, power-fail)\n"
+"  -h, --help            this text\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+static _Noreturn void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pmrdmactl: %s%s", cmd_name, *cmd_name ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static _Noreturn void bad_usage(const char *what)
+{
+	fprintf(stderr, "pmrdmactl: %s%s%s\n", cmd_name, *cmd_name ? ": " : "",
+		what);
+	fprintf(stderr, "try 'pmrdmactl --help'\n");
+	exit(2);
+}
+
+/* what an errno means for this command, beyond strerror() */
+static const char *hint(unsigned long req, int err)
+{
+	switch (err) {
+	case EPERM:
+		return "needs CAP_SYS_ADMIN";
+	case EACCES:
+		return "cannot open " CTL_PATH;
+	case EPROTO:
+		return "module and tool disagree on the ABI version";
+	case EBUSY:
+		return req == PMEM_RDMA_IOC_EXPORT ?
+		       "overlaps an export, or the device is in use" : NULL;
+	case EADDRINUSE:
+		return "the port is taken";
+	case ENODEV:
+		return "no such RDMA device";
+	case ENOTBLK:
+		return "not a block device";
+	case ENOENT:
+		return req == PMEM_RDMA_IOC_EXPORT ? "no such device path" :
+		       "no such export";
+	case EOPNOTSUPP:
+		return req == PMEM_RDMA_IOC_POWER_FAIL ? "not an emulated export" :
+		       req == PMEM_RDMA_IOC_EXPORT ?
+		       "no DAX on the device, no flush for its region, or no rdma_rxe_flush for --emulated" :
+		       NULL;
+	case EINVAL:
+		return req == PMEM_RDMA_IOC_EXPORT ?
+		       "bad range (page-aligned, inside the device) or option" : NULL;
+	}
+	return NULL;
+}
+
+static int ctl_open(void)
+{
+	struct pmem_rdma_version v = {};
+	int fd = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			die("%s: %s (is pmem_rdma.ko loaded?)", CTL_PATH,
+			    strerror(errno));
+		die("%s: %s", CTL_PATH, strerror(errno));
+	}
+	if (ioctl(fd, PMEM_RDMA_IOC_GET_VERSION, &v))
+		die("ABI version query: %s", strerror(errno));
+	if (v.abi_version != PMEM_RDMA_ABI_VERSION)
+		die("the module speaks ABI version %u, this tool %u",
+		    v.abi_version, PMEM_RDMA_ABI_VERSION);
+	return fd;
+}
+
+static void ctl(int fd, unsigned long req, void *arg)
+{
+	const char *h;
+	int err;
+
+	if (!ioctl(fd, req, arg))
+		return;
+	err = errno;
+	h = hint(req, err);
+	if (h)
+		die("%s (%s)", strerror(err), h);
+	die("%s", strerror(err));
+}
+
+static uint64_t parse_size(const char *s, const char *what)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K':
+		v <<= 10, end++;
+		break;
+	case 'm': case 'M':
+		v <<= 20, end++;
+		break;
+	case 'g': case 'G':
+		v <<= 30, end++;
+		break;
+	}
+	if (!*end)
+		return v;
+bad:
+	fprintf(stderr, "pmrdmactl: %s: bad %s '%s'\n", cmd_name, what, s);
+	exit(2);
+}
+
+static uint32_t parse_u32(const char *s, const char *what, uint32_t max)
+{
+	uint64_t v = parse_size(s, what);
+
+	if (v > max || strpbrk(s, "kKmMgG")) {
+		fprintf(stderr, "pmrdmactl: %s: bad %s '%s'\n", cmd_name, what, s);
+		exit(2);
+	}
+	return v;
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} access_names[] = {
+	{ "read", PMEM_RDMA_ACCESS_READ },
+	{ "write", PMEM_RDMA_ACCESS_WRITE },
+	{ "flush-global", PMEM_RDMA_ACCESS_FLUSH_GLOBAL },
+	{ "flush-persistent", PMEM_RDMA_ACCESS_FLUSH_PERSISTENT },
+	{ "verify", PMEM_RDMA_ACCESS_VERIFY },
+};
+
+#define ACCESS_DEFAULT	(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE | \
+			 PMEM_RDMA_ACCESS_FLUSH_GLOBAL | \
+			 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+
+static uint32_t parse_access(const char *s)
+{
+	char *copy = strdup(s), *tok, *save;
+	uint32_t access = 0;
+	size_t i;
+
+	if (!copy)
+		die("%s", strerror(ENOMEM));
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			access |= ACCESS_DEFAULT;
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(access_names); i++)
+			if (!strcmp(tok, access_names[i].name))
+				break;
+		if (i == ARRAY_SIZE(access_names)) {
+			fprintf(stderr, "pmrdmactl: %s: unknown access '%s'\n",
+				cmd_name, tok);
+			exit(2);
+		}
+		access |= access_names[i].bit;
+	}
+	free(copy);
+	if (!access)
+		bad_usage("empty access list");
+	return access;
+}
+
+/* the access bits as "read,write,..." or a JSON array */
+static void print_access(uint32_t access, bool json)
+{
+	const char *sep = "";
+	size_t i;
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < ARRAY_SIZE(access_names); i++) {
+		if (!(access & access_names[i].bit))
+			continue;
+		printf(json ? "%s\"%s\"" : "%s%s", sep, access_names[i].name);
+		sep = json ? ", " : ",";
+	}
+	if (json)
+		putchar(']');
+}
+
+/* a string as JSON: the paths and names we print need only these escapes */
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const struct option json_help_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ }
+};
+
+/* parse -j/-h only, and the one ID argument if want_id */
+static bool simple_args(int argc, char **argv, uint32_t *id)
+{
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jh", json_help_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			bad_usage("bad option");
+		}
+	}
+	if (id) {
+		if (optind != argc - 1)
+			bad_usage("needs one export ID");
+		*id = parse_u32(argv[optind], "export ID", UINT32_MAX);
+	} else if (optind != argc) {
+		bad_usage("takes no arguments");
+	}
+	return json;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "access", required_argument, NULL, 'a' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "emulated", no_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pmem_rdma_export e = {
+		.abi_version = PMEM_RDMA_ABI_VERSION,
+		.access = ACCESS_DEFAULT,
+	};
+	const char *path = NULL, *dev = "rxe0";
+	bool json = false, have_len = false;
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "p:o:l:a:d:P:ejh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			path = optarg;
+			break;
+		case 'o':
+			e.offset = parse_size(optarg, "offset");
+			break;
+		case 'l':
+			e.length = parse_size(optarg, "length");
+			have_len = true;
+			break;
+		case 'a':
+			e.access = parse_access(optarg);
+			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'P':
+			e.port = parse_u32(optarg, "port", 65535);
+			break;
+		case 'e':
+			e.flags |= PMEM_RDMA_EXPORT_EMULATED;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			bad_usage("bad option");
+		}
+	}
+	if (optind != argc)
+		bad_usage("unexpected argument");
+	if (!path || !have_len || !e.port)
+		bad_usage("needs --path, --length and --port");
+	if (strlen(path) >= sizeof(e.path))
+		bad_usage("path too long");
+	if (strlen(dev) >= sizeof(e.ib_dev))
+		bad_usage("RDMA device name too long");
+	strcpy(e.path, path);
+	strcpy(e.ib_dev, dev);
+
+	fd = ctl_open();
+	ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
+	close(fd);
+	if (json)
+		printf("{\"id\":%u}\n", e.id);
+	else
+		printf("export %u: %s [%" PRIu64 ", +%" PRIu64 ") on %s port %u\n",
+		       e.id, e.path, (uint64_t)e.offset, (uint64_t)e.length,
+		       e.ib_dev, e.port);
+	return 0;
+}
+
+static int cmd_unexport(int argc, char **argv)
+{
+	struct pmem_rdma_unexport u = {};
+	int fd;
+
+	simple_args(argc, argv, &u.id);
+	fd = ctl_open();
+	ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+	close(fd);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool json = simple_args(argc, argv, NULL);
+	struct pmem_rdma_export_info *info = NULL;
+	struct pmem_rdma_list l = {};
+	uint32_t i;
+	int fd;
+
+	fd = ctl_open();
+	/* exports may come between the count and the copy: ask until it fits */
+	for (;;) {
+		uint32_t room = l.count + 4;
+
+		free(info);
+		info = calloc(room, sizeof(*info));
+		if (!info)
+			die("%s", strerror(ENOMEM));
+		l.count = room;
+		l.entries = (uintptr_t)info;
+		ctl(fd, PMEM_RDMA_IOC_LIST, &l);
+		if (l.count <= room)
+			break;
+	}
+	close(fd);
+
+	if (json)
+		putchar('[');
+	for (i = 0; i < l.count; i++) {
+		struct pmem_rdma_export_info *x = &info[i];
+		bool emu = x->flags & PMEM_RDMA_EXPORT_EMULATED;
+
+		if (!json) {
+			printf("%u %s offset=%" PRIu64 " length=%" PRIu64
+			       " access=", x->id, x->path, (uint64_t)x->offset,
+			       (uint64_t)x->length);
+			print_access(x->access, false);
+			printf(" dev=%s port=%u peers=%u%s\n", x->ib_dev, x->port,
+			       x->peers, emu ? " emulated" : "");
+			continue;
+		}
+		printf("%s\n  {\"id\":%u, \"path\":", i ? "," : "", x->id);
+		print_json_string(x->path);
+		printf(", \"offset\":%" PRIu64 ", \"length\":%" PRIu64
+		       ", \"access\":", (uint64_t)x->offset, (uint64_t)x->length);
+		print_access(x->access, true);
+		printf(", \"emulated\":%s, \"dev\":", emu ? "true" : "false");
+		print_json_string(x->ib_dev);
+		printf(", \"port\":%u, \"peers\":%u}", x->port, x->peers);
+	}
+	if (json)
+		printf("%s]\n", l.count ? "\n" : "");
+	free(info);
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const char *const names[] = {
+		"peers", "connects", "bytes_written", "flushes",
+		"bytes_flushed", "verifies", "power_failures", "dirty_lines",
+	};
+	struct pmem_rdma_stats st = {};
+	uint64_t v[8];
+	bool json;
+	int fd, i;
+
+	json = simple_args(argc, argv, &st.id);
+	fd = ctl_open();
+	ctl(fd, PMEM_RDMA_IOC_STATS, &st);
+	close(fd);
+
+	v[0] = st.peers;
+	v[1] = st.connects;
+	v[2] = st.bytes_written;
+	v[3] = st.flushes;
+	v[4] = st.bytes_flushed;
+	v[5] = st.verifies;
+	v[6] = st.power_failures;
+	v[7] = st.dirty_lines;
+	if (json)
+		printf("{\"id\":%u", st.id);
+	else
+		printf("export %u\n", st.id);
+	for (i = 0; i < 8; i++)
+		printf(json ? ", \"%s\":%" PRIu64 : "  %-15s %" PRIu64 "\n",
+		       names[i], v[i]);
+	if (json)
+		printf("}\n");
+	return 0;
+}
+
+static int cmd_power_fail(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "eviction", required_argument, NULL, 'E' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pmem_rdma_power_fail pf = {};
+	bool json = false;
+	int c, fd;
+
+	while ((c = getopt_long(argc, argv, "E:s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'E':
+			pf.eviction_ppm = parse_u32(optarg, "eviction (ppm)",
+						    1000000);
+			break;
+		case 's':
+			pf.seed = parse_size(optarg, "seed");
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			bad_usage("bad option");
+		}
+	}
+	if (optind != argc - 1)
+		bad_usage("needs one export ID");
+	pf.id = parse_u32(argv[optind], "export ID", UINT32_MAX);
+
+	fd = ctl_open();
+	ctl(fd, PMEM_RDMA_IOC_POWER_FAIL, &pf);
+	close(fd);
+	if (json)
+		printf("{\"id\":%u, \"lines_lost\":%" PRIu64
+		       ", \"lines_evicted\":%" PRIu64 "}\n", pf.id,
+		       (uint64_t)pf.lines_lost, (uint64_t)pf.lines_evicted);
+	else
+		printf("export %u: power failure: %" PRIu64 " lines lost, %"
+		       PRIu64 " reached the media early\n", pf.id,
+		       (uint64_t)pf.lines_lost, (uint64_t)pf.lines_evicted);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "export", cmd_export },
+		{ "unexport", cmd_unexport },
+		{ "list", cmd_list },
+		{ "stats", cmd_stats },
+		{ "power-fail", cmd_power_fail },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		cmd_name = cmds[i].name;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "pmrdmactl: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "try 'pmrdmactl --help'\n");
+	return 2;
+}

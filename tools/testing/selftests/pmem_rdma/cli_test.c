@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmrdmactl, the command line of the target: help and usage errors, an
+ * export's life in JSON (checked by Python's json module), and the
+ * one-line errors with their errno text.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define PORT	7491
+
+static char tool[512];
+
+/* run a shell command; its exit status, output (stdout and stderr) in out */
+static int run(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	out[0] = '\0';
+	while (n + 1 < len && fgets(out + n, len - n, f))
+		n += strlen(out + n);
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+FIXTURE(cli)
+{
+	const char *pmem;
+	char out[4096];
+};
+
+FIXTURE_SETUP(cli)
+{
+	const char *top = getenv("PMEM_RDMA_TOP");
+
+	ASSERT_NE(NULL, top);
+	snprintf(tool, sizeof(tool), "%s/build/tools/pmrdmactl", top);
+	self->pmem = getenv("PMEM_RDMA_PMEM");
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	char out[256];
+
+	/* leave no export behind */
+	run(out, sizeof(out), "for i in $(%s list | cut -d' ' -f1); do %s unexport $i; done",
+	    tool, tool);
+}
+
+TEST_F(cli, help_and_usage_errors)
+{
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s --help", tool));
+	EXPECT_NE(NULL, strstr(self->out, "usage: pmrdmactl COMMAND"));
+	EXPECT_NE(NULL, strstr(self->out, "power-fail ID"));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s export --help", tool));
+
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s 2>&1", tool));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s frobnicate 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "unknown command 'frobnicate'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s export -p /dev/x 2>&1",
+			 tool));
+	EXPECT_NE(NULL, strstr(self->out, "needs --path, --length and --port"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2Q -P 1 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "bad length '2Q'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -a read,fly 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "unknown access 'fly'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s stats 2>&1", tool));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s power-fail 1 -E 1000001 2>&1", tool));
+}
+
+TEST_F(cli, export_list_stats_power_fail_in_json)
+{
+	const char *py = "python3 -c 'import json,sys; d=json.load(sys.stdin); ";
+	int id;
+
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s export -p %s -o 2M -l 2M -P %d -e -j | %s print(d[\"id\"])'",
+			 tool, self->pmem, PORT, py));
+	id = atoi(self->out);
+	ASSERT_LT(0, id);
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s list -j | %s e=d[0]; print(len(d), e[\"id\"], e[\"path\"], e[\"offset\"], e[\"length\"], \",\".join(e[\"access\"]), e[\"emulated\"], e[\"dev\"], e[\"port\"], e[\"peers\"])'",
+			 tool, py));
+	snprintf(self->out + 2048, 2048,
+		 "1 %d %s 2097152 2097152 read,write,flush-global,flush-persistent True rxe0 %d 0\n",
+		 id, self->pmem, PORT);
+	EXPECT_STREQ(self->out + 2048, self->out);
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s stats %d -j | %s print(d[\"id\"], d[\"peers\"], d[\"power_failures\"], d[\"dirty_lines\"], len(d))'",
+			 tool, id, py));
+	snprintf(self->out + 2048, 2048, "%d 0 0 0 9\n", id);
+	EXPECT_STREQ(self->out + 2048, self->out);
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s power-fail %d -E 500000 -s 3 -j | %s print(d[\"lines_lost\"], d[\"lines_evicted\"])'",
+			 tool, id, py));
+	EXPECT_STREQ("0 0\n", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s stats %d", tool, id));
+	EXPECT_NE(NULL, strstr(self->out, "power_failures  1"));
+
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s list -j | %s print(len(d))'",
+			 tool, py));
+	EXPECT_STREQ("0\n", self->out);
+}
+
+TEST_F(cli, errors_are_one_line_with_errno_text)
+{
+	char want[512];
+	int id;
+
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/pmem-missing -l 2M -P %d 2>&1", tool, PORT));
+	EXPECT_STREQ("pmrdmactl: export: No such file or directory (no such device path)\n",
+		     self->out);
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s export -p %s -l 2M -P %d -j",
+			 tool, self->pmem, PORT));
+	id = strncmp(self->out, "{\"id\":", 6) ? 0 : atoi(self->out + 6);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s export -p %s -o 1M -l 2M -P %d 2>&1", tool, self->pmem,
+			 PORT + 1));
+	EXPECT_STREQ("pmrdmactl: export: Device or resource busy (overlaps an export, or the device is in use)\n",
+		     self->out);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s export -p %s -o 4M -l 2M -P %d 2>&1", tool, self->pmem,
+			 PORT));
+	EXPECT_STREQ("pmrdmactl: export: Address already in use (the port is taken)\n",
+		     self->out);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "%s power-fail %d 2>&1", tool, id));
+	EXPECT_STREQ("pmrdmactl: power-fail: Operation not supported (not an emulated export)\n",
+		     self->out);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "%s stats %d 2>&1", tool, id + 100));
+	EXPECT_STREQ("pmrdmactl: stats: No such file or directory (no such export)\n",
+		     self->out);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "setpriv --reuid=65534 --regid=65534 --clear-groups %s list 2>&1",
+			 tool));
+	snprintf(want, sizeof(want), "pmrdmactl: list: /dev/pmem_rdma: Permission denied\n");
+	EXPECT_STREQ(want, self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+}
+
+TEST_HARNESS_MAIN
