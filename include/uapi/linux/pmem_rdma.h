@@ -56,8 +56,11 @@ struct pmem_rdma_version {
  * page size.  Errors: EPERM (no CAP_SYS_ADMIN), EPROTO (abi_version),
  * EINVAL (flags, access, reserved fields, zero or unaligned length, range
  * beyond the device), ENOENT (path), ENOTBLK (not a block device),
- * EOPNOTSUPP (no DAX on the device; VERIFY until it is implemented),
- * ENODEV (ib_dev), EBUSY (overlaps an export), EADDRINUSE (port).
+ * EOPNOTSUPP (no DAX on the device; FLUSH_PERSISTENT on a disk that is
+ * not an NVDIMM region's, or on an asynchronous region; EMULATED without
+ * rdma_rxe_flush loaded; VERIFY until it is implemented), ENOMEM (the
+ * emulated media image), ENODEV (ib_dev), EBUSY (overlaps an export),
+ * EADDRINUSE (port).
  */
 struct pmem_rdma_export {
 	__u32 abi_version;		/* in: PMEM_RDMA_ABI_VERSION */
