@@ -24,11 +24,15 @@ int rxe_flush_domain_attach(struct ib_mr *ibmr, struct rxe_flush_domain *d)
 }
 EXPORT_SYMBOL_GPL(rxe_flush_domain_attach);
 
+/* a zero-length RDMA WRITE carries no R_Key check and has no MR */
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len)
 {
-	struct rxe_flush_domain *d = READ_ONCE(mr->flush_domain);
+	struct rxe_flush_domain *d;
 
-	if (d && len)
+	if (!mr || !len)
+		return;
+	d = READ_ONCE(mr->flush_domain);
+	if (d)
 		d->ops->write(d, iova - mr->ibmr.iova, len);
 }
 
