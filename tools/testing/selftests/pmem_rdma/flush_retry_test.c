@@ -29,15 +29,7 @@ static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
 /* write one command to the fault file: 0 or -errno */
 static int fault_cmd(const char *cmd)
 {
-	int fd = open(fault_path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, cmd, strlen(cmd));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
+	return pr_write_line(fault_path, cmd);
 }
 
 /* "ACTION OPCODE REMAINING injected=N": REMAINING into *left, N returned */

@@ -3,6 +3,7 @@
  * Verbs helpers shared by the pmem_rdma selftests.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,19 @@ int pr_read_line(const char *path, char *buf, size_t len)
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	return 0;
+}
+
+int pr_write_line(const char *path, const char *line)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, line, strlen(line));
+	n = n < 0 ? -errno : n == (ssize_t)strlen(line) ? 0 : -EIO;
+	close(fd);
+	return n;
 }
 
 /* open the named device: its context, a PD, the GID and the active MTU */

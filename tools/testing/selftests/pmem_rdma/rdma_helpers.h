@@ -67,6 +67,8 @@ int pr_check_pattern(const void *buf, size_t len, uint32_t seed);
 
 /* Read a one-line sysfs or proc file into buf without the newline. */
 int pr_read_line(const char *path, char *buf, size_t len);
+/* Write line to a sysfs, debugfs or module parameter file: 0 or -errno. */
+int pr_write_line(const char *path, const char *line);
 
 /* A hw_counters value of the device's port, or -1. */
 long long pr_read_counter(const char *name);

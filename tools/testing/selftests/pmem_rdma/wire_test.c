@@ -326,14 +326,7 @@ static int flush(struct wire *self, uint64_t va, uint32_t len,
 
 static int set_icrc_mode(const char *mode)
 {
-	int fd = open(icrc_param, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, mode, strlen(mode));
-	close(fd);
-	return n == (ssize_t)strlen(mode) ? 0 : -EIO;
+	return pr_write_line(icrc_param, mode);
 }
 
 TEST_F(wire, flush_range_bytes_and_iba_icrc)
