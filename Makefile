@@ -83,7 +83,14 @@ TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/incl
 		   -I$(TOP)/$(SELFTESTS)
 TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/lib -libverbs
 
-tools: build/tools/rdma_write_read build/tools/pmrdmactl
+tools: build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
+
+PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c)
+
+build/tools/pmem_log_peer: tools/demo/pmem_log_peer.c $(PEER_SRCS) $(PEER_SRCS:.c=.h) \
+		include/uapi/linux/pmem_rdma.h | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS) -lrdmacm
 
 build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h
 	@mkdir -p $(@D)
