@@ -233,6 +233,18 @@ TEST_F(tg, write_flush_read_back_through_the_device)
 	EXPECT_EQ(-EOPNOTSUPP, power_fail(t, 0, 1, &pf));
 }
 
+/* no payload, no MR on the target's side: nothing for the domain */
+TEST_F(tg, zero_length_write)
+{
+	struct pmem_rdma_stats st;
+
+	if (no_target(&self->t))
+		return;
+	ASSERT_EQ(0, peer_write(&self->t, 4096, 0));
+	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
+	EXPECT_EQ(0, st.bytes_written);
+}
+
 FIXTURE(em)
 {
 	struct target t;
