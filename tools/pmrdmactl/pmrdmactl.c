@@ -268,6 +268,21 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
+/* -j, -h and anything unknown, the same for every command */
+static void common_opt(int c, bool *json)
+{
+	switch (c) {
+	case 'j':
+		*json = true;
+		return;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		bad_usage("bad option");
+	}
+}
+
 static const struct option json_help_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -280,18 +295,8 @@ static bool simple_args(int argc, char **argv, uint32_t *id)
 	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jh", json_help_opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			bad_usage("bad option");
-		}
-	}
+	while ((c = getopt_long(argc, argv, "jh", json_help_opts, NULL)) != -1)
+		common_opt(c, &json);
 	if (id) {
 		if (optind != argc - 1)
 			bad_usage("needs one export ID");
@@ -348,14 +353,8 @@ static int cmd_export(int argc, char **argv)
 		case 'e':
 			e.flags |= PMEM_RDMA_EXPORT_EMULATED;
 			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			bad_usage("bad option");
+			common_opt(c, &json);
 		}
 	}
 	if (optind != argc)
@@ -506,14 +505,8 @@ static int cmd_power_fail(int argc, char **argv)
 		case 's':
 			pf.seed = parse_size(optarg, "seed");
 			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			bad_usage("bad option");
+			common_opt(c, &json);
 		}
 	}
 	if (optind != argc - 1)
