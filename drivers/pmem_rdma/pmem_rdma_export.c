@@ -10,6 +10,7 @@
 #include <linux/blkdev.h>
 #include <linux/dax.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -166,21 +167,31 @@ static void pmem_rdma_export_destroy(struct pmem_rdma_exp *exp)
 	pmem_rdma_export_free(exp);
 }
 
+/* the export with this id, or NULL; under pmem_rdma_exports_lock */
+static struct pmem_rdma_exp *pmem_rdma_export_find(u32 id)
+{
+	struct pmem_rdma_exp *exp;
+
+	lockdep_assert_held(&pmem_rdma_exports_lock);
+	list_for_each_entry(exp, &pmem_rdma_exports, node)
+		if (exp->id == id)
+			return exp;
+	return NULL;
+}
+
 int pmem_rdma_export_remove(u32 id)
 {
 	struct pmem_rdma_exp *exp;
 
 	mutex_lock(&pmem_rdma_exports_lock);
-	list_for_each_entry(exp, &pmem_rdma_exports, node) {
-		if (exp->id == id) {
-			list_del(&exp->node);
-			mutex_unlock(&pmem_rdma_exports_lock);
-			pmem_rdma_export_destroy(exp);
-			return 0;
-		}
-	}
+	exp = pmem_rdma_export_find(id);
+	if (exp)
+		list_del(&exp->node);
 	mutex_unlock(&pmem_rdma_exports_lock);
-	return -ENOENT;
+	if (!exp)
+		return -ENOENT;
+	pmem_rdma_export_destroy(exp);
+	return 0;
 }
 
 void pmem_rdma_export_remove_all(void)
@@ -256,9 +267,8 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
 		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
-	list_for_each_entry(exp, &pmem_rdma_exports, node) {
-		if (exp->id != id)
-			continue;
+	exp = pmem_rdma_export_find(id);
+	if (exp) {
 		memset(st, 0, sizeof(*st));
 		st->id = id;
 		st->peers = pmem_rdma_cm_peers(exp);
@@ -269,11 +279,9 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
 		st->verifies = atomic64_read(&exp->cnt.verifies);
 		st->power_failures = atomic64_read(&exp->cnt.power_failures);
 		st->dirty_lines = pmem_rdma_domain_dirty_lines(exp);
-		mutex_unlock(&pmem_rdma_exports_lock);
-		return 0;
 	}
 	mutex_unlock(&pmem_rdma_exports_lock);
-	return -ENOENT;
+	return exp ? 0 : -ENOENT;
 }
 
 int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
@@ -287,12 +295,9 @@ int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
 		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
-	list_for_each_entry(exp, &pmem_rdma_exports, node) {
-		if (exp->id == pf->id) {
-			err = pmem_rdma_domain_power_fail(exp, pf);
-			break;
-		}
-	}
+	exp = pmem_rdma_export_find(pf->id);
+	if (exp)
+		err = pmem_rdma_domain_power_fail(exp, pf);
 	mutex_unlock(&pmem_rdma_exports_lock);
 	if (!err)
 		pr_info("export %u: power failure, %llu lines lost, %llu evicted early\n",

@@ -289,7 +289,15 @@ static const struct option json_help_opts[] = {
 	{ }
 };
 
-/* parse -j/-h only, and the one ID argument if want_id */
+/* the one argument left after the options: an export ID */
+static uint32_t one_id(int argc, char **argv)
+{
+	if (optind != argc - 1)
+		bad_usage("needs one export ID");
+	return parse_u32(argv[optind], "export ID", UINT32_MAX);
+}
+
+/* parse -j/-h only, and the one ID argument if id */
 static bool simple_args(int argc, char **argv, uint32_t *id)
 {
 	bool json = false;
@@ -297,13 +305,10 @@ static bool simple_args(int argc, char **argv, uint32_t *id)
 
 	while ((c = getopt_long(argc, argv, "jh", json_help_opts, NULL)) != -1)
 		common_opt(c, &json);
-	if (id) {
-		if (optind != argc - 1)
-			bad_usage("needs one export ID");
-		*id = parse_u32(argv[optind], "export ID", UINT32_MAX);
-	} else if (optind != argc) {
+	if (id)
+		*id = one_id(argc, argv);
+	else if (optind != argc)
 		bad_usage("takes no arguments");
-	}
 	return json;
 }
 
@@ -509,9 +514,7 @@ static int cmd_power_fail(int argc, char **argv)
 			common_opt(c, &json);
 		}
 	}
-	if (optind != argc - 1)
-		bad_usage("needs one export ID");
-	pf.id = parse_u32(argv[optind], "export ID", UINT32_MAX);
+	pf.id = one_id(argc, argv);
 
 	fd = ctl_open();
 	ctl(fd, PMEM_RDMA_IOC_POWER_FAIL, &pf);
