@@ -12,6 +12,7 @@
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
+ *   rxe_flush_verify.c   VERIFY: requester, completer and responder
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
@@ -24,14 +25,14 @@
 
 /*
  * Identifies the patched driver: the module version, the device's fw_ver
- * string in sysfs ("rxe_flush-0.2.0") and the numeric fw_ver that
+ * string in sysfs ("rxe_flush-0.3.0") and the numeric fw_ver that
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	2
+#define RXE_FLUSH_VERSION_MINOR	3
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.2.0"
+#define RXE_FLUSH_VERSION	"0.3.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -74,10 +75,14 @@ bool rxe_flush_comp_is_acked(const struct rxe_send_wqe *wqe,
 bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
+				     u64 *offset);
 
 /* rxe_flush_persist.c */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
 		      u64 length);
+int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
+		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx);
 
 /* rxe_flush_fault.c */
 void rxe_flush_fault_init(void);
@@ -88,5 +93,26 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 /* rxe_flush_domain.c */
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
+
+/* rxe_flush_verify.c: the requester's side */
+void rxe_flush_verify_req_headers(struct rxe_pkt_info *pkt,
+				  struct rxe_send_wqe *wqe);
+u32 rxe_flush_verify_req_payload_len(struct rxe_send_wqe *wqe);
+int rxe_flush_verify_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+				 struct rxe_pkt_info *pkt, u32 payload);
+
+/* the completer's: a VERIFY's READ RESPONSE ONLY, matched or with a digest */
+bool rxe_flush_verify_comp_matched(const struct rxe_send_wqe *wqe,
+				   struct rxe_pkt_info *pkt);
+bool rxe_flush_verify_comp_has_digest(const struct rxe_send_wqe *wqe,
+				      struct rxe_pkt_info *pkt);
+
+/*
+ * the responder's: 0, or -EINVAL (invalid request), -EACCES (R_Key);
+ * execution also -EBADMSG, a digest that differs (remote operational error)
+ */
+int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			     struct rxe_flush_digest *digest);
 
 #endif /* RXE_FLUSH_H */

@@ -19,12 +19,18 @@
 #include "rxe.h"
 #include "rxe_flush.h"
 
-static void rxe_flush_writeback(void *addr, size_t len)
+static void rxe_flush_writeback(void *addr, size_t len, void *ctx)
 {
 	arch_wb_cache_pmem(addr, len);
 }
 
-static int rxe_flush_writeback_mr(struct rxe_mr *mr, u64 iova, u64 length)
+/*
+ * Call fn on [iova, iova + length) of mr, one kernel-mapped piece (a page
+ * of the MR) at a time; -EFAULT if a piece is not mapped.  Also used by
+ * VERIFY to hash a range.
+ */
+int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
+		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx)
 {
 	u64 done = 0;
 
@@ -46,11 +52,19 @@ static int rxe_flush_writeback_mr(struct rxe_mr *mr, u64 iova, u64 length)
 		addr = iova_to_vaddr(mr, pos, chunk);
 		if (!addr)
 			return -EFAULT;
-		rxe_flush_writeback(addr, chunk);
+		fn(addr, chunk, ctx);
 		done += chunk;
 	}
-	pmem_wmb();
 	return 0;
+}
+
+static int rxe_flush_writeback_mr(struct rxe_mr *mr, u64 iova, u64 length)
+{
+	int err = rxe_flush_mr_walk(mr, iova, length, rxe_flush_writeback,
+				    NULL);
+
+	pmem_wmb();
+	return err;
 }
 
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,

@@ -70,7 +70,7 @@ int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 	return 0;
 }
 
-/* the completion opcode of the two, or 0xff like rxe for anything else */
+/* the completion opcode of ours, or 0xff like rxe for anything else */
 int rxe_flush_wr_to_wc_opcode(u32 wr_opcode)
 {
 	switch (wr_opcode) {
@@ -78,6 +78,8 @@ int rxe_flush_wr_to_wc_opcode(u32 wr_opcode)
 		return RXE_FLUSH_WC_FLUSH;
 	case RXE_FLUSH_WR_ATOMIC_WRITE:
 		return RXE_FLUSH_WC_ATOMIC_WRITE;
+	case RXE_FLUSH_WR_VERIFY:
+		return RXE_FLUSH_WC_VERIFY;
 	default:
 		return 0xff;
 	}

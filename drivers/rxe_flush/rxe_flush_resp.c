@@ -75,9 +75,12 @@ static int rxe_flush_check_packet(struct rxe_pkt_info *pkt, int *access)
 	return 0;
 }
 
-/* the R_Key names an MR (or, for ATOMIC WRITE, an MW) with all of access */
-static struct rxe_mr *rxe_flush_lookup(struct rxe_qp *qp, int access,
-				       u32 rkey, u64 *offset)
+/*
+ * the R_Key names an MR (or, for anything but FLUSH, an MW) with all of
+ * access; *offset is the MW's into a zero-based MR
+ */
+struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
+				     u64 *offset)
 {
 	struct rxe_mr *mr;
 	struct rxe_mw *mw;
@@ -124,7 +127,7 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	len = reth_len(pkt);
 
 	/* even a zero-length FLUSH validates its R_Key (oA19-13) */
-	mr = rxe_flush_lookup(qp, access, reth_rkey(pkt), &offset);
+	mr = rxe_flush_resp_lookup(qp, access, reth_rkey(pkt), &offset);
 	if (!mr)
 		return -EACCES;
 	if ((mr->access & access) != access)

@@ -13,7 +13,11 @@
  *            so a power failure between the two loses it, as it should;
  *   persist  for a FLUSH with the persistence placement type, instead of
  *            the driver's own cache write-back: 0 once [off, off + len) is
- *            persistent, else -errno (the FLUSH is NAKed, invalid request).
+ *            persistent, else -errno (the FLUSH is NAKed, invalid request);
+ *   verify   for a VERIFY of [off, off + len) with an algorithm in
+ *            verify_algs (others are refused with a remote access NAK,
+ *            whatever the MR's access): the bytes to hash, or NULL to hash
+ *            the MR's memory.  Optional.
  *
  * Both run in the responder's context (softirq or a work item): no sleep.
  * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
@@ -30,10 +34,12 @@ struct rxe_flush_domain;
 struct rxe_flush_domain_ops {
 	void (*write)(struct rxe_flush_domain *d, u64 off, u64 len);
 	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len);
+	const void *(*verify)(struct rxe_flush_domain *d, u64 off, u64 len);
 };
 
 struct rxe_flush_domain {
 	const struct rxe_flush_domain_ops *ops;
+	u32 verify_algs;	/* RXE_FLUSH_VERIFY_ALG_BIT() mask */
 };
 
 /*

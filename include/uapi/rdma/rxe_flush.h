@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
 /*
  * rxe_flush user ABI: RDMA FLUSH and ATOMIC WRITE on the patched Soft-RoCE
- * driver (rdma_rxe_flush.ko) for Linux 6.1.
+ * driver (rdma_rxe_flush.ko) for Linux 6.1, and pmem-rdma's own VERIFY.
  *
  * The numbers and the send WR layout are those of upstream Linux >= 6.2 and
  * rdma-core >= 45, so unmodified rdma-core code works against this driver.
@@ -21,10 +21,14 @@
 /* Send WR opcodes in struct rxe_send_wr.opcode (IBV_WR_FLUSH, ...) */
 #define RXE_FLUSH_WR_FLUSH			14
 #define RXE_FLUSH_WR_ATOMIC_WRITE		15
+/* pmem-rdma's own, in the kernel's driver-specific range (IB_WR_RESERVED1) */
+#define RXE_FLUSH_WR_VERIFY			0xf0
 
 /* Work completion opcodes in struct ib_uverbs_wc.opcode (IBV_WC_FLUSH, ...) */
 #define RXE_FLUSH_WC_FLUSH			8
 #define RXE_FLUSH_WC_ATOMIC_WRITE		9
+/* pmem-rdma's own; clear of every IBV_WC_* and of the IBV_WC_RECV bit */
+#define RXE_FLUSH_WC_VERIFY			0x40
 
 /* MR and QP access flags (IBV_ACCESS_FLUSH_GLOBAL, ...) */
 #define RXE_FLUSH_ACCESS_FLUSH_GLOBAL		(1U << 8)
@@ -108,5 +112,44 @@ struct rxe_flush_reg_mr_resp {
 						 ((type) & 0xf))
 #define RXE_FLUSH_POST_SEND_DEFAULT_TYPE	RXE_FLUSH_TYPE_PERSISTENT
 #define RXE_FLUSH_POST_SEND_DEFAULT_LEVEL	RXE_FLUSH_LEVEL_RANGE
+
+/*
+ * VERIFY: the responder hashes a remote range and returns the digest, or
+ * compares it with the one sent (draft-talpey-rdma-commit).  Algorithms:
+ */
+#define RXE_FLUSH_VERIFY_ALG_CRC32C		1	/* 4 bytes, big-endian */
+#define RXE_FLUSH_VERIFY_ALG_SHA256		2	/* 32 bytes */
+#define RXE_FLUSH_VERIFY_CRC32C_BYTES		4
+#define RXE_FLUSH_VERIFY_SHA256_BYTES		32
+/* the set of algorithms as a mask, as in pmem_rdma's verify_algs */
+#define RXE_FLUSH_VERIFY_ALG_BIT(alg)		(1U << (alg))
+#define RXE_FLUSH_VERIFY_ALGS			(RXE_FLUSH_VERIFY_ALG_BIT(1) | \
+						 RXE_FLUSH_VERIFY_ALG_BIT(2))
+/* compare with the expected digest instead of returning one */
+#define RXE_FLUSH_VERIFY_COMPARE		(1U << 8)
+/* the VERIFY word (VETH on the wire): algorithm and flags */
+#define RXE_FLUSH_VERIFY_WORD(alg, flags)	(((alg) & 0xffU) | (flags))
+
+/*
+ * ibv_post_send() with opcode RXE_FLUSH_WR_VERIFY (RC QPs only):
+ *   wr.atomic.remote_addr, wr.atomic.rkey  the range and its R_Key; the MR
+ *                                          needs remote read access, or, for
+ *                                          a kernel MR (pmem_rdma), the
+ *                                          algorithm in its verify set,
+ *   wr.atomic.compare_add                  the range length (< 2^31),
+ *   wr.atomic.swap                         RXE_FLUSH_VERIFY_WORD(alg, flags),
+ *   sg_list (or inline data)               exactly the digest's size: with
+ *                                          RXE_FLUSH_VERIFY_COMPARE the
+ *                                          expected digest, read when sent;
+ *                                          without, where the digest lands.
+ * The completion has opcode RXE_FLUSH_WC_VERIFY and status
+ *   IBV_WC_SUCCESS           digest returned, or equal to the expected one,
+ *   IBV_WC_REM_OP_ERR        the digest differs; the responder ends the
+ *                            connection, so nothing posted after executes,
+ *   IBV_WC_REM_ACCESS_ERR    bad R_Key, no verify access, range outside,
+ *   IBV_WC_REM_INV_REQ_ERR   unknown algorithm, reserved bits, bad sizes.
+ * The range is hashed as the persistence domain holds it: for an emulated
+ * pmem_rdma export, what a power failure would leave.
+ */
 
 #endif /* _UAPI_RDMA_RXE_FLUSH_H */
