@@ -97,7 +97,7 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 		.cap = {
 			.max_send_wr = 64, .max_recv_wr = 1,
 			.max_send_sge = 1, .max_recv_sge = 1,
-			.max_inline_data = 16,
+			.max_inline_data = 64,
 		},
 		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
 		.send_ops_flags = PR_FLUSH_SEND_OPS,

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VERIFY helpers for the selftests: the digests computed locally (CRC32C
+ * here, SHA-256 by libcrypto) and one VERIFY through ibv_post_send() with
+ * the rxe_flush convention (include/uapi/rdma/rxe_flush.h).
+ */
+#ifndef PMEM_RDMA_VERIFY_HELPERS_H
+#define PMEM_RDMA_VERIFY_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <infiniband/verbs.h>
+
+#include "rdma_helpers.h"
+
+#define PR_DIGEST_MAX	32
+
+/* The digest of alg over [buf, buf + len) into out: its size, or 0. */
+size_t pr_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out);
+
+/*
+ * One VERIFY: the range [raddr, raddr + len) of rkey, the VERIFY word
+ * (RXE_FLUSH_VERIFY_WORD) and the digest buffer [buf, buf + buflen)
+ * registered with lkey, or sent inline when lkey is 0.
+ */
+struct pr_verify {
+	uint32_t rkey;
+	uint64_t raddr, len;
+	uint32_t word;
+	void *buf;
+	uint32_t buflen, lkey;
+};
+
+/* Fill wr and sge for v (signaled, wr_id 0x5e). */
+void pr_verify_wr(const struct pr_verify *v, struct ibv_send_wr *wr,
+		  struct ibv_sge *sge);
+
+/* Post v on qp[0] and wait for its completion: 0 or -errno. */
+int pr_post_verify(struct pr_ctx *c, const struct pr_verify *v,
+		   struct ibv_wc *wc);
+
+#endif /* PMEM_RDMA_VERIFY_HELPERS_H */

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VERIFY on the patched rxe, between two QPs on rxe0, the target being a
+ * devdax mapping of the emulated NVDIMM registered as an MR.  The digests
+ * are checked against ones computed here (CRC32C, libcrypto's SHA-256);
+ * a mismatch must end the connection before a later ATOMIC WRITE lands;
+ * every refusal has its WC status (or EINVAL from ibv_post_send()) and
+ * leaves the target untouched; a lost response is answered from the
+ * responder resource without hashing again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rdma/rxe_flush.h>
+
+#include "kselftest_harness.h"
+#include "flush_helpers.h"
+#include "rdma_helpers.h"
+#include "verify_helpers.h"
+
+#define PM_SIZE		PR_PM_SIZE
+#define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
+#define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
+#define COMPARE		RXE_FLUSH_VERIFY_COMPARE
+#define NO_PMEM		"needs the NVDIMM in devdax mode"
+#define OP_READ_RESPONSE_ONLY	0x10
+
+static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
+
+/* the digest buffer: the last page of the registered source buffer */
+#define DIGEST_BUF(e)	((e)->src + PR_SRC_SIZE - 4096)
+
+FIXTURE(vf)
+{
+	struct pr_flush_env e;
+	uint8_t *dg;		/* DIGEST_BUF(&e) */
+};
+
+FIXTURE_SETUP(vf)
+{
+	const char *what;
+	int ret = pr_flush_env_open(&self->e, &what);
+
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
+	self->dg = DIGEST_BUF(&self->e);
+}
+
+FIXTURE_TEARDOWN(vf)
+{
+	pr_write_line(fault_path, "off");
+	pr_flush_env_close(&self->e);
+}
+
+#define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
+#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[0]))
+
+/* a VERIFY of [off, off + len) of the target with the registered buffer */
+static struct pr_verify vreq(struct pr_flush_env *e, size_t off, size_t len,
+			     uint32_t alg, uint32_t flags, uint32_t buflen)
+{
+	return (struct pr_verify){
+		.rkey = e->pm_mr->rkey, .raddr = (uintptr_t)(e->pm + off),
+		.len = len, .word = RXE_FLUSH_VERIFY_WORD(alg, flags),
+		.buf = DIGEST_BUF(e), .buflen = buflen, .lkey = e->src_mr->lkey,
+	};
+}
+
+/* return mode: the digest lands in the buffer, and is the right one */
+static void digest_returned(struct __test_metadata *_metadata,
+			    struct pr_flush_env *e, uint32_t alg, size_t off,
+			    size_t len, unsigned int seed)
+{
+	long long s0 = pr_read_counter("verify_sent");
+	long long r0 = pr_read_counter("verify_rcvd");
+	long long b0 = pr_read_counter("verify_bytes");
+	size_t n = alg == CRC32C ? 4 : 32;
+	struct pr_verify v = vreq(e, off, len, alg, 0, n);
+	uint8_t want[PR_DIGEST_MAX];
+	struct ibv_wc wc;
+
+	pr_fill_pattern(e->pm + off, len, seed);
+	ASSERT_EQ(n, pr_digest(alg, e->pm + off, len, want));
+	memset(DIGEST_BUF(e), 0xee, n);
+	ASSERT_EQ(0, pr_post_verify(&e->c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
+	EXPECT_EQ(0x5e, wc.wr_id);
+	EXPECT_EQ(0, memcmp(want, DIGEST_BUF(e), n));
+	EXPECT_EQ(1, pr_read_counter("verify_sent") - s0);
+	EXPECT_EQ(1, pr_read_counter("verify_rcvd") - r0);
+	EXPECT_EQ(len, pr_read_counter("verify_bytes") - b0);
+	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(e->c.qp[0]));
+}
+
+TEST_F(vf, crc32c_digest_returned)
+{
+	static const uint8_t check[4] = { 0xe3, 0x06, 0x92, 0x83 };
+	uint8_t d[4];
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	/* the helper itself: CRC-32C's check value over "123456789" */
+	ASSERT_EQ(4, pr_digest(CRC32C, "123456789", 9, d));
+	ASSERT_EQ(0, memcmp(check, d, 4));
+	digest_returned(_metadata, &self->e, CRC32C, 8192 + 5, 3 * 4096 + 7, 41);
+}
+
+TEST_F(vf, sha256_digest_returned_across_pages)
+{
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	digest_returned(_metadata, &self->e, SHA256, 4096 - 100, 64 * 1024 + 3, 42);
+}
+
+TEST_F(vf, zero_length_is_the_empty_digest)
+{
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	digest_returned(_metadata, &self->e, SHA256, 0, 0, 43);
+}
+
+TEST_F(vf, compare_match_completes_without_digest)
+{
+	uint8_t want[PR_DIGEST_MAX];
+	struct pr_verify v;
+	struct ibv_wc wc;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	pr_fill_pattern(self->e.pm, 5000, 44);
+	/* SHA-256 from the registered buffer */
+	ASSERT_EQ(32, pr_digest(SHA256, self->e.pm, 5000, self->dg));
+	v = vreq(&self->e, 0, 5000, SHA256, COMPARE, 32);
+	ASSERT_EQ(0, pr_post_verify(&self->e.c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
+	/* CRC32C inline */
+	ASSERT_EQ(4, pr_digest(CRC32C, self->e.pm, 5000, want));
+	v = vreq(&self->e, 0, 5000, CRC32C, COMPARE, 4);
+	v.buf = want;
+	v.lkey = 0;
+	ASSERT_EQ(0, pr_post_verify(&self->e.c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
+}
+
+/* write, then VERIFY in the same batch: it sees the write */
+TEST_F(vf, verify_after_write_sees_it)
+{
+	struct ibv_send_wr w, v, *bad;
+	struct ibv_sge ws, vs;
+	uint8_t want[PR_DIGEST_MAX];
+	struct pr_verify req;
+	struct ibv_wc wc;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	pr_fill_pattern(self->e.src, 4096, 45);
+	ASSERT_EQ(32, pr_digest(SHA256, self->e.src, 4096, want));
+	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 4096,
+			       self->e.src_mr->lkey };
+	w = (struct ibv_send_wr){
+		.opcode = IBV_WR_RDMA_WRITE, .sg_list = &ws, .num_sge = 1,
+		.wr.rdma = { PM_ADDR(65536), self->e.pm_mr->rkey },
+	};
+	req = vreq(&self->e, 65536, 4096, SHA256, 0, 32);
+	pr_verify_wr(&req, &v, &vs);
+	w.next = &v;
+	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &w, &bad));
+	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
+	EXPECT_EQ(0, memcmp(want, self->dg, 32));
+}
+
+/*
+ * The log writer's pipeline {write, verify, atomic write}: a digest that
+ * differs ends the connection, and the atomic write never lands.
+ */
+TEST_F(vf, mismatch_ends_connection_before_atomic_write)
+{
+	const uint64_t ptr = 0x0123456789abcdefULL;
+	long long m0 = pr_read_counter("verify_mismatch");
+	struct ibv_send_wr v, a, *bad;
+	struct ibv_sge vs, as;
+	struct pr_verify req;
+	struct ibv_wc wc;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	pr_fill_pattern(self->e.pm + 4096, 4096, 46);
+	ASSERT_EQ(4, pr_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
+	self->dg[3] ^= 1;
+	req = vreq(&self->e, 4096, 4096, CRC32C, COMPARE, 4);
+	pr_verify_wr(&req, &v, &vs);
+	memcpy(self->e.src, &ptr, 8);
+	as = (struct ibv_sge){ (uintptr_t)self->e.src, 8, self->e.src_mr->lkey };
+	a = (struct ibv_send_wr){
+		.wr_id = 0xa7, .opcode = IBV_WR_ATOMIC_WRITE,
+		.send_flags = IBV_SEND_SIGNALED, .sg_list = &as, .num_sge = 1,
+		.wr.rdma = { PM_ADDR(0), self->e.pm_mr->rkey },
+	};
+	v.next = &a;
+	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &v, &bad));
+	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	EXPECT_EQ(IBV_WC_REM_OP_ERR, wc.status);
+	EXPECT_EQ(0x5e, wc.wr_id);
+	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	EXPECT_EQ(IBV_WC_WR_FLUSH_ERR, wc.status);
+	EXPECT_EQ(0xa7, wc.wr_id);
+	EXPECT_EQ(0, pr_load64(self->e.pm));
+	EXPECT_EQ(1, pr_read_counter("verify_mismatch") - m0);
+	EXPECT_QP_ERR();
+	/* the responder's QP went down with it */
+	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[1]));
+}
+
+/* one refused VERIFY: its WC status, and the QP in the error state */
+static void refused(struct __test_metadata *_metadata, struct pr_flush_env *e,
+		    const struct pr_verify *v, enum ibv_wc_status status)
+{
+	struct ibv_wc wc;
+
+	ASSERT_EQ(0, pr_post_verify(&e->c, v, &wc));
+	EXPECT_EQ(status, wc.status);
+	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(e->c.qp[0]));
+}
+
+TEST_F(vf, unknown_algorithm)
+{
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, 0, 64, 7, 0, 4);
+	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
+}
+
+TEST_F(vf, reserved_veth_bit)
+{
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, 0, 64, CRC32C, 1U << 12, 4);
+	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
+}
+
+TEST_F(vf, length_of_2_to_the_31)
+{
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, 0, 1ULL << 31, CRC32C, 0, 4);
+	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
+}
+
+TEST_F(vf, range_outside_mr)
+{
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, PM_SIZE - 4096, 8192, CRC32C, 0, 4);
+	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
+}
+
+TEST_F(vf, bad_rkey_zero_length)
+{
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, 0, 0, CRC32C, 0, 4);
+	v.rkey ^= 0x80;
+	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
+}
+
+/* a digest tells what a READ would: no remote read, no VERIFY */
+TEST_F(vf, mr_without_remote_read)
+{
+	struct ibv_mr *mr;
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	mr = ibv_reg_mr(self->e.c.pd, self->e.pm, PM_SIZE,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	ASSERT_NE(NULL, mr);
+	v = vreq(&self->e, 0, 64, SHA256, 0, 32);
+	v.rkey = mr->rkey;
+	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
+	ibv_dereg_mr(mr);
+}
+
+/* the provider refuses what it can judge, before anything is sent */
+TEST_F(vf, post_send_refusals)
+{
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	struct pr_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	v = vreq(&self->e, 0, 64, SHA256, 0, 4);	/* SHA-256 in 4 bytes */
+	pr_verify_wr(&v, &wr, &sge);
+	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
+	v = vreq(&self->e, 0, 64, CRC32C, COMPARE, 8);
+	pr_verify_wr(&v, &wr, &sge);
+	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
+	v = vreq(&self->e, 0, 1ULL << 32, CRC32C, 0, 4);
+	pr_verify_wr(&v, &wr, &sge);
+	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
+	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
+}
+
+/*
+ * The READ RESPONSE with the digest is lost: the retried VERIFY is a
+ * duplicate, answered with the kept digest, not hashed again - even though
+ * the range changed meanwhile (the later WRITE ran before the retry).
+ */
+TEST_F(vf, response_lost_answered_from_resource)
+{
+	uint8_t want[PR_DIGEST_MAX];
+	struct ibv_send_wr v, w, *bad;
+	struct ibv_sge vs, ws;
+	struct pr_verify req;
+	long long r0, b0, d0;
+	struct ibv_wc wc;
+
+	if (!self->e.pm)
+		SKIP(return, NO_PMEM);
+	if (access(fault_path, W_OK))
+		SKIP(return, "needs debugfs");
+	pr_fill_pattern(self->e.pm + 8192, 4096, 47);
+	ASSERT_EQ(32, pr_digest(SHA256, self->e.pm + 8192, 4096, want));
+	r0 = pr_read_counter("verify_rcvd");
+	b0 = pr_read_counter("verify_bytes");
+	d0 = pr_read_counter("duplicate_request");
+	ASSERT_EQ(0, pr_write_line(fault_path, "drop 0x10"));
+
+	req = vreq(&self->e, 8192, 4096, SHA256, 0, 32);
+	pr_verify_wr(&req, &v, &vs);
+	pr_fill_pattern(self->e.src, 64, 48);
+	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 64, self->e.src_mr->lkey };
+	w = (struct ibv_send_wr){
+		.opcode = IBV_WR_RDMA_WRITE, .sg_list = &ws, .num_sge = 1,
+		.wr.rdma = { PM_ADDR(8192), self->e.pm_mr->rkey },
+	};
+	v.next = &w;
+	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &v, &bad));
+	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
+	EXPECT_EQ(0, memcmp(want, self->dg, 32));
+	EXPECT_EQ(1, pr_read_counter("verify_rcvd") - r0);
+	EXPECT_EQ(4096, pr_read_counter("verify_bytes") - b0);
+	EXPECT_LE(1, pr_read_counter("duplicate_request") - d0);
+	EXPECT_EQ(0, pr_check_pattern(self->e.pm + 8192, 64, 48));
+}
+
+/* VERIFY reads: a responder QP without remote read refuses it */
+TEST(verify_needs_qp_remote_read)
+{
+	struct pr_ctx c = {};
+	void *pm = pr_map_pmem();
+	struct ibv_mr *mr;
+	struct pr_verify v;
+	struct ibv_wc wc;
+
+	if (!pm)
+		SKIP(return, NO_PMEM);
+	ASSERT_EQ(0, pr_open(&c));
+	ASSERT_EQ(0, pr_connect_pair_ex(&c, IBV_ACCESS_LOCAL_WRITE |
+					IBV_ACCESS_REMOTE_WRITE,
+					PR_FLUSH_SEND_OPS));
+	mr = ibv_reg_mr(c.pd, pm, PM_SIZE, PR_FLUSH_QP_ACCESS);
+	ASSERT_NE(NULL, mr);
+	/* the digest would land in the last 4 bytes of the MR */
+	v = (struct pr_verify){
+		.rkey = mr->rkey, .raddr = (uintptr_t)pm, .len = 64,
+		.word = RXE_FLUSH_VERIFY_WORD(CRC32C, 0),
+		.buf = (char *)pm + PM_SIZE - 4, .buflen = 4, .lkey = mr->lkey,
+	};
+	ASSERT_EQ(0, pr_post_verify(&c, &v, &wc));
+	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
+	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c.qp[0]));
+	ibv_dereg_mr(mr);
+	pr_close(&c);
+	munmap(pm, PM_SIZE);
+}
+
+TEST_HARNESS_MAIN
