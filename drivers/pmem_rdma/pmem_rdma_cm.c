@@ -186,9 +186,12 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 		peer->qp = NULL;
 		return err;
 	}
+	/* VERIFY is a read on the QP; the MR's domain decides the rest */
 	err = pmem_rdma_qp_to(peer, IB_QPS_INIT,
-			      pmem_rdma_ib_access(exp->req.access) &
-			      ~IB_ACCESS_LOCAL_WRITE);
+			      (pmem_rdma_ib_access(exp->req.access) &
+			       ~IB_ACCESS_LOCAL_WRITE) |
+			      (exp->req.access & PMEM_RDMA_ACCESS_VERIFY ?
+			       IB_ACCESS_REMOTE_READ : 0));
 	if (!err)
 		err = pmem_rdma_qp_to(peer, IB_QPS_RTR, 0);
 	if (!err)

@@ -8,6 +8,11 @@
  * Real mode: a FLUSH writes the cache lines of its range back, fences,
  * and writes the NVDIMM region's flush hints when it has them.
  *
+ * VERIFY: the domain names the algorithms peers may use (the export's
+ * verify_algs, whatever its READ access) and counts each VERIFY.  In
+ * emulated mode the media image is what gets hashed: a VERIFY tells a peer
+ * what a power failure would leave, so it catches a missing FLUSH.
+ *
  * Emulated mode: under QEMU a store is durable at once, so a missing FLUSH
  * could never be seen.  The export keeps a media image beside the visible
  * memory (the DAX range peers write), and a bitmap with one bit per 64-byte
@@ -32,8 +37,16 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/rxe_flush.h>
 
 #include "pmem_rdma.h"
+
+/* verify_algs is the wire's algorithm numbers as bits */
+static_assert(PMEM_RDMA_VERIFY_CRC32C ==
+	      RXE_FLUSH_VERIFY_ALG_BIT(RXE_FLUSH_VERIFY_ALG_CRC32C));
+static_assert(PMEM_RDMA_VERIFY_SHA256 ==
+	      RXE_FLUSH_VERIFY_ALG_BIT(RXE_FLUSH_VERIFY_ALG_SHA256));
+static_assert(PMEM_RDMA_VERIFY_ALL == RXE_FLUSH_VERIFY_ALGS);
 
 #define LINE_SHIFT	6
 #define LINE_SIZE	(1UL << LINE_SHIFT)
@@ -149,9 +162,27 @@ static int dom_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
 	return 0;
 }
 
+/*
+ * The bytes a VERIFY hashes: in emulated mode the media image, which
+ * FLUSH and power failure change under d->lock only at dirty lines; a
+ * FLUSH racing a VERIFY of the same lines on another QP is the peer's
+ * own race, as on real hardware.
+ */
+static const void *dom_verify(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	struct pmem_rdma_exp *exp = dom_exp(rd);
+
+	atomic64_inc(&exp->cnt.verifies);
+	if (!exp->dom.media || off > exp->req.length ||
+	    len > exp->req.length - off)
+		return NULL;
+	return exp->dom.media + off;
+}
+
 static const struct rxe_flush_domain_ops pmem_rdma_domain_ops = {
 	.write = dom_write,
 	.persist = dom_persist,
+	.verify = dom_verify,
 };
 
 /* a line evicted early: a pure function of the seed and the line */
@@ -237,9 +268,12 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 
 	spin_lock_init(&d->lock);
 	d->rd.ops = &pmem_rdma_domain_ops;
+	if (exp->req.access & PMEM_RDMA_ACCESS_VERIFY)
+		d->rd.verify_algs = exp->req.verify_algs;
 	/* pins rdma_rxe_flush while the export lives, if it is loaded */
 	d->attach = symbol_get(rxe_flush_domain_attach);
-	if (!d->attach && (exp->req.flags & PMEM_RDMA_EXPORT_EMULATED))
+	if (!d->attach && ((exp->req.flags & PMEM_RDMA_EXPORT_EMULATED) ||
+			   d->rd.verify_algs))
 		return -EOPNOTSUPP;
 
 	if (!(exp->req.flags & PMEM_RDMA_EXPORT_EMULATED)) {
@@ -287,8 +321,9 @@ void pmem_rdma_domain_free(struct pmem_rdma_exp *exp)
 
 /*
  * Attach the domain to a peer's MR.  Without rdma_rxe_flush there is no
- * one to tell us about writes: an emulated export cannot work, a real one
- * runs on the device's own FLUSH and counts no bytes.
+ * one to tell us about writes or to ask us about VERIFY: an emulated or a
+ * verifiable export cannot work, a real one runs on the device's own
+ * FLUSH and counts no bytes.
  */
 int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr)
 {
@@ -296,7 +331,7 @@ int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr)
 
 	if (exp->dom.attach)
 		err = exp->dom.attach(mr, &exp->dom.rd);
-	if (err && !exp->dom.media)
+	if (err && !exp->dom.media && !exp->dom.rd.verify_algs)
 		err = 0;
 	return err;
 }

@@ -50,9 +50,10 @@ static int pmem_rdma_export_check(const struct pmem_rdma_export *req)
 	    !PAGE_ALIGNED(req->offset) ||
 	    req->offset + req->length < req->offset)
 		return -EINVAL;
-	/* VERIFY is its own issue; refuse it until it exists */
-	if (req->access & PMEM_RDMA_ACCESS_VERIFY || req->verify_algs)
-		return -EOPNOTSUPP;
+	/* VERIFY comes with its algorithms, and they with it */
+	if (!(req->access & PMEM_RDMA_ACCESS_VERIFY) != !req->verify_algs ||
+	    req->verify_algs & ~PMEM_RDMA_VERIFY_ALL)
+		return -EINVAL;
 	return 0;
 }
 

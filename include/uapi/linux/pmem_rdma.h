@@ -45,6 +45,14 @@ struct pmem_rdma_version {
 #define PMEM_RDMA_ACCESS_VERIFY			(1U << 4)	/* with verify_algs */
 #define PMEM_RDMA_ACCESS_ALL			0x1fU
 
+/*
+ * VERIFY algorithms, as a set in verify_algs: bit N is the algorithm that
+ * VERIFY names N on the wire (RXE_FLUSH_VERIFY_ALG_* in rdma/rxe_flush.h).
+ */
+#define PMEM_RDMA_VERIFY_CRC32C			(1U << 1)
+#define PMEM_RDMA_VERIFY_SHA256			(1U << 2)
+#define PMEM_RDMA_VERIFY_ALL			0x6U
+
 /* Export flags */
 #define PMEM_RDMA_EXPORT_EMULATED	(1U << 0)	/* emulated persistence domain */
 #define PMEM_RDMA_EXPORT_FLAGS_ALL	0x1U
@@ -55,10 +63,11 @@ struct pmem_rdma_version {
  * space, any address of ib_dev).  offset and length are multiples of the
  * page size.  Errors: EPERM (no CAP_SYS_ADMIN), EPROTO (abi_version),
  * EINVAL (flags, access, reserved fields, zero or unaligned length, range
- * beyond the device), ENOENT (path), ENOTBLK (not a block device),
+ * beyond the device, VERIFY without verify_algs or the reverse, unknown
+ * algorithm bits), ENOENT (path), ENOTBLK (not a block device),
  * EOPNOTSUPP (no DAX on the device; FLUSH_PERSISTENT on a disk that is
- * not an NVDIMM region's, or on an asynchronous region; EMULATED without
- * rdma_rxe_flush loaded; VERIFY until it is implemented), ENOMEM (the
+ * not an NVDIMM region's, or on an asynchronous region; EMULATED or VERIFY
+ * without rdma_rxe_flush loaded), ENOMEM (the
  * emulated media image), ENODEV (ib_dev), EBUSY (overlaps an export),
  * EADDRINUSE (port).
  */
@@ -69,7 +78,7 @@ struct pmem_rdma_export {
 	__u64 offset;			/* in: bytes into the device */
 	__u64 length;			/* in: bytes */
 	__u32 access;			/* in: PMEM_RDMA_ACCESS_* */
-	__u32 verify_algs;		/* in: zero for now */
+	__u32 verify_algs;		/* in: PMEM_RDMA_VERIFY_*, with VERIFY */
 	char ib_dev[PMEM_RDMA_IBDEV_MAX];	/* in: e.g. "rxe0" */
 	__u16 port;			/* in: RDMA CM port, not 0 */
 	__u16 reserved0;		/* in: zero */

@@ -127,9 +127,19 @@ TEST_F(ex, refusals)
 	snprintf(e.ib_dev, sizeof(e.ib_dev), "nosuchdev");
 	EXPECT_EQ(-ENODEV, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
+	/* VERIFY comes with its algorithms, and they with it */
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
 	e.access |= PMEM_RDMA_ACCESS_VERIFY;
-	EXPECT_EQ(-EOPNOTSUPP, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.verify_algs = PMEM_RDMA_VERIFY_CRC32C;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.access |= PMEM_RDMA_ACCESS_VERIFY;
+	e.verify_algs = PMEM_RDMA_VERIFY_CRC32C | (1U << 3);
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	/* nothing was left behind by any of them */
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);

@@ -6,7 +6,9 @@
  * one-sidedly, and the bytes are read back through the block device.
  *
  * Fixture tg exports in real mode, em with the emulated persistence
- * domain, where POWER_FAIL must lose exactly what was not made persistent.
+ * domain, where POWER_FAIL must lose exactly what was not made persistent
+ * and VERIFY must hash what a failure would leave, vx in real mode for
+ * VERIFY alone: SHA-256, no READ.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,16 +20,23 @@
 #include <unistd.h>
 
 #include <linux/pmem_rdma.h>
+#include <rdma/rxe_flush.h>
 
 #include "kselftest_harness.h"
 #include "flush_helpers.h"
 #include "peer_helpers.h"
+#include "verify_helpers.h"
 
 #define CTL		"/dev/pmem_rdma"
 #define PORT		7481
 #define EXP_OFF		(2UL << 20)
 #define EXP_LEN		(2UL << 20)
 #define BUF_LEN		(256UL << 10)
+#define ACCESS_RWF	(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE | \
+			 PMEM_RDMA_ACCESS_FLUSH_GLOBAL | \
+			 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+#define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
+#define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
 
 /* 0 or -errno */
 static int ctl(int fd, unsigned long cmd, void *arg)
@@ -36,16 +45,15 @@ static int ctl(int fd, unsigned long cmd, void *arg)
 }
 
 static int export_range(int fd, const char *path, uint32_t flags,
-			uint32_t *id)
+			uint32_t access, uint32_t verify_algs, uint32_t *id)
 {
 	struct pmem_rdma_export e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
 		.flags = flags,
 		.offset = EXP_OFF,
 		.length = EXP_LEN,
-		.access = PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
-			  PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
-			  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT,
+		.access = access,
+		.verify_algs = verify_algs,
 		.port = PORT,
 	};
 	int ret;
@@ -88,7 +96,7 @@ struct target {
 };
 
 static void target_open(struct __test_metadata *_metadata, struct target *t,
-			uint32_t flags)
+			uint32_t flags, uint32_t access, uint32_t verify_algs)
 {
 	const char *what = "";
 	int ret;
@@ -98,7 +106,8 @@ static void target_open(struct __test_metadata *_metadata, struct target *t,
 	t->pmem = getenv("PMEM_RDMA_PMEM");
 	if (!t->pmem || !t->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
-	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, &t->id));
+	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, access, verify_algs,
+				  &t->id));
 	ret = pr_peer_connect(&t->p, PORT, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
@@ -170,6 +179,32 @@ static int target_read(struct target *t, uint64_t at, void *buf, size_t len)
 	return read_pmem(t->pmem, EXP_OFF + at, buf, len);
 }
 
+/* the digest buffer: the last 64 bytes of buf */
+#define DIGEST(t)	((t)->buf + BUF_LEN - 64)
+
+/*
+ * VERIFY [at, at + len) of the export with alg; with expect, compare with
+ * it, else return the digest in DIGEST(t).  The WC status, or -errno.
+ */
+static int peer_verify(struct target *t, uint32_t alg, uint64_t at,
+		       uint64_t len, const uint8_t *expect)
+{
+	size_t n = alg == CRC32C ? 4 : 32;
+	struct pr_verify v = {
+		.rkey = t->p.r.rkey, .raddr = t->p.r.iova + at, .len = len,
+		.word = RXE_FLUSH_VERIFY_WORD(alg, expect ?
+					      RXE_FLUSH_VERIFY_COMPARE : 0),
+		.buf = DIGEST(t), .buflen = n, .lkey = t->mr->lkey,
+	};
+	struct ibv_wc wc;
+	int ret;
+
+	if (expect)
+		memcpy(DIGEST(t), expect, n);
+	ret = pr_post_verify(&t->p.c, &v, &wc);
+	return ret ?: wc.status;
+}
+
 FIXTURE(tg)
 {
 	struct target t;
@@ -177,7 +212,7 @@ FIXTURE(tg)
 
 FIXTURE_SETUP(tg)
 {
-	target_open(_metadata, &self->t, 0);
+	target_open(_metadata, &self->t, 0, ACCESS_RWF, 0);
 }
 
 FIXTURE_TEARDOWN(tg)
@@ -204,6 +239,16 @@ TEST_F(tg, descriptor)
 	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
 	EXPECT_EQ(1, st.peers);
 	EXPECT_EQ(1, st.connects);
+}
+
+/* READ is granted, VERIFY is not: the export's owner decides */
+TEST_F(tg, verify_refused_without_verify_access)
+{
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(0, self->t.p.r.verify_algs);
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, SHA256, 0, 64,
+						     NULL));
 }
 
 TEST_F(tg, write_flush_read_back_through_the_device)
@@ -245,6 +290,59 @@ TEST_F(tg, zero_length_write)
 	EXPECT_EQ(0, st.bytes_written);
 }
 
+/* VERIFY without READ, SHA-256 only, real mode */
+FIXTURE(vx)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(vx)
+{
+	target_open(_metadata, &self->t, 0, PMEM_RDMA_ACCESS_WRITE |
+		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT | PMEM_RDMA_ACCESS_VERIFY,
+		    PMEM_RDMA_VERIFY_SHA256);
+}
+
+FIXTURE_TEARDOWN(vx)
+{
+	target_close(&self->t);
+}
+
+TEST_F(vx, verify_without_read)
+{
+	struct target *t = &self->t;
+	uint8_t d[PR_DIGEST_MAX];
+	struct pmem_rdma_stats st;
+	struct ibv_wc wc;
+
+	if (no_target(t))
+		return;
+	EXPECT_EQ(PMEM_RDMA_ACCESS_WRITE | PMEM_RDMA_ACCESS_FLUSH_PERSISTENT |
+		  PMEM_RDMA_ACCESS_VERIFY, t->p.r.access);
+	EXPECT_EQ(PMEM_RDMA_VERIFY_SHA256, t->p.r.verify_algs);
+	pr_fill_pattern(t->buf, 12288, 77);
+	ASSERT_EQ(0, peer_write(t, 4096, 12288));
+	ASSERT_EQ(0, peer_flush(t, 4096, 12288, IBV_FLUSH_PERSISTENT));
+	ASSERT_EQ(32, pr_digest(SHA256, t->buf, 12288, d));
+	ASSERT_EQ(0, peer_verify(t, SHA256, 4096, 12288, NULL));
+	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
+	EXPECT_EQ(0, peer_verify(t, SHA256, 4096, 12288, d));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(2, st.verifies);
+	/* no READ on this key */
+	ASSERT_EQ(0, pr_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
+				  t->mr->lkey, t->p.r.iova, t->p.r.rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
+}
+
+TEST_F(vx, algorithm_not_granted)
+{
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, CRC32C, 0, 64,
+						     NULL));
+}
+
 FIXTURE(em)
 {
 	struct target t;
@@ -252,7 +350,8 @@ FIXTURE(em)
 
 FIXTURE_SETUP(em)
 {
-	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED);
+	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED,
+		    ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY, PMEM_RDMA_VERIFY_ALL);
 }
 
 FIXTURE_TEARDOWN(em)
@@ -280,6 +379,44 @@ TEST_F(em, descriptor_says_emulated)
 	if (no_target(&self->t))
 		return;
 	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED, self->t.p.r.flags);
+	EXPECT_EQ(PMEM_RDMA_VERIFY_CRC32C | PMEM_RDMA_VERIFY_SHA256,
+		  self->t.p.r.verify_algs);
+	EXPECT_TRUE(self->t.p.r.access & PMEM_RDMA_ACCESS_VERIFY);
+}
+
+/*
+ * VERIFY hashes what a power failure would leave: a write that was not
+ * flushed is not in the digest, so the peer learns of the missing FLUSH
+ * without a failure and without reading the data back.
+ */
+TEST_F(em, verify_catches_a_missing_flush)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 256 * 1024;
+	const uint32_t len = 8192;
+	uint8_t old_d[PR_DIGEST_MAX], new_d[PR_DIGEST_MAX];
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	em_prepare(_metadata, t, at, len);
+	ASSERT_EQ(32, pr_digest(SHA256, t->old, len, old_d));
+	ASSERT_EQ(32, pr_digest(SHA256, t->buf, len, new_d));
+
+	/* the new data is visible, but the media still holds the old */
+	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
+	EXPECT_EQ(0, memcmp(old_d, DIGEST(t), 32));
+	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
+	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
+	EXPECT_EQ(0, memcmp(new_d, DIGEST(t), 32));
+	ASSERT_EQ(4, pr_digest(CRC32C, t->buf, len, new_d));
+	EXPECT_EQ(0, peer_verify(t, CRC32C, at, len, new_d));
+
+	/* a digest that differs ends the connection */
+	new_d[0] ^= 0x80;
+	EXPECT_EQ(IBV_WC_REM_OP_ERR, peer_verify(t, CRC32C, at, len, new_d));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(4, st.verifies);
 }
 
 TEST_F(em, write_without_flush_is_lost)
