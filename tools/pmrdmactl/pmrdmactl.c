@@ -37,14 +37,19 @@ static const char usage_text[] =
 "Manage the exports of the pmem_rdma target (" CTL_PATH ").\n"
 "\n"
 "commands:\n"
-"  export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS] [-d IBDEV] [-e]\n"
+"  export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS] [-V ALGS]\n"
+"         [-d IBDEV] [-e]\n"
 "                        export [OFFSET, OFFSET + LENGTH) of an fsdax pmem\n"
 "                        block device to RDMA peers connecting to PORT\n"
 "      -p, --path PATH   the block device, e.g. /dev/pmem0\n"
 "      -o, --offset N    where the export starts (default 0)\n"
 "      -l, --length N    its length; N, NK, NM or NG, a multiple of 4K\n"
 "      -a, --access LIST comma-separated: read, write, flush-global,\n"
-"                        flush-persistent, all (default all but verify)\n"
+"                        flush-persistent, verify, all (default all but\n"
+"                        verify)\n"
+"      -V, --verify ALGS peers may VERIFY with these algorithms,\n"
+"                        comma-separated: crc32c, sha256 (adds verify to\n"
+"                        the access; verify without -V means both)\n"
 "      -d, --dev IBDEV   the RDMA device (default rxe0)\n"
 "      -P, --port PORT   the RDMA CM port to listen on\n"
 "      -e, --emulated    emulated persistence domain (see power-fail)\n"
@@ -110,7 +115,7 @@ static const char *hint(unsigned long req, int err)
 	case EOPNOTSUPP:
 		return req == PMEM_RDMA_IOC_POWER_FAIL ? "not an emulated export" :
 		       req == PMEM_RDMA_IOC_EXPORT ?
-		       "no DAX on the device, no flush for its region, or no rdma_rxe_flush for --emulated" :
+		       "no DAX on the device, no flush for its region, or no rdma_rxe_flush for --emulated or --verify" :
 		       NULL;
 	case EINVAL:
 		return req == PMEM_RDMA_IOC_EXPORT ?
@@ -190,63 +195,73 @@ static uint32_t parse_u32(const char *s, const char *what, uint32_t max)
 	return v;
 }
 
-static const struct {
+#define ACCESS_DEFAULT	(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE | \
+			 PMEM_RDMA_ACCESS_FLUSH_GLOBAL | \
+			 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+
+struct name_bit {
 	const char *name;
 	uint32_t bit;
-} access_names[] = {
+};
+
+static const struct name_bit access_names[] = {
 	{ "read", PMEM_RDMA_ACCESS_READ },
 	{ "write", PMEM_RDMA_ACCESS_WRITE },
 	{ "flush-global", PMEM_RDMA_ACCESS_FLUSH_GLOBAL },
 	{ "flush-persistent", PMEM_RDMA_ACCESS_FLUSH_PERSISTENT },
 	{ "verify", PMEM_RDMA_ACCESS_VERIFY },
+	{ "all", ACCESS_DEFAULT },
+	{ }
 };
 
-#define ACCESS_DEFAULT	(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE | \
-			 PMEM_RDMA_ACCESS_FLUSH_GLOBAL | \
-			 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+static const struct name_bit verify_names[] = {
+	{ "crc32c", PMEM_RDMA_VERIFY_CRC32C },
+	{ "sha256", PMEM_RDMA_VERIFY_SHA256 },
+	{ }
+};
 
-static uint32_t parse_access(const char *s)
+/* "a,b,..." of the names in table as their bits; what names the list */
+static uint32_t parse_set(const char *s, const struct name_bit *table,
+			  const char *what)
 {
 	char *copy = strdup(s), *tok, *save;
-	uint32_t access = 0;
-	size_t i;
+	const struct name_bit *n;
+	uint32_t bits = 0;
 
 	if (!copy)
 		die("%s", strerror(ENOMEM));
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "all")) {
-			access |= ACCESS_DEFAULT;
-			continue;
-		}
-		for (i = 0; i < ARRAY_SIZE(access_names); i++)
-			if (!strcmp(tok, access_names[i].name))
+		for (n = table; n->name; n++)
+			if (!strcmp(tok, n->name))
 				break;
-		if (i == ARRAY_SIZE(access_names)) {
-			fprintf(stderr, "pmrdmactl: %s: unknown access '%s'\n",
-				cmd_name, tok);
+		if (!n->name) {
+			fprintf(stderr, "pmrdmactl: %s: unknown %s '%s'\n",
+				cmd_name, what, tok);
 			exit(2);
 		}
-		access |= access_names[i].bit;
+		bits |= n->bit;
 	}
 	free(copy);
-	if (!access)
-		bad_usage("empty access list");
-	return access;
+	if (!bits) {
+		fprintf(stderr, "pmrdmactl: %s: empty %s list\n", cmd_name,
+			what);
+		exit(2);
+	}
+	return bits;
 }
 
-/* the access bits as "read,write,..." or a JSON array */
-static void print_access(uint32_t access, bool json)
+/* the bits as "a,b,..." or a JSON array, by the single-bit names */
+static void print_set(uint32_t bits, const struct name_bit *table, bool json)
 {
 	const char *sep = "";
-	size_t i;
 
 	if (json)
 		putchar('[');
-	for (i = 0; i < ARRAY_SIZE(access_names); i++) {
-		if (!(access & access_names[i].bit))
+	for (; table->name; table++) {
+		if (!(bits & table->bit) || (table->bit & (table->bit - 1)))
 			continue;
-		printf(json ? "%s\"%s\"" : "%s%s", sep, access_names[i].name);
+		printf(json ? "%s\"%s\"" : "%s%s", sep, table->name);
 		sep = json ? ", " : ",";
 	}
 	if (json)
@@ -319,6 +334,7 @@ static int cmd_export(int argc, char **argv)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "access", required_argument, NULL, 'a' },
+		{ "verify", required_argument, NULL, 'V' },
 		{ "dev", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "emulated", no_argument, NULL, 'e' },
@@ -334,7 +350,7 @@ static int cmd_export(int argc, char **argv)
 	bool json = false, have_len = false;
 	int c, fd;
 
-	while ((c = getopt_long(argc, argv, "p:o:l:a:d:P:ejh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:ejh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			path = optarg;
@@ -347,7 +363,11 @@ static int cmd_export(int argc, char **argv)
 			have_len = true;
 			break;
 		case 'a':
-			e.access = parse_access(optarg);
+			e.access = parse_set(optarg, access_names, "access");
+			break;
+		case 'V':
+			e.verify_algs = parse_set(optarg, verify_names,
+						  "algorithm");
 			break;
 		case 'd':
 			dev = optarg;
@@ -364,6 +384,10 @@ static int cmd_export(int argc, char **argv)
 	}
 	if (optind != argc)
 		bad_usage("unexpected argument");
+	if (e.verify_algs)
+		e.access |= PMEM_RDMA_ACCESS_VERIFY;
+	else if (e.access & PMEM_RDMA_ACCESS_VERIFY)
+		e.verify_algs = PMEM_RDMA_VERIFY_ALL;
 	if (!path || !have_len || !e.port)
 		bad_usage("needs --path, --length and --port");
 	if (strlen(path) >= sizeof(e.path))
@@ -432,7 +456,11 @@ static int cmd_list(int argc, char **argv)
 			printf("%u %s offset=%" PRIu64 " length=%" PRIu64
 			       " access=", x->id, x->path, (uint64_t)x->offset,
 			       (uint64_t)x->length);
-			print_access(x->access, false);
+			print_set(x->access, access_names, false);
+			if (x->verify_algs) {
+				printf(" verify=");
+				print_set(x->verify_algs, verify_names, false);
+			}
 			printf(" dev=%s port=%u peers=%u%s\n", x->ib_dev, x->port,
 			       x->peers, emu ? " emulated" : "");
 			continue;
@@ -441,7 +469,9 @@ static int cmd_list(int argc, char **argv)
 		print_json_string(x->path);
 		printf(", \"offset\":%" PRIu64 ", \"length\":%" PRIu64
 		       ", \"access\":", (uint64_t)x->offset, (uint64_t)x->length);
-		print_access(x->access, true);
+		print_set(x->access, access_names, true);
+		printf(", \"verify\":");
+		print_set(x->verify_algs, verify_names, true);
 		printf(", \"emulated\":%s, \"dev\":", emu ? "true" : "false");
 		print_json_string(x->ib_dev);
 		printf(", \"port\":%u, \"peers\":%u}", x->port, x->peers);
