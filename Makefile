@@ -85,12 +85,14 @@ TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/l
 
 tools: build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
 
-PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c)
+PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c \
+		     verify_helpers.c)
 
 build/tools/pmem_log_peer: tools/demo/pmem_log_peer.c $(PEER_SRCS) $(PEER_SRCS:.c=.h) \
-		include/uapi/linux/pmem_rdma.h | rdma-core
+		include/uapi/linux/pmem_rdma.h include/uapi/rdma/rxe_flush.h | rdma-core
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS) -lrdmacm
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS) -lrdmacm \
+		-lcrypto
 
 build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h
 	@mkdir -p $(@D)

@@ -6,10 +6,13 @@
  *
  *   RDMA WRITE    the record at RECORD_OFFSET
  *   FLUSH         the record, to persistence   (left out with --no-flush)
+ *   VERIFY        the record's CRC32C against the persistent copy (with
+ *                 --verify): a mismatch ends the connection, so the
+ *                 pointer is never written
  *   ATOMIC WRITE  the log pointer at offset 0: the record's end
  *   FLUSH         the pointer, to persistence
  *
- * Usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush]
+ * Usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush] [--verify]
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -18,9 +21,31 @@
 #include <string.h>
 
 #include <linux/pmem_rdma.h>
+#include <rdma/rxe_flush.h>
 
 #include "flush_helpers.h"
 #include "peer_helpers.h"
+#include "verify_helpers.h"
+
+enum { WR_RECORD = 1, WR_RECORD_FLUSH, WR_VERIFY, WR_POINTER, WR_POINTER_FLUSH };
+
+/* a comparing VERIFY of [off, off + len) with the expected CRC32C, inline */
+static int post_verify(struct pr_peer *p, uint64_t off, uint64_t len,
+		       uint8_t *crc)
+{
+	struct pr_verify v = {
+		.rkey = p->r.rkey, .raddr = p->r.iova + off, .len = len,
+		.word = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C,
+					      RXE_FLUSH_VERIFY_COMPARE),
+		.buf = crc, .buflen = 4,
+	};
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+
+	pr_verify_wr(&v, &wr, &sge);
+	wr.wr_id = WR_VERIFY;
+	return ibv_post_send(p->c.qp[0], &wr, &bad);
+}
 
 int main(int argc, char **argv)
 {
@@ -30,15 +55,23 @@ int main(int argc, char **argv)
 	struct ibv_wc wc;
 	const char *what = "";
 	char rec[256] = "";
+	uint8_t crc[4];
 	uint64_t off, end;
-	bool flush_rec;
+	bool flush_rec = true, verify = false;
 	int ret, i, n;
 
-	if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[4], "--no-flush"))) {
-		fprintf(stderr, "usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush]\n");
+	for (i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-flush"))
+			flush_rec = false;
+		else if (!strcmp(argv[i], "--verify"))
+			verify = true;
+		else
+			break;
+	}
+	if (argc < 4 || i < argc) {
+		fprintf(stderr, "usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush] [--verify]\n");
 		return 2;
 	}
-	flush_rec = argc == 4;
 	off = strtoull(argv[2], NULL, 0);
 	snprintf(rec, sizeof(rec), "%s", argv[3]);
 
@@ -53,6 +86,7 @@ int main(int argc, char **argv)
 	       p.r.rkey, p.r.flags & PMEM_RDMA_EXPORT_EMULATED ?
 	       ", emulated persistence" : "");
 
+	/* the record, and its expected CRC32C after it */
 	mr = ibv_reg_mr(p.pd, rec, sizeof(rec), IBV_ACCESS_LOCAL_WRITE);
 	if (!mr || off < 8 || off + sizeof(rec) > p.r.length) {
 		fprintf(stderr, "pmem_log_peer: %s\n",
@@ -64,32 +98,53 @@ int main(int argc, char **argv)
 	qx = ibv_qp_to_qp_ex(p.c.qp[0]);
 	ibv_wr_start(qx);
 	qx->wr_flags = IBV_SEND_SIGNALED;
+	qx->wr_id = WR_RECORD;
 	ibv_wr_rdma_write(qx, p.r.rkey, p.r.iova + off);
 	ibv_wr_set_sge(qx, mr->lkey, (uintptr_t)rec, strlen(rec) + 1);
-	if (flush_rec)
+	if (flush_rec) {
+		qx->wr_id = WR_RECORD_FLUSH;
 		ibv_wr_flush(qx, p.r.rkey, p.r.iova + off, strlen(rec) + 1,
 			     IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE);
-	ibv_wr_atomic_write(qx, p.r.rkey, p.r.iova, &end);
-	ibv_wr_flush(qx, p.r.rkey, p.r.iova, 8, IBV_FLUSH_PERSISTENT,
-		     IBV_FLUSH_RANGE);
+	}
 	ret = ibv_wr_complete(qx);
+	if (!ret && verify)
+		ret = post_verify(&p, off, strlen(rec) + 1,
+				  pr_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, rec,
+					    strlen(rec) + 1, crc) ? crc : NULL);
+	if (!ret) {
+		ibv_wr_start(qx);
+		qx->wr_id = WR_POINTER;
+		ibv_wr_atomic_write(qx, p.r.rkey, p.r.iova, &end);
+		qx->wr_id = WR_POINTER_FLUSH;
+		ibv_wr_flush(qx, p.r.rkey, p.r.iova, 8, IBV_FLUSH_PERSISTENT,
+			     IBV_FLUSH_RANGE);
+		ret = ibv_wr_complete(qx);
+	}
 	if (ret) {
 		fprintf(stderr, "pmem_log_peer: post: %s\n", strerror(ret));
 		return 1;
 	}
-	n = flush_rec ? 4 : 3;
+	n = 3 + flush_rec + verify;
 	for (i = 0; i < n; i++) {
 		ret = pr_poll_one(p.cq, &wc, PR_WC_TIMEOUT_MS);
+		if (!ret && wc.wr_id == WR_VERIFY &&
+		    wc.status == IBV_WC_REM_OP_ERR) {
+			printf("VERIFY: the record is not what the persistence domain holds\n"
+			       "(remote operational error): the connection ended, the pointer\n"
+			       "was never written\n");
+			return 3;
+		}
 		if (ret || wc.status != IBV_WC_SUCCESS) {
 			fprintf(stderr, "pmem_log_peer: completion: %s\n",
 				ret ? strerror(-ret) : ibv_wc_status_str(wc.status));
 			return 1;
 		}
 	}
-	printf("appended \"%s\" at %llu, pointer %llu: %s\n", rec,
+	printf("appended \"%s\" at %llu, pointer %llu: %s%s\n", rec,
 	       (unsigned long long)off, (unsigned long long)end,
 	       flush_rec ? "record and pointer flushed" :
-	       "only the pointer flushed");
+	       "only the pointer flushed",
+	       verify ? ", record verified persistent" : "");
 	ibv_dereg_mr(mr);
 	pr_peer_close(&p);
 	return 0;
