@@ -77,6 +77,8 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
 				     u64 *offset);
+void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
+			u64 offset, u32 rkey, u32 len);
 
 /* rxe_flush_persist.c */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,

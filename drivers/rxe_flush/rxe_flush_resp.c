@@ -106,6 +106,19 @@ struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
 	return mr;
 }
 
+/* the request's MR (its reference goes with it) and range, for execution */
+void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
+			u64 offset, u32 rkey, u32 len)
+{
+	WARN_ON_ONCE(qp->resp.mr);
+	qp->resp.mr = mr;
+	qp->resp.va = va;
+	qp->resp.offset = offset;
+	qp->resp.rkey = rkey;
+	qp->resp.resid = len;
+	qp->resp.length = len;
+}
+
 int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
@@ -143,13 +156,8 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	if (!whole_mr && len && mr_check_range(mr, va + offset, len))
 		goto err_access;
 
-	WARN_ON_ONCE(qp->resp.mr);
-	qp->resp.mr = mr;
-	qp->resp.va = va;
-	qp->resp.offset = whole_mr ? 0 : offset;
-	qp->resp.rkey = reth_rkey(pkt);
-	qp->resp.resid = len;
-	qp->resp.length = len;
+	rxe_flush_resp_set(qp, mr, va, whole_mr ? 0 : offset, reth_rkey(pkt),
+			   len);
 	return 0;
 
 err_access:

@@ -208,13 +208,7 @@ int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	if (len && mr_check_range(mr, va + offset, len))
 		goto err_access;
 
-	WARN_ON_ONCE(qp->resp.mr);
-	qp->resp.mr = mr;
-	qp->resp.va = va;
-	qp->resp.offset = offset;
-	qp->resp.rkey = rkey;
-	qp->resp.resid = len;
-	qp->resp.length = len;
+	rxe_flush_resp_set(qp, mr, va, offset, rkey, len);
 	return 0;
 
 err_access:
