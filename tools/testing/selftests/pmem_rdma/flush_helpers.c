@@ -83,6 +83,12 @@ int pr_post_send(struct pr_ctx *c, enum ibv_wr_opcode op, void *buf,
 
 int pr_flush_env_open(struct pr_flush_env *e, const char **what)
 {
+	return pr_flush_env_open_qp(e, PR_FLUSH_QP_ACCESS, what);
+}
+
+int pr_flush_env_open_qp(struct pr_flush_env *e, int qp_access,
+			 const char **what)
+{
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -91,7 +97,7 @@ int pr_flush_env_open(struct pr_flush_env *e, const char **what)
 	if (ret)
 		return ret;
 	*what = "connect two QPs";
-	ret = pr_connect_pair_ex(&e->c, PR_FLUSH_QP_ACCESS, PR_FLUSH_SEND_OPS);
+	ret = pr_connect_pair_ex(&e->c, qp_access, PR_FLUSH_SEND_OPS);
 	if (ret)
 		return ret;
 	*what = "register the source buffer";

@@ -36,6 +36,9 @@ struct pr_flush_env {
 
 /* 0, or -errno with the step that failed in *what */
 int pr_flush_env_open(struct pr_flush_env *e, const char **what);
+/* the same with other QP access flags (the target MR keeps its access) */
+int pr_flush_env_open_qp(struct pr_flush_env *e, int qp_access,
+			 const char **what);
 void pr_flush_env_close(struct pr_flush_env *e);
 
 /* The 8 bytes at p as the target sees them now (an acquire load). */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rdma/rxe_flush.h>
@@ -500,25 +499,23 @@ TEST_F(fl, ordering_record_before_pointer)
 
 TEST(flush_needs_qp_flush_access)
 {
-	struct pr_ctx c = {};
-	struct ibv_mr *mr;
+	struct pr_flush_env e;
+	const char *what;
 	struct ibv_wc wc;
-	void *pm = pr_map_pmem();
+	int ret;
 
-	if (!pm)
+	ret = pr_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE, &what);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
+	if (!e.pm) {
+		pr_flush_env_close(&e);
 		SKIP(return, "needs the NVDIMM in devdax mode");
-	ASSERT_EQ(0, pr_open(&c));
-	ASSERT_EQ(0, pr_connect_pair_ex(&c, IBV_ACCESS_LOCAL_WRITE |
-					IBV_ACCESS_REMOTE_WRITE, SEND_OPS));
-	mr = ibv_reg_mr(c.pd, pm, PM_SIZE, QP_ACCESS);
-	ASSERT_NE(NULL, mr);
-	ASSERT_EQ(0, pr_wr_flush(&c, mr->rkey, (uintptr_t)pm, 64,
+	}
+	ASSERT_EQ(0, pr_wr_flush(&e.c, e.pm_mr->rkey, (uintptr_t)e.pm, 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c.qp[0]));
-	ibv_dereg_mr(mr);
-	pr_close(&c);
-	munmap(pm, PM_SIZE);
+	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(e.c.qp[0]));
+	pr_flush_env_close(&e);
 }
 
 TEST_HARNESS_MAIN

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rdma/rxe_flush.h>
@@ -367,32 +366,21 @@ TEST_F(vf, response_lost_answered_from_resource)
 /* VERIFY reads: a responder QP without remote read refuses it */
 TEST(verify_needs_qp_remote_read)
 {
-	struct pr_ctx c = {};
-	void *pm = pr_map_pmem();
-	struct ibv_mr *mr;
+	struct pr_flush_env e;
 	struct pr_verify v;
-	struct ibv_wc wc;
+	const char *what;
+	int ret;
 
-	if (!pm)
+	ret = pr_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE, &what);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
+	if (!e.pm) {
+		pr_flush_env_close(&e);
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_open(&c));
-	ASSERT_EQ(0, pr_connect_pair_ex(&c, IBV_ACCESS_LOCAL_WRITE |
-					IBV_ACCESS_REMOTE_WRITE,
-					PR_FLUSH_SEND_OPS));
-	mr = ibv_reg_mr(c.pd, pm, PM_SIZE, PR_FLUSH_QP_ACCESS);
-	ASSERT_NE(NULL, mr);
-	/* the digest would land in the last 4 bytes of the MR */
-	v = (struct pr_verify){
-		.rkey = mr->rkey, .raddr = (uintptr_t)pm, .len = 64,
-		.word = RXE_FLUSH_VERIFY_WORD(CRC32C, 0),
-		.buf = (char *)pm + PM_SIZE - 4, .buflen = 4, .lkey = mr->lkey,
-	};
-	ASSERT_EQ(0, pr_post_verify(&c, &v, &wc));
-	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c.qp[0]));
-	ibv_dereg_mr(mr);
-	pr_close(&c);
-	munmap(pm, PM_SIZE);
+	}
+	v = vreq(&e, 0, 64, CRC32C, 0, 4);
+	refused(_metadata, &e, &v, IBV_WC_REM_INV_REQ_ERR);
+	pr_flush_env_close(&e);
 }
 
 TEST_HARNESS_MAIN
