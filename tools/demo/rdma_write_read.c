@@ -4,7 +4,7 @@
  * memory registered on another QP's side with RDMA WRITE, the target reads
  * it through its own mapping, and the initiator fetches it back with RDMA
  * READ.  The target memory is the emulated NVDIMM (a devdax mapping of
- * $PMEM_RDMA_DEV) when there is one, anonymous memory otherwise.
+ * $PMEM_RDMA_DAX) when there is one, anonymous memory otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +41,7 @@ int main(void)
 {
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		  IBV_ACCESS_REMOTE_READ;
-	const char *dev = getenv("PMEM_RDMA_DEV");
+	const char *dev = getenv("PMEM_RDMA_DAX");
 	char msg[MSG_LEN], back[MSG_LEN];
 	struct ibv_mr *tmr, *mmr, *bmr;
 	const char *where = "anonymous memory";

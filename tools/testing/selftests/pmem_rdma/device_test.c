@@ -106,7 +106,7 @@ TEST(ibv_devinfo_sees_rxe0)
 TEST(devdax_of_requested_size)
 {
 	const char *mode = getenv("PMEM_RDMA_MODE");
-	const char *dev = getenv("PMEM_RDMA_DEV");
+	const char *dev = getenv("PMEM_RDMA_DAX");
 	const char *req = getenv("PMEM_RDMA_DAX_SIZE");
 	unsigned long long want, size;
 	char path[128], line[64];

@@ -12,7 +12,7 @@
 
 void *pr_map_pmem(void)
 {
-	const char *dev = getenv("PMEM_RDMA_DEV");
+	const char *dev = getenv("PMEM_RDMA_DAX");
 	const char *mode = getenv("PMEM_RDMA_MODE");
 	void *p;
 	int fd;

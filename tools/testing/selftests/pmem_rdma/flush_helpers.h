@@ -47,7 +47,7 @@ static inline uint64_t pr_load64(const void *p)
 	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
 }
 
-/* The first PR_PM_SIZE bytes of PMEM_RDMA_DEV in devdax mode, or NULL. */
+/* The first PR_PM_SIZE bytes of PMEM_RDMA_DAX in devdax mode, or NULL. */
 void *pr_map_pmem(void);
 
 /* Wait for one completion of qp[0]: 0 (check wc->status) or -errno. */
