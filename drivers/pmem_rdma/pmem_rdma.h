@@ -67,7 +67,7 @@ struct pmem_rdma_exp {
 	struct pmem_rdma_cm_ctx ctx;	/* first: the listener's context */
 	struct list_head node;		/* pmem_rdma_exports, under its lock */
 	u32 id;
-	struct pmem_rdma_export req;	/* as asked for, id filled in */
+	struct pmem_rdma_export_req req;	/* as asked for, id filled in */
 
 	struct block_device *bdev;
 	struct dax_device *dax_dev;
@@ -92,7 +92,7 @@ static inline bool pmem_rdma_zero(const void *p, size_t len)
 }
 
 /* pmem_rdma_export.c */
-int pmem_rdma_export_add(struct pmem_rdma_export *req);
+int pmem_rdma_export_add(struct pmem_rdma_export_req *req);
 int pmem_rdma_export_remove(u32 id);
 int pmem_rdma_export_list(struct pmem_rdma_list *l);
 int pmem_rdma_export_stats(struct pmem_rdma_stats *st);

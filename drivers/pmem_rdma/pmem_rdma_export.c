@@ -31,7 +31,7 @@ static bool pmem_rdma_terminated(const char *s, size_t len)
 }
 
 /* the request alone: no device touched yet */
-static int pmem_rdma_export_check(const struct pmem_rdma_export *req)
+static int pmem_rdma_export_check(const struct pmem_rdma_export_req *req)
 {
 	if (req->abi_version != PMEM_RDMA_ABI_VERSION)
 		return -EPROTO;
@@ -103,7 +103,7 @@ static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
 	kfree(exp);
 }
 
-int pmem_rdma_export_add(struct pmem_rdma_export *req)
+int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 {
 	struct pmem_rdma_exp *exp, *other;
 	int err;

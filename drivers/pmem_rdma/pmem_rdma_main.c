@@ -25,7 +25,7 @@ static long pmem_rdma_get_version(void __user *arg)
 
 static long pmem_rdma_do_export(void __user *arg)
 {
-	struct pmem_rdma_export req;
+	struct pmem_rdma_export_req req;
 	int err;
 
 	if (copy_from_user(&req, arg, sizeof(req)))

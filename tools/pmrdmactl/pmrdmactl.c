@@ -342,7 +342,7 @@ static int cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct pmem_rdma_export e = {
+	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
 		.access = ACCESS_DEFAULT,
 	};

@@ -71,7 +71,7 @@ struct pmem_rdma_version {
  * emulated media image), ENODEV (ib_dev), EBUSY (overlaps an export),
  * EADDRINUSE (port).
  */
-struct pmem_rdma_export {
+struct pmem_rdma_export_req {
 	__u32 abi_version;		/* in: PMEM_RDMA_ABI_VERSION */
 	__u32 flags;			/* in: PMEM_RDMA_EXPORT_* */
 	char path[PMEM_RDMA_PATH_MAX];	/* in: /dev/pmemN, NUL-terminated */
@@ -151,7 +151,7 @@ struct pmem_rdma_power_fail {
 };
 
 #define PMEM_RDMA_IOC_EXPORT \
-	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x01, struct pmem_rdma_export)
+	_IOWR(PMEM_RDMA_IOC_MAGIC, 0x01, struct pmem_rdma_export_req)
 #define PMEM_RDMA_IOC_UNEXPORT \
 	_IOW(PMEM_RDMA_IOC_MAGIC, 0x02, struct pmem_rdma_unexport)
 #define PMEM_RDMA_IOC_LIST \

@@ -23,7 +23,7 @@
 #define PORT		7471
 #define EXP_LEN		(2UL << 20)
 
-static void export_req(struct pmem_rdma_export *e, const char *path,
+static void export_req(struct pmem_rdma_export_req *e, const char *path,
 		       uint64_t off, uint64_t len, uint16_t port)
 {
 	memset(e, 0, sizeof(*e));
@@ -83,7 +83,7 @@ FIXTURE_TEARDOWN(ex)
 
 TEST_F(ex, refusals)
 {
-	struct pmem_rdma_export e;
+	struct pmem_rdma_export_req e;
 
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
 	e.abi_version = 1;
@@ -151,7 +151,7 @@ TEST_F(ex, refusals)
 
 TEST_F(ex, overlap_and_port_in_use)
 {
-	struct pmem_rdma_export a, b;
+	struct pmem_rdma_export_req a, b;
 
 	export_req(&a, self->pmem, 0, EXP_LEN, PORT);
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &a));
@@ -166,7 +166,7 @@ TEST_F(ex, overlap_and_port_in_use)
 
 TEST_F(ex, unprivileged_export_refused)
 {
-	struct pmem_rdma_export e;
+	struct pmem_rdma_export_req e;
 	struct pmem_rdma_stats st = {};
 	int status;
 	pid_t pid;
@@ -203,7 +203,7 @@ TEST_F(ex, rdma_device_goes_away)
 	struct pmem_rdma_export_info info[2];
 	struct pmem_rdma_list l = { .count = 2, .entries = (uintptr_t)info };
 	struct pmem_rdma_stats st = {};
-	struct pmem_rdma_export e;
+	struct pmem_rdma_export_req e;
 
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));

@@ -47,7 +47,7 @@ static int ctl(int fd, unsigned long cmd, void *arg)
 static int export_range(int fd, const char *path, uint32_t flags,
 			uint32_t access, uint32_t verify_algs, uint32_t *id)
 {
-	struct pmem_rdma_export e = {
+	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
 		.flags = flags,
 		.offset = EXP_OFF,
