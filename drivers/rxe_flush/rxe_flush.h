@@ -7,12 +7,17 @@
  *   rxe_flush_ident.c    module and firmware version
  *   rxe_flush_mr.c       MR flush access: uapi driver data, pmem-only rule
  *   rxe_flush_icrc.c     FLUSH ICRC: IBA by default, upstream rxe's on demand
- *   rxe_flush_req.c      requester and completer side of FLUSH, ATOMIC WRITE
- *   rxe_flush_resp.c     responder: checks and execution
+ *   rxe_flush_req.c      requester and completer of FLUSH, ATOMIC WRITE
+ *                        and VERIFY
+ *   rxe_flush_resp.c     responder: checks and execution of the three
+ *   rxe_flush_verify.c   the responder's VERIFY: access, hash, digest
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
- *   rxe_flush_verify.c   VERIFY: requester, completer and responder
+ *
+ * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
+ * hook; the hook tells the three requests apart.  The wire format and its
+ * accessors are in rxe_flush_hdr.h.
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
@@ -43,6 +48,7 @@
 					 RXE_FLUSH_DEVICE_ATOMIC_WRITE)
 
 struct ib_umem;
+struct resp_res;
 struct rxe_dev;
 struct rxe_mr;
 struct rxe_qp;
@@ -50,41 +56,63 @@ struct rxe_pkt_info;
 struct rxe_send_wqe;
 struct sk_buff;
 
+/*
+ * What the RDMA READ RESPONSE ONLY that acknowledges a FLUSH, ATOMIC WRITE
+ * or VERIFY carries, kept in its responder resource (struct resp_res) so
+ * that a duplicate gets the same answer: nothing, or a VERIFY's digest.
+ */
+struct rxe_flush_ack {
+	u8 len;
+	u8 bytes[RXE_FLUSH_DIGEST_MAX];
+};
+
 /* rxe_flush_ident.c */
 void rxe_flush_get_dev_fw_str(struct ib_device *ibdev, char *str);
 
 /* rxe_flush_mr.c */
 int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access);
 int rxe_flush_mr_check_pages(struct ib_umem *umem, int access);
+int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
+		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);
 bool rxe_flush_icrc_rx_may_be_rxe6(const struct rxe_pkt_info *pkt);
 void rxe_flush_icrc_rx_rxe6_seen(const struct rxe_pkt_info *pkt);
 
-/* rxe_flush_req.c */
+/* rxe_flush_req.c: the requester's hooks */
+int rxe_flush_req_opcode(u32 wr_opcode);
 void rxe_flush_req_init_headers(struct rxe_pkt_info *pkt,
 				struct rxe_send_wqe *wqe);
+u32 rxe_flush_req_payload_len(const struct rxe_send_wqe *wqe);
 int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			  struct rxe_pkt_info *pkt, u32 payload);
+/* the completer's */
 int rxe_flush_wr_to_wc_opcode(u32 wr_opcode);
-bool rxe_flush_comp_is_acked(const struct rxe_send_wqe *wqe,
-			     struct rxe_pkt_info *pkt);
+bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
+			   struct rxe_pkt_info *pkt);
 
-/* rxe_flush_resp.c: 0, or -EINVAL (invalid request), -EACCES (R_Key) */
+/*
+ * rxe_flush_resp.c: the responder's hooks.  They return 0, or the errno of
+ * the NAK to send, memory untouched:
+ *   -EINVAL   invalid request           (requester: IBV_WC_REM_INV_REQ_ERR)
+ *   -EACCES   remote access error       (requester: IBV_WC_REM_ACCESS_ERR)
+ *   -EBADMSG  remote operational error  (requester: IBV_WC_REM_OP_ERR), a
+ *             VERIFY whose digest differs; the QP goes to the error state
+ * rxe_flush_resp_execute() keeps the answer in res and, on success, makes
+ * res the QP's current resource and completes the request's PSN.
+ */
 bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
-int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
-struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
-				     u64 *offset);
-void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
-			u64 offset, u32 rkey, u32 len);
+int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			   struct resp_res *res);
+u32 rxe_flush_resp_ack_len(const struct resp_res *res);
+void rxe_flush_resp_ack_payload(const struct resp_res *res,
+				struct rxe_pkt_info *ack);
 
 /* rxe_flush_persist.c */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
 		      u64 length);
-int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
-		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx);
 
 /* rxe_flush_fault.c */
 void rxe_flush_fault_init(void);
@@ -96,25 +124,15 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
 
-/* rxe_flush_verify.c: the requester's side */
-void rxe_flush_verify_req_headers(struct rxe_pkt_info *pkt,
-				  struct rxe_send_wqe *wqe);
-u32 rxe_flush_verify_req_payload_len(struct rxe_send_wqe *wqe);
-int rxe_flush_verify_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
-				 struct rxe_pkt_info *pkt, u32 payload);
+/* between our own files: rxe_flush_resp.c */
+struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
+				     u64 *offset);
+void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
+			u64 offset, u32 rkey, u32 len);
 
-/* the completer's: a VERIFY's READ RESPONSE ONLY, matched or with a digest */
-bool rxe_flush_verify_comp_matched(const struct rxe_send_wqe *wqe,
-				   struct rxe_pkt_info *pkt);
-bool rxe_flush_verify_comp_has_digest(const struct rxe_send_wqe *wqe,
-				      struct rxe_pkt_info *pkt);
-
-/*
- * the responder's: 0, or -EINVAL (invalid request), -EACCES (R_Key);
- * execution also -EBADMSG, a digest that differs (remote operational error)
- */
+/* rxe_flush_verify.c, called by rxe_flush_resp.c: the same errnos */
 int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
-			     struct rxe_flush_digest *digest);
+			     struct rxe_flush_ack *ack);
 
 #endif /* RXE_FLUSH_H */

@@ -7,12 +7,17 @@
  * access set in the command's driver data (struct rxe_flush_reg_mr_cmd).
  * Persistence access is granted on persistent memory pages only, as
  * upstream does: a DRAM buffer is refused with EINVAL.
+ *
+ * rxe_flush_mr_walk() visits a range of an MR the way FLUSH writes it back
+ * and VERIFY hashes it: a kernel-mapped piece at a time.
  */
 
 #include <linux/ioport.h>
+#include <linux/minmax.h>
 #include <linux/scatterlist.h>
 #include <rdma/ib_umem.h>
 
+#include "rxe.h"
 #include "rxe_flush.h"
 
 int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access)
@@ -70,5 +75,38 @@ int rxe_flush_mr_check_pages(struct ib_umem *umem, int access)
 		if (!rxe_flush_page_is_pmem(sg_page_iter_page(&iter)))
 			return -EINVAL;
 
+	return 0;
+}
+
+/*
+ * Call fn on [iova, iova + length) of mr, one kernel-mapped piece (a page
+ * of the MR) at a time; -EFAULT if a piece is not mapped.
+ */
+int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
+		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx)
+{
+	u64 done = 0;
+
+	while (done < length) {
+		u64 pos = iova + done;
+		u64 chunk = length - done;
+		void *addr;
+
+		if (mr->map) {
+			u64 off = (pos - mr->ibmr.iova + mr->offset) &
+				  mr->page_mask;
+
+			chunk = min_t(u64, chunk, mr->page_mask + 1 - off);
+		} else {
+			/* DMA MR: the iova is the kernel address */
+			chunk = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pos));
+		}
+
+		addr = iova_to_vaddr(mr, pos, chunk);
+		if (!addr)
+			return -EFAULT;
+		fn(addr, chunk, ctx);
+		done += chunk;
+	}
 	return 0;
 }

@@ -14,7 +14,6 @@
  */
 
 #include <linux/libnvdimm.h>
-#include <linux/minmax.h>
 
 #include "rxe.h"
 #include "rxe_flush.h"
@@ -22,40 +21,6 @@
 static void rxe_flush_writeback(void *addr, size_t len, void *ctx)
 {
 	arch_wb_cache_pmem(addr, len);
-}
-
-/*
- * Call fn on [iova, iova + length) of mr, one kernel-mapped piece (a page
- * of the MR) at a time; -EFAULT if a piece is not mapped.  Also used by
- * VERIFY to hash a range.
- */
-int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
-		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx)
-{
-	u64 done = 0;
-
-	while (done < length) {
-		u64 pos = iova + done;
-		u64 chunk = length - done;
-		void *addr;
-
-		if (mr->map) {
-			u64 off = (pos - mr->ibmr.iova + mr->offset) &
-				  mr->page_mask;
-
-			chunk = min_t(u64, chunk, mr->page_mask + 1 - off);
-		} else {
-			/* DMA MR: the iova is the kernel address */
-			chunk = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pos));
-		}
-
-		addr = iova_to_vaddr(mr, pos, chunk);
-		if (!addr)
-			return -EFAULT;
-		fn(addr, chunk, ctx);
-		done += chunk;
-	}
-	return 0;
 }
 
 static int rxe_flush_writeback_mr(struct rxe_mr *mr, u64 iova, u64 length)

@@ -1,28 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * rxe_flush: responder side of FLUSH and ATOMIC WRITE.
+ * rxe_flush: responder side of FLUSH, ATOMIC WRITE and VERIFY.
  *
  * rxe_resp.c calls rxe_flush_resp_check() where it checks the R_Key of
- * other requests, and rxe_flush_resp_execute() where it executes them.  A
+ * other requests, rxe_flush_resp_execute() where it executes them, and
+ * rxe_flush_resp_ack_*() to build the RDMA READ RESPONSE ONLY that
+ * acknowledges them, for a new request and for a duplicate alike.  A
  * request that fails a check never reaches execution, so memory is left as
- * it was; the caller answers with the NAK that goes with the error:
- *   -EINVAL  NAK invalid request  (requester: IBV_WC_REM_INV_REQ_ERR)
- *   -EACCES  NAK remote access    (requester: IBV_WC_REM_ACCESS_ERR)
+ * it was; rxe_resp.c answers with the NAK that goes with the errno
+ * (rxe_flush.h).  VERIFY's own checks and hash are in rxe_flush_verify.c.
  */
 
 #include <asm/barrier.h>
 
 #include "rxe.h"
 #include "rxe_flush.h"
-
-static u32 rxe_flush_feth(struct rxe_pkt_info *pkt)
-{
-	struct rxe_flush_feth *feth;
-
-	feth = (struct rxe_flush_feth *)(pkt->hdr +
-					 rxe_opcode[pkt->opcode].offset[RXE_FETH]);
-	return be32_to_cpu(feth->bits);
-}
 
 static int rxe_flush_type_access(u32 type)
 {
@@ -40,10 +32,17 @@ bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
 	int need;
 
-	if (pkt->mask & RXE_ATOMIC_WRITE_MASK)
+	switch (pkt->opcode) {
+	case RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE:
 		need = IB_ACCESS_REMOTE_WRITE;
-	else
-		need = rxe_flush_type_access(rxe_flush_feth_type(rxe_flush_feth(pkt)));
+		break;
+	case RXE_FLUSH_OPCODE_RC_VERIFY:
+		/* VERIFY reads the range */
+		need = IB_ACCESS_REMOTE_READ;
+		break;
+	default:
+		need = rxe_flush_type_access(rxe_flush_feth_type(pkt));
+	}
 
 	return (qp->attr.qp_access_flags & need) == need;
 }
@@ -51,9 +50,9 @@ bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 /* the packet on its own: IBA 1.5 oA19-2, FETH, oA19-28 */
 static int rxe_flush_check_packet(struct rxe_pkt_info *pkt, int *access)
 {
-	u32 feth, type;
+	u32 type;
 
-	if (pkt->mask & RXE_ATOMIC_WRITE_MASK) {
+	if (pkt->opcode == RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE) {
 		if (reth_len(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
 		    payload_size(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
 		    !IS_ALIGNED(reth_va(pkt), RXE_FLUSH_ATOMIC_WRITE_BYTES))
@@ -62,12 +61,10 @@ static int rxe_flush_check_packet(struct rxe_pkt_info *pkt, int *access)
 		return 0;
 	}
 
-	feth = rxe_flush_feth(pkt);
-	type = rxe_flush_feth_type(feth);
-	if (payload_size(pkt) || bth_pad(pkt) ||
-	    (feth & RXE_FLUSH_FETH_RSVD_MASK) ||
+	type = rxe_flush_feth_type(pkt);
+	if (payload_size(pkt) || bth_pad(pkt) || rxe_flush_feth_rsvd(pkt) ||
 	    !type || (type & ~RXE_FLUSH_FETH_TYPE_VALID) ||
-	    rxe_flush_feth_sel(feth) > RXE_FLUSH_LEVEL_MR ||
+	    rxe_flush_feth_sel(pkt) > RXE_FLUSH_LEVEL_MR ||
 	    reth_len(pkt) > S32_MAX)
 		return -EINVAL;
 
@@ -129,7 +126,10 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	u32 len;
 	int err;
 
-	rxe_counter_inc(rxe, (pkt->mask & RXE_FLUSH_MASK) ?
+	if (pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY)
+		return rxe_flush_verify_check(qp, pkt);
+
+	rxe_counter_inc(rxe, pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH ?
 			     RXE_CNT_FLUSH_RCVD : RXE_CNT_ATOMIC_WRITE_RCVD);
 
 	err = rxe_flush_check_packet(pkt, &access);
@@ -146,8 +146,8 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	if ((mr->access & access) != access)
 		goto err_access;
 
-	if ((pkt->mask & RXE_FLUSH_MASK) &&
-	    rxe_flush_feth_sel(rxe_flush_feth(pkt)) == RXE_FLUSH_LEVEL_MR) {
+	if (pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH &&
+	    rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR) {
 		whole_mr = true;
 		va = mr->ibmr.iova;
 		len = mr->ibmr.length;
@@ -189,14 +189,13 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
-	u32 feth = rxe_flush_feth(pkt);
-	u32 type = rxe_flush_feth_type(feth);
+	u32 type = rxe_flush_feth_type(pkt);
 	struct rxe_mr *mr = qp->resp.mr;
 	u64 len = qp->resp.length;
 	int err;
 
 	/* a whole MR may be longer than the 32 bits of resp.length */
-	if (rxe_flush_feth_sel(feth) == RXE_FLUSH_LEVEL_MR)
+	if (rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR)
 		len = mr->ibmr.length;
 
 	if (mr->state != RXE_MR_STATE_VALID)
@@ -210,7 +209,7 @@ static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	}
 
 	/* global visibility: every earlier write of this QP is visible
-	 * before the acknowledgement is sent
+	 * before the acknowledgment is sent
 	 */
 	smp_mb();
 
@@ -218,9 +217,51 @@ static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	return 0;
 }
 
-int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+/* the request is done: the next PSN is expected, res answers duplicates */
+static void rxe_flush_resp_done(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+				struct resp_res *res)
 {
-	if (pkt->mask & RXE_ATOMIC_WRITE_MASK)
-		return rxe_flush_atomic_write(qp, pkt);
-	return rxe_flush_execute_flush(qp, pkt);
+	qp->resp.res = res;
+	qp->resp.msn++;
+	qp->resp.psn = (pkt->psn + 1) & BTH_PSN_MASK;
+	qp->resp.ack_psn = qp->resp.psn;
+	qp->resp.opcode = pkt->opcode;
+	qp->resp.status = IB_WC_SUCCESS;
+}
+
+/* in QP order, after rxe_flush_resp_check(); res is the request's own */
+int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			   struct resp_res *res)
+{
+	int err;
+
+	res->flush_ack.len = 0;
+	switch (pkt->opcode) {
+	case RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE:
+		err = rxe_flush_atomic_write(qp, pkt);
+		break;
+	case RXE_FLUSH_OPCODE_RC_VERIFY:
+		err = rxe_flush_verify_execute(qp, pkt, &res->flush_ack);
+		break;
+	default:
+		err = rxe_flush_execute_flush(qp, pkt);
+	}
+	if (!err)
+		rxe_flush_resp_done(qp, pkt, res);
+	return err;
+}
+
+/* the acknowledgment's payload: empty, or a VERIFY's digest */
+u32 rxe_flush_resp_ack_len(const struct resp_res *res)
+{
+	return res ? res->flush_ack.len : 0;
+}
+
+void rxe_flush_resp_ack_payload(const struct resp_res *res,
+				struct rxe_pkt_info *ack)
+{
+	u32 len = rxe_flush_resp_ack_len(res);
+
+	if (len)
+		memcpy(payload_addr(ack), res->flush_ack.bytes, len);
 }
