@@ -39,16 +39,28 @@ struct pmem_rdma_counters {
 	atomic64_t power_failures;
 };
 
+struct pmem_rdma_exp;
+struct pmem_rdma_power_fail;
+
+/* pmem_rdma_domain.c: the calls of one mode, real or emulated */
+struct pmem_rdma_domain_mode {
+	struct rxe_flush_domain_ops rd_ops;	/* what the responder calls */
+	/* NULL in real mode: -EOPNOTSUPP, and no dirty lines */
+	int (*power_fail)(struct pmem_rdma_exp *exp,
+			  struct pmem_rdma_power_fail *pf);
+	u64 (*dirty_lines)(struct pmem_rdma_exp *exp);
+};
+
 /* pmem_rdma_domain.c: what is persistent, and how it gets there */
 struct pmem_rdma_domain {
 	struct rxe_flush_domain rd;	/* attached to every peer's MR */
+	const struct pmem_rdma_domain_mode *mode;
 	int (*attach)(struct ib_mr *mr, struct rxe_flush_domain *d);
 
 	/* real mode */
 	struct nd_region *region;	/* for FLUSH_PERSISTENT exports */
-	bool region_flush;		/* it has flush hints */
 
-	/* emulated mode: media is NULL otherwise */
+	/* emulated mode */
 	spinlock_t lock;		/* dirty, words, nwords, dirty_lines */
 	void *media;			/* the image of what is persistent */
 	unsigned long *dirty;		/* a bit per 64-byte line */

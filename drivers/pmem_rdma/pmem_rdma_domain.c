@@ -5,8 +5,12 @@
  * responder reports each RDMA WRITE and ATOMIC WRITE before it stores, and
  * hands each persistent FLUSH to us.
  *
- * Real mode: a FLUSH writes the cache lines of its range back, fences,
- * and writes the NVDIMM region's flush hints when it has them.
+ * The export's mode picks one of two tables, real or emulated, when the
+ * export is made (pmem_rdma_domain_init()); nothing tests the mode later.
+ *
+ * Real mode: a FLUSH writes the cache lines of its range back and flushes
+ * the NVDIMM region with nvdimm_flush(), as drivers/nvdimm/pmem.c does for
+ * REQ_PREFLUSH: it fences and writes the region's flush hints, if any.
  *
  * VERIFY: the domain names the algorithms peers may use (the export's
  * verify_algs, whatever its READ access) and counts each VERIFY.  In
@@ -87,22 +91,27 @@ static void dom_drop_word(struct pmem_rdma_domain *d, u32 i)
 	d->words[i] = d->words[--d->nwords];
 }
 
-static void dom_write(struct rxe_flush_domain *rd, u64 off, u64 len)
+static void dom_real_write(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	atomic64_add(len, &dom_exp(rd)->cnt.bytes_written);
+}
+
+static void dom_emulated_write(struct rxe_flush_domain *rd, u64 off, u64 len)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 	struct pmem_rdma_domain *d = &exp->dom;
 	u64 first, last;
 
 	atomic64_add(len, &exp->cnt.bytes_written);
-	if (!d->media || !dom_lines(exp, off, len, &first, &last))
+	if (!dom_lines(exp, off, len, &first, &last))
 		return;
 	spin_lock_bh(&d->lock);
 	dom_mark(d, first, last);
 	spin_unlock_bh(&d->lock);
 }
 
-/* emulated: every dirty line that [first, last] touches reaches the image */
-static void dom_persist_emulated(struct pmem_rdma_exp *exp, u64 first, u64 last)
+/* every dirty line that [first, last] touches reaches the image */
+static void dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 	u32 i = 0;
@@ -138,10 +147,34 @@ static void dom_persist_emulated(struct pmem_rdma_exp *exp, u64 first, u64 last)
 	spin_unlock_bh(&d->lock);
 }
 
-static int dom_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
+static void dom_count_flush(struct pmem_rdma_exp *exp, u64 len)
+{
+	atomic64_inc(&exp->cnt.flushes);
+	atomic64_add(len, &exp->cnt.bytes_flushed);
+}
+
+static int dom_real_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
-	struct pmem_rdma_domain *d = &exp->dom;
+	u64 first, last;
+	int err;
+
+	if (!len)
+		return 0;
+	if (!dom_lines(exp, off, len, &first, &last))
+		return -EINVAL;
+
+	arch_wb_cache_pmem(exp->kaddr + off, len);
+	err = nvdimm_flush(exp->dom.region, NULL);
+	if (err)
+		return err;
+	dom_count_flush(exp, len);
+	return 0;
+}
+
+static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	struct pmem_rdma_exp *exp = dom_exp(rd);
 	u64 first, last;
 
 	if (!len)
@@ -149,16 +182,8 @@ static int dom_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
 	if (!dom_lines(exp, off, len, &first, &last))
 		return -EINVAL;
 
-	if (d->media) {
-		dom_persist_emulated(exp, first, last);
-	} else {
-		arch_wb_cache_pmem(exp->kaddr + off, len);
-		pmem_wmb();
-		if (d->region_flush)
-			nvdimm_flush(d->region, NULL);
-	}
-	atomic64_inc(&exp->cnt.flushes);
-	atomic64_add(len, &exp->cnt.bytes_flushed);
+	dom_emulated_copy(exp, first, last);
+	dom_count_flush(exp, len);
 	return 0;
 }
 
@@ -168,22 +193,24 @@ static int dom_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
  * FLUSH racing a VERIFY of the same lines on another QP is the peer's
  * own race, as on real hardware.
  */
-static const void *dom_verify(struct rxe_flush_domain *rd, u64 off, u64 len)
+static const void *dom_emulated_verify(struct rxe_flush_domain *rd, u64 off,
+				       u64 len)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 
 	atomic64_inc(&exp->cnt.verifies);
-	if (!exp->dom.media || off > exp->req.length ||
-	    len > exp->req.length - off)
+	if (off > exp->req.length || len > exp->req.length - off)
 		return NULL;
 	return exp->dom.media + off;
 }
 
-static const struct rxe_flush_domain_ops pmem_rdma_domain_ops = {
-	.write = dom_write,
-	.persist = dom_persist,
-	.verify = dom_verify,
-};
+/* real mode: the responder hashes the memory itself */
+static const void *dom_real_verify(struct rxe_flush_domain *rd, u64 off,
+				   u64 len)
+{
+	atomic64_inc(&dom_exp(rd)->cnt.verifies);
+	return NULL;
+}
 
 /* a line evicted early: a pure function of the seed and the line */
 static bool dom_evicted(u64 seed, u64 line, u32 ppm)
@@ -197,15 +224,12 @@ static bool dom_evicted(u64 seed, u64 line, u32 ppm)
 	return z % 1000000 < ppm;
 }
 
-int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
-				struct pmem_rdma_power_fail *pf)
+static int dom_emulated_power_fail(struct pmem_rdma_exp *exp,
+				   struct pmem_rdma_power_fail *pf)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 	u64 lost = 0, evicted = 0;
 	u32 i;
-
-	if (!d->media)
-		return -EOPNOTSUPP;
 
 	spin_lock_bh(&d->lock);
 	for (i = 0; i < d->nwords; i++) {
@@ -236,17 +260,48 @@ int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
 	return 0;
 }
 
-u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp)
+static u64 dom_emulated_dirty_lines(struct pmem_rdma_exp *exp)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 	u64 n;
 
-	if (!d->media)
-		return 0;
 	spin_lock_bh(&d->lock);
 	n = d->dirty_lines;
 	spin_unlock_bh(&d->lock);
 	return n;
+}
+
+static const struct pmem_rdma_domain_mode dom_real = {
+	.rd_ops = {
+		.write = dom_real_write,
+		.persist = dom_real_persist,
+		.verify = dom_real_verify,
+	},
+};
+
+static const struct pmem_rdma_domain_mode dom_emulated = {
+	.rd_ops = {
+		.write = dom_emulated_write,
+		.persist = dom_emulated_persist,
+		.verify = dom_emulated_verify,
+	},
+	.power_fail = dom_emulated_power_fail,
+	.dirty_lines = dom_emulated_dirty_lines,
+};
+
+int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
+				struct pmem_rdma_power_fail *pf)
+{
+	if (!exp->dom.mode->power_fail)
+		return -EOPNOTSUPP;
+	return exp->dom.mode->power_fail(exp, pf);
+}
+
+u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp)
+{
+	if (!exp->dom.mode->dirty_lines)
+		return 0;
+	return exp->dom.mode->dirty_lines(exp);
 }
 
 /* the NVDIMM region behind an nd_pmem disk, or NULL */
@@ -267,7 +322,9 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 	u64 nlines = exp->req.length >> LINE_SHIFT;
 
 	spin_lock_init(&d->lock);
-	d->rd.ops = &pmem_rdma_domain_ops;
+	d->mode = exp->req.flags & PMEM_RDMA_EXPORT_EMULATED ? &dom_emulated :
+							       &dom_real;
+	d->rd.ops = &d->mode->rd_ops;
 	if (exp->req.access & PMEM_RDMA_ACCESS_VERIFY)
 		d->rd.verify_algs = exp->req.verify_algs;
 	/* pins rdma_rxe_flush while the export lives, if it is loaded */
@@ -276,7 +333,7 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 			   d->rd.verify_algs))
 		return -EOPNOTSUPP;
 
-	if (!(exp->req.flags & PMEM_RDMA_EXPORT_EMULATED)) {
+	if (d->mode == &dom_real) {
 		if (!(exp->req.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT))
 			return 0;
 		/*
@@ -287,7 +344,6 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 		d->region = dom_nd_region(exp->bdev);
 		if (!d->region || !is_nvdimm_sync(d->region))
 			return -EOPNOTSUPP;
-		d->region_flush = nvdimm_has_flush(d->region) > 0;
 		return 0;
 	}
 
@@ -331,7 +387,7 @@ int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr)
 
 	if (exp->dom.attach)
 		err = exp->dom.attach(mr, &exp->dom.rd);
-	if (err && !exp->dom.media && !exp->dom.rd.verify_algs)
+	if (err && exp->dom.mode == &dom_real && !exp->dom.rd.verify_algs)
 		err = 0;
 	return err;
 }
