@@ -3,8 +3,9 @@
  * pmem_rdma: remote persistent memory target - module and /dev/pmem_rdma.
  *
  * The control device carries the versioned ioctl API of
- * include/uapi/linux/pmem_rdma.h: each ioctl copies its fixed-size struct
- * in, checks privilege, and hands it to pmem_rdma_export.c.
+ * include/uapi/linux/pmem_rdma.h: one table says, for each command, who
+ * may call it and what runs it (pmem_rdma_export.c); the fixed-size
+ * struct is copied in and out as the command's number says.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,110 +17,111 @@
 
 #include "pmem_rdma.h"
 
-static long pmem_rdma_get_version(void __user *arg)
+static int pmem_rdma_ioc_get_version(void *arg)
 {
-	struct pmem_rdma_version v = { .abi_version = PMEM_RDMA_ABI_VERSION };
+	struct pmem_rdma_version *v = arg;
 
-	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
-}
-
-static long pmem_rdma_do_export(void __user *arg)
-{
-	struct pmem_rdma_export_req req;
-	int err;
-
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	err = pmem_rdma_export_add(&req);
-	if (err)
-		return err;
-	if (copy_to_user(arg, &req, sizeof(req))) {
-		pmem_rdma_export_remove(req.id);
-		return -EFAULT;
-	}
+	v->abi_version = PMEM_RDMA_ABI_VERSION;
 	return 0;
 }
 
-static long pmem_rdma_do_unexport(void __user *arg)
+static int pmem_rdma_ioc_unexport(void *arg)
 {
-	struct pmem_rdma_unexport req;
+	struct pmem_rdma_unexport *req = arg;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if (req.reserved0 || !pmem_rdma_zero(req.reserved, sizeof(req.reserved)))
+	if (req->reserved0 ||
+	    !pmem_rdma_zero(req->reserved, sizeof(req->reserved)))
 		return -EINVAL;
-	return pmem_rdma_export_remove(req.id);
+	return pmem_rdma_export_remove(req->id);
 }
 
-static long pmem_rdma_do_list(void __user *arg)
+static int pmem_rdma_ioc_export(void *arg)
 {
-	struct pmem_rdma_list l;
-	int err;
-
-	if (copy_from_user(&l, arg, sizeof(l)))
-		return -EFAULT;
-	err = pmem_rdma_export_list(&l);
-	if (err)
-		return err;
-	return copy_to_user(arg, &l, sizeof(l)) ? -EFAULT : 0;
+	return pmem_rdma_export_add(arg);
 }
 
-static long pmem_rdma_do_stats(void __user *arg)
+static int pmem_rdma_ioc_list(void *arg)
 {
-	struct pmem_rdma_stats st;
-	int err;
-
-	if (copy_from_user(&st, arg, sizeof(st)))
-		return -EFAULT;
-	err = pmem_rdma_export_stats(&st);
-	if (err)
-		return err;
-	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
+	return pmem_rdma_export_list(arg);
 }
 
-static long pmem_rdma_do_power_fail(void __user *arg)
+static int pmem_rdma_ioc_stats(void *arg)
 {
-	struct pmem_rdma_power_fail pf;
-	int err;
-
-	if (copy_from_user(&pf, arg, sizeof(pf)))
-		return -EFAULT;
-	err = pmem_rdma_export_power_fail(&pf);
-	if (err)
-		return err;
-	return copy_to_user(arg, &pf, sizeof(pf)) ? -EFAULT : 0;
+	return pmem_rdma_export_stats(arg);
 }
+
+static int pmem_rdma_ioc_power_fail(void *arg)
+{
+	return pmem_rdma_export_power_fail(arg);
+}
+
+/* the export is made, but its id could not reach the caller */
+static void pmem_rdma_ioc_export_undo(void *arg)
+{
+	pmem_rdma_export_remove(((struct pmem_rdma_export_req *)arg)->id);
+}
+
+/*
+ * One entry per ioctl: the argument is copied in (for _IOW) into a zeroed
+ * buffer of the command's size (every size fits union pmem_rdma_ioctl_arg),
+ * run, and copied out (for _IOR); undo is called when the copy out fails
+ * after run changed something.
+ */
+struct pmem_rdma_ioctl {
+	unsigned int cmd;
+	bool admin;			/* needs CAP_SYS_ADMIN */
+	int (*run)(void *arg);
+	void (*undo)(void *arg);
+};
+
+union pmem_rdma_ioctl_arg {
+	struct pmem_rdma_version version;
+	struct pmem_rdma_export_req export;
+	struct pmem_rdma_unexport unexport;
+	struct pmem_rdma_list list;
+	struct pmem_rdma_stats stats;
+	struct pmem_rdma_power_fail power_fail;
+};
+
+static const struct pmem_rdma_ioctl pmem_rdma_ioctls[] = {
+	{ PMEM_RDMA_IOC_GET_VERSION, false, pmem_rdma_ioc_get_version },
+	{ PMEM_RDMA_IOC_EXPORT, true, pmem_rdma_ioc_export,
+	  pmem_rdma_ioc_export_undo },
+	{ PMEM_RDMA_IOC_UNEXPORT, true, pmem_rdma_ioc_unexport },
+	{ PMEM_RDMA_IOC_LIST, false, pmem_rdma_ioc_list },
+	{ PMEM_RDMA_IOC_STATS, false, pmem_rdma_ioc_stats },
+	{ PMEM_RDMA_IOC_POWER_FAIL, true, pmem_rdma_ioc_power_fail },
+};
 
 static long pmem_rdma_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
+	const struct pmem_rdma_ioctl *ioc = NULL;
+	union pmem_rdma_ioctl_arg buf = {};
+	unsigned int size = _IOC_SIZE(cmd);
+	unsigned int i;
+	int err;
 
-	switch (cmd) {
-	case PMEM_RDMA_IOC_EXPORT:
-	case PMEM_RDMA_IOC_UNEXPORT:
-	case PMEM_RDMA_IOC_POWER_FAIL:
-		if (!capable(CAP_SYS_ADMIN))
-			return -EPERM;
-		break;
-	}
-
-	switch (cmd) {
-	case PMEM_RDMA_IOC_GET_VERSION:
-		return pmem_rdma_get_version(uarg);
-	case PMEM_RDMA_IOC_EXPORT:
-		return pmem_rdma_do_export(uarg);
-	case PMEM_RDMA_IOC_UNEXPORT:
-		return pmem_rdma_do_unexport(uarg);
-	case PMEM_RDMA_IOC_LIST:
-		return pmem_rdma_do_list(uarg);
-	case PMEM_RDMA_IOC_STATS:
-		return pmem_rdma_do_stats(uarg);
-	case PMEM_RDMA_IOC_POWER_FAIL:
-		return pmem_rdma_do_power_fail(uarg);
-	default:
+	for (i = 0; i < ARRAY_SIZE(pmem_rdma_ioctls); i++)
+		if (pmem_rdma_ioctls[i].cmd == cmd)
+			ioc = &pmem_rdma_ioctls[i];
+	if (!ioc)
 		return -ENOTTY;
+	if (ioc->admin && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&buf, uarg, size))
+		return -EFAULT;
+	err = ioc->run(&buf);
+	if (err)
+		return err;
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &buf, size)) {
+		if (ioc->undo)
+			ioc->undo(&buf);
+		return -EFAULT;
 	}
+	return 0;
 }
 
 static const struct file_operations pmem_rdma_fops = {
