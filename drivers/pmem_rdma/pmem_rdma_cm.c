@@ -13,6 +13,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/scatterlist.h>
@@ -34,6 +35,9 @@ struct pmem_rdma_peer {
 	struct ib_cq *cq;
 	struct ib_qp *qp;
 	struct ib_mr *mr;
+	struct ib_cqe reg_cqe;		/* the REG_MR work request's */
+	struct completion reg_done;
+	enum ib_wc_status reg_status;
 	struct work_struct gone_work;
 };
 
@@ -80,6 +84,15 @@ static int pmem_rdma_qp_to(struct pmem_rdma_peer *peer,
 	return ib_modify_qp(peer->qp, &attr, mask);
 }
 
+static void pmem_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct pmem_rdma_peer *peer =
+		container_of(wc->wr_cqe, struct pmem_rdma_peer, reg_cqe);
+
+	peer->reg_status = wc->status;
+	complete(&peer->reg_done);
+}
+
 /* register the export's pages on the peer's QP, and wait for it */
 static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 {
@@ -89,8 +102,6 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 				 IS_ALIGNED(len, SZ_2M) ? SZ_2M : PAGE_SIZE;
 	struct ib_reg_wr wr = {};
 	struct scatterlist sg;
-	unsigned long end;
-	struct ib_wc wc;
 	int n, err;
 
 	if (len > UINT_MAX || len / page_size >
@@ -115,6 +126,9 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 	if (err)
 		return err;
 
+	peer->reg_cqe.done = pmem_rdma_reg_done;
+	init_completion(&peer->reg_done);
+	wr.wr.wr_cqe = &peer->reg_cqe;
 	wr.wr.opcode = IB_WR_REG_MR;
 	wr.wr.send_flags = IB_SEND_SIGNALED;
 	wr.mr = peer->mr;
@@ -124,13 +138,13 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 	if (err)
 		return err;
 
-	end = jiffies + HZ;
-	while ((n = ib_poll_cq(peer->cq, 1, &wc)) == 0 &&
-	       time_before(jiffies, end))
-		usleep_range(100, 200);
-	if (n != 1)
+	/*
+	 * A late completion still finds the peer: it is freed only after
+	 * its QP and CQ are gone.
+	 */
+	if (!wait_for_completion_timeout(&peer->reg_done, HZ))
 		return -ETIMEDOUT;
-	return wc.status == IB_WC_SUCCESS ? 0 : -EIO;
+	return peer->reg_status == IB_WC_SUCCESS ? 0 : -EIO;
 }
 
 static void pmem_rdma_desc(struct pmem_rdma_peer *peer,
@@ -172,7 +186,7 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 	struct rdma_conn_param p = {};
 	int err;
 
-	peer->cq = ib_alloc_cq(exp->ibdev, peer, 4, 0, IB_POLL_DIRECT);
+	peer->cq = ib_alloc_cq(exp->ibdev, peer, 4, 0, IB_POLL_SOFTIRQ);
 	if (IS_ERR(peer->cq)) {
 		err = PTR_ERR(peer->cq);
 		peer->cq = NULL;
