@@ -14,6 +14,7 @@
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
+ *   rxe_flush_guard.c    the responder's guards against malformed requests
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -109,6 +110,9 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 u32 rxe_flush_resp_ack_len(const struct resp_res *res);
 void rxe_flush_resp_ack_payload(const struct resp_res *res,
 				struct rxe_pkt_info *ack);
+
+/* rxe_flush_guard.c: false for a packet to refuse as an invalid request */
+bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt);
 
 /* rxe_flush_persist.c */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,

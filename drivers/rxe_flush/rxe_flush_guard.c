@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: the responder's guards against packets that no correct
+ * requester sends.  Debian 6.1's rxe trusts some header fields that a
+ * stranger on the network sets: an RDMA WRITE ONLY whose RETH length is 0
+ * but which carries payload skips the R_Key check (a zero-length WRITE
+ * needs none) and then copies its payload through no MR at all - a NULL
+ * pointer dereference in softirq, with no key needed.  rxe_resp.c's
+ * check_length() asks here first; a packet refused here is NAKed as an
+ * invalid request (RC) or dropped (UC), before anything is looked up or
+ * written.
+ */
+
+#include "rxe.h"
+#include "rxe_flush.h"
+
+/*
+ * A request that carries a RETH says how long its message is; its first
+ * packet must fit that length:
+ *   RDMA WRITE ONLY (with or without immediate)  payload == length
+ *   RDMA WRITE FIRST                              payload <  length
+ *   RDMA READ REQUEST                             no payload
+ * Later packets of a WRITE are held to what is left of the length by rxe.
+ * rxe_flush's own requests (FLUSH, ATOMIC WRITE, VERIFY) have checks of
+ * their own.
+ */
+bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt)
+{
+	u32 len, paylen;
+
+	if (!(pkt->mask & RXE_RETH_MASK) || (pkt->mask & RXE_FLUSH_OPS_MASK))
+		return true;
+
+	len = reth_len(pkt);
+	paylen = payload_size(pkt);
+	if (pkt->mask & RXE_READ_MASK)
+		return !paylen && !bth_pad(pkt);
+	if (!(pkt->mask & RXE_WRITE_MASK))
+		return true;
+	if (pkt->mask & RXE_END_MASK)
+		return paylen == len;
+	return paylen < len;
+}
