@@ -40,3 +40,18 @@ struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr)
 {
 	return READ_ONCE(mr->flush_domain);
 }
+
+/*
+ * Whether an MR with access gets a remote key: rxe gives one for remote
+ * read, write or atomic access only.  FLUSH access is remote access too,
+ * and so is VERIFY, which an MR's persistence domain grants by algorithm
+ * (the domain is attached before the MR is registered).
+ */
+bool rxe_flush_mr_has_rkey(struct rxe_mr *mr, int access)
+{
+	struct rxe_flush_domain *d = rxe_flush_domain_of(mr);
+
+	return (access & (IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_WRITE |
+		   IB_ACCESS_REMOTE_ATOMIC | RXE_FLUSH_ACCESS_FLUSH)) ||
+	       (d && d->verify_algs);
+}
