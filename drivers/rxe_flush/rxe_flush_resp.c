@@ -55,6 +55,7 @@ static int rxe_flush_check_packet(struct rxe_pkt_info *pkt, int *access)
 	if (pkt->opcode == RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE) {
 		if (reth_len(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
 		    payload_size(pkt) != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
+		    bth_pad(pkt) ||
 		    !IS_ALIGNED(reth_va(pkt), RXE_FLUSH_ATOMIC_WRITE_BYTES))
 			return -EINVAL;
 		*access = IB_ACCESS_REMOTE_WRITE;
