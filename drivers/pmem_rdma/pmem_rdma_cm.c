@@ -35,6 +35,8 @@ struct pmem_rdma_peer {
 	struct ib_cq *cq;
 	struct ib_qp *qp;
 	struct ib_mr *mr;
+	struct scatterlist sg;		/* the export's pages, mapped for mr */
+	bool sg_mapped;
 	struct ib_cqe reg_cqe;		/* the REG_MR work request's */
 	struct completion reg_done;
 	enum ib_wc_status reg_status;
@@ -64,6 +66,9 @@ static void pmem_rdma_peer_free(struct pmem_rdma_peer *peer)
 		ib_destroy_qp(peer->qp);
 	if (peer->mr)
 		ib_dereg_mr(peer->mr);
+	if (peer->sg_mapped)
+		ib_dma_unmap_sg(peer->exp->ibdev, &peer->sg, 1,
+				DMA_BIDIRECTIONAL);
 	if (peer->cq)
 		ib_free_cq(peer->cq);
 	kfree(peer);
@@ -81,6 +86,11 @@ static int pmem_rdma_qp_to(struct pmem_rdma_peer *peer,
 		return err;
 	if (state == IB_QPS_INIT)
 		attr.qp_access_flags |= extra_access;
+	/* the peer's initiator depth, as much of it as the device can take */
+	if (state == IB_QPS_RTR)
+		attr.max_dest_rd_atomic =
+			min_t(u8, attr.max_dest_rd_atomic,
+			      peer->exp->ibdev->attrs.max_qp_rd_atom);
 	return ib_modify_qp(peer->qp, &attr, mask);
 }
 
@@ -93,20 +103,33 @@ static void pmem_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 	complete(&peer->reg_done);
 }
 
+/* the pages of one MR over the whole export, in 2 MiB pages if it can */
+static unsigned int pmem_rdma_mr_page_size(struct pmem_rdma_exp *exp)
+{
+	return IS_ALIGNED((unsigned long)exp->kaddr, SZ_2M) &&
+	       IS_ALIGNED(exp->req.length, SZ_2M) ? SZ_2M : PAGE_SIZE;
+}
+
+/* -E2BIG when one MR of the device cannot map the whole export */
+static int pmem_rdma_mr_fits(struct pmem_rdma_exp *exp)
+{
+	u64 len = exp->req.length;
+
+	if (len > UINT_MAX || len / pmem_rdma_mr_page_size(exp) >
+	    exp->ibdev->attrs.max_fast_reg_page_list_len)
+		return -E2BIG;
+	return 0;
+}
+
 /* register the export's pages on the peer's QP, and wait for it */
 static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 {
 	struct pmem_rdma_exp *exp = peer->exp;
+	unsigned int page_size = pmem_rdma_mr_page_size(exp);
 	u64 len = exp->req.length;
-	unsigned int page_size = IS_ALIGNED((unsigned long)exp->kaddr, SZ_2M) &&
-				 IS_ALIGNED(len, SZ_2M) ? SZ_2M : PAGE_SIZE;
 	struct ib_reg_wr wr = {};
-	struct scatterlist sg;
 	int n, err;
 
-	if (len > UINT_MAX || len / page_size >
-	    exp->ibdev->attrs.max_fast_reg_page_list_len)
-		return -E2BIG;
 	peer->mr = ib_alloc_mr(exp->pd, IB_MR_TYPE_MEM_REG, len / page_size);
 	if (IS_ERR(peer->mr)) {
 		err = PTR_ERR(peer->mr);
@@ -114,14 +137,20 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 		return err;
 	}
 
-	sg_init_table(&sg, 1);
-	sg_set_page(&sg, pfn_t_to_page(exp->pfn), len, 0);
-	if (ib_dma_map_sg(exp->ibdev, &sg, 1, DMA_BIDIRECTIONAL) != 1)
+	/* mapped for as long as the MR lives (pmem_rdma_peer_free()) */
+	sg_init_table(&peer->sg, 1);
+	sg_set_page(&peer->sg, pfn_t_to_page(exp->pfn), len, 0);
+	if (ib_dma_map_sg(exp->ibdev, &peer->sg, 1, DMA_BIDIRECTIONAL) != 1)
 		return -EIO;
-	n = ib_map_mr_sg(peer->mr, &sg, 1, NULL, page_size);
-	ib_dma_unmap_sg(exp->ibdev, &sg, 1, DMA_BIDIRECTIONAL);
+	peer->sg_mapped = true;
+	n = ib_map_mr_sg(peer->mr, &peer->sg, 1, NULL, page_size);
 	if (n != 1)
 		return n < 0 ? n : -EINVAL;
+	/*
+	 * Peers address the export from 0: the DMA address would be the
+	 * kernel's direct-map address of the pmem, which gives away KASLR.
+	 */
+	peer->mr->iova = 0;
 	err = pmem_rdma_domain_attach(exp, peer->mr);
 	if (err)
 		return err;
@@ -334,6 +363,10 @@ int pmem_rdma_cm_start(struct pmem_rdma_exp *exp)
 	exp->ibdev = ib_device_get_by_name(exp->req.ib_dev, RDMA_DRIVER_UNKNOWN);
 	if (!exp->ibdev)
 		return -ENODEV;
+	/* refuse now an export that no peer could ever map */
+	err = pmem_rdma_mr_fits(exp);
+	if (err)
+		goto out;
 	exp->pd = ib_alloc_pd(exp->ibdev, 0);
 	if (IS_ERR(exp->pd)) {
 		err = PTR_ERR(exp->pd);
