@@ -320,6 +320,7 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 	u64 nlines = exp->req.length >> LINE_SHIFT;
+	u64 off;
 
 	spin_lock_init(&d->lock);
 	d->mode = exp->req.flags & PMEM_RDMA_EXPORT_EMULATED ? &dom_emulated :
@@ -347,6 +348,9 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 		return 0;
 	}
 
+	/* the bitmap's size is an unsigned int of lines */
+	if (nlines > INT_MAX)
+		return -E2BIG;
 	d->media = vmalloc(exp->req.length);
 	d->dirty = bitmap_zalloc(nlines, GFP_KERNEL);
 	d->words = kvcalloc(BITS_TO_LONGS(nlines), sizeof(*d->words),
@@ -356,7 +360,11 @@ int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
 		return -ENOMEM;
 	}
 	/* what the namespace holds now is what survives a failure */
-	memcpy(d->media, exp->kaddr, exp->req.length);
+	for (off = 0; off < exp->req.length; off += SZ_1M) {
+		memcpy(d->media + off, exp->kaddr + off,
+		       min_t(u64, SZ_1M, exp->req.length - off));
+		cond_resched();
+	}
 	return 0;
 }
 
