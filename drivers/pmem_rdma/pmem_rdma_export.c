@@ -222,39 +222,54 @@ void pmem_rdma_export_device_gone(struct ib_device *ibdev)
 	mutex_unlock(&pmem_rdma_exports_lock);
 }
 
+static void pmem_rdma_export_info(struct pmem_rdma_exp *exp,
+				  struct pmem_rdma_export_info *info)
+{
+	info->id = exp->id;
+	info->flags = exp->req.flags;
+	memcpy(info->path, exp->req.path, sizeof(info->path));
+	info->offset = exp->req.offset;
+	info->length = exp->req.length;
+	info->access = exp->req.access;
+	info->verify_algs = exp->req.verify_algs;
+	memcpy(info->ib_dev, exp->req.ib_dev, sizeof(info->ib_dev));
+	info->port = exp->req.port;
+	info->peers = pmem_rdma_cm_peers(exp);
+}
+
+/* the entries are taken under the lock and copied out after it */
 int pmem_rdma_export_list(struct pmem_rdma_list *l)
 {
 	struct pmem_rdma_export_info __user *out = u64_to_user_ptr(l->entries);
-	struct pmem_rdma_export_info info;
+	struct pmem_rdma_export_info *infos = NULL;
 	struct pmem_rdma_exp *exp;
-	u32 n = 0;
+	u32 n = 0, want = 0;
 	int err = 0;
 
 	if (l->reserved0 || !pmem_rdma_zero(l->reserved, sizeof(l->reserved)))
 		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
-	list_for_each_entry(exp, &pmem_rdma_exports, node) {
-		if (n < l->count) {
-			memset(&info, 0, sizeof(info));
-			info.id = exp->id;
-			info.flags = exp->req.flags;
-			memcpy(info.path, exp->req.path, sizeof(info.path));
-			info.offset = exp->req.offset;
-			info.length = exp->req.length;
-			info.access = exp->req.access;
-			info.verify_algs = exp->req.verify_algs;
-			memcpy(info.ib_dev, exp->req.ib_dev, sizeof(info.ib_dev));
-			info.port = exp->req.port;
-			info.peers = pmem_rdma_cm_peers(exp);
-			if (copy_to_user(&out[n], &info, sizeof(info))) {
-				err = -EFAULT;
-				break;
-			}
+	list_for_each_entry(exp, &pmem_rdma_exports, node)
+		want++;
+	want = min(want, l->count);
+	if (want) {
+		infos = kvcalloc(want, sizeof(*infos), GFP_KERNEL);
+		if (!infos) {
+			mutex_unlock(&pmem_rdma_exports_lock);
+			return -ENOMEM;
 		}
+	}
+	list_for_each_entry(exp, &pmem_rdma_exports, node) {
+		if (n < want)
+			pmem_rdma_export_info(exp, &infos[n]);
 		n++;
 	}
 	mutex_unlock(&pmem_rdma_exports_lock);
+
+	if (want && copy_to_user(out, infos, array_size(want, sizeof(*infos))))
+		err = -EFAULT;
+	kvfree(infos);
 	l->count = n;
 	return err;
 }
