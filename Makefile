@@ -26,10 +26,9 @@ $(PMEM_RDMA_CACHE)/setup.env: FORCE
 	@scripts/setup
 endif
 
-RXE_SRC		:= $(LINUX_SRC)/drivers/infiniband/sw/rxe
 RXE_BLD		:= build/rxe_flush
 RXE_DIR		:= drivers/rxe_flush
-RXE_SERIES	:= $(shell sed -e 's/\#.*//' $(RXE_DIR)/patches/series)
+RXE_SERIES	:= $(shell scripts/apply-series --list)
 RXE_PATCHES	:= $(addprefix $(RXE_DIR)/patches/,$(RXE_SERIES))
 RXE_OURS	:= $(wildcard $(RXE_DIR)/*.c $(RXE_DIR)/*.h)
 PMEM_BLD	:= build/pmem_rdma
@@ -46,15 +45,11 @@ all: modules rdma-core selftests tools
 
 modules: rxe_flush pmem_rdma
 
-# Debian's rxe, patched: re-made from scratch whenever the series changes.
-$(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)/setup.env
-	@rm -rf $(RXE_BLD) && mkdir -p $(RXE_BLD)
-	@cp $(RXE_SRC)/*.c $(RXE_SRC)/*.h $(RXE_SRC)/Makefile $(RXE_BLD)/
-	@set -e; for p in $(RXE_SERIES); do \
-		echo "  PATCH   $$p"; \
-		patch -d $(RXE_BLD) -p5 -s --no-backup-if-mismatch -F0 \
-			< $(RXE_DIR)/patches/$$p; \
-	done
+# Debian's rxe, patched (scripts/apply-series, shared with check-series):
+# re-made from scratch whenever the series changes.
+$(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)/setup.env \
+		scripts/apply-series
+	@scripts/apply-series $(RXE_BLD)
 	@touch $@
 
 rxe_flush: rxe_flush_tree
