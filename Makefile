@@ -2,14 +2,8 @@
 #
 # pmem-rdma top-level Makefile.
 #
-#   make            setup (idempotent), then build everything out of tree:
-#                   build/rxe_flush/rdma_rxe_flush.ko, build/pmem_rdma/pmem_rdma.ko,
-#                   build/rdma-core (in place), build/selftests
-#   make test       build, boot the VM once, run every test, print the totals
-#   make demo       build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
-#   make checkpatch run linux-source's checkpatch.pl on our files and patches
-#   make sparse     run sparse over both modules
-#   make clean      remove build/ (the download cache .cache/ is kept)
+# Every target has a "## make TARGET  what it does" line just above its rule;
+# make help prints those lines, in this order.
 
 .DEFAULT_GOAL	:= all
 TOP		:= $(CURDIR)
@@ -41,8 +35,13 @@ KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 .PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core selftests tools test demo bench \
 	sparse checkpatch clean distclean help FORCE
 
+## make              setup (idempotent), then build everything out of tree:
+##                   build/rxe_flush/rdma_rxe_flush.ko, build/pmem_rdma/pmem_rdma.ko,
+##                   build/rdma-core (in place), build/selftests, build/tools
+##                   (same as make all)
 all: modules rdma-core selftests tools
 
+## make modules      both kernel modules (rxe_flush and pmem_rdma)
 modules: rxe_flush pmem_rdma
 
 # Debian's rxe, patched (scripts/apply-series, shared with check-series):
@@ -52,22 +51,27 @@ $(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)
 	@scripts/apply-series $(RXE_BLD)
 	@touch $@
 
+## make rxe_flush    the patched Soft-RoCE, build/rxe_flush/rdma_rxe_flush.ko
 rxe_flush: rxe_flush_tree
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) modules
 
+## make rxe_flush_tree  only the patched rxe sources with our files linked in
 # our own files, linked beside the patched ones
 rxe_flush_tree: $(RXE_BLD)/.patched
 	@for f in $(RXE_OURS) $(RXE_DIR)/Kbuild; do ln -sf $(TOP)/$$f $(RXE_BLD)/; done
 
+## make pmem_rdma    the pmem target module, build/pmem_rdma/pmem_rdma.ko
 pmem_rdma:
 	@mkdir -p $(PMEM_BLD)
 	@for f in $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) $(PMEM_DIR)/Kbuild; do \
 		ln -sf $(TOP)/$$f $(PMEM_BLD)/; done
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) modules
 
+## make rdma-core    rdma-core 56.1 with our patches, in place in build/rdma-core
 rdma-core:
 	@scripts/build-rdma-core
 
+## make selftests    the kselftests, into build/selftests
 selftests: rdma-core
 	$(MAKE) -C $(SELFTESTS) OUTPUT=$(TOP)/build/selftests \
 		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
@@ -78,6 +82,7 @@ TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/incl
 		   -I$(TOP)/$(SELFTESTS)
 TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/lib -libverbs
 
+## make tools        the demo programs and pmrdmactl, into build/tools
 tools: build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
 
 PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c \
@@ -98,17 +103,21 @@ build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_help
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(SELFTESTS)/rdma_helpers.c $(TOOLS_LDLIBS)
 
+## make test         build, boot the VM once, run every test, print the totals
 test: all
 	@scripts/run-tests
 
+## make demo         build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
 demo: all
 	@scripts/vm-run -- scripts/demo
 
+## make sparse       run sparse over both modules
 # sparse over every file of both modules (C=2: also files that are up to date)
 sparse: rxe_flush_tree pmem_rdma
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) C=2 modules
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) C=2 modules
 
+## make checkpatch   run linux-source's checkpatch.pl on our files and patches
 checkpatch:
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
@@ -123,13 +132,16 @@ checkpatch:
 	done
 	@echo "checkpatch: clean"
 
+## make clean        remove build/ (the download cache is kept)
 clean:
 	rm -rf build
 
+## make distclean    remove build/ and the download cache ($PMEM_RDMA_CACHE)
 distclean: clean
 	rm -rf $(PMEM_RDMA_CACHE)
 
+## make help         this list
 help:
-	@sed -n '3,12s/^# \{0,1\}//p' Makefile
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 FORCE:
