@@ -2,15 +2,9 @@
 /*
  * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma).
  *
- *   pmrdmactl export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS]
- *                    [-d IBDEV] [-e] [-j]
- *   pmrdmactl unexport ID
- *   pmrdmactl list [-j]
- *   pmrdmactl stats ID [-j]
- *   pmrdmactl power-fail ID [-E PPM] [-s SEED] [-j]
- *
- * Errors are one line on stderr with the errno text, exit status 1; bad
- * usage exits with 2.  -j prints JSON, as ndctl does.
+ * The synopsis, every option and the exit statuses are usage_text below, the
+ * one copy, printed by 'pmrdmactl --help'.  Documentation/pmem-target.rst
+ * explains exports; include/uapi/linux/pmem_rdma.h has the ioctls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,12 +52,16 @@ static const char usage_text[] =
 "  stats ID              the counters of export ID\n"
 "  power-fail ID [-E PPM] [-s SEED]\n"
 "                        emulated exports: lose every line not flushed to\n"
-"                        persistence, but PPM per million of them (default\n"
-"                        0) that reach the media early, chosen by SEED\n"
+"                        persistence, but those that reach the media early\n"
+"      -E, --eviction PPM  that many per million lines (default 0)\n"
+"      -s, --seed SEED   chosen by SEED (default 0)\n"
 "\n"
 "options of every command:\n"
 "  -j, --json            JSON output (export, list, stats, power-fail)\n"
-"  -h, --help            this text\n";
+"  -h, --help            this text\n"
+"\n"
+"exit status: 0 done; 1 failed, with one line on stderr: the errno text\n"
+"and what it means for the command; 2 bad usage\n";
 
 static void usage(FILE *f)
 {
