@@ -4,8 +4,9 @@
  *
  * Versioned: PMEM_RDMA_ABI_VERSION is bumped on any incompatible change and
  * user space checks it with PMEM_RDMA_IOC_GET_VERSION before anything else.
- * Every structure has a fixed size; reserved fields must be zero and are
- * checked by the kernel.
+ * Every structure has a fixed size; reserved fields must be zero (EINVAL
+ * otherwise) and come back zero.  Every ioctl may fail with EFAULT; an
+ * unknown one fails with ENOTTY.
  *
  * ABI version 1: the version query only.
  * ABI version 2: EXPORT, UNEXPORT, LIST, STATS, POWER_FAIL and the region
@@ -86,7 +87,7 @@ struct pmem_rdma_export_req {
 	__u64 reserved[4];		/* in: zero */
 };
 
-/* PMEM_RDMA_IOC_UNEXPORT: disconnect the peers and drop the export. */
+/* PMEM_RDMA_IOC_UNEXPORT: disconnect the peers and drop the export (ENOENT). */
 struct pmem_rdma_unexport {
 	__u32 id;		/* in */
 	__u32 reserved0;	/* in: zero */
@@ -120,7 +121,7 @@ struct pmem_rdma_list {
 	__u64 reserved[2];	/* in: zero */
 };
 
-/* PMEM_RDMA_IOC_STATS: the counters of one export since it was made. */
+/* PMEM_RDMA_IOC_STATS: one export's counters since it was made (ENOENT). */
 struct pmem_rdma_stats {
 	__u32 id;		/* in */
 	__u32 peers;		/* out: connected now */
@@ -139,7 +140,8 @@ struct pmem_rdma_stats {
  * 64-byte line written and not yet persistent is lost - the visible memory
  * goes back to the media image - except a seeded share of them
  * (eviction_ppm per million) that reached the media early, as dirty cache
- * lines do.  The same seed and writes give the same result.
+ * lines do.  The same seed and writes give the same result.  Errors:
+ * EINVAL (eviction_ppm over 1000000, an out field not zero), ENOENT (id).
  */
 struct pmem_rdma_power_fail {
 	__u32 id;		/* in */

@@ -8,7 +8,8 @@
  * What 6.1 cannot carry through ib_core (the two MR access bits) travels in
  * the driver-specific part of the REG_MR command, described below.
  *
- * See Documentation/uapi.rst for the numbers table and how each path is used.
+ * This header is the reference for the numbers, layouts and completion
+ * statuses; Documentation/uapi.rst explains the design around them.
  */
 #ifndef _UAPI_RDMA_RXE_FLUSH_H
 #define _UAPI_RDMA_RXE_FLUSH_H
@@ -72,7 +73,9 @@ struct rxe_flush_send_wr_flush {
  *   access_flags == core access_flags | (any of RXE_FLUSH_ACCESS_FLUSH),
  *   reserved == 0 and any further driver data is zero;
  * otherwise ibv_reg_mr() fails with EINVAL.  Without driver data (stock
- * rdma-core) an MR simply has no flush access.
+ * rdma-core) an MR simply has no flush access.  Persistence access
+ * (RXE_FLUSH_ACCESS_FLUSH_PERSISTENT) needs every page of the MR to be
+ * persistent memory, EINVAL on DRAM; global visibility is granted on any.
  *
  * The driver answers with the access set it granted in struct
  * rxe_flush_reg_mr_resp (after struct ib_uverbs_reg_mr_resp), so that a
@@ -104,9 +107,23 @@ struct rxe_flush_reg_mr_resp {
  * bits 5..4.  Invalid values are sent as given; the responder refuses them.
  *
  * ibv_post_send() with IBV_WR_ATOMIC_WRITE: wr.rdma.remote_addr and rkey;
- * the value is the data of the sg_list (or inline data), read when the WR is
- * posted.  It must be 8 bytes at an 8-byte aligned address; anything else is
- * refused by the responder (IBV_WC_REM_INV_REQ_ERR), memory untouched.
+ * the value is the data of the sg_list (or inline data), copied into the
+ * WQE's inline data area when the WR is posted.  It must be 8 bytes at an
+ * 8-byte aligned address; anything else is refused by the responder
+ * (IBV_WC_REM_INV_REQ_ERR), memory untouched, and more than the QP's inline
+ * size fails ibv_post_send() with EINVAL.
+ *
+ * Completions of FLUSH and ATOMIC WRITE, however posted:
+ *   IBV_WC_SUCCESS           opcode IBV_WC_FLUSH or IBV_WC_ATOMIC_WRITE,
+ *   IBV_WC_REM_ACCESS_ERR    bad R_Key (also a zero-length FLUSH), range
+ *                            outside the MR, MR without the flush access of
+ *                            the placement type,
+ *   IBV_WC_REM_INV_REQ_ERR   FLUSH with payload, no or reserved type bits,
+ *                            selectivity 2 or 3, length >= 2^31; ATOMIC
+ *                            WRITE not 8 bytes or not 8-byte aligned; QP
+ *                            without the access (IBV_ACCESS_FLUSH_* or
+ *                            remote write).
+ * After a refusal both QPs are in the error state.
  */
 #define RXE_FLUSH_POST_SEND_FETH(type, level)	((((level) & 0x3) << 4) | \
 						 ((type) & 0xf))
