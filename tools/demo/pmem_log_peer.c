@@ -30,10 +30,10 @@
 enum { WR_RECORD = 1, WR_RECORD_FLUSH, WR_VERIFY, WR_POINTER, WR_POINTER_FLUSH };
 
 /* a comparing VERIFY of [off, off + len) with the expected CRC32C, inline */
-static int post_verify(struct pr_peer *p, uint64_t off, uint64_t len,
+static int post_verify(struct pt_peer *p, uint64_t off, uint64_t len,
 		       uint8_t *crc)
 {
-	struct pr_verify v = {
+	struct pt_verify v = {
 		.rkey = p->r.rkey, .raddr = p->r.iova + off, .len = len,
 		.word = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C,
 					      RXE_FLUSH_VERIFY_COMPARE),
@@ -42,14 +42,14 @@ static int post_verify(struct pr_peer *p, uint64_t off, uint64_t len,
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
 
-	pr_verify_wr(&v, &wr, &sge);
+	pt_verify_wr(&v, &wr, &sge);
 	wr.wr_id = WR_VERIFY;
 	return ibv_post_send(p->c.qp[0], &wr, &bad);
 }
 
 int main(int argc, char **argv)
 {
-	struct pr_peer p;
+	struct pt_peer p;
 	struct ibv_qp_ex *qx;
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
@@ -75,10 +75,10 @@ int main(int argc, char **argv)
 	off = strtoull(argv[2], NULL, 0);
 	snprintf(rec, sizeof(rec), "%s", argv[3]);
 
-	ret = pr_peer_connect(&p, atoi(argv[1]), &what);
+	ret = pt_peer_connect(&p, atoi(argv[1]), &what);
 	if (ret) {
 		fprintf(stderr, "pmem_log_peer: %s: %s\n", what, strerror(-ret));
-		pr_peer_close(&p);
+		pt_peer_close(&p);
 		return 1;
 	}
 	printf("connected: descriptor iova 0x%llx length %llu rkey 0x%x%s\n",
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	ret = ibv_wr_complete(qx);
 	if (!ret && verify)
 		ret = post_verify(&p, off, strlen(rec) + 1,
-				  pr_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, rec,
+				  pt_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, rec,
 					    strlen(rec) + 1, crc) ? crc : NULL);
 	if (!ret) {
 		ibv_wr_start(qx);
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	n = 3 + flush_rec + verify;
 	for (i = 0; i < n; i++) {
-		ret = pr_poll_one(p.cq, &wc, PR_WC_TIMEOUT_MS);
+		ret = pt_poll_one(p.cq, &wc, PT_WC_TIMEOUT_MS);
 		if (!ret && wc.wr_id == WR_VERIFY &&
 		    wc.status == IBV_WC_REM_OP_ERR) {
 			printf("VERIFY: the record is not what the persistence domain holds\n"
@@ -146,6 +146,6 @@ int main(int argc, char **argv)
 	       "only the pointer flushed",
 	       verify ? ", record verified persistent" : "");
 	ibv_dereg_mr(mr);
-	pr_peer_close(&p);
+	pt_peer_close(&p);
 	return 0;
 }

@@ -20,11 +20,11 @@
 #define MAP_LEN	(2UL << 20)	/* devdax mappings are 2 MiB aligned */
 #define MSG_LEN	128
 
-static int rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+static int rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
 		     uint32_t lkey, uint64_t raddr, uint32_t rkey)
 {
 	struct ibv_wc wc;
-	int ret = pr_rdma_sync(c, op, local, MSG_LEN, lkey, raddr, rkey, &wc);
+	int ret = pt_rdma_sync(c, op, local, MSG_LEN, lkey, raddr, rkey, &wc);
 
 	if (ret) {
 		fprintf(stderr, "RDMA: %s\n", strerror(-ret));
@@ -45,13 +45,13 @@ int main(void)
 	char msg[MSG_LEN], back[MSG_LEN];
 	struct ibv_mr *tmr, *mmr, *bmr;
 	const char *where = "anonymous memory";
-	struct pr_ctx c;
+	struct pt_ctx c;
 	char *target;
 	int fd = -1, ret;
 
-	ret = pr_open(&c);
+	ret = pt_open(&c);
 	if (!ret)
-		ret = pr_connect_pair(&c, acc);
+		ret = pt_connect_pair(&c, acc);
 	if (ret) {
 		fprintf(stderr, "rxe0: %s\n", strerror(-ret));
 		return 1;
@@ -104,6 +104,6 @@ int main(void)
 	ibv_dereg_mr(tmr);
 	ibv_dereg_mr(mmr);
 	ibv_dereg_mr(bmr);
-	pr_close(&c);
+	pt_close(&c);
 	return ret;
 }

@@ -62,7 +62,7 @@ TEST(patched_rxe_loaded)
 	char ver[64];
 
 	ASSERT_TRUE(exists("/sys/module/rdma_rxe_flush"));
-	ASSERT_EQ(0, pr_read_line("/sys/module/rdma_rxe_flush/version",
+	ASSERT_EQ(0, pt_read_line("/sys/module/rdma_rxe_flush/version",
 				  ver, sizeof(ver)));
 	EXPECT_NE(0, strlen(ver));
 	/* the in-tree driver must never be loaded beside ours */
@@ -74,13 +74,13 @@ TEST(rxe0_bound_to_patched_rxe)
 	char ver[64], fw[128], want[128], ndev[64];
 
 	ASSERT_TRUE(exists("/sys/class/infiniband/rxe0"));
-	ASSERT_EQ(0, pr_read_line("/sys/module/rdma_rxe_flush/version",
+	ASSERT_EQ(0, pt_read_line("/sys/module/rdma_rxe_flush/version",
 				  ver, sizeof(ver)));
-	ASSERT_EQ(0, pr_read_line("/sys/class/infiniband/rxe0/fw_ver",
+	ASSERT_EQ(0, pt_read_line("/sys/class/infiniband/rxe0/fw_ver",
 				  fw, sizeof(fw)));
 	snprintf(want, sizeof(want), "rxe_flush-%s", ver);
 	EXPECT_STREQ(want, fw);
-	ASSERT_EQ(0, pr_read_line("/sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0",
+	ASSERT_EQ(0, pt_read_line("/sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0",
 				  ndev, sizeof(ndev)));
 	EXPECT_STREQ("d0", ndev);
 }
@@ -91,7 +91,7 @@ TEST(ibv_devinfo_sees_rxe0)
 	char ver[64], want[96];
 
 	ASSERT_NE(NULL, out);
-	ASSERT_EQ(0, pr_read_line("/sys/module/rdma_rxe_flush/version",
+	ASSERT_EQ(0, pt_read_line("/sys/module/rdma_rxe_flush/version",
 				  ver, sizeof(ver)));
 	/* the provider prints the numeric fw_ver: the module's version */
 	snprintf(want, sizeof(want), "fw_ver: %s\n", ver);
@@ -120,7 +120,7 @@ TEST(devdax_of_requested_size)
 	want = strtoull(req, NULL, 0);
 	ASSERT_EQ(0, strncmp(dev, "/dev/dax", 8));
 	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/size", dev + 5);
-	ASSERT_EQ(0, pr_read_line(path, line, sizeof(line)));
+	ASSERT_EQ(0, pt_read_line(path, line, sizeof(line)));
 	size = strtoull(line, NULL, 0);
 	TH_LOG("%s: %llu bytes of a %llu-byte namespace", dev, size, want);
 	/* labels and the struct page reservation come off the NVDIMM */
@@ -133,11 +133,11 @@ TEST(devdax_of_requested_size)
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	pr_fill_pattern(p, SZ_2M, 42);
+	pt_fill_pattern(p, SZ_2M, 42);
 	ASSERT_EQ(0, munmap(p, SZ_2M));
 	p = mmap(NULL, SZ_2M, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(0, pr_check_pattern(p, SZ_2M, 42));
+	EXPECT_EQ(0, pt_check_pattern(p, SZ_2M, 42));
 	munmap(p, SZ_2M);
 	close(fd);
 }

@@ -34,7 +34,7 @@ static void export_req(struct pmem_rdma_export_req *e, const char *path,
 	e->access = PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
 		    PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
 		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT;
-	snprintf(e->ib_dev, sizeof(e->ib_dev), "%s", PR_DEV_DEFAULT);
+	snprintf(e->ib_dev, sizeof(e->ib_dev), "%s", PT_DEV_DEFAULT);
 	e->port = port;
 }
 

@@ -10,7 +10,7 @@
 
 #include "flush_helpers.h"
 
-void *pr_map_pmem(void)
+void *pt_map_pmem(void)
 {
 	const char *dev = getenv("PMEM_RDMA_DAX");
 	const char *mode = getenv("PMEM_RDMA_MODE");
@@ -22,17 +22,17 @@ void *pr_map_pmem(void)
 	fd = open(dev, O_RDWR);
 	if (fd < 0)
 		return NULL;
-	p = mmap(NULL, PR_PM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, PT_PM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int pr_wait_wc(struct pr_ctx *c, struct ibv_wc *wc)
+int pt_wait_wc(struct pt_ctx *c, struct ibv_wc *wc)
 {
-	return pr_poll_one(c->cq[0], wc, PR_WC_TIMEOUT_MS);
+	return pt_poll_one(c->cq[0], wc, PT_WC_TIMEOUT_MS);
 }
 
-int pr_wr_flush(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
+int pt_wr_flush(struct pt_ctx *c, uint32_t rkey, uint64_t raddr,
 		size_t len, uint8_t type, uint8_t level, struct ibv_wc *wc)
 {
 	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(c->qp[0]);
@@ -43,10 +43,10 @@ int pr_wr_flush(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
 	ibv_wr_flush(qx, rkey, raddr, len, type, level);
 	if (ibv_wr_complete(qx))
 		return -errno;
-	return pr_wait_wc(c, wc);
+	return pt_wait_wc(c, wc);
 }
 
-int pr_wr_atomic_write(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
+int pt_wr_atomic_write(struct pt_ctx *c, uint32_t rkey, uint64_t raddr,
 		       const void *val, struct ibv_wc *wc)
 {
 	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(c->qp[0]);
@@ -57,10 +57,10 @@ int pr_wr_atomic_write(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
 	ibv_wr_atomic_write(qx, rkey, raddr, val);
 	if (ibv_wr_complete(qx))
 		return -errno;
-	return pr_wait_wc(c, wc);
+	return pt_wait_wc(c, wc);
 }
 
-int pr_post_send(struct pr_ctx *c, enum ibv_wr_opcode op, void *buf,
+int pt_post_send(struct pt_ctx *c, enum ibv_wr_opcode op, void *buf,
 		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
 		 uint32_t feth, struct ibv_wc *wc)
 {
@@ -78,55 +78,55 @@ int pr_post_send(struct pr_ctx *c, enum ibv_wr_opcode op, void *buf,
 	ret = ibv_post_send(c->qp[0], &wr, &bad);
 	if (ret)
 		return -ret;
-	return pr_wait_wc(c, wc);
+	return pt_wait_wc(c, wc);
 }
 
-int pr_flush_env_open(struct pr_flush_env *e, const char **what)
+int pt_flush_env_open(struct pt_flush_env *e, const char **what)
 {
-	return pr_flush_env_open_qp(e, PR_FLUSH_QP_ACCESS, what);
+	return pt_flush_env_open_qp(e, PT_FLUSH_QP_ACCESS, what);
 }
 
-int pr_flush_env_open_qp(struct pr_flush_env *e, int qp_access,
+int pt_flush_env_open_qp(struct pt_flush_env *e, int qp_access,
 			 const char **what)
 {
 	int ret;
 
 	memset(e, 0, sizeof(*e));
 	*what = "open the device";
-	ret = pr_open(&e->c);
+	ret = pt_open(&e->c);
 	if (ret)
 		return ret;
 	*what = "connect two QPs";
-	ret = pr_connect_pair_ex(&e->c, qp_access, PR_FLUSH_SEND_OPS);
+	ret = pt_connect_pair_ex(&e->c, qp_access, PT_FLUSH_SEND_OPS);
 	if (ret)
 		return ret;
 	*what = "register the source buffer";
-	e->src = aligned_alloc(4096, PR_SRC_SIZE);
+	e->src = aligned_alloc(4096, PT_SRC_SIZE);
 	if (!e->src)
 		return -ENOMEM;
-	memset(e->src, 0, PR_SRC_SIZE);
-	e->src_mr = ibv_reg_mr(e->c.pd, e->src, PR_SRC_SIZE,
+	memset(e->src, 0, PT_SRC_SIZE);
+	e->src_mr = ibv_reg_mr(e->c.pd, e->src, PT_SRC_SIZE,
 			       IBV_ACCESS_LOCAL_WRITE);
 	if (!e->src_mr)
 		return -errno;
-	e->pm = pr_map_pmem();
+	e->pm = pt_map_pmem();
 	if (!e->pm)
 		return 0;
 	*what = "register the devdax mapping";
-	memset(e->pm, 0, PR_PM_SIZE);
-	e->pm_mr = ibv_reg_mr(e->c.pd, e->pm, PR_PM_SIZE, PR_FLUSH_QP_ACCESS);
+	memset(e->pm, 0, PT_PM_SIZE);
+	e->pm_mr = ibv_reg_mr(e->c.pd, e->pm, PT_PM_SIZE, PT_FLUSH_QP_ACCESS);
 	return e->pm_mr ? 0 : -errno;
 }
 
-void pr_flush_env_close(struct pr_flush_env *e)
+void pt_flush_env_close(struct pt_flush_env *e)
 {
 	if (e->pm_mr)
 		ibv_dereg_mr(e->pm_mr);
 	if (e->src_mr)
 		ibv_dereg_mr(e->src_mr);
 	if (e->pm)
-		munmap(e->pm, PR_PM_SIZE);
-	pr_close(&e->c);
+		munmap(e->pm, PT_PM_SIZE);
+	pt_close(&e->c);
 	free(e->src);
 	memset(e, 0, sizeof(*e));
 }

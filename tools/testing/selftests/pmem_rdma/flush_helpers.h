@@ -13,57 +13,57 @@
 
 #include "rdma_helpers.h"
 
-#define PR_WC_TIMEOUT_MS	20000
-#define PR_PM_SIZE		(2UL << 20)	/* one devdax page */
-#define PR_SRC_SIZE		(512UL << 10)
+#define PT_WC_TIMEOUT_MS	20000
+#define PT_PM_SIZE		(2UL << 20)	/* one devdax page */
+#define PT_SRC_SIZE		(512UL << 10)
 
-#define PR_FLUSH_QP_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+#define PT_FLUSH_QP_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 				 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_FLUSH_GLOBAL | \
 				 IBV_ACCESS_FLUSH_PERSISTENT)
-#define PR_FLUSH_SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_FLUSH | \
+#define PT_FLUSH_SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_FLUSH | \
 				 IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_RDMA_READ)
 
 /*
  * Two connected extended QPs on the device, a zeroed local source buffer
  * registered for local access, and the devdax target (zeroed, registered
- * with PR_FLUSH_QP_ACCESS) when there is one: pm is NULL otherwise.
+ * with PT_FLUSH_QP_ACCESS) when there is one: pm is NULL otherwise.
  */
-struct pr_flush_env {
-	struct pr_ctx c;
+struct pt_flush_env {
+	struct pt_ctx c;
 	unsigned char *pm, *src;
 	struct ibv_mr *pm_mr, *src_mr;
 };
 
 /* 0, or -errno with the step that failed in *what */
-int pr_flush_env_open(struct pr_flush_env *e, const char **what);
+int pt_flush_env_open(struct pt_flush_env *e, const char **what);
 /* the same with other QP access flags (the target MR keeps its access) */
-int pr_flush_env_open_qp(struct pr_flush_env *e, int qp_access,
+int pt_flush_env_open_qp(struct pt_flush_env *e, int qp_access,
 			 const char **what);
-void pr_flush_env_close(struct pr_flush_env *e);
+void pt_flush_env_close(struct pt_flush_env *e);
 
 /* The 8 bytes at p as the target sees them now (an acquire load). */
-static inline uint64_t pr_load64(const void *p)
+static inline uint64_t pt_load64(const void *p)
 {
 	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
 }
 
-/* The first PR_PM_SIZE bytes of PMEM_RDMA_DAX in devdax mode, or NULL. */
-void *pr_map_pmem(void);
+/* The first PT_PM_SIZE bytes of PMEM_RDMA_DAX in devdax mode, or NULL. */
+void *pt_map_pmem(void);
 
 /* Wait for one completion of qp[0]: 0 (check wc->status) or -errno. */
-int pr_wait_wc(struct pr_ctx *c, struct ibv_wc *wc);
+int pt_wait_wc(struct pt_ctx *c, struct ibv_wc *wc);
 
 /* Post with ibv_wr_flush() / ibv_wr_atomic_write() and wait. */
-int pr_wr_flush(struct pr_ctx *c, uint32_t rkey, uint64_t raddr, size_t len,
+int pt_wr_flush(struct pt_ctx *c, uint32_t rkey, uint64_t raddr, size_t len,
 		uint8_t type, uint8_t level, struct ibv_wc *wc);
-int pr_wr_atomic_write(struct pr_ctx *c, uint32_t rkey, uint64_t raddr,
+int pt_wr_atomic_write(struct pt_ctx *c, uint32_t rkey, uint64_t raddr,
 		       const void *val, struct ibv_wc *wc);
 
 /*
  * Post with ibv_post_send(): one sge [buf, buf + len), wr.rdma, and for
  * IBV_WR_FLUSH the FETH word in imm_data.  Waits for the completion.
  */
-int pr_post_send(struct pr_ctx *c, enum ibv_wr_opcode op, void *buf,
+int pt_post_send(struct pt_ctx *c, enum ibv_wr_opcode op, void *buf,
 		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
 		 uint32_t feth, struct ibv_wc *wc);
 

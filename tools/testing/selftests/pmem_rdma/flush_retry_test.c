@@ -29,7 +29,7 @@ static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
 /* write one command to the fault file: 0 or -errno */
 static int fault_cmd(const char *cmd)
 {
-	return pr_write_line(fault_path, cmd);
+	return pt_write_line(fault_path, cmd);
 }
 
 /* "ACTION OPCODE REMAINING injected=N": REMAINING into *left, N returned */
@@ -38,7 +38,7 @@ static long long fault_state(char *action, size_t len, unsigned int *left)
 	char line[96], *inj;
 	unsigned int op;
 
-	if (pr_read_line(fault_path, line, sizeof(line)))
+	if (pt_read_line(fault_path, line, sizeof(line)))
 		return -1;
 	inj = strstr(line, "injected=");
 	if (!inj || sscanf(line, "%15s %x %u", action, &op, left) != 3 ||
@@ -63,7 +63,7 @@ static void counters_read(struct counters *c)
 	int i;
 
 	for (i = 0; i < NR_CNT; i++)
-		c->v[i] = pr_read_counter(cnt_name[i]);
+		c->v[i] = pt_read_counter(cnt_name[i]);
 }
 
 /* the moves since *before, against the expected ones, each logged */
@@ -81,7 +81,7 @@ static void counters_read(struct counters *c)
 
 FIXTURE(rt)
 {
-	struct pr_flush_env e;
+	struct pt_flush_env e;
 	long long injected;
 };
 
@@ -92,7 +92,7 @@ FIXTURE_SETUP(rt)
 	const char *what;
 	int ret;
 
-	ret = pr_flush_env_open(&self->e, &what);
+	ret = pt_flush_env_open(&self->e, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!self->e.pm)
 		SKIP(return, "needs the NVDIMM in devdax mode");
@@ -105,7 +105,7 @@ FIXTURE_SETUP(rt)
 FIXTURE_TEARDOWN(rt)
 {
 	fault_cmd("off");
-	pr_flush_env_close(&self->e);
+	pt_flush_env_close(&self->e);
 }
 
 #define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
@@ -122,21 +122,21 @@ FIXTURE_TEARDOWN(rt)
 
 /* RDMA WRITE a pattern to off, then a persistent range FLUSH over it */
 static void write_and_flush(struct __test_metadata *_metadata,
-			    struct pr_flush_env *e, size_t off, size_t len,
+			    struct pt_flush_env *e, size_t off, size_t len,
 			    uint32_t seed)
 {
 	uint64_t raddr = (uintptr_t)(e->pm + off);
 	struct ibv_wc wc;
 
-	pr_fill_pattern(e->src, len, seed);
-	ASSERT_EQ(0, pr_rdma_sync(&e->c, IBV_WR_RDMA_WRITE, e->src, len,
+	pt_fill_pattern(e->src, len, seed);
+	ASSERT_EQ(0, pt_rdma_sync(&e->c, IBV_WR_RDMA_WRITE, e->src, len,
 				  e->src_mr->lkey, raddr, e->pm_mr->rkey, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
-	ASSERT_EQ(0, pr_wr_flush(&e->c, e->pm_mr->rkey, raddr, len,
+	ASSERT_EQ(0, pt_wr_flush(&e->c, e->pm_mr->rkey, raddr, len,
 				 IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
-	EXPECT_EQ(0, pr_check_pattern(e->pm + off, len, seed));
+	EXPECT_EQ(0, pt_check_pattern(e->pm + off, len, seed));
 }
 
 TEST_F(rt, fault_file_refuses_bad_commands)
@@ -211,15 +211,15 @@ TEST_F(rt, flush_cut_short_is_dropped_and_retried)
 }
 
 static void atomic_write_ok(struct __test_metadata *_metadata,
-			    struct pr_flush_env *e, size_t off, uint64_t val)
+			    struct pt_flush_env *e, size_t off, uint64_t val)
 {
 	struct ibv_wc wc;
 
-	ASSERT_EQ(0, pr_wr_atomic_write(&e->c, e->pm_mr->rkey,
+	ASSERT_EQ(0, pt_wr_atomic_write(&e->c, e->pm_mr->rkey,
 					(uintptr_t)(e->pm + off), &val, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
-	EXPECT_EQ(val, pr_load64(e->pm + off));
+	EXPECT_EQ(val, pt_load64(e->pm + off));
 }
 
 TEST_F(rt, atomic_write_request_lost_is_retried)
@@ -290,14 +290,14 @@ TEST_F(rt, atomic_write_replay_never_executes_twice)
 	ibv_wr_atomic_write(qx, self->e.pm_mr->rkey, PM_ADDR(128), &first);
 	ASSERT_EQ(0, ibv_wr_complete(qx));
 
-	for (end = now_ms() + 5000; pr_load64(p) != first && now_ms() < end; )
+	for (end = now_ms() + 5000; pt_load64(p) != first && now_ms() < end; )
 		;
-	ASSERT_EQ(first, pr_load64(p));
+	ASSERT_EQ(first, pt_load64(p));
 	__atomic_store_n(p, newer, __ATOMIC_RELEASE);
 
-	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(newer, pr_load64(p));
+	EXPECT_EQ(newer, pt_load64(p));
 	EXPECT_INJECTED(1);
 	EXPECT_MOVES(&c0, 0, 0, 2, 1, 0, 1);
 }
@@ -316,7 +316,7 @@ TEST_F(rt, lost_flush_inside_a_stream)
 	struct ibv_wc wc;
 	int i;
 
-	pr_fill_pattern(self->e.src, len, 25);
+	pt_fill_pattern(self->e.src, len, 25);
 	counters_read(&c0);
 	ASSERT_EQ(0, fault_cmd("drop 0x1c"));
 	ibv_wr_start(qx);
@@ -332,18 +332,18 @@ TEST_F(rt, lost_flush_inside_a_stream)
 	ASSERT_EQ(0, ibv_wr_complete(qx));
 
 	for (i = 1; i <= 3; i++) {
-		ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+		ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 		EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 		EXPECT_EQ(i, wc.wr_id);
 	}
-	EXPECT_EQ(0, pr_check_pattern(self->e.pm + off, len, 25));
-	EXPECT_EQ(ptr, pr_load64(self->e.pm + off + len));
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm + off, len, 25));
+	EXPECT_EQ(ptr, pt_load64(self->e.pm + off + len));
 	EXPECT_INJECTED(1);
 	/* the ATOMIC WRITE may be sent once or twice, it runs once */
-	EXPECT_EQ(2, pr_read_counter("flush_sent") - c0.v[FLUSH_SENT]);
-	EXPECT_EQ(1, pr_read_counter("flush_rcvd") - c0.v[FLUSH_RCVD]);
-	EXPECT_EQ(1, pr_read_counter("atomic_write_rcvd") - c0.v[AW_RCVD]);
-	EXPECT_EQ(1, pr_read_counter("persist_writeback_calls") -
+	EXPECT_EQ(2, pt_read_counter("flush_sent") - c0.v[FLUSH_SENT]);
+	EXPECT_EQ(1, pt_read_counter("flush_rcvd") - c0.v[FLUSH_RCVD]);
+	EXPECT_EQ(1, pt_read_counter("atomic_write_rcvd") - c0.v[AW_RCVD]);
+	EXPECT_EQ(1, pt_read_counter("persist_writeback_calls") -
 		     c0.v[WB_CALLS]);
 }
 

@@ -21,29 +21,29 @@
 #include "flush_helpers.h"
 #include "rdma_helpers.h"
 
-#define PM_SIZE		PR_PM_SIZE
-#define SRC_SIZE	PR_SRC_SIZE
-#define QP_ACCESS	PR_FLUSH_QP_ACCESS
-#define SEND_OPS	PR_FLUSH_SEND_OPS
+#define PM_SIZE		PT_PM_SIZE
+#define SRC_SIZE	PT_SRC_SIZE
+#define QP_ACCESS	PT_FLUSH_QP_ACCESS
+#define SEND_OPS	PT_FLUSH_SEND_OPS
 
 static const char icrc_param[] = "/sys/module/rdma_rxe_flush/parameters/flush_icrc";
 
 FIXTURE(fl)
 {
-	struct pr_flush_env e;
+	struct pt_flush_env e;
 };
 
 FIXTURE_SETUP(fl)
 {
 	const char *what;
-	int ret = pr_flush_env_open(&self->e, &what);
+	int ret = pt_flush_env_open(&self->e, &what);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(fl)
 {
-	pr_flush_env_close(&self->e);
+	pt_flush_env_close(&self->e);
 }
 
 #define NO_PMEM	"needs the NVDIMM in devdax mode"
@@ -51,7 +51,7 @@ FIXTURE_TEARDOWN(fl)
 #define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
 
 /* after a refusal: the requester's QP is in the error state */
-#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[0]))
+#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->e.c.qp[0]))
 
 TEST_F(fl, device_reports_caps)
 {
@@ -93,31 +93,31 @@ TEST_F(fl, write_then_flush_range_persistent)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.src, len, 11);
-	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
+	pt_fill_pattern(self->e.src, len, 11);
+	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
 				  self->e.src_mr->lkey, PM_ADDR(off),
 				  self->e.pm_mr->rkey, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 
-	wb0 = pr_read_counter("persist_writeback_bytes");
-	wbc0 = pr_read_counter("persist_writeback_calls");
-	fb0 = pr_read_counter("flush_bytes");
-	sent0 = pr_read_counter("flush_sent");
-	rcvd0 = pr_read_counter("flush_rcvd");
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(off), len,
+	wb0 = pt_read_counter("persist_writeback_bytes");
+	wbc0 = pt_read_counter("persist_writeback_calls");
+	fb0 = pt_read_counter("flush_bytes");
+	sent0 = pt_read_counter("flush_sent");
+	rcvd0 = pt_read_counter("flush_rcvd");
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(off), len,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
 	EXPECT_EQ(0xf1, wc.wr_id);
-	EXPECT_EQ(len, pr_read_counter("persist_writeback_bytes") - wb0);
-	EXPECT_EQ(1, pr_read_counter("persist_writeback_calls") - wbc0);
-	EXPECT_EQ(len, pr_read_counter("flush_bytes") - fb0);
-	EXPECT_EQ(1, pr_read_counter("flush_sent") - sent0);
-	EXPECT_EQ(1, pr_read_counter("flush_rcvd") - rcvd0);
-	EXPECT_EQ(0, pr_check_pattern(self->e.pm + off, len, 11));
+	EXPECT_EQ(len, pt_read_counter("persist_writeback_bytes") - wb0);
+	EXPECT_EQ(1, pt_read_counter("persist_writeback_calls") - wbc0);
+	EXPECT_EQ(len, pt_read_counter("flush_bytes") - fb0);
+	EXPECT_EQ(1, pt_read_counter("flush_sent") - sent0);
+	EXPECT_EQ(1, pt_read_counter("flush_rcvd") - rcvd0);
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm + off, len, 11));
 	EXPECT_EQ(0, self->e.pm[off - 1]);
 	EXPECT_EQ(0, self->e.pm[off + len]);
-	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->e.c.qp[0]));
 }
 
 TEST_F(fl, flush_global_writes_nothing_back)
@@ -128,19 +128,19 @@ TEST_F(fl, flush_global_writes_nothing_back)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.src, len, 12);
-	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
+	pt_fill_pattern(self->e.src, len, 12);
+	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
 				  self->e.src_mr->lkey, PM_ADDR(0),
 				  self->e.pm_mr->rkey, &wc));
-	wb0 = pr_read_counter("persist_writeback_bytes");
-	fb0 = pr_read_counter("flush_bytes");
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), len,
+	wb0 = pt_read_counter("persist_writeback_bytes");
+	fb0 = pt_read_counter("flush_bytes");
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), len,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
-	EXPECT_EQ(0, pr_read_counter("persist_writeback_bytes") - wb0);
-	EXPECT_EQ(len, pr_read_counter("flush_bytes") - fb0);
-	EXPECT_EQ(0, pr_check_pattern(self->e.pm, len, 12));
+	EXPECT_EQ(0, pt_read_counter("persist_writeback_bytes") - wb0);
+	EXPECT_EQ(len, pt_read_counter("flush_bytes") - fb0);
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm, len, 12));
 }
 
 TEST_F(fl, flush_whole_mr_both_types)
@@ -150,20 +150,20 @@ TEST_F(fl, flush_whole_mr_both_types)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.src, 4096, 13);
-	ASSERT_EQ(0, pr_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, 4096,
+	pt_fill_pattern(self->e.src, 4096, 13);
+	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, 4096,
 				  self->e.src_mr->lkey, PM_ADDR(PM_SIZE - 4096),
 				  self->e.pm_mr->rkey, &wc));
-	wb0 = pr_read_counter("persist_writeback_bytes");
-	fb0 = pr_read_counter("flush_bytes");
+	wb0 = pt_read_counter("persist_writeback_bytes");
+	fb0 = pt_read_counter("flush_bytes");
 	/* selectivity MR: VA and length are ignored */
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, 0x10, 12345678,
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, 0x10, 12345678,
 			      IBV_FLUSH_GLOBAL | IBV_FLUSH_PERSISTENT,
 			      IBV_FLUSH_MR, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(PM_SIZE, pr_read_counter("persist_writeback_bytes") - wb0);
-	EXPECT_EQ(PM_SIZE, pr_read_counter("flush_bytes") - fb0);
-	EXPECT_EQ(0, pr_check_pattern(self->e.pm + PM_SIZE - 4096, 4096, 13));
+	EXPECT_EQ(PM_SIZE, pt_read_counter("persist_writeback_bytes") - wb0);
+	EXPECT_EQ(PM_SIZE, pt_read_counter("flush_bytes") - fb0);
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm + PM_SIZE - 4096, 4096, 13));
 }
 
 TEST_F(fl, atomic_write_lands)
@@ -174,17 +174,17 @@ TEST_F(fl, atomic_write_lands)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	s0 = pr_read_counter("atomic_write_sent");
-	r0 = pr_read_counter("atomic_write_rcvd");
-	ASSERT_EQ(0, pr_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(64),
+	s0 = pt_read_counter("atomic_write_sent");
+	r0 = pt_read_counter("atomic_write_rcvd");
+	ASSERT_EQ(0, pt_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(64),
 				     &val, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
 	EXPECT_EQ(0, memcmp(self->e.pm + 64, &val, 8));
 	EXPECT_EQ(0, self->e.pm[63]);
 	EXPECT_EQ(0, self->e.pm[72]);
-	EXPECT_EQ(1, pr_read_counter("atomic_write_sent") - s0);
-	EXPECT_EQ(1, pr_read_counter("atomic_write_rcvd") - r0);
+	EXPECT_EQ(1, pt_read_counter("atomic_write_sent") - s0);
+	EXPECT_EQ(1, pt_read_counter("atomic_write_rcvd") - r0);
 }
 
 TEST_F(fl, classic_post_send_flush_and_atomic_write)
@@ -196,26 +196,26 @@ TEST_F(fl, classic_post_send_flush_and_atomic_write)
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	/* FLUSH: length from the sg_list, default type persistence, range */
-	wb0 = pr_read_counter("persist_writeback_bytes");
-	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 3000,
+	wb0 = pt_read_counter("persist_writeback_bytes");
+	ASSERT_EQ(0, pt_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 3000,
 			       self->e.src_mr->lkey, PM_ADDR(100),
 			       self->e.pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_FLUSH, wc.opcode);
-	EXPECT_EQ(3000, pr_read_counter("persist_writeback_bytes") - wb0);
+	EXPECT_EQ(3000, pt_read_counter("persist_writeback_bytes") - wb0);
 
 	/* FETH word in imm_data: global only, whole MR */
-	wb0 = pr_read_counter("persist_writeback_bytes");
-	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 0,
+	wb0 = pt_read_counter("persist_writeback_bytes");
+	ASSERT_EQ(0, pt_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 0,
 			       self->e.src_mr->lkey, 0, self->e.pm_mr->rkey,
 			       RXE_FLUSH_POST_SEND_FETH(IBV_FLUSH_GLOBAL,
 							IBV_FLUSH_MR), &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(0, pr_read_counter("persist_writeback_bytes") - wb0);
+	EXPECT_EQ(0, pt_read_counter("persist_writeback_bytes") - wb0);
 
 	/* ATOMIC WRITE: the value from the sge */
 	memcpy(self->e.src, &val, 8);
-	ASSERT_EQ(0, pr_post_send(&self->e.c, IBV_WR_ATOMIC_WRITE, self->e.src, 8,
+	ASSERT_EQ(0, pt_post_send(&self->e.c, IBV_WR_ATOMIC_WRITE, self->e.src, 8,
 			       self->e.src_mr->lkey, PM_ADDR(256),
 			       self->e.pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -233,7 +233,7 @@ TEST_F(fl, persistent_flush_on_global_only_mr)
 	mr = ibv_reg_mr(self->e.c.pd, self->e.pm, PM_SIZE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_GLOBAL);
 	ASSERT_NE(NULL, mr);
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, mr->rkey, PM_ADDR(0), 4096,
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, mr->rkey, PM_ADDR(0), 4096,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 	EXPECT_QP_ERR();
@@ -246,7 +246,7 @@ TEST_F(fl, zero_length_flush_checks_rkey)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey ^ 0x80, PM_ADDR(0),
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey ^ 0x80, PM_ADDR(0),
 			      0, IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 	EXPECT_QP_ERR();
@@ -258,7 +258,7 @@ TEST_F(fl, zero_length_flush_succeeds)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 0,
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 0,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 }
@@ -269,7 +269,7 @@ TEST_F(fl, flush_outside_mr)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey,
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey,
 			      PM_ADDR(PM_SIZE - 4096), 8192,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
@@ -277,15 +277,15 @@ TEST_F(fl, flush_outside_mr)
 }
 
 /* reserved placement type bits, no type, reserved selectivity */
-static void bad_feth(struct __test_metadata *_metadata, struct pr_ctx *c,
+static void bad_feth(struct __test_metadata *_metadata, struct pt_ctx *c,
 		     struct ibv_mr *mr, uint8_t type, uint8_t level)
 {
 	struct ibv_wc wc;
 
-	ASSERT_EQ(0, pr_wr_flush(c, mr->rkey, (uintptr_t)mr->addr, 64,
+	ASSERT_EQ(0, pt_wr_flush(c, mr->rkey, (uintptr_t)mr->addr, 64,
 			      type, level, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c->qp[0]));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(c->qp[0]));
 }
 
 TEST_F(fl, flush_unknown_type_bit)
@@ -316,7 +316,7 @@ TEST_F(fl, atomic_write_misaligned)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(4),
+	ASSERT_EQ(0, pt_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(4),
 				     &val, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
 	EXPECT_QP_ERR();
@@ -325,7 +325,7 @@ TEST_F(fl, atomic_write_misaligned)
 }
 
 static void bad_atomic_write_len(struct __test_metadata *_metadata,
-				 struct pr_ctx *c, struct ibv_mr *src_mr,
+				 struct pt_ctx *c, struct ibv_mr *src_mr,
 				 struct ibv_mr *pm_mr, uint32_t len)
 {
 	unsigned char *pm = pm_mr->addr;
@@ -333,11 +333,11 @@ static void bad_atomic_write_len(struct __test_metadata *_metadata,
 	size_t i;
 
 	memset(src_mr->addr, 0xee, 16);
-	ASSERT_EQ(0, pr_post_send(c, IBV_WR_ATOMIC_WRITE, src_mr->addr, len,
+	ASSERT_EQ(0, pt_post_send(c, IBV_WR_ATOMIC_WRITE, src_mr->addr, len,
 			       src_mr->lkey, (uintptr_t)(pm + 512),
 			       pm_mr->rkey, 0, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(c->qp[0]));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(c->qp[0]));
 	for (i = 496; i < 544; i++)
 		if (pm[i])
 			break;
@@ -374,7 +374,7 @@ TEST_F(fl, flush_icrc_module_parameter)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pr_read_line(icrc_param, mode, sizeof(mode)));
+	ASSERT_EQ(0, pt_read_line(icrc_param, mode, sizeof(mode)));
 	ASSERT_STREQ("iba", mode);
 	fd = open(icrc_param, O_WRONLY);
 	ASSERT_LE(0, fd);
@@ -382,20 +382,20 @@ TEST_F(fl, flush_icrc_module_parameter)
 	EXPECT_EQ(EINVAL, errno);
 
 	/* our receiver takes upstream's ICRC, and counts it */
-	rxe6 = pr_read_counter("flush_icrc_rxe6_rcvd");
+	rxe6 = pt_read_counter("flush_icrc_rxe6_rcvd");
 	ASSERT_EQ(4, write(fd, "rxe6", 4));
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(1, pr_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
+	EXPECT_EQ(1, pt_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
 
 	ASSERT_EQ(3, write(fd, "iba", 3));
 	close(fd);
-	rxe6 = pr_read_counter("flush_icrc_rxe6_rcvd");
-	ASSERT_EQ(0, pr_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
+	rxe6 = pt_read_counter("flush_icrc_rxe6_rcvd");
+	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(0, pr_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
+	EXPECT_EQ(0, pt_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
 }
 
 /*
@@ -438,7 +438,7 @@ static void *watch(void *arg)
 			w->torn++;
 			continue;
 		}
-		if (pr_check_pattern(w->recs + (size_t)n * REC_SIZE, REC_SIZE, n))
+		if (pt_check_pattern(w->recs + (size_t)n * REC_SIZE, REC_SIZE, n))
 			w->bad_rec++;
 	}
 	return NULL;
@@ -466,7 +466,7 @@ TEST_F(fl, ordering_record_before_pointer)
 			uint32_t n = ++posted;
 			size_t roff = (size_t)n * REC_SIZE;
 
-			pr_fill_pattern(self->e.src + roff, REC_SIZE, n);
+			pt_fill_pattern(self->e.src + roff, REC_SIZE, n);
 			pv = ptr_val(n);
 			ibv_wr_start(qx);
 			qx->wr_flags = 0;
@@ -483,7 +483,7 @@ TEST_F(fl, ordering_record_before_pointer)
 					    &pv);
 			ASSERT_EQ(0, ibv_wr_complete(qx));
 		}
-		ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+		ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 		ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 		ASSERT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
 		done++;
@@ -499,23 +499,23 @@ TEST_F(fl, ordering_record_before_pointer)
 
 TEST(flush_needs_qp_flush_access)
 {
-	struct pr_flush_env e;
+	struct pt_flush_env e;
 	const char *what;
 	struct ibv_wc wc;
 	int ret;
 
-	ret = pr_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
+	ret = pt_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
 				   IBV_ACCESS_REMOTE_WRITE, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!e.pm) {
-		pr_flush_env_close(&e);
+		pt_flush_env_close(&e);
 		SKIP(return, "needs the NVDIMM in devdax mode");
 	}
-	ASSERT_EQ(0, pr_wr_flush(&e.c, e.pm_mr->rkey, (uintptr_t)e.pm, 64,
+	ASSERT_EQ(0, pt_wr_flush(&e.c, e.pm_mr->rkey, (uintptr_t)e.pm, 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(e.c.qp[0]));
-	pr_flush_env_close(&e);
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(e.c.qp[0]));
+	pt_flush_env_close(&e);
 }
 
 TEST_HARNESS_MAIN

@@ -16,20 +16,20 @@
 #include "flush_helpers.h"
 #include "peer_helpers.h"
 
-#define PR_CM_TIMEOUT_MS	5000
+#define PT_CM_TIMEOUT_MS	5000
 
 /* the link-local IPv6 address of the RDMA device's netdev, with its scope */
-static int pr_peer_target_addr(struct sockaddr_in6 *sin6, uint16_t port)
+static int pt_peer_target_addr(struct sockaddr_in6 *sin6, uint16_t port)
 {
-	const char *dev = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
+	const char *dev = getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT;
 	struct ifaddrs *ifa, *i;
 	char path[256], ndev[IF_NAMESIZE];
 	int ret = -EADDRNOTAVAIL;
 
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/%d/gid_attrs/ndevs/0",
-		 dev, PR_PORT);
-	if (pr_read_line(path, ndev, sizeof(ndev)))
+		 dev, PT_PORT);
+	if (pt_read_line(path, ndev, sizeof(ndev)))
 		return -ENODEV;
 	if (getifaddrs(&ifa))
 		return -errno;
@@ -50,7 +50,7 @@ static int pr_peer_target_addr(struct sockaddr_in6 *sin6, uint16_t port)
 }
 
 /* the next CM event, which must be want: 0, -ECONNREFUSED or -errno */
-static int pr_peer_event(struct pr_peer *p, enum rdma_cm_event_type want,
+static int pt_peer_event(struct pt_peer *p, enum rdma_cm_event_type want,
 			 int timeout_ms)
 {
 	struct pollfd pfd = { .fd = p->ch->fd, .events = POLLIN };
@@ -89,7 +89,7 @@ static int pr_peer_event(struct pr_peer *p, enum rdma_cm_event_type want,
 	return ret;
 }
 
-int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
+int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what)
 {
 	struct ibv_qp_init_attr_ex qa = {
 		.qp_type = IBV_QPT_RC,
@@ -100,7 +100,7 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 			.max_inline_data = 64,
 		},
 		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
-		.send_ops_flags = PR_FLUSH_SEND_OPS,
+		.send_ops_flags = PT_FLUSH_SEND_OPS,
 	};
 	struct rdma_conn_param cp = {
 		.initiator_depth = 4,
@@ -113,7 +113,7 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 
 	memset(p, 0, sizeof(*p));
 	*what = "target address";
-	ret = pr_peer_target_addr(&dst, port);
+	ret = pt_peer_target_addr(&dst, port);
 	if (ret)
 		return ret;
 	*what = "rdma_create_event_channel";
@@ -125,15 +125,15 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 		return -errno;
 	*what = "rdma_resolve_addr";
 	if (rdma_resolve_addr(p->id, NULL, (struct sockaddr *)&dst,
-			      PR_CM_TIMEOUT_MS))
+			      PT_CM_TIMEOUT_MS))
 		return -errno;
-	ret = pr_peer_event(p, RDMA_CM_EVENT_ADDR_RESOLVED, PR_CM_TIMEOUT_MS);
+	ret = pt_peer_event(p, RDMA_CM_EVENT_ADDR_RESOLVED, PT_CM_TIMEOUT_MS);
 	if (ret)
 		return ret;
 	*what = "rdma_resolve_route";
-	if (rdma_resolve_route(p->id, PR_CM_TIMEOUT_MS))
+	if (rdma_resolve_route(p->id, PT_CM_TIMEOUT_MS))
 		return -errno;
-	ret = pr_peer_event(p, RDMA_CM_EVENT_ROUTE_RESOLVED, PR_CM_TIMEOUT_MS);
+	ret = pt_peer_event(p, RDMA_CM_EVENT_ROUTE_RESOLVED, PT_CM_TIMEOUT_MS);
 	if (ret)
 		return ret;
 
@@ -155,7 +155,7 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 	*what = "rdma_connect";
 	if (rdma_connect(p->id, &cp))
 		return -errno;
-	ret = pr_peer_event(p, RDMA_CM_EVENT_ESTABLISHED, PR_CM_TIMEOUT_MS);
+	ret = pt_peer_event(p, RDMA_CM_EVENT_ESTABLISHED, PT_CM_TIMEOUT_MS);
 	if (ret)
 		return ret;
 
@@ -167,12 +167,12 @@ int pr_peer_connect(struct pr_peer *p, uint16_t port, const char **what)
 	return p->r.magic == PMEM_RDMA_DESC_MAGIC ? 0 : -EPROTO;
 }
 
-int pr_peer_wait_disconnect(struct pr_peer *p, int timeout_ms)
+int pt_peer_wait_disconnect(struct pt_peer *p, int timeout_ms)
 {
-	return pr_peer_event(p, RDMA_CM_EVENT_DISCONNECTED, timeout_ms);
+	return pt_peer_event(p, RDMA_CM_EVENT_DISCONNECTED, timeout_ms);
 }
 
-void pr_peer_close(struct pr_peer *p)
+void pt_peer_close(struct pt_peer *p)
 {
 	if (p->id) {
 		if (p->id->qp)

@@ -16,7 +16,7 @@
 
 FIXTURE(rc)
 {
-	struct pr_ctx c;
+	struct pt_ctx c;
 	unsigned char *src, *dst;
 	struct ibv_mr *src_mr, *dst_mr;
 };
@@ -36,8 +36,8 @@ FIXTURE_SETUP(rc)
 		     IBV_ACCESS_REMOTE_READ;
 	size_t size = variant->len + GUARD;
 
-	ASSERT_EQ(0, pr_open(&self->c));
-	ASSERT_EQ(0, pr_connect_pair(&self->c, access));
+	ASSERT_EQ(0, pt_open(&self->c));
+	ASSERT_EQ(0, pt_connect_pair(&self->c, access));
 	self->src = malloc(size);
 	self->dst = malloc(size);
 	ASSERT_NE(NULL, self->src);
@@ -56,7 +56,7 @@ FIXTURE_TEARDOWN(rc)
 		ibv_dereg_mr(self->src_mr);
 	if (self->dst_mr)
 		ibv_dereg_mr(self->dst_mr);
-	pr_close(&self->c);
+	pt_close(&self->c);
 	free(self->src);
 	free(self->dst);
 }
@@ -89,22 +89,22 @@ TEST_F(rc, send_recv)
 	struct ibv_recv_wr *rbad;
 	struct ibv_wc wc;
 
-	pr_fill_pattern(self->src, variant->len, 0x1234);
+	pt_fill_pattern(self->src, variant->len, 0x1234);
 	ASSERT_EQ(0, ibv_post_recv(self->c.qp[1], &rwr, &rbad));
 	ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &swr, &bad));
 
-	ASSERT_EQ(0, pr_poll_one(self->c.cq[0], &wc, TIMEOUT_MS));
+	ASSERT_EQ(0, pt_poll_one(self->c.cq[0], &wc, TIMEOUT_MS));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_SEND, wc.opcode);
 	EXPECT_EQ(1, wc.wr_id);
 
-	ASSERT_EQ(0, pr_poll_one(self->c.cq[1], &wc, TIMEOUT_MS));
+	ASSERT_EQ(0, pt_poll_one(self->c.cq[1], &wc, TIMEOUT_MS));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_RECV, wc.opcode);
 	EXPECT_EQ(2, wc.wr_id);
 	EXPECT_EQ(variant->len, wc.byte_len);
 
-	EXPECT_EQ(0, pr_check_pattern(self->dst, variant->len, 0x1234));
+	EXPECT_EQ(0, pt_check_pattern(self->dst, variant->len, 0x1234));
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
 }
 
@@ -112,15 +112,15 @@ TEST_F(rc, rdma_write)
 {
 	struct ibv_wc wc;
 
-	pr_fill_pattern(self->src, variant->len, 0xabcd);
-	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src,
+	pt_fill_pattern(self->src, variant->len, 0xabcd);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src,
 				  variant->len, self->src_mr->lkey,
 				  (uintptr_t)self->dst, self->dst_mr->rkey, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(IBV_WC_RDMA_WRITE, wc.opcode);
 	EXPECT_EQ(IBV_WR_RDMA_WRITE, wc.wr_id);
 
-	EXPECT_EQ(0, pr_check_pattern(self->dst, variant->len, 0xabcd));
+	EXPECT_EQ(0, pt_check_pattern(self->dst, variant->len, 0xabcd));
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
 }
 
@@ -129,8 +129,8 @@ TEST_F(rc, rdma_read)
 	struct ibv_wc wc;
 
 	/* qp[0] reads the pattern from the buffer behind src's rkey */
-	pr_fill_pattern(self->src, variant->len, 0x7777);
-	ASSERT_EQ(0, pr_rdma_sync(&self->c, IBV_WR_RDMA_READ, self->dst,
+	pt_fill_pattern(self->src, variant->len, 0x7777);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_READ, self->dst,
 				  variant->len, self->dst_mr->lkey,
 				  (uintptr_t)self->src, self->src_mr->rkey, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -138,7 +138,7 @@ TEST_F(rc, rdma_read)
 	EXPECT_EQ(IBV_WR_RDMA_READ, wc.wr_id);
 	EXPECT_EQ(variant->len, wc.byte_len);
 
-	EXPECT_EQ(0, pr_check_pattern(self->dst, variant->len, 0x7777));
+	EXPECT_EQ(0, pt_check_pattern(self->dst, variant->len, 0x7777));
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
 }
 

@@ -12,7 +12,7 @@
 
 #include "rdma_helpers.h"
 
-int pr_read_line(const char *path, char *buf, size_t len)
+int pt_read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
@@ -30,7 +30,7 @@ int pr_read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-int pr_write_line(const char *path, const char *line)
+int pt_write_line(const char *path, const char *line)
 {
 	int fd = open(path, O_WRONLY);
 	ssize_t n;
@@ -44,7 +44,7 @@ int pr_write_line(const char *path, const char *line)
 }
 
 /* open the named device: its context, a PD, the GID and the active MTU */
-static int pr_open_one(const char *name, struct ibv_context **ctx,
+static int pt_open_one(const char *name, struct ibv_context **ctx,
 		       struct ibv_pd **pd, union ibv_gid *gid, enum ibv_mtu *mtu)
 {
 	struct ibv_device **list;
@@ -61,8 +61,8 @@ static int pr_open_one(const char *name, struct ibv_context **ctx,
 	if (!*ctx)
 		return -ENODEV;
 	errno = 0;
-	if (ibv_query_port(*ctx, PR_PORT, &pa) ||
-	    ibv_query_gid(*ctx, PR_PORT, PR_GID_INDEX, gid))
+	if (ibv_query_port(*ctx, PT_PORT, &pa) ||
+	    ibv_query_gid(*ctx, PT_PORT, PT_GID_INDEX, gid))
 		return errno ? -errno : -EIO;
 	if (pa.active_mtu < *mtu || !*mtu)
 		*mtu = pa.active_mtu;
@@ -70,37 +70,37 @@ static int pr_open_one(const char *name, struct ibv_context **ctx,
 	return *pd ? 0 : -errno;
 }
 
-int pr_open(struct pr_ctx *c)
+int pt_open(struct pt_ctx *c)
 {
-	const char *name = getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT;
+	const char *name = getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = pr_open_one(name, &c->ctx, &c->pd, &c->gid, &c->mtu);
+	ret = pt_open_one(name, &c->ctx, &c->pd, &c->gid, &c->mtu);
 	if (ret)
-		pr_close(c);
+		pt_close(c);
 	return ret;
 }
 
-int pr_open_two(struct pr_ctx *c, const char *dev0, const char *dev1)
+int pt_open_two(struct pt_ctx *c, const char *dev0, const char *dev1)
 {
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = pr_open_one(dev0, &c->ctx, &c->pd, &c->gid, &c->mtu);
+	ret = pt_open_one(dev0, &c->ctx, &c->pd, &c->gid, &c->mtu);
 	if (!ret)
-		ret = pr_open_one(dev1, &c->rctx, &c->rpd, &c->rgid, &c->mtu);
+		ret = pt_open_one(dev1, &c->rctx, &c->rpd, &c->rgid, &c->mtu);
 	if (ret)
-		pr_close(c);
+		pt_close(c);
 	return ret;
 }
 
-static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
+static int pt_qp_to_rts(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 			const union ibv_gid *dgid, int access)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT,
-		.port_num = PR_PORT,
+		.port_num = PT_PORT,
 		.qp_access_flags = access,
 	};
 
@@ -117,9 +117,9 @@ static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 	a.min_rnr_timer = 12;
 	a.ah_attr.is_global = 1;
 	a.ah_attr.grh.dgid = *dgid;
-	a.ah_attr.grh.sgid_index = PR_GID_INDEX;
+	a.ah_attr.grh.sgid_index = PT_GID_INDEX;
 	a.ah_attr.grh.hop_limit = 1;
-	a.ah_attr.port_num = PR_PORT;
+	a.ah_attr.port_num = PT_PORT;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
 			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
 			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
@@ -139,12 +139,12 @@ static int pr_qp_to_rts(struct pr_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 	return 0;
 }
 
-int pr_connect_pair(struct pr_ctx *c, int access)
+int pt_connect_pair(struct pt_ctx *c, int access)
 {
-	return pr_connect_pair_ex(c, access, 0);
+	return pt_connect_pair_ex(c, access, 0);
 }
 
-int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops)
+int pt_connect_pair_ex(struct pt_ctx *c, int access, uint64_t send_ops)
 {
 	struct ibv_qp_init_attr_ex ia = {
 		.qp_type = IBV_QPT_RC,
@@ -163,18 +163,18 @@ int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops)
 		ia.send_ops_flags = send_ops;
 	}
 	for (i = 0; i < 2; i++) {
-		c->cq[i] = ibv_create_cq(pr_side_ctx(c, i), 128, NULL, NULL, 0);
+		c->cq[i] = ibv_create_cq(pt_side_ctx(c, i), 128, NULL, NULL, 0);
 		if (!c->cq[i])
 			return -errno;
 		ia.send_cq = c->cq[i];
 		ia.recv_cq = c->cq[i];
-		ia.pd = pr_side_pd(c, i);
-		c->qp[i] = ibv_create_qp_ex(pr_side_ctx(c, i), &ia);
+		ia.pd = pt_side_pd(c, i);
+		c->qp[i] = ibv_create_qp_ex(pt_side_ctx(c, i), &ia);
 		if (!c->qp[i])
 			return -errno;
 	}
 	for (i = 0; i < 2; i++) {
-		ret = pr_qp_to_rts(c, c->qp[i], c->qp[!i]->qp_num,
+		ret = pt_qp_to_rts(c, c->qp[i], c->qp[!i]->qp_num,
 				   !i && c->rctx ? &c->rgid : &c->gid, access);
 		if (ret)
 			return ret;
@@ -182,7 +182,7 @@ int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops)
 	return 0;
 }
 
-void pr_close(struct pr_ctx *c)
+void pt_close(struct pt_ctx *c)
 {
 	int i;
 
@@ -203,7 +203,7 @@ void pr_close(struct pr_ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static long long pr_now_ms(void)
+static long long pt_now_ms(void)
 {
 	struct timespec ts;
 
@@ -211,9 +211,9 @@ static long long pr_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)
+int pt_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)
 {
-	long long end = pr_now_ms() + timeout_ms;
+	long long end = pt_now_ms() + timeout_ms;
 	int n;
 
 	do {
@@ -222,11 +222,11 @@ int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)
 			return -EIO;
 		if (n == 1)
 			return 0;
-	} while (pr_now_ms() < end);
+	} while (pt_now_ms() < end);
 	return -ETIMEDOUT;
 }
 
-int pr_rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+int pt_rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
 		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
 		 struct ibv_wc *wc)
 {
@@ -241,11 +241,11 @@ int pr_rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
 
 	if (ibv_post_send(c->qp[0], &wr, &bad))
 		return -errno;
-	return pr_poll_one(c->cq[0], wc, 20000);
+	return pt_poll_one(c->cq[0], wc, 20000);
 }
 
 /* xorshift32: cheap, seedable, never zero for a non-zero seed */
-static uint32_t pr_next(uint32_t *s)
+static uint32_t pt_next(uint32_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 17;
@@ -253,35 +253,35 @@ static uint32_t pr_next(uint32_t *s)
 	return *s;
 }
 
-void pr_fill_pattern(void *buf, size_t len, uint32_t seed)
+void pt_fill_pattern(void *buf, size_t len, uint32_t seed)
 {
 	uint32_t s = seed | 1;
 	unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = pr_next(&s) >> 24;
+		p[i] = pt_next(&s) >> 24;
 }
 
-int pr_check_pattern(const void *buf, size_t len, uint32_t seed)
+int pt_check_pattern(const void *buf, size_t len, uint32_t seed)
 {
 	uint32_t s = seed | 1;
 	const unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)(pr_next(&s) >> 24))
+		if (p[i] != (unsigned char)(pt_next(&s) >> 24))
 			return -1;
 	return 0;
 }
 
-long long pr_read_counter(const char *name)
+long long pt_read_counter(const char *name)
 {
-	return pr_read_dev_counter(getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT,
+	return pt_read_dev_counter(getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT,
 				   name);
 }
 
-long long pr_read_dev_counter(const char *dev, const char *name)
+long long pt_read_dev_counter(const char *dev, const char *name)
 {
 	char path[256], line[64];
 	FILE *f;
@@ -293,7 +293,7 @@ long long pr_read_dev_counter(const char *dev, const char *name)
 	 */
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/%d/hw_counters/lifespan",
-		 dev, PR_PORT);
+		 dev, PT_PORT);
 	f = fopen(path, "w");
 	if (f) {
 		fputs("0", f);
@@ -302,13 +302,13 @@ long long pr_read_dev_counter(const char *dev, const char *name)
 	usleep(20 * 1000);
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/%d/hw_counters/%s",
-		 dev, PR_PORT, name);
-	if (pr_read_line(path, line, sizeof(line)))
+		 dev, PT_PORT, name);
+	if (pt_read_line(path, line, sizeof(line)))
 		return -1;
 	return strtoll(line, NULL, 0);
 }
 
-int pr_qp_state(struct ibv_qp *qp)
+int pt_qp_state(struct ibv_qp *qp)
 {
 	struct ibv_qp_init_attr ia;
 	struct ibv_qp_attr a;

@@ -11,16 +11,16 @@
 #include <stdint.h>
 #include <infiniband/verbs.h>
 
-#define PR_DEV_DEFAULT	"rxe0"
-#define PR_PORT		1
-#define PR_GID_INDEX	0
+#define PT_DEV_DEFAULT	"rxe0"
+#define PT_PORT		1
+#define PT_GID_INDEX	0
 
 /*
  * qp[0] and cq[0] are on ctx/pd.  qp[1] and cq[1] are there too, unless
- * pr_open_two() opened a second device: then they are on rctx/rpd, whose
+ * pt_open_two() opened a second device: then they are on rctx/rpd, whose
  * GID is rgid.
  */
-struct pr_ctx {
+struct pt_ctx {
 	struct ibv_context *ctx, *rctx;
 	struct ibv_pd *pd, *rpd;
 	struct ibv_cq *cq[2];
@@ -29,51 +29,51 @@ struct pr_ctx {
 	enum ibv_mtu mtu;
 };
 
-static inline struct ibv_context *pr_side_ctx(struct pr_ctx *c, int side)
+static inline struct ibv_context *pt_side_ctx(struct pt_ctx *c, int side)
 {
 	return side && c->rctx ? c->rctx : c->ctx;
 }
 
-static inline struct ibv_pd *pr_side_pd(struct pr_ctx *c, int side)
+static inline struct ibv_pd *pt_side_pd(struct pt_ctx *c, int side)
 {
 	return side && c->rpd ? c->rpd : c->pd;
 }
 
 /* Open the device (PMEM_RDMA_IBDEV or rxe0); 0 or -errno. */
-int pr_open(struct pr_ctx *c);
+int pt_open(struct pt_ctx *c);
 /* Open dev0 for qp[0] and dev1 for qp[1]; 0 or -errno. */
-int pr_open_two(struct pr_ctx *c, const char *dev0, const char *dev1);
+int pt_open_two(struct pt_ctx *c, const char *dev0, const char *dev1);
 /* Create two RC QPs, each with its own CQ, and connect them to each other. */
-int pr_connect_pair(struct pr_ctx *c, int access);
+int pt_connect_pair(struct pt_ctx *c, int access);
 /* The same with extended QPs taking the ibv_wr_* operations in send_ops. */
-int pr_connect_pair_ex(struct pr_ctx *c, int access, uint64_t send_ops);
-void pr_close(struct pr_ctx *c);
+int pt_connect_pair_ex(struct pt_ctx *c, int access, uint64_t send_ops);
+void pt_close(struct pt_ctx *c);
 
 /* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */
-int pr_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms);
+int pt_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms);
 
 /*
  * Post one signaled RDMA WRITE or READ of [local, local + len) on c->qp[0]
  * and wait for its completion in *wc: 0 once a completion arrived (check
  * wc->status), else -errno.
  */
-int pr_rdma_sync(struct pr_ctx *c, enum ibv_wr_opcode op, void *local,
+int pt_rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
 		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
 		 struct ibv_wc *wc);
 
-/* Fill buf with a pattern derived from seed; pr_check_pattern finds it. */
-void pr_fill_pattern(void *buf, size_t len, uint32_t seed);
-int pr_check_pattern(const void *buf, size_t len, uint32_t seed);
+/* Fill buf with a pattern derived from seed; pt_check_pattern finds it. */
+void pt_fill_pattern(void *buf, size_t len, uint32_t seed);
+int pt_check_pattern(const void *buf, size_t len, uint32_t seed);
 
 /* Read a one-line sysfs or proc file into buf without the newline. */
-int pr_read_line(const char *path, char *buf, size_t len);
+int pt_read_line(const char *path, char *buf, size_t len);
 /* Write line to a sysfs, debugfs or module parameter file: 0 or -errno. */
-int pr_write_line(const char *path, const char *line);
+int pt_write_line(const char *path, const char *line);
 
 /* A hw_counters value of the device's port, or -1. */
-long long pr_read_counter(const char *name);
-long long pr_read_dev_counter(const char *dev, const char *name);
+long long pt_read_counter(const char *name);
+long long pt_read_dev_counter(const char *dev, const char *name);
 /* The QP's state (enum ibv_qp_state), or -errno. */
-int pr_qp_state(struct ibv_qp *qp);
+int pt_qp_state(struct ibv_qp *qp);
 
 #endif /* PMEM_RDMA_RDMA_HELPERS_H */

@@ -51,31 +51,31 @@ static int rxe0_moves_data(void)
 	static unsigned char a[4096], b[4096];
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
 	struct ibv_mr *ma = NULL, *mb = NULL;
-	struct pr_ctx c;
+	struct pt_ctx c;
 	struct ibv_wc wc;
 	int ok = 0;
 
-	if (pr_open(&c))
+	if (pt_open(&c))
 		return 0;
-	if (pr_connect_pair(&c, acc))
+	if (pt_connect_pair(&c, acc))
 		goto out;
 	ma = ibv_reg_mr(c.pd, a, sizeof(a), acc);
 	mb = ibv_reg_mr(c.pd, b, sizeof(b), acc);
 	if (!ma || !mb)
 		goto out;
-	pr_fill_pattern(a, sizeof(a), 99);
+	pt_fill_pattern(a, sizeof(a), 99);
 	memset(b, 0, sizeof(b));
-	if (pr_rdma_sync(&c, IBV_WR_RDMA_WRITE, a, sizeof(a), ma->lkey,
+	if (pt_rdma_sync(&c, IBV_WR_RDMA_WRITE, a, sizeof(a), ma->lkey,
 			 (uintptr_t)b, mb->rkey, &wc) ||
 	    wc.status != IBV_WC_SUCCESS)
 		goto out;
-	ok = !pr_check_pattern(b, sizeof(b), 99);
+	ok = !pt_check_pattern(b, sizeof(b), 99);
 out:
 	if (ma)
 		ibv_dereg_mr(ma);
 	if (mb)
 		ibv_dereg_mr(mb);
-	pr_close(&c);
+	pt_close(&c);
 	return ok;
 }
 

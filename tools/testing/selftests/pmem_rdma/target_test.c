@@ -60,7 +60,7 @@ static int export_range(int fd, const char *path, uint32_t flags,
 
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
-		 getenv("PMEM_RDMA_IBDEV") ?: PR_DEV_DEFAULT);
+		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
 	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	*id = e.id;
 	return ret;
@@ -90,7 +90,7 @@ struct target {
 	int fd;
 	const char *pmem;
 	uint32_t id;
-	struct pr_peer p;
+	struct pt_peer p;
 	unsigned char *buf, *back, *old;
 	struct ibv_mr *mr;
 };
@@ -108,7 +108,7 @@ static void target_open(struct __test_metadata *_metadata, struct target *t,
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, access, verify_algs,
 				  &t->id));
-	ret = pr_peer_connect(&t->p, PORT, &what);
+	ret = pt_peer_connect(&t->p, PORT, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
 	ASSERT_EQ(0, posix_memalign((void **)&t->back, 4096, BUF_LEN));
@@ -123,7 +123,7 @@ static void target_close(struct target *t)
 
 	if (t->mr)
 		ibv_dereg_mr(t->mr);
-	pr_peer_close(&t->p);
+	pt_peer_close(&t->p);
 	if (t->id)
 		ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
 	free(t->buf);
@@ -145,7 +145,7 @@ static int peer_write(struct target *t, uint64_t at, uint32_t len)
 	struct ibv_wc wc;
 	int ret;
 
-	ret = pr_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, len,
+	ret = pt_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, len,
 			   t->mr->lkey, t->p.r.iova + at, t->p.r.rkey, &wc);
 	return ret ?: (wc.status ? -EIO : 0);
 }
@@ -156,7 +156,7 @@ static int peer_flush(struct target *t, uint64_t at, uint64_t len,
 	struct ibv_wc wc;
 	int ret;
 
-	ret = pr_wr_flush(&t->p.c, t->p.r.rkey, t->p.r.iova + at, len, type,
+	ret = pt_wr_flush(&t->p.c, t->p.r.rkey, t->p.r.iova + at, len, type,
 			  IBV_FLUSH_RANGE, &wc);
 	return ret ?: (wc.status ? -EIO : 0);
 }
@@ -190,7 +190,7 @@ static int peer_verify(struct target *t, uint32_t alg, uint64_t at,
 		       uint64_t len, const uint8_t *expect)
 {
 	size_t n = alg == CRC32C ? 4 : 32;
-	struct pr_verify v = {
+	struct pt_verify v = {
 		.rkey = t->p.r.rkey, .raddr = t->p.r.iova + at, .len = len,
 		.word = RXE_FLUSH_VERIFY_WORD(alg, expect ?
 					      RXE_FLUSH_VERIFY_COMPARE : 0),
@@ -201,7 +201,7 @@ static int peer_verify(struct target *t, uint32_t alg, uint64_t at,
 
 	if (expect)
 		memcpy(DIGEST(t), expect, n);
-	ret = pr_post_verify(&t->p.c, &v, &wc);
+	ret = pt_post_verify(&t->p.c, &v, &wc);
 	return ret ?: wc.status;
 }
 
@@ -261,12 +261,12 @@ TEST_F(tg, write_flush_read_back_through_the_device)
 
 	if (no_target(t))
 		return;
-	pr_fill_pattern(t->buf, len, 41);
+	pt_fill_pattern(t->buf, len, 41);
 	ASSERT_EQ(0, peer_write(t, at, len));
 	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
 
 	ASSERT_EQ(0, target_read(t, 8192, t->back, BUF_LEN));
-	EXPECT_EQ(0, pr_check_pattern(t->back + 512, len, 41));
+	EXPECT_EQ(0, pt_check_pattern(t->back + 512, len, 41));
 
 	/* the target's CPU saw it all go by */
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
@@ -311,7 +311,7 @@ FIXTURE_TEARDOWN(vx)
 TEST_F(vx, verify_without_read)
 {
 	struct target *t = &self->t;
-	uint8_t d[PR_DIGEST_MAX];
+	uint8_t d[PT_DIGEST_MAX];
 	struct pmem_rdma_stats st;
 	struct ibv_wc wc;
 
@@ -320,17 +320,17 @@ TEST_F(vx, verify_without_read)
 	EXPECT_EQ(PMEM_RDMA_ACCESS_WRITE | PMEM_RDMA_ACCESS_FLUSH_PERSISTENT |
 		  PMEM_RDMA_ACCESS_VERIFY, t->p.r.access);
 	EXPECT_EQ(PMEM_RDMA_VERIFY_SHA256, t->p.r.verify_algs);
-	pr_fill_pattern(t->buf, 12288, 77);
+	pt_fill_pattern(t->buf, 12288, 77);
 	ASSERT_EQ(0, peer_write(t, 4096, 12288));
 	ASSERT_EQ(0, peer_flush(t, 4096, 12288, IBV_FLUSH_PERSISTENT));
-	ASSERT_EQ(32, pr_digest(SHA256, t->buf, 12288, d));
+	ASSERT_EQ(32, pt_digest(SHA256, t->buf, 12288, d));
 	ASSERT_EQ(0, peer_verify(t, SHA256, 4096, 12288, NULL));
 	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
 	EXPECT_EQ(0, peer_verify(t, SHA256, 4096, 12288, d));
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
 	EXPECT_EQ(2, st.verifies);
 	/* no READ on this key */
-	ASSERT_EQ(0, pr_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
+	ASSERT_EQ(0, pt_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
 				  t->mr->lkey, t->p.r.iova, t->p.r.rkey, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 }
@@ -366,11 +366,11 @@ FIXTURE_TEARDOWN(em)
 static void em_prepare(struct __test_metadata *_metadata, struct target *t,
 		       uint64_t at, uint32_t len)
 {
-	pr_fill_pattern(t->buf, len, 1000 + at);
+	pt_fill_pattern(t->buf, len, 1000 + at);
 	ASSERT_EQ(0, peer_write(t, at, len));
 	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
 	memcpy(t->old, t->buf, len);
-	pr_fill_pattern(t->buf, len, 2000 + at);
+	pt_fill_pattern(t->buf, len, 2000 + at);
 	ASSERT_EQ(0, peer_write(t, at, len));
 }
 
@@ -394,14 +394,14 @@ TEST_F(em, verify_catches_a_missing_flush)
 	struct target *t = &self->t;
 	const uint64_t at = 256 * 1024;
 	const uint32_t len = 8192;
-	uint8_t old_d[PR_DIGEST_MAX], new_d[PR_DIGEST_MAX];
+	uint8_t old_d[PT_DIGEST_MAX], new_d[PT_DIGEST_MAX];
 	struct pmem_rdma_stats st;
 
 	if (no_target(t))
 		return;
 	em_prepare(_metadata, t, at, len);
-	ASSERT_EQ(32, pr_digest(SHA256, t->old, len, old_d));
-	ASSERT_EQ(32, pr_digest(SHA256, t->buf, len, new_d));
+	ASSERT_EQ(32, pt_digest(SHA256, t->old, len, old_d));
+	ASSERT_EQ(32, pt_digest(SHA256, t->buf, len, new_d));
 
 	/* the new data is visible, but the media still holds the old */
 	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
@@ -409,7 +409,7 @@ TEST_F(em, verify_catches_a_missing_flush)
 	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
 	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
 	EXPECT_EQ(0, memcmp(new_d, DIGEST(t), 32));
-	ASSERT_EQ(4, pr_digest(CRC32C, t->buf, len, new_d));
+	ASSERT_EQ(4, pt_digest(CRC32C, t->buf, len, new_d));
 	EXPECT_EQ(0, peer_verify(t, CRC32C, at, len, new_d));
 
 	/* a digest that differs ends the connection */
@@ -435,7 +435,7 @@ TEST_F(em, write_without_flush_is_lost)
 	/* and an ATOMIC WRITE elsewhere, unflushed too */
 	ASSERT_EQ(0, target_read(t, 0, t->back, 4096));
 	memcpy(&before, t->back + 512, 8);
-	ASSERT_EQ(0, pr_wr_atomic_write(&t->p.c, t->p.r.rkey,
+	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.r.rkey,
 					t->p.r.iova + 512, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 
@@ -470,7 +470,7 @@ TEST_F(em, persistent_flush_keeps)
 	if (no_target(t))
 		return;
 	em_prepare(_metadata, t, at, len);
-	ASSERT_EQ(0, pr_wr_atomic_write(&t->p.c, t->p.r.rkey,
+	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.r.rkey,
 					t->p.r.iova + at + len, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 	memcpy(t->buf + len, &val, 8);
@@ -608,9 +608,9 @@ static void *traffic_run(void *arg)
 	struct ibv_wc wc;
 	int ret;
 
-	pr_fill_pattern(t->buf, 65536, 5);
+	pt_fill_pattern(t->buf, 65536, 5);
 	for (;;) {
-		ret = pr_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, 65536,
+		ret = pt_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, 65536,
 				   t->mr->lkey,
 				   t->p.r.iova + (tr->done % 16) * 65536,
 				   t->p.r.rkey, &wc);
@@ -660,7 +660,7 @@ static void teardown_under_traffic(struct __test_metadata *_metadata,
 	t->id = 0;
 
 	/* the peer hears of it at once, and its QP fails what is left */
-	EXPECT_EQ(0, pr_peer_wait_disconnect(&t->p, 5000));
+	EXPECT_EQ(0, pt_peer_wait_disconnect(&t->p, 5000));
 	rdma_disconnect(t->p.id);
 	ASSERT_EQ(0, pthread_join(tr.thread, NULL));
 	EXPECT_NE(0, tr.ret);

@@ -8,7 +8,7 @@
 #include "verify_helpers.h"
 
 /* CRC32C (Castagnoli, reflected 0x82F63B78), a bit at a time */
-static uint32_t pr_crc32c(const uint8_t *p, size_t len)
+static uint32_t pt_crc32c(const uint8_t *p, size_t len)
 {
 	uint32_t crc = ~0U;
 	int k;
@@ -21,13 +21,13 @@ static uint32_t pr_crc32c(const uint8_t *p, size_t len)
 	return ~crc;
 }
 
-size_t pr_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out)
+size_t pt_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out)
 {
 	uint32_t crc;
 
 	switch (alg) {
 	case RXE_FLUSH_VERIFY_ALG_CRC32C:
-		crc = pr_crc32c(buf, len);
+		crc = pt_crc32c(buf, len);
 		/* big-endian on the wire */
 		out[0] = crc >> 24;
 		out[1] = crc >> 16;
@@ -42,7 +42,7 @@ size_t pr_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out)
 	}
 }
 
-void pr_verify_wr(const struct pr_verify *v, struct ibv_send_wr *wr,
+void pt_verify_wr(const struct pt_verify *v, struct ibv_send_wr *wr,
 		  struct ibv_sge *sge)
 {
 	*sge = (struct ibv_sge){
@@ -61,16 +61,16 @@ void pr_verify_wr(const struct pr_verify *v, struct ibv_send_wr *wr,
 	};
 }
 
-int pr_post_verify(struct pr_ctx *c, const struct pr_verify *v,
+int pt_post_verify(struct pt_ctx *c, const struct pt_verify *v,
 		   struct ibv_wc *wc)
 {
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
 	int ret;
 
-	pr_verify_wr(v, &wr, &sge);
+	pt_verify_wr(v, &wr, &sge);
 	ret = ibv_post_send(c->qp[0], &wr, &bad);
 	if (ret)
 		return -ret;
-	return pr_poll_one(c->cq[0], wc, 20000);
+	return pt_poll_one(c->cq[0], wc, 20000);
 }

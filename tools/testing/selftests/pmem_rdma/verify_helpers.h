@@ -13,17 +13,17 @@
 
 #include "rdma_helpers.h"
 
-#define PR_DIGEST_MAX	32
+#define PT_DIGEST_MAX	32
 
 /* The digest of alg over [buf, buf + len) into out: its size, or 0. */
-size_t pr_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out);
+size_t pt_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out);
 
 /*
  * One VERIFY: the range [raddr, raddr + len) of rkey, the VERIFY word
  * (RXE_FLUSH_VERIFY_WORD) and the digest buffer [buf, buf + buflen)
  * registered with lkey, or sent inline when lkey is 0.
  */
-struct pr_verify {
+struct pt_verify {
 	uint32_t rkey;
 	uint64_t raddr, len;
 	uint32_t word;
@@ -32,11 +32,11 @@ struct pr_verify {
 };
 
 /* Fill wr and sge for v (signaled, wr_id 0x5e). */
-void pr_verify_wr(const struct pr_verify *v, struct ibv_send_wr *wr,
+void pt_verify_wr(const struct pt_verify *v, struct ibv_send_wr *wr,
 		  struct ibv_sge *sge);
 
 /* Post v on qp[0] and wait for its completion: 0 or -errno. */
-int pr_post_verify(struct pr_ctx *c, const struct pr_verify *v,
+int pt_post_verify(struct pt_ctx *c, const struct pt_verify *v,
 		   struct ibv_wc *wc);
 
 #endif /* PMEM_RDMA_VERIFY_HELPERS_H */

@@ -21,7 +21,7 @@
 #include "rdma_helpers.h"
 #include "verify_helpers.h"
 
-#define PM_SIZE		PR_PM_SIZE
+#define PM_SIZE		PT_PM_SIZE
 #define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
 #define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
 #define COMPARE		RXE_FLUSH_VERIFY_COMPARE
@@ -31,18 +31,18 @@
 static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
 
 /* the digest buffer: the last page of the registered source buffer */
-#define DIGEST_BUF(e)	((e)->src + PR_SRC_SIZE - 4096)
+#define DIGEST_BUF(e)	((e)->src + PT_SRC_SIZE - 4096)
 
 FIXTURE(vf)
 {
-	struct pr_flush_env e;
+	struct pt_flush_env e;
 	uint8_t *dg;		/* DIGEST_BUF(&e) */
 };
 
 FIXTURE_SETUP(vf)
 {
 	const char *what;
-	int ret = pr_flush_env_open(&self->e, &what);
+	int ret = pt_flush_env_open(&self->e, &what);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	self->dg = DIGEST_BUF(&self->e);
@@ -50,18 +50,18 @@ FIXTURE_SETUP(vf)
 
 FIXTURE_TEARDOWN(vf)
 {
-	pr_write_line(fault_path, "off");
-	pr_flush_env_close(&self->e);
+	pt_write_line(fault_path, "off");
+	pt_flush_env_close(&self->e);
 }
 
 #define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
-#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[0]))
+#define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->e.c.qp[0]))
 
 /* a VERIFY of [off, off + len) of the target with the registered buffer */
-static struct pr_verify vreq(struct pr_flush_env *e, size_t off, size_t len,
+static struct pt_verify vreq(struct pt_flush_env *e, size_t off, size_t len,
 			     uint32_t alg, uint32_t flags, uint32_t buflen)
 {
-	return (struct pr_verify){
+	return (struct pt_verify){
 		.rkey = e->pm_mr->rkey, .raddr = (uintptr_t)(e->pm + off),
 		.len = len, .word = RXE_FLUSH_VERIFY_WORD(alg, flags),
 		.buf = DIGEST_BUF(e), .buflen = buflen, .lkey = e->src_mr->lkey,
@@ -70,29 +70,29 @@ static struct pr_verify vreq(struct pr_flush_env *e, size_t off, size_t len,
 
 /* return mode: the digest lands in the buffer, and is the right one */
 static void digest_returned(struct __test_metadata *_metadata,
-			    struct pr_flush_env *e, uint32_t alg, size_t off,
+			    struct pt_flush_env *e, uint32_t alg, size_t off,
 			    size_t len, unsigned int seed)
 {
-	long long s0 = pr_read_counter("verify_sent");
-	long long r0 = pr_read_counter("verify_rcvd");
-	long long b0 = pr_read_counter("verify_bytes");
+	long long s0 = pt_read_counter("verify_sent");
+	long long r0 = pt_read_counter("verify_rcvd");
+	long long b0 = pt_read_counter("verify_bytes");
 	size_t n = alg == CRC32C ? 4 : 32;
-	struct pr_verify v = vreq(e, off, len, alg, 0, n);
-	uint8_t want[PR_DIGEST_MAX];
+	struct pt_verify v = vreq(e, off, len, alg, 0, n);
+	uint8_t want[PT_DIGEST_MAX];
 	struct ibv_wc wc;
 
-	pr_fill_pattern(e->pm + off, len, seed);
-	ASSERT_EQ(n, pr_digest(alg, e->pm + off, len, want));
+	pt_fill_pattern(e->pm + off, len, seed);
+	ASSERT_EQ(n, pt_digest(alg, e->pm + off, len, want));
 	memset(DIGEST_BUF(e), 0xee, n);
-	ASSERT_EQ(0, pr_post_verify(&e->c, &v, &wc));
+	ASSERT_EQ(0, pt_post_verify(&e->c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
 	EXPECT_EQ(0x5e, wc.wr_id);
 	EXPECT_EQ(0, memcmp(want, DIGEST_BUF(e), n));
-	EXPECT_EQ(1, pr_read_counter("verify_sent") - s0);
-	EXPECT_EQ(1, pr_read_counter("verify_rcvd") - r0);
-	EXPECT_EQ(len, pr_read_counter("verify_bytes") - b0);
-	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(e->c.qp[0]));
+	EXPECT_EQ(1, pt_read_counter("verify_sent") - s0);
+	EXPECT_EQ(1, pt_read_counter("verify_rcvd") - r0);
+	EXPECT_EQ(len, pt_read_counter("verify_bytes") - b0);
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(e->c.qp[0]));
 }
 
 TEST_F(vf, crc32c_digest_returned)
@@ -103,7 +103,7 @@ TEST_F(vf, crc32c_digest_returned)
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	/* the helper itself: CRC-32C's check value over "123456789" */
-	ASSERT_EQ(4, pr_digest(CRC32C, "123456789", 9, d));
+	ASSERT_EQ(4, pt_digest(CRC32C, "123456789", 9, d));
 	ASSERT_EQ(0, memcmp(check, d, 4));
 	digest_returned(_metadata, &self->e, CRC32C, 8192 + 5, 3 * 4096 + 7, 41);
 }
@@ -124,27 +124,27 @@ TEST_F(vf, zero_length_is_the_empty_digest)
 
 TEST_F(vf, compare_match_completes_without_digest)
 {
-	uint8_t want[PR_DIGEST_MAX];
-	struct pr_verify v;
+	uint8_t want[PT_DIGEST_MAX];
+	struct pt_verify v;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.pm, 5000, 44);
+	pt_fill_pattern(self->e.pm, 5000, 44);
 	/* SHA-256 from the registered buffer */
-	ASSERT_EQ(32, pr_digest(SHA256, self->e.pm, 5000, self->dg));
+	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm, 5000, self->dg));
 	v = vreq(&self->e, 0, 5000, SHA256, COMPARE, 32);
-	ASSERT_EQ(0, pr_post_verify(&self->e.c, &v, &wc));
+	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
 	/* CRC32C inline */
-	ASSERT_EQ(4, pr_digest(CRC32C, self->e.pm, 5000, want));
+	ASSERT_EQ(4, pt_digest(CRC32C, self->e.pm, 5000, want));
 	v = vreq(&self->e, 0, 5000, CRC32C, COMPARE, 4);
 	v.buf = want;
 	v.lkey = 0;
-	ASSERT_EQ(0, pr_post_verify(&self->e.c, &v, &wc));
+	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->e.c.qp[0]));
 }
 
 /* write, then VERIFY in the same batch: it sees the write */
@@ -152,14 +152,14 @@ TEST_F(vf, verify_after_write_sees_it)
 {
 	struct ibv_send_wr w, v, *bad;
 	struct ibv_sge ws, vs;
-	uint8_t want[PR_DIGEST_MAX];
-	struct pr_verify req;
+	uint8_t want[PT_DIGEST_MAX];
+	struct pt_verify req;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.src, 4096, 45);
-	ASSERT_EQ(32, pr_digest(SHA256, self->e.src, 4096, want));
+	pt_fill_pattern(self->e.src, 4096, 45);
+	ASSERT_EQ(32, pt_digest(SHA256, self->e.src, 4096, want));
 	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 4096,
 			       self->e.src_mr->lkey };
 	w = (struct ibv_send_wr){
@@ -167,10 +167,10 @@ TEST_F(vf, verify_after_write_sees_it)
 		.wr.rdma = { PM_ADDR(65536), self->e.pm_mr->rkey },
 	};
 	req = vreq(&self->e, 65536, 4096, SHA256, 0, 32);
-	pr_verify_wr(&req, &v, &vs);
+	pt_verify_wr(&req, &v, &vs);
 	w.next = &v;
 	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &w, &bad));
-	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
 	EXPECT_EQ(0, memcmp(want, self->dg, 32));
@@ -183,19 +183,19 @@ TEST_F(vf, verify_after_write_sees_it)
 TEST_F(vf, mismatch_ends_connection_before_atomic_write)
 {
 	const uint64_t ptr = 0x0123456789abcdefULL;
-	long long m0 = pr_read_counter("verify_mismatch");
+	long long m0 = pt_read_counter("verify_mismatch");
 	struct ibv_send_wr v, a, *bad;
 	struct ibv_sge vs, as;
-	struct pr_verify req;
+	struct pt_verify req;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	pr_fill_pattern(self->e.pm + 4096, 4096, 46);
-	ASSERT_EQ(4, pr_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
+	pt_fill_pattern(self->e.pm + 4096, 4096, 46);
+	ASSERT_EQ(4, pt_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
 	self->dg[3] ^= 1;
 	req = vreq(&self->e, 4096, 4096, CRC32C, COMPARE, 4);
-	pr_verify_wr(&req, &v, &vs);
+	pt_verify_wr(&req, &v, &vs);
 	memcpy(self->e.src, &ptr, 8);
 	as = (struct ibv_sge){ (uintptr_t)self->e.src, 8, self->e.src_mr->lkey };
 	a = (struct ibv_send_wr){
@@ -205,33 +205,33 @@ TEST_F(vf, mismatch_ends_connection_before_atomic_write)
 	};
 	v.next = &a;
 	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &v, &bad));
-	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_REM_OP_ERR, wc.status);
 	EXPECT_EQ(0x5e, wc.wr_id);
-	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_WR_FLUSH_ERR, wc.status);
 	EXPECT_EQ(0xa7, wc.wr_id);
-	EXPECT_EQ(0, pr_load64(self->e.pm));
-	EXPECT_EQ(1, pr_read_counter("verify_mismatch") - m0);
+	EXPECT_EQ(0, pt_load64(self->e.pm));
+	EXPECT_EQ(1, pt_read_counter("verify_mismatch") - m0);
 	EXPECT_QP_ERR();
 	/* the responder's QP went down with it */
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(self->e.c.qp[1]));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->e.c.qp[1]));
 }
 
 /* one refused VERIFY: its WC status, and the QP in the error state */
-static void refused(struct __test_metadata *_metadata, struct pr_flush_env *e,
-		    const struct pr_verify *v, enum ibv_wc_status status)
+static void refused(struct __test_metadata *_metadata, struct pt_flush_env *e,
+		    const struct pt_verify *v, enum ibv_wc_status status)
 {
 	struct ibv_wc wc;
 
-	ASSERT_EQ(0, pr_post_verify(&e->c, v, &wc));
+	ASSERT_EQ(0, pt_post_verify(&e->c, v, &wc));
 	EXPECT_EQ(status, wc.status);
-	EXPECT_EQ(IBV_QPS_ERR, pr_qp_state(e->c.qp[0]));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(e->c.qp[0]));
 }
 
 TEST_F(vf, unknown_algorithm)
 {
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -241,7 +241,7 @@ TEST_F(vf, unknown_algorithm)
 
 TEST_F(vf, reserved_veth_bit)
 {
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -251,7 +251,7 @@ TEST_F(vf, reserved_veth_bit)
 
 TEST_F(vf, length_of_2_to_the_31)
 {
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -261,7 +261,7 @@ TEST_F(vf, length_of_2_to_the_31)
 
 TEST_F(vf, range_outside_mr)
 {
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -271,7 +271,7 @@ TEST_F(vf, range_outside_mr)
 
 TEST_F(vf, bad_rkey_zero_length)
 {
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -284,7 +284,7 @@ TEST_F(vf, bad_rkey_zero_length)
 TEST_F(vf, mr_without_remote_read)
 {
 	struct ibv_mr *mr;
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
@@ -302,20 +302,20 @@ TEST_F(vf, post_send_refusals)
 {
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
-	struct pr_verify v;
+	struct pt_verify v;
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	v = vreq(&self->e, 0, 64, SHA256, 0, 4);	/* SHA-256 in 4 bytes */
-	pr_verify_wr(&v, &wr, &sge);
+	pt_verify_wr(&v, &wr, &sge);
 	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
 	v = vreq(&self->e, 0, 64, CRC32C, COMPARE, 8);
-	pr_verify_wr(&v, &wr, &sge);
+	pt_verify_wr(&v, &wr, &sge);
 	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
 	v = vreq(&self->e, 0, 1ULL << 32, CRC32C, 0, 4);
-	pr_verify_wr(&v, &wr, &sge);
+	pt_verify_wr(&v, &wr, &sge);
 	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
-	EXPECT_EQ(IBV_QPS_RTS, pr_qp_state(self->e.c.qp[0]));
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->e.c.qp[0]));
 }
 
 /*
@@ -325,10 +325,10 @@ TEST_F(vf, post_send_refusals)
  */
 TEST_F(vf, response_lost_answered_from_resource)
 {
-	uint8_t want[PR_DIGEST_MAX];
+	uint8_t want[PT_DIGEST_MAX];
 	struct ibv_send_wr v, w, *bad;
 	struct ibv_sge vs, ws;
-	struct pr_verify req;
+	struct pt_verify req;
 	long long r0, b0, d0;
 	struct ibv_wc wc;
 
@@ -336,16 +336,16 @@ TEST_F(vf, response_lost_answered_from_resource)
 		SKIP(return, NO_PMEM);
 	if (access(fault_path, W_OK))
 		SKIP(return, "needs debugfs");
-	pr_fill_pattern(self->e.pm + 8192, 4096, 47);
-	ASSERT_EQ(32, pr_digest(SHA256, self->e.pm + 8192, 4096, want));
-	r0 = pr_read_counter("verify_rcvd");
-	b0 = pr_read_counter("verify_bytes");
-	d0 = pr_read_counter("duplicate_request");
-	ASSERT_EQ(0, pr_write_line(fault_path, "drop 0x10"));
+	pt_fill_pattern(self->e.pm + 8192, 4096, 47);
+	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm + 8192, 4096, want));
+	r0 = pt_read_counter("verify_rcvd");
+	b0 = pt_read_counter("verify_bytes");
+	d0 = pt_read_counter("duplicate_request");
+	ASSERT_EQ(0, pt_write_line(fault_path, "drop 0x10"));
 
 	req = vreq(&self->e, 8192, 4096, SHA256, 0, 32);
-	pr_verify_wr(&req, &v, &vs);
-	pr_fill_pattern(self->e.src, 64, 48);
+	pt_verify_wr(&req, &v, &vs);
+	pt_fill_pattern(self->e.src, 64, 48);
 	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 64, self->e.src_mr->lkey };
 	w = (struct ibv_send_wr){
 		.opcode = IBV_WR_RDMA_WRITE, .sg_list = &ws, .num_sge = 1,
@@ -353,34 +353,34 @@ TEST_F(vf, response_lost_answered_from_resource)
 	};
 	v.next = &w;
 	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &v, &bad));
-	ASSERT_EQ(0, pr_wait_wc(&self->e.c, &wc));
+	ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
 	EXPECT_EQ(0, memcmp(want, self->dg, 32));
-	EXPECT_EQ(1, pr_read_counter("verify_rcvd") - r0);
-	EXPECT_EQ(4096, pr_read_counter("verify_bytes") - b0);
-	EXPECT_LE(1, pr_read_counter("duplicate_request") - d0);
-	EXPECT_EQ(0, pr_check_pattern(self->e.pm + 8192, 64, 48));
+	EXPECT_EQ(1, pt_read_counter("verify_rcvd") - r0);
+	EXPECT_EQ(4096, pt_read_counter("verify_bytes") - b0);
+	EXPECT_LE(1, pt_read_counter("duplicate_request") - d0);
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm + 8192, 64, 48));
 }
 
 /* VERIFY reads: a responder QP without remote read refuses it */
 TEST(verify_needs_qp_remote_read)
 {
-	struct pr_flush_env e;
-	struct pr_verify v;
+	struct pt_flush_env e;
+	struct pt_verify v;
 	const char *what;
 	int ret;
 
-	ret = pr_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
+	ret = pt_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
 				   IBV_ACCESS_REMOTE_WRITE, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!e.pm) {
-		pr_flush_env_close(&e);
+		pt_flush_env_close(&e);
 		SKIP(return, NO_PMEM);
 	}
 	v = vreq(&e, 0, 64, CRC32C, 0, 4);
 	refused(_metadata, &e, &v, IBV_WC_REM_INV_REQ_ERR);
-	pr_flush_env_close(&e);
+	pt_flush_env_close(&e);
 }
 
 TEST_HARNESS_MAIN

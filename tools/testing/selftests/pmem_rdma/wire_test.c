@@ -143,7 +143,7 @@ static int sh(const char *cmd)
 
 /* the two QPs, their buffers and the capture on NET1 */
 struct wire {
-	struct pr_ctx c;
+	struct pt_ctx c;
 	unsigned char *src, *dst;
 	struct ibv_mr *src_mr, *dst_mr;
 	int cap;
@@ -187,11 +187,11 @@ FIXTURE_SETUP(wire)
 	ASSERT_EQ(ARRAY_SIZE(setup_cmds), i) TH_LOG("failed: %s",
 						   setup_cmds[i]);
 
-	ret = pr_open_two(&self->w.c, DEV0, DEV1);
+	ret = pt_open_two(&self->w.c, DEV0, DEV1);
 	ASSERT_EQ(0, ret) TH_LOG("open %s, %s: %s", DEV0, DEV1, strerror(-ret));
 	ASSERT_NE(0, memcmp(&self->w.c.gid, &self->w.c.rgid, sizeof(self->w.c.gid)));
-	ASSERT_EQ(0, pr_connect_pair_ex(&self->w.c, PR_FLUSH_QP_ACCESS,
-					PR_FLUSH_SEND_OPS));
+	ASSERT_EQ(0, pt_connect_pair_ex(&self->w.c, PT_FLUSH_QP_ACCESS,
+					PT_FLUSH_SEND_OPS));
 	self->w.src = aligned_alloc(4096, BUF_SIZE);
 	self->w.dst = aligned_alloc(4096, BUF_SIZE);
 	ASSERT_NE(NULL, self->w.src);
@@ -227,7 +227,7 @@ FIXTURE_TEARDOWN(wire)
 		ibv_dereg_mr(self->w.dst_mr);
 	if (self->w.src_mr)
 		ibv_dereg_mr(self->w.src_mr);
-	pr_close(&self->w.c);
+	pt_close(&self->w.c);
 	free(self->w.src);
 	free(self->w.dst);
 	for (i = 0; i < ARRAY_SIZE(teardown_cmds); i++)
@@ -320,13 +320,13 @@ static const struct frame *check_flush(struct __test_metadata *_metadata,
 static int flush(struct wire *self, uint64_t va, uint32_t len,
 		 uint8_t level, struct ibv_wc *wc)
 {
-	return pr_wr_flush(&self->c, self->dst_mr->rkey, va, len,
+	return pt_wr_flush(&self->c, self->dst_mr->rkey, va, len,
 			   IBV_FLUSH_GLOBAL, level, wc);
 }
 
 static int set_icrc_mode(const char *mode)
 {
-	return pr_write_line(icrc_param, mode);
+	return pt_write_line(icrc_param, mode);
 }
 
 TEST_F(wire, flush_range_bytes_and_iba_icrc)
@@ -370,7 +370,7 @@ TEST_F(wire, flush_icrc_rxe6_on_the_wire)
 	struct ibv_wc wc;
 	int ret;
 
-	rxe6 = pr_read_dev_counter(DEV1, "flush_icrc_rxe6_rcvd");
+	rxe6 = pt_read_dev_counter(DEV1, "flush_icrc_rxe6_rcvd");
 	ASSERT_EQ(0, set_icrc_mode("rxe6"));
 	ret = flush(&self->w, va, 64, IBV_FLUSH_RANGE, &wc);
 	ASSERT_EQ(0, set_icrc_mode("iba"));
@@ -382,7 +382,7 @@ TEST_F(wire, flush_icrc_rxe6_on_the_wire)
 	/* masked headers, then BTH..RETH again, unmasked */
 	EXPECT_EQ(icrc(f, BTH_LEN + 20), wire_icrc(f));
 	EXPECT_NE(icrc(f, 0), wire_icrc(f));
-	EXPECT_EQ(1, pr_read_dev_counter(DEV1, "flush_icrc_rxe6_rcvd") - rxe6);
+	EXPECT_EQ(1, pt_read_dev_counter(DEV1, "flush_icrc_rxe6_rcvd") - rxe6);
 	check_ack(_metadata, &self->w, FIRST_PSN);
 }
 
@@ -394,10 +394,10 @@ TEST_F(wire, atomic_write_bytes_and_icrc)
 	const unsigned char *h;
 	struct ibv_wc wc;
 
-	ASSERT_EQ(0, pr_wr_atomic_write(&self->w.c, self->w.dst_mr->rkey, va, &val,
+	ASSERT_EQ(0, pt_wr_atomic_write(&self->w.c, self->w.dst_mr->rkey, va, &val,
 					&wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
-	EXPECT_EQ(val, pr_load64(self->w.dst + 256));
+	EXPECT_EQ(val, pt_load64(self->w.dst + 256));
 	ASSERT_LE(2, capture(&self->w));
 	f = find(&self->w, OP_ATOMIC_WRITE);
 	ASSERT_NE(NULL, f) TH_LOG("no ATOMIC WRITE captured");
