@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include <linux/pmem_rdma.h>
+#include <rdma/rxe_flush.h>
 
 #include "flush_helpers.h"
 #include "peer_helpers.h"
+#include "verify_helpers.h"
 
 #define PT_CM_TIMEOUT_MS	5000
 
@@ -189,4 +191,43 @@ void pt_peer_close(struct pt_peer *p)
 	if (p->ch)
 		rdma_destroy_event_channel(p->ch);
 	memset(p, 0, sizeof(*p));
+}
+
+int pt_peer_write(struct pt_peer *p, uint64_t at, void *buf, uint32_t len,
+		  uint32_t lkey)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pt_rdma_sync(&p->c, IBV_WR_RDMA_WRITE, buf, len, lkey,
+			   p->r.iova + at, p->r.rkey, &wc);
+	return ret ?: (wc.status ? -EIO : 0);
+}
+
+int pt_peer_flush(struct pt_peer *p, uint64_t at, uint64_t len, uint8_t type)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pt_wr_flush(&p->c, p->r.rkey, p->r.iova + at, len, type,
+			  IBV_FLUSH_RANGE, &wc);
+	return ret ?: (wc.status ? -EIO : 0);
+}
+
+int pt_peer_verify(struct pt_peer *p, uint32_t alg, uint32_t flags,
+		   uint64_t at, uint64_t len, void *digest, uint32_t lkey)
+{
+	struct pt_verify v = {
+		.rkey = p->r.rkey, .raddr = p->r.iova + at, .len = len,
+		.word = RXE_FLUSH_VERIFY_WORD(alg, flags),
+		.buf = digest, .lkey = lkey,
+		.buflen = alg == RXE_FLUSH_VERIFY_ALG_CRC32C ?
+			  RXE_FLUSH_VERIFY_CRC32C_BYTES :
+			  RXE_FLUSH_VERIFY_SHA256_BYTES,
+	};
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pt_post_verify(&p->c, &v, &wc);
+	return ret ?: (int)wc.status;
 }

@@ -42,4 +42,23 @@ int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what);
 int pt_peer_wait_disconnect(struct pt_peer *p, int timeout_ms);
 void pt_peer_close(struct pt_peer *p);
 
+/*
+ * One signaled request on the peer's QP to the export's [at, at + len),
+ * at counted from the region's start, and its completion:
+ * pt_peer_write() WRITEs [buf, buf + len) registered with lkey and
+ * pt_peer_flush() FLUSHes the range to the placement type: 0, -EIO for a
+ * completion in error, or -errno.
+ */
+int pt_peer_write(struct pt_peer *p, uint64_t at, void *buf, uint32_t len,
+		  uint32_t lkey);
+int pt_peer_flush(struct pt_peer *p, uint64_t at, uint64_t len, uint8_t type);
+/*
+ * VERIFY the range with alg (RXE_FLUSH_VERIFY_ALG_*) and flags (0 or
+ * RXE_FLUSH_VERIFY_COMPARE): the digest, of the algorithm's size, lands in
+ * or is read from digest, registered with lkey.  The completion's status,
+ * or -errno.
+ */
+int pt_peer_verify(struct pt_peer *p, uint32_t alg, uint32_t flags,
+		   uint64_t at, uint64_t len, void *digest, uint32_t lkey);
+
 #endif /* PMEM_RDMA_PEER_HELPERS_H */

@@ -142,23 +142,13 @@ static bool no_target(const struct target *t)
 /* RDMA WRITE of buf[0, len) to the export at 'at': 0 or -errno/status */
 static int peer_write(struct target *t, uint64_t at, uint32_t len)
 {
-	struct ibv_wc wc;
-	int ret;
-
-	ret = pt_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, len,
-			   t->mr->lkey, t->p.r.iova + at, t->p.r.rkey, &wc);
-	return ret ?: (wc.status ? -EIO : 0);
+	return pt_peer_write(&t->p, at, t->buf, len, t->mr->lkey);
 }
 
 static int peer_flush(struct target *t, uint64_t at, uint64_t len,
 		      uint8_t type)
 {
-	struct ibv_wc wc;
-	int ret;
-
-	ret = pt_wr_flush(&t->p.c, t->p.r.rkey, t->p.r.iova + at, len, type,
-			  IBV_FLUSH_RANGE, &wc);
-	return ret ?: (wc.status ? -EIO : 0);
+	return pt_peer_flush(&t->p, at, len, type);
 }
 
 static int power_fail(struct target *t, uint32_t ppm, uint64_t seed,
@@ -189,20 +179,10 @@ static int target_read(struct target *t, uint64_t at, void *buf, size_t len)
 static int peer_verify(struct target *t, uint32_t alg, uint64_t at,
 		       uint64_t len, const uint8_t *expect)
 {
-	size_t n = alg == CRC32C ? 4 : 32;
-	struct pt_verify v = {
-		.rkey = t->p.r.rkey, .raddr = t->p.r.iova + at, .len = len,
-		.word = RXE_FLUSH_VERIFY_WORD(alg, expect ?
-					      RXE_FLUSH_VERIFY_COMPARE : 0),
-		.buf = DIGEST(t), .buflen = n, .lkey = t->mr->lkey,
-	};
-	struct ibv_wc wc;
-	int ret;
-
 	if (expect)
-		memcpy(DIGEST(t), expect, n);
-	ret = pt_post_verify(&t->p.c, &v, &wc);
-	return ret ?: wc.status;
+		memcpy(DIGEST(t), expect, alg == CRC32C ? 4 : 32);
+	return pt_peer_verify(&t->p, alg, expect ? RXE_FLUSH_VERIFY_COMPARE : 0,
+			      at, len, DIGEST(t), t->mr->lkey);
 }
 
 FIXTURE(tg)
