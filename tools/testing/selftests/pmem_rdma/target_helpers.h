@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fixture of the target tests: an export of the fsdax namespace
+ * (PMEM_RDMA_PMEM) made through /dev/pmem_rdma, and a librdmacm peer on
+ * the same rxe device (peer_helpers.h) standing in for a remote host,
+ * connected to it, with page-aligned buffers: buf registered for the
+ * peer's requests, back and old for what the test reads back and keeps.
+ *
+ * Header only: the setup asserts with kselftest_harness.h.
+ */
+#ifndef PMEM_RDMA_TARGET_HELPERS_H
+#define PMEM_RDMA_TARGET_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/pmem_rdma.h>
+#include <rdma/rxe_flush.h>
+
+#include "kselftest_harness.h"
+#include "flush_helpers.h"
+#include "peer_helpers.h"
+#include "verify_helpers.h"
+
+#define CTL		"/dev/pmem_rdma"
+#define TARGET_PORT	7481
+#define EXP_OFF		(2UL << 20)
+#define EXP_LEN		(2UL << 20)
+#define BUF_LEN		(256UL << 10)
+#define ACCESS_RWF	(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE | \
+			 PMEM_RDMA_ACCESS_FLUSH_GLOBAL | \
+			 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
+#define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
+#define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
+
+/* 0 or -errno */
+static inline int ctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int export_range(int fd, const char *path, uint32_t flags,
+			       uint32_t access, uint32_t verify_algs,
+			       uint32_t *id)
+{
+	struct pmem_rdma_export_req e = {
+		.abi_version = PMEM_RDMA_ABI_VERSION,
+		.flags = flags,
+		.offset = EXP_OFF,
+		.length = EXP_LEN,
+		.access = access,
+		.verify_algs = verify_algs,
+		.port = TARGET_PORT,
+	};
+	int ret;
+
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
+		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
+	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
+	*id = e.id;
+	return ret;
+}
+
+static inline int export_stats(int fd, uint32_t id,
+			       struct pmem_rdma_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	return ctl(fd, PMEM_RDMA_IOC_STATS, st);
+}
+
+/* len bytes of the namespace at off, read around the page cache */
+static inline int read_pmem(const char *path, uint64_t off, void *buf,
+			    size_t len)
+{
+	int fd = open(path, O_RDONLY | O_DIRECT);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+struct target {
+	int fd;
+	const char *pmem;
+	uint32_t id;
+	struct pt_peer p;
+	unsigned char *buf, *back, *old;
+	struct ibv_mr *mr;
+};
+
+static inline void target_open(struct __test_metadata *_metadata,
+			       struct target *t, uint32_t flags,
+			       uint32_t access, uint32_t verify_algs)
+{
+	const char *what = "";
+	int ret;
+
+	t->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, t->fd);
+	t->pmem = getenv("PMEM_RDMA_PMEM");
+	if (!t->pmem || !t->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, access, verify_algs,
+				  &t->id));
+	ret = pt_peer_connect(&t->p, TARGET_PORT, &what);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
+	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
+	ASSERT_EQ(0, posix_memalign((void **)&t->back, 4096, BUF_LEN));
+	ASSERT_EQ(0, posix_memalign((void **)&t->old, 4096, BUF_LEN));
+	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	ASSERT_NE(NULL, t->mr);
+}
+
+static inline void target_close(struct target *t)
+{
+	struct pmem_rdma_unexport u = { .id = t->id };
+
+	if (t->mr)
+		ibv_dereg_mr(t->mr);
+	pt_peer_close(&t->p);
+	if (t->id)
+		ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+	free(t->buf);
+	free(t->back);
+	free(t->old);
+	if (t->fd >= 0)
+		close(t->fd);
+}
+
+/* 6.1's harness runs the test even after a SKIP in setup */
+static inline bool no_target(const struct target *t)
+{
+	return !t->mr;
+}
+
+/* RDMA WRITE of buf[0, len) to the export at 'at': 0 or -errno/status */
+static inline int peer_write(struct target *t, uint64_t at, uint32_t len)
+{
+	return pt_peer_write(&t->p, at, t->buf, len, t->mr->lkey);
+}
+
+static inline int peer_flush(struct target *t, uint64_t at, uint64_t len,
+			     uint8_t type)
+{
+	return pt_peer_flush(&t->p, at, len, type);
+}
+
+static inline int power_fail(struct target *t, uint32_t ppm, uint64_t seed,
+			     struct pmem_rdma_power_fail *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->id = t->id;
+	pf->eviction_ppm = ppm;
+	pf->seed = seed;
+	return ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, pf);
+}
+
+/* the export's bytes [at, at + len) as the namespace holds them; O_DIRECT:
+ * at and len are multiples of the logical block size
+ */
+static inline int target_read(struct target *t, uint64_t at, void *buf,
+			      size_t len)
+{
+	return read_pmem(t->pmem, EXP_OFF + at, buf, len);
+}
+
+/* the digest buffer: the last 64 bytes of buf */
+#define DIGEST(t)	((t)->buf + BUF_LEN - 64)
+
+/*
+ * VERIFY [at, at + len) of the export with alg; with expect, compare with
+ * it, else return the digest in DIGEST(t).  The WC status, or -errno.
+ */
+static inline int peer_verify(struct target *t, uint32_t alg, uint64_t at,
+			      uint64_t len, const uint8_t *expect)
+{
+	if (expect)
+		memcpy(DIGEST(t), expect, alg == CRC32C ? 4 : 32);
+	return pt_peer_verify(&t->p, alg, expect ? RXE_FLUSH_VERIFY_COMPARE : 0,
+			      at, len, DIGEST(t), t->mr->lkey);
+}
+
+#endif /* PMEM_RDMA_TARGET_HELPERS_H */
