@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma as a target, in real mode: the fsdax namespace (PMEM_RDMA_PMEM)
+ * is exported by the kernel, and a librdmacm peer on the same rxe device
+ * stands in for a remote host (target_helpers.h).  It receives the region
+ * descriptor, WRITEs and FLUSHes one-sidedly, and the bytes are read back
+ * through the block device.  VERIFY is granted or refused by the export's
+ * access and algorithms: fixture tg grants READ but not VERIFY, vx VERIFY
+ * alone: SHA-256, no READ.
+ */
+#include "target_helpers.h"
+
+FIXTURE(tg)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(tg)
+{
+	target_open(_metadata, &self->t, 0, ACCESS_RWF, 0);
+}
+
+FIXTURE_TEARDOWN(tg)
+{
+	target_close(&self->t);
+}
+
+TEST_F(tg, descriptor)
+{
+	struct pmem_rdma_stats st;
+
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->t.p.r.magic);
+	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.r.abi_version);
+	EXPECT_EQ(0, self->t.p.r.flags);
+	EXPECT_EQ(EXP_LEN, self->t.p.r.length);
+	EXPECT_NE(0, self->t.p.r.rkey);
+	EXPECT_EQ(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
+		  PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
+		  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, self->t.p.r.access);
+	EXPECT_EQ(PMEM_RDMA_PLACEMENT_GLOBAL | PMEM_RDMA_PLACEMENT_PERSISTENT,
+		  self->t.p.r.placement_types);
+	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
+	EXPECT_EQ(1, st.peers);
+	EXPECT_EQ(1, st.connects);
+}
+
+/* READ is granted, VERIFY is not: the export's owner decides */
+TEST_F(tg, verify_refused_without_verify_access)
+{
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(0, self->t.p.r.verify_algs);
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, SHA256, 0, 64,
+						     NULL));
+}
+
+TEST_F(tg, write_flush_read_back_through_the_device)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 8192 + 512;
+	const uint32_t len = BUF_LEN - 1024;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	pt_fill_pattern(t->buf, len, 41);
+	ASSERT_EQ(0, peer_write(t, at, len));
+	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
+
+	ASSERT_EQ(0, target_read(t, 8192, t->back, BUF_LEN));
+	EXPECT_EQ(0, pt_check_pattern(t->back + 512, len, 41));
+
+	/* the target's CPU saw it all go by */
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(len, st.bytes_written);
+	EXPECT_EQ(1, st.flushes);
+	EXPECT_EQ(len, st.bytes_flushed);
+	EXPECT_EQ(0, st.dirty_lines);
+	/* a real export has no media image to fall back to */
+	EXPECT_EQ(-EOPNOTSUPP, power_fail(t, 0, 1, &pf));
+}
+
+/* no payload, no MR on the target's side: nothing for the domain */
+TEST_F(tg, zero_length_write)
+{
+	struct pmem_rdma_stats st;
+
+	if (no_target(&self->t))
+		return;
+	ASSERT_EQ(0, peer_write(&self->t, 4096, 0));
+	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
+	EXPECT_EQ(0, st.bytes_written);
+}
+
+/* VERIFY without READ, SHA-256 only, real mode */
+FIXTURE(vx)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(vx)
+{
+	target_open(_metadata, &self->t, 0, PMEM_RDMA_ACCESS_WRITE |
+		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT | PMEM_RDMA_ACCESS_VERIFY,
+		    PMEM_RDMA_VERIFY_SHA256);
+}
+
+FIXTURE_TEARDOWN(vx)
+{
+	target_close(&self->t);
+}
+
+TEST_F(vx, verify_without_read)
+{
+	struct target *t = &self->t;
+	uint8_t d[PT_DIGEST_MAX];
+	struct pmem_rdma_stats st;
+	struct ibv_wc wc;
+
+	if (no_target(t))
+		return;
+	EXPECT_EQ(PMEM_RDMA_ACCESS_WRITE | PMEM_RDMA_ACCESS_FLUSH_PERSISTENT |
+		  PMEM_RDMA_ACCESS_VERIFY, t->p.r.access);
+	EXPECT_EQ(PMEM_RDMA_VERIFY_SHA256, t->p.r.verify_algs);
+	pt_fill_pattern(t->buf, 12288, 77);
+	ASSERT_EQ(0, peer_write(t, 4096, 12288));
+	ASSERT_EQ(0, peer_flush(t, 4096, 12288, IBV_FLUSH_PERSISTENT));
+	ASSERT_EQ(32, pt_digest(SHA256, t->buf, 12288, d));
+	ASSERT_EQ(0, peer_verify(t, SHA256, 4096, 12288, NULL));
+	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
+	EXPECT_EQ(0, peer_verify(t, SHA256, 4096, 12288, d));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(2, st.verifies);
+	/* no READ on this key */
+	ASSERT_EQ(0, pt_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
+				  t->mr->lkey, t->p.r.iova, t->p.r.rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
+}
+
+TEST_F(vx, algorithm_not_granted)
+{
+	if (no_target(&self->t))
+		return;
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, CRC32C, 0, 64,
+						     NULL));
+}
+
+TEST_HARNESS_MAIN

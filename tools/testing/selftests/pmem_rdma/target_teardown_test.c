@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An export of the fsdax namespace (PMEM_RDMA_PMEM) taken away while its
+ * librdmacm peer (target_helpers.h) WRITEs: by UNEXPORT (fixture tg, real
+ * mode) or by unloading pmem_rdma (fixture em, emulated).  The peer is told
+ * at once, its QP fails what is left, and the target keeps no RDMA
+ * resource.  Runs beside reload_test: it reloads pmem_rdma.
+ */
+#include <pthread.h>
+
+#include "target_helpers.h"
+
+FIXTURE(tg)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(tg)
+{
+	target_open(_metadata, &self->t, 0, ACCESS_RWF, 0);
+}
+
+FIXTURE_TEARDOWN(tg)
+{
+	target_close(&self->t);
+}
+
+FIXTURE(em)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(em)
+{
+	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED,
+		    ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY, PMEM_RDMA_VERIFY_ALL);
+}
+
+FIXTURE_TEARDOWN(em)
+{
+	target_close(&self->t);
+}
+
+/* WRITEs of 64 KiB, one at a time, until one fails */
+struct traffic {
+	struct target *t;
+	pthread_t thread;
+	int done;		/* WRITEs completed */
+	int ret;		/* how the last one ended: -errno or -status */
+};
+
+static void *traffic_run(void *arg)
+{
+	struct traffic *tr = arg;
+	struct target *t = tr->t;
+	struct ibv_wc wc;
+	int ret;
+
+	pt_fill_pattern(t->buf, 65536, 5);
+	for (;;) {
+		ret = pt_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, 65536,
+				   t->mr->lkey,
+				   t->p.r.iova + (tr->done % 16) * 65536,
+				   t->p.r.rkey, &wc);
+		if (!ret && wc.status != IBV_WC_SUCCESS)
+			ret = -(int)wc.status;
+		if (ret)
+			break;
+		__atomic_add_fetch(&tr->done, 1, __ATOMIC_RELEASE);
+	}
+	tr->ret = ret;
+	return NULL;
+}
+
+/* lines of 'rdma res show <what>' that belong to pmem_rdma */
+static int pmem_rdma_resources(const char *what)
+{
+	char cmd[64], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "rdma res show %s", what);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "[pmem_rdma]");
+	return pclose(f) ? -1 : n;
+}
+
+/*
+ * Start WRITE traffic, take the export away with how(), and check that the
+ * peer is told, its QP errors out, and the target keeps nothing.
+ */
+static void teardown_under_traffic(struct __test_metadata *_metadata,
+				   struct target *t, int (*how)(struct target *t))
+{
+	struct traffic tr = { .t = t };
+	int i;
+
+	ASSERT_LT(0, pmem_rdma_resources("qp"));
+	ASSERT_EQ(0, pthread_create(&tr.thread, NULL, traffic_run, &tr));
+	for (i = 0; i < 200 && __atomic_load_n(&tr.done, __ATOMIC_ACQUIRE) < 4; i++)
+		usleep(10000);
+	EXPECT_LE(4, __atomic_load_n(&tr.done, __ATOMIC_ACQUIRE));
+
+	ASSERT_EQ(0, how(t));
+	t->id = 0;
+
+	/* the peer hears of it at once, and its QP fails what is left */
+	EXPECT_EQ(0, pt_peer_wait_disconnect(&t->p, 5000));
+	rdma_disconnect(t->p.id);
+	ASSERT_EQ(0, pthread_join(tr.thread, NULL));
+	EXPECT_NE(0, tr.ret);
+
+	EXPECT_EQ(0, pmem_rdma_resources("qp"));
+	EXPECT_EQ(0, pmem_rdma_resources("mr"));
+	EXPECT_EQ(0, pmem_rdma_resources("pd"));
+	EXPECT_EQ(0, pmem_rdma_resources("cq"));
+}
+
+static int by_unexport(struct target *t)
+{
+	struct pmem_rdma_unexport u = { .id = t->id };
+
+	return ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+}
+
+static int by_module_unload(struct target *t)
+{
+	const char *ko = getenv("PMEM_RDMA_KO");
+	char cmd[512];
+
+	if (!ko)
+		return -ENOENT;
+	close(t->fd);
+	t->fd = -1;
+	if (system("rmmod pmem_rdma"))
+		return -EBUSY;
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	if (system(cmd))
+		return -EIO;
+	t->fd = open(CTL, O_RDWR);
+	return t->fd < 0 ? -errno : 0;
+}
+
+TEST_F(tg, unexport_under_traffic)
+{
+	struct pmem_rdma_stats st;
+	uint32_t id = self->t.id;
+
+	if (no_target(&self->t))
+		return;
+	teardown_under_traffic(_metadata, &self->t, by_unexport);
+	EXPECT_EQ(-ENOENT, export_stats(self->t.fd, id, &st));
+}
+
+TEST_F(em, module_unload_under_traffic)
+{
+	struct pmem_rdma_list l = {};
+
+	if (no_target(&self->t))
+		return;
+	teardown_under_traffic(_metadata, &self->t, by_module_unload);
+	/* a new module: no export survived */
+	ASSERT_EQ(0, ctl(self->t.fd, PMEM_RDMA_IOC_LIST, &l));
+	EXPECT_EQ(0, l.count);
+}
+
+TEST_HARNESS_MAIN
