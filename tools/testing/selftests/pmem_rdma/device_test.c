@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/pmem_rdma.h>
@@ -22,13 +21,6 @@
 #include "rdma_helpers.h"
 
 #define SZ_2M	(2UL << 20)
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
 
 /* Run a command; return its output with every run of blanks made one space. */
 static char *run_squeezed(const char *cmd)
@@ -61,19 +53,19 @@ TEST(patched_rxe_loaded)
 {
 	char ver[64];
 
-	ASSERT_TRUE(exists("/sys/module/rdma_rxe_flush"));
+	ASSERT_TRUE(pt_exists("/sys/module/rdma_rxe_flush"));
 	ASSERT_EQ(0, pt_read_line("/sys/module/rdma_rxe_flush/version",
 				  ver, sizeof(ver)));
 	EXPECT_NE(0, strlen(ver));
 	/* the in-tree driver must never be loaded beside ours */
-	EXPECT_FALSE(exists("/sys/module/rdma_rxe"));
+	EXPECT_FALSE(pt_exists("/sys/module/rdma_rxe"));
 }
 
 TEST(rxe0_bound_to_patched_rxe)
 {
 	char ver[64], fw[128], want[128], ndev[64];
 
-	ASSERT_TRUE(exists("/sys/class/infiniband/rxe0"));
+	ASSERT_TRUE(pt_exists("/sys/class/infiniband/rxe0"));
 	ASSERT_EQ(0, pt_read_line("/sys/module/rdma_rxe_flush/version",
 				  ver, sizeof(ver)));
 	ASSERT_EQ(0, pt_read_line("/sys/class/infiniband/rxe0/fw_ver",

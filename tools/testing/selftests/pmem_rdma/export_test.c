@@ -191,13 +191,6 @@ TEST_F(ex, unprivileged_export_refused)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-static int sh(const char *cmd)
-{
-	int st = system(cmd);
-
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 TEST_F(ex, rdma_device_goes_away)
 {
 	struct pmem_rdma_export_info info[2];
@@ -209,11 +202,11 @@ TEST_F(ex, rdma_device_goes_away)
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	/* the export pins the driver: no unload under it */
-	EXPECT_NE(0, sh("rmmod rdma_rxe_flush 2>/dev/null"));
+	EXPECT_NE(0, pt_sh("rmmod rdma_rxe_flush 2>/dev/null"));
 	EXPECT_EQ(0, access("/sys/module/rdma_rxe_flush", F_OK));
 
 	/* but the device may go: the export lets go of it, and stays */
-	ASSERT_EQ(0, sh("timeout 30 rdma link delete rxe0"));
+	ASSERT_EQ(0, pt_sh("timeout 30 rdma link delete rxe0"));
 	EXPECT_NE(0, access("/sys/class/infiniband/rxe0", F_OK));
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_LIST, &l));
 	EXPECT_EQ(1, l.count);
@@ -224,7 +217,7 @@ TEST_F(ex, rdma_device_goes_away)
 	EXPECT_EQ(0, unexport(self->fd, e.id));
 
 	/* the same device again, and an export on it */
-	ASSERT_EQ(0, sh("rdma link add rxe0 type rxe netdev d0"));
+	ASSERT_EQ(0, pt_sh("rdma link add rxe0 type rxe netdev d0"));
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 	EXPECT_EQ(0, unexport(self->fd, e.id));

@@ -4,9 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,28 @@ int pt_write_line(const char *path, const char *line)
 	n = n < 0 ? -errno : n == (ssize_t)strlen(line) ? 0 : -EIO;
 	close(fd);
 	return n;
+}
+
+int pt_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+int pt_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int n, st;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(cmd))
+		return -1;
+	st = system(cmd);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* open the named device: its context, a PD, the GID and the active MTU */

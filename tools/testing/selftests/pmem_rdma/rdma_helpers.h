@@ -2,7 +2,8 @@
 /*
  * Verbs helpers shared by the pmem_rdma selftests: two RC QPs on one rxe
  * device (rxe loops packets for its own GID back to itself), connected
- * through GID index 0, with bounded completion polling.
+ * through GID index 0, with bounded completion polling; and the file and
+ * command helpers around them (sysfs, debugfs, module parameters, shell).
  */
 #ifndef PMEM_RDMA_RDMA_HELPERS_H
 #define PMEM_RDMA_RDMA_HELPERS_H
@@ -69,6 +70,10 @@ int pt_check_pattern(const void *buf, size_t len, uint32_t seed);
 int pt_read_line(const char *path, char *buf, size_t len);
 /* Write line to a sysfs, debugfs or module parameter file: 0 or -errno. */
 int pt_write_line(const char *path, const char *line);
+/* Whether path exists. */
+int pt_exists(const char *path);
+/* Run the shell command fmt makes: its exit status, or -1. */
+int pt_sh(const char *fmt, ...);
 
 /* A hw_counters value of the device's port, or -1. */
 long long pt_read_counter(const char *name);

@@ -9,26 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "rdma_helpers.h"
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-static int run(const char *fmt, const char *arg)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), fmt, arg);
-	return system(cmd);
-}
 
 static int rdma_link_lists_rxe0(void)
 {
@@ -84,20 +68,20 @@ TEST(rxe_unload_reload)
 	const char *ko = getenv("PMEM_RDMA_RXE_KO");
 
 	ASSERT_NE(NULL, ko);
-	ASSERT_TRUE(exists("/sys/class/infiniband/rxe0"));
+	ASSERT_TRUE(pt_exists("/sys/class/infiniband/rxe0"));
 
-	ASSERT_EQ(0, run("rmmod rdma_rxe_flush", NULL));
-	EXPECT_FALSE(exists("/sys/module/rdma_rxe_flush"));
-	EXPECT_FALSE(exists("/sys/class/infiniband/rxe0"));
+	ASSERT_EQ(0, pt_sh("rmmod rdma_rxe_flush"));
+	EXPECT_FALSE(pt_exists("/sys/module/rdma_rxe_flush"));
+	EXPECT_FALSE(pt_exists("/sys/class/infiniband/rxe0"));
 	EXPECT_EQ(0, rdma_link_lists_rxe0());
 
-	ASSERT_EQ(0, run("insmod %s", ko));
-	EXPECT_TRUE(exists("/sys/module/rdma_rxe_flush"));
+	ASSERT_EQ(0, pt_sh("insmod %s", ko));
+	EXPECT_TRUE(pt_exists("/sys/module/rdma_rxe_flush"));
 	/* nothing stale came back with the module */
-	EXPECT_FALSE(exists("/sys/class/infiniband/rxe0"));
+	EXPECT_FALSE(pt_exists("/sys/class/infiniband/rxe0"));
 	EXPECT_EQ(0, rdma_link_lists_rxe0());
 
-	ASSERT_EQ(0, run("rdma link add rxe0 type rxe netdev d0", NULL));
+	ASSERT_EQ(0, pt_sh("rdma link add rxe0 type rxe netdev d0"));
 	EXPECT_EQ(1, rdma_link_lists_rxe0());
 	EXPECT_TRUE(rxe0_moves_data());
 }
@@ -107,12 +91,12 @@ TEST(pmem_rdma_unload_reload)
 	const char *ko = getenv("PMEM_RDMA_KO");
 
 	ASSERT_NE(NULL, ko);
-	ASSERT_TRUE(exists("/dev/pmem_rdma"));
-	ASSERT_EQ(0, run("rmmod pmem_rdma", NULL));
-	EXPECT_FALSE(exists("/sys/module/pmem_rdma"));
-	EXPECT_FALSE(exists("/sys/class/misc/pmem_rdma"));
-	ASSERT_EQ(0, run("insmod %s", ko));
-	EXPECT_TRUE(exists("/sys/class/misc/pmem_rdma"));
+	ASSERT_TRUE(pt_exists("/dev/pmem_rdma"));
+	ASSERT_EQ(0, pt_sh("rmmod pmem_rdma"));
+	EXPECT_FALSE(pt_exists("/sys/module/pmem_rdma"));
+	EXPECT_FALSE(pt_exists("/sys/class/misc/pmem_rdma"));
+	ASSERT_EQ(0, pt_sh("insmod %s", ko));
+	EXPECT_TRUE(pt_exists("/sys/class/misc/pmem_rdma"));
 }
 
 TEST_HARNESS_MAIN

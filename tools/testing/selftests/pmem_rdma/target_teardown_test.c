@@ -129,16 +129,14 @@ static int by_unexport(struct target *t)
 static int by_module_unload(struct target *t)
 {
 	const char *ko = getenv("PMEM_RDMA_KO");
-	char cmd[512];
 
 	if (!ko)
 		return -ENOENT;
 	close(t->fd);
 	t->fd = -1;
-	if (system("rmmod pmem_rdma"))
+	if (pt_sh("rmmod pmem_rdma"))
 		return -EBUSY;
-	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
-	if (system(cmd))
+	if (pt_sh("insmod %s", ko))
 		return -EIO;
 	t->fd = open(CTL, O_RDWR);
 	return t->fd < 0 ? -errno : 0;

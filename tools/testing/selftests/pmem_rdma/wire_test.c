@@ -134,13 +134,6 @@ static int is_roce(const unsigned char *b, size_t len)
 	       ROCE_PORT;
 }
 
-static int sh(const char *cmd)
-{
-	int ret = system(cmd);
-
-	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
-}
-
 /* the two QPs, their buffers and the capture on NET1 */
 struct wire {
 	struct pt_ctx c;
@@ -180,9 +173,9 @@ FIXTURE_SETUP(wire)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(teardown_cmds); i++)
-		sh(teardown_cmds[i]);
+		pt_sh("%s", teardown_cmds[i]);
 	for (i = 0; i < ARRAY_SIZE(setup_cmds); i++)
-		if (sh(setup_cmds[i]))
+		if (pt_sh("%s", setup_cmds[i]))
 			break;
 	ASSERT_EQ(ARRAY_SIZE(setup_cmds), i) TH_LOG("failed: %s",
 						   setup_cmds[i]);
@@ -231,7 +224,7 @@ FIXTURE_TEARDOWN(wire)
 	free(self->w.src);
 	free(self->w.dst);
 	for (i = 0; i < ARRAY_SIZE(teardown_cmds); i++)
-		sh(teardown_cmds[i]);
+		pt_sh("%s", teardown_cmds[i]);
 }
 
 /* the RoCE frames seen on NET1 so far, both directions, in order */
