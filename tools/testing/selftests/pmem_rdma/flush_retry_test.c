@@ -19,17 +19,10 @@
 #include "flush_helpers.h"
 #include "rdma_helpers.h"
 
-/* BTH opcodes (IBA 9.2, Table 35 and the 1.5 Memory Placement Extensions) */
-#define OP_READ_RESPONSE_ONLY	0x10
-#define OP_FLUSH		0x1c
-#define OP_ATOMIC_WRITE		0x1d
-
-static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
-
 /* write one command to the fault file: 0 or -errno */
 static int fault_cmd(const char *cmd)
 {
-	return pt_write_line(fault_path, cmd);
+	return pt_write_line(PT_FAULT_PATH, cmd);
 }
 
 /* "ACTION OPCODE REMAINING injected=N": REMAINING into *left, N returned */
@@ -38,7 +31,7 @@ static long long fault_state(char *action, size_t len, unsigned int *left)
 	char line[96], *inj;
 	unsigned int op;
 
-	if (pt_read_line(fault_path, line, sizeof(line)))
+	if (pt_read_line(PT_FAULT_PATH, line, sizeof(line)))
 		return -1;
 	inj = strstr(line, "injected=");
 	if (!inj || sscanf(line, "%15s %x %u", action, &op, left) != 3 ||
@@ -97,7 +90,7 @@ FIXTURE_SETUP(rt)
 	if (!self->e.pm)
 		SKIP(return, "needs the NVDIMM in devdax mode");
 	ASSERT_EQ(0, fault_cmd("off")) TH_LOG("%s: is debugfs mounted?",
-					      fault_path);
+					      PT_FAULT_PATH);
 	self->injected = fault_state(action, sizeof(action), &left);
 	ASSERT_LE(0, self->injected);
 }

@@ -26,8 +26,6 @@
 #define QP_ACCESS	PT_FLUSH_QP_ACCESS
 #define SEND_OPS	PT_FLUSH_SEND_OPS
 
-static const char icrc_param[] = "/sys/module/rdma_rxe_flush/parameters/flush_icrc";
-
 FIXTURE(fl)
 {
 	struct pt_flush_env e;
@@ -374,9 +372,9 @@ TEST_F(fl, flush_icrc_module_parameter)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	ASSERT_EQ(0, pt_read_line(icrc_param, mode, sizeof(mode)));
+	ASSERT_EQ(0, pt_read_line(PT_FLUSH_ICRC_PARAM, mode, sizeof(mode)));
 	ASSERT_STREQ("iba", mode);
-	fd = open(icrc_param, O_WRONLY);
+	fd = open(PT_FLUSH_ICRC_PARAM, O_WRONLY);
 	ASSERT_LE(0, fd);
 	EXPECT_GT(0, write(fd, "crc32", 5));
 	EXPECT_EQ(EINVAL, errno);

@@ -26,9 +26,6 @@
 #define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
 #define COMPARE		RXE_FLUSH_VERIFY_COMPARE
 #define NO_PMEM		"needs the NVDIMM in devdax mode"
-#define OP_READ_RESPONSE_ONLY	0x10
-
-static const char fault_path[] = "/sys/kernel/debug/rxe_flush/fault";
 
 /* the digest buffer: the last page of the registered source buffer */
 #define DIGEST_BUF(e)	((e)->src + PT_SRC_SIZE - 4096)
@@ -50,7 +47,7 @@ FIXTURE_SETUP(vf)
 
 FIXTURE_TEARDOWN(vf)
 {
-	pt_write_line(fault_path, "off");
+	pt_write_line(PT_FAULT_PATH, "off");
 	pt_flush_env_close(&self->e);
 }
 
@@ -334,14 +331,14 @@ TEST_F(vf, response_lost_answered_from_resource)
 
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
-	if (access(fault_path, W_OK))
+	if (access(PT_FAULT_PATH, W_OK))
 		SKIP(return, "needs debugfs");
 	pt_fill_pattern(self->e.pm + 8192, 4096, 47);
 	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm + 8192, 4096, want));
 	r0 = pt_read_counter("verify_rcvd");
 	b0 = pt_read_counter("verify_bytes");
 	d0 = pt_read_counter("duplicate_request");
-	ASSERT_EQ(0, pt_write_line(fault_path, "drop 0x10"));
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "drop 0x10"));
 
 	req = vreq(&self->e, 8192, 4096, SHA256, 0, 32);
 	pt_verify_wr(&req, &v, &vs);

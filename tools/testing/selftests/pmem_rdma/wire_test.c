@@ -40,13 +40,8 @@
 #define ICRC_LEN	4
 #define ROCE_OFF	(ETH_LEN + IP6_LEN + UDP_LEN)	/* BTH in a frame */
 
-#define OP_READ_RESPONSE_ONLY	0x10
-#define OP_FLUSH		0x1c
-#define OP_ATOMIC_WRITE		0x1d
 #define FIRST_PSN		0x1000	/* rdma_helpers' sq_psn */
 #define BUF_SIZE		8192
-
-static const char icrc_param[] = "/sys/module/rdma_rxe_flush/parameters/flush_icrc";
 
 struct frame {
 	unsigned char b[512];
@@ -277,10 +272,10 @@ static void check_bth(struct __test_metadata *_metadata,
 static void check_ack(struct __test_metadata *_metadata,
 		      struct wire *self, uint32_t psn)
 {
-	const struct frame *f = find(self, OP_READ_RESPONSE_ONLY);
+	const struct frame *f = find(self, PT_OP_READ_RESPONSE_ONLY);
 
 	ASSERT_NE(NULL, f) TH_LOG("no READ RESPONSE ONLY captured");
-	check_bth(_metadata, f, OP_READ_RESPONSE_ONLY, self->c.qp[0]->qp_num,
+	check_bth(_metadata, f, PT_OP_READ_RESPONSE_ONLY, self->c.qp[0]->qp_num,
 		  psn);
 	ASSERT_EQ(ROCE_OFF + BTH_LEN + 4 + ICRC_LEN, f->len);
 	EXPECT_EQ(0, f->b[ROCE_OFF + BTH_LEN] & 0x60);	/* AETH: ACK */
@@ -292,13 +287,13 @@ static const struct frame *check_flush(struct __test_metadata *_metadata,
 				       struct wire *self, uint32_t feth,
 				       uint64_t va, uint32_t len)
 {
-	const struct frame *f = find(self, OP_FLUSH);
+	const struct frame *f = find(self, PT_OP_FLUSH);
 	const unsigned char *h;
 
 	if (!f)
 		return NULL;
 	h = f->b + ROCE_OFF;
-	check_bth(_metadata, f, OP_FLUSH, self->c.qp[1]->qp_num, FIRST_PSN);
+	check_bth(_metadata, f, PT_OP_FLUSH, self->c.qp[1]->qp_num, FIRST_PSN);
 	EXPECT_EQ(ROCE_OFF + BTH_LEN + 4 + 16 + ICRC_LEN, f->len);
 	EXPECT_EQ(BTH_LEN + 4 + 16 + ICRC_LEN + UDP_LEN,
 		  f->b[ETH_LEN + IP6_LEN + 4] << 8 |
@@ -319,7 +314,7 @@ static int flush(struct wire *self, uint64_t va, uint32_t len,
 
 static int set_icrc_mode(const char *mode)
 {
-	return pt_write_line(icrc_param, mode);
+	return pt_write_line(PT_FLUSH_ICRC_PARAM, mode);
 }
 
 TEST_F(wire, flush_range_bytes_and_iba_icrc)
@@ -392,10 +387,10 @@ TEST_F(wire, atomic_write_bytes_and_icrc)
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(val, pt_load64(self->w.dst + 256));
 	ASSERT_LE(2, capture(&self->w));
-	f = find(&self->w, OP_ATOMIC_WRITE);
+	f = find(&self->w, PT_OP_ATOMIC_WRITE);
 	ASSERT_NE(NULL, f) TH_LOG("no ATOMIC WRITE captured");
 	h = f->b + ROCE_OFF;
-	check_bth(_metadata, f, OP_ATOMIC_WRITE, self->w.c.qp[1]->qp_num,
+	check_bth(_metadata, f, PT_OP_ATOMIC_WRITE, self->w.c.qp[1]->qp_num,
 		  FIRST_PSN);
 	ASSERT_EQ(ROCE_OFF + BTH_LEN + 16 + 8 + ICRC_LEN, f->len);
 	EXPECT_EQ(va, be64_at(h + 12));			/* RETH VA */
