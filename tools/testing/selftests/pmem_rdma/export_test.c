@@ -5,23 +5,11 @@
  * exports, a port in use, an unprivileged caller, and the RDMA device
  * going away under an export.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <linux/pmem_rdma.h>
+#include "target_helpers.h"
 
-#include "kselftest_harness.h"
-#include "rdma_helpers.h"
-
-#define CTL		"/dev/pmem_rdma"
 #define PORT		7471
-#define EXP_LEN		(2UL << 20)
 
 static void export_req(struct pmem_rdma_export_req *e, const char *path,
 		       uint64_t off, uint64_t len, uint16_t port)
@@ -31,24 +19,9 @@ static void export_req(struct pmem_rdma_export_req *e, const char *path,
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	e->offset = off;
 	e->length = len;
-	e->access = PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
-		    PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
-		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT;
+	e->access = ACCESS_RWF;
 	snprintf(e->ib_dev, sizeof(e->ib_dev), "%s", PT_DEV_DEFAULT);
 	e->port = port;
-}
-
-/* 0 or -errno */
-static int ctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int unexport(int fd, uint32_t id)
-{
-	struct pmem_rdma_unexport u = { .id = id };
-
-	return ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
 }
 
 FIXTURE(ex)

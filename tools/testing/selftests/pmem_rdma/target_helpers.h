@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The fixture of the target tests: an export of the fsdax namespace
- * (PMEM_RDMA_PMEM) made through /dev/pmem_rdma, and a librdmacm peer on
- * the same rxe device (peer_helpers.h) standing in for a remote host,
- * connected to it, with page-aligned buffers: buf registered for the
- * peer's requests, back and old for what the test reads back and keeps.
+ * The ioctls of /dev/pmem_rdma, and the fixture of the target tests: an
+ * export of the fsdax namespace (PMEM_RDMA_PMEM) made through it, and a
+ * librdmacm peer on the same rxe device (peer_helpers.h) standing in for a
+ * remote host, connected to it, with page-aligned buffers: buf registered
+ * for the peer's requests, back and old for what the test reads back and
+ * keeps.
  *
  * Header only: the setup asserts with kselftest_harness.h.
  */
@@ -42,6 +43,13 @@
 static inline int ctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int unexport(int fd, uint32_t id)
+{
+	struct pmem_rdma_unexport u = { .id = id };
+
+	return ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
 }
 
 static inline int export_range(int fd, const char *path, uint32_t flags,
@@ -123,13 +131,11 @@ static inline void target_open(struct __test_metadata *_metadata,
 
 static inline void target_close(struct target *t)
 {
-	struct pmem_rdma_unexport u = { .id = t->id };
-
 	if (t->mr)
 		ibv_dereg_mr(t->mr);
 	pt_peer_close(&t->p);
 	if (t->id)
-		ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+		unexport(t->fd, t->id);
 	free(t->buf);
 	free(t->back);
 	free(t->old);

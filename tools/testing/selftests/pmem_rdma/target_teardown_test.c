@@ -121,9 +121,7 @@ static void teardown_under_traffic(struct __test_metadata *_metadata,
 
 static int by_unexport(struct target *t)
 {
-	struct pmem_rdma_unexport u = { .id = t->id };
-
-	return ctl(t->fd, PMEM_RDMA_IOC_UNEXPORT, &u);
+	return unexport(t->fd, t->id);
 }
 
 static int by_module_unload(struct target *t)
