@@ -24,13 +24,13 @@ static void export_req(struct pmem_rdma_export_req *e, const char *path,
 	e->port = port;
 }
 
-FIXTURE(ex)
+FIXTURE(control_device)
 {
 	int fd;
 	const char *pmem;
 };
 
-FIXTURE_SETUP(ex)
+FIXTURE_SETUP(control_device)
 {
 	self->pmem = getenv("PMEM_RDMA_PMEM");
 	self->fd = open(CTL, O_RDWR);
@@ -39,7 +39,7 @@ FIXTURE_SETUP(ex)
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 }
 
-FIXTURE_TEARDOWN(ex)
+FIXTURE_TEARDOWN(control_device)
 {
 	struct pmem_rdma_export_info info[8];
 	struct pmem_rdma_list l = {
@@ -54,7 +54,7 @@ FIXTURE_TEARDOWN(ex)
 	close(self->fd);
 }
 
-TEST_F(ex, refusals)
+TEST_F(control_device, refusals)
 {
 	struct pmem_rdma_export_req e;
 
@@ -122,7 +122,7 @@ TEST_F(ex, refusals)
 	EXPECT_EQ(-ENOENT, unexport(self->fd, e.id));
 }
 
-TEST_F(ex, overlap_and_port_in_use)
+TEST_F(control_device, overlap_and_port_in_use)
 {
 	struct pmem_rdma_export_req a, b;
 
@@ -137,7 +137,7 @@ TEST_F(ex, overlap_and_port_in_use)
 	EXPECT_NE(a.id, b.id);
 }
 
-TEST_F(ex, unprivileged_export_refused)
+TEST_F(control_device, unprivileged_export_refused)
 {
 	struct pmem_rdma_export_req e;
 	struct pmem_rdma_stats st = {};
@@ -164,7 +164,7 @@ TEST_F(ex, unprivileged_export_refused)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_F(ex, rdma_device_goes_away)
+TEST_F(control_device, rdma_device_goes_away)
 {
 	struct pmem_rdma_export_info info[2];
 	struct pmem_rdma_list l = { .count = 2, .entries = (uintptr_t)info };

@@ -72,13 +72,13 @@ static void counters_read(struct counters *c)
 	}								\
 } while (0)
 
-FIXTURE(rt)
+FIXTURE(fault_env)
 {
 	struct pt_flush_env e;
 	long long injected;
 };
 
-FIXTURE_SETUP(rt)
+FIXTURE_SETUP(fault_env)
 {
 	char action[16];
 	unsigned int left;
@@ -95,7 +95,7 @@ FIXTURE_SETUP(rt)
 	ASSERT_LE(0, self->injected);
 }
 
-FIXTURE_TEARDOWN(rt)
+FIXTURE_TEARDOWN(fault_env)
 {
 	fault_cmd("off");
 	pt_flush_env_close(&self->e);
@@ -132,7 +132,7 @@ static void write_and_flush(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, pt_check_pattern(e->pm + off, len, seed));
 }
 
-TEST_F(rt, fault_file_refuses_bad_commands)
+TEST_F(fault_env, fault_file_refuses_bad_commands)
 {
 	static const char * const bad[] = {
 		"bogus 0x1c", "drop", "drop 256", "drop 0x1c 0", "cut=0 0x1c",
@@ -156,7 +156,7 @@ TEST_F(rt, fault_file_refuses_bad_commands)
 	EXPECT_EQ(0, left);
 }
 
-TEST_F(rt, flush_request_lost_is_retried)
+TEST_F(fault_env, flush_request_lost_is_retried)
 {
 	struct counters c0;
 
@@ -168,7 +168,7 @@ TEST_F(rt, flush_request_lost_is_retried)
 	EXPECT_MOVES(&c0, 2, 1, 0, 0, 1, 0);
 }
 
-TEST_F(rt, flush_ack_lost_duplicate_not_executed)
+TEST_F(fault_env, flush_ack_lost_duplicate_not_executed)
 {
 	struct counters c0;
 
@@ -180,7 +180,7 @@ TEST_F(rt, flush_ack_lost_duplicate_not_executed)
 	EXPECT_MOVES(&c0, 2, 1, 0, 0, 1, 1);
 }
 
-TEST_F(rt, flush_repeated_on_the_wire)
+TEST_F(fault_env, flush_repeated_on_the_wire)
 {
 	struct counters c0;
 
@@ -191,7 +191,7 @@ TEST_F(rt, flush_repeated_on_the_wire)
 	EXPECT_MOVES(&c0, 1, 1, 0, 0, 1, 1);
 }
 
-TEST_F(rt, flush_cut_short_is_dropped_and_retried)
+TEST_F(fault_env, flush_cut_short_is_dropped_and_retried)
 {
 	struct counters c0;
 
@@ -215,7 +215,7 @@ static void atomic_write_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(val, pt_load64(e->pm + off));
 }
 
-TEST_F(rt, atomic_write_request_lost_is_retried)
+TEST_F(fault_env, atomic_write_request_lost_is_retried)
 {
 	struct counters c0;
 
@@ -226,7 +226,7 @@ TEST_F(rt, atomic_write_request_lost_is_retried)
 	EXPECT_MOVES(&c0, 0, 0, 2, 1, 0, 0);
 }
 
-TEST_F(rt, atomic_write_repeated_on_the_wire)
+TEST_F(fault_env, atomic_write_repeated_on_the_wire)
 {
 	struct counters c0;
 
@@ -237,7 +237,7 @@ TEST_F(rt, atomic_write_repeated_on_the_wire)
 	EXPECT_MOVES(&c0, 0, 0, 1, 1, 0, 1);
 }
 
-TEST_F(rt, atomic_write_cut_short_is_dropped_and_retried)
+TEST_F(fault_env, atomic_write_cut_short_is_dropped_and_retried)
 {
 	struct counters c0;
 
@@ -265,7 +265,7 @@ static long long now_ms(void)
  * stores a newer value itself, before the requester's retry arrives: if the
  * retry were executed again, the older value would come back.
  */
-TEST_F(rt, atomic_write_replay_never_executes_twice)
+TEST_F(fault_env, atomic_write_replay_never_executes_twice)
 {
 	uint64_t *p = (uint64_t *)(self->e.pm + 128);
 	const uint64_t first = 0x600dcafe00000001ULL;
@@ -300,7 +300,7 @@ TEST_F(rt, atomic_write_replay_never_executes_twice)
  * ATOMIC WRITE behind it arrives out of sequence, is NAKed, and the
  * requester goes back to the FLUSH.  Everything completes, in order.
  */
-TEST_F(rt, lost_flush_inside_a_stream)
+TEST_F(fault_env, lost_flush_inside_a_stream)
 {
 	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(self->e.c.qp[0]);
 	const uint64_t ptr = 0x5eed000000000001ULL;

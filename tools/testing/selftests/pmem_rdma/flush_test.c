@@ -26,12 +26,12 @@
 #define QP_ACCESS	PT_FLUSH_QP_ACCESS
 #define SEND_OPS	PT_FLUSH_SEND_OPS
 
-FIXTURE(fl)
+FIXTURE(flush_env)
 {
 	struct pt_flush_env e;
 };
 
-FIXTURE_SETUP(fl)
+FIXTURE_SETUP(flush_env)
 {
 	const char *what;
 	int ret = pt_flush_env_open(&self->e, &what);
@@ -39,7 +39,7 @@ FIXTURE_SETUP(fl)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 }
 
-FIXTURE_TEARDOWN(fl)
+FIXTURE_TEARDOWN(flush_env)
 {
 	pt_flush_env_close(&self->e);
 }
@@ -51,7 +51,7 @@ FIXTURE_TEARDOWN(fl)
 /* after a refusal: the requester's QP is in the error state */
 #define EXPECT_QP_ERR() EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->e.c.qp[0]))
 
-TEST_F(fl, device_reports_caps)
+TEST_F(flush_env, device_reports_caps)
 {
 	struct ibv_device_attr_ex a = {};
 
@@ -61,7 +61,7 @@ TEST_F(fl, device_reports_caps)
 	EXPECT_TRUE(a.device_cap_flags_ex & RXE_FLUSH_DEVICE_ATOMIC_WRITE);
 }
 
-TEST_F(fl, persistent_access_refused_on_dram)
+TEST_F(flush_env, persistent_access_refused_on_dram)
 {
 	void *buf = aligned_alloc(4096, 8192);
 	struct ibv_mr *mr;
@@ -83,7 +83,7 @@ TEST_F(fl, persistent_access_refused_on_dram)
 	free(buf);
 }
 
-TEST_F(fl, write_then_flush_range_persistent)
+TEST_F(flush_env, write_then_flush_range_persistent)
 {
 	const size_t off = 4096 + 3, len = 64 * 1024 + 5;
 	long long wb0, wbc0, fb0, sent0, rcvd0;
@@ -118,7 +118,7 @@ TEST_F(fl, write_then_flush_range_persistent)
 	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->e.c.qp[0]));
 }
 
-TEST_F(fl, flush_global_writes_nothing_back)
+TEST_F(flush_env, flush_global_writes_nothing_back)
 {
 	const size_t len = 8192;
 	long long wb0, fb0;
@@ -141,7 +141,7 @@ TEST_F(fl, flush_global_writes_nothing_back)
 	EXPECT_EQ(0, pt_check_pattern(self->e.pm, len, 12));
 }
 
-TEST_F(fl, flush_whole_mr_both_types)
+TEST_F(flush_env, flush_whole_mr_both_types)
 {
 	long long wb0, fb0;
 	struct ibv_wc wc;
@@ -164,7 +164,7 @@ TEST_F(fl, flush_whole_mr_both_types)
 	EXPECT_EQ(0, pt_check_pattern(self->e.pm + PM_SIZE - 4096, 4096, 13));
 }
 
-TEST_F(fl, atomic_write_lands)
+TEST_F(flush_env, atomic_write_lands)
 {
 	const uint64_t val = 0x0123456789abcdefULL;
 	long long s0, r0;
@@ -185,7 +185,7 @@ TEST_F(fl, atomic_write_lands)
 	EXPECT_EQ(1, pt_read_counter("atomic_write_rcvd") - r0);
 }
 
-TEST_F(fl, classic_post_send_flush_and_atomic_write)
+TEST_F(flush_env, classic_post_send_flush_and_atomic_write)
 {
 	const uint64_t val = 0x1122334455667788ULL;
 	long long wb0;
@@ -221,7 +221,7 @@ TEST_F(fl, classic_post_send_flush_and_atomic_write)
 	EXPECT_EQ(0, memcmp(self->e.pm + 256, &val, 8));
 }
 
-TEST_F(fl, persistent_flush_on_global_only_mr)
+TEST_F(flush_env, persistent_flush_on_global_only_mr)
 {
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
@@ -238,7 +238,7 @@ TEST_F(fl, persistent_flush_on_global_only_mr)
 	ibv_dereg_mr(mr);
 }
 
-TEST_F(fl, zero_length_flush_checks_rkey)
+TEST_F(flush_env, zero_length_flush_checks_rkey)
 {
 	struct ibv_wc wc;
 
@@ -250,7 +250,7 @@ TEST_F(fl, zero_length_flush_checks_rkey)
 	EXPECT_QP_ERR();
 }
 
-TEST_F(fl, zero_length_flush_succeeds)
+TEST_F(flush_env, zero_length_flush_succeeds)
 {
 	struct ibv_wc wc;
 
@@ -261,7 +261,7 @@ TEST_F(fl, zero_length_flush_succeeds)
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 }
 
-TEST_F(fl, flush_outside_mr)
+TEST_F(flush_env, flush_outside_mr)
 {
 	struct ibv_wc wc;
 
@@ -286,28 +286,28 @@ static void bad_feth(struct __test_metadata *_metadata, struct pt_ctx *c,
 	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(c->qp[0]));
 }
 
-TEST_F(fl, flush_unknown_type_bit)
+TEST_F(flush_env, flush_unknown_type_bit)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL | 0x4, IBV_FLUSH_RANGE);
 }
 
-TEST_F(fl, flush_no_type)
+TEST_F(flush_env, flush_no_type)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, 0, IBV_FLUSH_RANGE);
 }
 
-TEST_F(fl, flush_reserved_selectivity)
+TEST_F(flush_env, flush_reserved_selectivity)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL, 2);
 }
 
-TEST_F(fl, atomic_write_misaligned)
+TEST_F(flush_env, atomic_write_misaligned)
 {
 	const uint64_t val = ~0ULL;
 	struct ibv_wc wc;
@@ -342,28 +342,28 @@ static void bad_atomic_write_len(struct __test_metadata *_metadata,
 	EXPECT_EQ(544, i) TH_LOG("byte %zu changed", i);
 }
 
-TEST_F(fl, atomic_write_0_bytes)
+TEST_F(flush_env, atomic_write_0_bytes)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 0);
 }
 
-TEST_F(fl, atomic_write_4_bytes)
+TEST_F(flush_env, atomic_write_4_bytes)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 4);
 }
 
-TEST_F(fl, atomic_write_16_bytes)
+TEST_F(flush_env, atomic_write_16_bytes)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 16);
 }
 
-TEST_F(fl, flush_icrc_module_parameter)
+TEST_F(flush_env, flush_icrc_module_parameter)
 {
 	long long rxe6;
 	struct ibv_wc wc;
@@ -442,7 +442,7 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-TEST_F(fl, ordering_record_before_pointer)
+TEST_F(flush_env, ordering_record_before_pointer)
 {
 	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(self->e.c.qp[0]);
 	struct watcher w = {};

@@ -14,23 +14,23 @@
 #define GUARD_BYTE	0x5a
 #define TIMEOUT_MS	20000
 
-FIXTURE(rc)
+FIXTURE(rc_pair)
 {
 	struct pt_ctx c;
 	unsigned char *src, *dst;
 	struct ibv_mr *src_mr, *dst_mr;
 };
 
-FIXTURE_VARIANT(rc)
+FIXTURE_VARIANT(rc_pair)
 {
 	size_t len;
 };
 
-FIXTURE_VARIANT_ADD(rc, one_byte) { .len = 1 };
-FIXTURE_VARIANT_ADD(rc, one_page) { .len = 4096 };
-FIXTURE_VARIANT_ADD(rc, multi_packet) { .len = 256 * 1024 + 3 };
+FIXTURE_VARIANT_ADD(rc_pair, one_byte) { .len = 1 };
+FIXTURE_VARIANT_ADD(rc_pair, one_page) { .len = 4096 };
+FIXTURE_VARIANT_ADD(rc_pair, multi_packet) { .len = 256 * 1024 + 3 };
 
-FIXTURE_SETUP(rc)
+FIXTURE_SETUP(rc_pair)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		     IBV_ACCESS_REMOTE_READ;
@@ -50,7 +50,7 @@ FIXTURE_SETUP(rc)
 	ASSERT_NE(NULL, self->dst_mr);
 }
 
-FIXTURE_TEARDOWN(rc)
+FIXTURE_TEARDOWN(rc_pair)
 {
 	if (self->src_mr)
 		ibv_dereg_mr(self->src_mr);
@@ -71,7 +71,7 @@ static int guard_intact(const unsigned char *p)
 	return 1;
 }
 
-TEST_F(rc, send_recv)
+TEST_F(rc_pair, send_recv)
 {
 	struct ibv_sge ssge = {
 		.addr = (uintptr_t)self->src, .length = variant->len,
@@ -108,7 +108,7 @@ TEST_F(rc, send_recv)
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
 }
 
-TEST_F(rc, rdma_write)
+TEST_F(rc_pair, rdma_write)
 {
 	struct ibv_wc wc;
 
@@ -124,7 +124,7 @@ TEST_F(rc, rdma_write)
 	EXPECT_TRUE(guard_intact(self->dst + variant->len));
 }
 
-TEST_F(rc, rdma_read)
+TEST_F(rc_pair, rdma_read)
 {
 	struct ibv_wc wc;
 

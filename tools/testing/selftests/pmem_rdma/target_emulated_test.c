@@ -8,18 +8,18 @@
  */
 #include "target_helpers.h"
 
-FIXTURE(em)
+FIXTURE(emulated_export)
 {
 	struct target t;
 };
 
-FIXTURE_SETUP(em)
+FIXTURE_SETUP(emulated_export)
 {
 	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED,
 		    ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY, PMEM_RDMA_VERIFY_ALL);
 }
 
-FIXTURE_TEARDOWN(em)
+FIXTURE_TEARDOWN(emulated_export)
 {
 	target_close(&self->t);
 }
@@ -28,7 +28,7 @@ FIXTURE_TEARDOWN(em)
  * Make [at, at + len) hold the 'old' pattern persistently, then write the
  * 'new' one over it: what a power failure keeps of it is the question.
  */
-static void em_prepare(struct __test_metadata *_metadata, struct target *t,
+static void emulated_prepare(struct __test_metadata *_metadata, struct target *t,
 		       uint64_t at, uint32_t len)
 {
 	pt_fill_pattern(t->buf, len, 1000 + at);
@@ -39,7 +39,7 @@ static void em_prepare(struct __test_metadata *_metadata, struct target *t,
 	ASSERT_EQ(0, peer_write(t, at, len));
 }
 
-TEST_F(em, descriptor_says_emulated)
+TEST_F(emulated_export, descriptor_says_emulated)
 {
 	if (no_target(&self->t))
 		return;
@@ -54,7 +54,7 @@ TEST_F(em, descriptor_says_emulated)
  * flushed is not in the digest, so the peer learns of the missing FLUSH
  * without a failure and without reading the data back.
  */
-TEST_F(em, verify_catches_a_missing_flush)
+TEST_F(emulated_export, verify_catches_a_missing_flush)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 256 * 1024;
@@ -64,7 +64,7 @@ TEST_F(em, verify_catches_a_missing_flush)
 
 	if (no_target(t))
 		return;
-	em_prepare(_metadata, t, at, len);
+	emulated_prepare(_metadata, t, at, len);
 	ASSERT_EQ(32, pt_digest(SHA256, t->old, len, old_d));
 	ASSERT_EQ(32, pt_digest(SHA256, t->buf, len, new_d));
 
@@ -84,7 +84,7 @@ TEST_F(em, verify_catches_a_missing_flush)
 	EXPECT_EQ(4, st.verifies);
 }
 
-TEST_F(em, write_without_flush_is_lost)
+TEST_F(emulated_export, write_without_flush_is_lost)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 64 * 1024;
@@ -96,7 +96,7 @@ TEST_F(em, write_without_flush_is_lost)
 
 	if (no_target(t))
 		return;
-	em_prepare(_metadata, t, at, len);
+	emulated_prepare(_metadata, t, at, len);
 	/* and an ATOMIC WRITE elsewhere, unflushed too */
 	ASSERT_EQ(0, target_read(t, 0, t->back, 4096));
 	memcpy(&before, t->back + 512, 8);
@@ -123,7 +123,7 @@ TEST_F(em, write_without_flush_is_lost)
 	EXPECT_EQ(1, st.power_failures);
 }
 
-TEST_F(em, persistent_flush_keeps)
+TEST_F(emulated_export, persistent_flush_keeps)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 128 * 1024;
@@ -134,7 +134,7 @@ TEST_F(em, persistent_flush_keeps)
 
 	if (no_target(t))
 		return;
-	em_prepare(_metadata, t, at, len);
+	emulated_prepare(_metadata, t, at, len);
 	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.r.rkey,
 					t->p.r.iova + at + len, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -147,7 +147,7 @@ TEST_F(em, persistent_flush_keeps)
 	EXPECT_EQ(0, memcmp(t->back, t->buf, len + 8));
 }
 
-TEST_F(em, global_flush_alone_is_lost)
+TEST_F(emulated_export, global_flush_alone_is_lost)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 192 * 1024;
@@ -156,7 +156,7 @@ TEST_F(em, global_flush_alone_is_lost)
 
 	if (no_target(t))
 		return;
-	em_prepare(_metadata, t, at, len);
+	emulated_prepare(_metadata, t, at, len);
 	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_GLOBAL));
 
 	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
@@ -165,7 +165,7 @@ TEST_F(em, global_flush_alone_is_lost)
 	EXPECT_EQ(0, memcmp(t->back, t->old, len));
 }
 
-TEST_F(em, partial_flush_keeps_its_lines_only)
+TEST_F(emulated_export, partial_flush_keeps_its_lines_only)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 256 * 1024;
@@ -176,7 +176,7 @@ TEST_F(em, partial_flush_keeps_its_lines_only)
 
 	if (no_target(t))
 		return;
-	em_prepare(_metadata, t, at, len);
+	emulated_prepare(_metadata, t, at, len);
 	ASSERT_EQ(0, peer_flush(t, at, 4097, IBV_FLUSH_PERSISTENT));
 
 	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
@@ -187,7 +187,7 @@ TEST_F(em, partial_flush_keeps_its_lines_only)
 }
 
 /* which of the 'new' lines survived, as a string of 0 and 1 */
-static void em_survivors(struct __test_metadata *_metadata, struct target *t,
+static void emulated_survivors(struct __test_metadata *_metadata, struct target *t,
 			 uint64_t at, uint32_t len, char *out)
 {
 	uint32_t i;
@@ -204,7 +204,7 @@ static void em_survivors(struct __test_metadata *_metadata, struct target *t,
 	out[i] = '\0';
 }
 
-TEST_F(em, early_eviction_is_seeded_and_reproducible)
+TEST_F(emulated_export, early_eviction_is_seeded_and_reproducible)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 512 * 1024;
@@ -217,10 +217,10 @@ TEST_F(em, early_eviction_is_seeded_and_reproducible)
 	if (no_target(t))
 		return;
 	for (i = 0; i < 3; i++) {
-		em_prepare(_metadata, t, at, len);
+		emulated_prepare(_metadata, t, at, len);
 		ASSERT_EQ(0, power_fail(t, 250000, seed[i], &pf[i]));
 		EXPECT_EQ(lines, pf[i].lines_lost + pf[i].lines_evicted);
-		em_survivors(_metadata, t, at, len, s[i]);
+		emulated_survivors(_metadata, t, at, len, s[i]);
 		kept = 0;
 		for (uint32_t l = 0; l < lines; l++)
 			kept += s[i][l] == '1';
@@ -234,7 +234,7 @@ TEST_F(em, early_eviction_is_seeded_and_reproducible)
 	EXPECT_NE(0, strcmp(s[0], s[2]));
 }
 
-TEST_F(em, power_fail_refusals)
+TEST_F(emulated_export, power_fail_refusals)
 {
 	struct target *t = &self->t;
 	struct pmem_rdma_power_fail pf;

@@ -5,27 +5,27 @@
  * stands in for a remote host (target_helpers.h).  It receives the region
  * descriptor, WRITEs and FLUSHes one-sidedly, and the bytes are read back
  * through the block device.  VERIFY is granted or refused by the export's
- * access and algorithms: fixture tg grants READ but not VERIFY, vx VERIFY
- * alone: SHA-256, no READ.
+ * access and algorithms: real_export grants READ but not VERIFY,
+ * verify_only_export VERIFY alone: SHA-256, no READ.
  */
 #include "target_helpers.h"
 
-FIXTURE(tg)
+FIXTURE(real_export)
 {
 	struct target t;
 };
 
-FIXTURE_SETUP(tg)
+FIXTURE_SETUP(real_export)
 {
 	target_open(_metadata, &self->t, 0, ACCESS_RWF, 0);
 }
 
-FIXTURE_TEARDOWN(tg)
+FIXTURE_TEARDOWN(real_export)
 {
 	target_close(&self->t);
 }
 
-TEST_F(tg, descriptor)
+TEST_F(real_export, descriptor)
 {
 	struct pmem_rdma_stats st;
 
@@ -47,7 +47,7 @@ TEST_F(tg, descriptor)
 }
 
 /* READ is granted, VERIFY is not: the export's owner decides */
-TEST_F(tg, verify_refused_without_verify_access)
+TEST_F(real_export, verify_refused_without_verify_access)
 {
 	if (no_target(&self->t))
 		return;
@@ -56,7 +56,7 @@ TEST_F(tg, verify_refused_without_verify_access)
 						     NULL));
 }
 
-TEST_F(tg, write_flush_read_back_through_the_device)
+TEST_F(real_export, write_flush_read_back_through_the_device)
 {
 	struct target *t = &self->t;
 	const uint64_t at = 8192 + 512;
@@ -84,7 +84,7 @@ TEST_F(tg, write_flush_read_back_through_the_device)
 }
 
 /* no payload, no MR on the target's side: nothing for the domain */
-TEST_F(tg, zero_length_write)
+TEST_F(real_export, zero_length_write)
 {
 	struct pmem_rdma_stats st;
 
@@ -96,24 +96,24 @@ TEST_F(tg, zero_length_write)
 }
 
 /* VERIFY without READ, SHA-256 only, real mode */
-FIXTURE(vx)
+FIXTURE(verify_only_export)
 {
 	struct target t;
 };
 
-FIXTURE_SETUP(vx)
+FIXTURE_SETUP(verify_only_export)
 {
 	target_open(_metadata, &self->t, 0, PMEM_RDMA_ACCESS_WRITE |
 		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT | PMEM_RDMA_ACCESS_VERIFY,
 		    PMEM_RDMA_VERIFY_SHA256);
 }
 
-FIXTURE_TEARDOWN(vx)
+FIXTURE_TEARDOWN(verify_only_export)
 {
 	target_close(&self->t);
 }
 
-TEST_F(vx, verify_without_read)
+TEST_F(verify_only_export, verify_without_read)
 {
 	struct target *t = &self->t;
 	uint8_t d[PT_DIGEST_MAX];
@@ -140,7 +140,7 @@ TEST_F(vx, verify_without_read)
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 }
 
-TEST_F(vx, algorithm_not_granted)
+TEST_F(verify_only_export, algorithm_not_granted)
 {
 	if (no_target(&self->t))
 		return;

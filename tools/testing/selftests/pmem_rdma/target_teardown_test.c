@@ -1,42 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * An export of the fsdax namespace (PMEM_RDMA_PMEM) taken away while its
- * librdmacm peer (target_helpers.h) WRITEs: by UNEXPORT (fixture tg, real
- * mode) or by unloading pmem_rdma (fixture em, emulated).  The peer is told
- * at once, its QP fails what is left, and the target keeps no RDMA
- * resource.  Runs beside reload_test: it reloads pmem_rdma.
+ * librdmacm peer (target_helpers.h) WRITEs: a real_export by UNEXPORT, an
+ * emulated_export by unloading pmem_rdma.  The peer is told at once, its
+ * QP fails what is left, and the target keeps no RDMA resource.  Runs
+ * beside reload_test: it reloads pmem_rdma.
  */
 #include <pthread.h>
 
 #include "target_helpers.h"
 
-FIXTURE(tg)
+FIXTURE(real_export)
 {
 	struct target t;
 };
 
-FIXTURE_SETUP(tg)
+FIXTURE_SETUP(real_export)
 {
 	target_open(_metadata, &self->t, 0, ACCESS_RWF, 0);
 }
 
-FIXTURE_TEARDOWN(tg)
+FIXTURE_TEARDOWN(real_export)
 {
 	target_close(&self->t);
 }
 
-FIXTURE(em)
+FIXTURE(emulated_export)
 {
 	struct target t;
 };
 
-FIXTURE_SETUP(em)
+FIXTURE_SETUP(emulated_export)
 {
 	target_open(_metadata, &self->t, PMEM_RDMA_EXPORT_EMULATED,
 		    ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY, PMEM_RDMA_VERIFY_ALL);
 }
 
-FIXTURE_TEARDOWN(em)
+FIXTURE_TEARDOWN(emulated_export)
 {
 	target_close(&self->t);
 }
@@ -140,7 +140,7 @@ static int by_module_unload(struct target *t)
 	return t->fd < 0 ? -errno : 0;
 }
 
-TEST_F(tg, unexport_under_traffic)
+TEST_F(real_export, unexport_under_traffic)
 {
 	struct pmem_rdma_stats st;
 	uint32_t id = self->t.id;
@@ -151,7 +151,7 @@ TEST_F(tg, unexport_under_traffic)
 	EXPECT_EQ(-ENOENT, export_stats(self->t.fd, id, &st));
 }
 
-TEST_F(em, module_unload_under_traffic)
+TEST_F(emulated_export, module_unload_under_traffic)
 {
 	struct pmem_rdma_list l = {};
 

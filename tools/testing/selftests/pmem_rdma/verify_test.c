@@ -30,13 +30,13 @@
 /* the digest buffer: the last page of the registered source buffer */
 #define DIGEST_BUF(e)	((e)->src + PT_SRC_SIZE - 4096)
 
-FIXTURE(vf)
+FIXTURE(verify_env)
 {
 	struct pt_flush_env e;
 	uint8_t *dg;		/* DIGEST_BUF(&e) */
 };
 
-FIXTURE_SETUP(vf)
+FIXTURE_SETUP(verify_env)
 {
 	const char *what;
 	int ret = pt_flush_env_open(&self->e, &what);
@@ -45,7 +45,7 @@ FIXTURE_SETUP(vf)
 	self->dg = DIGEST_BUF(&self->e);
 }
 
-FIXTURE_TEARDOWN(vf)
+FIXTURE_TEARDOWN(verify_env)
 {
 	pt_write_line(PT_FAULT_PATH, "off");
 	pt_flush_env_close(&self->e);
@@ -92,7 +92,7 @@ static void digest_returned(struct __test_metadata *_metadata,
 	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(e->c.qp[0]));
 }
 
-TEST_F(vf, crc32c_digest_returned)
+TEST_F(verify_env, crc32c_digest_returned)
 {
 	static const uint8_t check[4] = { 0xe3, 0x06, 0x92, 0x83 };
 	uint8_t d[4];
@@ -105,21 +105,21 @@ TEST_F(vf, crc32c_digest_returned)
 	digest_returned(_metadata, &self->e, CRC32C, 8192 + 5, 3 * 4096 + 7, 41);
 }
 
-TEST_F(vf, sha256_digest_returned_across_pages)
+TEST_F(verify_env, sha256_digest_returned_across_pages)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	digest_returned(_metadata, &self->e, SHA256, 4096 - 100, 64 * 1024 + 3, 42);
 }
 
-TEST_F(vf, zero_length_is_the_empty_digest)
+TEST_F(verify_env, zero_length_is_the_empty_digest)
 {
 	if (!self->e.pm)
 		SKIP(return, NO_PMEM);
 	digest_returned(_metadata, &self->e, SHA256, 0, 0, 43);
 }
 
-TEST_F(vf, compare_match_completes_without_digest)
+TEST_F(verify_env, compare_match_completes_without_digest)
 {
 	uint8_t want[PT_DIGEST_MAX];
 	struct pt_verify v;
@@ -145,7 +145,7 @@ TEST_F(vf, compare_match_completes_without_digest)
 }
 
 /* write, then VERIFY in the same batch: it sees the write */
-TEST_F(vf, verify_after_write_sees_it)
+TEST_F(verify_env, verify_after_write_sees_it)
 {
 	struct ibv_send_wr w, v, *bad;
 	struct ibv_sge ws, vs;
@@ -177,7 +177,7 @@ TEST_F(vf, verify_after_write_sees_it)
  * The log writer's pipeline {write, verify, atomic write}: a digest that
  * differs ends the connection, and the atomic write never lands.
  */
-TEST_F(vf, mismatch_ends_connection_before_atomic_write)
+TEST_F(verify_env, mismatch_ends_connection_before_atomic_write)
 {
 	const uint64_t ptr = 0x0123456789abcdefULL;
 	long long m0 = pt_read_counter("verify_mismatch");
@@ -226,7 +226,7 @@ static void refused(struct __test_metadata *_metadata, struct pt_flush_env *e,
 	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(e->c.qp[0]));
 }
 
-TEST_F(vf, unknown_algorithm)
+TEST_F(verify_env, unknown_algorithm)
 {
 	struct pt_verify v;
 
@@ -236,7 +236,7 @@ TEST_F(vf, unknown_algorithm)
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
 
-TEST_F(vf, reserved_veth_bit)
+TEST_F(verify_env, reserved_veth_bit)
 {
 	struct pt_verify v;
 
@@ -246,7 +246,7 @@ TEST_F(vf, reserved_veth_bit)
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
 
-TEST_F(vf, length_of_2_to_the_31)
+TEST_F(verify_env, length_of_2_to_the_31)
 {
 	struct pt_verify v;
 
@@ -256,7 +256,7 @@ TEST_F(vf, length_of_2_to_the_31)
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
 
-TEST_F(vf, range_outside_mr)
+TEST_F(verify_env, range_outside_mr)
 {
 	struct pt_verify v;
 
@@ -266,7 +266,7 @@ TEST_F(vf, range_outside_mr)
 	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
 }
 
-TEST_F(vf, bad_rkey_zero_length)
+TEST_F(verify_env, bad_rkey_zero_length)
 {
 	struct pt_verify v;
 
@@ -278,7 +278,7 @@ TEST_F(vf, bad_rkey_zero_length)
 }
 
 /* a digest tells what a READ would: no remote read, no VERIFY */
-TEST_F(vf, mr_without_remote_read)
+TEST_F(verify_env, mr_without_remote_read)
 {
 	struct ibv_mr *mr;
 	struct pt_verify v;
@@ -295,7 +295,7 @@ TEST_F(vf, mr_without_remote_read)
 }
 
 /* the provider refuses what it can judge, before anything is sent */
-TEST_F(vf, post_send_refusals)
+TEST_F(verify_env, post_send_refusals)
 {
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
@@ -320,7 +320,7 @@ TEST_F(vf, post_send_refusals)
  * duplicate, answered with the kept digest, not hashed again - even though
  * the range changed meanwhile (the later WRITE ran before the retry).
  */
-TEST_F(vf, response_lost_answered_from_resource)
+TEST_F(verify_env, response_lost_answered_from_resource)
 {
 	uint8_t want[PT_DIGEST_MAX];
 	struct ibv_send_wr v, w, *bad;
