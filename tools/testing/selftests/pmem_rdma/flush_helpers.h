@@ -43,6 +43,9 @@ struct pt_flush_env {
 	struct ibv_mr *pm_mr, *src_mr;
 };
 
+/* the SKIP reason of a test that needs pm */
+#define PT_NO_DEVDAX		"needs the NVDIMM in devdax mode"
+
 /* 0, or -errno with the step that failed in *what */
 int pt_flush_env_open(struct pt_flush_env *e, const char **what);
 /* the same with other QP access flags (the target MR keeps its access) */

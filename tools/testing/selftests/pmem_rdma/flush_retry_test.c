@@ -88,7 +88,7 @@ FIXTURE_SETUP(fault_env)
 	ret = pt_flush_env_open(&self->e, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!self->e.pm)
-		SKIP(return, "needs the NVDIMM in devdax mode");
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, fault_cmd("off")) TH_LOG("%s: is debugfs mounted?",
 					      PT_FAULT_PATH);
 	self->injected = fault_state(action, sizeof(action), &left);

@@ -44,8 +44,6 @@ FIXTURE_TEARDOWN(flush_env)
 	pt_flush_env_close(&self->e);
 }
 
-#define NO_PMEM	"needs the NVDIMM in devdax mode"
-
 #define PM_ADDR(off)	((uint64_t)(uintptr_t)(self->e.pm + (off)))
 
 /* after a refusal: the requester's QP is in the error state */
@@ -90,7 +88,7 @@ TEST_F(flush_env, write_then_flush_range_persistent)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, len, 11);
 	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
 				  self->e.src_mr->lkey, PM_ADDR(off),
@@ -125,7 +123,7 @@ TEST_F(flush_env, flush_global_writes_nothing_back)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, len, 12);
 	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, len,
 				  self->e.src_mr->lkey, PM_ADDR(0),
@@ -147,7 +145,7 @@ TEST_F(flush_env, flush_whole_mr_both_types)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, 4096, 13);
 	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src, 4096,
 				  self->e.src_mr->lkey, PM_ADDR(PM_SIZE - 4096),
@@ -171,7 +169,7 @@ TEST_F(flush_env, atomic_write_lands)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	s0 = pt_read_counter("atomic_write_sent");
 	r0 = pt_read_counter("atomic_write_rcvd");
 	ASSERT_EQ(0, pt_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(64),
@@ -192,7 +190,7 @@ TEST_F(flush_env, classic_post_send_flush_and_atomic_write)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	/* FLUSH: length from the sg_list, default type persistence, range */
 	wb0 = pt_read_counter("persist_writeback_bytes");
 	ASSERT_EQ(0, pt_post_send(&self->e.c, IBV_WR_FLUSH, self->e.src, 3000,
@@ -227,7 +225,7 @@ TEST_F(flush_env, persistent_flush_on_global_only_mr)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	mr = ibv_reg_mr(self->e.c.pd, self->e.pm, PM_SIZE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_FLUSH_GLOBAL);
 	ASSERT_NE(NULL, mr);
@@ -243,7 +241,7 @@ TEST_F(flush_env, zero_length_flush_checks_rkey)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey ^ 0x80, PM_ADDR(0),
 			      0, IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
@@ -255,7 +253,7 @@ TEST_F(flush_env, zero_length_flush_succeeds)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(0), 0,
 			      IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -266,7 +264,7 @@ TEST_F(flush_env, flush_outside_mr)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey,
 			      PM_ADDR(PM_SIZE - 4096), 8192,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
@@ -289,21 +287,21 @@ static void bad_feth(struct __test_metadata *_metadata, struct pt_ctx *c,
 TEST_F(flush_env, flush_unknown_type_bit)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL | 0x4, IBV_FLUSH_RANGE);
 }
 
 TEST_F(flush_env, flush_no_type)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, 0, IBV_FLUSH_RANGE);
 }
 
 TEST_F(flush_env, flush_reserved_selectivity)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_feth(_metadata, &self->e.c, self->e.pm_mr, IBV_FLUSH_GLOBAL, 2);
 }
 
@@ -313,7 +311,7 @@ TEST_F(flush_env, atomic_write_misaligned)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_wr_atomic_write(&self->e.c, self->e.pm_mr->rkey, PM_ADDR(4),
 				     &val, &wc));
 	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status);
@@ -345,21 +343,21 @@ static void bad_atomic_write_len(struct __test_metadata *_metadata,
 TEST_F(flush_env, atomic_write_0_bytes)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 0);
 }
 
 TEST_F(flush_env, atomic_write_4_bytes)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 4);
 }
 
 TEST_F(flush_env, atomic_write_16_bytes)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	bad_atomic_write_len(_metadata, &self->e.c, self->e.src_mr, self->e.pm_mr, 16);
 }
 
@@ -371,7 +369,7 @@ TEST_F(flush_env, flush_icrc_module_parameter)
 	int fd;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_read_line(PT_FLUSH_ICRC_PARAM, mode, sizeof(mode)));
 	ASSERT_STREQ("iba", mode);
 	fd = open(PT_FLUSH_ICRC_PARAM, O_WRONLY);
@@ -452,7 +450,7 @@ TEST_F(flush_env, ordering_record_before_pointer)
 	uint64_t pv;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_LE(REC_OFF + (ROUNDS + 1) * REC_SIZE, PM_SIZE);
 	ASSERT_LE((ROUNDS + 1) * REC_SIZE, SRC_SIZE);
 	w.ptr = (uint64_t *)self->e.pm;
@@ -507,7 +505,7 @@ TEST(flush_needs_qp_flush_access)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!e.pm) {
 		pt_flush_env_close(&e);
-		SKIP(return, "needs the NVDIMM in devdax mode");
+		SKIP(return, PT_NO_DEVDAX);
 	}
 	ASSERT_EQ(0, pt_wr_flush(&e.c, e.pm_mr->rkey, (uintptr_t)e.pm, 64,
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));

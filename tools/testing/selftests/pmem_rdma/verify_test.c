@@ -25,7 +25,6 @@
 #define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
 #define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
 #define COMPARE		RXE_FLUSH_VERIFY_COMPARE
-#define NO_PMEM		"needs the NVDIMM in devdax mode"
 
 /* the digest buffer: the last page of the registered source buffer */
 #define DIGEST_BUF(e)	((e)->src + PT_SRC_SIZE - 4096)
@@ -98,7 +97,7 @@ TEST_F(verify_env, crc32c_digest_returned)
 	uint8_t d[4];
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	/* the helper itself: CRC-32C's check value over "123456789" */
 	ASSERT_EQ(4, pt_digest(CRC32C, "123456789", 9, d));
 	ASSERT_EQ(0, memcmp(check, d, 4));
@@ -108,14 +107,14 @@ TEST_F(verify_env, crc32c_digest_returned)
 TEST_F(verify_env, sha256_digest_returned_across_pages)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	digest_returned(_metadata, &self->e, SHA256, 4096 - 100, 64 * 1024 + 3, 42);
 }
 
 TEST_F(verify_env, zero_length_is_the_empty_digest)
 {
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	digest_returned(_metadata, &self->e, SHA256, 0, 0, 43);
 }
 
@@ -126,7 +125,7 @@ TEST_F(verify_env, compare_match_completes_without_digest)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm, 5000, 44);
 	/* SHA-256 from the registered buffer */
 	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm, 5000, self->dg));
@@ -154,7 +153,7 @@ TEST_F(verify_env, verify_after_write_sees_it)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, 4096, 45);
 	ASSERT_EQ(32, pt_digest(SHA256, self->e.src, 4096, want));
 	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 4096,
@@ -187,7 +186,7 @@ TEST_F(verify_env, mismatch_ends_connection_before_atomic_write)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm + 4096, 4096, 46);
 	ASSERT_EQ(4, pt_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
 	self->dg[3] ^= 1;
@@ -231,7 +230,7 @@ TEST_F(verify_env, unknown_algorithm)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, 0, 64, 7, 0, 4);
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
@@ -241,7 +240,7 @@ TEST_F(verify_env, reserved_veth_bit)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, 0, 64, CRC32C, 1U << 12, 4);
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
@@ -251,7 +250,7 @@ TEST_F(verify_env, length_of_2_to_the_31)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, 0, 1ULL << 31, CRC32C, 0, 4);
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
@@ -261,7 +260,7 @@ TEST_F(verify_env, range_outside_mr)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, PM_SIZE - 4096, 8192, CRC32C, 0, 4);
 	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
 }
@@ -271,7 +270,7 @@ TEST_F(verify_env, bad_rkey_zero_length)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, 0, 0, CRC32C, 0, 4);
 	v.rkey ^= 0x80;
 	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
@@ -284,7 +283,7 @@ TEST_F(verify_env, mr_without_remote_read)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	mr = ibv_reg_mr(self->e.c.pd, self->e.pm, PM_SIZE,
 			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
 	ASSERT_NE(NULL, mr);
@@ -302,7 +301,7 @@ TEST_F(verify_env, post_send_refusals)
 	struct pt_verify v;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	v = vreq(&self->e, 0, 64, SHA256, 0, 4);	/* SHA-256 in 4 bytes */
 	pt_verify_wr(&v, &wr, &sge);
 	EXPECT_EQ(EINVAL, ibv_post_send(self->e.c.qp[0], &wr, &bad));
@@ -330,7 +329,7 @@ TEST_F(verify_env, response_lost_answered_from_resource)
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	if (access(PT_FAULT_PATH, W_OK))
 		SKIP(return, "needs debugfs");
 	pt_fill_pattern(self->e.pm + 8192, 4096, 47);
@@ -373,7 +372,7 @@ TEST(verify_needs_qp_remote_read)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	if (!e.pm) {
 		pt_flush_env_close(&e);
-		SKIP(return, NO_PMEM);
+		SKIP(return, PT_NO_DEVDAX);
 	}
 	v = vreq(&e, 0, 64, CRC32C, 0, 4);
 	refused(_metadata, &e, &v, IBV_WC_REM_INV_REQ_ERR);
