@@ -23,11 +23,6 @@
 #define PT_FLUSH_SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_FLUSH | \
 				 IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_RDMA_READ)
 
-/* BTH opcodes (IBA 9.2, Table 35 and the 1.5 Memory Placement Extensions) */
-#define PT_OP_READ_RESPONSE_ONLY	0x10	/* their ACK */
-#define PT_OP_FLUSH			0x1c
-#define PT_OP_ATOMIC_WRITE		0x1d
-
 /* the patched rxe's transmit faults (debugfs) and FLUSH ICRC parameter */
 #define PT_FAULT_PATH		"/sys/kernel/debug/rxe_flush/fault"
 #define PT_FLUSH_ICRC_PARAM	"/sys/module/rdma_rxe_flush/parameters/flush_icrc"
