@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a stranger on the wire can send to the responder.  Two patched rxe
+ * devices on a veth pair; a real RDMA WRITE from qp[0] gives a template
+ * frame, then hand-made frames with a valid ICRC and the PSN the responder
+ * expects go into the veth as if qp[0] had sent them.  Each malformed
+ * request must be NAKed as an invalid request, with the responder's memory
+ * untouched and the responder QP in the error state; the guest's kernel
+ * log staying clean is checked for the whole run (scripts/run-tests).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rdma_helpers.h"
+#include "roce_helpers.h"
+
+#define NET0		"pth_ve0"
+#define NET1		"pth_ve1"
+#define DEV0		"pth_rxe0"
+#define DEV1		"pth_rxe1"
+
+#define BUF_SIZE	4096
+#define FILL		0x5a
+#define QP_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ)
+#define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ)
+
+/* the two QPs, the responder's buffer, capture and injection */
+struct hostile {
+	struct pt_ctx c;
+	unsigned char *src, *dst;
+	struct ibv_mr *src_mr, *dst_mr;
+	int cap, inj;
+	struct pt_frame tmpl;		/* a WRITE ONLY that qp[0] sent */
+	uint32_t psn;			/* the PSN qp[1] expects next */
+	struct pt_frame fr[16];
+	int nfr;
+};
+
+FIXTURE(hostile_wire)
+{
+	struct hostile h;
+};
+
+FIXTURE_SETUP(hostile_wire)
+{
+	struct ibv_wc wc;
+	int i, ret;
+
+	self->h.cap = -1;
+	self->h.inj = -1;
+	ret = pt_veth_pair_open(&self->h.c, NET0, NET1, DEV0, DEV1, QP_ACCESS,
+				SEND_OPS);
+	ASSERT_EQ(0, ret) TH_LOG("%s/%s on a veth pair: %s", DEV0, DEV1,
+				 strerror(-ret));
+	self->h.src = aligned_alloc(4096, BUF_SIZE);
+	self->h.dst = aligned_alloc(4096, BUF_SIZE);
+	ASSERT_NE(NULL, self->h.src);
+	ASSERT_NE(NULL, self->h.dst);
+	memset(self->h.src, FILL, BUF_SIZE);
+	memset(self->h.dst, FILL, BUF_SIZE);
+	self->h.src_mr = ibv_reg_mr(self->h.c.pd, self->h.src, BUF_SIZE,
+				  IBV_ACCESS_LOCAL_WRITE);
+	self->h.dst_mr = ibv_reg_mr(self->h.c.rpd, self->h.dst, BUF_SIZE, QP_ACCESS);
+	ASSERT_NE(NULL, self->h.src_mr);
+	ASSERT_NE(NULL, self->h.dst_mr);
+	self->h.cap = pt_packet_socket(NET1);
+	self->h.inj = pt_packet_socket(NET0);
+	ASSERT_LE(0, self->h.cap);
+	ASSERT_LE(0, self->h.inj);
+
+	/* the template: a real WRITE ONLY of 4 bytes that change nothing */
+	ASSERT_EQ(0, pt_rdma_sync(&self->h.c, IBV_WR_RDMA_WRITE, self->h.src, 4,
+				  self->h.src_mr->lkey, (uintptr_t)self->h.dst,
+				  self->h.dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	self->h.nfr = pt_capture(self->h.cap, self->h.fr, 16, 200);
+	for (i = 0; i < self->h.nfr; i++)
+		if (pt_frame_opcode(&self->h.fr[i]) == PT_OP_WRITE_ONLY &&
+		    pt_frame_dqpn(&self->h.fr[i]) == self->h.c.qp[1]->qp_num)
+			break;
+	ASSERT_LT(i, self->h.nfr) TH_LOG("no WRITE ONLY captured on " NET1);
+	self->h.tmpl = self->h.fr[i];
+	self->h.psn = (pt_frame_psn(&self->h.tmpl) + 1) & 0xffffff;
+}
+
+FIXTURE_TEARDOWN(hostile_wire)
+{
+	if (self->h.cap >= 0)
+		close(self->h.cap);
+	if (self->h.inj >= 0)
+		close(self->h.inj);
+	if (self->h.dst_mr)
+		ibv_dereg_mr(self->h.dst_mr);
+	if (self->h.src_mr)
+		ibv_dereg_mr(self->h.src_mr);
+	pt_veth_pair_close(&self->h.c, NET0, DEV0, DEV1);
+	free(self->h.src);
+	free(self->h.dst);
+}
+
+/*
+ * Send one request to qp[1] with the expected PSN: BTH (opcode, pad), RETH
+ * (va, the MR's R_Key, len), then paylen bytes of 0xee; keep the frames
+ * seen on NET1 afterwards.
+ */
+static int send_request(struct hostile *self, int opcode,
+			int pad, uint64_t va, uint32_t len, size_t paylen)
+{
+	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 64];
+	struct pt_frame f;
+	int ret;
+
+	if (paylen > 64)
+		return -EINVAL;
+	pt_bth(roce, opcode, pad, self->c.qp[1]->qp_num, 1, self->psn);
+	pt_reth(roce + PT_BTH_LEN, va, self->dst_mr->rkey, len);
+	memset(roce + PT_BTH_LEN + PT_RETH_LEN, 0xee, paylen);
+	ret = pt_frame_build(&f, &self->tmpl, roce,
+			     PT_BTH_LEN + PT_RETH_LEN + paylen);
+	if (!ret)
+		ret = pt_inject(self->inj, &f);
+	if (ret)
+		return ret;
+	self->nfr = pt_capture(self->cap, self->fr, 16, 300);
+	return self->nfr < 0 ? self->nfr : 0;
+}
+
+/* the first answer to qp[0] that was captured with opcode, or NULL */
+static const struct pt_frame *answer(struct hostile *self,
+				     int opcode)
+{
+	int i;
+
+	for (i = 0; i < self->nfr; i++)
+		if (pt_frame_dqpn(&self->fr[i]) == self->c.qp[0]->qp_num &&
+		    pt_frame_opcode(&self->fr[i]) == opcode)
+			return &self->fr[i];
+	return NULL;
+}
+
+static int untouched(struct hostile *self)
+{
+	int i;
+
+	for (i = 0; i < BUF_SIZE; i++)
+		if (self->dst[i] != FILL)
+			return 0;
+	return 1;
+}
+
+/* NAK invalid request for the PSN, memory as it was, qp[1] in error */
+static void expect_refused(struct __test_metadata *_metadata,
+			   struct hostile *self)
+{
+	const struct pt_frame *nak = answer(self, PT_OP_ACKNOWLEDGE);
+
+	ASSERT_NE(NULL, nak) TH_LOG("no ACKNOWLEDGE from the responder");
+	EXPECT_EQ(PT_AETH_NAK_INV_REQ, pt_frame_syndrome(nak));
+	EXPECT_EQ(self->psn, pt_frame_psn(nak));
+	EXPECT_EQ(NULL, answer(self, PT_OP_READ_RESPONSE_ONLY));
+	EXPECT_TRUE(untouched(self));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->c.qp[1]));
+}
+
+/* the control: a hand-made request that is right lands and is ACKed */
+TEST_F(hostile_wire, valid_write_only_lands)
+{
+	const struct pt_frame *ack;
+
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_ONLY, 0,
+				  (uintptr_t)self->h.dst + 64, 4, 4));
+	ack = answer(&self->h, PT_OP_ACKNOWLEDGE);
+	ASSERT_NE(NULL, ack) TH_LOG("no ACKNOWLEDGE from the responder");
+	EXPECT_EQ(PT_AETH_ACK, pt_frame_syndrome(ack));
+	EXPECT_EQ(0xee, self->h.dst[64]);
+	EXPECT_EQ(0xee, self->h.dst[67]);
+	EXPECT_EQ(FILL, self->h.dst[68]);
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->h.c.qp[1]));
+}
+
+/* Debian 6.1 rxe: a NULL pointer dereference in rxe_mr_copy() */
+TEST_F(hostile_wire, write_only_zero_length_with_payload)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_ONLY, 0,
+				  (uintptr_t)self->h.dst, 0, 4));
+	expect_refused(_metadata, &self->h);
+}
+
+TEST_F(hostile_wire, write_only_payload_longer_than_length)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_ONLY, 0,
+				  (uintptr_t)self->h.dst, 2, 4));
+	expect_refused(_metadata, &self->h);
+}
+
+TEST_F(hostile_wire, write_first_zero_length_with_payload)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_FIRST, 0,
+				  (uintptr_t)self->h.dst, 0, 4));
+	expect_refused(_metadata, &self->h);
+}
+
+/* a FIRST that already holds the whole length */
+TEST_F(hostile_wire, write_first_not_shorter_than_length)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_FIRST, 0,
+				  (uintptr_t)self->h.dst, 4, 4));
+	expect_refused(_metadata, &self->h);
+}
+
+TEST_F(hostile_wire, read_request_with_payload)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0,
+				  (uintptr_t)self->h.dst, 4, 4));
+	expect_refused(_metadata, &self->h);
+	EXPECT_EQ(NULL, answer(&self->h, PT_OP_READ_RESPONSE_FIRST));
+}
+
+/* 8 bytes of data and one of pad: refused like FLUSH's and VERIFY's */
+TEST_F(hostile_wire, atomic_write_with_pad_count)
+{
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 1,
+				  (uintptr_t)self->h.dst, 8, 9));
+	expect_refused(_metadata, &self->h);
+}
+
+TEST_HARNESS_MAIN
