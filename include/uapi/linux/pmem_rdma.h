@@ -70,7 +70,9 @@ struct pmem_rdma_version {
  * not an NVDIMM region's, or on an asynchronous region; EMULATED or VERIFY
  * without rdma_rxe_flush loaded), ENOMEM (the
  * emulated media image), ENODEV (ib_dev), EBUSY (overlaps an export),
- * EADDRINUSE (port).
+ * EADDRINUSE (port), E2BIG (more pages than one fast-registration MR of
+ * ib_dev maps - 2 MiB pages when offset and length are 2 MiB aligned,
+ * else 4 KiB ones - or an emulated export of 2^31 lines of 64 bytes).
  */
 struct pmem_rdma_export_req {
 	__u32 abi_version;		/* in: PMEM_RDMA_ABI_VERSION */
@@ -176,7 +178,9 @@ struct pmem_rdma_region_desc {
 	__be32 magic;		/* PMEM_RDMA_DESC_MAGIC */
 	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
 	__be16 flags;		/* PMEM_RDMA_EXPORT_* of the export */
-	__be64 iova;		/* first byte of the region in the peer's rkey */
+	__be64 iova;		/* first byte of the region in the peer's rkey:
+				 * 0 (zero-based), no kernel address
+				 */
 	__be64 length;
 	__be32 rkey;
 	__be32 access;		/* PMEM_RDMA_ACCESS_* */

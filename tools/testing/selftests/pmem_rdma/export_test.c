@@ -122,6 +122,23 @@ TEST_F(control_device, refusals)
 	EXPECT_EQ(-ENOENT, unexport(self->fd, e.id));
 }
 
+/*
+ * One fast-registration MR maps the whole export for every peer: rxe's
+ * holds 512 pages, so 8 MiB in 4 KiB pages (an offset that is not 2 MiB
+ * aligned) cannot be mapped, while in 2 MiB pages it can.
+ */
+TEST_F(control_device, too_large_for_one_mr)
+{
+	struct pmem_rdma_export_req e;
+
+	export_req(&e, self->pmem, 4096, 8UL << 20, PORT);
+	EXPECT_EQ(-E2BIG, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 2UL << 20, 8UL << 20, PORT);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	EXPECT_EQ(0, unexport(self->fd, e.id));
+}
+
 TEST_F(control_device, overlap_and_port_in_use)
 {
 	struct pmem_rdma_export_req a, b;

@@ -35,6 +35,8 @@ TEST_F(real_export, descriptor)
 	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.r.abi_version);
 	EXPECT_EQ(0, self->t.p.r.flags);
 	EXPECT_EQ(EXP_LEN, self->t.p.r.length);
+	/* zero-based: no kernel address for the peer */
+	EXPECT_EQ(0, self->t.p.r.iova);
 	EXPECT_NE(0, self->t.p.r.rkey);
 	EXPECT_EQ(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
 		  PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
@@ -146,6 +148,73 @@ TEST_F(verify_only_export, algorithm_not_granted)
 		return;
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, CRC32C, 0, 64,
 						     NULL));
+}
+
+/* VERIFY alone: no remote read, write or atomic on the key at all */
+FIXTURE(verify_alone_export)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(verify_alone_export)
+{
+	target_open(_metadata, &self->t, 0, PMEM_RDMA_ACCESS_VERIFY,
+		    PMEM_RDMA_VERIFY_SHA256);
+}
+
+FIXTURE_TEARDOWN(verify_alone_export)
+{
+	target_close(&self->t);
+}
+
+/* the digest of what the namespace holds; nothing else on this key */
+TEST_F(verify_alone_export, verify_works)
+{
+	struct target *t = &self->t;
+	uint8_t d[PT_DIGEST_MAX];
+
+	if (no_target(t))
+		return;
+	EXPECT_NE(0, t->p.r.rkey);
+	ASSERT_EQ(0, target_read(t, 8192, t->back, 4096));
+	ASSERT_EQ(32, pt_digest(SHA256, t->back, 4096, d));
+	ASSERT_EQ(0, peer_verify(t, SHA256, 8192, 4096, NULL));
+	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
+	EXPECT_EQ(0, peer_verify(t, SHA256, 8192, 4096, d));
+	EXPECT_EQ(-EIO, peer_write(t, 8192, 64));
+}
+
+/* FLUSH alone: the key flushes, and does nothing else */
+FIXTURE(flush_alone_export)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(flush_alone_export)
+{
+	target_open(_metadata, &self->t, 0, PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
+		    PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, 0);
+}
+
+FIXTURE_TEARDOWN(flush_alone_export)
+{
+	target_close(&self->t);
+}
+
+TEST_F(flush_alone_export, flush_works)
+{
+	struct target *t = &self->t;
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	EXPECT_NE(0, t->p.r.rkey);
+	ASSERT_EQ(0, peer_flush(t, 4096, 8192, IBV_FLUSH_PERSISTENT));
+	ASSERT_EQ(0, peer_flush(t, 0, 64, IBV_FLUSH_GLOBAL));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(1, st.flushes);
+	EXPECT_EQ(8192, st.bytes_flushed);
+	EXPECT_EQ(-EIO, peer_write(t, 4096, 64));
 }
 
 TEST_HARNESS_MAIN
