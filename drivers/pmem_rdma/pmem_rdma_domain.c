@@ -96,18 +96,29 @@ static void dom_real_write(struct rxe_flush_domain *rd, u64 off, u64 len)
 	atomic64_add(len, &dom_exp(rd)->cnt.bytes_written);
 }
 
-static void dom_emulated_write(struct rxe_flush_domain *rd, u64 off, u64 len)
+/*
+ * The lines a store touches are marked before it (a power failure in
+ * between loses it) and again after it: a FLUSH on another QP in between
+ * copied the old bytes and cleared the mark, and the new ones would be
+ * neither persistent nor pending.
+ */
+static void dom_emulated_stored(struct rxe_flush_domain *rd, u64 off, u64 len)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 	struct pmem_rdma_domain *d = &exp->dom;
 	u64 first, last;
 
-	atomic64_add(len, &exp->cnt.bytes_written);
 	if (!dom_lines(exp, off, len, &first, &last))
 		return;
 	spin_lock_bh(&d->lock);
 	dom_mark(d, first, last);
 	spin_unlock_bh(&d->lock);
+}
+
+static void dom_emulated_write(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	atomic64_add(len, &dom_exp(rd)->cnt.bytes_written);
+	dom_emulated_stored(rd, off, len);
 }
 
 /* every dirty line that [first, last] touches reaches the image */
@@ -282,6 +293,7 @@ static const struct pmem_rdma_domain_mode dom_real = {
 static const struct pmem_rdma_domain_mode dom_emulated = {
 	.rd_ops = {
 		.write = dom_emulated_write,
+		.stored = dom_emulated_stored,
 		.persist = dom_emulated_persist,
 		.verify = dom_emulated_verify,
 	},

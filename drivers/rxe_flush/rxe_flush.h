@@ -126,6 +126,7 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 
 /* rxe_flush_domain.c */
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);
+void rxe_flush_domain_stored(struct rxe_mr *mr, u64 iova, u64 len);
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
 bool rxe_flush_mr_has_rkey(struct rxe_mr *mr, int access);
 

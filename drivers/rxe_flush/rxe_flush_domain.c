@@ -2,7 +2,7 @@
 /*
  * rxe_flush: persistence domains attached to kernel MRs (see
  * include/rdma/rxe_flush_domain.h).  rxe_resp.c reports the stores of RDMA
- * WRITE here, rxe_flush_resp.c those of ATOMIC WRITE, and
+ * WRITE here, before and after, rxe_flush_resp.c those of ATOMIC WRITE, and
  * rxe_flush_persist.c hands persistent FLUSHes of such an MR to its domain.
  */
 
@@ -34,6 +34,18 @@ void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len)
 	d = READ_ONCE(mr->flush_domain);
 	if (d)
 		d->ops->write(d, iova - mr->ibmr.iova, len);
+}
+
+/* after the store: see rxe_flush_domain.h */
+void rxe_flush_domain_stored(struct rxe_mr *mr, u64 iova, u64 len)
+{
+	struct rxe_flush_domain *d;
+
+	if (!mr || !len)
+		return;
+	d = READ_ONCE(mr->flush_domain);
+	if (d && d->ops->stored)
+		d->ops->stored(d, iova - mr->ibmr.iova, len);
 }
 
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr)

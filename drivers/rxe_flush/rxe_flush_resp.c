@@ -184,6 +184,7 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	 * earlier write of this QP before them
 	 */
 	smp_store_release(dst, val);
+	rxe_flush_domain_stored(mr, qp->resp.va + qp->resp.offset, sizeof(val));
 	return 0;
 }
 

@@ -11,6 +11,9 @@
  *   write    before an RDMA WRITE or ATOMIC WRITE stores [off, off + len)
  *            of the MR (off counts from the MR's iova); the store follows,
  *            so a power failure between the two loses it, as it should;
+ *   stored   after that store, with the same range: a persist of it that
+ *            ran between write and the store saw the old bytes, so the
+ *            range is pending again.  Optional;
  *   persist  for a FLUSH with the persistence placement type, instead of
  *            the driver's own cache write-back: 0 once [off, off + len) is
  *            persistent, else -errno (the FLUSH is NAKed, invalid request);
@@ -19,7 +22,7 @@
  *            whatever the MR's access): the bytes to hash, or NULL to hash
  *            the MR's memory.  Optional.
  *
- * Both run in the responder's context (softirq or a work item): no sleep.
+ * They run in the responder's context (softirq or a work item): no sleep.
  * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
  * without rdma_rxe_flush and pins it only while it uses the interface.
  */
@@ -33,6 +36,7 @@ struct rxe_flush_domain;
 
 struct rxe_flush_domain_ops {
 	void (*write)(struct rxe_flush_domain *d, u64 off, u64 len);
+	void (*stored)(struct rxe_flush_domain *d, u64 off, u64 len);
 	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len);
 	const void *(*verify)(struct rxe_flush_domain *d, u64 off, u64 len);
 };

@@ -6,6 +6,9 @@
  * not made persistent, whole cache lines, never torn, with seeded early
  * eviction, and VERIFY must hash what a failure would leave.
  */
+#include <pthread.h>
+#include <time.h>
+
 #include "target_helpers.h"
 
 FIXTURE(emulated_export)
@@ -256,6 +259,81 @@ TEST_F(emulated_export, power_fail_refusals)
 	EXPECT_EQ(-ENOENT, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 	pf.id = t->id;
 	EXPECT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+}
+
+/* a second peer that FLUSHes one range persistently until told to stop */
+struct flusher {
+	struct pt_peer p;
+	uint64_t at;
+	uint32_t len;
+	int stop;
+	long flushes;
+	int err;
+};
+
+static void *flusher_run(void *arg)
+{
+	struct flusher *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && !f->err) {
+		f->err = pt_peer_flush(&f->p, f->at, f->len,
+				       IBV_FLUSH_PERSISTENT);
+		f->flushes++;
+	}
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One peer WRITEs a range, FLUSHes it and VERIFYs what the media holds,
+ * round after round, while another peer FLUSHes the same range all along:
+ * a FLUSH that lands between a store's dirty mark and the store must not
+ * leave the new bytes neither persistent nor pending.
+ */
+TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 512 * 1024;
+	const uint32_t len = 16384;
+	struct flusher f = { .at = at, .len = len };
+	uint8_t d[PT_DIGEST_MAX];
+	const char *what = "";
+	double end = now_s() + 15;
+	pthread_t th;
+	int round, ret = 0;
+
+	if (no_target(t))
+		return;
+	ret = pt_peer_connect(&f.p, TARGET_PORT, &what);
+	ASSERT_EQ(0, ret) TH_LOG("second peer: %s: %s", what, strerror(-ret));
+	ASSERT_EQ(0, pthread_create(&th, NULL, flusher_run, &f));
+	for (round = 0; round < 3000 && now_s() < end; round++) {
+		pt_fill_pattern(t->buf, len, 7000 + round);
+		ret = peer_write(t, at, len);
+		if (!ret)
+			ret = peer_flush(t, at, len, IBV_FLUSH_PERSISTENT);
+		if (ret)
+			break;
+		pt_digest(CRC32C, t->buf, len, d);
+		ret = peer_verify(t, CRC32C, at, len, d);
+		if (ret)
+			break;
+	}
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	pt_peer_close(&f.p);
+	TH_LOG("%d rounds, %ld racing FLUSHes", round, f.flushes);
+	EXPECT_EQ(0, ret) TH_LOG("round %d: the media lost the write (%d)",
+				 round, ret);
+	EXPECT_EQ(0, f.err);
+	EXPECT_LT(100, round);
 }
 
 TEST_HARNESS_MAIN
