@@ -32,7 +32,7 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core selftests tools test demo bench \
+.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core selftests tools test fuzz demo bench \
 	sparse checkpatch clean distclean help FORCE
 
 ## make              setup (idempotent), then build everything out of tree:
@@ -106,6 +106,15 @@ build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_help
 ## make test         build, boot the VM once, run every test, print the totals
 test: all
 	@scripts/run-tests
+
+## make fuzz         build, boot the VM, fuzz the responder with 10^7 packets
+##                   (FUZZ_SEED=N replays a run, FUZZ_PACKETS=N sets the count)
+fuzz: all
+	@scripts/vm-run --timeout 7200 -- env \
+		PMEM_RDMA_FUZZ_PACKETS=$(or $(FUZZ_PACKETS),10000000) \
+		PMEM_RDMA_FUZZ_SECONDS=7000 \
+		$(if $(FUZZ_SEED),PMEM_RDMA_FUZZ_SEED=$(FUZZ_SEED)) \
+		$(TOP)/build/selftests/fuzz_test
 
 ## make demo         build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
 demo: all

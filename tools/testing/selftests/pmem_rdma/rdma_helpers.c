@@ -207,6 +207,16 @@ int pt_connect_pair_ex(struct pt_ctx *c, int access, uint64_t send_ops)
 	return 0;
 }
 
+int pt_qp_rearm(struct pt_ctx *c, int side, int access)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+
+	if (ibv_modify_qp(c->qp[side], &a, IBV_QP_STATE))
+		return -errno;
+	return pt_qp_to_rts(c, c->qp[side], c->qp[!side]->qp_num,
+			    !side && c->rctx ? &c->rgid : &c->gid, access);
+}
+
 void pt_close(struct pt_ctx *c)
 {
 	int i;

@@ -48,6 +48,8 @@ int pt_open_two(struct pt_ctx *c, const char *dev0, const char *dev1);
 int pt_connect_pair(struct pt_ctx *c, int access);
 /* The same with extended QPs taking the ibv_wr_* operations in send_ops. */
 int pt_connect_pair_ex(struct pt_ctx *c, int access, uint64_t send_ops);
+/* qp[side] through RESET back to RTS, as connected: 0 or -errno. */
+int pt_qp_rearm(struct pt_ctx *c, int side, int access);
 void pt_close(struct pt_ctx *c);
 
 /* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */

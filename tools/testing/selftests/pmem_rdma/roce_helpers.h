@@ -29,14 +29,22 @@
 #define PT_ROCE_OFF	(PT_ETH_LEN + PT_IP6_LEN + PT_UDP_LEN)	/* the BTH */
 
 /* RC opcodes (IBA 9.2; FLUSH and ATOMIC WRITE from 1.5, VERIFY ours) */
+#define PT_OP_SEND_FIRST		0x00
+#define PT_OP_SEND_MIDDLE		0x01
+#define PT_OP_SEND_LAST			0x02
+#define PT_OP_SEND_ONLY			0x04
 #define PT_OP_WRITE_FIRST		0x06
 #define PT_OP_WRITE_MIDDLE		0x07
 #define PT_OP_WRITE_LAST		0x08
+#define PT_OP_WRITE_LAST_IMM		0x09
 #define PT_OP_WRITE_ONLY		0x0a
+#define PT_OP_WRITE_ONLY_IMM		0x0b
 #define PT_OP_READ_REQUEST		0x0c
 #define PT_OP_READ_RESPONSE_FIRST	0x0d
 #define PT_OP_READ_RESPONSE_ONLY	0x10	/* also FLUSH's ACK */
 #define PT_OP_ACKNOWLEDGE		0x11
+#define PT_OP_CMP_SWAP			0x13
+#define PT_OP_FETCH_ADD			0x14
 #define PT_OP_FLUSH			0x1c
 #define PT_OP_ATOMIC_WRITE		0x1d
 #define PT_OP_VERIFY			0xe0
