@@ -119,6 +119,10 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 	mutex_init(&exp->peers_lock);
 	INIT_LIST_HEAD(&exp->peers);
 
+	/*
+	 * Held exclusively while exported: ndctl then refuses to disable the
+	 * namespace (EBUSY), whose DAX mapping the responder writes through.
+	 */
 	exp->bdev = blkdev_get_by_path(req->path,
 				       FMODE_READ | FMODE_WRITE | FMODE_EXCL,
 				       &pmem_rdma_holder);

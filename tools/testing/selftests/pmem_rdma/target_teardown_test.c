@@ -163,4 +163,32 @@ TEST_F(emulated_export, module_unload_under_traffic)
 	EXPECT_EQ(0, l.count);
 }
 
+/* ndctl's JSON on stdin, a block device's name in argv[1]: its namespace */
+#define NAMESPACE_OF_BLOCKDEV \
+	"import json, sys; d = json.load(sys.stdin); d = d if isinstance(d, list) else [d]; print(*[n[\"dev\"] for n in d if n.get(\"blockdev\") == sys.argv[1]])"
+/* the format of pt_sh(): the script above, the block device's name */
+#define DISABLE_NAMESPACE_OF \
+	"ndctl list -N | python3 -c '%s' %s | xargs -r ndctl disable-namespace >/dev/null 2>&1"
+
+/*
+ * The namespace cannot go away under an export: the export holds its
+ * block device, so ndctl refuses to disable the namespace, and the peer
+ * goes on writing and reading.
+ */
+TEST_F(real_export, namespace_disable_refused_while_exported)
+{
+	struct target *t = &self->t;
+	const char *blk;
+
+	if (no_target(t))
+		return;
+	blk = strrchr(t->pmem, '/') + 1;
+	EXPECT_NE(0, pt_sh(DISABLE_NAMESPACE_OF, NAMESPACE_OF_BLOCKDEV, blk));
+	EXPECT_EQ(0, pt_sh("test -b %s", t->pmem));
+	pt_fill_pattern(t->buf, 8192, 5);
+	ASSERT_EQ(0, peer_write(t, 4096, 8192));
+	ASSERT_EQ(0, target_read(t, 4096, t->back, 8192));
+	EXPECT_EQ(0, pt_check_pattern(t->back, 8192, 5));
+}
+
 TEST_HARNESS_MAIN
