@@ -37,6 +37,7 @@ struct pmem_rdma_counters {
 	atomic64_t bytes_flushed;
 	atomic64_t verifies;
 	atomic64_t power_failures;
+	atomic64_t refused;
 };
 
 struct pmem_rdma_exp;
@@ -90,9 +91,10 @@ struct pmem_rdma_exp {
 	struct ib_device *ibdev;
 	struct ib_pd *pd;
 	struct rdma_cm_id *listen_id;
-	struct mutex peers_lock;	/* peers, npeers */
+	struct mutex peers_lock;	/* peers, npeers, nsetup */
 	struct list_head peers;
-	unsigned int npeers;
+	unsigned int npeers;		/* listed: connected */
+	unsigned int nsetup;		/* being set up: not listed yet */
 
 	struct pmem_rdma_domain dom;
 	struct pmem_rdma_counters cnt;

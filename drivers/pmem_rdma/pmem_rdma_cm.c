@@ -281,42 +281,72 @@ static void pmem_rdma_peer_gone_work(struct work_struct *work)
 	pmem_rdma_peer_free(peer);
 }
 
+/* refuse a connect request, saying why; the CM then destroys its id */
+static int pmem_rdma_reject(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
+			    u16 reason)
+{
+	struct pmem_rdma_reject rej = {
+		.magic = cpu_to_be32(PMEM_RDMA_DESC_MAGIC),
+		.abi_version = cpu_to_be16(PMEM_RDMA_ABI_VERSION),
+		.reason = cpu_to_be16(reason),
+	};
+
+	atomic64_inc(&exp->cnt.refused);
+	pr_info_ratelimited("export %u: peer refused (reason %u)\n", exp->id,
+			    reason);
+	rdma_reject(id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
+	return 1;
+}
+
+/* a place among the export's peers, before anything is allocated */
+static bool pmem_rdma_peer_slot(struct pmem_rdma_exp *exp)
+{
+	bool ok;
+
+	mutex_lock(&exp->peers_lock);
+	ok = exp->npeers + exp->nsetup < exp->req.max_peers;
+	if (ok)
+		exp->nsetup++;
+	mutex_unlock(&exp->peers_lock);
+	return ok;
+}
+
 static int pmem_rdma_connect_request(struct rdma_cm_id *id,
 				     struct rdma_cm_event *ev)
 {
 	struct pmem_rdma_exp *exp = id->context;
 	struct pmem_rdma_peer *peer;
-	int err;
+	int err = -ENOMEM;
 
-	if (id->device != exp->ibdev) {
-		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
-		return 1;	/* the CM destroys the id */
-	}
+	if (id->device != exp->ibdev)
+		return pmem_rdma_reject(exp, id, PMEM_RDMA_REJECT_DEVICE);
+	if (!pmem_rdma_peer_slot(exp))
+		return pmem_rdma_reject(exp, id, PMEM_RDMA_REJECT_FULL);
+
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
-	if (!peer) {
-		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
-		return 1;
-	}
-	peer->ctx.is_peer = true;
-	peer->exp = exp;
-	peer->cm_id = id;
-	INIT_WORK(&peer->gone_work, pmem_rdma_peer_gone_work);
-	id->context = peer;
-
-	err = pmem_rdma_peer_setup(peer, &ev->param.conn);
-	if (err) {
-		pr_info("export %u: peer refused: %d\n", exp->id, err);
-		rdma_reject(id, NULL, 0, IB_CM_REJ_CONSUMER_DEFINED);
-		id->context = exp;
-		pmem_rdma_peer_free(peer);
-		return 1;
+	if (peer) {
+		peer->ctx.is_peer = true;
+		peer->exp = exp;
+		peer->cm_id = id;
+		INIT_WORK(&peer->gone_work, pmem_rdma_peer_gone_work);
+		id->context = peer;
+		err = pmem_rdma_peer_setup(peer, &ev->param.conn);
 	}
 
 	mutex_lock(&exp->peers_lock);
-	list_add_tail(&peer->node, &exp->peers);
-	peer->listed = true;
-	exp->npeers++;
+	exp->nsetup--;
+	if (!err) {
+		list_add_tail(&peer->node, &exp->peers);
+		peer->listed = true;
+		exp->npeers++;
+	}
 	mutex_unlock(&exp->peers_lock);
+	if (err) {
+		id->context = exp;
+		if (peer)
+			pmem_rdma_peer_free(peer);
+		return pmem_rdma_reject(exp, id, PMEM_RDMA_REJECT_SETUP);
+	}
 	atomic64_inc(&exp->cnt.connects);
 	return 0;
 }

@@ -39,7 +39,7 @@ static int pmem_rdma_export_check(const struct pmem_rdma_export_req *req)
 		return -EINVAL;
 	if (!req->access || req->access & ~PMEM_RDMA_ACCESS_ALL)
 		return -EINVAL;
-	if (req->reserved0 || req->id ||
+	if (req->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT || req->id ||
 	    !pmem_rdma_zero(req->reserved, sizeof(req->reserved)))
 		return -EINVAL;
 	if (!pmem_rdma_terminated(req->path, sizeof(req->path)) ||
@@ -116,6 +116,8 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 	if (!exp)
 		return -ENOMEM;
 	exp->req = *req;
+	if (!exp->req.max_peers)
+		exp->req.max_peers = PMEM_RDMA_MAX_PEERS_DEFAULT;
 	mutex_init(&exp->peers_lock);
 	INIT_LIST_HEAD(&exp->peers);
 
@@ -238,6 +240,7 @@ static void pmem_rdma_export_info(struct pmem_rdma_exp *exp,
 	info->verify_algs = exp->req.verify_algs;
 	memcpy(info->ib_dev, exp->req.ib_dev, sizeof(info->ib_dev));
 	info->port = exp->req.port;
+	info->max_peers = exp->req.max_peers;
 	info->peers = pmem_rdma_cm_peers(exp);
 }
 
@@ -299,6 +302,7 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
 		st->verifies = atomic64_read(&exp->cnt.verifies);
 		st->power_failures = atomic64_read(&exp->cnt.power_failures);
 		st->dirty_lines = pmem_rdma_domain_dirty_lines(exp);
+		st->refused = atomic64_read(&exp->cnt.refused);
 	}
 	mutex_unlock(&pmem_rdma_exports_lock);
 	return exp ? 0 : -ENOENT;

@@ -32,7 +32,7 @@ static const char usage_text[] =
 "\n"
 "commands:\n"
 "  export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS] [-V ALGS]\n"
-"         [-d IBDEV] [-e]\n"
+"         [-d IBDEV] [-m N] [-e]\n"
 "                        export [OFFSET, OFFSET + LENGTH) of an fsdax pmem\n"
 "                        block device to RDMA peers connecting to PORT\n"
 "      -p, --path PATH   the block device, e.g. /dev/pmem0\n"
@@ -46,6 +46,8 @@ static const char usage_text[] =
 "                        the access; verify without -V means both)\n"
 "      -d, --dev IBDEV   the RDMA device (default rxe0)\n"
 "      -P, --port PORT   the RDMA CM port to listen on\n"
+"      -m, --max-peers N peers connected at once, 1..1024 (default 8);\n"
+"                        one more is rejected\n"
 "      -e, --emulated    emulated persistence domain (see power-fail)\n"
 "  unexport ID           disconnect the peers and remove export ID\n"
 "  list                  the exports\n"
@@ -336,6 +338,7 @@ static int cmd_export(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "emulated", no_argument, NULL, 'e' },
+		{ "max-peers", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -348,7 +351,7 @@ static int cmd_export(int argc, char **argv)
 	bool json = false, have_len = false;
 	int c, fd;
 
-	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:ejh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:ejh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			path = optarg;
@@ -375,6 +378,12 @@ static int cmd_export(int argc, char **argv)
 			break;
 		case 'e':
 			e.flags |= PMEM_RDMA_EXPORT_EMULATED;
+			break;
+		case 'm':
+			e.max_peers = parse_u32(optarg, "max-peers",
+						PMEM_RDMA_MAX_PEERS_LIMIT);
+			if (!e.max_peers)
+				bad_usage("--max-peers takes 1 or more");
 			break;
 		default:
 			common_opt(c, &json);
@@ -459,8 +468,9 @@ static int cmd_list(int argc, char **argv)
 				printf(" verify=");
 				print_set(x->verify_algs, verify_names, false);
 			}
-			printf(" dev=%s port=%u peers=%u%s\n", x->ib_dev, x->port,
-			       x->peers, emu ? " emulated" : "");
+			printf(" dev=%s port=%u peers=%u/%u%s\n", x->ib_dev,
+			       x->port, x->peers, x->max_peers,
+			       emu ? " emulated" : "");
 			continue;
 		}
 		printf("%s\n  {\"id\":%u, \"path\":", i ? "," : "", x->id);
@@ -472,7 +482,8 @@ static int cmd_list(int argc, char **argv)
 		print_set(x->verify_algs, verify_names, true);
 		printf(", \"emulated\":%s, \"dev\":", emu ? "true" : "false");
 		print_json_string(x->ib_dev);
-		printf(", \"port\":%u, \"peers\":%u}", x->port, x->peers);
+		printf(", \"port\":%u, \"peers\":%u, \"max_peers\":%u}",
+		       x->port, x->peers, x->max_peers);
 	}
 	if (json)
 		printf("%s]\n", l.count ? "\n" : "");
@@ -485,9 +496,10 @@ static int cmd_stats(int argc, char **argv)
 	static const char *const names[] = {
 		"peers", "connects", "bytes_written", "flushes",
 		"bytes_flushed", "verifies", "power_failures", "dirty_lines",
+		"refused",
 	};
 	struct pmem_rdma_stats st = {};
-	uint64_t v[8];
+	uint64_t v[ARRAY_SIZE(names)];
 	bool json;
 	int fd, i;
 
@@ -504,11 +516,12 @@ static int cmd_stats(int argc, char **argv)
 	v[5] = st.verifies;
 	v[6] = st.power_failures;
 	v[7] = st.dirty_lines;
+	v[8] = st.refused;
 	if (json)
 		printf("{\"id\":%u", st.id);
 	else
 		printf("export %u\n", st.id);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < (int)ARRAY_SIZE(names); i++)
 		printf(json ? ", \"%s\":%" PRIu64 : "  %-15s %" PRIu64 "\n",
 		       names[i], v[i]);
 	if (json)

@@ -54,6 +54,14 @@ struct pmem_rdma_version {
 #define PMEM_RDMA_VERIFY_SHA256			(1U << 2)
 #define PMEM_RDMA_VERIFY_ALL			0x6U
 
+/*
+ * Peers connected to one export at once: a connect request beyond them is
+ * rejected (PMEM_RDMA_REJECT_FULL) before anything is allocated for it.
+ * max_peers was reserved (zero) before, so 0 means the default.
+ */
+#define PMEM_RDMA_MAX_PEERS_DEFAULT	8
+#define PMEM_RDMA_MAX_PEERS_LIMIT	1024
+
 /* Export flags */
 #define PMEM_RDMA_EXPORT_EMULATED	(1U << 0)	/* emulated persistence domain */
 #define PMEM_RDMA_EXPORT_FLAGS_ALL	0x1U
@@ -64,7 +72,7 @@ struct pmem_rdma_version {
  * space, any address of ib_dev).  offset and length are multiples of the
  * page size.  Errors: EPERM (no CAP_SYS_ADMIN), EPROTO (abi_version),
  * EINVAL (flags, access, reserved fields, zero or unaligned length, range
- * beyond the device, VERIFY without verify_algs or the reverse, unknown
+ * beyond the device, max_peers above PMEM_RDMA_MAX_PEERS_LIMIT, VERIFY without verify_algs or the reverse, unknown
  * algorithm bits), ENOENT (path), ENOTBLK (not a block device),
  * EOPNOTSUPP (no DAX on the device; FLUSH_PERSISTENT on a disk that is
  * not an NVDIMM region's, or on an asynchronous region; EMULATED or VERIFY
@@ -84,7 +92,10 @@ struct pmem_rdma_export_req {
 	__u32 verify_algs;		/* in: PMEM_RDMA_VERIFY_*, with VERIFY */
 	char ib_dev[PMEM_RDMA_IBDEV_MAX];	/* in: e.g. "rxe0" */
 	__u16 port;			/* in: RDMA CM port, not 0 */
-	__u16 reserved0;		/* in: zero */
+	__u16 max_peers;		/* in: peers connected at once, at most
+					 * PMEM_RDMA_MAX_PEERS_LIMIT; 0 for
+					 * PMEM_RDMA_MAX_PEERS_DEFAULT
+					 */
 	__u32 id;			/* out: the export's id, > 0 */
 	__u64 reserved[4];		/* in: zero */
 };
@@ -107,7 +118,7 @@ struct pmem_rdma_export_info {
 	__u32 verify_algs;
 	char ib_dev[PMEM_RDMA_IBDEV_MAX];
 	__u16 port;
-	__u16 reserved0;
+	__u16 max_peers;	/* in effect */
 	__u32 peers;		/* connected now */
 	__u64 reserved[4];
 };
@@ -134,7 +145,8 @@ struct pmem_rdma_stats {
 	__u64 verifies;		/* out: VERIFYs executed */
 	__u64 power_failures;	/* out: POWER_FAIL calls */
 	__u64 dirty_lines;	/* out: emulated: 64-byte lines not yet persistent */
-	__u64 reserved[4];	/* in: zero */
+	__u64 refused;		/* out: connect requests rejected */
+	__u64 reserved[3];	/* in: zero */
 };
 
 /*
@@ -186,6 +198,20 @@ struct pmem_rdma_region_desc {
 	__be32 access;		/* PMEM_RDMA_ACCESS_* */
 	__be32 placement_types;	/* PMEM_RDMA_PLACEMENT_* */
 	__be32 verify_algs;
+};
+
+/*
+ * The private data of the RDMA CM REJECT with which the target refuses a
+ * connect request (IB_CM_REJ_CONSUMER_DEFINED).  Big-endian, 8 bytes.
+ */
+#define PMEM_RDMA_REJECT_FULL		1	/* max_peers are connected */
+#define PMEM_RDMA_REJECT_DEVICE		2	/* not the export's RDMA device */
+#define PMEM_RDMA_REJECT_SETUP		3	/* no QP, CQ or MR for the peer */
+
+struct pmem_rdma_reject {
+	__be32 magic;		/* PMEM_RDMA_DESC_MAGIC */
+	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
+	__be16 reason;		/* PMEM_RDMA_REJECT_* */
 };
 
 #endif /* _UAPI_LINUX_PMEM_RDMA_H */

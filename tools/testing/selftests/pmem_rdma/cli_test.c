@@ -85,6 +85,9 @@ TEST_F(cli, help_and_usage_errors)
 	EXPECT_EQ(2, run(self->out, sizeof(self->out),
 			 "%s export -p /dev/x -l 2M -P 1 -V sha256,md5 2>&1", tool));
 	EXPECT_NE(NULL, strstr(self->out, "unknown algorithm 'md5'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -m 0 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "--max-peers takes 1 or more"));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s stats 2>&1", tool));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out),
 			 "%s power-fail 1 -E 1000001 2>&1", tool));
@@ -98,23 +101,23 @@ TEST_F(cli, export_list_stats_power_fail_in_json)
 	if (!self->pmem || !self->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "%s export -p %s -o 2M -l 2M -P %d -e -V sha256 -j | %s print(d[\"id\"])'",
+			 "%s export -p %s -o 2M -l 2M -P %d -e -V sha256 -m 3 -j | %s print(d[\"id\"])'",
 			 tool, self->pmem, PORT, py));
 	id = atoi(self->out);
 	ASSERT_LT(0, id);
 
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "%s list -j | %s e=d[0]; print(len(d), e[\"id\"], e[\"path\"], e[\"offset\"], e[\"length\"], \",\".join(e[\"access\"]), e[\"emulated\"], e[\"dev\"], e[\"port\"], e[\"peers\"], \",\".join(e[\"verify\"]))'",
+			 "%s list -j | %s e=d[0]; print(len(d), e[\"id\"], e[\"path\"], e[\"offset\"], e[\"length\"], \",\".join(e[\"access\"]), e[\"emulated\"], e[\"dev\"], e[\"port\"], e[\"peers\"], e[\"max_peers\"], \",\".join(e[\"verify\"]))'",
 			 tool, py));
 	snprintf(self->out + 2048, 2048,
-		 "1 %d %s 2097152 2097152 read,write,flush-global,flush-persistent,verify True rxe0 %d 0 sha256\n",
+		 "1 %d %s 2097152 2097152 read,write,flush-global,flush-persistent,verify True rxe0 %d 0 3 sha256\n",
 		 id, self->pmem, PORT);
 	EXPECT_STREQ(self->out + 2048, self->out);
 
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "%s stats %d -j | %s print(d[\"id\"], d[\"peers\"], d[\"power_failures\"], d[\"dirty_lines\"], len(d))'",
+			 "%s stats %d -j | %s print(d[\"id\"], d[\"peers\"], d[\"power_failures\"], d[\"dirty_lines\"], d[\"refused\"], len(d))'",
 			 tool, id, py));
-	snprintf(self->out + 2048, 2048, "%d 0 0 0 9\n", id);
+	snprintf(self->out + 2048, 2048, "%d 0 0 0 0 10\n", id);
 	EXPECT_STREQ(self->out + 2048, self->out);
 
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),

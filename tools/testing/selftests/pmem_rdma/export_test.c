@@ -75,7 +75,7 @@ TEST_F(control_device, refusals)
 	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
-	e.reserved0 = 1;
+	e.max_peers = PMEM_RDMA_MAX_PEERS_LIMIT + 1;
 	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	export_req(&e, self->pmem, 0, 0, PORT);

@@ -82,7 +82,14 @@ static int pt_peer_event(struct pt_peer *p, enum rdma_cm_event_type want,
 			p->r.verify_algs = be32toh(desc.verify_algs);
 		}
 	} else if (ev->event == RDMA_CM_EVENT_REJECTED) {
+		struct pmem_rdma_reject rej;
+
 		p->rejected = 1;
+		if (ev->param.conn.private_data_len >= sizeof(rej)) {
+			memcpy(&rej, ev->param.conn.private_data, sizeof(rej));
+			if (be32toh(rej.magic) == PMEM_RDMA_DESC_MAGIC)
+				p->reject_reason = be16toh(rej.reason);
+		}
 		ret = -ECONNREFUSED;
 	} else if (ev->event != want) {
 		ret = -EPROTO;

@@ -31,6 +31,7 @@ struct pt_peer {
 	struct pt_ctx c;	/* ctx, pd, cq[0], qp[0]: not for pt_close() */
 	struct pt_region r;
 	int rejected;		/* the target said no (RDMA_CM_EVENT_REJECTED) */
+	int reject_reason;	/* and why: PMEM_RDMA_REJECT_*, or 0 */
 };
 
 /*

@@ -217,4 +217,57 @@ TEST_F(flush_alone_export, flush_works)
 	EXPECT_EQ(-EIO, peer_write(t, 4096, 64));
 }
 
+/* two peers at most: a third is rejected, saying so, until one leaves */
+FIXTURE(two_peer_export)
+{
+	struct target t;
+};
+
+FIXTURE_SETUP(two_peer_export)
+{
+	target_open_max_peers(_metadata, &self->t, 0, ACCESS_RWF, 0, 2);
+}
+
+FIXTURE_TEARDOWN(two_peer_export)
+{
+	target_close(&self->t);
+}
+
+TEST_F(two_peer_export, third_peer_rejected_until_one_leaves)
+{
+	struct target *t = &self->t;
+	struct pmem_rdma_export_info info[8];
+	struct pmem_rdma_list l = { .count = 8, .entries = (uintptr_t)info };
+	struct pmem_rdma_stats st;
+	struct pt_peer b, c;
+	const char *what = "";
+	uint32_t i;
+
+	if (no_target(t))
+		return;
+	ASSERT_EQ(0, pt_peer_connect(&b, TARGET_PORT, &what)) TH_LOG("%s", what);
+	EXPECT_EQ(-ECONNREFUSED, pt_peer_connect(&c, TARGET_PORT, &what));
+	EXPECT_EQ(1, c.rejected);
+	EXPECT_EQ(PMEM_RDMA_REJECT_FULL, c.reject_reason);
+	pt_peer_close(&c);
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(2, st.peers);
+	EXPECT_EQ(2, st.connects);
+	EXPECT_EQ(1, st.refused);
+	ASSERT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_LIST, &l));
+	for (i = 0; i < l.count && i < 8 && info[i].id != t->id; i++)
+		;
+	ASSERT_LT(i, l.count);
+	EXPECT_EQ(2, info[i].max_peers);
+
+	/* the one that leaves frees its place */
+	pt_peer_close(&b);
+	for (i = 0; i < 50 && pt_peer_connect(&c, TARGET_PORT, &what); i++) {
+		pt_peer_close(&c);
+		usleep(100 * 1000);
+	}
+	EXPECT_LT(i, 50) TH_LOG("no place again after a peer left");
+	pt_peer_close(&c);
+}
+
 TEST_HARNESS_MAIN

@@ -52,9 +52,9 @@ static inline int unexport(int fd, uint32_t id)
 	return ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
 }
 
-static inline int export_range(int fd, const char *path, uint32_t flags,
-			       uint32_t access, uint32_t verify_algs,
-			       uint32_t *id)
+static inline int export_range_max(int fd, const char *path, uint32_t flags,
+				   uint32_t access, uint32_t verify_algs,
+				   uint16_t max_peers, uint32_t *id)
 {
 	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
@@ -64,6 +64,7 @@ static inline int export_range(int fd, const char *path, uint32_t flags,
 		.access = access,
 		.verify_algs = verify_algs,
 		.port = TARGET_PORT,
+		.max_peers = max_peers,
 	};
 	int ret;
 
@@ -73,6 +74,13 @@ static inline int export_range(int fd, const char *path, uint32_t flags,
 	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	*id = e.id;
 	return ret;
+}
+
+static inline int export_range(int fd, const char *path, uint32_t flags,
+			       uint32_t access, uint32_t verify_algs,
+			       uint32_t *id)
+{
+	return export_range_max(fd, path, flags, access, verify_algs, 0, id);
 }
 
 static inline int export_stats(int fd, uint32_t id,
@@ -106,9 +114,10 @@ struct target {
 	struct ibv_mr *mr;
 };
 
-static inline void target_open(struct __test_metadata *_metadata,
-			       struct target *t, uint32_t flags,
-			       uint32_t access, uint32_t verify_algs)
+static inline void target_open_max_peers(struct __test_metadata *_metadata,
+					 struct target *t, uint32_t flags,
+					 uint32_t access, uint32_t verify_algs,
+					 uint16_t max_peers)
 {
 	const char *what = "";
 	int ret;
@@ -118,8 +127,8 @@ static inline void target_open(struct __test_metadata *_metadata,
 	t->pmem = getenv("PMEM_RDMA_PMEM");
 	if (!t->pmem || !t->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
-	ASSERT_EQ(0, export_range(t->fd, t->pmem, flags, access, verify_algs,
-				  &t->id));
+	ASSERT_EQ(0, export_range_max(t->fd, t->pmem, flags, access,
+				      verify_algs, max_peers, &t->id));
 	ret = pt_peer_connect(&t->p, TARGET_PORT, &what);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
@@ -127,6 +136,13 @@ static inline void target_open(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, posix_memalign((void **)&t->old, 4096, BUF_LEN));
 	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_NE(NULL, t->mr);
+}
+
+static inline void target_open(struct __test_metadata *_metadata,
+			       struct target *t, uint32_t flags,
+			       uint32_t access, uint32_t verify_algs)
+{
+	target_open_max_peers(_metadata, t, flags, access, verify_algs, 0);
 }
 
 static inline void target_close(struct target *t)
