@@ -48,8 +48,7 @@ FIXTURE(hostile_wire)
 
 FIXTURE_SETUP(hostile_wire)
 {
-	struct ibv_wc wc;
-	int i, ret;
+	int ret;
 
 	self->h.cap = -1;
 	self->h.inj = -1;
@@ -74,17 +73,11 @@ FIXTURE_SETUP(hostile_wire)
 	ASSERT_LE(0, self->h.inj);
 
 	/* the template: a real WRITE ONLY of 4 bytes that change nothing */
-	ASSERT_EQ(0, pt_rdma_sync(&self->h.c, IBV_WR_RDMA_WRITE, self->h.src, 4,
-				  self->h.src_mr->lkey, (uintptr_t)self->h.dst,
-				  self->h.dst_mr->rkey, &wc));
-	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
-	self->h.nfr = pt_capture(self->h.cap, self->h.fr, 16, 200);
-	for (i = 0; i < self->h.nfr; i++)
-		if (pt_frame_opcode(&self->h.fr[i]) == PT_OP_WRITE_ONLY &&
-		    pt_frame_dqpn(&self->h.fr[i]) == self->h.c.qp[1]->qp_num)
-			break;
-	ASSERT_LT(i, self->h.nfr) TH_LOG("no WRITE ONLY captured on " NET1);
-	self->h.tmpl = self->h.fr[i];
+	ret = pt_template_write(&self->h.c, self->h.cap, self->h.src,
+				self->h.src_mr->lkey, (uintptr_t)self->h.dst,
+				self->h.dst_mr->rkey, &self->h.tmpl);
+	ASSERT_EQ(0, ret) TH_LOG("template WRITE ONLY on " NET1 ": %s",
+				 strerror(-ret));
 	self->h.psn = (pt_frame_psn(&self->h.tmpl) + 1) & 0xffffff;
 }
 

@@ -118,6 +118,31 @@ int pt_capture(int fd, struct pt_frame *fr, int max, int timeout_ms)
 	return n;
 }
 
+int pt_template_write(struct pt_ctx *c, int cap, void *src, uint32_t lkey,
+		      uint64_t raddr, uint32_t rkey, struct pt_frame *tmpl)
+{
+	struct pt_frame fr[16];
+	struct ibv_wc wc;
+	int i, n, ret;
+
+	ret = pt_rdma_sync(c, IBV_WR_RDMA_WRITE, src, 4, lkey, raddr, rkey, &wc);
+	if (ret)
+		return ret;
+	if (wc.status != IBV_WC_SUCCESS)
+		return -EIO;
+	n = pt_capture(cap, fr, 16, 200);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (pt_frame_opcode(&fr[i]) == PT_OP_WRITE_ONLY &&
+		    pt_frame_dqpn(&fr[i]) == c->qp[1]->qp_num) {
+			*tmpl = fr[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int pt_inject(int fd, const struct pt_frame *f)
 {
 	return send(fd, f->b, f->len, 0) == (ssize_t)f->len ? 0 : -errno;

@@ -77,6 +77,14 @@ int pt_packet_socket(const char *ifname);
  * them, into fr: their number, or -errno.
  */
 int pt_capture(int fd, struct pt_frame *fr, int max, int timeout_ms);
+/*
+ * A template for hand-made requests: RDMA WRITE 4 bytes of src (lkey) to
+ * raddr (rkey) on c->qp[0], and take the WRITE ONLY that cap saw reach
+ * qp[1] into tmpl.  0, -EIO (the WRITE failed), -ENOENT (no such frame)
+ * or -errno.
+ */
+int pt_template_write(struct pt_ctx *c, int cap, void *src, uint32_t lkey,
+		      uint64_t raddr, uint32_t rkey, struct pt_frame *tmpl);
 /* Send the frame out of fd's interface: 0 or -errno. */
 int pt_inject(int fd, const struct pt_frame *f);
 
