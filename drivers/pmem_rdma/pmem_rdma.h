@@ -5,6 +5,7 @@
  *   pmem_rdma_main.c    module, /dev/pmem_rdma and its ioctls
  *   pmem_rdma_export.c  exports: checks, the DAX mapping, list and stats
  *   pmem_rdma_cm.c      the RDMA side: listener, peers, keys, descriptor
+ *   pmem_rdma_access.c  who may connect: allow-list, proof of the key
  *   pmem_rdma_domain.c  the persistence domain: real write-back, or the
  *                       emulated one with its media image and power failure
  */
@@ -40,8 +41,10 @@ struct pmem_rdma_counters {
 	atomic64_t refused;
 };
 
+struct pmem_rdma_access;
 struct pmem_rdma_exp;
 struct pmem_rdma_power_fail;
+struct rdma_conn_param;
 
 /* pmem_rdma_domain.c: the calls of one mode, real or emulated */
 struct pmem_rdma_domain_mode {
@@ -95,6 +98,7 @@ struct pmem_rdma_exp {
 	struct list_head peers;
 	unsigned int npeers;		/* listed: connected */
 	unsigned int nsetup;		/* being set up: not listed yet */
+	struct pmem_rdma_access *access;	/* pmem_rdma_access.c */
 
 	struct pmem_rdma_domain dom;
 	struct pmem_rdma_counters cnt;
@@ -120,6 +124,13 @@ void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp);
 unsigned int pmem_rdma_cm_peers(struct pmem_rdma_exp *exp);
 int pmem_rdma_cm_init(void);
 void pmem_rdma_cm_exit(void);
+
+/* pmem_rdma_access.c */
+int pmem_rdma_access_init(struct pmem_rdma_exp *exp);
+void pmem_rdma_access_free(struct pmem_rdma_exp *exp);
+/* 0 to accept the connect request, else its PMEM_RDMA_REJECT_* reason */
+u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
+			   const struct rdma_conn_param *conn);
 
 /* pmem_rdma_domain.c */
 int pmem_rdma_domain_init(struct pmem_rdma_exp *exp);

@@ -317,9 +317,13 @@ static int pmem_rdma_connect_request(struct rdma_cm_id *id,
 	struct pmem_rdma_exp *exp = id->context;
 	struct pmem_rdma_peer *peer;
 	int err = -ENOMEM;
+	u16 reason;
 
 	if (id->device != exp->ibdev)
 		return pmem_rdma_reject(exp, id, PMEM_RDMA_REJECT_DEVICE);
+	reason = pmem_rdma_access_judge(exp, id, &ev->param.conn);
+	if (reason)
+		return pmem_rdma_reject(exp, id, reason);
 	if (!pmem_rdma_peer_slot(exp))
 		return pmem_rdma_reject(exp, id, PMEM_RDMA_REJECT_FULL);
 

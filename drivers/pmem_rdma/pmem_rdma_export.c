@@ -95,12 +95,14 @@ static int pmem_rdma_export_map(struct pmem_rdma_exp *exp)
 
 static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
 {
+	pmem_rdma_access_free(exp);
 	pmem_rdma_domain_free(exp);
 	if (exp->dax_dev)
 		fs_put_dax(exp->dax_dev, NULL);
 	if (!IS_ERR_OR_NULL(exp->bdev))
 		blkdev_put(exp->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
-	kfree(exp);
+	/* the request holds the key */
+	kfree_sensitive(exp);
 }
 
 int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
@@ -120,6 +122,9 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 		exp->req.max_peers = PMEM_RDMA_MAX_PEERS_DEFAULT;
 	mutex_init(&exp->peers_lock);
 	INIT_LIST_HEAD(&exp->peers);
+	err = pmem_rdma_access_init(exp);
+	if (err)
+		goto out_free;
 
 	/*
 	 * Held exclusively while exported: ndctl then refuses to disable the
@@ -242,6 +247,8 @@ static void pmem_rdma_export_info(struct pmem_rdma_exp *exp,
 	info->port = exp->req.port;
 	info->max_peers = exp->req.max_peers;
 	info->peers = pmem_rdma_cm_peers(exp);
+	info->nallow = exp->req.policy.nallow;
+	info->key_len = exp->req.policy.key_len;
 }
 
 /* the entries are taken under the lock and copied out after it */

@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "pmem_rdma.h"
@@ -98,8 +99,8 @@ static long pmem_rdma_ioctl(struct file *file, unsigned int cmd,
 {
 	void __user *uarg = (void __user *)arg;
 	const struct pmem_rdma_ioctl *ioc = NULL;
-	union pmem_rdma_ioctl_arg buf = {};
 	unsigned int size = _IOC_SIZE(cmd);
+	union pmem_rdma_ioctl_arg *buf;
 	unsigned int i;
 	int err;
 
@@ -111,17 +112,25 @@ static long pmem_rdma_ioctl(struct file *file, unsigned int cmd,
 	if (ioc->admin && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&buf, uarg, size))
-		return -EFAULT;
-	err = ioc->run(&buf);
+	/* too big for the stack with an export's policy */
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = -EFAULT;
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(buf, uarg, size))
+		goto out;
+	err = ioc->run(buf);
 	if (err)
-		return err;
-	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &buf, size)) {
+		goto out;
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size)) {
 		if (ioc->undo)
-			ioc->undo(&buf);
-		return -EFAULT;
+			ioc->undo(buf);
+		err = -EFAULT;
 	}
-	return 0;
+out:
+	/* an export's key */
+	kfree_sensitive(buf);
+	return err;
 }
 
 static const struct file_operations pmem_rdma_fops = {

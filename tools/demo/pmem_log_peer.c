@@ -13,6 +13,10 @@
  *   FLUSH         the pointer, to persistence
  *
  * Usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush] [--verify]
+ *                      [--key-file F]
+ *
+ * With --key-file, the connect request proves the key held in F, as an
+ * export made with pmrdmactl export --key-file F asks.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -58,6 +62,9 @@ int main(int argc, char **argv)
 	uint8_t crc[4];
 	uint64_t off, end;
 	bool flush_rec = true, verify = false;
+	struct pt_peer_key k = { 0 };
+	const char *key_file = NULL;
+	uint8_t key[PMEM_RDMA_KEY_MAX];
 	int ret, i, n;
 
 	for (i = 4; i < argc; i++) {
@@ -65,17 +72,39 @@ int main(int argc, char **argv)
 			flush_rec = false;
 		else if (!strcmp(argv[i], "--verify"))
 			verify = true;
+		else if (!strcmp(argv[i], "--key-file") && i + 1 < argc)
+			key_file = argv[++i];
 		else
 			break;
 	}
 	if (argc < 4 || i < argc) {
-		fprintf(stderr, "usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush] [--verify]\n");
+		fprintf(stderr, "usage: pmem_log_peer PORT RECORD_OFFSET TEXT [--no-flush] [--verify] [--key-file F]\n");
 		return 2;
+	}
+	if (key_file) {
+		FILE *f = fopen(key_file, "r");
+
+		k.key = key;
+		k.len = f ? fread(key, 1, sizeof(key), f) : 0;
+		if (f)
+			fclose(f);
+		if (k.len < PMEM_RDMA_KEY_MIN) {
+			fprintf(stderr, "pmem_log_peer: %s: no key of %u bytes or more\n",
+				key_file, PMEM_RDMA_KEY_MIN);
+			return 1;
+		}
 	}
 	off = strtoull(argv[2], NULL, 0);
 	snprintf(rec, sizeof(rec), "%s", argv[3]);
 
-	ret = pt_peer_connect(&p, atoi(argv[1]), &what);
+	ret = pt_peer_connect_key(&p, atoi(argv[1]), key_file ? &k : NULL,
+				  &what);
+	if (ret && p.rejected) {
+		fprintf(stderr, "pmem_log_peer: refused by the target: %s\n",
+			pt_reject_text(p.reject_reason));
+		pt_peer_close(&p);
+		return 1;
+	}
 	if (ret) {
 		fprintf(stderr, "pmem_log_peer: %s: %s\n", what, strerror(-ret));
 		pt_peer_close(&p);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <linux/pmem_rdma.h>
@@ -31,10 +33,11 @@ static const char usage_text[] =
 "Manage the exports of the pmem_rdma target (" CTL_PATH ").\n"
 "\n"
 "commands:\n"
-"  export -p PATH -l LENGTH -P PORT [-o OFFSET] [-a ACCESS] [-V ALGS]\n"
-"         [-d IBDEV] [-m N] [-e]\n"
+"  export -p PATH -l LENGTH -P PORT (-A WHO... | -k KEYFILE | -A any)\n"
+"         [-o OFFSET] [-a ACCESS] [-V ALGS] [-d IBDEV] [-m N] [-e]\n"
 "                        export [OFFSET, OFFSET + LENGTH) of an fsdax pmem\n"
-"                        block device to RDMA peers connecting to PORT\n"
+"                        block device to RDMA peers connecting to PORT;\n"
+"                        say who may: an allow-list, a key, or both; or any\n"
 "      -p, --path PATH   the block device, e.g. /dev/pmem0\n"
 "      -o, --offset N    where the export starts (default 0)\n"
 "      -l, --length N    its length; N, NK, NM or NG, a multiple of 4K\n"
@@ -49,6 +52,13 @@ static const char usage_text[] =
 "      -m, --max-peers N peers connected at once, 1..1024 (default 8);\n"
 "                        one more is rejected\n"
 "      -e, --emulated    emulated persistence domain (see power-fail)\n"
+"      -A, --allow WHO   peers from this address or prefix may connect:\n"
+"                        ADDR or ADDR/LEN, IPv6 (the RoCE v2 GID) or\n"
+"                        IPv4; up to 16 times; or 'any' (alone): every\n"
+"                        peer that reaches the port\n"
+"      -k, --key-file F  peers must prove the key held in file F (16 to\n"
+"                        64 bytes, readable by its owner only; e.g.\n"
+"                        head -c 32 /dev/urandom >F), see pmem-target.rst\n"
 "  unexport ID           disconnect the peers and remove export ID\n"
 "  list                  the exports\n"
 "  stats ID              the counters of export ID\n"
@@ -119,7 +129,8 @@ static const char *hint(unsigned long req, int err)
 		       NULL;
 	case EINVAL:
 		return req == PMEM_RDMA_IOC_EXPORT ?
-		       "bad range (page-aligned, inside the device) or option" : NULL;
+		       "bad range (page-aligned, inside the device), option or allow-list" :
+		       NULL;
 	}
 	return NULL;
 }
@@ -327,6 +338,56 @@ static bool simple_args(int argc, char **argv, uint32_t *id)
 	return json;
 }
 
+/* ADDR or ADDR/LEN, IPv6 or IPv4 (as ::ffff:a.b.c.d), into the policy */
+static void parse_allow(struct pmem_rdma_policy *p, const char *s)
+{
+	struct pmem_rdma_prefix *a = &p->allow[p->nallow];
+	char addr[INET6_ADDRSTRLEN], *slash;
+	unsigned int max = 128, len;
+	struct in_addr v4;
+
+	if (p->nallow == PMEM_RDMA_ALLOW_MAX)
+		bad_usage("at most 16 --allow");
+	snprintf(addr, sizeof(addr), "%s", s);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		a->addr[10] = a->addr[11] = 0xff;
+		memcpy(&a->addr[12], &v4, sizeof(v4));
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, a->addr) != 1) {
+		fprintf(stderr, "pmrdmactl: %s: bad address '%s'\n", cmd_name, s);
+		exit(2);
+	}
+	len = slash ? parse_u32(slash + 1, "prefix length", max) : max;
+	a->len = len + 128 - max;
+	p->nallow++;
+}
+
+/* the key: every byte of a file that only its owner may read */
+static void read_key(struct pmem_rdma_policy *p, const char *path)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		die("%s: %s", path, strerror(errno));
+	if (st.st_mode & 077)
+		die("%s: the key is readable by others (chmod 600 it)", path);
+	n = read(fd, p->key, sizeof(p->key));
+	if (n < 0)
+		die("%s: %s", path, strerror(errno));
+	if (n < PMEM_RDMA_KEY_MIN || st.st_size > PMEM_RDMA_KEY_MAX)
+		die("%s: a key has %u to %u bytes, this file %lld", path,
+		    PMEM_RDMA_KEY_MIN, PMEM_RDMA_KEY_MAX,
+		    (long long)st.st_size);
+	p->key_len = n;
+	close(fd);
+}
+
 static int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -339,6 +400,8 @@ static int cmd_export(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "emulated", no_argument, NULL, 'e' },
 		{ "max-peers", required_argument, NULL, 'm' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "key-file", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -348,10 +411,11 @@ static int cmd_export(int argc, char **argv)
 		.access = ACCESS_DEFAULT,
 	};
 	const char *path = NULL, *dev = "rxe0";
-	bool json = false, have_len = false;
+	bool json = false, have_len = false, any = false;
 	int c, fd;
 
-	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:ejh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:ejh", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			path = optarg;
@@ -385,6 +449,17 @@ static int cmd_export(int argc, char **argv)
 			if (!e.max_peers)
 				bad_usage("--max-peers takes 1 or more");
 			break;
+		case 'A':
+			if (!strcmp(optarg, "any"))
+				any = true;
+			else
+				parse_allow(&e.policy, optarg);
+			break;
+		case 'k':
+			if (e.policy.key_len)
+				bad_usage("one --key-file");
+			read_key(&e.policy, optarg);
+			break;
 		default:
 			common_opt(c, &json);
 		}
@@ -397,6 +472,13 @@ static int cmd_export(int argc, char **argv)
 		e.verify_algs = PMEM_RDMA_VERIFY_ALL;
 	if (!path || !have_len || !e.port)
 		bad_usage("needs --path, --length and --port");
+	/* no open default: an export open to all says so */
+	if (any && (e.policy.nallow || e.policy.key_len))
+		bad_usage("--allow any goes alone");
+	if (!any && !e.policy.nallow && !e.policy.key_len)
+		bad_usage("say who may connect: --allow ADDR[/LEN], --key-file FILE, or --allow any");
+	if (any)
+		e.flags |= PMEM_RDMA_EXPORT_ANY_PEER;
 	if (strlen(path) >= sizeof(e.path))
 		bad_usage("path too long");
 	if (strlen(dev) >= sizeof(e.ib_dev))
@@ -407,6 +489,7 @@ static int cmd_export(int argc, char **argv)
 	fd = ctl_open();
 	ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	close(fd);
+	explicit_bzero(e.policy.key, sizeof(e.policy.key));
 	if (json)
 		printf("{\"id\":%u}\n", e.id);
 	else
@@ -468,8 +551,13 @@ static int cmd_list(int argc, char **argv)
 				printf(" verify=");
 				print_set(x->verify_algs, verify_names, false);
 			}
-			printf(" dev=%s port=%u peers=%u/%u%s\n", x->ib_dev,
-			       x->port, x->peers, x->max_peers,
+			printf(" dev=%s port=%u peers=%u/%u", x->ib_dev,
+			       x->port, x->peers, x->max_peers);
+			if (x->flags & PMEM_RDMA_EXPORT_ANY_PEER)
+				printf(" allow=any");
+			if (x->nallow)
+				printf(" allow=%u", x->nallow);
+			printf("%s%s\n", x->key_len ? " key" : "",
 			       emu ? " emulated" : "");
 			continue;
 		}
@@ -482,8 +570,11 @@ static int cmd_list(int argc, char **argv)
 		print_set(x->verify_algs, verify_names, true);
 		printf(", \"emulated\":%s, \"dev\":", emu ? "true" : "false");
 		print_json_string(x->ib_dev);
-		printf(", \"port\":%u, \"peers\":%u, \"max_peers\":%u}",
+		printf(", \"port\":%u, \"peers\":%u, \"max_peers\":%u",
 		       x->port, x->peers, x->max_peers);
+		printf(", \"any_peer\":%s, \"allow\":%u, \"key\":%s}",
+		       x->flags & PMEM_RDMA_EXPORT_ANY_PEER ? "true" : "false",
+		       x->nallow, x->key_len ? "true" : "false");
 	}
 	if (json)
 		printf("%s]\n", l.count ? "\n" : "");

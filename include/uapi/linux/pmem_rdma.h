@@ -11,6 +11,9 @@
  * ABI version 1: the version query only.
  * ABI version 2: EXPORT, UNEXPORT, LIST, STATS, POWER_FAIL and the region
  * descriptor that peers receive in the RDMA CM private data.
+ * ABI version 3: who may connect - every EXPORT names its peers (an
+ * allow-list, a key they prove, or explicitly any peer); the proof in the
+ * connect request; more REJECT reasons.
  *
  * Changing exports (EXPORT, UNEXPORT, POWER_FAIL) needs CAP_SYS_ADMIN;
  * LIST and STATS need only an open file descriptor (the node is 0600 root).
@@ -21,7 +24,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMEM_RDMA_ABI_VERSION	2
+#define PMEM_RDMA_ABI_VERSION	3
 
 /* ioctl type byte; not registered in ioctl-number.rst (out-of-tree module) */
 #define PMEM_RDMA_IOC_MAGIC	0xCE
@@ -64,7 +67,42 @@ struct pmem_rdma_version {
 
 /* Export flags */
 #define PMEM_RDMA_EXPORT_EMULATED	(1U << 0)	/* emulated persistence domain */
-#define PMEM_RDMA_EXPORT_FLAGS_ALL	0x1U
+#define PMEM_RDMA_EXPORT_ANY_PEER	(1U << 1)	/* no allow-list, no key */
+#define PMEM_RDMA_EXPORT_FLAGS_ALL	0x3U
+
+/*
+ * Who may connect to an export.  A connect request is accepted when its
+ * peer address is in one of the allow-list's prefixes (or the list is
+ * empty) and it carries a valid proof of the key (or the key is empty),
+ * see struct pmem_rdma_auth.  An export with neither must say so with
+ * PMEM_RDMA_EXPORT_ANY_PEER: there is no open default.
+ *
+ * The peer address is the one the connect request names as its source: on
+ * RoCE v2 its IPv6 address, which is its GID (an IPv4 peer as
+ * ::ffff:a.b.c.d), on InfiniBand its GID.  The scope of a link-local
+ * address is not compared.  Anyone who can send on the network can claim
+ * any address; what the allow-list adds is that the target answers - and
+ * sends its keys - to that address only.  The key is the authentication.
+ */
+#define PMEM_RDMA_ALLOW_MAX	16
+#define PMEM_RDMA_KEY_MIN	16	/* bytes */
+#define PMEM_RDMA_KEY_MAX	64
+
+struct pmem_rdma_prefix {
+	__u8 addr[16];		/* IPv6 address or GID, network byte order */
+	__u8 len;		/* bits of addr that must match, 0..128 */
+	__u8 reserved[7];	/* zero */
+};
+
+struct pmem_rdma_policy {
+	__u32 nallow;		/* entries of allow[] used; 0: any address */
+	__u32 key_len;		/* 0 (no key) or KEY_MIN..KEY_MAX */
+	/* the first key_len bytes, the rest zero; never given back */
+	__u8 key[PMEM_RDMA_KEY_MAX];
+	/* the first nallow entries, the others zero */
+	struct pmem_rdma_prefix allow[PMEM_RDMA_ALLOW_MAX];
+	__u64 reserved[2];	/* zero */
+};
 
 /*
  * PMEM_RDMA_IOC_EXPORT: export [offset, offset + length) of an fsdax pmem
@@ -72,8 +110,12 @@ struct pmem_rdma_version {
  * space, any address of ib_dev).  offset and length are multiples of the
  * page size.  Errors: EPERM (no CAP_SYS_ADMIN), EPROTO (abi_version),
  * EINVAL (flags, access, reserved fields, zero or unaligned length, range
- * beyond the device, max_peers above PMEM_RDMA_MAX_PEERS_LIMIT, VERIFY without verify_algs or the reverse, unknown
- * algorithm bits), ENOENT (path), ENOTBLK (not a block device),
+ * beyond the device, max_peers above PMEM_RDMA_MAX_PEERS_LIMIT, VERIFY
+ * without verify_algs or the reverse, unknown algorithm bits; a policy
+ * with neither allow-list nor key and without PMEM_RDMA_EXPORT_ANY_PEER,
+ * or one with either and the flag, nallow over PMEM_RDMA_ALLOW_MAX, a
+ * prefix len over 128, a key_len out of range, non-zero unused bytes),
+ * ENOENT (path), ENOTBLK (not a block device),
  * EOPNOTSUPP (no DAX on the device; FLUSH_PERSISTENT on a disk that is
  * not an NVDIMM region's, or on an asynchronous region; EMULATED or VERIFY
  * without rdma_rxe_flush loaded), ENOMEM (the
@@ -98,6 +140,7 @@ struct pmem_rdma_export_req {
 					 */
 	__u32 id;			/* out: the export's id, > 0 */
 	__u64 reserved[4];		/* in: zero */
+	struct pmem_rdma_policy policy;	/* in: who may connect */
 };
 
 /* PMEM_RDMA_IOC_UNEXPORT: disconnect the peers and drop the export (ENOENT). */
@@ -120,7 +163,9 @@ struct pmem_rdma_export_info {
 	__u16 port;
 	__u16 max_peers;	/* in effect */
 	__u32 peers;		/* connected now */
-	__u64 reserved[4];
+	__u32 nallow;		/* prefixes in the allow-list */
+	__u32 key_len;		/* bytes of the key, 0 for none */
+	__u64 reserved[3];
 };
 
 /*
@@ -207,11 +252,50 @@ struct pmem_rdma_region_desc {
 #define PMEM_RDMA_REJECT_FULL		1	/* max_peers are connected */
 #define PMEM_RDMA_REJECT_DEVICE		2	/* not the export's RDMA device */
 #define PMEM_RDMA_REJECT_SETUP		3	/* no QP, CQ or MR for the peer */
+#define PMEM_RDMA_REJECT_ADDRESS	4	/* not in the allow-list */
+#define PMEM_RDMA_REJECT_AUTH		5	/* no proof, or a wrong one */
+#define PMEM_RDMA_REJECT_STALE		6	/* the proof's time is off by more
+						 * than PMEM_RDMA_AUTH_WINDOW:
+						 * check both clocks
+						 */
+#define PMEM_RDMA_REJECT_REPLAY		7	/* the proof was used before */
+#define PMEM_RDMA_REJECT_BUSY		8	/* more proofs in the window than
+						 * the target remembers; retry
+						 */
 
 struct pmem_rdma_reject {
 	__be32 magic;		/* PMEM_RDMA_DESC_MAGIC */
 	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
 	__be16 reason;		/* PMEM_RDMA_REJECT_* */
+};
+
+/*
+ * The proof of the key: the private data of the peer's RDMA CM connect
+ * request (REQ) to an export with a key.  Big-endian, 40 bytes.  mac is
+ * the first 16 bytes of HMAC-SHA256(key, m), where m (42 bytes) is
+ *
+ *   bytes  0..23  this structure up to mac: magic, abi_version, alg,
+ *                 time, nonce, as sent
+ *   bytes 24..25  the export's port, big-endian
+ *   bytes 26..41  the peer address the target sees (see the policy)
+ *
+ * The target accepts a proof whose time is within PMEM_RDMA_AUTH_WINDOW
+ * seconds of its own clock (CLOCK_REALTIME) and whose nonce it has not
+ * seen with that time before; it remembers the proofs it accepted for as
+ * long as they could be replayed.  The key never crosses the wire, and a
+ * proof is bound to one export and one peer address.
+ */
+#define PMEM_RDMA_AUTH_MAGIC		0x504d5241	/* "PMRA" */
+#define PMEM_RDMA_AUTH_HMAC_SHA256_128	1
+#define PMEM_RDMA_AUTH_WINDOW		60		/* seconds */
+
+struct pmem_rdma_auth {
+	__be32 magic;		/* PMEM_RDMA_AUTH_MAGIC */
+	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
+	__be16 alg;		/* PMEM_RDMA_AUTH_HMAC_SHA256_128 */
+	__be64 time;		/* seconds since the epoch, the peer's clock */
+	__u8 nonce[8];		/* random, new for every connect */
+	__u8 mac[16];
 };
 
 #endif /* _UAPI_LINUX_PMEM_RDMA_H */

@@ -101,16 +101,16 @@ TEST_F(cli, export_list_stats_power_fail_in_json)
 	if (!self->pmem || !self->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "%s export -p %s -o 2M -l 2M -P %d -e -V sha256 -m 3 -j | %s print(d[\"id\"])'",
+			 "%s export -p %s -o 2M -l 2M -P %d -A any -e -V sha256 -m 3 -j | %s print(d[\"id\"])'",
 			 tool, self->pmem, PORT, py));
 	id = atoi(self->out);
 	ASSERT_LT(0, id);
 
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "%s list -j | %s e=d[0]; print(len(d), e[\"id\"], e[\"path\"], e[\"offset\"], e[\"length\"], \",\".join(e[\"access\"]), e[\"emulated\"], e[\"dev\"], e[\"port\"], e[\"peers\"], e[\"max_peers\"], \",\".join(e[\"verify\"]))'",
+			 "%s list -j | %s e=d[0]; print(len(d), e[\"id\"], e[\"path\"], e[\"offset\"], e[\"length\"], \",\".join(e[\"access\"]), e[\"emulated\"], e[\"dev\"], e[\"port\"], e[\"peers\"], e[\"max_peers\"], \",\".join(e[\"verify\"]), e[\"any_peer\"], e[\"allow\"], e[\"key\"])'",
 			 tool, py));
 	snprintf(self->out + 2048, 2048,
-		 "1 %d %s 2097152 2097152 read,write,flush-global,flush-persistent,verify True rxe0 %d 0 3 sha256\n",
+		 "1 %d %s 2097152 2097152 read,write,flush-global,flush-persistent,verify True rxe0 %d 0 3 sha256 True 0 False\n",
 		 id, self->pmem, PORT);
 	EXPECT_STREQ(self->out + 2048, self->out);
 
@@ -133,6 +133,62 @@ TEST_F(cli, export_list_stats_power_fail_in_json)
 	EXPECT_STREQ("0\n", self->out);
 }
 
+/* an export names who may connect; the key stays in its file */
+TEST_F(cli, who_may_connect)
+{
+	const char *py = "python3 -c 'import json,sys; d=json.load(sys.stdin); ";
+	const char *key = "/tmp/pt_cli_key";
+	int id;
+
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "say who may connect: --allow ADDR[/LEN], --key-file FILE, or --allow any"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -A any -A fe80::1 2>&1",
+			 tool));
+	EXPECT_NE(NULL, strstr(self->out, "--allow any goes alone"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -A fe80::/129 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "bad prefix length '129'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -A 192.0.2.0/33 2>&1",
+			 tool));
+	EXPECT_NE(NULL, strstr(self->out, "bad prefix length '33'"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -A fe80::zz 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "bad address 'fe80::zz'"));
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "rm -f %s; head -c 32 /dev/urandom >%s; chmod 644 %s",
+			 key, key, key));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -k %s 2>&1", tool, key));
+	EXPECT_NE(NULL, strstr(self->out, "the key is readable by others (chmod 600 it)"));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "head -c 8 /dev/urandom >%s; chmod 600 %s", key, key));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 2M -P 1 -k %s 2>&1", tool, key));
+	EXPECT_NE(NULL, strstr(self->out, "a key has 16 to 64 bytes, this file 8"));
+
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "head -c 32 /dev/urandom >%s", key));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s export -p %s -l 2M -P %d -A fe80::/64 -A 192.0.2.0/24 -k %s -j | %s print(d[\"id\"])'",
+			 tool, self->pmem, PORT, key, py));
+	id = atoi(self->out);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s list -j | %s e=d[0]; print(e[\"any_peer\"], e[\"allow\"], e[\"key\"])'",
+			 tool, py));
+	EXPECT_STREQ("False 2 True\n", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s list", tool));
+	EXPECT_NE(NULL, strstr(self->out, " allow=2 key\n")) TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+	unlink(key);
+}
+
 TEST_F(cli, errors_are_one_line_with_errno_text)
 {
 	char want[512];
@@ -141,21 +197,21 @@ TEST_F(cli, errors_are_one_line_with_errno_text)
 	if (!self->pmem || !self->pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 	EXPECT_EQ(1, run(self->out, sizeof(self->out),
-			 "%s export -p /dev/pmem-missing -l 2M -P %d 2>&1", tool, PORT));
+			 "%s export -p /dev/pmem-missing -l 2M -P %d -A any 2>&1", tool, PORT));
 	EXPECT_STREQ("pmrdmactl: export: No such file or directory (no such device path)\n",
 		     self->out);
 
-	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s export -p %s -l 2M -P %d -j",
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s export -p %s -l 2M -P %d -A any -j",
 			 tool, self->pmem, PORT));
 	id = strncmp(self->out, "{\"id\":", 6) ? 0 : atoi(self->out + 6);
 	ASSERT_LT(0, id);
 	EXPECT_EQ(1, run(self->out, sizeof(self->out),
-			 "%s export -p %s -o 1M -l 2M -P %d 2>&1", tool, self->pmem,
+			 "%s export -p %s -o 1M -l 2M -P %d -A any 2>&1", tool, self->pmem,
 			 PORT + 1));
 	EXPECT_STREQ("pmrdmactl: export: Device or resource busy (overlaps an export, or the device is in use)\n",
 		     self->out);
 	EXPECT_EQ(1, run(self->out, sizeof(self->out),
-			 "%s export -p %s -o 4M -l 2M -P %d 2>&1", tool, self->pmem,
+			 "%s export -p %s -o 4M -l 2M -P %d -A any 2>&1", tool, self->pmem,
 			 PORT));
 	EXPECT_STREQ("pmrdmactl: export: Address already in use (the port is taken)\n",
 		     self->out);

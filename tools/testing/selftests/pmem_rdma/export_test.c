@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pmem_rdma exports of the fsdax namespace (PMEM_RDMA_PMEM): the ioctl
- * refusals, each with its errno and nothing left behind, overlapping
+ * refusals, each with its errno and nothing left behind, the policies that
+ * say who may connect and how LIST shows them, overlapping
  * exports, a port in use, an unprivileged caller, and the RDMA device
  * going away under an export.
  */
@@ -16,6 +17,7 @@ static void export_req(struct pmem_rdma_export_req *e, const char *path,
 {
 	memset(e, 0, sizeof(*e));
 	e->abi_version = PMEM_RDMA_ABI_VERSION;
+	e->flags = PMEM_RDMA_EXPORT_ANY_PEER;
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	e->offset = off;
 	e->length = len;
@@ -127,6 +129,94 @@ TEST_F(control_device, refusals)
  * holds 512 pages, so 8 MiB in 4 KiB pages (an offset that is not 2 MiB
  * aligned) cannot be mapped, while in 2 MiB pages it can.
  */
+/* the entry of export id in LIST, or -ENOENT */
+static int list_entry(int fd, uint32_t id, struct pmem_rdma_export_info *out)
+{
+	struct pmem_rdma_export_info info[8];
+	struct pmem_rdma_list l = { .count = 8, .entries = (uintptr_t)info };
+	uint32_t i;
+
+	if (ctl(fd, PMEM_RDMA_IOC_LIST, &l))
+		return -EIO;
+	for (i = 0; i < l.count && i < 8; i++) {
+		if (info[i].id == id) {
+			*out = info[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+TEST_F(control_device, policy_refusals)
+{
+	struct pmem_rdma_export_info info;
+	struct pmem_rdma_export_req e;
+	struct pmem_rdma_policy *p = &e.policy;
+
+	/* no open default: neither list nor key needs ANY_PEER */
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.flags = 0;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	/* and ANY_PEER goes alone */
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	p->nallow = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	p->key_len = 32;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+
+	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
+	e.flags = 0;
+	p->nallow = PMEM_RDMA_ALLOW_MAX + 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->nallow = 1;
+	p->allow[0].len = 129;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->allow[0].len = 128;
+	p->allow[0].reserved[6] = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->allow[0].reserved[6] = 0;
+	p->allow[1].addr[0] = 0xfe;	/* an unused entry */
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->allow[1].addr[0] = 0;
+	p->reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->reserved[1] = 0;
+
+	p->nallow = 0;
+	p->key_len = PMEM_RDMA_KEY_MIN - 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->key_len = PMEM_RDMA_KEY_MAX + 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->key_len = 32;
+	p->key[40] = 1;			/* beyond key_len */
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	p->key[40] = 0;
+
+	/* what is left is good: a key, then a key and two prefixes */
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e))
+		TH_LOG("the unused allow[0] is not zero");
+	memset(&p->allow[0], 0, sizeof(p->allow[0]));
+	memset(p->key, 0xa5, 32);
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	ASSERT_EQ(0, list_entry(self->fd, e.id, &info));
+	EXPECT_EQ(0, info.nallow);
+	EXPECT_EQ(32, info.key_len);
+	EXPECT_EQ(0, info.flags & PMEM_RDMA_EXPORT_ANY_PEER);
+	EXPECT_EQ(0, unexport(self->fd, e.id));
+
+	e.id = 0;
+	p->nallow = 2;
+	p->allow[0].len = 64;
+	p->allow[0].addr[0] = 0xfe;
+	p->allow[0].addr[1] = 0x80;
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	ASSERT_EQ(0, list_entry(self->fd, e.id, &info));
+	EXPECT_EQ(2, info.nallow);
+	EXPECT_EQ(32, info.key_len);
+	EXPECT_EQ(0, unexport(self->fd, e.id));
+}
+
 TEST_F(control_device, too_large_for_one_mr)
 {
 	struct pmem_rdma_export_req e;

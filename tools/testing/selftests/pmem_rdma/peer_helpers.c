@@ -10,6 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <linux/pmem_rdma.h>
 #include <rdma/rxe_flush.h>
@@ -20,8 +25,7 @@
 
 #define PT_CM_TIMEOUT_MS	5000
 
-/* the link-local IPv6 address of the RDMA device's netdev, with its scope */
-static int pt_peer_target_addr(struct sockaddr_in6 *sin6, uint16_t port)
+int pt_peer_device_addr(struct sockaddr_in6 *sin6, uint16_t port)
 {
 	const char *dev = getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT;
 	struct ifaddrs *ifa, *i;
@@ -98,7 +102,57 @@ static int pt_peer_event(struct pt_peer *p, enum rdma_cm_event_type want,
 	return ret;
 }
 
+void pt_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
+		  uint16_t port, const uint8_t addr[16], uint64_t time,
+		  const uint8_t nonce[8])
+{
+	size_t head = offsetof(struct pmem_rdma_auth, mac);
+	unsigned char m[offsetof(struct pmem_rdma_auth, mac) + 2 + 16];
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen;
+	uint16_t be_port = htobe16(port);
+
+	memset(au, 0, sizeof(*au));
+	au->magic = htobe32(PMEM_RDMA_AUTH_MAGIC);
+	au->abi_version = htobe16(PMEM_RDMA_ABI_VERSION);
+	au->alg = htobe16(PMEM_RDMA_AUTH_HMAC_SHA256_128);
+	au->time = htobe64(time);
+	memcpy(au->nonce, nonce, sizeof(au->nonce));
+	memcpy(m, au, head);
+	memcpy(m + head, &be_port, 2);
+	memcpy(m + head + 2, addr, 16);
+	HMAC(EVP_sha256(), key, len, m, sizeof(m), mac, &maclen);
+	memcpy(au->mac, mac, sizeof(au->mac));
+}
+
+/* k's proof for the connect from p's address to port */
+static int pt_peer_proof(struct pt_peer *p, uint16_t port,
+			 struct pt_peer_key *k)
+{
+	struct sockaddr_in6 *me =
+		(struct sockaddr_in6 *)rdma_get_local_addr(p->id);
+	uint8_t nonce[8];
+
+	if (k->replay) {
+		k->sent = *k->replay;
+		return 0;
+	}
+	if (me->sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
+		return -EIO;
+	pt_auth_make(&k->sent, k->key, k->len, port, me->sin6_addr.s6_addr,
+		     k->time ?: (uint64_t)time(NULL), nonce);
+	return 0;
+}
+
 int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what)
+{
+	return pt_peer_connect_key(p, port, NULL, what);
+}
+
+int pt_peer_connect_key(struct pt_peer *p, uint16_t port,
+			struct pt_peer_key *k, const char **what)
 {
 	struct ibv_qp_init_attr_ex qa = {
 		.qp_type = IBV_QPT_RC,
@@ -122,7 +176,7 @@ int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what)
 
 	memset(p, 0, sizeof(*p));
 	*what = "target address";
-	ret = pt_peer_target_addr(&dst, port);
+	ret = pt_peer_device_addr(&dst, port);
 	if (ret)
 		return ret;
 	*what = "rdma_create_event_channel";
@@ -161,6 +215,14 @@ int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what)
 	if (rdma_create_qp_ex(p->id, &qa))
 		return -errno;
 
+	*what = "proof of the key";
+	if (k) {
+		ret = pt_peer_proof(p, port, k);
+		if (ret)
+			return ret;
+		cp.private_data = &k->sent;
+		cp.private_data_len = sizeof(k->sent);
+	}
 	*what = "rdma_connect";
 	if (rdma_connect(p->id, &cp))
 		return -errno;
@@ -174,6 +236,25 @@ int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what)
 	p->c.qp[0] = p->id->qp;
 	*what = "descriptor";
 	return p->r.magic == PMEM_RDMA_DESC_MAGIC ? 0 : -EPROTO;
+}
+
+const char *pt_reject_text(int reason)
+{
+	static const char *const text[] = {
+		[PMEM_RDMA_REJECT_FULL] = "the export has all the peers it takes",
+		[PMEM_RDMA_REJECT_DEVICE] = "not the export's RDMA device",
+		[PMEM_RDMA_REJECT_SETUP] = "the target could not set the peer up",
+		[PMEM_RDMA_REJECT_ADDRESS] = "this address is not allowed",
+		[PMEM_RDMA_REJECT_AUTH] = "no proof of the key, or a wrong one",
+		[PMEM_RDMA_REJECT_STALE] = "the proof's time is off: check the clocks",
+		[PMEM_RDMA_REJECT_REPLAY] = "the proof was used before",
+		[PMEM_RDMA_REJECT_BUSY] = "too many connects just now: retry",
+	};
+
+	if (reason > 0 && reason < (int)(sizeof(text) / sizeof(text[0])) &&
+	    text[reason])
+		return text[reason];
+	return "no reason given";
 }
 
 int pt_peer_wait_disconnect(struct pt_peer *p, int timeout_ms)

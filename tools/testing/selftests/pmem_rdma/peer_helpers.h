@@ -10,7 +10,9 @@
 #ifndef PMEM_RDMA_PEER_HELPERS_H
 #define PMEM_RDMA_PEER_HELPERS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <linux/pmem_rdma.h>
 #include <rdma/rdma_cma.h>
 
 #include "rdma_helpers.h"
@@ -35,10 +37,41 @@ struct pt_peer {
 };
 
 /*
+ * The link-local IPv6 address of the RDMA device's netdev (PMEM_RDMA_IBDEV
+ * or rxe0), with its scope, and port: 0 or -errno.  The target's address,
+ * and, with the target on the same device, the peer's own.
+ */
+int pt_peer_device_addr(struct sockaddr_in6 *sin6, uint16_t port);
+
+/*
  * Connect to the export listening on port of the device's netdev
  * (PMEM_RDMA_IBDEV or rxe0): 0, or -errno with the step in *what.
  */
 int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what);
+
+/* The proof that a connect request carries to an export with a key. */
+struct pt_peer_key {
+	const void *key;		/* the export's key */
+	size_t len;
+	uint64_t time;			/* the proof's; 0: now */
+	const struct pmem_rdma_auth *replay;	/* sent instead, as it is */
+	struct pmem_rdma_auth sent;	/* out: what was sent */
+};
+
+/* pt_peer_connect() proving k's key (NULL: no proof) */
+int pt_peer_connect_key(struct pt_peer *p, uint16_t port,
+			struct pt_peer_key *k, const char **what);
+
+/*
+ * The proof of key (struct pmem_rdma_auth) for a connect request to port
+ * from the peer address addr, at time, with nonce.
+ */
+void pt_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
+		  uint16_t port, const uint8_t addr[16], uint64_t time,
+		  const uint8_t nonce[8]);
+/* what a PMEM_RDMA_REJECT_* reason means, for messages */
+const char *pt_reject_text(int reason);
+
 /* Wait up to timeout_ms for the target to disconnect: 0 or -ETIMEDOUT. */
 int pt_peer_wait_disconnect(struct pt_peer *p, int timeout_ms);
 void pt_peer_close(struct pt_peer *p);

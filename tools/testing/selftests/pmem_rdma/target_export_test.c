@@ -33,7 +33,8 @@ TEST_F(real_export, descriptor)
 		return;
 	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->t.p.r.magic);
 	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.r.abi_version);
-	EXPECT_EQ(0, self->t.p.r.flags);
+	/* the export's flags: open to any peer, as the fixture made it */
+	EXPECT_EQ(PMEM_RDMA_EXPORT_ANY_PEER, self->t.p.r.flags);
 	EXPECT_EQ(EXP_LEN, self->t.p.r.length);
 	/* zero-based: no kernel address for the peer */
 	EXPECT_EQ(0, self->t.p.r.iova);

@@ -52,13 +52,16 @@ static inline int unexport(int fd, uint32_t id)
 	return ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
 }
 
-static inline int export_range_max(int fd, const char *path, uint32_t flags,
-				   uint32_t access, uint32_t verify_algs,
-				   uint16_t max_peers, uint32_t *id)
+/* policy NULL: any peer, as every test but those of access control */
+static inline int export_range_policy(int fd, const char *path,
+				      uint32_t flags, uint32_t access,
+				      uint32_t verify_algs, uint16_t max_peers,
+				      const struct pmem_rdma_policy *policy,
+				      uint32_t *id)
 {
 	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
-		.flags = flags,
+		.flags = flags | (policy ? 0 : PMEM_RDMA_EXPORT_ANY_PEER),
 		.offset = EXP_OFF,
 		.length = EXP_LEN,
 		.access = access,
@@ -68,12 +71,22 @@ static inline int export_range_max(int fd, const char *path, uint32_t flags,
 	};
 	int ret;
 
+	if (policy)
+		e.policy = *policy;
 	snprintf(e.path, sizeof(e.path), "%s", path);
 	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
 		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
 	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	*id = e.id;
 	return ret;
+}
+
+static inline int export_range_max(int fd, const char *path, uint32_t flags,
+				   uint32_t access, uint32_t verify_algs,
+				   uint16_t max_peers, uint32_t *id)
+{
+	return export_range_policy(fd, path, flags, access, verify_algs,
+				   max_peers, NULL, id);
 }
 
 static inline int export_range(int fd, const char *path, uint32_t flags,

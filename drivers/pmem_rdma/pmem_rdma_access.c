@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmem_rdma: who may connect to an export.  Every connect request is
+ * judged here before anything is allocated for it: its peer address
+ * against the export's allow-list, then its proof of the export's key
+ * (struct pmem_rdma_auth): the MAC, the time window, and the proofs
+ * already accepted, which are remembered for as long as they are young
+ * enough to be replayed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/algapi.h>
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/ipv6.h>
+#include <rdma/ib.h>
+#include <rdma/rdma_cm.h>
+
+#include "pmem_rdma.h"
+
+/* proofs accepted within one window, at most: then PMEM_RDMA_REJECT_BUSY */
+#define PMEM_RDMA_SEEN_MAX	256
+
+struct pmem_rdma_seen {
+	u64 time;			/* 0: a free entry */
+	u8 nonce[8];
+};
+
+struct pmem_rdma_access {
+	struct crypto_shash *hmac;	/* keyed with the export's key */
+	struct mutex lock;		/* seen */
+	struct pmem_rdma_seen seen[PMEM_RDMA_SEEN_MAX];
+};
+
+static int pmem_rdma_policy_check(const struct pmem_rdma_export_req *req)
+{
+	const struct pmem_rdma_policy *p = &req->policy;
+	bool any = req->flags & PMEM_RDMA_EXPORT_ANY_PEER;
+	u32 i;
+
+	if (p->nallow > PMEM_RDMA_ALLOW_MAX ||
+	    !pmem_rdma_zero(p->reserved, sizeof(p->reserved)))
+		return -EINVAL;
+	if (p->key_len && (p->key_len < PMEM_RDMA_KEY_MIN ||
+			   p->key_len > PMEM_RDMA_KEY_MAX))
+		return -EINVAL;
+	if (!pmem_rdma_zero(p->key + p->key_len,
+			    PMEM_RDMA_KEY_MAX - p->key_len))
+		return -EINVAL;
+	for (i = 0; i < PMEM_RDMA_ALLOW_MAX; i++) {
+		const struct pmem_rdma_prefix *a = &p->allow[i];
+
+		if (i >= p->nallow ? !pmem_rdma_zero(a, sizeof(*a)) :
+		    a->len > 128 || !pmem_rdma_zero(a->reserved,
+						    sizeof(a->reserved)))
+			return -EINVAL;
+	}
+	/* there is no open default: an open export says so */
+	if (any == (p->nallow || p->key_len))
+		return -EINVAL;
+	return 0;
+}
+
+int pmem_rdma_access_init(struct pmem_rdma_exp *exp)
+{
+	const struct pmem_rdma_policy *p = &exp->req.policy;
+	struct pmem_rdma_access *ac;
+	int err;
+
+	err = pmem_rdma_policy_check(&exp->req);
+	if (err)
+		return err;
+	ac = kzalloc(sizeof(*ac), GFP_KERNEL);
+	if (!ac)
+		return -ENOMEM;
+	mutex_init(&ac->lock);
+	exp->access = ac;
+	if (!p->key_len)
+		return 0;
+
+	ac->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(ac->hmac)) {
+		err = PTR_ERR(ac->hmac);
+		ac->hmac = NULL;
+		/* not ENOENT, which EXPORT means for the path */
+		return err == -ENOENT ? -EOPNOTSUPP : err;
+	}
+	return crypto_shash_setkey(ac->hmac, p->key, p->key_len);
+}
+
+void pmem_rdma_access_free(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_access *ac = exp->access;
+
+	if (!ac)
+		return;
+	if (ac->hmac)
+		crypto_free_shash(ac->hmac);
+	kfree(ac);
+	exp->access = NULL;
+}
+
+/* the peer's address as the connect request gives it, as the policy has it */
+static void pmem_rdma_peer_addr(struct rdma_cm_id *id, struct in6_addr *a)
+{
+	struct sockaddr *sa = (struct sockaddr *)&id->route.addr.dst_addr;
+
+	switch (sa->sa_family) {
+	case AF_INET6:
+		*a = ((struct sockaddr_in6 *)sa)->sin6_addr;
+		break;
+	case AF_INET:
+		ipv6_addr_set_v4mapped(((struct sockaddr_in *)sa)->sin_addr.s_addr,
+				       a);
+		break;
+	case AF_IB:
+		memcpy(a, &((struct sockaddr_ib *)sa)->sib_addr, sizeof(*a));
+		break;
+	default:
+		/* matched by ::/0 alone */
+		memset(a, 0, sizeof(*a));
+		break;
+	}
+}
+
+static bool pmem_rdma_allowed(const struct pmem_rdma_policy *p,
+			      const struct in6_addr *a)
+{
+	u32 i;
+
+	if (!p->nallow)
+		return true;
+	for (i = 0; i < p->nallow; i++)
+		if (ipv6_prefix_equal((const struct in6_addr *)p->allow[i].addr,
+				      a, p->allow[i].len))
+			return true;
+	return false;
+}
+
+/* the proof's MAC is the one the key gives for this port and address */
+static bool pmem_rdma_mac_ok(struct pmem_rdma_exp *exp,
+			     const struct pmem_rdma_auth *au,
+			     const struct in6_addr *peer)
+{
+	SHASH_DESC_ON_STACK(desc, exp->access->hmac);
+	__be16 port = cpu_to_be16(exp->req.port);
+	u8 mac[SHA256_DIGEST_SIZE];
+	bool ok;
+
+	desc->tfm = exp->access->hmac;
+	ok = !crypto_shash_init(desc) &&
+	     !crypto_shash_update(desc, (const u8 *)au,
+				  offsetof(struct pmem_rdma_auth, mac)) &&
+	     !crypto_shash_update(desc, (const u8 *)&port, sizeof(port)) &&
+	     !crypto_shash_update(desc, peer->s6_addr, sizeof(*peer)) &&
+	     !crypto_shash_final(desc, mac) &&
+	     !crypto_memneq(mac, au->mac, sizeof(au->mac));
+	shash_desc_zero(desc);
+	memzero_explicit(mac, sizeof(mac));
+	return ok;
+}
+
+/* remember an accepted proof, or say it was seen or there is no room */
+static u16 pmem_rdma_remember(struct pmem_rdma_access *ac,
+			      const struct pmem_rdma_auth *au, u64 time,
+			      u64 now)
+{
+	struct pmem_rdma_seen *s, *free = NULL;
+	u16 reason = 0;
+
+	mutex_lock(&ac->lock);
+	for (s = ac->seen; s < ac->seen + PMEM_RDMA_SEEN_MAX; s++) {
+		/* too old to be replayed: forget it */
+		if (s->time && s->time + PMEM_RDMA_AUTH_WINDOW < now)
+			s->time = 0;
+		if (!s->time) {
+			free = free ?: s;
+			continue;
+		}
+		if (s->time == time &&
+		    !memcmp(s->nonce, au->nonce, sizeof(s->nonce))) {
+			reason = PMEM_RDMA_REJECT_REPLAY;
+			goto out;
+		}
+	}
+	if (!free) {
+		reason = PMEM_RDMA_REJECT_BUSY;
+		goto out;
+	}
+	free->time = time;
+	memcpy(free->nonce, au->nonce, sizeof(free->nonce));
+out:
+	mutex_unlock(&ac->lock);
+	return reason;
+}
+
+static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp,
+			   const struct rdma_conn_param *conn,
+			   const struct in6_addr *peer)
+{
+	const struct pmem_rdma_auth *au = conn->private_data;
+	u64 now = ktime_get_real_seconds();
+	u64 time;
+
+	if (!au || conn->private_data_len < sizeof(*au) ||
+	    be32_to_cpu(au->magic) != PMEM_RDMA_AUTH_MAGIC ||
+	    be16_to_cpu(au->abi_version) != PMEM_RDMA_ABI_VERSION ||
+	    be16_to_cpu(au->alg) != PMEM_RDMA_AUTH_HMAC_SHA256_128 ||
+	    !pmem_rdma_mac_ok(exp, au, peer))
+		return PMEM_RDMA_REJECT_AUTH;
+	/* the key is right: what is left is the clock, or a replay */
+	time = be64_to_cpu(au->time);
+	if (!time || time > now + PMEM_RDMA_AUTH_WINDOW ||
+	    time + PMEM_RDMA_AUTH_WINDOW < now)
+		return PMEM_RDMA_REJECT_STALE;
+	return pmem_rdma_remember(exp->access, au, time, now);
+}
+
+u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
+			   const struct rdma_conn_param *conn)
+{
+	const struct pmem_rdma_policy *p = &exp->req.policy;
+	struct in6_addr peer;
+
+	pmem_rdma_peer_addr(id, &peer);
+	if (!pmem_rdma_allowed(p, &peer))
+		return PMEM_RDMA_REJECT_ADDRESS;
+	if (p->key_len)
+		return pmem_rdma_proof(exp, conn, &peer);
+	return 0;
+}
