@@ -158,13 +158,17 @@ static void dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last)
 	spin_unlock_bh(&d->lock);
 }
 
-static void dom_count_flush(struct pmem_rdma_exp *exp, u64 len)
+/* a FLUSH counts once, at its last step; its bytes at every step */
+static void dom_count_flush(struct pmem_rdma_exp *exp, u64 len, bool done)
 {
-	atomic64_inc(&exp->cnt.flushes);
+	if (done)
+		atomic64_inc(&exp->cnt.flushes);
 	atomic64_add(len, &exp->cnt.bytes_flushed);
 }
 
-static int dom_real_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
+/* the region's write queues are flushed once, after the last step */
+static int dom_real_persist(struct rxe_flush_domain *rd, u64 off, u64 len,
+			    bool done)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 	u64 first, last;
@@ -176,14 +180,17 @@ static int dom_real_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
 		return -EINVAL;
 
 	arch_wb_cache_pmem(exp->kaddr + off, len);
-	err = nvdimm_flush(exp->dom.region, NULL);
-	if (err)
-		return err;
-	dom_count_flush(exp, len);
+	if (done) {
+		err = nvdimm_flush(exp->dom.region, NULL);
+		if (err)
+			return err;
+	}
+	dom_count_flush(exp, len, done);
 	return 0;
 }
 
-static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
+static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len,
+				bool done)
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 	u64 first, last;
@@ -194,7 +201,7 @@ static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len)
 		return -EINVAL;
 
 	dom_emulated_copy(exp, first, last);
-	dom_count_flush(exp, len);
+	dom_count_flush(exp, len, done);
 	return 0;
 }
 

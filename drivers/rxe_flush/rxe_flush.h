@@ -23,6 +23,8 @@
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
 
+#include <crypto/sha2.h>
+#include <linux/sizes.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rxe_flush.h>
 #include <rdma/rxe_flush_domain.h>
@@ -58,13 +60,32 @@ struct rxe_send_wqe;
 struct sk_buff;
 
 /*
+ * A FLUSH or VERIFY of more than this is done in steps of it, and the
+ * responder lets the CPU go between two (it runs in softirq): about a
+ * millisecond of SHA-256 in generic C at native speed.
+ */
+#define RXE_FLUSH_STEP_BYTES	SZ_256K
+
+/* a VERIFY's hash, from one step to the next */
+struct rxe_flush_hash {
+	u32 alg;
+	u32 crc;
+	struct sha256_state sha;
+};
+
+/*
  * What the RDMA READ RESPONSE ONLY that acknowledges a FLUSH, ATOMIC WRITE
  * or VERIFY carries, kept in its responder resource (struct resp_res) so
  * that a duplicate gets the same answer: nothing, or a VERIFY's digest.
+ * While a long request is done in steps, the resource also keeps how far
+ * it got.
  */
 struct rxe_flush_ack {
 	u8 len;
 	u8 bytes[RXE_FLUSH_DIGEST_MAX];
+	u64 done;		/* bytes of the range done */
+	const void *src;	/* VERIFY: the domain's image, or NULL */
+	struct rxe_flush_hash hash;
 };
 
 /* rxe_flush_ident.c */
@@ -101,7 +122,10 @@ bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
  *   -EBADMSG  remote operational error  (requester: IBV_WC_REM_OP_ERR), a
  *             VERIFY whose digest differs; the QP goes to the error state
  * rxe_flush_resp_execute() keeps the answer in res and, on success, makes
- * res the QP's current resource and completes the request's PSN.
+ * res the QP's current resource and completes the request's PSN.  It may
+ * also return -EINPROGRESS: one step of a long request is done, res is the
+ * QP's current resource, the responder task is scheduled again, and the
+ * responder hands res back to it with the same packet.
  */
 bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
@@ -114,9 +138,9 @@ void rxe_flush_resp_ack_payload(const struct resp_res *res,
 /* rxe_flush_guard.c: false for a packet to refuse as an invalid request */
 bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt);
 
-/* rxe_flush_persist.c */
+/* rxe_flush_persist.c: one step of a FLUSH, last for its last one */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
-		      u64 length);
+		      u64 length, bool last);
 
 /* rxe_flush_fault.c */
 void rxe_flush_fault_init(void);
@@ -139,6 +163,6 @@ void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
 /* rxe_flush_verify.c, called by rxe_flush_resp.c: the same errnos */
 int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
-			     struct rxe_flush_ack *ack);
+			     struct rxe_flush_ack *ack, bool first);
 
 #endif /* RXE_FLUSH_H */

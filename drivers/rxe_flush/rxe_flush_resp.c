@@ -9,6 +9,12 @@
  * request that fails a check never reaches execution, so memory is left as
  * it was; rxe_resp.c answers with the NAK that goes with the errno
  * (rxe_flush.h).  VERIFY's own checks and hash are in rxe_flush_verify.c.
+ *
+ * A FLUSH or VERIFY of more than RXE_FLUSH_STEP_BYTES is done a step at a
+ * time: the responder runs in softirq, and a peer's 2 GiB VERIFY must not
+ * hold the CPU for seconds.  Between two steps the request's resource keeps
+ * how far it got, and the packet stays at the head of the QP's queue, so
+ * later requests of the QP wait for it.
  */
 
 #include <asm/barrier.h>
@@ -188,12 +194,15 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	return 0;
 }
 
-static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+/* a step of the range at a time; -EINPROGRESS until the last */
+static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+				   struct rxe_flush_ack *ack)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 	u32 type = rxe_flush_feth_type(pkt);
 	struct rxe_mr *mr = qp->resp.mr;
 	u64 len = qp->resp.length;
+	u64 n;
 	int err;
 
 	/* a whole MR may be longer than the 32 bits of resp.length */
@@ -204,10 +213,14 @@ static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 		return -EACCES;
 
 	if ((type & RXE_FLUSH_TYPE_PERSISTENT) && len) {
-		err = rxe_flush_persist(rxe, mr, qp->resp.va + qp->resp.offset,
-					len);
+		n = min_t(u64, len - ack->done, RXE_FLUSH_STEP_BYTES);
+		err = rxe_flush_persist(rxe, mr, qp->resp.va + qp->resp.offset +
+					ack->done, n, ack->done + n == len);
 		if (err)
 			return err;
+		ack->done += n;
+		if (ack->done < len)
+			return -EINPROGRESS;
 	}
 
 	/* global visibility: every earlier write of this QP is visible
@@ -231,26 +244,53 @@ static void rxe_flush_resp_done(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 	qp->resp.status = IB_WC_SUCCESS;
 }
 
-/* in QP order, after rxe_flush_resp_check(); res is the request's own */
+/*
+ * A step is done: res stays the QP's current resource, so that the
+ * responder, run again, gives it back with the same packet; later requests
+ * wait behind that packet meanwhile.
+ */
+static void rxe_flush_resp_pause(struct rxe_qp *qp, struct resp_res *res)
+{
+	qp->resp.res = res;
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_FLUSH_VERIFY_STEPS);
+	rxe_sched_task(&qp->resp.task);
+}
+
+/*
+ * In QP order, after rxe_flush_resp_check(); res is the request's own, and
+ * the QP's current resource already if an earlier step paused it.
+ */
 int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			   struct resp_res *res)
 {
+	struct rxe_flush_ack *ack = &res->flush_ack;
+	bool first = qp->resp.res != res;
 	int err;
 
-	res->flush_ack.len = 0;
+	if (first) {
+		ack->len = 0;
+		ack->done = 0;
+	}
 	switch (pkt->opcode) {
 	case RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE:
 		err = rxe_flush_atomic_write(qp, pkt);
 		break;
 	case RXE_FLUSH_OPCODE_RC_VERIFY:
-		err = rxe_flush_verify_execute(qp, pkt, &res->flush_ack);
+		err = rxe_flush_verify_execute(qp, pkt, ack, first);
 		break;
 	default:
-		err = rxe_flush_execute_flush(qp, pkt);
+		err = rxe_flush_execute_flush(qp, pkt, ack);
 	}
-	if (!err)
-		rxe_flush_resp_done(qp, pkt, res);
-	return err;
+	if (err == -EINPROGRESS) {
+		rxe_flush_resp_pause(qp, res);
+		return err;
+	}
+	if (err) {
+		qp->resp.res = NULL;
+		return err;
+	}
+	rxe_flush_resp_done(qp, pkt, res);
+	return 0;
 }
 
 /* the acknowledgment's payload: empty, or a VERIFY's digest */

@@ -20,12 +20,6 @@
 #include "rxe.h"
 #include "rxe_flush.h"
 
-struct rxe_flush_hash {
-	u32 alg;
-	u32 crc;
-	struct sha256_state sha;
-};
-
 static void rxe_flush_hash_init(struct rxe_flush_hash *h, u32 alg)
 {
 	h->alg = alg;
@@ -39,18 +33,11 @@ static void rxe_flush_hash_update(void *addr, size_t len, void *ctx)
 {
 	struct rxe_flush_hash *h = ctx;
 
-	if (h->alg == RXE_FLUSH_VERIFY_ALG_SHA256) {
-		/* sha256_update() takes an unsigned int length */
-		while (len) {
-			unsigned int n = min_t(size_t, len, SZ_1G);
-
-			sha256_update(&h->sha, addr, n);
-			addr += n;
-			len -= n;
-		}
-	} else {
+	/* len is at most RXE_FLUSH_STEP_BYTES */
+	if (h->alg == RXE_FLUSH_VERIFY_ALG_SHA256)
+		sha256_update(&h->sha, addr, len);
+	else
 		h->crc = __crc32c_le(h->crc, addr, len);
-	}
 }
 
 static void rxe_flush_hash_final(struct rxe_flush_hash *h,
@@ -109,35 +96,44 @@ err_access:
 	return -EACCES;
 }
 
+/* a step of the range at a time; -EINPROGRESS until the last */
 int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
-			     struct rxe_flush_ack *digest)
+			     struct rxe_flush_ack *digest, bool first)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 	u64 iova = qp->resp.va + qp->resp.offset;
 	struct rxe_mr *mr = qp->resp.mr;
 	u32 len = qp->resp.length;
 	struct rxe_flush_domain *d;
-	struct rxe_flush_hash h;
-	const void *src = NULL;
+	u32 n;
 	int err;
 
 	if (mr->state != RXE_MR_STATE_VALID)
 		return -EACCES;
 
-	rxe_flush_hash_init(&h, rxe_flush_veth_alg(pkt));
-	d = rxe_flush_domain_of(mr);
-	if (d && d->ops->verify)
-		src = d->ops->verify(d, iova - mr->ibmr.iova, len);
-	if (src) {
-		rxe_flush_hash_update((void *)src, len, &h);
+	if (first) {
+		rxe_flush_hash_init(&digest->hash, rxe_flush_veth_alg(pkt));
+		d = rxe_flush_domain_of(mr);
+		digest->src = d && d->ops->verify ?
+			      d->ops->verify(d, iova - mr->ibmr.iova, len) :
+			      NULL;
+	}
+
+	n = min_t(u32, len - digest->done, RXE_FLUSH_STEP_BYTES);
+	if (digest->src) {
+		rxe_flush_hash_update((void *)digest->src + digest->done, n,
+				      &digest->hash);
 	} else {
-		err = rxe_flush_mr_walk(mr, iova, len, rxe_flush_hash_update,
-					&h);
+		err = rxe_flush_mr_walk(mr, iova + digest->done, n,
+					rxe_flush_hash_update, &digest->hash);
 		if (err)
 			return -EACCES;
 	}
-	rxe_flush_hash_final(&h, digest);
-	atomic64_add(len, &rxe->stats_counters[RXE_CNT_VERIFY_BYTES]);
+	digest->done += n;
+	atomic64_add(n, &rxe->stats_counters[RXE_CNT_VERIFY_BYTES]);
+	if (digest->done < len)
+		return -EINPROGRESS;
+	rxe_flush_hash_final(&digest->hash, digest);
 
 	if (!rxe_flush_veth_compare(pkt))
 		return 0;

@@ -16,11 +16,14 @@
  *            range is pending again.  Optional;
  *   persist  for a FLUSH with the persistence placement type, instead of
  *            the driver's own cache write-back: 0 once [off, off + len) is
- *            persistent, else -errno (the FLUSH is NAKed, invalid request);
+ *            persistent, else -errno (the FLUSH is NAKed, invalid request).
+ *            A long FLUSH comes in consecutive steps, last set on its last
+ *            one: a FLUSH is done (and may be counted) when that returns;
  *   verify   for a VERIFY of [off, off + len) with an algorithm in
  *            verify_algs (others are refused with a remote access NAK,
- *            whatever the MR's access): the bytes to hash, or NULL to hash
- *            the MR's memory.  Optional.
+ *            whatever the MR's access), once per VERIFY, before it is
+ *            hashed in steps: the bytes to hash, which stay valid as long
+ *            as the MR, or NULL to hash the MR's memory.  Optional.
  *
  * They run in the responder's context (softirq or a work item): no sleep.
  * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
@@ -37,7 +40,8 @@ struct rxe_flush_domain;
 struct rxe_flush_domain_ops {
 	void (*write)(struct rxe_flush_domain *d, u64 off, u64 len);
 	void (*stored)(struct rxe_flush_domain *d, u64 off, u64 len);
-	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len);
+	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len,
+		       bool last);
 	const void *(*verify)(struct rxe_flush_domain *d, u64 off, u64 len);
 };
 

@@ -141,7 +141,7 @@ TEST_F(flush_env, flush_global_writes_nothing_back)
 
 TEST_F(flush_env, flush_whole_mr_both_types)
 {
-	long long wb0, fb0;
+	long long wb0, wbc0, st0, fb0;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
@@ -151,6 +151,8 @@ TEST_F(flush_env, flush_whole_mr_both_types)
 				  self->e.src_mr->lkey, PM_ADDR(PM_SIZE - 4096),
 				  self->e.pm_mr->rkey, &wc));
 	wb0 = pt_read_counter("persist_writeback_bytes");
+	wbc0 = pt_read_counter("persist_writeback_calls");
+	st0 = pt_read_counter("flush_verify_steps");
 	fb0 = pt_read_counter("flush_bytes");
 	/* selectivity MR: VA and length are ignored */
 	ASSERT_EQ(0, pt_wr_flush(&self->e.c, self->e.pm_mr->rkey, 0x10, 12345678,
@@ -158,6 +160,10 @@ TEST_F(flush_env, flush_whole_mr_both_types)
 			      IBV_FLUSH_MR, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(PM_SIZE, pt_read_counter("persist_writeback_bytes") - wb0);
+	/* one write-back, in 256 KiB steps with the CPU let go between */
+	EXPECT_EQ(1, pt_read_counter("persist_writeback_calls") - wbc0);
+	EXPECT_EQ(PM_SIZE / (256 << 10) - 1,
+		  pt_read_counter("flush_verify_steps") - st0);
 	EXPECT_EQ(PM_SIZE, pt_read_counter("flush_bytes") - fb0);
 	EXPECT_EQ(0, pt_check_pattern(self->e.pm + PM_SIZE - 4096, 4096, 13));
 }

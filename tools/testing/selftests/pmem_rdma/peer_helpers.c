@@ -240,7 +240,7 @@ int pt_peer_connect_key(struct pt_peer *p, uint16_t port,
 
 const char *pt_reject_text(int reason)
 {
-	static const char *const text[] = {
+	static const char *const text[PMEM_RDMA_REJECT_BUSY + 1] = {
 		[PMEM_RDMA_REJECT_FULL] = "the export has all the peers it takes",
 		[PMEM_RDMA_REJECT_DEVICE] = "not the export's RDMA device",
 		[PMEM_RDMA_REJECT_SETUP] = "the target could not set the peer up",
@@ -251,8 +251,7 @@ const char *pt_reject_text(int reason)
 		[PMEM_RDMA_REJECT_BUSY] = "too many connects just now: retry",
 	};
 
-	if (reason > 0 && reason < (int)(sizeof(text) / sizeof(text[0])) &&
-	    text[reason])
+	if (reason > 0 && reason <= PMEM_RDMA_REJECT_BUSY && text[reason])
 		return text[reason];
 	return "no reason given";
 }

@@ -52,14 +52,18 @@ static void allow(struct pmem_rdma_policy *p, const uint8_t addr[16],
 	p->nallow++;
 }
 
-static int export_as(FIXTURE_DATA(access) *self)
+/* (re)export with policy p, as *id */
+static int export_with(int fd, const char *pmem,
+		       const struct pmem_rdma_policy *p, uint32_t *id)
 {
-	if (self->id)
-		unexport(self->fd, self->id);
-	self->id = 0;
-	return export_range_policy(self->fd, self->pmem, 0, ACCESS_RWF, 0, 0,
-				   &self->policy, &self->id);
+	if (*id)
+		unexport(fd, *id);
+	*id = 0;
+	return export_range_policy(fd, pmem, 0, ACCESS_RWF, 0, 0, p, id);
 }
+
+#define export_as(self) \
+	export_with((self)->fd, (self)->pmem, &(self)->policy, &(self)->id)
 
 /* connect with k (NULL: no proof): 0, or the REJECT's reason */
 static int try_connect(struct pt_peer_key *k)
@@ -75,16 +79,18 @@ static int try_connect(struct pt_peer_key *k)
 	return ret;
 }
 
-static void expect_counts(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(access) *self, uint64_t connects,
-			  uint64_t refused)
+static void expect_stats(struct __test_metadata *_metadata, int fd,
+			 uint32_t id, uint64_t connects, uint64_t refused)
 {
 	struct pmem_rdma_stats st;
 
-	ASSERT_EQ(0, export_stats(self->fd, self->id, &st));
+	ASSERT_EQ(0, export_stats(fd, id, &st));
 	EXPECT_EQ(connects, st.connects);
 	EXPECT_EQ(refused, st.refused);
 }
+
+#define expect_counts(_metadata, self, connects, refused) \
+	expect_stats(_metadata, (self)->fd, (self)->id, connects, refused)
 
 TEST_F(access, allow_list_of_addresses_and_prefixes)
 {

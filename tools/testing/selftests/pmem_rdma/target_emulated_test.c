@@ -46,7 +46,8 @@ TEST_F(emulated_export, descriptor_says_emulated)
 {
 	if (no_target(&self->t))
 		return;
-	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED, self->t.p.r.flags);
+	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED | PMEM_RDMA_EXPORT_ANY_PEER,
+		  self->t.p.r.flags);
 	EXPECT_EQ(PMEM_RDMA_VERIFY_CRC32C | PMEM_RDMA_VERIFY_SHA256,
 		  self->t.p.r.verify_algs);
 	EXPECT_TRUE(self->t.p.r.access & PMEM_RDMA_ACCESS_VERIFY);

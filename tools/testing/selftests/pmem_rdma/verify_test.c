@@ -379,4 +379,51 @@ TEST(verify_needs_qp_remote_read)
 	pt_flush_env_close(&e);
 }
 
+/*
+ * A VERIFY of the whole 2 MiB is hashed in 256 KiB steps, the responder
+ * letting the CPU go between two; a WRITE posted right behind it still
+ * lands after it: the digest is the old data's.
+ */
+TEST_F(verify_env, long_verify_in_steps_before_a_later_write)
+{
+	struct pt_verify v = vreq(&self->e, 0, PM_SIZE, SHA256, 0, 32);
+	struct ibv_send_wr wr, write = { 0 }, *bad;
+	struct ibv_sge sge, wsge;
+	uint8_t want[PT_DIGEST_MAX];
+	long long st0, b0;
+	struct ibv_wc wc;
+	int i;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	pt_fill_pattern(self->e.pm, PM_SIZE, 51);
+	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm, PM_SIZE, want));
+	pt_fill_pattern(self->e.src, 4096, 52);
+	st0 = pt_read_counter("flush_verify_steps");
+	b0 = pt_read_counter("verify_bytes");
+
+	pt_verify_wr(&v, &wr, &sge);
+	wsge = (struct ibv_sge){ .addr = (uintptr_t)self->e.src,
+				 .length = 4096, .lkey = self->e.src_mr->lkey };
+	write.wr_id = 0x77;
+	write.sg_list = &wsge;
+	write.num_sge = 1;
+	write.opcode = IBV_WR_RDMA_WRITE;
+	write.send_flags = IBV_SEND_SIGNALED;
+	write.wr.rdma.remote_addr = PM_ADDR(0);
+	write.wr.rdma.rkey = self->e.pm_mr->rkey;
+	wr.next = &write;
+	ASSERT_EQ(0, ibv_post_send(self->e.c.qp[0], &wr, &bad));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pt_wait_wc(&self->e.c, &wc));
+		EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+		EXPECT_EQ(i ? 0x77 : 0x5e, wc.wr_id);
+	}
+	EXPECT_EQ(0, memcmp(want, DIGEST_BUF(&self->e), 32));
+	EXPECT_EQ(0, pt_check_pattern(self->e.pm, 4096, 52));
+	EXPECT_EQ(PM_SIZE, pt_read_counter("verify_bytes") - b0);
+	EXPECT_EQ(PM_SIZE / (256 << 10) - 1,
+		  pt_read_counter("flush_verify_steps") - st0);
+}
+
 TEST_HARNESS_MAIN
