@@ -107,6 +107,17 @@ int pt_open(struct pt_ctx *c)
 	return ret;
 }
 
+int pt_open_dev(struct pt_ctx *c, const char *name)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = pt_open_one(name, &c->ctx, &c->pd, &c->gid, &c->mtu);
+	if (ret)
+		pt_close(c);
+	return ret;
+}
+
 int pt_open_two(struct pt_ctx *c, const char *dev0, const char *dev1)
 {
 	int ret;
@@ -152,8 +163,8 @@ static int pt_qp_to_rts(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
+	a.timeout = c->timeout ?: PT_RC_TIMEOUT;
+	a.retry_cnt = c->timeout ? c->retry_cnt : PT_RC_RETRY_CNT;
 	a.rnr_retry = 7;
 	a.sq_psn = 0x1000;
 	a.max_rd_atomic = 8;
@@ -162,6 +173,12 @@ static int pt_qp_to_rts(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 			  IBV_QP_MAX_QP_RD_ATOMIC))
 		return -errno;
 	return 0;
+}
+
+int pt_qp_connect(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
+		  const union ibv_gid *dgid, int access)
+{
+	return pt_qp_to_rts(c, qp, dqpn, dgid, access);
 }
 
 int pt_connect_pair(struct pt_ctx *c, int access)

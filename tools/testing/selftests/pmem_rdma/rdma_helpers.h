@@ -16,6 +16,10 @@
 #define PT_PORT		1
 #define PT_GID_INDEX	0
 
+/* RC retransmission: local ACK timeout 4.096 us * 2^timeout, retry count */
+#define PT_RC_TIMEOUT	14
+#define PT_RC_RETRY_CNT	7	/* rxe: 7 retries for ever */
+
 /*
  * qp[0] and cq[0] are on ctx/pd.  qp[1] and cq[1] are there too, unless
  * pt_open_two() opened a second device: then they are on rctx/rpd, whose
@@ -28,6 +32,12 @@ struct pt_ctx {
 	struct ibv_qp *qp[2];
 	union ibv_gid gid, rgid;
 	enum ibv_mtu mtu;
+	/*
+	 * The QPs' timeout and retry_cnt; timeout 0 (no timeout, which no
+	 * test wants) stands for PT_RC_TIMEOUT and PT_RC_RETRY_CNT.  Set
+	 * them between pt_open*() and the connect.
+	 */
+	uint8_t timeout, retry_cnt;
 };
 
 static inline struct ibv_context *pt_side_ctx(struct pt_ctx *c, int side)
@@ -44,10 +54,18 @@ static inline struct ibv_pd *pt_side_pd(struct pt_ctx *c, int side)
 int pt_open(struct pt_ctx *c);
 /* Open dev0 for qp[0] and dev1 for qp[1]; 0 or -errno. */
 int pt_open_two(struct pt_ctx *c, const char *dev0, const char *dev1);
+/* Open the named device alone (ctx, pd, gid, mtu of c): 0 or -errno. */
+int pt_open_dev(struct pt_ctx *c, const char *name);
 /* Create two RC QPs, each with its own CQ, and connect them to each other. */
 int pt_connect_pair(struct pt_ctx *c, int access);
 /* The same with extended QPs taking the ibv_wr_* operations in send_ops. */
 int pt_connect_pair_ex(struct pt_ctx *c, int access, uint64_t send_ops);
+/*
+ * qp (of c's device, in RESET) to RTS towards QP dqpn at dgid, with c's
+ * MTU and timing: for a peer in another process.  0 or -errno.
+ */
+int pt_qp_connect(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
+		  const union ibv_gid *dgid, int access);
 /* qp[side] through RESET back to RTS, as connected: 0 or -errno. */
 int pt_qp_rearm(struct pt_ctx *c, int side, int access);
 void pt_close(struct pt_ctx *c);

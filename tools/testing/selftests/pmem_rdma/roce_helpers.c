@@ -15,12 +15,9 @@
 
 #include "roce_helpers.h"
 
-int pt_veth_pair_open(struct pt_ctx *c, const char *net0, const char *net1,
-		      const char *dev0, const char *dev1, int access,
-		      uint64_t send_ops)
+int pt_veth_up(const char *net0, const char *net1, const char *dev0,
+	       const char *dev1)
 {
-	int ret;
-
 	pt_veth_pair_close(NULL, net0, dev0, dev1);
 	/* link-local IPv6 only: usable at once, without DAD */
 	if (pt_sh("ip link add %s type veth peer name %s", net0, net1) ||
@@ -30,6 +27,18 @@ int pt_veth_pair_open(struct pt_ctx *c, const char *net0, const char *net1,
 	    pt_sh("rdma link add %s type rxe netdev %s", dev0, net0) ||
 	    pt_sh("rdma link add %s type rxe netdev %s", dev1, net1))
 		return -EIO;
+	return 0;
+}
+
+int pt_veth_pair_open(struct pt_ctx *c, const char *net0, const char *net1,
+		      const char *dev0, const char *dev1, int access,
+		      uint64_t send_ops)
+{
+	int ret;
+
+	ret = pt_veth_up(net0, net1, dev0, dev1);
+	if (ret)
+		return ret;
 	ret = pt_open_two(c, dev0, dev1);
 	if (ret)
 		return ret;

@@ -60,7 +60,13 @@ struct pt_frame {
 };
 
 /*
- * Two rxe devices dev0/dev1 on a veth pair net0/net1, qp[0] on dev0 and
+ * Two rxe devices dev0/dev1 on a veth pair net0/net1 (any left over from
+ * an earlier run removed first); 0 or -EIO.
+ */
+int pt_veth_up(const char *net0, const char *net1, const char *dev0,
+	       const char *dev1);
+/*
+ * pt_veth_up(), then qp[0] on dev0 and
  * qp[1] on dev1 of c, connected with access (pt_connect_pair_ex() with
  * send_ops); 0 or -errno.  pt_veth_pair_close() undoes it all.
  */
