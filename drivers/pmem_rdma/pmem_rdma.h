@@ -86,6 +86,7 @@ struct pmem_rdma_exp {
 	struct pmem_rdma_export_req req;	/* as asked for, id filled in */
 
 	struct block_device *bdev;
+	struct device *disk_dev;	/* its disk's parent, the driver's */
 	struct dax_device *dax_dev;
 	void *kaddr;			/* kernel mapping of the range */
 	pfn_t pfn;			/* its first page */
@@ -117,6 +118,7 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st);
 int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf);
 void pmem_rdma_export_device_gone(struct ib_device *ibdev);
 void pmem_rdma_export_remove_all(void);
+void pmem_rdma_export_exit(void);
 
 /* pmem_rdma_cm.c */
 int pmem_rdma_cm_start(struct pmem_rdma_exp *exp);

@@ -25,6 +25,11 @@ static u32 pmem_rdma_next_id = 1;
 /* the holder of our exclusive opens: a mounted filesystem cannot share */
 static char pmem_rdma_holder;
 
+/* the bus of the devices whose driver our exports' disks come from */
+static DEFINE_MUTEX(pmem_rdma_bus_lock);
+static struct bus_type *pmem_rdma_bus;
+static struct notifier_block pmem_rdma_bus_nb;
+
 static bool pmem_rdma_terminated(const char *s, size_t len)
 {
 	return strnlen(s, len) < len;
@@ -105,6 +110,70 @@ static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
 	kfree_sensitive(exp);
 }
 
+static void pmem_rdma_export_destroy(struct pmem_rdma_exp *exp)
+{
+	pmem_rdma_cm_stop(exp);
+	pr_info("export %u removed\n", exp->id);
+	pmem_rdma_export_free(exp);
+}
+
+/*
+ * The namespace goes away: an unbind of its driver (sysfs unbind, a region
+ * disabled) asks no holder of the block device.  The bus tells us first,
+ * with the device locked, before the driver unmaps the pmem: the exports
+ * of its disk go there and then, their peers' QPs and MRs with them, so
+ * that the responder never reaches the pmem once it is gone.
+ */
+static int pmem_rdma_bus_notify(struct notifier_block *nb,
+				unsigned long action, void *data)
+{
+	struct pmem_rdma_exp *exp, *tmp;
+	struct device *dev = data;
+	LIST_HEAD(gone);
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+		return NOTIFY_DONE;
+	mutex_lock(&pmem_rdma_exports_lock);
+	list_for_each_entry_safe(exp, tmp, &pmem_rdma_exports, node)
+		if (exp->disk_dev == dev)
+			list_move_tail(&exp->node, &gone);
+	mutex_unlock(&pmem_rdma_exports_lock);
+
+	list_for_each_entry_safe(exp, tmp, &gone, node) {
+		pr_warn("export %u: %s goes away with %s, export removed\n",
+			exp->id, exp->req.path, dev_name(dev));
+		pmem_rdma_export_destroy(exp);
+	}
+	return NOTIFY_OK;
+}
+
+/* watch the bus of dev (one for every NVDIMM); no other lock held */
+static int pmem_rdma_watch_bus(struct device *dev)
+{
+	int err = 0;
+
+	if (!dev || !dev->bus)
+		return -EOPNOTSUPP;
+	mutex_lock(&pmem_rdma_bus_lock);
+	if (!pmem_rdma_bus) {
+		pmem_rdma_bus_nb.notifier_call = pmem_rdma_bus_notify;
+		err = bus_register_notifier(dev->bus, &pmem_rdma_bus_nb);
+		if (!err)
+			pmem_rdma_bus = dev->bus;
+	} else if (pmem_rdma_bus != dev->bus) {
+		err = -EOPNOTSUPP;
+	}
+	mutex_unlock(&pmem_rdma_bus_lock);
+	return err;
+}
+
+void pmem_rdma_export_exit(void)
+{
+	pmem_rdma_export_remove_all();
+	if (pmem_rdma_bus)
+		bus_unregister_notifier(pmem_rdma_bus, &pmem_rdma_bus_nb);
+}
+
 int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 {
 	struct pmem_rdma_exp *exp, *other;
@@ -138,11 +207,18 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 		/* a path that is there but no block device */
 		goto out_free;
 	}
-	err = pmem_rdma_export_map(exp);
+	exp->disk_dev = disk_to_dev(exp->bdev->bd_disk)->parent;
+	err = pmem_rdma_watch_bus(exp->disk_dev);
+	if (err)
+		goto out_free;
+
+	/* no unbind from here until the export is listed, nor before it */
+	device_lock(exp->disk_dev);
+	err = exp->disk_dev->driver ? pmem_rdma_export_map(exp) : -ENODEV;
 	if (!err)
 		err = pmem_rdma_domain_init(exp);
 	if (err)
-		goto out_free;
+		goto out_dev;
 
 	mutex_lock(&pmem_rdma_exports_lock);
 	list_for_each_entry(other, &pmem_rdma_exports, node) {
@@ -159,6 +235,7 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 		goto out_unlock;
 	list_add_tail(&exp->node, &pmem_rdma_exports);
 	mutex_unlock(&pmem_rdma_exports_lock);
+	device_unlock(exp->disk_dev);
 
 	req->id = exp->id;
 	pr_info("export %u: %s [%llu, +%llu) on %s port %u\n", exp->id,
@@ -167,16 +244,11 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 
 out_unlock:
 	mutex_unlock(&pmem_rdma_exports_lock);
+out_dev:
+	device_unlock(exp->disk_dev);
 out_free:
 	pmem_rdma_export_free(exp);
 	return err;
-}
-
-static void pmem_rdma_export_destroy(struct pmem_rdma_exp *exp)
-{
-	pmem_rdma_cm_stop(exp);
-	pr_info("export %u removed\n", exp->id);
-	pmem_rdma_export_free(exp);
 }
 
 /* the export with this id, or NULL; under pmem_rdma_exports_lock */

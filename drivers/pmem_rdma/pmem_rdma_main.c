@@ -166,7 +166,7 @@ static int __init pmem_rdma_init(void)
 static void __exit pmem_rdma_exit(void)
 {
 	misc_deregister(&pmem_rdma_misc);
-	pmem_rdma_export_remove_all();
+	pmem_rdma_export_exit();
 	pmem_rdma_cm_exit();
 }
 

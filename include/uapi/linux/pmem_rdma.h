@@ -118,8 +118,10 @@ struct pmem_rdma_policy {
  * ENOENT (path), ENOTBLK (not a block device),
  * EOPNOTSUPP (no DAX on the device; FLUSH_PERSISTENT on a disk that is
  * not an NVDIMM region's, or on an asynchronous region; EMULATED or VERIFY
- * without rdma_rxe_flush loaded), ENOMEM (the
- * emulated media image), ENODEV (ib_dev), EBUSY (overlaps an export),
+ * without rdma_rxe_flush loaded; a disk whose driver's device is on no
+ * bus, so that its going away could not be seen), ENOMEM (the
+ * emulated media image), ENODEV (ib_dev, or the disk's driver is going
+ * away), EBUSY (overlaps an export),
  * EADDRINUSE (port), E2BIG (more pages than one fast-registration MR of
  * ib_dev maps - 2 MiB pages when offset and length are 2 MiB aligned,
  * else 4 KiB ones - or an emulated export of 2^31 lines of 64 bytes).

@@ -2,7 +2,8 @@
 /*
  * An export of the fsdax namespace (PMEM_RDMA_PMEM) taken away while its
  * librdmacm peer (target_helpers.h) WRITEs: a real_export by UNEXPORT, an
- * emulated_export by unloading pmem_rdma.  The peer is told at once, its
+ * emulated_export by unloading pmem_rdma, a real_export by unbinding the
+ * namespace's driver.  The peer is told at once, its
  * QP fails what is left, and the target keeps no RDMA resource.  Runs
  * beside reload_test: it reloads pmem_rdma.
  */
@@ -140,6 +141,32 @@ static int by_module_unload(struct target *t)
 	return t->fd < 0 ? -errno : 0;
 }
 
+/*
+ * Unbind the driver of the export's disk (the fsdax namespace's pfn
+ * device) as "echo DEV > .../unbind" does, which no holder can refuse,
+ * and bind it again: the export must be gone before the pmem is.
+ */
+static int by_unbind(struct target *t)
+{
+	const char *blk = strrchr(t->pmem, '/') + 1;
+	char dev[256], drv[256], path[512];
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device", blk);
+	if (!realpath(path, dev))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/block/%s/device/driver", blk);
+	if (!realpath(path, drv))
+		return -errno;
+	if (pt_sh("echo %s > %s/unbind", strrchr(dev, '/') + 1, drv))
+		return -EIO;
+	if (pt_sh("echo %s > %s/bind", strrchr(dev, '/') + 1, drv))
+		return -EIO;
+	for (i = 0; i < 50 && pt_sh("test -b %s", t->pmem); i++)
+		usleep(100 * 1000);
+	return pt_sh("test -b %s", t->pmem) ? -ENODEV : 0;
+}
+
 TEST_F(real_export, unexport_under_traffic)
 {
 	struct pmem_rdma_stats st;
@@ -161,6 +188,17 @@ TEST_F(emulated_export, module_unload_under_traffic)
 	/* a new module: no export survived */
 	ASSERT_EQ(0, ctl(self->t.fd, PMEM_RDMA_IOC_LIST, &l));
 	EXPECT_EQ(0, l.count);
+}
+
+TEST_F(real_export, namespace_unbound_under_traffic)
+{
+	struct pmem_rdma_stats st;
+	uint32_t id = self->t.id;
+
+	if (no_target(&self->t))
+		return;
+	teardown_under_traffic(_metadata, &self->t, by_unbind);
+	EXPECT_EQ(-ENOENT, export_stats(self->t.fd, id, &st));
 }
 
 /* ndctl's JSON on stdin, a block device's name in argv[1]: its namespace */
