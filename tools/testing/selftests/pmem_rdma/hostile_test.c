@@ -37,6 +37,7 @@ struct hostile {
 	int cap, inj;
 	struct pt_frame tmpl;		/* a WRITE ONLY that qp[0] sent */
 	uint32_t psn;			/* the PSN qp[1] expects next */
+	uint32_t rkey;			/* the RETH's: dst_mr's */
 	struct pt_frame fr[16];
 	int nfr;
 };
@@ -79,6 +80,7 @@ FIXTURE_SETUP(hostile_wire)
 	ASSERT_EQ(0, ret) TH_LOG("template WRITE ONLY on " NET1 ": %s",
 				 strerror(-ret));
 	self->h.psn = (pt_frame_psn(&self->h.tmpl) + 1) & 0xffffff;
+	self->h.rkey = self->h.dst_mr->rkey;
 }
 
 FIXTURE_TEARDOWN(hostile_wire)
@@ -98,7 +100,7 @@ FIXTURE_TEARDOWN(hostile_wire)
 
 /*
  * Send one request to qp[1] with the expected PSN: BTH (opcode, pad), RETH
- * (va, the MR's R_Key, len), then paylen bytes of 0xee; keep the frames
+ * (va, self->rkey, len), then paylen bytes of 0xee; keep the frames
  * seen on NET1 afterwards.
  */
 static int send_request(struct hostile *self, int opcode,
@@ -111,7 +113,7 @@ static int send_request(struct hostile *self, int opcode,
 	if (paylen > 64)
 		return -EINVAL;
 	pt_bth(roce, opcode, pad, self->c.qp[1]->qp_num, 1, self->psn);
-	pt_reth(roce + PT_BTH_LEN, va, self->dst_mr->rkey, len);
+	pt_reth(roce + PT_BTH_LEN, va, self->rkey, len);
 	memset(roce + PT_BTH_LEN + PT_RETH_LEN, 0xee, paylen);
 	ret = pt_frame_build(&f, &self->tmpl, roce,
 			     PT_BTH_LEN + PT_RETH_LEN + paylen);
@@ -220,6 +222,41 @@ TEST_F(hostile_wire, atomic_write_with_pad_count)
 	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 1,
 				  (uintptr_t)self->h.dst, 8, 9));
 	expect_refused(_metadata, &self->h);
+}
+
+/*
+ * A duplicate READ aimed at the PSN of an ATOMIC WRITE (or FLUSH, VERIFY)
+ * must not be replayed from that request's resource, whose bytes a READ
+ * would misread: here, on a fresh QP, as va 0, rkey 0, length 0, which a
+ * READ of nothing with R_Key 0 matches.  Debian's 6.1 replays it, fails
+ * the rkey 0 and NAKs, and the QP goes to the error state; it must be
+ * dropped as a Class D error, the QP going on.
+ */
+TEST_F(hostile_wire, duplicate_read_at_an_atomic_write_psn)
+{
+	const struct pt_frame *ack;
+
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 0,
+				  (uintptr_t)self->h.dst + 8, 8, 8));
+	ack = answer(&self->h, PT_OP_READ_RESPONSE_ONLY);
+	ASSERT_NE(NULL, ack) TH_LOG("the ATOMIC WRITE was not acknowledged");
+	EXPECT_EQ(0xee, self->h.dst[8]);
+
+	self->h.rkey = 0;
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0, 0, 0, 0));
+	EXPECT_EQ(NULL, answer(&self->h, PT_OP_ACKNOWLEDGE));
+	EXPECT_EQ(NULL, answer(&self->h, PT_OP_READ_RESPONSE_ONLY));
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->h.c.qp[1]));
+
+	/* and the next request is served */
+	self->h.rkey = self->h.dst_mr->rkey;
+	self->h.psn = (self->h.psn + 1) & 0xffffff;
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_WRITE_ONLY, 0,
+				  (uintptr_t)self->h.dst + 64, 4, 4));
+	ack = answer(&self->h, PT_OP_ACKNOWLEDGE);
+	ASSERT_NE(NULL, ack);
+	EXPECT_EQ(PT_AETH_ACK, pt_frame_syndrome(ack));
+	EXPECT_EQ(0xee, self->h.dst[64]);
 }
 
 TEST_HARNESS_MAIN
