@@ -33,6 +33,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/badblocks.h>
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
 #include <linux/libnvdimm.h>
@@ -289,11 +290,38 @@ static u64 dom_emulated_dirty_lines(struct pmem_rdma_exp *exp)
 	return n;
 }
 
+/*
+ * The media errors the pmem driver knows of (the disk's badblocks, from
+ * ARS, a machine check it survived, or /sys/block/DISK/badblocks): a peer's
+ * request over one is refused before it touches the line, in both modes.
+ */
+static bool dom_poisoned(struct rxe_flush_domain *rd, u64 off, u64 len)
+{
+	struct pmem_rdma_exp *exp = dom_exp(rd);
+	struct badblocks *bb = exp->bdev->bd_disk->bb;
+	sector_t s, end, first_bad;
+	int nbad, n;
+
+	if (!bb)
+		return false;
+	s = exp->bdev->bd_start_sect +
+	    ((exp->req.offset + off) >> SECTOR_SHIFT);
+	end = exp->bdev->bd_start_sect +
+	      DIV_ROUND_UP(exp->req.offset + off + len, SECTOR_SIZE);
+	for (; s < end; s += n) {
+		n = min_t(sector_t, end - s, SZ_1G);
+		if (badblocks_check(bb, s, n, &first_bad, &nbad))
+			return true;
+	}
+	return false;
+}
+
 static const struct pmem_rdma_domain_mode dom_real = {
 	.rd_ops = {
 		.write = dom_real_write,
 		.persist = dom_real_persist,
 		.verify = dom_real_verify,
+		.poisoned = dom_poisoned,
 	},
 };
 
@@ -303,6 +331,7 @@ static const struct pmem_rdma_domain_mode dom_emulated = {
 		.stored = dom_emulated_stored,
 		.persist = dom_emulated_persist,
 		.verify = dom_emulated_verify,
+		.poisoned = dom_poisoned,
 	},
 	.power_fail = dom_emulated_power_fail,
 	.dirty_lines = dom_emulated_dirty_lines,

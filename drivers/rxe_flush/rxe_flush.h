@@ -120,7 +120,8 @@ bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
  *   -EINVAL   invalid request           (requester: IBV_WC_REM_INV_REQ_ERR)
  *   -EACCES   remote access error       (requester: IBV_WC_REM_ACCESS_ERR)
  *   -EBADMSG  remote operational error  (requester: IBV_WC_REM_OP_ERR), a
- *             VERIFY whose digest differs; the QP goes to the error state
+ *             VERIFY whose digest differs or a range the MR's owner knows
+ *             to be poisoned; the QP goes to the error state
  * rxe_flush_resp_execute() keeps the answer in res and, on success, makes
  * res the QP's current resource and completes the request's PSN.  It may
  * also return -EINPROGRESS: one step of a long request is done, res is the
@@ -151,6 +152,7 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 /* rxe_flush_domain.c */
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);
 void rxe_flush_domain_stored(struct rxe_mr *mr, u64 iova, u64 len);
+bool rxe_flush_domain_range_ok(struct rxe_mr *mr, u64 iova, u64 len);
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
 bool rxe_flush_mr_has_rkey(struct rxe_mr *mr, int access);
 

@@ -4,6 +4,7 @@
  * include/rdma/rxe_flush_domain.h).  rxe_resp.c reports the stores of RDMA
  * WRITE here, before and after, rxe_flush_resp.c those of ATOMIC WRITE, and
  * rxe_flush_persist.c hands persistent FLUSHes of such an MR to its domain.
+ * Every request's range is first checked against the domain's poison.
  */
 
 #include <linux/export.h>
@@ -46,6 +47,18 @@ void rxe_flush_domain_stored(struct rxe_mr *mr, u64 iova, u64 len)
 	d = READ_ONCE(mr->flush_domain);
 	if (d && d->ops->stored)
 		d->ops->stored(d, iova - mr->ibmr.iova, len);
+}
+
+/* false when the MR's owner knows [iova, iova + len) to be poisoned */
+bool rxe_flush_domain_range_ok(struct rxe_mr *mr, u64 iova, u64 len)
+{
+	struct rxe_flush_domain *d;
+
+	if (!mr || !len)
+		return true;
+	d = READ_ONCE(mr->flush_domain);
+	return !d || !d->ops->poisoned ||
+	       !d->ops->poisoned(d, iova - mr->ibmr.iova, len);
 }
 
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr)

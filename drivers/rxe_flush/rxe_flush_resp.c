@@ -162,6 +162,10 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 
 	if (!whole_mr && len && mr_check_range(mr, va + offset, len))
 		goto err_access;
+	if (!rxe_flush_domain_range_ok(mr, va + (whole_mr ? 0 : offset), len)) {
+		rxe_put(mr);
+		return -EBADMSG;
+	}
 
 	rxe_flush_resp_set(qp, mr, va, whole_mr ? 0 : offset, reth_rkey(pkt),
 			   len);

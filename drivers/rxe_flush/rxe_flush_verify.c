@@ -87,6 +87,10 @@ int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 		goto err_access;
 	if (len && mr_check_range(mr, va + offset, len))
 		goto err_access;
+	if (!rxe_flush_domain_range_ok(mr, va + offset, len)) {
+		rxe_put(mr);
+		return -EBADMSG;
+	}
 
 	rxe_flush_resp_set(qp, mr, va, offset, rkey, len);
 	return 0;

@@ -23,7 +23,11 @@
  *            verify_algs (others are refused with a remote access NAK,
  *            whatever the MR's access), once per VERIFY, before it is
  *            hashed in steps: the bytes to hash, which stay valid as long
- *            as the MR, or NULL to hash the MR's memory.  Optional.
+ *            as the MR, or NULL to hash the MR's memory.  Optional;
+ *   poisoned before any request touches [off, off + len): true when the
+ *            owner knows of a media error in it; the request is then NAKed
+ *            (remote operational error) and nothing is read or stored.
+ *            Optional.
  *
  * They run in the responder's context (softirq or a work item): no sleep.
  * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
@@ -43,6 +47,7 @@ struct rxe_flush_domain_ops {
 	int (*persist)(struct rxe_flush_domain *d, u64 off, u64 len,
 		       bool last);
 	const void *(*verify)(struct rxe_flush_domain *d, u64 off, u64 len);
+	bool (*poisoned)(struct rxe_flush_domain *d, u64 off, u64 len);
 };
 
 struct rxe_flush_domain {

@@ -201,6 +201,68 @@ TEST_F(real_export, namespace_unbound_under_traffic)
 	EXPECT_EQ(-ENOENT, export_stats(self->t.fd, id, &st));
 }
 
+/* one RDMA READ or WRITE of the export's [at, at + len): the WC status */
+static int peer_rw(struct target *t, enum ibv_wr_opcode op, uint64_t at,
+		   uint32_t len)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = pt_rdma_sync(&t->p.c, op, t->buf, len, t->mr->lkey,
+			   t->p.r.iova + at, t->p.r.rkey, &wc);
+	return ret ? ret : (int)wc.status;
+}
+
+/* after a NAK the peer's QP is in error: a new connection */
+static void reconnect(struct __test_metadata *_metadata, struct target *t)
+{
+	const char *what = "";
+
+	ibv_dereg_mr(t->mr);
+	pt_peer_close(&t->p);
+	ASSERT_EQ(0, pt_peer_connect(&t->p, TARGET_PORT, &what)) TH_LOG("%s", what);
+	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	ASSERT_NE(NULL, t->mr);
+}
+
+/*
+ * A media error the kernel knows of - a bad sector of the disk, put there
+ * through /sys/block/DISK/badblocks as ARS or a survived machine check
+ * would - is refused with a remote operational error NAK, for READ, WRITE
+ * and FLUSH, before the line is touched; the rest of the export is served.
+ * Rebinding the driver forgets the bad sector (QEMU's NVDIMM has none).
+ */
+TEST_F(real_export, poisoned_line_refused_not_read)
+{
+	struct target *t = &self->t;
+	const char *blk;
+	uint64_t sector = (EXP_OFF + 8192) / 512;
+
+	if (no_target(t))
+		return;
+	blk = strrchr(t->pmem, '/') + 1;
+	pt_fill_pattern(t->buf, 16384, 7);
+	ASSERT_EQ(0, peer_write(t, 0, 16384));
+	ASSERT_EQ(0, pt_sh("echo '%llu 1' > /sys/block/%s/badblocks",
+			   (unsigned long long)sector, blk));
+
+	EXPECT_EQ(IBV_WC_REM_OP_ERR, peer_rw(t, IBV_WR_RDMA_READ, 8192 + 100, 8));
+	reconnect(_metadata, t);
+	EXPECT_EQ(IBV_WC_REM_OP_ERR, peer_rw(t, IBV_WR_RDMA_WRITE, 4096, 8192));
+	reconnect(_metadata, t);
+	/* a completion in error, as the READ's and WRITE's */
+	EXPECT_EQ(-EIO, peer_flush(t, 8192, 512, RXE_FLUSH_TYPE_PERSISTENT));
+	reconnect(_metadata, t);
+	/* the lines around it are served */
+	memset(t->buf, 0, 4096);
+	EXPECT_EQ(IBV_WC_SUCCESS, peer_rw(t, IBV_WR_RDMA_READ, 0, 4096));
+	EXPECT_EQ(0, pt_check_pattern(t->buf, 4096, 7));
+	EXPECT_EQ(IBV_WC_SUCCESS, peer_rw(t, IBV_WR_RDMA_READ, 8192 + 512, 4096));
+
+	EXPECT_EQ(0, by_unbind(t));
+	t->id = 0;
+}
+
 /* ndctl's JSON on stdin, a block device's name in argv[1]: its namespace */
 #define NAMESPACE_OF_BLOCKDEV \
 	"import json, sys; d = json.load(sys.stdin); d = d if isinstance(d, list) else [d]; print(*[n[\"dev\"] for n in d if n.get(\"blockdev\") == sys.argv[1]])"
