@@ -25,6 +25,7 @@
 
 #include <crypto/sha2.h>
 #include <linux/sizes.h>
+#include <linux/xxhash.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rxe_flush.h>
 #include <rdma/rxe_flush_domain.h>
@@ -69,8 +70,11 @@ struct sk_buff;
 /* a VERIFY's hash, from one step to the next */
 struct rxe_flush_hash {
 	u32 alg;
-	u32 crc;
-	struct sha256_state sha;
+	union {
+		u32 crc;
+		struct sha256_state sha;
+		struct xxh64_state xxh;
+	};
 };
 
 /*
@@ -84,6 +88,7 @@ struct rxe_flush_ack {
 	u8 len;
 	u8 bytes[RXE_FLUSH_DIGEST_MAX];
 	u64 done;		/* bytes of the range done */
+	bool flushed;		/* flush-and-verify: the flush is done */
 	const void *src;	/* VERIFY: the domain's image, or NULL */
 	struct rxe_flush_hash hash;
 };
@@ -161,6 +166,9 @@ struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
 				     u64 *offset);
 void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
 			u64 offset, u32 rkey, u32 len);
+int rxe_flush_type_access(u32 type);
+int rxe_flush_resp_flush(struct rxe_qp *qp, u32 type, u64 len,
+			 struct rxe_flush_ack *ack);
 
 /* rxe_flush_verify.c, called by rxe_flush_resp.c: the same errnos */
 int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);

@@ -26,8 +26,12 @@
  * VETH is one big-endian 32-bit word, the uapi's RXE_FLUSH_VERIFY_WORD():
  *   bits  7..0  algorithm (RXE_FLUSH_VERIFY_ALG_*)
  *   bit      8  RXE_FLUSH_VERIFY_COMPARE: the payload is the expected digest
- *   bits 31..9  reserved
- * A CRC32C digest travels as 4 bytes big-endian, SHA-256 as its 32 bytes.
+ *   bits 11..9  reserved
+ *   bits 15..12 flush-and-verify: placement type, as FETH's bits 3..0, to
+ *               flush the range to before it is hashed; 0 for none
+ *   bits 31..16 reserved
+ * A CRC32C digest travels as 4 bytes big-endian, SHA-256 as its 32 bytes,
+ * XXH64 (seed 0) as 8 bytes big-endian.
  *
  * FETH is one big-endian 32-bit word:
  *   bits  3..0  placement type: bit 0 global visibility, bit 1 persistence
@@ -65,8 +69,10 @@
 #define RXE_FLUSH_FETH_TYPE_VALID		0x3U
 
 #define RXE_FLUSH_VETH_ALG_MASK			0x000000ffU
+#define RXE_FLUSH_VETH_TYPE_MASK		0x0000f000U
 #define RXE_FLUSH_VETH_RSVD_MASK		(~(RXE_FLUSH_VETH_ALG_MASK | \
-						   RXE_FLUSH_VERIFY_COMPARE))
+						   RXE_FLUSH_VERIFY_COMPARE | \
+						   RXE_FLUSH_VETH_TYPE_MASK))
 
 /* the longest digest (SHA-256) */
 #define RXE_FLUSH_DIGEST_MAX			RXE_FLUSH_VERIFY_SHA256_BYTES
@@ -87,6 +93,8 @@ static inline unsigned int rxe_flush_digest_len(u32 alg)
 		return RXE_FLUSH_VERIFY_CRC32C_BYTES;
 	case RXE_FLUSH_VERIFY_ALG_SHA256:
 		return RXE_FLUSH_VERIFY_SHA256_BYTES;
+	case RXE_FLUSH_VERIFY_ALG_XXH64:
+		return RXE_FLUSH_VERIFY_XXH64_BYTES;
 	default:
 		return 0;
 	}
@@ -145,6 +153,12 @@ static inline u32 rxe_flush_veth_alg(struct rxe_pkt_info *pkt)
 static inline bool rxe_flush_veth_compare(struct rxe_pkt_info *pkt)
 {
 	return rxe_flush_veth(pkt) & RXE_FLUSH_VERIFY_COMPARE;
+}
+
+/* flush-and-verify's placement type, 0 for a plain VERIFY */
+static inline u32 rxe_flush_veth_type(struct rxe_pkt_info *pkt)
+{
+	return RXE_FLUSH_VERIFY_FLUSH_TYPE(rxe_flush_veth(pkt));
 }
 
 static inline u32 rxe_flush_veth_rsvd(struct rxe_pkt_info *pkt)

@@ -22,7 +22,7 @@
 #include "rxe.h"
 #include "rxe_flush.h"
 
-static int rxe_flush_type_access(u32 type)
+int rxe_flush_type_access(u32 type)
 {
 	int access = 0;
 
@@ -43,8 +43,9 @@ bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 		need = IB_ACCESS_REMOTE_WRITE;
 		break;
 	case RXE_FLUSH_OPCODE_RC_VERIFY:
-		/* VERIFY reads the range */
-		need = IB_ACCESS_REMOTE_READ;
+		/* VERIFY reads the range; flush-and-verify flushes it first */
+		need = IB_ACCESS_REMOTE_READ |
+		       rxe_flush_type_access(rxe_flush_veth_type(pkt));
 		break;
 	default:
 		need = rxe_flush_type_access(rxe_flush_feth_type(pkt));
@@ -198,20 +199,17 @@ static int rxe_flush_atomic_write(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	return 0;
 }
 
-/* a step of the range at a time; -EINPROGRESS until the last */
-static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
-				   struct rxe_flush_ack *ack)
+/*
+ * FLUSH [resp.va + resp.offset, + len) to type, a step at a time;
+ * -EINPROGRESS until the last.  Also flush-and-verify's first part.
+ */
+int rxe_flush_resp_flush(struct rxe_qp *qp, u32 type, u64 len,
+			 struct rxe_flush_ack *ack)
 {
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
-	u32 type = rxe_flush_feth_type(pkt);
 	struct rxe_mr *mr = qp->resp.mr;
-	u64 len = qp->resp.length;
 	u64 n;
 	int err;
-
-	/* a whole MR may be longer than the 32 bits of resp.length */
-	if (rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR)
-		len = mr->ibmr.length;
 
 	if (mr->state != RXE_MR_STATE_VALID)
 		return -EACCES;
@@ -234,6 +232,17 @@ static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 
 	atomic64_add(len, &rxe->stats_counters[RXE_CNT_FLUSH_BYTES]);
 	return 0;
+}
+
+static int rxe_flush_execute_flush(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+				   struct rxe_flush_ack *ack)
+{
+	u64 len = qp->resp.length;
+
+	/* a whole MR may be longer than the 32 bits of resp.length */
+	if (rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR)
+		len = qp->resp.mr->ibmr.length;
+	return rxe_flush_resp_flush(qp, rxe_flush_feth_type(pkt), len, ack);
 }
 
 /* the request is done: the next PSN is expected, res answers duplicates */

@@ -4,7 +4,8 @@
  * (rxe_flush_hdr.h has the wire format, the uapi header the ibv_post_send()
  * convention, rxe_flush_req.c the requester's side).
  *
- * rxe_flush_resp.c dispatches a VERIFY here.  It takes a responder resource
+ * rxe_flush_resp.c dispatches a VERIFY here; a flush-and-verify first
+ * makes the range durable with rxe_flush_resp.c's FLUSH, then hashes it.  It takes a responder resource
  * like FLUSH; the digest is kept in it, so a duplicate is answered with the
  * same digest and never hashed again.  The range is hashed as the
  * persistence domain holds it: an MR's domain may hand over its own image
@@ -23,10 +24,16 @@
 static void rxe_flush_hash_init(struct rxe_flush_hash *h, u32 alg)
 {
 	h->alg = alg;
-	if (alg == RXE_FLUSH_VERIFY_ALG_SHA256)
+	switch (alg) {
+	case RXE_FLUSH_VERIFY_ALG_SHA256:
 		sha256_init(&h->sha);
-	else
+		break;
+	case RXE_FLUSH_VERIFY_ALG_XXH64:
+		xxh64_reset(&h->xxh, 0);
+		break;
+	default:
 		h->crc = ~0U;
+	}
 }
 
 static void rxe_flush_hash_update(void *addr, size_t len, void *ctx)
@@ -34,20 +41,32 @@ static void rxe_flush_hash_update(void *addr, size_t len, void *ctx)
 	struct rxe_flush_hash *h = ctx;
 
 	/* len is at most RXE_FLUSH_STEP_BYTES */
-	if (h->alg == RXE_FLUSH_VERIFY_ALG_SHA256)
+	switch (h->alg) {
+	case RXE_FLUSH_VERIFY_ALG_SHA256:
 		sha256_update(&h->sha, addr, len);
-	else
+		break;
+	case RXE_FLUSH_VERIFY_ALG_XXH64:
+		xxh64_update(&h->xxh, addr, len);
+		break;
+	default:
 		h->crc = __crc32c_le(h->crc, addr, len);
+	}
 }
 
 static void rxe_flush_hash_final(struct rxe_flush_hash *h,
 				 struct rxe_flush_ack *digest)
 {
 	digest->len = rxe_flush_digest_len(h->alg);
-	if (h->alg == RXE_FLUSH_VERIFY_ALG_SHA256)
+	switch (h->alg) {
+	case RXE_FLUSH_VERIFY_ALG_SHA256:
 		sha256_final(&h->sha, digest->bytes);
-	else
+		break;
+	case RXE_FLUSH_VERIFY_ALG_XXH64:
+		put_unaligned_be64(xxh64_digest(&h->xxh), digest->bytes);
+		break;
+	default:
 		put_unaligned_be32(~h->crc, digest->bytes);
+	}
 }
 
 /*
@@ -60,6 +79,8 @@ int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 	u32 alg = rxe_flush_veth_alg(pkt);
 	unsigned int size = rxe_flush_digest_len(alg);
+	u32 type = rxe_flush_veth_type(pkt);
+	int flush_access = rxe_flush_type_access(type);
 	struct rxe_flush_domain *d;
 	u32 rkey = reth_rkey(pkt);
 	u32 len = reth_len(pkt);
@@ -69,8 +90,12 @@ int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	u64 offset;
 
 	rxe_counter_inc(rxe, RXE_CNT_VERIFY_RCVD);
+	/* flush-and-verify is a FLUSH as well */
+	if (type)
+		rxe_counter_inc(rxe, RXE_CNT_FLUSH_RCVD);
 
 	if (!size || rxe_flush_veth_rsvd(pkt) || bth_pad(pkt) ||
+	    (type & ~RXE_FLUSH_FETH_TYPE_VALID) ||
 	    payload_size(pkt) != (rxe_flush_veth_compare(pkt) ? size : 0) ||
 	    len > S32_MAX)
 		return -EINVAL;
@@ -84,6 +109,10 @@ int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 
 	d = rxe_flush_domain_of(mr);
 	if (d ? !(d->verify_algs & RXE_FLUSH_VERIFY_ALG_BIT(alg)) : !may_read)
+		goto err_access;
+	/* flush access as for a FLUSH: an MR's own, never a window's */
+	if (type && (rkey_is_mw(rkey) ||
+		     (mr->access & flush_access) != flush_access))
 		goto err_access;
 	if (len && mr_check_range(mr, va + offset, len))
 		goto err_access;
@@ -108,7 +137,9 @@ int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 	u64 iova = qp->resp.va + qp->resp.offset;
 	struct rxe_mr *mr = qp->resp.mr;
 	u32 len = qp->resp.length;
+	u32 type = rxe_flush_veth_type(pkt);
 	struct rxe_flush_domain *d;
+	bool start = false;
 	u32 n;
 	int err;
 
@@ -116,6 +147,19 @@ int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		return -EACCES;
 
 	if (first) {
+		digest->flushed = !type;
+		start = digest->flushed;
+	}
+	/* flush-and-verify: the range is durable before it is hashed */
+	if (!digest->flushed) {
+		err = rxe_flush_resp_flush(qp, type, len, digest);
+		if (err)
+			return err;
+		digest->flushed = true;
+		digest->done = 0;
+		start = true;
+	}
+	if (start) {
 		rxe_flush_hash_init(&digest->hash, rxe_flush_veth_alg(pkt));
 		d = rxe_flush_domain_of(mr);
 		digest->src = d && d->ops->verify ?

@@ -45,8 +45,9 @@ static const char usage_text[] =
 "                        flush-persistent, verify, all (default all but\n"
 "                        verify)\n"
 "      -V, --verify ALGS peers may VERIFY with these algorithms,\n"
-"                        comma-separated: crc32c, sha256 (adds verify to\n"
-"                        the access; verify without -V means both)\n"
+"                        comma-separated: crc32c, sha256, xxh64 (adds\n"
+"                        verify to the access; verify without -V means\n"
+"                        all three)\n"
 "      -d, --dev IBDEV   the RDMA device (default rxe0)\n"
 "      -P, --port PORT   the RDMA CM port to listen on\n"
 "      -m, --max-peers N peers connected at once, 1..1024 (default 8);\n"
@@ -228,6 +229,7 @@ static const struct name_bit access_names[] = {
 static const struct name_bit verify_names[] = {
 	{ "crc32c", PMEM_RDMA_VERIFY_CRC32C },
 	{ "sha256", PMEM_RDMA_VERIFY_SHA256 },
+	{ "xxh64", PMEM_RDMA_VERIFY_XXH64 },
 	{ }
 };
 

@@ -55,7 +55,8 @@ struct pmem_rdma_version {
  */
 #define PMEM_RDMA_VERIFY_CRC32C			(1U << 1)
 #define PMEM_RDMA_VERIFY_SHA256			(1U << 2)
-#define PMEM_RDMA_VERIFY_ALL			0x6U
+#define PMEM_RDMA_VERIFY_XXH64			(1U << 3)
+#define PMEM_RDMA_VERIFY_ALL			0xeU
 
 /*
  * Peers connected to one export at once: a connect request beyond them is

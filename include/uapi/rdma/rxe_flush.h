@@ -136,14 +136,28 @@ struct rxe_flush_reg_mr_resp {
  */
 #define RXE_FLUSH_VERIFY_ALG_CRC32C		1	/* 4 bytes, big-endian */
 #define RXE_FLUSH_VERIFY_ALG_SHA256		2	/* 32 bytes */
+#define RXE_FLUSH_VERIFY_ALG_XXH64		3	/* 8 bytes, big-endian:
+							 * XXH64, seed 0
+							 */
 #define RXE_FLUSH_VERIFY_CRC32C_BYTES		4
 #define RXE_FLUSH_VERIFY_SHA256_BYTES		32
+#define RXE_FLUSH_VERIFY_XXH64_BYTES		8
 /* the set of algorithms as a mask, as in pmem_rdma's verify_algs */
 #define RXE_FLUSH_VERIFY_ALG_BIT(alg)		(1U << (alg))
 #define RXE_FLUSH_VERIFY_ALGS			(RXE_FLUSH_VERIFY_ALG_BIT(1) | \
-						 RXE_FLUSH_VERIFY_ALG_BIT(2))
+						 RXE_FLUSH_VERIFY_ALG_BIT(2) | \
+						 RXE_FLUSH_VERIFY_ALG_BIT(3))
 /* compare with the expected digest instead of returning one */
 #define RXE_FLUSH_VERIFY_COMPARE		(1U << 8)
+/*
+ * flush-and-verify (SNIA NVMP OptimizedFlushAndVerify): the responder
+ * first makes the range durable exactly as a FLUSH of placement type
+ * (RXE_FLUSH_TYPE_*, range selectivity) would, then hashes it as the
+ * persistence domain then holds it, and answers once.  It needs the flush
+ * access of that type as well as verify access.  0: a plain VERIFY.
+ */
+#define RXE_FLUSH_VERIFY_FLUSH(type)		(((type) & 0xfU) << 12)
+#define RXE_FLUSH_VERIFY_FLUSH_TYPE(word)	(((word) >> 12) & 0xfU)
 /* the VERIFY word (VETH on the wire): algorithm and flags */
 #define RXE_FLUSH_VERIFY_WORD(alg, flags)	(((alg) & 0xffU) | (flags))
 
@@ -155,6 +169,8 @@ struct rxe_flush_reg_mr_resp {
  *                                          algorithm in its verify set,
  *   wr.atomic.compare_add                  the range length (< 2^31),
  *   wr.atomic.swap                         RXE_FLUSH_VERIFY_WORD(alg, flags),
+ *                                          flags: RXE_FLUSH_VERIFY_COMPARE,
+ *                                          RXE_FLUSH_VERIFY_FLUSH(type),
  *   sg_list (or inline data)               exactly the digest's size: with
  *                                          RXE_FLUSH_VERIFY_COMPARE the
  *                                          expected digest, read when sent;
@@ -163,8 +179,13 @@ struct rxe_flush_reg_mr_resp {
  *   IBV_WC_SUCCESS           digest returned, or equal to the expected one,
  *   IBV_WC_REM_OP_ERR        the digest differs; the responder ends the
  *                            connection, so nothing posted after executes,
- *   IBV_WC_REM_ACCESS_ERR    bad R_Key, no verify access, range outside,
- *   IBV_WC_REM_INV_REQ_ERR   unknown algorithm, reserved bits, bad sizes.
+ *   IBV_WC_REM_ACCESS_ERR    bad R_Key, no verify access, range outside;
+ *                            flush-and-verify: the MR without the flush
+ *                            access of the type,
+ *   IBV_WC_REM_INV_REQ_ERR   unknown algorithm, reserved bits (also of the
+ *                            placement type), bad sizes; flush-and-verify:
+ *                            the QP without the flush access of the type.
+ * A flush-and-verify counts as a FLUSH and a VERIFY in hw_counters.
  * The range is hashed as the persistence domain holds it: for an emulated
  * pmem_rdma export, what a power failure would leave.
  */

@@ -113,7 +113,7 @@ TEST_F(control_device, refusals)
 
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
 	e.access |= PMEM_RDMA_ACCESS_VERIFY;
-	e.verify_algs = PMEM_RDMA_VERIFY_CRC32C | (1U << 3);
+	e.verify_algs = PMEM_RDMA_VERIFY_CRC32C | (1U << 4);
 	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	/* nothing was left behind by any of them */

@@ -308,9 +308,7 @@ int pt_peer_verify(struct pt_peer *p, uint32_t alg, uint32_t flags,
 		.rkey = p->r.rkey, .raddr = p->r.iova + at, .len = len,
 		.word = RXE_FLUSH_VERIFY_WORD(alg, flags),
 		.buf = digest, .lkey = lkey,
-		.buflen = alg == RXE_FLUSH_VERIFY_ALG_CRC32C ?
-			  RXE_FLUSH_VERIFY_CRC32C_BYTES :
-			  RXE_FLUSH_VERIFY_SHA256_BYTES,
+		.buflen = pt_digest_len(alg),
 	};
 	struct ibv_wc wc;
 	int ret;

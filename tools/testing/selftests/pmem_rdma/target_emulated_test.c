@@ -11,6 +11,8 @@
 
 #include "target_helpers.h"
 
+#define XXH64		RXE_FLUSH_VERIFY_ALG_XXH64
+
 FIXTURE(emulated_export)
 {
 	struct target t;
@@ -48,8 +50,8 @@ TEST_F(emulated_export, descriptor_says_emulated)
 		return;
 	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED | PMEM_RDMA_EXPORT_ANY_PEER,
 		  self->t.p.r.flags);
-	EXPECT_EQ(PMEM_RDMA_VERIFY_CRC32C | PMEM_RDMA_VERIFY_SHA256,
-		  self->t.p.r.verify_algs);
+	EXPECT_EQ(PMEM_RDMA_VERIFY_CRC32C | PMEM_RDMA_VERIFY_SHA256 |
+		  PMEM_RDMA_VERIFY_XXH64, self->t.p.r.verify_algs);
 	EXPECT_TRUE(self->t.p.r.access & PMEM_RDMA_ACCESS_VERIFY);
 }
 
@@ -86,6 +88,44 @@ TEST_F(emulated_export, verify_catches_a_missing_flush)
 	EXPECT_EQ(IBV_WC_REM_OP_ERR, peer_verify(t, CRC32C, at, len, new_d));
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
 	EXPECT_EQ(4, st.verifies);
+}
+
+/*
+ * flush-and-verify: one request makes the new data persistent and hashes
+ * it - a plain VERIFY before it still sees the old data - and a power
+ * failure right after it loses nothing of the range.
+ */
+TEST_F(emulated_export, flush_and_verify_makes_it_persistent)
+{
+	struct target *t = &self->t;
+	const uint64_t at = 512 * 1024;
+	const uint32_t len = 3 * 4096;
+	uint8_t old_d[PT_DIGEST_MAX], new_d[PT_DIGEST_MAX];
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st0, st;
+
+	if (no_target(t))
+		return;
+	emulated_prepare(_metadata, t, at, len);
+	ASSERT_EQ(8, pt_digest(XXH64, t->old, len, old_d));
+	ASSERT_EQ(8, pt_digest(XXH64, t->buf, len, new_d));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st0));
+
+	ASSERT_EQ(0, peer_verify(t, XXH64, at, len, NULL));
+	EXPECT_EQ(0, memcmp(old_d, DIGEST(t), 8));
+	ASSERT_EQ(0, peer_verify_flags(t, XXH64,
+				       RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT),
+				       at, len, NULL));
+	EXPECT_EQ(0, memcmp(new_d, DIGEST(t), 8));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(1, st.flushes - st0.flushes);
+	EXPECT_EQ(len, st.bytes_flushed - st0.bytes_flushed);
+	EXPECT_EQ(2, st.verifies - st0.verifies);
+
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(0, pf.lines_lost);
+	ASSERT_EQ(0, target_read(t, at, t->back, len));
+	EXPECT_EQ(0, memcmp(t->buf, t->back, len));
 }
 
 TEST_F(emulated_export, write_without_flush_is_lost)

@@ -143,6 +143,34 @@ TEST_F(verify_only_export, verify_without_read)
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 }
 
+/*
+ * flush-and-verify on a real export, persistent flush granted: the digest
+ * of what was written just before; global visibility is not granted, so a
+ * flush-and-verify to it is refused (the peer's QP has no such access).
+ */
+TEST_F(verify_only_export, flush_and_verify)
+{
+	struct target *t = &self->t;
+	uint8_t d[PT_DIGEST_MAX];
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	pt_fill_pattern(t->buf, 8192, 78);
+	ASSERT_EQ(0, peer_write(t, 65536, 8192));
+	ASSERT_EQ(32, pt_digest(SHA256, t->buf, 8192, d));
+	ASSERT_EQ(0, peer_verify_flags(t, SHA256,
+				       RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT),
+				       65536, 8192, d));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(1, st.flushes);
+	EXPECT_EQ(1, st.verifies);
+	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR,
+		  peer_verify_flags(t, SHA256,
+				    RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_GLOBAL),
+				    65536, 8192, NULL));
+}
+
 TEST_F(verify_only_export, algorithm_not_granted)
 {
 	if (no_target(&self->t))

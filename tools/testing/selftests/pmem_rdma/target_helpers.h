@@ -213,16 +213,25 @@ static inline int target_read(struct target *t, uint64_t at, void *buf,
 #define DIGEST(t)	((t)->buf + BUF_LEN - 64)
 
 /*
- * VERIFY [at, at + len) of the export with alg; with expect, compare with
- * it, else return the digest in DIGEST(t).  The WC status, or -errno.
+ * VERIFY [at, at + len) of the export with alg and flags (0, or
+ * RXE_FLUSH_VERIFY_FLUSH(type) for flush-and-verify); with expect, compare
+ * with it, else return the digest in DIGEST(t).  The WC status, or -errno.
  */
+static inline int peer_verify_flags(struct target *t, uint32_t alg,
+				    uint32_t flags, uint64_t at, uint64_t len,
+				    const uint8_t *expect)
+{
+	if (expect)
+		memcpy(DIGEST(t), expect, pt_digest_len(alg));
+	return pt_peer_verify(&t->p, alg,
+			      flags | (expect ? RXE_FLUSH_VERIFY_COMPARE : 0),
+			      at, len, DIGEST(t), t->mr->lkey);
+}
+
 static inline int peer_verify(struct target *t, uint32_t alg, uint64_t at,
 			      uint64_t len, const uint8_t *expect)
 {
-	if (expect)
-		memcpy(DIGEST(t), expect, alg == CRC32C ? 4 : 32);
-	return pt_peer_verify(&t->p, alg, expect ? RXE_FLUSH_VERIFY_COMPARE : 0,
-			      at, len, DIGEST(t), t->mr->lkey);
+	return peer_verify_flags(t, alg, 0, at, len, expect);
 }
 
 #endif /* PMEM_RDMA_TARGET_HELPERS_H */

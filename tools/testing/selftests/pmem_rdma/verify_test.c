@@ -24,6 +24,7 @@
 #define PM_SIZE		PT_PM_SIZE
 #define CRC32C		RXE_FLUSH_VERIFY_ALG_CRC32C
 #define SHA256		RXE_FLUSH_VERIFY_ALG_SHA256
+#define XXH64		RXE_FLUSH_VERIFY_ALG_XXH64
 #define COMPARE		RXE_FLUSH_VERIFY_COMPARE
 
 /* the digest buffer: the last page of the registered source buffer */
@@ -72,7 +73,7 @@ static void digest_returned(struct __test_metadata *_metadata,
 	long long s0 = pt_read_counter("verify_sent");
 	long long r0 = pt_read_counter("verify_rcvd");
 	long long b0 = pt_read_counter("verify_bytes");
-	size_t n = alg == CRC32C ? 4 : 32;
+	size_t n = pt_digest_len(alg);
 	struct pt_verify v = vreq(e, off, len, alg, 0, n);
 	uint8_t want[PT_DIGEST_MAX];
 	struct ibv_wc wc;
@@ -109,6 +110,31 @@ TEST_F(verify_env, sha256_digest_returned_across_pages)
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	digest_returned(_metadata, &self->e, SHA256, 4096 - 100, 64 * 1024 + 3, 42);
+}
+
+TEST_F(verify_env, xxh64_digest_returned)
+{
+	/* the helper itself: XXH64's values of "" and "abc", seed 0 */
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	ASSERT_EQ(0xef46db3751d8e999ULL, pt_xxh64("", 0, 0));
+	ASSERT_EQ(0x44bc2cf5ad770999ULL, pt_xxh64("abc", 3, 0));
+	digest_returned(_metadata, &self->e, XXH64, 8192 + 5, 3 * 4096 + 7, 44);
+}
+
+/* every algorithm, at lengths around its block sizes, from odd addresses */
+TEST_F(verify_env, every_algorithm_at_odd_lengths)
+{
+	static const size_t lens[] = { 0, 1, 63, 4096, 4097, (1 << 20) + 3 };
+	static const uint32_t algs[] = { CRC32C, SHA256, XXH64 };
+	unsigned int a, l;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	for (a = 0; a < 3; a++)
+		for (l = 0; l < 6; l++)
+			digest_returned(_metadata, &self->e, algs[a],
+					4096 - 100 + 7 * l, lens[l], 60 + l);
 }
 
 TEST_F(verify_env, zero_length_is_the_empty_digest)
@@ -241,7 +267,7 @@ TEST_F(verify_env, reserved_veth_bit)
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
-	v = vreq(&self->e, 0, 64, CRC32C, 1U << 12, 4);
+	v = vreq(&self->e, 0, 64, CRC32C, 1U << 9, 4);
 	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
 }
 
@@ -359,6 +385,122 @@ TEST_F(verify_env, response_lost_answered_from_resource)
 	EXPECT_EQ(0, pt_check_pattern(self->e.pm + 8192, 64, 48));
 }
 
+#define FLUSHED(type)	RXE_FLUSH_VERIFY_FLUSH(type)
+
+/* the counters a flush-and-verify moves, before and after */
+static const char *const fv_counters[] = {
+	"flush_rcvd", "verify_rcvd", "persist_writeback_calls",
+	"persist_writeback_bytes", "flush_bytes", "verify_bytes",
+};
+
+static void read_fv_counters(long long *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		c[i] = pt_read_counter(fv_counters[i]);
+}
+
+/*
+ * One request flushes what the WRITE before it on the QP stored and
+ * returns its digest; it counts as a FLUSH and a VERIFY.  Then the same in
+ * compare mode, and a wrong expected digest ends the connection.
+ */
+TEST_F(verify_env, flush_and_verify_after_a_write)
+{
+	const size_t off = 4096 + 3, len = 3 * 4096 + 5;
+	struct pt_verify v = vreq(&self->e, off, len, SHA256,
+				  FLUSHED(RXE_FLUSH_TYPE_PERSISTENT), 32);
+	long long c0[6], c1[6];
+	uint8_t want[PT_DIGEST_MAX];
+	struct ibv_wc wc;
+	unsigned int i;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	pt_fill_pattern(self->e.src, len, 71);
+	ASSERT_EQ(32, pt_digest(SHA256, self->e.src, len, want));
+	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src,
+				  len, self->e.src_mr->lkey, PM_ADDR(off),
+				  self->e.pm_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+
+	read_fv_counters(c0);
+	memset(self->dg, 0xee, 32);
+	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
+	EXPECT_EQ(0, memcmp(want, self->dg, 32));
+	read_fv_counters(c1);
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(i < 3 ? 1 : (long long)len, c1[i] - c0[i])
+			TH_LOG("counter %u of fv_counters", i);
+
+	/* compare mode: a match, then a mismatch */
+	v = vreq(&self->e, off, len, CRC32C,
+		 COMPARE | FLUSHED(RXE_FLUSH_TYPE_GLOBAL), 4);
+	ASSERT_EQ(4, pt_digest(CRC32C, self->e.src, len, self->dg));
+	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	self->dg[0] ^= 1;
+	refused(_metadata, &self->e, &v, IBV_WC_REM_OP_ERR);
+}
+
+TEST_F(verify_env, flush_and_verify_reserved_type)
+{
+	struct pt_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	v = vreq(&self->e, 0, 64, CRC32C, FLUSHED(4), 4);
+	refused(_metadata, &self->e, &v, IBV_WC_REM_INV_REQ_ERR);
+}
+
+/* an MR that may be read but not flushed: remote access error */
+TEST_F(verify_env, flush_and_verify_needs_mr_flush_access)
+{
+	struct ibv_mr *ro;
+	struct pt_verify v;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	ro = ibv_reg_mr(self->e.c.pd, self->e.pm, 4096,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, ro);
+	v = vreq(&self->e, 0, 64, CRC32C, FLUSHED(RXE_FLUSH_TYPE_GLOBAL), 4);
+	v.rkey = ro->rkey;
+	refused(_metadata, &self->e, &v, IBV_WC_REM_ACCESS_ERR);
+	ibv_dereg_mr(ro);
+}
+
+/* a lost answer: the duplicate is answered from the resource, once */
+TEST_F(verify_env, flush_and_verify_answered_once)
+{
+	uint8_t want[PT_DIGEST_MAX];
+	struct pt_verify v;
+	long long c0[6], c1[6], d0;
+	struct ibv_wc wc;
+
+	if (!self->e.pm)
+		SKIP(return, PT_NO_DEVDAX);
+	if (access(PT_FAULT_PATH, W_OK))
+		SKIP(return, "needs debugfs");
+	pt_fill_pattern(self->e.pm + 8192, 4096, 73);
+	ASSERT_EQ(8, pt_digest(XXH64, self->e.pm + 8192, 4096, want));
+	read_fv_counters(c0);
+	d0 = pt_read_counter("duplicate_request");
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "drop 0x10"));
+	v = vreq(&self->e, 8192, 4096, XXH64,
+		 FLUSHED(RXE_FLUSH_TYPE_PERSISTENT), 8);
+	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(0, memcmp(want, self->dg, 8));
+	read_fv_counters(c1);
+	EXPECT_LE(1, pt_read_counter("duplicate_request") - d0);
+	EXPECT_EQ(1, c1[2] - c0[2]);		/* one write-back */
+	EXPECT_EQ(4096, c1[5] - c0[5]);		/* hashed once */
+}
+
 /* VERIFY reads: a responder QP without remote read refuses it */
 TEST(verify_needs_qp_remote_read)
 {
@@ -375,6 +517,28 @@ TEST(verify_needs_qp_remote_read)
 		SKIP(return, PT_NO_DEVDAX);
 	}
 	v = vreq(&e, 0, 64, CRC32C, 0, 4);
+	refused(_metadata, &e, &v, IBV_WC_REM_INV_REQ_ERR);
+	pt_flush_env_close(&e);
+}
+
+/* flush-and-verify flushes: a QP without that flush access refuses it */
+TEST(flush_and_verify_needs_qp_flush_access)
+{
+	struct pt_flush_env e;
+	struct pt_verify v;
+	const char *what;
+	int ret;
+
+	ret = pt_flush_env_open_qp(&e, IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_FLUSH_GLOBAL, &what);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
+	if (!e.pm) {
+		pt_flush_env_close(&e);
+		SKIP(return, PT_NO_DEVDAX);
+	}
+	v = vreq(&e, 0, 64, CRC32C, FLUSHED(RXE_FLUSH_TYPE_PERSISTENT), 4);
 	refused(_metadata, &e, &v, IBV_WC_REM_INV_REQ_ERR);
 	pt_flush_env_close(&e);
 }
