@@ -34,14 +34,15 @@
 
 /*
  * Identifies the patched driver: the module version, the device's fw_ver
- * string in sysfs ("rxe_flush-0.3.0") and the numeric fw_ver that
+ * string in sysfs ("rxe_flush-0.4.0") and the numeric fw_ver that
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
+ * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	3
+#define RXE_FLUSH_VERSION_MINOR	4
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.3.0"
+#define RXE_FLUSH_VERSION	"0.4.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
