@@ -225,4 +225,76 @@ TEST_F(dv, wr_verify_on_a_qp_without_the_flag)
 	EXPECT_EQ(-ETIMEDOUT, pt_poll_one(self->e.c.cq[0], &wc, 300));
 }
 
+/* the first device called name, opened, or NULL */
+static struct ibv_context *open_named(const char *name)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+	int i;
+
+	for (i = 0; list && list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	return ctx;
+}
+
+/*
+ * Debian's in-tree rdma_rxe, in place of ours for a moment: the same
+ * provider serves it, and every dv call says "not supported" cleanly.
+ */
+TEST(in_tree_rxe_is_not_supported)
+{
+	struct rxe_flush_dv_qp_init_attr dva = {
+		.send_ops_flags = RXE_FLUSH_DV_QP_EX_WITH_VERIFY,
+	};
+	const char *rxe_ko = getenv("PMEM_RDMA_RXE_KO");
+	const char *pmem_ko = getenv("PMEM_RDMA_KO");
+	struct rxe_flush_dv_device_attr attr = { 0 };
+	struct ibv_qp_init_attr_ex a = {
+		.qp_type = IBV_QPT_RC,
+		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE,
+	};
+	bool pmem = pt_exists("/sys/module/pmem_rdma");
+	struct ibv_context *ctx = NULL;
+	struct ibv_cq *cq = NULL;
+	int swapped;
+
+	if (!rxe_ko || !pmem_ko)
+		SKIP(return, "needs PMEM_RDMA_RXE_KO and PMEM_RDMA_KO");
+	swapped = !(pmem && pt_sh("rmmod pmem_rdma")) &&
+		  !pt_sh("rdma link delete rxe0 && rmmod rdma_rxe_flush") &&
+		  /* past the guest's install rule that keeps it out otherwise */
+		  !pt_sh("modprobe --ignore-install rdma_rxe && %s",
+			 "rdma link add rxe0 type rxe netdev d0");
+	if (swapped)
+		ctx = open_named("rxe0");
+	if (ctx) {
+		EXPECT_FALSE(rxe_flush_dv_is_supported(ctx->device));
+		EXPECT_EQ(EOPNOTSUPP, rxe_flush_dv_query_device(ctx, &attr));
+		a.pd = ibv_alloc_pd(ctx);
+		cq = ibv_create_cq(ctx, 4, NULL, NULL, 0);
+		a.send_cq = a.recv_cq = cq;
+		a.cap.max_send_wr = a.cap.max_recv_wr = 1;
+		a.cap.max_send_sge = a.cap.max_recv_sge = 1;
+		EXPECT_EQ(NULL, rxe_flush_dv_create_qp(ctx, &a, &dva));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		if (cq)
+			ibv_destroy_cq(cq);
+		if (a.pd)
+			ibv_dealloc_pd(a.pd);
+		ibv_close_device(ctx);
+	}
+
+	/* ours again, as the tests after this one expect */
+	pt_sh("rdma link delete rxe0 2>/dev/null; rmmod rdma_rxe 2>/dev/null");
+	EXPECT_EQ(0, pt_sh("insmod %s", rxe_ko));
+	if (pmem)
+		EXPECT_EQ(0, pt_sh("insmod %s", pmem_ko));
+	EXPECT_EQ(0, pt_sh("rdma link add rxe0 type rxe netdev d0"));
+	ASSERT_TRUE(swapped) TH_LOG("could not put the in-tree rdma_rxe in place");
+	ASSERT_NE(NULL, ctx);
+}
+
 TEST_HARNESS_MAIN
