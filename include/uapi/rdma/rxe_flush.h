@@ -132,7 +132,12 @@ struct rxe_flush_reg_mr_resp {
 
 /*
  * VERIFY: the responder hashes a remote range and returns the digest, or
- * compares it with the one sent (draft-talpey-rdma-commit).  Algorithms:
+ * compares it with the one sent (draft-talpey-rdma-commit).  It has no
+ * capability bit (upstream owns that space): the driver's firmware version
+ * tells (sysfs fw_ver "rxe_flush-X.Y.Z", ibv_devinfo's fw_ver X.Y.Z) -
+ * VERIFY with CRC32C and SHA-256 from 0.3.0, XXH64 and flush-and-verify
+ * from 0.4.0 - and the provider's rxe_flush_dv_query_device()
+ * (<infiniband/rxe_flush_dv.h>) answers from it.  Algorithms:
  */
 #define RXE_FLUSH_VERIFY_ALG_CRC32C		1	/* 4 bytes, big-endian */
 #define RXE_FLUSH_VERIFY_ALG_SHA256		2	/* 32 bytes */
