@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libpmrdma - the SNIA NVM Programming Model over local, remote and
+ * replicated persistent memory.
+ *
+ * STATUS: the interface, written first (issue 13); the implementation
+ * follows it.  Nothing here is built yet.
+ *
+ * The shape is libpmem2's: a config says what to map, a map is the handle,
+ * and durability is flush + drain.  What a map can be:
+ *
+ *   local       a devdax device (/dev/daxX.Y) or a file on fsdax (mapped
+ *               MAP_SYNC), flushed with the best of clwb / clflushopt /
+ *               clflush and one sfence per drain;
+ *   remote      an export of the pmem_rdma target (or of pmrdma_serve(),
+ *               the user-space target): the application stores into a local
+ *               view, a registered buffer of the map's size; a flush pushes
+ *               the ranges with RDMA WRITE and makes them durable with the
+ *               map's method (below), posted back to back, one wait;
+ *   replicated  a local map and 1..PMRDMA_REPLICAS_MAX remote replicas of
+ *               the same size: the local mapping is the view, and one flush
+ *               persists locally and pushes + flushes to every replica in
+ *               parallel.
+ *
+ * Remote persistence methods (enum pmrdma_method), chosen per connection
+ * from what the peer offers or forced by the caller:
+ *
+ *   FLUSH   RDMA WRITE then RDMA FLUSH to persistence (IBA 1.5): the peer's
+ *           NIC makes the data durable before it answers; the only method
+ *           that needs no assumption about the target platform;
+ *   APM     RDMA WRITE then an 8-byte RDMA READ (librpma's "Appliance
+ *           Persistency Method"): durable only on a target whose PCIe writes
+ *           land in a persistence domain (ADR with DDIO off, or eADR), which
+ *           the library cannot check - the caller's claim;
+ *   GPSPM   RDMA WRITE then a SEND naming the ranges; the target's CPU
+ *           persists them and answers ("General Purpose Server Persistency
+ *           Method"): durable on any target, at the cost of its CPU.
+ *
+ * Errors: every call that can fail returns 0 or a negative errno, and
+ * pmrdma_errormsg() then says what happened on that map, in one line.  A
+ * remote failure (an access error, a digest that differs, a disconnect) is
+ * reported by the call that observes it - a flush, a drain - and the map
+ * refuses further work with -EIO until it is deleted and opened again;
+ * a replicated map instead drops the failed replica out of sync
+ * (pmrdma_map_replica_in_sync()) and goes on with the others.
+ *
+ * Threads: a map may be used by one thread at a time; different maps by
+ * different threads at once.  pmrdma_errormsg() is per map.
+ */
+#ifndef PMRDMA_H
+#define PMRDMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PMRDMA_REPLICAS_MAX	8
+#define PMRDMA_KEY_MAX		64	/* bytes, as the target's */
+
+struct pmrdma_config;
+struct pmrdma_map;
+
+/* ---- what to map ---- */
+
+enum pmrdma_method {
+	PMRDMA_METHOD_AUTO = 0,	/* FLUSH where the peer has it, else GPSPM */
+	PMRDMA_METHOD_FLUSH,
+	PMRDMA_METHOD_APM,	/* the caller vouches for the target platform */
+	PMRDMA_METHOD_GPSPM,
+};
+
+/* A remote export: where it listens and how to get in. */
+struct pmrdma_remote {
+	const char *addr;	/* the target's IPv6 (fe80::1%eth0) or IPv4
+				 * address, or a host name
+				 */
+	uint16_t port;		/* the export's RDMA CM port */
+	const void *key;	/* the export's key (pmrdmactl --key-file),
+				 * or NULL for an export without one
+				 */
+	size_t key_len;		/* 16..PMRDMA_KEY_MAX, with key */
+	const char *ibdev;	/* the local RDMA device, or NULL: the one the
+				 * route to addr takes
+				 */
+	enum pmrdma_method method;
+};
+
+/*
+ * A config, empty, or -ENOMEM.  It names exactly one of: a local path, a
+ * remote export, or a local path and replicas.  It may be deleted once a
+ * map is made from it.
+ */
+int pmrdma_config_new(struct pmrdma_config **cfg);
+void pmrdma_config_delete(struct pmrdma_config **cfg);
+
+/*
+ * A devdax device or a file on an fsdax filesystem (whole, or [offset,
+ * offset + length) of it with pmrdma_config_set_range()).  -EINVAL for
+ * NULL or a second path.
+ */
+int pmrdma_config_set_path(struct pmrdma_config *cfg, const char *path);
+int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
+			    uint64_t length);
+
+/*
+ * The remote export to map (without a path), or one more replica (with a
+ * path): the config keeps a copy, key included.  -EINVAL (no addr, a
+ * port of 0, a key length out of range), -E2BIG (more than
+ * PMRDMA_REPLICAS_MAX replicas), -ENOMEM.
+ */
+int pmrdma_config_set_remote(struct pmrdma_config *cfg,
+			     const struct pmrdma_remote *remote);
+int pmrdma_config_add_replica(struct pmrdma_config *cfg,
+			      const struct pmrdma_remote *replica);
+
+/* ---- the map ---- */
+
+/*
+ * Map what cfg names: open and map the local path, connect to each remote
+ * export and check its descriptor.  Errors: -EINVAL (an incomplete or
+ * contradictory config), -ENOENT / -EACCES / -ENODEV (the path), -EOPNOTSUPP
+ * (a path without DAX or MAP_SYNC, a method the peer cannot do),
+ * -ECONNREFUSED (the target refused the peer: pmrdma_errormsg() gives its
+ * reason), -ETIMEDOUT / -EHOSTUNREACH (the route or the connect), -EPROTO
+ * (a descriptor of another ABI), -EMSGSIZE (the replicas' sizes differ from
+ * the local map's), -ENOMEM.  Nothing is left behind on failure.
+ */
+int pmrdma_map_new(struct pmrdma_map **map, const struct pmrdma_config *cfg);
+
+/* Disconnect, unmap and free; *map becomes NULL.  Does not flush. */
+void pmrdma_map_delete(struct pmrdma_map **map);
+
+/* the view the application stores into, and its size in bytes */
+void *pmrdma_map_get_address(const struct pmrdma_map *map);
+size_t pmrdma_map_get_size(const struct pmrdma_map *map);
+
+/* the smallest unit a power failure leaves whole, as libpmem2 names them */
+enum pmrdma_granularity {
+	PMRDMA_GRANULARITY_BYTE,	/* eADR: stores are durable when visible */
+	PMRDMA_GRANULARITY_CACHE_LINE,	/* ADR: flush cache lines */
+	PMRDMA_GRANULARITY_PAGE,	/* page cache: msync */
+};
+
+/* placement types and verify algorithms: the bits of <rdma/rxe_flush.h> */
+struct pmrdma_caps {
+	enum pmrdma_granularity granularity;
+	enum pmrdma_method method;	/* the one in use; of the first replica */
+	uint32_t placement_types;	/* PMEM_RDMA_PLACEMENT_* */
+	uint32_t verify_algs;		/* RXE_FLUSH_VERIFY_ALG_BIT() set */
+	unsigned int replicas;		/* 0 for a local or remote map */
+};
+
+void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps);
+
+/* whether replica i (0..replicas - 1) has every range flushed so far */
+bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i);
+
+/* ---- making stores durable ---- */
+
+/* One range of the view. */
+struct pmrdma_range {
+	void *addr;
+	size_t len;
+};
+
+/*
+ * Make [addr, addr + len) durable: on return it survives a power failure
+ * of the map's every copy (local, remote, each replica in sync).  Ranges
+ * may overlap and be empty; -EINVAL for a range outside the view, -EIO for a
+ * map that failed before, or the errno of the failure it observes.
+ */
+int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len);
+int pmrdma_flush_ranges(struct pmrdma_map *map,
+			const struct pmrdma_range *ranges, size_t n);
+
+/*
+ * Start making the ranges durable and return (SNIA's async flush;
+ * Windows' FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN): they are durable once a later
+ * pmrdma_drain() returns 0.  Stores made to them before the call are
+ * covered; stores after it are not.  The same errors as pmrdma_flush(),
+ * reported here or by the drain.
+ */
+int pmrdma_flush_async(struct pmrdma_map *map,
+		       const struct pmrdma_range *ranges, size_t n);
+
+/* Wait until everything pmrdma_flush_async() started before is durable. */
+int pmrdma_drain(struct pmrdma_map *map);
+
+/*
+ * Make the ranges durable, then check that what is durable is what the
+ * view holds (SNIA OptimizedFlushAndVerify): remote, one flush-and-verify
+ * request per range (a round trip); local, a flush, then the media hashed.
+ * alg is an RXE_FLUSH_VERIFY_ALG_* the map offers (-EOPNOTSUPP otherwise).
+ * -EBADMSG when a digest differs: the data is not what was written.
+ */
+int pmrdma_flush_verify(struct pmrdma_map *map,
+			const struct pmrdma_range *ranges, size_t n,
+			uint32_t alg);
+
+/*
+ * Store the 8 bytes value at offset (8-byte aligned, -EINVAL otherwise) in
+ * one piece, ordered after every flush started before it without waiting
+ * for them (the seed's non-posted write: a log pointer after its record);
+ * remote, an RDMA ATOMIC WRITE behind them on the connection.  Durable once
+ * a flush (or drain) of its 8 bytes that started after it has returned.
+ */
+int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
+			uint64_t value);
+
+/* pmrdma_memcpy() / pmrdma_memset() flags */
+#define PMRDMA_F_NODRAIN	(1U << 0)	/* flush started, not waited for */
+#define PMRDMA_F_NOFLUSH	(1U << 1)	/* only stored */
+#define PMRDMA_F_NONTEMPORAL	(1U << 2)	/* bypass the cache (local) */
+
+/*
+ * memcpy() / memset() into the view, then flush (and drain) the range as
+ * flags say; dst, as memcpy() returns it, or NULL with the map's error set.
+ */
+void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
+		    size_t len, unsigned int flags);
+void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
+		    unsigned int flags);
+
+/* the last error on map, in one line; "" if none */
+const char *pmrdma_errormsg(const struct pmrdma_map *map);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PMRDMA_H */
