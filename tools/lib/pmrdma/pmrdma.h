@@ -3,8 +3,10 @@
  * libpmrdma - the SNIA NVM Programming Model over local, remote and
  * replicated persistent memory.
  *
- * STATUS: the interface, written first (issue 13); the implementation
- * follows it.  Nothing here is built yet.
+ * STATUS (issue 13): local maps are built (pmrdma_config.c, pmrdma_map.c,
+ * pmrdma_local.c; lib_local_test).  Not yet: remote and replicated maps
+ * (pmrdma_map_new() fails with -EOPNOTSUPP), flush-and-verify (-EOPNOTSUPP),
+ * the Windows layer, the user-space target.
  *
  * The shape is libpmem2's: a config says what to map, a map is the handle,
  * and durability is flush + drain.  What a map can be:

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: what to map (pmrdma.h).  The config keeps copies of what it
+ * is given, keys included, and wipes them when deleted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmrdma_internal.h"
+
+int pmrdma_config_new(struct pmrdma_config **cfg)
+{
+	*cfg = calloc(1, sizeof(**cfg));
+	return *cfg ? 0 : -ENOMEM;
+}
+
+static void remote_free(struct pmrdma_remote *r)
+{
+	if (r->key)
+		memset((void *)r->key, 0, r->key_len);
+	free((void *)r->key);
+	free((void *)r->addr);
+	free((void *)r->ibdev);
+	memset(r, 0, sizeof(*r));
+}
+
+void pmrdma_config_delete(struct pmrdma_config **cfg)
+{
+	unsigned int i;
+
+	if (!*cfg)
+		return;
+	free((*cfg)->path);
+	if ((*cfg)->nremote)
+		remote_free(&(*cfg)->remote);
+	for (i = 0; i < (*cfg)->nreplicas; i++)
+		remote_free(&(*cfg)->replicas[i]);
+	free(*cfg);
+	*cfg = NULL;
+}
+
+int pmrdma_config_set_path(struct pmrdma_config *cfg, const char *path)
+{
+	if (!path || !*path || cfg->path)
+		return -EINVAL;
+	cfg->path = strdup(path);
+	return cfg->path ? 0 : -ENOMEM;
+}
+
+int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
+			    uint64_t length)
+{
+	if (!length || offset + length < offset)
+		return -EINVAL;
+	cfg->offset = offset;
+	cfg->length = length;
+	return 0;
+}
+
+/* a deep copy of src into dst */
+static int remote_copy(struct pmrdma_remote *dst,
+		       const struct pmrdma_remote *src)
+{
+	void *key = NULL;
+
+	if (!src->addr || !src->port ||
+	    (src->key && (src->key_len < 16 || src->key_len > PMRDMA_KEY_MAX)) ||
+	    src->method > PMRDMA_METHOD_GPSPM)
+		return -EINVAL;
+	*dst = *src;
+	dst->addr = strdup(src->addr);
+	dst->ibdev = src->ibdev ? strdup(src->ibdev) : NULL;
+	if (src->key) {
+		key = malloc(src->key_len);
+		if (key)
+			memcpy(key, src->key, src->key_len);
+	}
+	dst->key = key;
+	if (!dst->addr || (src->ibdev && !dst->ibdev) || (src->key && !key)) {
+		remote_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pmrdma_config_set_remote(struct pmrdma_config *cfg,
+			     const struct pmrdma_remote *remote)
+{
+	int err;
+
+	if (cfg->nremote)
+		return -EINVAL;
+	err = remote_copy(&cfg->remote, remote);
+	if (!err)
+		cfg->nremote = 1;
+	return err;
+}
+
+int pmrdma_config_add_replica(struct pmrdma_config *cfg,
+			      const struct pmrdma_remote *replica)
+{
+	int err;
+
+	if (cfg->nreplicas == PMRDMA_REPLICAS_MAX)
+		return -E2BIG;
+	err = remote_copy(&cfg->replicas[cfg->nreplicas], replica);
+	if (!err)
+		cfg->nreplicas++;
+	return err;
+}

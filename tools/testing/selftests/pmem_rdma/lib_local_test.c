@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpmrdma's local maps (tools/lib/pmrdma), on the VM's devdax device
+ * (PMEM_RDMA_DAX): config refusals, map errors with their messages, the
+ * view and its caps, flush / flush ranges / async flush + drain over good,
+ * empty, overlapping and outside ranges, the 8-byte atomic write, and the
+ * persistent memcpy / memset.  Under QEMU a write-back is not observable,
+ * so these check the contract, not durability.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "pmrdma.h"
+
+#define OFF	(2UL << 20)
+#define LEN	(2UL << 20)
+
+FIXTURE(local)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	char *v;
+};
+
+FIXTURE_SETUP(local)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	int ret;
+
+	ASSERT_EQ(0, pmrdma_config_new(&self->cfg));
+	if (!dax || !dax[0])
+		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
+	ASSERT_EQ(0, pmrdma_config_set_path(self->cfg, dax));
+	ASSERT_EQ(0, pmrdma_config_set_range(self->cfg, OFF, LEN));
+	ret = pmrdma_map_new(&self->map, self->cfg);
+	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+	self->v = pmrdma_map_get_address(self->map);
+}
+
+FIXTURE_TEARDOWN(local)
+{
+	pmrdma_map_delete(&self->map);
+	pmrdma_config_delete(&self->cfg);
+}
+
+TEST_F(local, view_and_caps)
+{
+	struct pmrdma_caps caps;
+
+	if (!self->map)
+		return;
+	ASSERT_NE(NULL, self->v);
+	EXPECT_EQ(LEN, pmrdma_map_get_size(self->map));
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_NE(PMRDMA_GRANULARITY_PAGE, caps.granularity);
+	EXPECT_EQ(0x3, caps.placement_types);
+	EXPECT_EQ(0, caps.replicas);
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
+	/* the view is the device's [OFF, OFF + LEN): writable, whole */
+	self->v[0] = 1;
+	self->v[LEN - 1] = 2;
+	EXPECT_STREQ("", pmrdma_errormsg(self->map));
+}
+
+TEST(config_refusals)
+{
+	struct pmrdma_remote r = { .addr = "fe80::1", .port = 7000 };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	uint8_t key[8] = { 0 };
+	int i;
+
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&map, cfg));	/* nothing named */
+	EXPECT_EQ(NULL, map);
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_path(cfg, ""));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, 0, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, ~0ULL, 2));
+	r.port = 0;
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &r));
+	r.port = 7000;
+	r.key = key;
+	r.key_len = sizeof(key);
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &r));
+	r.key = NULL;
+	r.key_len = 0;
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++)
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &r));
+	EXPECT_EQ(-E2BIG, pmrdma_config_add_replica(cfg, &r));
+	/* replicas without a local path to replicate */
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&map, cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, "/dev/null"));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_path(cfg, "/dev/zero"));
+	pmrdma_config_delete(&cfg);
+	EXPECT_EQ(NULL, cfg);
+}
+
+/* map errors: the errno, and a message that names what */
+static int map_error(const char *path, uint64_t off, uint64_t len)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	int ret;
+
+	if (pmrdma_config_new(&cfg) || pmrdma_config_set_path(cfg, path))
+		return -ENOMEM;
+	if (len)
+		pmrdma_config_set_range(cfg, off, len);
+	ret = pmrdma_map_new(&map, cfg);
+	pmrdma_map_delete(&map);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+TEST(map_errors)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	char file[] = "/tmp/pt_lib_XXXXXX";
+	int fd;
+
+	EXPECT_EQ(-ENOENT, map_error("/dev/nosuch-dax", 0, 0));
+	/* a character device, but no devdax one */
+	EXPECT_EQ(-ENODEV, map_error("/dev/null", 0, 0));
+	/* a file, but not on a DAX filesystem: no MAP_SYNC */
+	fd = mkstemp(file);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	EXPECT_EQ(-EOPNOTSUPP, map_error(file, 0, 0));
+	unlink(file);
+	if (dax && dax[0])
+		EXPECT_EQ(-EINVAL, map_error(dax, 1ULL << 40, 4096));
+}
+
+TEST_F(local, flush_ranges)
+{
+	struct pmrdma_range r[3];
+
+	if (!self->map)
+		return;
+	memset(self->v, 0x5a, 8192);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 3, 100));
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 0));
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + LEN - 1, 1));
+	/* overlapping and empty ranges are fine */
+	r[0] = (struct pmrdma_range){ self->v, 4096 };
+	r[1] = (struct pmrdma_range){ self->v + 100, 8000 };
+	r[2] = (struct pmrdma_range){ NULL, 0 };
+	EXPECT_EQ(0, pmrdma_flush_ranges(self->map, r, 3));
+	EXPECT_EQ(0, pmrdma_flush_async(self->map, r, 2));
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+
+	/* outside the view: refused, with a message, nothing done */
+	EXPECT_EQ(-EINVAL, pmrdma_flush(self->map, self->v + LEN - 1, 2));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "outside the map"));
+	EXPECT_EQ(-EINVAL, pmrdma_flush(self->map, self->v - 64, 64));
+	r[2] = (struct pmrdma_range){ self->v + LEN, 1 };
+	EXPECT_EQ(-EINVAL, pmrdma_flush_ranges(self->map, r, 3));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_async(self->map, NULL, 1));
+	EXPECT_EQ(-EINVAL, pmrdma_flush(self->map, self->v, (size_t)-1));
+}
+
+TEST_F(local, atomic_write)
+{
+	uint64_t got;
+
+	if (!self->map)
+		return;
+	EXPECT_EQ(0, pmrdma_atomic_write(self->map, 64, 0x0102030405060708ULL));
+	memcpy(&got, self->v + 64, 8);
+	EXPECT_EQ(0x0102030405060708ULL, got);
+	EXPECT_EQ(0, pmrdma_atomic_write(self->map, LEN - 8, 7));
+	EXPECT_EQ(-EINVAL, pmrdma_atomic_write(self->map, 4, 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "8-byte aligned"));
+	EXPECT_EQ(-EINVAL, pmrdma_atomic_write(self->map, LEN, 1));
+	EXPECT_EQ(-EINVAL, pmrdma_atomic_write(self->map, (size_t)-8, 1));
+}
+
+TEST_F(local, memcpy_memset)
+{
+	char src[1000];
+
+	if (!self->map)
+		return;
+	memset(src, 0x33, sizeof(src));
+	EXPECT_EQ(self->v + 5, pmrdma_memcpy(self->map, self->v + 5, src,
+					     sizeof(src), 0));
+	EXPECT_EQ(0, memcmp(self->v + 5, src, sizeof(src)));
+	EXPECT_EQ(self->v + 5, pmrdma_memset(self->map, self->v + 5, 0x44, 10,
+					     PMRDMA_F_NODRAIN));
+	EXPECT_EQ(0x44, self->v + 5 == NULL ? 0 : self->v[14]);
+	EXPECT_EQ(0x33, self->v[15]);
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(NULL, pmrdma_memcpy(self->map, self->v + LEN - 10, src, 11, 0));
+	EXPECT_EQ(NULL, pmrdma_memset(self->map, self->v, 0, 1, 1U << 9));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "unknown flags"));
+}
+
+TEST_HARNESS_MAIN
