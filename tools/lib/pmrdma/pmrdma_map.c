@@ -185,48 +185,47 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 	return 0;
 }
 
+#define PMRDMA_F_ALL	(PMRDMA_F_NODRAIN | PMRDMA_F_NOFLUSH | \
+			 PMRDMA_F_NONTEMPORAL)
+
+/* may what store [dst, dst + len) with flags */
+static bool store_ok(struct pmrdma_map *map, void *dst, size_t len,
+		     unsigned int flags, const char *what)
+{
+	struct pmrdma_range r = { dst, len };
+
+	if (flags & ~PMRDMA_F_ALL) {
+		pmrdma_fail(map, -EINVAL, "%s: unknown flags %#x", what, flags);
+		return false;
+	}
+	return !ranges_in_view(map, &r, 1, what);
+}
+
 /* the flush and drain that flags ask for after a store of [dst, +len) */
-static int stored(struct pmrdma_map *map, void *dst, size_t len,
-		  unsigned int flags)
+static void *stored(struct pmrdma_map *map, void *dst, size_t len,
+		    unsigned int flags)
 {
 	if (!(flags & PMRDMA_F_NOFLUSH))
 		pmrdma_local_flush(map, dst, len);
 	if (!(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
 		pmrdma_local_drain();
-	return 0;
+	return dst;
 }
-
-#define PMRDMA_F_ALL	(PMRDMA_F_NODRAIN | PMRDMA_F_NOFLUSH | \
-			 PMRDMA_F_NONTEMPORAL)
 
 void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 		    size_t len, unsigned int flags)
 {
-	struct pmrdma_range r = { dst, len };
-
-	if (flags & ~PMRDMA_F_ALL) {
-		pmrdma_fail(map, -EINVAL, "memcpy: unknown flags %#x", flags);
-		return NULL;
-	}
-	if (ranges_in_view(map, &r, 1, "memcpy"))
+	if (!store_ok(map, dst, len, flags, "memcpy"))
 		return NULL;
 	memcpy(dst, src, len);
-	stored(map, dst, len, flags);
-	return dst;
+	return stored(map, dst, len, flags);
 }
 
 void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 		    unsigned int flags)
 {
-	struct pmrdma_range r = { dst, len };
-
-	if (flags & ~PMRDMA_F_ALL) {
-		pmrdma_fail(map, -EINVAL, "memset: unknown flags %#x", flags);
-		return NULL;
-	}
-	if (ranges_in_view(map, &r, 1, "memset"))
+	if (!store_ok(map, dst, len, flags, "memset"))
 		return NULL;
 	memset(dst, c, len);
-	stored(map, dst, len, flags);
-	return dst;
+	return stored(map, dst, len, flags);
 }

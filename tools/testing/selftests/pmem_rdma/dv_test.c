@@ -289,10 +289,7 @@ TEST(in_tree_rxe_is_not_supported)
 
 	/* ours again, as the tests after this one expect */
 	pt_sh("rdma link delete rxe0 2>/dev/null; rmmod rdma_rxe 2>/dev/null");
-	EXPECT_EQ(0, pt_sh("insmod %s", rxe_ko));
-	if (pmem)
-		EXPECT_EQ(0, pt_sh("insmod %s", pmem_ko));
-	EXPECT_EQ(0, pt_sh("rdma link add rxe0 type rxe netdev d0"));
+	EXPECT_EQ(0, pt_restore_stack());
 	ASSERT_TRUE(swapped) TH_LOG("could not put the in-tree rdma_rxe in place");
 	ASSERT_NE(NULL, ctx);
 }

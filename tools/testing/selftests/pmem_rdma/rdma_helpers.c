@@ -53,6 +53,19 @@ int pt_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+int pt_restore_stack(void)
+{
+	int err = 0;
+
+	if (!pt_exists("/sys/module/rdma_rxe_flush"))
+		err |= pt_sh("insmod %s", getenv("PMEM_RDMA_RXE_KO"));
+	if (!pt_exists("/sys/module/pmem_rdma"))
+		err |= pt_sh("insmod %s", getenv("PMEM_RDMA_KO"));
+	if (!pt_exists("/sys/class/infiniband/rxe0"))
+		err |= pt_sh("rdma link add rxe0 type rxe netdev d0");
+	return err ? -EIO : 0;
+}
+
 int pt_sh(const char *fmt, ...)
 {
 	char cmd[1024];

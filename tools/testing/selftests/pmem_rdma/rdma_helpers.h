@@ -94,6 +94,12 @@ int pt_write_line(const char *path, const char *line);
 int pt_exists(const char *path);
 /* Run the shell command fmt makes: its exit status, or -1. */
 int pt_sh(const char *fmt, ...);
+/*
+ * Put back what the VM's tests expect (scripts/vm-guest set it up), whatever
+ * a test took away: rdma_rxe_flush and pmem_rdma from PMEM_RDMA_RXE_KO and
+ * PMEM_RDMA_KO, and rxe0 on d0.  0, or -EIO if a step failed.
+ */
+int pt_restore_stack(void);
 
 /* A hw_counters value of the device's port, or -1. */
 long long pt_read_counter(const char *name);

@@ -304,12 +304,7 @@ FIXTURE_TEARDOWN(traffic)
 	pt_sh("tc qdisc del dev %s root 2>/dev/null", NET1);
 	pt_veth_pair_close(NULL, NET0, DEV0, DEV1);
 	/* what the tests after this one expect, whatever happened here */
-	if (!pt_exists("/sys/module/" RXE_MOD))
-		pt_sh("insmod %s", getenv("PMEM_RDMA_RXE_KO"));
-	if (!pt_exists("/sys/module/pmem_rdma"))
-		pt_sh("insmod %s", getenv("PMEM_RDMA_KO"));
-	if (!pt_exists("/sys/class/infiniband/rxe0"))
-		pt_sh("rdma link add rxe0 type rxe netdev d0");
+	pt_restore_stack();
 	munmap((void *)self->sh, sizeof(*self->sh));
 }
 
