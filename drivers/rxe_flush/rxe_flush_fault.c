@@ -12,6 +12,11 @@
  *         "cut=BYTES OPCODE [COUNT]"  ... lose their last BYTES bytes after
  *                                     the ICRC was computed, as if cut short
  *                                     on the wire
+ *         "flip OPCODE [COUNT]"       ... have their first payload byte
+ *                                     inverted before the ICRC is computed,
+ *                                     as a bad NIC or bus would: the peer
+ *                                     takes the packet, and only a digest
+ *                                     of the data can tell
  *         "off"                       disarm
  *   read  "ACTION OPCODE REMAINING injected=N"
  *
@@ -36,6 +41,7 @@ enum rxe_flush_fault_action {
 	RXE_FLUSH_FAULT_DROP,
 	RXE_FLUSH_FAULT_DUP,
 	RXE_FLUSH_FAULT_CUT,
+	RXE_FLUSH_FAULT_FLIP,
 };
 
 static const char * const rxe_flush_fault_names[] = {
@@ -43,6 +49,7 @@ static const char * const rxe_flush_fault_names[] = {
 	[RXE_FLUSH_FAULT_DROP]	= "drop",
 	[RXE_FLUSH_FAULT_DUP]	= "dup",
 	[RXE_FLUSH_FAULT_CUT]	= "cut",
+	[RXE_FLUSH_FAULT_FLIP]	= "flip",
 };
 
 static struct {
@@ -104,8 +111,9 @@ static bool rxe_flush_fault_resend(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 /*
  * Called by rxe_xmit_packet() once the ICRC is in place, in place of the
  * send.  True when the packet was lost here: it is freed and counts as sent,
- * as if lost on the wire.  Otherwise the caller sends it, as built or cut
- * short, and for "dup" after a copy of itself.
+ * as if lost on the wire.  Otherwise the caller sends it, as built, cut
+ * short or flipped (its ICRC made again), and for "dup" after a copy of
+ * itself.
  */
 bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			  struct sk_buff *skb)
@@ -121,7 +129,9 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 	spin_lock_irqsave(&rxe_flush_fault.lock, flags);
 	if (rxe_flush_fault.remaining && rxe_flush_fault.opcode == pkt->opcode &&
 	    (rxe_flush_fault.action != RXE_FLUSH_FAULT_CUT ||
-	     rxe_flush_fault.cut < pkt->paylen)) {
+	     rxe_flush_fault.cut < pkt->paylen) &&
+	    (rxe_flush_fault.action != RXE_FLUSH_FAULT_FLIP ||
+	     payload_size(pkt))) {
 		action = rxe_flush_fault.action;
 		cut = rxe_flush_fault.cut;
 		rxe_flush_fault.remaining--;
@@ -138,6 +148,10 @@ bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		return false;
 	case RXE_FLUSH_FAULT_CUT:
 		rxe_flush_fault_shorten(skb, pkt, cut);
+		return false;
+	case RXE_FLUSH_FAULT_FLIP:
+		*(u8 *)payload_addr(pkt) ^= 0xff;
+		rxe_icrc_generate(skb, pkt);
 		return false;
 	default:
 		return false;
