@@ -65,12 +65,15 @@ struct pmem_rdma_domain {
 	struct nd_region *region;	/* for FLUSH_PERSISTENT exports */
 
 	/* emulated mode */
-	spinlock_t lock;		/* dirty, words, nwords, dirty_lines */
+	spinlock_t lock;		/* dirty, words, nwords, dirty_lines,
+					 * down
+					 */
 	void *media;			/* the image of what is persistent */
 	unsigned long *dirty;		/* a bit per 64-byte line */
 	u32 *words;			/* indices of non-zero dirty words */
 	u32 nwords;
 	u64 dirty_lines;
+	bool down;			/* failed, not powered on yet */
 };
 
 /* first member of every RDMA CM id's context: listener or peer */

@@ -27,7 +27,10 @@
  *     visible memory to the image;
  *   - a power failure lets a seeded share of the dirty lines reach the
  *     image ("early eviction"), then copies the image over every other
- *     dirty line: what was never flushed is gone.
+ *     dirty line: what was never flushed is gone;
+ *   - an export left down after a failure answers every request as
+ *     poisoned and makes nothing persistent, so that a peer's traffic
+ *     stops exactly at the failure, until it is powered on.
  * Memory: the image (the export's length), plus 1 bit per line and 4 bytes
  * per 4 KiB of the export for the bitmap and its list.
  */
@@ -122,13 +125,20 @@ static void dom_emulated_write(struct rxe_flush_domain *rd, u64 off, u64 len)
 	dom_emulated_stored(rd, off, len);
 }
 
-/* every dirty line that [first, last] touches reaches the image */
-static void dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last)
+/*
+ * Every dirty line that [first, last] touches reaches the image; -EIO and
+ * nothing when the power is down.
+ */
+static int dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 	u32 i = 0;
 
 	spin_lock_bh(&d->lock);
+	if (d->down) {
+		spin_unlock_bh(&d->lock);
+		return -EIO;
+	}
 	while (i < d->nwords) {
 		unsigned long w = d->words[i];
 		u64 base = (u64)w * BITS_PER_LONG;
@@ -157,6 +167,7 @@ static void dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last)
 			dom_drop_word(d, i);
 	}
 	spin_unlock_bh(&d->lock);
+	return 0;
 }
 
 /* a FLUSH counts once, at its last step; its bytes at every step */
@@ -201,7 +212,8 @@ static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len,
 	if (!dom_lines(exp, off, len, &first, &last))
 		return -EINVAL;
 
-	dom_emulated_copy(exp, first, last);
+	if (dom_emulated_copy(exp, first, last))
+		return -EIO;
 	dom_count_flush(exp, len, done);
 	return 0;
 }
@@ -243,14 +255,17 @@ static bool dom_evicted(u64 seed, u64 line, u32 ppm)
 	return z % 1000000 < ppm;
 }
 
-static int dom_emulated_power_fail(struct pmem_rdma_exp *exp,
-				   struct pmem_rdma_power_fail *pf)
+/*
+ * Every dirty line is lost, or reaches the media early if evict says so
+ * (evict NULL: none does).  Under d->lock.
+ */
+static void dom_lose_dirty(struct pmem_rdma_exp *exp,
+			   const struct pmem_rdma_power_fail *evict,
+			   u64 *lost, u64 *evicted)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
-	u64 lost = 0, evicted = 0;
 	u32 i;
 
-	spin_lock_bh(&d->lock);
 	for (i = 0; i < d->nwords; i++) {
 		unsigned long w = d->words[i];
 		unsigned int b;
@@ -259,21 +274,40 @@ static int dom_emulated_power_fail(struct pmem_rdma_exp *exp,
 			u64 line = (u64)w * BITS_PER_LONG + b;
 			u64 at = line << LINE_SHIFT;
 
-			if (dom_evicted(pf->seed, line, pf->eviction_ppm)) {
+			if (evict && dom_evicted(evict->seed, line,
+						 evict->eviction_ppm)) {
 				memcpy(d->media + at, exp->kaddr + at, LINE_SIZE);
-				evicted++;
+				(*evicted)++;
 			} else {
 				memcpy(exp->kaddr + at, d->media + at, LINE_SIZE);
-				lost++;
+				(*lost)++;
 			}
 		}
 		d->dirty[w] = 0;
 	}
 	d->nwords = 0;
 	d->dirty_lines = 0;
+}
+
+static int dom_emulated_power_fail(struct pmem_rdma_exp *exp,
+				   struct pmem_rdma_power_fail *pf)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	bool on = pf->flags & PMEM_RDMA_POWER_FAIL_POWER_ON;
+	u64 lost = 0, evicted = 0;
+
+	spin_lock_bh(&d->lock);
+	if (on && !d->down) {
+		spin_unlock_bh(&d->lock);
+		return -EINVAL;
+	}
+	/* powering on loses what landed while down, and evicts nothing */
+	dom_lose_dirty(exp, on ? NULL : pf, &lost, &evicted);
+	WRITE_ONCE(d->down, !!(pf->flags & PMEM_RDMA_POWER_FAIL_STAY_DOWN));
 	spin_unlock_bh(&d->lock);
 
-	atomic64_inc(&exp->cnt.power_failures);
+	if (!on)
+		atomic64_inc(&exp->cnt.power_failures);
 	pf->lines_lost = lost;
 	pf->lines_evicted = evicted;
 	return 0;
@@ -316,6 +350,13 @@ static bool dom_poisoned(struct rxe_flush_domain *rd, u64 off, u64 len)
 	return false;
 }
 
+/* an emulated export without power refuses everything */
+static bool dom_emulated_poisoned(struct rxe_flush_domain *rd, u64 off,
+				  u64 len)
+{
+	return READ_ONCE(dom_exp(rd)->dom.down) || dom_poisoned(rd, off, len);
+}
+
 static const struct pmem_rdma_domain_mode dom_real = {
 	.rd_ops = {
 		.write = dom_real_write,
@@ -331,7 +372,7 @@ static const struct pmem_rdma_domain_mode dom_emulated = {
 		.stored = dom_emulated_stored,
 		.persist = dom_emulated_persist,
 		.verify = dom_emulated_verify,
-		.poisoned = dom_poisoned,
+		.poisoned = dom_emulated_poisoned,
 	},
 	.power_fail = dom_emulated_power_fail,
 	.dirty_lines = dom_emulated_dirty_lines,

@@ -393,8 +393,10 @@ int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
 	int err = -ENOENT;
 
 	if (pf->eviction_ppm > 1000000 || pf->lines_lost ||
-	    pf->lines_evicted || !pmem_rdma_zero(pf->reserved,
-						 sizeof(pf->reserved)))
+	    pf->lines_evicted || pf->reserved0 || pf->reserved ||
+	    (pf->flags & ~(PMEM_RDMA_POWER_FAIL_STAY_DOWN |
+			   PMEM_RDMA_POWER_FAIL_POWER_ON)) ||
+	    hweight32(pf->flags) > 1)
 		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
@@ -403,7 +405,10 @@ int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
 		err = pmem_rdma_domain_power_fail(exp, pf);
 	mutex_unlock(&pmem_rdma_exports_lock);
 	if (!err)
-		pr_info("export %u: power failure, %llu lines lost, %llu evicted early\n",
-			pf->id, pf->lines_lost, pf->lines_evicted);
+		pr_info("export %u: %s, %llu lines lost, %llu evicted early\n",
+			pf->id, pf->flags & PMEM_RDMA_POWER_FAIL_POWER_ON ?
+			"power on" : pf->flags & PMEM_RDMA_POWER_FAIL_STAY_DOWN ?
+			"power failure, staying down" : "power failure",
+			pf->lines_lost, pf->lines_evicted);
 	return err;
 }

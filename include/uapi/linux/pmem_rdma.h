@@ -202,16 +202,36 @@ struct pmem_rdma_stats {
  * 64-byte line written and not yet persistent is lost - the visible memory
  * goes back to the media image - except a seeded share of them
  * (eviction_ppm per million) that reached the media early, as dirty cache
- * lines do.  The same seed and writes give the same result.  Errors:
- * EINVAL (eviction_ppm over 1000000, an out field not zero), ENOENT (id).
+ * lines do.  The same seed and writes give the same result.
+ *
+ * flags (ABI 3; zero before, with the same meaning as 0):
+ *   PMEM_RDMA_POWER_FAIL_STAY_DOWN  the export stays without power: every
+ *       request of every peer from now on is refused (remote operational
+ *       error NAK, so the peers' QPs fail), a FLUSH that was under way
+ *       makes nothing persistent, until
+ *   PMEM_RDMA_POWER_FAIL_POWER_ON   powers it on again: what the responder
+ *       still stored after the failure (a request it had begun) is lost
+ *       too, as it was never acknowledged; eviction_ppm and seed unused.
+ * A peer's crash test fails the power at a random point of its traffic,
+ * reconnects after POWER_ON and recovers from exactly what a real failure
+ * would have left.
+ *
+ * Errors: EINVAL (eviction_ppm over 1000000, an out field not zero,
+ * unknown or both flags, POWER_ON of an export that is not down), ENOENT
+ * (id).
  */
+#define PMEM_RDMA_POWER_FAIL_STAY_DOWN	(1U << 0)
+#define PMEM_RDMA_POWER_FAIL_POWER_ON	(1U << 1)
+
 struct pmem_rdma_power_fail {
 	__u32 id;		/* in */
 	__u32 eviction_ppm;	/* in: 0..1000000 */
 	__u64 seed;		/* in */
 	__u64 lines_lost;	/* out */
 	__u64 lines_evicted;	/* out: reached the media early */
-	__u64 reserved[2];	/* in: zero */
+	__u32 flags;		/* in: PMEM_RDMA_POWER_FAIL_* */
+	__u32 reserved0;	/* in: zero */
+	__u64 reserved;		/* in: zero */
 };
 
 #define PMEM_RDMA_IOC_EXPORT \

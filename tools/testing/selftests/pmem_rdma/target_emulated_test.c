@@ -49,10 +49,10 @@ TEST_F(emulated_export, descriptor_says_emulated)
 	if (no_target(&self->t))
 		return;
 	EXPECT_EQ(PMEM_RDMA_EXPORT_EMULATED | PMEM_RDMA_EXPORT_ANY_PEER,
-		  self->t.p.r.flags);
+		  self->t.p.conn.r.flags);
 	EXPECT_EQ(PMEM_RDMA_VERIFY_CRC32C | PMEM_RDMA_VERIFY_SHA256 |
-		  PMEM_RDMA_VERIFY_XXH64, self->t.p.r.verify_algs);
-	EXPECT_TRUE(self->t.p.r.access & PMEM_RDMA_ACCESS_VERIFY);
+		  PMEM_RDMA_VERIFY_XXH64, self->t.p.conn.r.verify_algs);
+	EXPECT_TRUE(self->t.p.conn.r.access & PMEM_RDMA_ACCESS_VERIFY);
 }
 
 /*
@@ -65,14 +65,14 @@ TEST_F(emulated_export, verify_catches_a_missing_flush)
 	struct target *t = &self->t;
 	const uint64_t at = 256 * 1024;
 	const uint32_t len = 8192;
-	uint8_t old_d[PT_DIGEST_MAX], new_d[PT_DIGEST_MAX];
+	uint8_t old_d[PMRDMA_DIGEST_MAX], new_d[PMRDMA_DIGEST_MAX];
 	struct pmem_rdma_stats st;
 
 	if (no_target(t))
 		return;
 	emulated_prepare(_metadata, t, at, len);
-	ASSERT_EQ(32, pt_digest(SHA256, t->old, len, old_d));
-	ASSERT_EQ(32, pt_digest(SHA256, t->buf, len, new_d));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->old, len, old_d));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf, len, new_d));
 
 	/* the new data is visible, but the media still holds the old */
 	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
@@ -80,7 +80,7 @@ TEST_F(emulated_export, verify_catches_a_missing_flush)
 	ASSERT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
 	ASSERT_EQ(0, peer_verify(t, SHA256, at, len, NULL));
 	EXPECT_EQ(0, memcmp(new_d, DIGEST(t), 32));
-	ASSERT_EQ(4, pt_digest(CRC32C, t->buf, len, new_d));
+	ASSERT_EQ(4, pmrdma_digest(CRC32C, t->buf, len, new_d));
 	EXPECT_EQ(0, peer_verify(t, CRC32C, at, len, new_d));
 
 	/* a digest that differs ends the connection */
@@ -100,15 +100,15 @@ TEST_F(emulated_export, flush_and_verify_makes_it_persistent)
 	struct target *t = &self->t;
 	const uint64_t at = 512 * 1024;
 	const uint32_t len = 3 * 4096;
-	uint8_t old_d[PT_DIGEST_MAX], new_d[PT_DIGEST_MAX];
+	uint8_t old_d[PMRDMA_DIGEST_MAX], new_d[PMRDMA_DIGEST_MAX];
 	struct pmem_rdma_power_fail pf;
 	struct pmem_rdma_stats st0, st;
 
 	if (no_target(t))
 		return;
 	emulated_prepare(_metadata, t, at, len);
-	ASSERT_EQ(8, pt_digest(XXH64, t->old, len, old_d));
-	ASSERT_EQ(8, pt_digest(XXH64, t->buf, len, new_d));
+	ASSERT_EQ(8, pmrdma_digest(XXH64, t->old, len, old_d));
+	ASSERT_EQ(8, pmrdma_digest(XXH64, t->buf, len, new_d));
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st0));
 
 	ASSERT_EQ(0, peer_verify(t, XXH64, at, len, NULL));
@@ -144,8 +144,8 @@ TEST_F(emulated_export, write_without_flush_is_lost)
 	/* and an ATOMIC WRITE elsewhere, unflushed too */
 	ASSERT_EQ(0, target_read(t, 0, t->back, 4096));
 	memcpy(&before, t->back + 512, 8);
-	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.r.rkey,
-					t->p.r.iova + 512, &val, &wc));
+	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.conn.r.rkey,
+					t->p.conn.r.iova + 512, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 
 	/* visible before the failure */
@@ -179,8 +179,8 @@ TEST_F(emulated_export, persistent_flush_keeps)
 	if (no_target(t))
 		return;
 	emulated_prepare(_metadata, t, at, len);
-	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.r.rkey,
-					t->p.r.iova + at + len, &val, &wc));
+	ASSERT_EQ(0, pt_wr_atomic_write(&t->p.c, t->p.conn.r.rkey,
+					t->p.conn.r.iova + at + len, &val, &wc));
 	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
 	memcpy(t->buf + len, &val, 8);
 	ASSERT_EQ(0, peer_flush(t, at, len + 8, IBV_FLUSH_PERSISTENT));
@@ -290,9 +290,19 @@ TEST_F(emulated_export, power_fail_refusals)
 	pf.eviction_ppm = 1000001;
 	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 	pf.eviction_ppm = 0;
-	pf.reserved[1] = 1;
+	pf.reserved = 1;
 	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
-	pf.reserved[1] = 0;
+	pf.reserved = 0;
+	pf.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.reserved0 = 0;
+	pf.flags = 4;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.flags = PMEM_RDMA_POWER_FAIL_STAY_DOWN | PMEM_RDMA_POWER_FAIL_POWER_ON;
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.flags = PMEM_RDMA_POWER_FAIL_POWER_ON;	/* not down */
+	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+	pf.flags = 0;
 	pf.lines_lost = 1;
 	EXPECT_EQ(-EINVAL, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 	pf.lines_lost = 0;
@@ -344,7 +354,7 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 	const uint64_t at = 512 * 1024;
 	const uint32_t len = 16384;
 	struct flusher f = { .at = at, .len = len };
-	uint8_t d[PT_DIGEST_MAX];
+	uint8_t d[PMRDMA_DIGEST_MAX];
 	const char *what = "";
 	double end = now_s() + 15;
 	pthread_t th;
@@ -362,7 +372,7 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 			ret = peer_flush(t, at, len, IBV_FLUSH_PERSISTENT);
 		if (ret)
 			break;
-		pt_digest(CRC32C, t->buf, len, d);
+		pmrdma_digest(CRC32C, t->buf, len, d);
 		ret = peer_verify(t, CRC32C, at, len, d);
 		if (ret)
 			break;
