@@ -32,14 +32,14 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core selftests tools test fuzz demo bench \
+.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core lib selftests tools test fuzz demo bench \
 	sparse checkpatch clean distclean help FORCE
 
 ## make              setup (idempotent), then build everything out of tree:
 ##                   build/rxe_flush/rdma_rxe_flush.ko, build/pmem_rdma/pmem_rdma.ko,
-##                   build/rdma-core (in place), build/selftests, build/tools
-##                   (same as make all)
-all: modules rdma-core selftests tools
+##                   build/rdma-core (in place), build/libpmrdma, build/selftests,
+##                   build/tools (same as make all)
+all: modules rdma-core lib selftests tools
 
 ## make modules      both kernel modules (rxe_flush and pmem_rdma)
 modules: rxe_flush pmem_rdma
@@ -71,28 +71,36 @@ pmem_rdma:
 rdma-core:
 	@scripts/build-rdma-core
 
+LIB_DIR		:= tools/lib/pmrdma
+LIB_BLD		:= $(TOP)/build/libpmrdma
+
+## make lib          libpmrdma, the programming model: build/libpmrdma
+lib: rdma-core
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(LIB_BLD) RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP)
+
 ## make selftests    the kselftests, into build/selftests
-selftests: rdma-core
+selftests: rdma-core lib
 	$(MAKE) -C $(SELFTESTS) OUTPUT=$(TOP)/build/selftests \
 		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
-		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP)
+		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP) LIBPMRDMA=$(LIB_BLD)
 
 # user-side tools, built with the selftests' verbs helpers
 TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/include \
-		   -I$(TOP)/$(SELFTESTS)
-TOOLS_LDLIBS	:= -L$(TOP)/build/rdma-core/lib -Wl,-rpath,$(TOP)/build/rdma-core/lib -libverbs
+		   -I$(TOP)/$(SELFTESTS) -I$(TOP)/$(LIB_DIR)
+TOOLS_LDLIBS	:= $(LIB_BLD)/libpmrdma.a -L$(TOP)/build/rdma-core/lib \
+		   -Wl,-rpath,$(TOP)/build/rdma-core/lib -lrdmacm -libverbs -lcrypto -lpthread
 
 ## make tools        the demo programs and pmrdmactl, into build/tools
-tools: build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
+tools: lib build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
 
 PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c \
 		     verify_helpers.c)
 
 build/tools/pmem_log_peer: tools/demo/pmem_log_peer.c $(PEER_SRCS) $(PEER_SRCS:.c=.h) \
-		include/uapi/linux/pmem_rdma.h include/uapi/rdma/rxe_flush.h | rdma-core
+		include/uapi/linux/pmem_rdma.h include/uapi/rdma/rxe_flush.h $(LIB_BLD)/libpmrdma.a \
+		| rdma-core
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS) -lrdmacm \
-		-lcrypto
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS)
 
 build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h
 	@mkdir -p $(@D)
@@ -137,6 +145,10 @@ checkpatch:
 		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
 		$(wildcard include/uapi/linux/*.h include/uapi/rdma/*.h) \
 		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c tools/pmrdmactl/*.c)
+	@# user space: no kernel __printf(); the Windows layer's typedefs are its point
+	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,NEW_TYPEDEFS,PREFER_DEFINED_ATTRIBUTE_MACRO \
+		-f $(wildcard $(LIB_DIR)/*.c $(LIB_DIR)/*.h)
 	@# a patch is read on stdin: given as a path inside a tree, checkpatch
 	@# takes the .patch file itself for a new source file
 	@for p in $(RXE_PATCHES); do \

@@ -38,7 +38,7 @@ static int post_verify(struct pt_peer *p, uint64_t off, uint64_t len,
 		       uint8_t *crc)
 {
 	struct pt_verify v = {
-		.rkey = p->r.rkey, .raddr = p->r.iova + off, .len = len,
+		.rkey = p->conn.r.rkey, .raddr = p->conn.r.iova + off, .len = len,
 		.word = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C,
 					      RXE_FLUSH_VERIFY_COMPARE),
 		.buf = crc, .buflen = 4,
@@ -99,9 +99,9 @@ int main(int argc, char **argv)
 
 	ret = pt_peer_connect_key(&p, atoi(argv[1]), key_file ? &k : NULL,
 				  &what);
-	if (ret && p.rejected) {
+	if (ret && p.conn.rejected) {
 		fprintf(stderr, "pmem_log_peer: refused by the target: %s\n",
-			pt_reject_text(p.reject_reason));
+			pmrdma_reject_text(p.conn.reject_reason));
 		pt_peer_close(&p);
 		return 1;
 	}
@@ -111,13 +111,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("connected: descriptor iova 0x%llx length %llu rkey 0x%x%s\n",
-	       (unsigned long long)p.r.iova, (unsigned long long)p.r.length,
-	       p.r.rkey, p.r.flags & PMEM_RDMA_EXPORT_EMULATED ?
+	       (unsigned long long)p.conn.r.iova, (unsigned long long)p.conn.r.length,
+	       p.conn.r.rkey, p.conn.r.flags & PMEM_RDMA_EXPORT_EMULATED ?
 	       ", emulated persistence" : "");
 
 	/* the record, and its expected CRC32C after it */
-	mr = ibv_reg_mr(p.pd, rec, sizeof(rec), IBV_ACCESS_LOCAL_WRITE);
-	if (!mr || off < 8 || off + sizeof(rec) > p.r.length) {
+	mr = ibv_reg_mr(p.conn.pd, rec, sizeof(rec), IBV_ACCESS_LOCAL_WRITE);
+	if (!mr || off < 8 || off + sizeof(rec) > p.conn.r.length) {
 		fprintf(stderr, "pmem_log_peer: %s\n",
 			mr ? "record offset out of the region" : strerror(errno));
 		return 1;
@@ -128,24 +128,24 @@ int main(int argc, char **argv)
 	ibv_wr_start(qx);
 	qx->wr_flags = IBV_SEND_SIGNALED;
 	qx->wr_id = WR_RECORD;
-	ibv_wr_rdma_write(qx, p.r.rkey, p.r.iova + off);
+	ibv_wr_rdma_write(qx, p.conn.r.rkey, p.conn.r.iova + off);
 	ibv_wr_set_sge(qx, mr->lkey, (uintptr_t)rec, strlen(rec) + 1);
 	if (flush_rec) {
 		qx->wr_id = WR_RECORD_FLUSH;
-		ibv_wr_flush(qx, p.r.rkey, p.r.iova + off, strlen(rec) + 1,
+		ibv_wr_flush(qx, p.conn.r.rkey, p.conn.r.iova + off, strlen(rec) + 1,
 			     IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE);
 	}
 	ret = ibv_wr_complete(qx);
 	if (!ret && verify)
 		ret = post_verify(&p, off, strlen(rec) + 1,
-				  pt_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, rec,
+				  pmrdma_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, rec,
 					    strlen(rec) + 1, crc) ? crc : NULL);
 	if (!ret) {
 		ibv_wr_start(qx);
 		qx->wr_id = WR_POINTER;
-		ibv_wr_atomic_write(qx, p.r.rkey, p.r.iova, &end);
+		ibv_wr_atomic_write(qx, p.conn.r.rkey, p.conn.r.iova, &end);
 		qx->wr_id = WR_POINTER_FLUSH;
-		ibv_wr_flush(qx, p.r.rkey, p.r.iova, 8, IBV_FLUSH_PERSISTENT,
+		ibv_wr_flush(qx, p.conn.r.rkey, p.conn.r.iova, 8, IBV_FLUSH_PERSISTENT,
 			     IBV_FLUSH_RANGE);
 		ret = ibv_wr_complete(qx);
 	}
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	}
 	n = 3 + flush_rec + verify;
 	for (i = 0; i < n; i++) {
-		ret = pt_poll_one(p.cq, &wc, PT_WC_TIMEOUT_MS);
+		ret = pt_poll_one(p.conn.cq, &wc, PT_WC_TIMEOUT_MS);
 		if (!ret && wc.wr_id == WR_VERIFY &&
 		    wc.status == IBV_WC_REM_OP_ERR) {
 			printf("VERIFY: the record is not what the persistence domain holds\n"

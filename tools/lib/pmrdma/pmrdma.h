@@ -3,10 +3,9 @@
  * libpmrdma - the SNIA NVM Programming Model over local, remote and
  * replicated persistent memory.
  *
- * STATUS (issue 13): local maps are built (pmrdma_config.c, pmrdma_map.c,
- * pmrdma_local.c; lib_local_test).  Not yet: remote and replicated maps
- * (pmrdma_map_new() fails with -EOPNOTSUPP), flush-and-verify (-EOPNOTSUPP),
- * the Windows layer, the user-space target.
+ * STATUS (issue 13): local, remote (pmem_rdma target) and replicated maps
+ * with the FLUSH and APM methods are built.  Not yet: the GPSPM method and
+ * the user-space target pmrdma_serve() (-EOPNOTSUPP).
  *
  * The shape is libpmem2's: a config says what to map, a map is the handle,
  * and durability is flush + drain.  What a map can be:
@@ -42,9 +41,11 @@
  * pmrdma_errormsg() then says what happened on that map, in one line.  A
  * remote failure (an access error, a digest that differs, a disconnect) is
  * reported by the call that observes it - a flush, a drain - and the map
- * refuses further work with -EIO until it is deleted and opened again;
- * a replicated map instead drops the failed replica out of sync
- * (pmrdma_map_replica_in_sync()) and goes on with the others.
+ * refuses further work with -EIO until it is deleted and opened again.
+ * A replicated map instead drops the failed replica out of sync
+ * (pmrdma_map_replica_in_sync()): the call that observes the failure
+ * returns -EREMOTEIO after finishing its work on the local map and on the
+ * other replicas, and later calls go on with those.
  *
  * Threads: a map may be used by one thread at a time; different maps by
  * different threads at once.  pmrdma_errormsg() is per map.
@@ -62,6 +63,17 @@ extern "C" {
 
 #define PMRDMA_REPLICAS_MAX	8
 #define PMRDMA_KEY_MAX		64	/* bytes, as the target's */
+
+/* verify algorithms: the numbers of the wire (<rdma/rxe_flush.h>) */
+#define PMRDMA_VERIFY_CRC32C	1	/* 4 bytes, big-endian */
+#define PMRDMA_VERIFY_SHA256	2	/* 32 bytes */
+#define PMRDMA_VERIFY_XXH64	3	/* 8 bytes, big-endian, seed 0 */
+#define PMRDMA_VERIFY_BIT(alg)	(1U << (alg))
+#define PMRDMA_DIGEST_MAX	32
+
+/* placement types: the FLUSH's (<linux/pmem_rdma.h>) */
+#define PMRDMA_PLACEMENT_GLOBAL		(1U << 0)	/* visible */
+#define PMRDMA_PLACEMENT_PERSISTENT	(1U << 1)	/* durable */
 
 struct pmrdma_config;
 struct pmrdma_map;
@@ -147,16 +159,23 @@ enum pmrdma_granularity {
 	PMRDMA_GRANULARITY_PAGE,	/* page cache: msync */
 };
 
-/* placement types and verify algorithms: the bits of <rdma/rxe_flush.h> */
+/*
+ * What a map offers.  Remote and replicated: what every remote copy
+ * offers (the intersection), and the method of the first; a local map
+ * has both placement types and every algorithm (it hashes its media).
+ */
 struct pmrdma_caps {
 	enum pmrdma_granularity granularity;
-	enum pmrdma_method method;	/* the one in use; of the first replica */
-	uint32_t placement_types;	/* PMEM_RDMA_PLACEMENT_* */
-	uint32_t verify_algs;		/* RXE_FLUSH_VERIFY_ALG_BIT() set */
+	enum pmrdma_method method;	/* AUTO for a local map */
+	uint32_t placement_types;	/* PMRDMA_PLACEMENT_* */
+	uint32_t verify_algs;		/* PMRDMA_VERIFY_BIT() set */
 	unsigned int replicas;		/* 0 for a local or remote map */
 };
 
 void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps);
+
+/* "FLUSH", "APM", "GPSPM" ("auto" for a local map), for messages */
+const char *pmrdma_method_name(enum pmrdma_method method);
 
 /* whether replica i (0..replicas - 1) has every range flushed so far */
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i);
@@ -229,6 +248,21 @@ void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 
 /* the last error on map, in one line; "" if none */
 const char *pmrdma_errormsg(const struct pmrdma_map *map);
+
+/* ---- digests, as VERIFY computes them ---- */
+
+/*
+ * The digest of alg (PMRDMA_VERIFY_*) over [buf, buf + len) into out
+ * (room for pmrdma_digest_len(alg) bytes), as
+ * the wire carries it: its size, or 0 for an unknown alg.
+ */
+size_t pmrdma_digest(uint32_t alg, const void *buf, size_t len,
+		     uint8_t *out);
+/* the digest size of alg, 0 for an unknown one */
+size_t pmrdma_digest_len(uint32_t alg);
+/* CRC32C (Castagnoli) and XXH64 (seed) of [buf, buf + len) */
+uint32_t pmrdma_crc32c(const void *buf, size_t len);
+uint64_t pmrdma_xxh64(const void *buf, size_t len, uint64_t seed);
 
 #ifdef __cplusplus
 }

@@ -5,9 +5,11 @@
  *   pmrdma_config.c  what to map
  *   pmrdma_map.c     the map: making, the calls of pmrdma.h, errors
  *   pmrdma_local.c   local pmem: the mapping and the CPU's flush
- *
- * Remote and replicated maps are not built yet (issue 13): making one
- * fails with -EOPNOTSUPP and says so.
+ *   pmrdma_link.c    one remote copy: its connection, the requests that
+ *                    push and persist ranges, their completions
+ *   pmrdma_conn.c    the connection to an export (pmrdma_conn.h)
+ *   pmrdma_digest.c  VERIFY's digests
+ *   pmrdma_rtl.c     the Windows-compatible calls (pmrdma_rtl.h)
  */
 #ifndef PMRDMA_INTERNAL_H
 #define PMRDMA_INTERNAL_H
@@ -15,6 +17,7 @@
 #include <stdarg.h>
 
 #include "pmrdma.h"
+#include "pmrdma_conn.h"
 
 struct pmrdma_config {
 	char *path;
@@ -32,6 +35,27 @@ enum pmrdma_cpu_flush {
 	PMRDMA_CPU_CLWB,
 };
 
+/* a signaled batch of WRs: how many WRs it frees when it completes */
+#define PMRDMA_LINK_RING	PMRDMA_CONN_SEND_DEPTH
+
+/* One remote copy of the map: a remote map's only one, or a replica. */
+struct pmrdma_link {
+	struct pmrdma_conn conn;
+	char name[80];			/* its address, for messages */
+	enum pmrdma_method method;
+	bool atomic_write;		/* the device has ATOMIC WRITE */
+	bool verify;			/* the device has VERIFY (rxe_flush) */
+	char *src;			/* what the view is pushed from */
+	struct ibv_mr *src_mr;
+	char *shadow;			/* src when the view cannot be registered */
+	uint8_t *scratch;		/* APM READs and VERIFY digests */
+	struct ibv_mr *scratch_mr;
+	uint64_t posted, done;		/* signaled batches */
+	unsigned int inflight;		/* WRs posted and not known done */
+	uint16_t batch_wrs[PMRDMA_LINK_RING];
+	int err;			/* the failure, once it failed */
+};
+
 struct pmrdma_map {
 	char *base;			/* the mapping */
 	size_t mapped;			/* its length */
@@ -40,8 +64,17 @@ struct pmrdma_map {
 	enum pmrdma_granularity granularity;
 	enum pmrdma_cpu_flush cpu_flush;
 	bool failed;			/* a remote failure: refuse work */
+	bool local;			/* base is a local pmem mapping */
+	int fd;				/* a mapped file, or -1 */
+	uint64_t file_offset;		/* of the view in it */
+	struct pmrdma_map *next;	/* in the list of live maps */
+	struct pmrdma_link *links;	/* the remote copies */
+	unsigned int nlinks;
 	char msg[256];
 };
+
+/* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
+struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
 
 /* pmrdma_map.c: set the map's message; returns err */
 int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
@@ -55,5 +88,36 @@ void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
 			size_t len);
 /* order every write-back started before it */
 void pmrdma_local_drain(void);
+/* read [addr, addr + len) back from the media and compare with the view */
+int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
+
+/*
+ * pmrdma_link.c.  Each call returns 0 or a negative errno with the map's
+ * message set, naming the link; a failed link stays failed (l->err).
+ */
+/* connect to r and check the export; size 0: take the export's */
+int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
+		     const struct pmrdma_remote *r, size_t size);
+/* push [src, src + size) to the export from the view at addr */
+int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
+		       char *view);
+void pmrdma_link_close(struct pmrdma_link *l);
+/* READ the whole export into the view, and wait */
+int pmrdma_link_fetch(struct pmrdma_map *map, struct pmrdma_link *l);
+/* post the pushes and the persistence of ranges (offsets into the view) */
+int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
+		      const struct pmrdma_range *ranges, size_t n);
+/* post an ATOMIC WRITE (or a fenced 8-byte WRITE) of value at offset */
+int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
+			     size_t offset, uint64_t value);
+/* wait for everything posted */
+int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l);
+/* push, flush-and-verify each range with alg, wait, compare */
+int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+			     const struct pmrdma_range *ranges, size_t n,
+			     uint32_t alg);
+/* the export's placement types and verify algorithms, as caps gives them */
+void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
+		      uint32_t *algs);
 
 #endif /* PMRDMA_INTERNAL_H */

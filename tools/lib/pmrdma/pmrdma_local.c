@@ -145,9 +145,15 @@ int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	map->addr = map->base + cfg->offset;
 	map->size = cfg->length ? cfg->length : size - cfg->offset;
 	map->cpu_flush = cpu_flush();
+	map->local = true;
+	map->file_offset = cfg->offset;
+	/* a file is read back through it by flush-and-verify */
+	if (S_ISREG(st.st_mode)) {
+		map->fd = fd;
+		return 0;
+	}
 	err = 0;
 out:
-	/* the mapping stays without the descriptor */
 	close(fd);
 	return err;
 }
@@ -156,7 +162,41 @@ void pmrdma_local_unmap(struct pmrdma_map *map)
 {
 	if (map->base)
 		munmap(map->base, map->mapped);
+	if (map->fd >= 0)
+		close(map->fd);
 	map->base = NULL;
+	map->fd = -1;
+}
+
+/*
+ * A file on fsdax is read back through the filesystem: its DAX read path
+ * copies from the media with machine-check recovery, so a poisoned line
+ * is -EIO there instead of a SIGBUS here.  A devdax device has no other
+ * path than the mapping itself: the flush is all there is to check.
+ */
+int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len)
+{
+	uint64_t off = (uint64_t)((const char *)addr - map->addr);
+	char buf[64 << 10];
+	size_t n;
+	ssize_t got;
+
+	if (map->fd < 0)
+		return 0;
+	for (; len; len -= n, off += n) {
+		n = len < sizeof(buf) ? len : sizeof(buf);
+		got = pread(map->fd, buf, n, map->file_offset + off);
+		if (got != (ssize_t)n)
+			return pmrdma_fail(map, got < 0 ? -errno : -EIO,
+					   "flush-and-verify: reading back [%llu, +%zu): %s",
+					   (unsigned long long)off, n,
+					   got < 0 ? strerror(errno) : "short read");
+		if (memcmp(buf, map->addr + off, n))
+			return pmrdma_fail(map, -EBADMSG,
+					   "flush-and-verify: the media's [%llu, +%zu) differs from the view",
+					   (unsigned long long)off, n);
+	}
+	return 0;
 }
 
 void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,

@@ -5,6 +5,8 @@
  * range does nothing at all.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +28,99 @@ const char *pmrdma_errormsg(const struct pmrdma_map *map)
 	return map ? map->msg : "no map";
 }
 
+/* a remote map: the export's size, a view on the heap filled from it */
+static int remote_map(struct pmrdma_map *map, const struct pmrdma_remote *r)
+{
+	struct pmrdma_link *l = &map->links[0];
+	int err;
+
+	err = pmrdma_link_open(map, l, r, 0);
+	if (err)
+		return err;
+	map->size = l->conn.r.length;
+	map->granularity = PMRDMA_GRANULARITY_CACHE_LINE;
+	if (posix_memalign((void **)&map->addr, 4096, map->size ?: 1))
+		return pmrdma_fail(map, -ENOMEM, "no memory for a %zu-byte view",
+				   map->size);
+	err = pmrdma_link_attach(map, l, map->addr);
+	return err ? err : pmrdma_link_fetch(map, l);
+}
+
+/* a replica: the same size as the local map, and its content once made */
+static int replica_map(struct pmrdma_map *map, struct pmrdma_link *l,
+		       const struct pmrdma_remote *r)
+{
+	struct pmrdma_range all = { map->addr, map->size };
+	int err;
+
+	err = pmrdma_link_open(map, l, r, map->size);
+	if (!err)
+		err = pmrdma_link_attach(map, l, map->addr);
+	if (!err)
+		err = pmrdma_link_flush(map, l, &all, 1);
+	return err ? err : pmrdma_link_drain(map, l);
+}
+
+/* the live maps, for the Windows layer's tokens */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pmrdma_map *live;
+
+static void live_add(struct pmrdma_map *map)
+{
+	pthread_mutex_lock(&live_lock);
+	map->next = live;
+	live = map;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_del(struct pmrdma_map *map)
+{
+	struct pmrdma_map **p;
+
+	pthread_mutex_lock(&live_lock);
+	for (p = &live; *p; p = &(*p)->next) {
+		if (*p == map) {
+			*p = map->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
+struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct pmrdma_map *m;
+
+	pthread_mutex_lock(&live_lock);
+	for (m = live; m; m = m->next) {
+		uintptr_t v = (uintptr_t)m->addr;
+
+		if (a >= v && a - v <= m->size && len <= m->size - (a - v))
+			break;
+	}
+	pthread_mutex_unlock(&live_lock);
+	return m;
+}
+
+static void map_free(struct pmrdma_map *map)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++)
+		pmrdma_link_close(&map->links[i]);
+	free(map->links);
+	if (map->local)
+		pmrdma_local_unmap(map);
+	else
+		free(map->addr);
+	free(map);
+}
+
 int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 {
 	struct pmrdma_map *map;
+	unsigned int i;
 	int err;
 
 	*mapp = NULL;
@@ -38,16 +130,25 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
-	if (cfg->nremote || cfg->nreplicas) {
-		/* issue 13: the remote half is the next to be built */
+	map->fd = -1;
+	map->nlinks = cfg->nremote + cfg->nreplicas;
+	map->links = calloc(map->nlinks ?: 1, sizeof(*map->links));
+	if (!map->links) {
 		free(map);
-		return -EOPNOTSUPP;
+		return -ENOMEM;
 	}
-	err = pmrdma_local_map(map, cfg);
+	if (cfg->nremote) {
+		err = remote_map(map, &cfg->remote);
+	} else {
+		err = pmrdma_local_map(map, cfg);
+		for (i = 0; !err && i < cfg->nreplicas; i++)
+			err = replica_map(map, &map->links[i], &cfg->replicas[i]);
+	}
 	if (err) {
-		free(map);
+		map_free(map);
 		return err;
 	}
+	live_add(map);
 	*mapp = map;
 	return 0;
 }
@@ -56,8 +157,8 @@ void pmrdma_map_delete(struct pmrdma_map **map)
 {
 	if (!*map)
 		return;
-	pmrdma_local_unmap(*map);
-	free(*map);
+	live_del(*map);
+	map_free(*map);
 	*map = NULL;
 }
 
@@ -73,18 +174,28 @@ size_t pmrdma_map_get_size(const struct pmrdma_map *map)
 
 void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 {
+	uint32_t placement, algs;
+	unsigned int i;
+
 	memset(caps, 0, sizeof(*caps));
 	caps->granularity = map->granularity;
-	caps->method = PMRDMA_METHOD_AUTO;
-	/* local memory is both globally visible and persistent when flushed */
-	caps->placement_types = 0x3;
+	caps->method = map->nlinks ? map->links[0].method : PMRDMA_METHOD_AUTO;
+	/* local memory is both visible and persistent once flushed */
+	caps->placement_types = PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT;
+	caps->verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_CRC32C) |
+			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_SHA256) |
+			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_XXH64);
+	for (i = 0; i < map->nlinks; i++) {
+		pmrdma_link_caps(&map->links[i], &placement, &algs);
+		caps->placement_types &= placement;
+		caps->verify_algs &= algs;
+	}
+	caps->replicas = map->local ? map->nlinks : 0;
 }
 
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
 {
-	(void)map;
-	(void)i;
-	return false;
+	return map->local && i < map->nlinks && !map->links[i].err;
 }
 
 /* 0 when [addr, addr + len) is in the view (an empty range anywhere) */
@@ -114,6 +225,8 @@ static int ranges_in_view(struct pmrdma_map *map,
 		return pmrdma_fail(map, -EIO, "%s: the map failed before", what);
 	if (n && !r)
 		return pmrdma_fail(map, -EINVAL, "%s: no ranges", what);
+	if (n > SIZE_MAX / sizeof(*r))
+		return pmrdma_fail(map, -EINVAL, "%s: %zu ranges cannot be", what, n);
 	for (i = 0; i < n; i++) {
 		err = in_view(map, r[i].addr, r[i].len, what);
 		if (err)
@@ -122,34 +235,81 @@ static int ranges_in_view(struct pmrdma_map *map,
 	return 0;
 }
 
+/*
+ * The result of a step over the map's links: a remote map's failure is
+ * the map's; a replica's drops it out of sync, and the call says so once
+ * it has done its work everywhere else.
+ */
+static int links_result(struct pmrdma_map *map, int err, int replica_err)
+{
+	if (err) {
+		map->failed = true;
+		return err;
+	}
+	return replica_err;
+}
+
+/* link i still takes work */
+static bool link_live(const struct pmrdma_map *map, unsigned int i)
+{
+	return !map->links[i].err;
+}
+
+/* fold link step's result e into the call's: err (fatal) or rerr */
+static void link_result(const struct pmrdma_map *map, int e, int *err,
+			int *rerr)
+{
+	if (e && map->local)
+		*rerr = -EREMOTEIO;
+	else if (e && !*err)
+		*err = e;
+}
+
 int pmrdma_flush_async(struct pmrdma_map *map,
 		       const struct pmrdma_range *ranges, size_t n)
 {
+	int err, rerr = 0;
 	size_t i;
-	int err;
 
 	err = ranges_in_view(map, ranges, n, "flush");
 	if (err)
 		return err;
-	for (i = 0; i < n; i++)
-		pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
-	return 0;
+	if (map->local)
+		for (i = 0; i < n; i++)
+			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			link_result(map, pmrdma_link_flush(map, &map->links[i],
+							   ranges, n),
+				    &err, &rerr);
+	return links_result(map, err, rerr);
 }
 
 int pmrdma_drain(struct pmrdma_map *map)
 {
+	int err = 0, rerr = 0;
+	unsigned int i;
+
 	if (map->failed)
 		return pmrdma_fail(map, -EIO, "drain: the map failed before");
-	pmrdma_local_drain();
-	return 0;
+	if (map->local)
+		pmrdma_local_drain();
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			link_result(map, pmrdma_link_drain(map, &map->links[i]),
+				    &err, &rerr);
+	return links_result(map, err, rerr);
 }
 
 int pmrdma_flush_ranges(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n)
 {
-	int err = pmrdma_flush_async(map, ranges, n);
+	int err = pmrdma_flush_async(map, ranges, n), err2;
 
-	return err ? err : pmrdma_drain(map);
+	if (err && err != -EREMOTEIO)
+		return err;
+	err2 = pmrdma_drain(map);
+	return err2 ? err2 : err;
 }
 
 int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
@@ -163,26 +323,57 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n,
 			uint32_t alg)
 {
-	(void)ranges;
-	(void)n;
-	(void)alg;
-	return pmrdma_fail(map, -EOPNOTSUPP,
-			   "flush-and-verify: not built yet (issue 13)");
+	struct pmrdma_caps caps;
+	int err, rerr = 0;
+	size_t i;
+
+	err = ranges_in_view(map, ranges, n, "flush-and-verify");
+	if (err)
+		return err;
+	pmrdma_map_get_caps(map, &caps);
+	if (!pmrdma_digest_len(alg) || !(caps.verify_algs & PMRDMA_VERIFY_BIT(alg)))
+		return pmrdma_fail(map, -EOPNOTSUPP,
+				   "flush-and-verify: algorithm %u is not offered by the map",
+				   alg);
+	if (map->local) {
+		for (i = 0; i < n; i++)
+			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
+		pmrdma_local_drain();
+		for (i = 0; i < n && !err; i++)
+			err = pmrdma_local_verify(map, ranges[i].addr, ranges[i].len);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			link_result(map, pmrdma_link_flush_verify(map, &map->links[i],
+								  ranges, n, alg),
+				    &err, &rerr);
+	return links_result(map, err, rerr);
 }
 
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 {
+	int err = 0, rerr = 0;
+	unsigned int i;
+
 	if (map->failed)
 		return pmrdma_fail(map, -EIO, "atomic write: the map failed before");
-	if (offset % 8 || offset > map->size - 8 || map->size < 8)
+	if (offset % 8 || map->size < 8 || offset > map->size - 8)
 		return pmrdma_fail(map, -EINVAL,
 				   "atomic write: offset %zu is not an 8-byte aligned offset of the map",
 				   offset);
 	/* after every write-back started before it, in one store */
-	pmrdma_local_drain();
+	if (map->local)
+		pmrdma_local_drain();
 	__atomic_store_n((uint64_t *)(map->addr + offset), value,
 			 __ATOMIC_RELEASE);
-	return 0;
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			link_result(map, pmrdma_link_atomic_write(map, &map->links[i],
+								  offset, value),
+				    &err, &rerr);
+	return links_result(map, err, rerr);
 }
 
 #define PMRDMA_F_ALL	(PMRDMA_F_NODRAIN | PMRDMA_F_NOFLUSH | \
@@ -205,11 +396,15 @@ static bool store_ok(struct pmrdma_map *map, void *dst, size_t len,
 static void *stored(struct pmrdma_map *map, void *dst, size_t len,
 		    unsigned int flags)
 {
+	struct pmrdma_range r = { dst, len };
+	int err = 0;
+
 	if (!(flags & PMRDMA_F_NOFLUSH))
-		pmrdma_local_flush(map, dst, len);
-	if (!(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
-		pmrdma_local_drain();
-	return dst;
+		err = pmrdma_flush_async(map, &r, 1);
+	if ((!err || err == -EREMOTEIO) &&
+	    !(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
+		err = pmrdma_drain(map);
+	return err && err != -EREMOTEIO ? NULL : dst;
 }
 
 void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,

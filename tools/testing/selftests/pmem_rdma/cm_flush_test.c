@@ -199,13 +199,13 @@ TEST_F(cm, client_writes_flushes_and_atomic_writes)
 	src = aligned_alloc(4096, 4096);
 	ASSERT_NE(NULL, src);
 	pt_fill_pattern(src, 4096, 9);
-	mr = ibv_reg_mr(self->p.pd, src, 4096, IBV_ACCESS_LOCAL_WRITE);
+	mr = ibv_reg_mr(self->p.conn.pd, src, 4096, IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_NE(NULL, mr);
 
 	EXPECT_EQ(0, pt_peer_write(&self->p, 4096, src, 4096, mr->lkey));
 	EXPECT_EQ(0, pt_peer_flush(&self->p, 4096, 4096, RXE_FLUSH_TYPE_GLOBAL));
-	ASSERT_EQ(0, pt_wr_atomic_write(&self->p.c, self->p.r.rkey,
-					self->p.r.iova + 64, &val, &wc));
+	ASSERT_EQ(0, pt_wr_atomic_write(&self->p.c, self->p.conn.r.rkey,
+					self->p.conn.r.iova + 64, &val, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(0, pt_peer_flush(&self->p, 64, 8, RXE_FLUSH_TYPE_GLOBAL));
 	EXPECT_EQ(0, pt_check_pattern(self->s.buf + 4096, 4096, 9));

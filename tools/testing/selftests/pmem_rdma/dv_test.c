@@ -146,13 +146,13 @@ static int complete_on(struct ibv_qp_ex *qx, struct ibv_cq *cq,
 
 TEST_F(dv, wr_verify_returns_and_compares)
 {
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm + 100, 5000, 81);
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm + 100, 5000, want));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.pm + 100, 5000, want));
 
 	ibv_wr_start(self->qx);
 	self->qx->wr_id = 1;
@@ -181,14 +181,14 @@ TEST_F(dv, wr_verify_returns_and_compares)
 
 TEST_F(dv, wr_flush_verify_good_and_bad)
 {
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	long long wb0;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm + 8192, 4096, 82);
-	ASSERT_EQ(8, pt_digest(XXH64, self->e.pm + 8192, 4096, want));
+	ASSERT_EQ(8, pmrdma_digest(XXH64, self->e.pm + 8192, 4096, want));
 	wb0 = pt_read_counter("persist_writeback_calls");
 
 	ibv_wr_start(self->qx);

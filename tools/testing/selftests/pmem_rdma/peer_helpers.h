@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A peer of a pmem_rdma export, as a storage client would write it:
- * librdmacm connects to the export's port over the rxe device's link-local
- * IPv6 address, the region descriptor arrives in the CM private data, and
- * the connected QP is an extended one taking WRITE, READ, FLUSH and ATOMIC
- * WRITE.  The QP and CQ are also put in a struct pt_ctx (as qp[0]/cq[0])
+ * libpmrdma's connection (pmrdma_conn.h) to the export's port over the rxe
+ * device's link-local IPv6 address, with an extended QP taking WRITE,
+ * READ, FLUSH and ATOMIC WRITE.  The QP and CQ are also put in a struct pt_ctx (as qp[0]/cq[0])
  * so that the flush_helpers requests work on it.
  */
 #ifndef PMEM_RDMA_PEER_HELPERS_H
@@ -15,25 +14,12 @@
 #include <linux/pmem_rdma.h>
 #include <rdma/rdma_cma.h>
 
+#include "pmrdma_conn.h"
 #include "rdma_helpers.h"
 
-/* the region descriptor, in host byte order */
-struct pt_region {
-	uint32_t magic;
-	uint16_t abi_version, flags;
-	uint64_t iova, length;
-	uint32_t rkey, access, placement_types, verify_algs;
-};
-
 struct pt_peer {
-	struct rdma_event_channel *ch;
-	struct rdma_cm_id *id;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
+	struct pmrdma_conn conn;	/* conn.r: the region descriptor */
 	struct pt_ctx c;	/* ctx, pd, cq[0], qp[0]: not for pt_close() */
-	struct pt_region r;
-	int rejected;		/* the target said no (RDMA_CM_EVENT_REJECTED) */
-	int reject_reason;	/* and why: PMEM_RDMA_REJECT_*, or 0 */
 };
 
 /*
@@ -42,10 +28,13 @@ struct pt_peer {
  * and, with the target on the same device, the peer's own.
  */
 int pt_peer_device_addr(struct sockaddr_in6 *sin6, uint16_t port);
+/* the same as text, "fe80::...%ifname", for libpmrdma's struct pmrdma_remote */
+int pt_peer_device_addr_str(char *buf, size_t len);
 
 /*
  * Connect to the export listening on port of the device's netdev
- * (PMEM_RDMA_IBDEV or rxe0): 0, or -errno with the step in *what.
+ * (PMEM_RDMA_IBDEV or rxe0): 0, or -errno with what failed in *what
+ * (valid until pt_peer_close()).
  */
 int pt_peer_connect(struct pt_peer *p, uint16_t port, const char **what);
 
@@ -61,16 +50,6 @@ struct pt_peer_key {
 /* pt_peer_connect() proving k's key (NULL: no proof) */
 int pt_peer_connect_key(struct pt_peer *p, uint16_t port,
 			struct pt_peer_key *k, const char **what);
-
-/*
- * The proof of key (struct pmem_rdma_auth) for a connect request to port
- * from the peer address addr, at time, with nonce.
- */
-void pt_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
-		  uint16_t port, const uint8_t addr[16], uint64_t time,
-		  const uint8_t nonce[8]);
-/* what a PMEM_RDMA_REJECT_* reason means, for messages */
-const char *pt_reject_text(int reason);
 
 /* Wait up to timeout_ms for the target to disconnect: 0 or -ETIMEDOUT. */
 int pt_peer_wait_disconnect(struct pt_peer *p, int timeout_ms);

@@ -40,7 +40,7 @@ static int pt_stream_post(struct pt_stream *s, long i)
 	size_t slot = (g % PT_STREAM_SLOTS) * PT_STREAM_SLOT;
 	unsigned char *data = s->src + w * PT_STREAM_SLOT;
 	unsigned char *val = s->src + PT_STREAM_WINDOW * PT_STREAM_SLOT + w * 8;
-	uint8_t digest[PT_DIGEST_MAX];
+	uint8_t digest[PMRDMA_DIGEST_MAX];
 	struct ibv_send_wr wr = {
 		.wr_id = i, .send_flags = IBV_SEND_SIGNALED,
 	}, *bad;
@@ -84,7 +84,7 @@ static int pt_stream_post(struct pt_stream *s, long i)
 		break;
 	default:
 		/* the expected digest goes inline: read when posted */
-		pt_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, s->model + slot,
+		pmrdma_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, s->model + slot,
 			  PT_STREAM_SLOT, digest);
 		vf = (struct pt_verify){
 			.rkey = s->rkey, .raddr = s->raddr + slot,

@@ -74,7 +74,7 @@ static int try_connect(struct pt_peer_key *k)
 
 	ret = pt_peer_connect_key(&p, TARGET_PORT, k, &what);
 	if (ret)
-		ret = p.rejected ? p.reject_reason : ret;
+		ret = p.conn.rejected ? p.conn.reject_reason : ret;
 	pt_peer_close(&p);
 	return ret;
 }
@@ -186,16 +186,16 @@ TEST_F(access, proof_bound_to_port_and_address)
 	memcpy(self->policy.key, self->key, sizeof(self->key));
 	ASSERT_EQ(0, export_as(self));
 
-	pt_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT + 1,
+	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT + 1,
 		     self->me, time(NULL), nonce);
 	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, try_connect(&k));
 	memcpy(other, self->me, 16);
 	other[15] ^= 1;
-	pt_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, other,
+	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, other,
 		     time(NULL), nonce);
 	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, try_connect(&k));
 	/* the same, right: accepted (and the test's proof is a good one) */
-	pt_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, self->me,
+	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, self->me,
 		     time(NULL), nonce);
 	EXPECT_EQ(0, try_connect(&k));
 }

@@ -31,19 +31,19 @@ TEST_F(real_export, descriptor)
 
 	if (no_target(&self->t))
 		return;
-	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->t.p.r.magic);
-	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.r.abi_version);
+	EXPECT_EQ(PMEM_RDMA_DESC_MAGIC, self->t.p.conn.r.magic);
+	EXPECT_EQ(PMEM_RDMA_ABI_VERSION, self->t.p.conn.r.abi_version);
 	/* the export's flags: open to any peer, as the fixture made it */
-	EXPECT_EQ(PMEM_RDMA_EXPORT_ANY_PEER, self->t.p.r.flags);
-	EXPECT_EQ(EXP_LEN, self->t.p.r.length);
+	EXPECT_EQ(PMEM_RDMA_EXPORT_ANY_PEER, self->t.p.conn.r.flags);
+	EXPECT_EQ(EXP_LEN, self->t.p.conn.r.length);
 	/* zero-based: no kernel address for the peer */
-	EXPECT_EQ(0, self->t.p.r.iova);
-	EXPECT_NE(0, self->t.p.r.rkey);
+	EXPECT_EQ(0, self->t.p.conn.r.iova);
+	EXPECT_NE(0, self->t.p.conn.r.rkey);
 	EXPECT_EQ(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
 		  PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
-		  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, self->t.p.r.access);
+		  PMEM_RDMA_ACCESS_FLUSH_PERSISTENT, self->t.p.conn.r.access);
 	EXPECT_EQ(PMEM_RDMA_PLACEMENT_GLOBAL | PMEM_RDMA_PLACEMENT_PERSISTENT,
-		  self->t.p.r.placement_types);
+		  self->t.p.conn.r.placement_types);
 	ASSERT_EQ(0, export_stats(self->t.fd, self->t.id, &st));
 	EXPECT_EQ(1, st.peers);
 	EXPECT_EQ(1, st.connects);
@@ -54,7 +54,7 @@ TEST_F(real_export, verify_refused_without_verify_access)
 {
 	if (no_target(&self->t))
 		return;
-	EXPECT_EQ(0, self->t.p.r.verify_algs);
+	EXPECT_EQ(0, self->t.p.conn.r.verify_algs);
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, peer_verify(&self->t, SHA256, 0, 64,
 						     NULL));
 }
@@ -119,19 +119,19 @@ FIXTURE_TEARDOWN(verify_only_export)
 TEST_F(verify_only_export, verify_without_read)
 {
 	struct target *t = &self->t;
-	uint8_t d[PT_DIGEST_MAX];
+	uint8_t d[PMRDMA_DIGEST_MAX];
 	struct pmem_rdma_stats st;
 	struct ibv_wc wc;
 
 	if (no_target(t))
 		return;
 	EXPECT_EQ(PMEM_RDMA_ACCESS_WRITE | PMEM_RDMA_ACCESS_FLUSH_PERSISTENT |
-		  PMEM_RDMA_ACCESS_VERIFY, t->p.r.access);
-	EXPECT_EQ(PMEM_RDMA_VERIFY_SHA256, t->p.r.verify_algs);
+		  PMEM_RDMA_ACCESS_VERIFY, t->p.conn.r.access);
+	EXPECT_EQ(PMEM_RDMA_VERIFY_SHA256, t->p.conn.r.verify_algs);
 	pt_fill_pattern(t->buf, 12288, 77);
 	ASSERT_EQ(0, peer_write(t, 4096, 12288));
 	ASSERT_EQ(0, peer_flush(t, 4096, 12288, IBV_FLUSH_PERSISTENT));
-	ASSERT_EQ(32, pt_digest(SHA256, t->buf, 12288, d));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf, 12288, d));
 	ASSERT_EQ(0, peer_verify(t, SHA256, 4096, 12288, NULL));
 	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
 	EXPECT_EQ(0, peer_verify(t, SHA256, 4096, 12288, d));
@@ -139,7 +139,7 @@ TEST_F(verify_only_export, verify_without_read)
 	EXPECT_EQ(2, st.verifies);
 	/* no READ on this key */
 	ASSERT_EQ(0, pt_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
-				  t->mr->lkey, t->p.r.iova, t->p.r.rkey, &wc));
+				  t->mr->lkey, t->p.conn.r.iova, t->p.conn.r.rkey, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
 }
 
@@ -151,14 +151,14 @@ TEST_F(verify_only_export, verify_without_read)
 TEST_F(verify_only_export, flush_and_verify)
 {
 	struct target *t = &self->t;
-	uint8_t d[PT_DIGEST_MAX];
+	uint8_t d[PMRDMA_DIGEST_MAX];
 	struct pmem_rdma_stats st;
 
 	if (no_target(t))
 		return;
 	pt_fill_pattern(t->buf, 8192, 78);
 	ASSERT_EQ(0, peer_write(t, 65536, 8192));
-	ASSERT_EQ(32, pt_digest(SHA256, t->buf, 8192, d));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf, 8192, d));
 	ASSERT_EQ(0, peer_verify_flags(t, SHA256,
 				       RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT),
 				       65536, 8192, d));
@@ -200,13 +200,13 @@ FIXTURE_TEARDOWN(verify_alone_export)
 TEST_F(verify_alone_export, verify_works)
 {
 	struct target *t = &self->t;
-	uint8_t d[PT_DIGEST_MAX];
+	uint8_t d[PMRDMA_DIGEST_MAX];
 
 	if (no_target(t))
 		return;
-	EXPECT_NE(0, t->p.r.rkey);
+	EXPECT_NE(0, t->p.conn.r.rkey);
 	ASSERT_EQ(0, target_read(t, 8192, t->back, 4096));
-	ASSERT_EQ(32, pt_digest(SHA256, t->back, 4096, d));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->back, 4096, d));
 	ASSERT_EQ(0, peer_verify(t, SHA256, 8192, 4096, NULL));
 	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
 	EXPECT_EQ(0, peer_verify(t, SHA256, 8192, 4096, d));
@@ -237,7 +237,7 @@ TEST_F(flush_alone_export, flush_works)
 
 	if (no_target(t))
 		return;
-	EXPECT_NE(0, t->p.r.rkey);
+	EXPECT_NE(0, t->p.conn.r.rkey);
 	ASSERT_EQ(0, peer_flush(t, 4096, 8192, IBV_FLUSH_PERSISTENT));
 	ASSERT_EQ(0, peer_flush(t, 0, 64, IBV_FLUSH_GLOBAL));
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
@@ -276,8 +276,8 @@ TEST_F(two_peer_export, third_peer_rejected_until_one_leaves)
 		return;
 	ASSERT_EQ(0, pt_peer_connect(&b, TARGET_PORT, &what)) TH_LOG("%s", what);
 	EXPECT_EQ(-ECONNREFUSED, pt_peer_connect(&c, TARGET_PORT, &what));
-	EXPECT_EQ(1, c.rejected);
-	EXPECT_EQ(PMEM_RDMA_REJECT_FULL, c.reject_reason);
+	EXPECT_EQ(1, c.conn.rejected);
+	EXPECT_EQ(PMEM_RDMA_REJECT_FULL, c.conn.reject_reason);
 	pt_peer_close(&c);
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
 	EXPECT_EQ(2, st.peers);

@@ -147,7 +147,7 @@ static inline void target_open_max_peers(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, posix_memalign((void **)&t->buf, 4096, BUF_LEN));
 	ASSERT_EQ(0, posix_memalign((void **)&t->back, 4096, BUF_LEN));
 	ASSERT_EQ(0, posix_memalign((void **)&t->old, 4096, BUF_LEN));
-	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	t->mr = ibv_reg_mr(t->p.conn.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_NE(NULL, t->mr);
 }
 
@@ -222,7 +222,7 @@ static inline int peer_verify_flags(struct target *t, uint32_t alg,
 				    const uint8_t *expect)
 {
 	if (expect)
-		memcpy(DIGEST(t), expect, pt_digest_len(alg));
+		memcpy(DIGEST(t), expect, pmrdma_digest_len(alg));
 	return pt_peer_verify(&t->p, alg,
 			      flags | (expect ? RXE_FLUSH_VERIFY_COMPARE : 0),
 			      at, len, DIGEST(t), t->mr->lkey);

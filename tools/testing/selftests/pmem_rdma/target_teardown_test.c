@@ -61,8 +61,8 @@ static void *traffic_run(void *arg)
 	for (;;) {
 		ret = pt_rdma_sync(&t->p.c, IBV_WR_RDMA_WRITE, t->buf, 65536,
 				   t->mr->lkey,
-				   t->p.r.iova + (tr->done % 16) * 65536,
-				   t->p.r.rkey, &wc);
+				   t->p.conn.r.iova + (tr->done % 16) * 65536,
+				   t->p.conn.r.rkey, &wc);
 		if (!ret && wc.status != IBV_WC_SUCCESS)
 			ret = -(int)wc.status;
 		if (ret)
@@ -110,7 +110,7 @@ static void teardown_under_traffic(struct __test_metadata *_metadata,
 
 	/* the peer hears of it at once, and its QP fails what is left */
 	EXPECT_EQ(0, pt_peer_wait_disconnect(&t->p, 5000));
-	rdma_disconnect(t->p.id);
+	rdma_disconnect(t->p.conn.id);
 	ASSERT_EQ(0, pthread_join(tr.thread, NULL));
 	EXPECT_NE(0, tr.ret);
 
@@ -209,7 +209,7 @@ static int peer_rw(struct target *t, enum ibv_wr_opcode op, uint64_t at,
 	int ret;
 
 	ret = pt_rdma_sync(&t->p.c, op, t->buf, len, t->mr->lkey,
-			   t->p.r.iova + at, t->p.r.rkey, &wc);
+			   t->p.conn.r.iova + at, t->p.conn.r.rkey, &wc);
 	return ret ? ret : (int)wc.status;
 }
 
@@ -221,7 +221,7 @@ static void reconnect(struct __test_metadata *_metadata, struct target *t)
 	ibv_dereg_mr(t->mr);
 	pt_peer_close(&t->p);
 	ASSERT_EQ(0, pt_peer_connect(&t->p, TARGET_PORT, &what)) TH_LOG("%s", what);
-	t->mr = ibv_reg_mr(t->p.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	t->mr = ibv_reg_mr(t->p.conn.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_NE(NULL, t->mr);
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * VERIFY helpers for the selftests: the digests computed locally (CRC32C
- * and XXH64 here, SHA-256 by libcrypto) and one VERIFY through ibv_post_send() with
- * the rxe_flush convention (include/uapi/rdma/rxe_flush.h).
+ * VERIFY helpers for the selftests: one VERIFY through ibv_post_send() with
+ * the rxe_flush convention (include/uapi/rdma/rxe_flush.h).  The digests
+ * computed locally are libpmrdma's (pmrdma_digest()).
  */
 #ifndef PMEM_RDMA_VERIFY_HELPERS_H
 #define PMEM_RDMA_VERIFY_HELPERS_H
@@ -11,16 +11,8 @@
 #include <stdint.h>
 #include <infiniband/verbs.h>
 
+#include "pmrdma.h"
 #include "rdma_helpers.h"
-
-#define PT_DIGEST_MAX	32
-
-/* The digest of alg over [buf, buf + len) into out: its size, or 0. */
-size_t pt_digest(uint32_t alg, const void *buf, size_t len, uint8_t *out);
-/* the digest size of alg, 0 for an unknown one */
-size_t pt_digest_len(uint32_t alg);
-/* XXH64 of [buf, buf + len) with seed, written here from the spec */
-uint64_t pt_xxh64(const void *buf, size_t len, uint64_t seed);
 
 /*
  * One VERIFY: the range [raddr, raddr + len) of rkey, the VERIFY word

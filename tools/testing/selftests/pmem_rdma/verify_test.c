@@ -73,13 +73,13 @@ static void digest_returned(struct __test_metadata *_metadata,
 	long long s0 = pt_read_counter("verify_sent");
 	long long r0 = pt_read_counter("verify_rcvd");
 	long long b0 = pt_read_counter("verify_bytes");
-	size_t n = pt_digest_len(alg);
+	size_t n = pmrdma_digest_len(alg);
 	struct pt_verify v = vreq(e, off, len, alg, 0, n);
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct ibv_wc wc;
 
 	pt_fill_pattern(e->pm + off, len, seed);
-	ASSERT_EQ(n, pt_digest(alg, e->pm + off, len, want));
+	ASSERT_EQ(n, pmrdma_digest(alg, e->pm + off, len, want));
 	memset(DIGEST_BUF(e), 0xee, n);
 	ASSERT_EQ(0, pt_post_verify(&e->c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -100,7 +100,7 @@ TEST_F(verify_env, crc32c_digest_returned)
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	/* the helper itself: CRC-32C's check value over "123456789" */
-	ASSERT_EQ(4, pt_digest(CRC32C, "123456789", 9, d));
+	ASSERT_EQ(4, pmrdma_digest(CRC32C, "123456789", 9, d));
 	ASSERT_EQ(0, memcmp(check, d, 4));
 	digest_returned(_metadata, &self->e, CRC32C, 8192 + 5, 3 * 4096 + 7, 41);
 }
@@ -117,8 +117,8 @@ TEST_F(verify_env, xxh64_digest_returned)
 	/* the helper itself: XXH64's values of "" and "abc", seed 0 */
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
-	ASSERT_EQ(0xef46db3751d8e999ULL, pt_xxh64("", 0, 0));
-	ASSERT_EQ(0x44bc2cf5ad770999ULL, pt_xxh64("abc", 3, 0));
+	ASSERT_EQ(0xef46db3751d8e999ULL, pmrdma_xxh64("", 0, 0));
+	ASSERT_EQ(0x44bc2cf5ad770999ULL, pmrdma_xxh64("abc", 3, 0));
 	digest_returned(_metadata, &self->e, XXH64, 8192 + 5, 3 * 4096 + 7, 44);
 }
 
@@ -146,7 +146,7 @@ TEST_F(verify_env, zero_length_is_the_empty_digest)
 
 TEST_F(verify_env, compare_match_completes_without_digest)
 {
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct pt_verify v;
 	struct ibv_wc wc;
 
@@ -154,13 +154,13 @@ TEST_F(verify_env, compare_match_completes_without_digest)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm, 5000, 44);
 	/* SHA-256 from the registered buffer */
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm, 5000, self->dg));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.pm, 5000, self->dg));
 	v = vreq(&self->e, 0, 5000, SHA256, COMPARE, 32);
 	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(RXE_FLUSH_WC_VERIFY, wc.opcode);
 	/* CRC32C inline */
-	ASSERT_EQ(4, pt_digest(CRC32C, self->e.pm, 5000, want));
+	ASSERT_EQ(4, pmrdma_digest(CRC32C, self->e.pm, 5000, want));
 	v = vreq(&self->e, 0, 5000, CRC32C, COMPARE, 4);
 	v.buf = want;
 	v.lkey = 0;
@@ -174,14 +174,14 @@ TEST_F(verify_env, verify_after_write_sees_it)
 {
 	struct ibv_send_wr w, v, *bad;
 	struct ibv_sge ws, vs;
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct pt_verify req;
 	struct ibv_wc wc;
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, 4096, 45);
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.src, 4096, want));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.src, 4096, want));
 	ws = (struct ibv_sge){ (uintptr_t)self->e.src, 4096,
 			       self->e.src_mr->lkey };
 	w = (struct ibv_send_wr){
@@ -214,7 +214,7 @@ TEST_F(verify_env, mismatch_ends_connection_before_atomic_write)
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm + 4096, 4096, 46);
-	ASSERT_EQ(4, pt_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
+	ASSERT_EQ(4, pmrdma_digest(CRC32C, self->e.pm + 4096, 4096, self->dg));
 	self->dg[3] ^= 1;
 	req = vreq(&self->e, 4096, 4096, CRC32C, COMPARE, 4);
 	pt_verify_wr(&req, &v, &vs);
@@ -347,7 +347,7 @@ TEST_F(verify_env, post_send_refusals)
  */
 TEST_F(verify_env, response_lost_answered_from_resource)
 {
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct ibv_send_wr v, w, *bad;
 	struct ibv_sge vs, ws;
 	struct pt_verify req;
@@ -359,7 +359,7 @@ TEST_F(verify_env, response_lost_answered_from_resource)
 	if (access(PT_FAULT_PATH, W_OK))
 		SKIP(return, "needs debugfs");
 	pt_fill_pattern(self->e.pm + 8192, 4096, 47);
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm + 8192, 4096, want));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.pm + 8192, 4096, want));
 	r0 = pt_read_counter("verify_rcvd");
 	b0 = pt_read_counter("verify_bytes");
 	d0 = pt_read_counter("duplicate_request");
@@ -412,14 +412,14 @@ TEST_F(verify_env, flush_and_verify_after_a_write)
 	struct pt_verify v = vreq(&self->e, off, len, SHA256,
 				  FLUSHED(RXE_FLUSH_TYPE_PERSISTENT), 32);
 	long long c0[6], c1[6];
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct ibv_wc wc;
 	unsigned int i;
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.src, len, 71);
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.src, len, want));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.src, len, want));
 	ASSERT_EQ(0, pt_rdma_sync(&self->e.c, IBV_WR_RDMA_WRITE, self->e.src,
 				  len, self->e.src_mr->lkey, PM_ADDR(off),
 				  self->e.pm_mr->rkey, &wc));
@@ -439,7 +439,7 @@ TEST_F(verify_env, flush_and_verify_after_a_write)
 	/* compare mode: a match, then a mismatch */
 	v = vreq(&self->e, off, len, CRC32C,
 		 COMPARE | FLUSHED(RXE_FLUSH_TYPE_GLOBAL), 4);
-	ASSERT_EQ(4, pt_digest(CRC32C, self->e.src, len, self->dg));
+	ASSERT_EQ(4, pmrdma_digest(CRC32C, self->e.src, len, self->dg));
 	ASSERT_EQ(0, pt_post_verify(&self->e.c, &v, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	self->dg[0] ^= 1;
@@ -476,7 +476,7 @@ TEST_F(verify_env, flush_and_verify_needs_mr_flush_access)
 /* a lost answer: the duplicate is answered from the resource, once */
 TEST_F(verify_env, flush_and_verify_answered_once)
 {
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	struct pt_verify v;
 	long long c0[6], c1[6], d0;
 	struct ibv_wc wc;
@@ -486,7 +486,7 @@ TEST_F(verify_env, flush_and_verify_answered_once)
 	if (access(PT_FAULT_PATH, W_OK))
 		SKIP(return, "needs debugfs");
 	pt_fill_pattern(self->e.pm + 8192, 4096, 73);
-	ASSERT_EQ(8, pt_digest(XXH64, self->e.pm + 8192, 4096, want));
+	ASSERT_EQ(8, pmrdma_digest(XXH64, self->e.pm + 8192, 4096, want));
 	read_fv_counters(c0);
 	d0 = pt_read_counter("duplicate_request");
 	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "drop 0x10"));
@@ -553,7 +553,7 @@ TEST_F(verify_env, long_verify_in_steps_before_a_later_write)
 	struct pt_verify v = vreq(&self->e, 0, PM_SIZE, SHA256, 0, 32);
 	struct ibv_send_wr wr, write = { 0 }, *bad;
 	struct ibv_sge sge, wsge;
-	uint8_t want[PT_DIGEST_MAX];
+	uint8_t want[PMRDMA_DIGEST_MAX];
 	long long st0, b0;
 	struct ibv_wc wc;
 	int i;
@@ -561,7 +561,7 @@ TEST_F(verify_env, long_verify_in_steps_before_a_later_write)
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	pt_fill_pattern(self->e.pm, PM_SIZE, 51);
-	ASSERT_EQ(32, pt_digest(SHA256, self->e.pm, PM_SIZE, want));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.pm, PM_SIZE, want));
 	pt_fill_pattern(self->e.src, 4096, 52);
 	st0 = pt_read_counter("flush_verify_steps");
 	b0 = pt_read_counter("verify_bytes");

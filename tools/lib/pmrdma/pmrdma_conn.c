@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: the connection to an export (pmrdma_conn.h).  Every step of
+ * the connect waits for its CM event with a timeout, so that a target that
+ * does not answer costs PMRDMA_CONN_TIMEOUT_MS per step, never a hang.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "pmrdma_conn.h"
+
+static int conn_fail(struct pmrdma_conn *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int conn_fail(struct pmrdma_conn *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(c->msg))
+		snprintf(c->msg + n, sizeof(c->msg) - n, ": %s", strerror(-err));
+	return err;
+}
+
+int pmrdma_resolve(const char *addr, uint16_t port,
+		   struct sockaddr_storage *ss)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char serv[8];
+
+	if (!addr || !port)
+		return -EINVAL;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (getaddrinfo(addr, serv, &hints, &ai))
+		return -EHOSTUNREACH;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static void desc_decode(struct pmrdma_region *r, const void *data)
+{
+	struct pmem_rdma_region_desc d;
+
+	memcpy(&d, data, sizeof(d));
+	r->magic = be32toh(d.magic);
+	r->abi_version = be16toh(d.abi_version);
+	r->flags = be16toh(d.flags);
+	r->iova = be64toh(d.iova);
+	r->length = be64toh(d.length);
+	r->rkey = be32toh(d.rkey);
+	r->access = be32toh(d.access);
+	r->placement_types = be32toh(d.placement_types);
+	r->verify_algs = be32toh(d.verify_algs);
+}
+
+static void reject_decode(struct pmrdma_conn *c, const struct rdma_cm_event *ev)
+{
+	struct pmem_rdma_reject rej;
+
+	c->rejected = true;
+	if (ev->param.conn.private_data_len < sizeof(rej))
+		return;
+	memcpy(&rej, ev->param.conn.private_data, sizeof(rej));
+	if (be32toh(rej.magic) == PMEM_RDMA_DESC_MAGIC)
+		c->reject_reason = be16toh(rej.reason);
+}
+
+/* the next CM event, which must be want: 0, -ECONNREFUSED or -errno */
+static int conn_event(struct pmrdma_conn *c, enum rdma_cm_event_type want,
+		      int timeout_ms)
+{
+	struct pollfd pfd = { .fd = c->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+	int ret = 0;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return -ETIMEDOUT;
+	if (rdma_get_cm_event(c->ch, &ev))
+		return -errno;
+	if (ev->event == RDMA_CM_EVENT_REJECTED) {
+		reject_decode(c, ev);
+		ret = -ECONNREFUSED;
+	} else if (ev->event == RDMA_CM_EVENT_DISCONNECTED) {
+		c->disconnected = true;
+		ret = want == ev->event ? 0 : -ECONNRESET;
+	} else if (ev->event != want) {
+		ret = ev->event == RDMA_CM_EVENT_UNREACHABLE ||
+		      ev->event == RDMA_CM_EVENT_ADDR_ERROR ||
+		      ev->event == RDMA_CM_EVENT_ROUTE_ERROR ?
+		      -EHOSTUNREACH : -EPROTO;
+	} else if (want == RDMA_CM_EVENT_ESTABLISHED) {
+		if (ev->param.conn.private_data_len <
+		    sizeof(struct pmem_rdma_region_desc))
+			ret = -EPROTO;
+		else
+			desc_decode(&c->r, ev->param.conn.private_data);
+	}
+	rdma_ack_cm_event(ev);
+	return ret;
+}
+
+int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
+		     uint16_t port, const uint8_t addr[16], uint64_t time,
+		     const uint8_t nonce[8])
+{
+	size_t head = offsetof(struct pmem_rdma_auth, mac);
+	unsigned char m[offsetof(struct pmem_rdma_auth, mac) + 2 + 16];
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen;
+	uint16_t be_port = htobe16(port);
+
+	memset(au, 0, sizeof(*au));
+	au->magic = htobe32(PMEM_RDMA_AUTH_MAGIC);
+	au->abi_version = htobe16(PMEM_RDMA_ABI_VERSION);
+	au->alg = htobe16(PMEM_RDMA_AUTH_HMAC_SHA256_128);
+	au->time = htobe64(time);
+	memcpy(au->nonce, nonce, sizeof(au->nonce));
+	memcpy(m, au, head);
+	memcpy(m + head, &be_port, 2);
+	memcpy(m + head + 2, addr, 16);
+	if (!HMAC(EVP_sha256(), key, len, m, sizeof(m), mac, &maclen))
+		return -EIO;
+	memcpy(au->mac, mac, sizeof(au->mac));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+/* the peer's own address as the target sees it: IPv6, or IPv4 mapped */
+static int local_addr16(struct rdma_cm_id *id, uint8_t addr[16])
+{
+	struct sockaddr *sa = rdma_get_local_addr(id);
+
+	if (sa->sa_family == AF_INET6) {
+		memcpy(addr, ((struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET) {
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &((struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+static uint16_t sockaddr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+static int conn_proof(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
+{
+	uint8_t addr[16], nonce[8];
+	int err;
+
+	if (p->replay) {
+		c->sent = *p->replay;
+		return 0;
+	}
+	err = local_addr16(c->id, addr);
+	if (err)
+		return err;
+	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
+		return -EIO;
+	return pmrdma_auth_make(&c->sent, p->key, p->key_len,
+				sockaddr_port(p->dst), addr,
+				p->proof_time ?: (uint64_t)time(NULL), nonce);
+}
+
+/* route, then the verbs objects on the device the route took */
+static int conn_resources(struct pmrdma_conn *c,
+			  const struct pmrdma_conn_params *p)
+{
+	struct ibv_qp_init_attr_ex qa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = {
+			.max_send_wr = c->send_depth,
+			.max_recv_wr = p->recv_depth ?: 1,
+			.max_send_sge = 1, .max_recv_sge = 1,
+			.max_inline_data = 64,
+		},
+	};
+	const char *dev;
+
+	dev = ibv_get_device_name(c->id->verbs->device);
+	if (p->ibdev && strcmp(p->ibdev, dev))
+		return conn_fail(c, -ENODEV, "the route to the export takes %s, not %s",
+				 dev, p->ibdev);
+	c->pd = ibv_alloc_pd(c->id->verbs);
+	if (!c->pd)
+		return conn_fail(c, -errno, "ibv_alloc_pd on %s", dev);
+	c->cc = ibv_create_comp_channel(c->id->verbs);
+	if (!c->cc)
+		return conn_fail(c, -errno, "ibv_create_comp_channel");
+	c->cq = ibv_create_cq(c->id->verbs, 2 * c->send_depth + 2, c, c->cc, 0);
+	if (!c->cq)
+		return conn_fail(c, -errno, "ibv_create_cq");
+	qa.send_cq = c->cq;
+	qa.recv_cq = c->cq;
+	qa.pd = c->pd;
+	qa.comp_mask = IBV_QP_INIT_ATTR_PD;
+	if (p->send_ops_flags) {
+		qa.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+		qa.send_ops_flags = p->send_ops_flags;
+	}
+	if (rdma_create_qp_ex(c->id, &qa))
+		return conn_fail(c, -errno, "rdma_create_qp_ex");
+	return 0;
+}
+
+int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
+{
+	struct rdma_conn_param cp = {
+		.initiator_depth = 16,
+		.responder_resources = 0,
+		.retry_count = 7,
+		.rnr_retry_count = 7,
+	};
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->send_depth = p->send_depth ?: PMRDMA_CONN_SEND_DEPTH;
+	c->ch = rdma_create_event_channel();
+	if (!c->ch)
+		return conn_fail(c, -errno, "rdma_create_event_channel");
+	if (rdma_create_id(c->ch, &c->id, c, RDMA_PS_TCP))
+		return conn_fail(c, -errno, "rdma_create_id");
+	if (rdma_resolve_addr(c->id, NULL, (struct sockaddr *)p->dst,
+			      PMRDMA_CONN_TIMEOUT_MS))
+		return conn_fail(c, -errno, "rdma_resolve_addr");
+	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, PMRDMA_CONN_TIMEOUT_MS);
+	if (err)
+		return conn_fail(c, err, "resolving the export's address");
+	if (rdma_resolve_route(c->id, PMRDMA_CONN_TIMEOUT_MS))
+		return conn_fail(c, -errno, "rdma_resolve_route");
+	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, PMRDMA_CONN_TIMEOUT_MS);
+	if (err)
+		return conn_fail(c, err, "resolving the route to the export");
+	err = conn_resources(c, p);
+	if (err)
+		return err;
+	if (p->key || p->replay) {
+		err = conn_proof(c, p);
+		if (err)
+			return conn_fail(c, err, "making the proof of the key");
+		cp.private_data = &c->sent;
+		cp.private_data_len = sizeof(c->sent);
+	}
+	if (rdma_connect(c->id, &cp))
+		return conn_fail(c, -errno, "rdma_connect");
+	err = conn_event(c, RDMA_CM_EVENT_ESTABLISHED, PMRDMA_CONN_TIMEOUT_MS);
+	if (err == -ECONNREFUSED)
+		return conn_fail(c, err, "the target refused the connection (%s)",
+				 pmrdma_reject_text(c->reject_reason));
+	if (err)
+		return conn_fail(c, err, "connecting to the export");
+	if (c->r.magic != PMEM_RDMA_DESC_MAGIC)
+		return conn_fail(c, -EPROTO, "the accept carries no export descriptor");
+	if (c->r.abi_version != PMEM_RDMA_ABI_VERSION)
+		return conn_fail(c, -EPROTO, "the export speaks ABI %u, this library %u",
+				 c->r.abi_version, PMEM_RDMA_ABI_VERSION);
+	if (ibv_req_notify_cq(c->cq, 0))
+		return conn_fail(c, -errno, "ibv_req_notify_cq");
+	return 0;
+}
+
+const char *pmrdma_reject_text(int reason)
+{
+	static const char *const text[PMEM_RDMA_REJECT_BUSY + 1] = {
+		[PMEM_RDMA_REJECT_FULL] = "the export has all the peers it takes",
+		[PMEM_RDMA_REJECT_DEVICE] = "not the export's RDMA device",
+		[PMEM_RDMA_REJECT_SETUP] = "the target could not set the peer up",
+		[PMEM_RDMA_REJECT_ADDRESS] = "this address is not allowed",
+		[PMEM_RDMA_REJECT_AUTH] = "no proof of the key, or a wrong one",
+		[PMEM_RDMA_REJECT_STALE] = "the proof's time is off: check the clocks",
+		[PMEM_RDMA_REJECT_REPLAY] = "the proof was used before",
+		[PMEM_RDMA_REJECT_BUSY] = "too many connects just now: retry",
+	};
+
+	if (reason > 0 && reason <= PMEM_RDMA_REJECT_BUSY && text[reason])
+		return text[reason];
+	return "no reason given";
+}
+
+/* take what the CM channel holds without waiting: a disconnect is kept */
+static void conn_cm_events(struct pmrdma_conn *c)
+{
+	struct pollfd pfd = { .fd = c->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+
+	while (poll(&pfd, 1, 0) == 1 && !rdma_get_cm_event(c->ch, &ev)) {
+		if (ev->event == RDMA_CM_EVENT_DISCONNECTED)
+			c->disconnected = true;
+		rdma_ack_cm_event(ev);
+	}
+}
+
+int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
+			int timeout_ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = c->cc->fd, .events = POLLIN },
+		{ .fd = c->ch->fd, .events = POLLIN },
+	};
+	struct ibv_cq *cq;
+	void *ctx;
+	int n;
+
+	for (;;) {
+		n = ibv_poll_cq(c->cq, 1, wc);
+		if (n)
+			return n < 0 ? -EIO : 1;
+		if (c->disconnected)
+			return -ECONNRESET;
+		n = poll(pfd, 2, timeout_ms);
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return 0;
+		if (pfd[1].revents)
+			conn_cm_events(c);
+		if (pfd[0].revents) {
+			if (ibv_get_cq_event(c->cc, &cq, &ctx))
+				return -errno;
+			ibv_ack_cq_events(cq, 1);
+			if (ibv_req_notify_cq(c->cq, 0))
+				return -errno;
+		}
+	}
+}
+
+int pmrdma_conn_wait_disconnect(struct pmrdma_conn *c, int timeout_ms)
+{
+	if (c->disconnected)
+		return 0;
+	return conn_event(c, RDMA_CM_EVENT_DISCONNECTED, timeout_ms);
+}
+
+void pmrdma_conn_close(struct pmrdma_conn *c)
+{
+	if (c->id && c->id->qp) {
+		if (!c->disconnected)
+			rdma_disconnect(c->id);
+		rdma_destroy_qp(c->id);
+	}
+	if (c->cq)
+		ibv_destroy_cq(c->cq);
+	if (c->cc)
+		ibv_destroy_comp_channel(c->cc);
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	if (c->id)
+		rdma_destroy_id(c->id);
+	if (c->ch)
+		rdma_destroy_event_channel(c->ch);
+	OPENSSL_cleanse(&c->sent, sizeof(c->sent));
+	c->ch = NULL;
+	c->id = NULL;
+	c->pd = NULL;
+	c->cc = NULL;
+	c->cq = NULL;
+}

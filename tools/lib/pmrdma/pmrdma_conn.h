@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libpmrdma's connection to an export (of the pmem_rdma target, or of
+ * pmrdma_serve()): an RDMA CM connect carrying the proof of the export's
+ * key, the region descriptor out of the accept, and an RC QP that takes
+ * WRITE, READ, SEND, FLUSH, ATOMIC WRITE and VERIFY.
+ *
+ * Not installed: the maps of pmrdma.h sit on it, and so do the selftests'
+ * peers, which need the verbs objects themselves.
+ */
+#ifndef PMRDMA_CONN_H
+#define PMRDMA_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+#include <linux/pmem_rdma.h>
+
+/* the export's region descriptor, in host byte order */
+struct pmrdma_region {
+	uint32_t magic;
+	uint16_t abi_version, flags;
+	uint64_t iova, length;
+	uint32_t rkey, access, placement_types, verify_algs;
+};
+
+struct pmrdma_conn_params {
+	const struct sockaddr *dst;	/* the export: address and port */
+	const char *ibdev;		/* the RDMA device to use, or NULL */
+	const void *key;		/* the export's key, or NULL */
+	size_t key_len;
+	uint64_t proof_time;		/* the proof's time; 0: now */
+	const struct pmem_rdma_auth *replay;	/* sent as it is, instead */
+	unsigned int send_depth;	/* 0: PMRDMA_CONN_SEND_DEPTH */
+	unsigned int recv_depth;	/* 0: one */
+	uint64_t send_ops_flags;	/* an extended QP with these
+					 * IBV_QP_EX_WITH_*, or 0: a plain one
+					 */
+};
+
+#define PMRDMA_CONN_SEND_DEPTH	256
+#define PMRDMA_CONN_TIMEOUT_MS	5000
+
+struct pmrdma_conn {
+	struct rdma_event_channel *ch;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *cc;
+	struct ibv_cq *cq;
+	struct pmrdma_region r;
+	struct pmem_rdma_auth sent;	/* the proof sent, if any */
+	bool rejected;			/* the target said no */
+	int reject_reason;		/* and why: PMEM_RDMA_REJECT_*, or 0 */
+	bool disconnected;		/* the target went away */
+	unsigned int send_depth;
+	char msg[200];			/* what the last failure was */
+};
+
+/*
+ * Connect: 0, or -errno with c->msg naming the step (and, for
+ * -ECONNREFUSED, the target's reason).  c is zeroed first; close it
+ * either way.
+ */
+int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p);
+void pmrdma_conn_close(struct pmrdma_conn *c);
+
+static inline struct ibv_qp *pmrdma_conn_qp(const struct pmrdma_conn *c)
+{
+	return c->id ? c->id->qp : NULL;
+}
+
+/*
+ * One completion of the connection's CQ, waiting up to timeout_ms for it
+ * (blocking on the completion channel): 1, 0 on timeout, -ECONNRESET when
+ * the target disconnected with nothing left to complete, or -errno.
+ */
+int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
+			int timeout_ms);
+
+/* the target's disconnect, up to timeout_ms: 0 or -ETIMEDOUT */
+int pmrdma_conn_wait_disconnect(struct pmrdma_conn *c, int timeout_ms);
+
+/*
+ * An address and port as a sockaddr: numeric IPv6 (with %scope), IPv4 or
+ * a host name.  0 or -EINVAL / -EHOSTUNREACH.
+ */
+int pmrdma_resolve(const char *addr, uint16_t port,
+		   struct sockaddr_storage *ss);
+
+/*
+ * The proof of key (struct pmem_rdma_auth) for a connect request to port
+ * from the peer address addr, at time, with nonce.  0, or -EIO when the
+ * MAC cannot be computed.
+ */
+int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
+		     uint16_t port, const uint8_t addr[16], uint64_t time,
+		     const uint8_t nonce[8]);
+
+/* what a PMEM_RDMA_REJECT_* reason means, for messages */
+const char *pmrdma_reject_text(int reason);
+
+#endif /* PMRDMA_CONN_H */

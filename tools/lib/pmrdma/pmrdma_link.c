@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: one remote copy of a map (a link).  A flush becomes, per
+ * range, an RDMA WRITE of the view's bytes and the method's persistence
+ * request - a FLUSH of the range to persistence, or for APM one 8-byte
+ * READ after all the writes - chained and posted with one
+ * ibv_post_send(), with only the last request signaled.  RC completes in
+ * order, so each signaled completion frees its batch's send queue slots;
+ * a drain waits until every batch has completed.
+ *
+ * The persistence requests are non-posted (the responder answers once
+ * the range is durable), and the responder executes a QP's requests in
+ * order: an ATOMIC WRITE posted behind a FLUSH lands after the flushed
+ * data is durable without the requester waiting in between.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rdma/rxe_flush.h>
+
+#include "pmrdma_internal.h"
+
+#define LINK_WAIT_MS	30000
+/* WRITE and FLUSH lengths stay below the 2^31 the wire allows */
+#define LINK_CHUNK	(1UL << 30)
+#define LINK_BATCH	32
+#define SCRATCH_SIZE	(LINK_BATCH * PMRDMA_DIGEST_MAX)
+
+static const char *const method_name[] = {
+	[PMRDMA_METHOD_AUTO] = "auto",
+	[PMRDMA_METHOD_FLUSH] = "FLUSH",
+	[PMRDMA_METHOD_APM] = "APM",
+	[PMRDMA_METHOD_GPSPM] = "GPSPM",
+};
+
+static int link_fail(struct pmrdma_map *map, struct pmrdma_link *l, int err,
+		     const char *what)
+{
+	if (!l->err)
+		l->err = err;
+	return pmrdma_fail(map, err, "%s: %s", l->name, what);
+}
+
+/* what a completion in error means, as an errno */
+static int wc_errno(enum ibv_wc_status st)
+{
+	switch (st) {
+	case IBV_WC_REM_ACCESS_ERR:
+		return -EACCES;
+	case IBV_WC_REM_INV_REQ_ERR:
+		return -EINVAL;
+	case IBV_WC_REM_OP_ERR:
+		return -EREMOTEIO;
+	case IBV_WC_RETRY_EXC_ERR:
+	case IBV_WC_RNR_RETRY_EXC_ERR:
+		return -ETIMEDOUT;
+	case IBV_WC_WR_FLUSH_ERR:
+		return -ECONNRESET;
+	default:
+		return -EIO;
+	}
+}
+
+/* the device's extended caps, and whether it is rxe_flush (VERIFY) */
+static void link_device(struct pmrdma_link *l, uint64_t *caps)
+{
+	struct ibv_device_attr_ex a = { 0 };
+
+	*caps = 0;
+	if (ibv_query_device_ex(l->conn.id->verbs, NULL, &a))
+		return;
+	*caps = a.device_cap_flags_ex;
+	l->verify = !strncmp(ibv_get_device_name(l->conn.id->verbs->device),
+			     "rxe", 3) &&
+		    strcmp(a.orig_attr.fw_ver, "0.4.0") >= 0;
+}
+
+static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
+		       enum pmrdma_method want, uint64_t caps)
+{
+	bool flush = (caps & RXE_FLUSH_DEVICE_FLUSH_PERSISTENT) &&
+		     (l->conn.r.placement_types & PMEM_RDMA_PLACEMENT_PERSISTENT) &&
+		     (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT);
+
+	l->atomic_write = caps & RXE_FLUSH_DEVICE_ATOMIC_WRITE;
+	if (want == PMRDMA_METHOD_AUTO)
+		want = flush ? PMRDMA_METHOD_FLUSH : PMRDMA_METHOD_GPSPM;
+	if (want == PMRDMA_METHOD_FLUSH && !flush)
+		return link_fail(map, l, -EOPNOTSUPP,
+				 "the device or the export cannot FLUSH to persistence");
+	if (want == PMRDMA_METHOD_APM &&
+	    !(l->conn.r.access & PMEM_RDMA_ACCESS_READ))
+		return link_fail(map, l, -EOPNOTSUPP,
+				 "APM needs READ access to the export");
+	if (want == PMRDMA_METHOD_GPSPM)
+		return link_fail(map, l, -EOPNOTSUPP,
+				 "GPSPM needs the user-space target, not built yet");
+	l->method = want;
+	return 0;
+}
+
+int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
+		     const struct pmrdma_remote *r, size_t size)
+{
+	struct sockaddr_storage ss;
+	struct pmrdma_conn_params p = {
+		.dst = (struct sockaddr *)&ss,
+		.ibdev = r->ibdev,
+		.key = r->key, .key_len = r->key_len,
+	};
+	uint64_t caps;
+	int err;
+
+	snprintf(l->name, sizeof(l->name), "[%s]:%u", r->addr, r->port);
+	err = pmrdma_resolve(r->addr, r->port, &ss);
+	if (err)
+		return link_fail(map, l, err, "no such address");
+	err = pmrdma_conn_open(&l->conn, &p);
+	if (err)
+		return link_fail(map, l, err, l->conn.msg);
+	if (size && l->conn.r.length != size) {
+		char m[96];
+
+		snprintf(m, sizeof(m), "the export has %llu bytes, the map %zu",
+			 (unsigned long long)l->conn.r.length, size);
+		return link_fail(map, l, -EMSGSIZE, m);
+	}
+	if (!(l->conn.r.access & PMEM_RDMA_ACCESS_WRITE))
+		return link_fail(map, l, -EACCES, "the export takes no WRITE");
+	link_device(l, &caps);
+	err = link_method(map, l, r->method, caps);
+	if (err)
+		return err;
+	if (posix_memalign((void **)&l->scratch, 64, SCRATCH_SIZE))
+		return link_fail(map, l, -ENOMEM, "no memory");
+	l->scratch_mr = ibv_reg_mr(l->conn.pd, l->scratch, SCRATCH_SIZE,
+				   IBV_ACCESS_LOCAL_WRITE);
+	if (!l->scratch_mr)
+		return link_fail(map, l, -errno, "ibv_reg_mr");
+	return 0;
+}
+
+int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
+		       char *view)
+{
+	l->src = view;
+	l->src_mr = ibv_reg_mr(l->conn.pd, view, map->size,
+			       IBV_ACCESS_LOCAL_WRITE);
+	if (l->src_mr)
+		return 0;
+	/*
+	 * An fsdax mapping cannot be pinned for long (FOLL_LONGTERM): push
+	 * from a registered copy, refreshed by each flush.
+	 */
+	if (posix_memalign((void **)&l->shadow, 4096, map->size))
+		return link_fail(map, l, -ENOMEM, "no memory for a registered copy");
+	memcpy(l->shadow, view, map->size);
+	l->src = l->shadow;
+	l->src_mr = ibv_reg_mr(l->conn.pd, l->src, map->size,
+			       IBV_ACCESS_LOCAL_WRITE);
+	return l->src_mr ? 0 : link_fail(map, l, -errno, "ibv_reg_mr of the view");
+}
+
+void pmrdma_link_close(struct pmrdma_link *l)
+{
+	if (l->src_mr)
+		ibv_dereg_mr(l->src_mr);
+	if (l->scratch_mr)
+		ibv_dereg_mr(l->scratch_mr);
+	pmrdma_conn_close(&l->conn);
+	free(l->shadow);
+	free(l->scratch);
+	memset(l, 0, sizeof(*l));
+}
+
+void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
+		      uint32_t *algs)
+{
+	*placement = l->conn.r.placement_types;
+	*algs = 0;
+	if (l->verify && (l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY))
+		*algs = l->conn.r.verify_algs;
+}
+
+/* ---- completions ---- */
+
+/* wait for the oldest batch: 0, or the link's failure */
+static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	struct ibv_wc wc;
+	char m[128];
+	int n;
+
+	if (l->err)
+		return l->err;
+	n = pmrdma_conn_wait_wc(&l->conn, &wc, LINK_WAIT_MS);
+	if (n == 0)
+		return link_fail(map, l, -ETIMEDOUT, "no completion in 30 s");
+	if (n == -ECONNRESET)
+		return link_fail(map, l, n, "the target disconnected");
+	if (n < 0)
+		return link_fail(map, l, n, "waiting for a completion failed");
+	if (wc.status != IBV_WC_SUCCESS) {
+		snprintf(m, sizeof(m), "a request failed: %s%s",
+			 ibv_wc_status_str(wc.status),
+			 l->conn.disconnected ? " (the target disconnected)" : "");
+		return link_fail(map, l, wc_errno(wc.status), m);
+	}
+	l->done = wc.wr_id;
+	l->inflight -= l->batch_wrs[wc.wr_id % PMRDMA_LINK_RING];
+	return 0;
+}
+
+int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	int err;
+
+	while (l->done != l->posted) {
+		err = link_reap(map, l);
+		if (err)
+			return err;
+	}
+	return l->err;
+}
+
+/* ---- posting ---- */
+
+struct batch {
+	struct ibv_send_wr wr[LINK_BATCH];
+	struct ibv_sge sge[LINK_BATCH];
+	unsigned int n;
+};
+
+/* post b as one chain, its last WR signaled, once the queue has room */
+static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
+		      struct batch *b)
+{
+	struct ibv_send_wr *bad;
+	unsigned int i;
+	int err;
+
+	if (!b->n)
+		return 0;
+	while (l->inflight + b->n > l->conn.send_depth) {
+		err = link_reap(map, l);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < b->n; i++) {
+		b->wr[i].next = i + 1 < b->n ? &b->wr[i + 1] : NULL;
+		if (b->wr[i].num_sge)
+			b->wr[i].sg_list = &b->sge[i];
+	}
+	b->wr[b->n - 1].send_flags |= IBV_SEND_SIGNALED;
+	b->wr[b->n - 1].wr_id = ++l->posted;
+	l->batch_wrs[l->posted % PMRDMA_LINK_RING] = b->n;
+	err = ibv_post_send(pmrdma_conn_qp(&l->conn), b->wr, &bad);
+	if (err) {
+		l->posted--;
+		return link_fail(map, l, -err, "ibv_post_send refused a request");
+	}
+	l->inflight += b->n;
+	b->n = 0;
+	return 0;
+}
+
+/* the next WR of b, posting b first when it is full */
+static struct ibv_send_wr *batch_next(struct pmrdma_map *map,
+				      struct pmrdma_link *l, struct batch *b,
+				      int *err)
+{
+	struct ibv_send_wr *wr;
+
+	if (b->n == LINK_BATCH) {
+		*err = batch_post(map, l, b);
+		if (*err)
+			return NULL;
+	}
+	wr = &b->wr[b->n];
+	memset(wr, 0, sizeof(*wr));
+	memset(&b->sge[b->n], 0, sizeof(b->sge[0]));
+	b->n++;
+	return wr;
+}
+
+/* one request on the export's [off, off + len), data at local/lkey */
+static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
+		     struct batch *b, enum ibv_wr_opcode op, uint64_t off,
+		     uint64_t len, const void *local, uint32_t lkey,
+		     unsigned int flags)
+{
+	struct ibv_send_wr *wr;
+	int err = 0;
+
+	wr = batch_next(map, l, b, &err);
+	if (!wr)
+		return err;
+	wr->opcode = op;
+	wr->send_flags = flags;
+	wr->num_sge = 1;
+	wr->wr.rdma.remote_addr = l->conn.r.iova + off;
+	wr->wr.rdma.rkey = l->conn.r.rkey;
+	b->sge[b->n - 1] = (struct ibv_sge){
+		.addr = (uintptr_t)local, .length = len, .lkey = lkey,
+	};
+	if (op == IBV_WR_FLUSH)
+		wr->imm_data = htobe32(RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
+								 RXE_FLUSH_LEVEL_RANGE));
+	return 0;
+}
+
+/* the WRITEs of the view's [off, off + len) */
+static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
+		      struct batch *b, uint64_t off, uint64_t len)
+{
+	uint64_t n;
+	int err;
+
+	if (l->shadow)
+		memcpy(l->shadow + off, map->addr + off, len);
+	for (; len; off += n, len -= n) {
+		n = len < LINK_CHUNK ? len : LINK_CHUNK;
+		err = batch_add(map, l, b, IBV_WR_RDMA_WRITE, off, n,
+				l->src + off, l->src_mr->lkey, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
+		       struct batch *b, uint64_t off, uint64_t len)
+{
+	uint64_t n;
+	int err;
+
+	for (; len; off += n, len -= n) {
+		n = len < LINK_CHUNK ? len : LINK_CHUNK;
+		err = batch_add(map, l, b, IBV_WR_FLUSH, off, n, NULL, 0, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static uint64_t view_off(const struct pmrdma_map *map, const void *addr)
+{
+	return (uint64_t)((const char *)addr - map->addr);
+}
+
+int pmrdma_link_fetch(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	struct batch b = { .n = 0 };
+	uint64_t off, n;
+	int err;
+
+	for (off = 0; off < map->size; off += n) {
+		n = map->size - off < LINK_CHUNK ? map->size - off : LINK_CHUNK;
+		err = batch_add(map, l, &b, IBV_WR_RDMA_READ, off, n,
+				l->src + off, l->src_mr->lkey, 0);
+		if (err)
+			return err;
+	}
+	err = batch_post(map, l, &b);
+	return err ? err : pmrdma_link_drain(map, l);
+}
+
+int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
+		      const struct pmrdma_range *r, size_t n)
+{
+	struct batch b = { .n = 0 };
+	size_t i, last = n;
+	int err;
+
+	if (l->err)
+		return l->err;
+	for (i = 0; i < n; i++) {
+		if (!r[i].len)
+			continue;
+		err = batch_push(map, l, &b, view_off(map, r[i].addr), r[i].len);
+		if (!err && l->method == PMRDMA_METHOD_FLUSH)
+			err = batch_flush(map, l, &b, view_off(map, r[i].addr),
+					  r[i].len);
+		if (err)
+			return err;
+		last = i;
+	}
+	if (last == n)
+		return 0;
+	/* APM: a READ behind the WRITEs returns once they have been placed */
+	if (l->method == PMRDMA_METHOD_APM) {
+		err = batch_add(map, l, &b, IBV_WR_RDMA_READ,
+				view_off(map, r[last].addr), 8, l->scratch,
+				l->scratch_mr->lkey, 0);
+		if (err)
+			return err;
+	}
+	return batch_post(map, l, &b);
+}
+
+int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
+			     size_t offset, uint64_t value)
+{
+	struct batch b = { .n = 0 };
+	int err;
+
+	if (l->err)
+		return l->err;
+	/*
+	 * Native where the device has it; else an 8-byte inline WRITE
+	 * fenced behind the earlier requests, as librpma does.
+	 */
+	err = batch_add(map, l, &b,
+			l->atomic_write ? IBV_WR_ATOMIC_WRITE : IBV_WR_RDMA_WRITE,
+			offset, 8, &value, 0,
+			IBV_SEND_INLINE | (l->atomic_write ? 0 : IBV_SEND_FENCE));
+	return err ? err : batch_post(map, l, &b);
+}
+
+/* a VERIFY that flushes [off, off + len) to persistence first */
+static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+			      struct batch *b, uint64_t off, uint64_t len,
+			      uint32_t alg, unsigned int slot)
+{
+	struct ibv_send_wr *wr;
+	int err = 0;
+
+	wr = batch_next(map, l, b, &err);
+	if (!wr)
+		return err;
+	wr->opcode = (enum ibv_wr_opcode)RXE_FLUSH_WR_VERIFY;
+	wr->num_sge = 1;
+	wr->wr.atomic.remote_addr = l->conn.r.iova + off;
+	wr->wr.atomic.rkey = l->conn.r.rkey;
+	wr->wr.atomic.compare_add = len;
+	wr->wr.atomic.swap =
+		RXE_FLUSH_VERIFY_WORD(alg, RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT));
+	b->sge[b->n - 1] = (struct ibv_sge){
+		.addr = (uintptr_t)(l->scratch + slot * PMRDMA_DIGEST_MAX),
+		.length = pmrdma_digest_len(alg), .lkey = l->scratch_mr->lkey,
+	};
+	return 0;
+}
+
+int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+			     const struct pmrdma_range *r, size_t n,
+			     uint32_t alg)
+{
+	uint8_t want[PMRDMA_DIGEST_MAX];
+	size_t i, j, k, dlen = pmrdma_digest_len(alg);
+	struct batch b = { .n = 0 };
+	char m[128];
+	int err;
+
+	if (l->err)
+		return l->err;
+	/* LINK_BATCH / 2 ranges at a time: their digests fill the scratch */
+	for (i = 0; i < n; i = j) {
+		for (j = i, k = 0; j < n && k < LINK_BATCH / 2; j++) {
+			uint64_t off = view_off(map, r[j].addr), len = r[j].len;
+
+			if (!len)
+				continue;
+			if (len >= LINK_CHUNK)
+				return link_fail(map, l, -EINVAL,
+						 "a range to verify is 1 GiB or more");
+			err = batch_push(map, l, &b, off, len);
+			if (!err)
+				err = batch_flush_verify(map, l, &b, off, len,
+							 alg, k);
+			if (err)
+				return err;
+			k++;
+		}
+		err = batch_post(map, l, &b);
+		if (!err)
+			err = pmrdma_link_drain(map, l);
+		if (err)
+			return err;
+		for (j = i, k = 0; j < n && k < LINK_BATCH / 2; j++) {
+			if (!r[j].len)
+				continue;
+			pmrdma_digest(alg, l->src + view_off(map, r[j].addr),
+				      r[j].len, want);
+			if (memcmp(want, l->scratch + k * PMRDMA_DIGEST_MAX, dlen)) {
+				snprintf(m, sizeof(m),
+					 "the durable copy of [%llu, +%zu) differs from the view",
+					 (unsigned long long)view_off(map, r[j].addr),
+					 r[j].len);
+				return link_fail(map, l, -EBADMSG, m);
+			}
+			k++;
+		}
+	}
+	return 0;
+}
+
+const char *pmrdma_method_name(enum pmrdma_method m)
+{
+	return m <= PMRDMA_METHOD_GPSPM ? method_name[m] : "?";
+}

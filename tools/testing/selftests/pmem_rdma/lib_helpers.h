@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fixtures of libpmrdma's remote tests: exports of the fsdax namespace
+ * (PMEM_RDMA_PMEM) made through /dev/pmem_rdma, emulated so that a power
+ * failure shows what a flush made durable, each with a key, and the
+ * struct pmrdma_remote that reaches one over the rxe device's link-local
+ * address.
+ *
+ * Header only: the setup asserts with kselftest_harness.h.
+ */
+#ifndef PMEM_RDMA_LIB_HELPERS_H
+#define PMEM_RDMA_LIB_HELPERS_H
+
+#include <dirent.h>
+
+#include "target_helpers.h"
+#include "pmrdma.h"
+
+#define LIB_KEY_LEN	32
+
+struct lib_export {
+	uint32_t id;
+	uint16_t port;
+	uint64_t off;
+	uint8_t key[LIB_KEY_LEN];
+	char addr[96];
+	struct pmrdma_remote remote;
+};
+
+/* an emulated, keyed export of [off, off + EXP_LEN) of the namespace */
+static inline int lib_export(int fd, const char *pmem, uint16_t port,
+			     uint64_t off, struct lib_export *x)
+{
+	struct pmem_rdma_export_req e = {
+		.abi_version = PMEM_RDMA_ABI_VERSION,
+		.flags = PMEM_RDMA_EXPORT_EMULATED,
+		.offset = off,
+		.length = EXP_LEN,
+		.access = ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY,
+		.verify_algs = PMEM_RDMA_VERIFY_ALL,
+		.port = port,
+		.policy.key_len = LIB_KEY_LEN,
+	};
+	unsigned int i;
+	int ret;
+
+	memset(x, 0, sizeof(*x));
+	for (i = 0; i < LIB_KEY_LEN; i++)
+		x->key[i] = port * 7 + i;
+	memcpy(e.policy.key, x->key, LIB_KEY_LEN);
+	snprintf(e.path, sizeof(e.path), "%s", pmem);
+	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
+		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
+	ret = pt_peer_device_addr_str(x->addr, sizeof(x->addr));
+	if (ret)
+		return ret;
+	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
+	x->id = e.id;
+	x->port = port;
+	x->off = off;
+	x->remote = (struct pmrdma_remote){
+		.addr = x->addr, .port = port,
+		.key = x->key, .key_len = LIB_KEY_LEN,
+	};
+	return ret;
+}
+
+static inline int lib_power(int fd, uint32_t id, uint32_t flags,
+			    uint32_t ppm, uint64_t seed,
+			    struct pmem_rdma_power_fail *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->id = id;
+	pf->flags = flags;
+	pf->eviction_ppm = ppm;
+	pf->seed = seed;
+	return ctl(fd, PMEM_RDMA_IOC_POWER_FAIL, pf);
+}
+
+/* a map of one config: the remote x, or path with the replicas */
+static inline int lib_map(struct pmrdma_map **map, const char *path,
+			  const struct lib_export *x, unsigned int n)
+{
+	struct pmrdma_config *cfg;
+	unsigned int i;
+	int ret;
+
+	ret = pmrdma_config_new(&cfg);
+	if (ret)
+		return ret;
+	if (path) {
+		ret = pmrdma_config_set_path(cfg, path);
+		for (i = 0; !ret && i < n; i++)
+			ret = pmrdma_config_add_replica(cfg, &x[i].remote);
+	} else {
+		ret = pmrdma_config_set_remote(cfg, &x->remote);
+	}
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/* the process's open descriptors, to see that nothing leaks */
+static inline int lib_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+#endif /* PMEM_RDMA_LIB_HELPERS_H */

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpmrdma's remote maps over the kernel target: an emulated, keyed
+ * export of the fsdax namespace (lib_helpers.h), mapped through the
+ * library.  A power failure of the export shows what a flush made durable:
+ * the flushed ranges survive it, what was only stored does not.  Then the
+ * error paths: ranges outside the map, counts, algorithms, a wrong key, a
+ * corrupted WRITE that only flush-and-verify can see, the target losing
+ * power under a flush, and no descriptor left behind.
+ */
+#include "lib_helpers.h"
+
+#define LEN	EXP_LEN
+
+FIXTURE(remote)
+{
+	int fd;
+	const char *pmem;
+	struct lib_export x;
+	struct pmrdma_map *map;
+	unsigned char *v, *back;
+};
+
+FIXTURE_SETUP(remote)
+{
+	int ret;
+
+	self->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->pmem = getenv("PMEM_RDMA_PMEM");
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	ASSERT_EQ(0, lib_export(self->fd, self->pmem, TARGET_PORT, EXP_OFF,
+				&self->x));
+	ret = lib_map(&self->map, NULL, &self->x, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", strerror(-ret),
+				 pmrdma_errormsg(self->map));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, posix_memalign((void **)&self->back, 4096, LEN));
+}
+
+FIXTURE_TEARDOWN(remote)
+{
+	pmrdma_map_delete(&self->map);
+	if (self->x.id)
+		unexport(self->fd, self->x.id);
+	free(self->back);
+	close(self->fd);
+}
+
+/* the export's bytes as the media holds them after a power failure */
+#define fail_and_read(self, lost)	\
+	__fail_and_read(_metadata, (self)->fd, (self)->x.id, (self)->pmem, \
+			(self)->back, lost)
+
+static void __fail_and_read(struct __test_metadata *_metadata, int fd,
+			    uint32_t id, const char *pmem, void *back,
+			    uint64_t *lost)
+{
+	struct pmem_rdma_power_fail pf;
+
+	ASSERT_EQ(0, lib_power(fd, id, 0, 0, 1, &pf));
+	ASSERT_EQ(0, read_pmem(pmem, EXP_OFF, back, LEN));
+	if (lost)
+		*lost = pf.lines_lost;
+}
+
+TEST_F(remote, view_caps_and_content)
+{
+	struct pmrdma_map *again = NULL;
+	struct pmrdma_caps caps;
+
+	if (!self->map)
+		return;
+	EXPECT_EQ(LEN, pmrdma_map_get_size(self->map));
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_EQ(PMRDMA_METHOD_FLUSH, caps.method);
+	EXPECT_STREQ("FLUSH", pmrdma_method_name(caps.method));
+	EXPECT_EQ(PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT,
+		  caps.placement_types);
+	EXPECT_EQ(PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_CRC32C) |
+		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_SHA256) |
+		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_XXH64), caps.verify_algs);
+	EXPECT_EQ(0, caps.replicas);
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
+
+	/* a second map of the export starts with what the first flushed */
+	pt_fill_pattern(self->v, LEN, 11);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	ASSERT_EQ(0, lib_map(&again, NULL, &self->x, 1));
+	EXPECT_EQ(0, pt_check_pattern(pmrdma_map_get_address(again), LEN, 11));
+	pmrdma_map_delete(&again);
+	EXPECT_EQ(NULL, again);
+}
+
+/* what was flushed survives a power failure, what was only stored not */
+TEST_F(remote, flush_makes_durable_what_it_names)
+{
+	uint64_t lost;
+
+	if (!self->map)
+		return;
+	memset(self->v, 0, LEN);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	pt_fill_pattern(self->v, 64 << 10, 21);
+	pt_fill_pattern(self->v + (64 << 10), 64 << 10, 22);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 64 << 10));
+	fail_and_read(self, &lost);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 64 << 10, 21));
+	/* never pushed: the media still holds the zeroes */
+	EXPECT_EQ(0, self->back[(64 << 10) + 100]);
+	EXPECT_EQ(0, self->back[(128 << 10) - 1]);
+}
+
+/*
+ * Many ranges, some empty, some overlapping, more requests than the send
+ * queue holds: one async flush, one drain, all durable.
+ */
+TEST_F(remote, async_flush_of_many_ranges_then_drain)
+{
+	static struct pmrdma_range r[1500];
+	unsigned int i;
+	uint64_t lost;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, LEN, 31);
+	for (i = 0; i < 1000; i++)
+		r[i] = (struct pmrdma_range){ self->v + i * 2048, 64 };
+	for (; i < 1250; i++)	/* overlapping the first ones */
+		r[i] = (struct pmrdma_range){ self->v + (i - 1000) * 2048 + 32, 64 };
+	for (; i < 1500; i++)	/* empty */
+		r[i] = (struct pmrdma_range){ self->v + i, 0 };
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, r, 1500));
+	ASSERT_EQ(0, pmrdma_drain(self->map));
+	fail_and_read(self, &lost);
+	for (i = 0; i < 1000; i++) {
+		size_t n = i < 250 ? 96 : 64;
+
+		ASSERT_EQ(0, memcmp(self->back + i * 2048, self->v + i * 2048, n))
+			TH_LOG("range %u", i);
+	}
+	EXPECT_EQ(0, pmrdma_flush_ranges(self->map, r, 0));
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+}
+
+/* a log's record, then its pointer, posted back to back: both durable */
+TEST_F(remote, atomic_write_behind_a_flush)
+{
+	struct pmrdma_range rec, ptr;
+	uint64_t v;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v + 4096, 4096, 41);
+	rec = (struct pmrdma_range){ self->v + 4096, 4096 };
+	ptr = (struct pmrdma_range){ self->v, 8 };
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, &rec, 1));
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, 0, 0x1122334455667788ULL));
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, &ptr, 1));
+	ASSERT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0x1122334455667788ULL, pt_load64(self->v));
+	fail_and_read(self, NULL);
+	memcpy(&v, self->back, 8);
+	EXPECT_EQ(0x1122334455667788ULL, v);
+	EXPECT_EQ(0, pt_check_pattern(self->back + 4096, 4096, 41));
+
+	EXPECT_EQ(-EINVAL, pmrdma_atomic_write(self->map, 4, 1));
+	EXPECT_EQ(-EINVAL, pmrdma_atomic_write(self->map, LEN, 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "8-byte aligned"));
+}
+
+TEST_F(remote, memcpy_and_memset_are_durable)
+{
+	unsigned char src[512];
+
+	if (!self->map)
+		return;
+	memset(src, 0x5a, sizeof(src));
+	ASSERT_EQ(self->v + 8192,
+		  pmrdma_memcpy(self->map, self->v + 8192, src, sizeof(src), 0));
+	ASSERT_EQ(self->v + 9000,
+		  pmrdma_memset(self->map, self->v + 9000, 0xa5, 100, 0));
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, memcmp(self->back + 8192, src, sizeof(src)));
+	EXPECT_EQ(0xa5, self->back[9000]);
+	EXPECT_EQ(0xa5, self->back[9099]);
+	EXPECT_EQ(NULL, pmrdma_memcpy(self->map, self->v + LEN - 8, src, 16, 0));
+}
+
+/* bad ranges are refused before anything is sent */
+TEST_F(remote, bad_ranges_refused_and_nothing_sent)
+{
+	struct pmrdma_range r[2];
+	struct pmem_rdma_stats st0, st;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st0));
+	r[0] = (struct pmrdma_range){ self->v, 64 };
+	r[1] = (struct pmrdma_range){ self->v + LEN - 8, 16 };
+	EXPECT_EQ(-EINVAL, pmrdma_flush_ranges(self->map, r, 2));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "outside the map"));
+	r[1] = (struct pmrdma_range){ self->v - 64, 64 };
+	EXPECT_EQ(-EINVAL, pmrdma_flush_async(self->map, r, 2));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_ranges(self->map, r, SIZE_MAX / 4));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_ranges(self->map, NULL, 1));
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 1, 9));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "algorithm 9"));
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
+	EXPECT_EQ(st0.bytes_written, st.bytes_written);
+	EXPECT_EQ(st0.flushes, st.flushes);
+	/* the map still works */
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 64));
+}
+
+TEST_F(remote, flush_verify_each_algorithm)
+{
+	struct pmrdma_range r[3];
+	struct pmem_rdma_stats st0, st;
+	uint32_t alg;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, LEN, 51);
+	r[0] = (struct pmrdma_range){ self->v, 4096 };
+	r[1] = (struct pmrdma_range){ self->v + 100000, 777 };
+	r[2] = (struct pmrdma_range){ self->v + LEN - 64, 64 };
+	for (alg = PMRDMA_VERIFY_CRC32C; alg <= PMRDMA_VERIFY_XXH64; alg++) {
+		ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st0));
+		EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 3, alg))
+			TH_LOG("alg %u: %s", alg, pmrdma_errormsg(self->map));
+		ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
+		EXPECT_EQ(st0.verifies + 3, st.verifies);
+		EXPECT_EQ(0, st.dirty_lines);
+	}
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, memcmp(self->back + 100000, self->v + 100000, 777));
+}
+
+/*
+ * A WRITE whose first payload byte is inverted before its ICRC (the fault
+ * file's "flip") is taken by the target: only the digest sees it.
+ */
+TEST_F(remote, corrupted_write_caught_by_flush_verify)
+{
+	struct pmrdma_range r;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, 8192, 61);
+	/* one packet: RC RDMA WRITE ONLY */
+	r = (struct pmrdma_range){ self->v, 512 };
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));
+	EXPECT_EQ(-EBADMSG, pmrdma_flush_verify(self->map, &r, 1,
+						PMRDMA_VERIFY_XXH64));
+	pt_write_line(PT_FAULT_PATH, "off");
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs from the view"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	/* the map refuses work until it is made again */
+	EXPECT_EQ(-EIO, pmrdma_flush(self->map, self->v, 64));
+	EXPECT_EQ(-EIO, pmrdma_drain(self->map));
+	EXPECT_EQ(-EIO, pmrdma_atomic_write(self->map, 0, 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "failed before"));
+}
+
+/* the target loses power under a flush: the flush fails, then the map */
+TEST_F(remote, target_down_under_a_flush)
+{
+	struct pmem_rdma_power_fail pf;
+	int ret;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, LEN, 71);
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 1, &pf));
+	ret = pmrdma_flush(self->map, self->v, LEN);
+	EXPECT_EQ(-EREMOTEIO, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "remote operation error"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-EIO, pmrdma_flush(self->map, self->v, 64));
+	/* powered on: nothing of the failed flush is there */
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	EXPECT_EQ(-EINVAL, lib_power(self->fd, self->x.id,
+				     PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	ASSERT_EQ(0, read_pmem(self->pmem, EXP_OFF, self->back, LEN));
+	EXPECT_NE(0, pt_check_pattern(self->back, LEN, 71));
+	pmrdma_map_delete(&self->map);
+	ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 64));
+}
+
+/* the target goes away (UNEXPORT) under the map */
+TEST_F(remote, export_removed_under_the_map)
+{
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, unexport(self->fd, self->x.id));
+	self->x.id = 0;
+	ret = pmrdma_flush(self->map, self->v, LEN);
+	EXPECT_TRUE(ret == -ECONNRESET || ret == -ETIMEDOUT || ret == -EREMOTEIO)
+		TH_LOG("%d %s", ret, pmrdma_errormsg(self->map));
+	EXPECT_EQ(-EIO, pmrdma_drain(self->map));
+}
+
+TEST_F(remote, refusals_and_no_leaks)
+{
+	struct lib_export bad = self->x;
+	struct pmrdma_map *m = (void *)1;
+	struct pmrdma_config *cfg;
+	int fds, i, ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	fds = lib_fds();
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
+		pmrdma_map_delete(&self->map);
+	}
+	bad.key[0] ^= 1;
+	bad.remote.key = bad.key;
+	ret = lib_map(&m, NULL, &bad, 1);
+	EXPECT_EQ(-ECONNREFUSED, ret);
+	EXPECT_EQ(NULL, m);
+	bad.remote.key = NULL;
+	EXPECT_EQ(-ECONNREFUSED, lib_map(&m, NULL, &bad, 1));
+	bad = self->x;
+	bad.remote.port = TARGET_PORT + 1;
+	ret = lib_map(&m, NULL, &bad, 1);
+	EXPECT_TRUE(ret == -ECONNREFUSED || ret == -ETIMEDOUT) TH_LOG("%d", ret);
+	bad.remote.addr = "no.such.host.invalid";
+	EXPECT_EQ(-EHOSTUNREACH, lib_map(&m, NULL, &bad, 1));
+	EXPECT_EQ(fds, lib_fds());
+
+	/* configs */
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	bad = self->x;
+	bad.remote.key_len = 8;
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &bad.remote));
+	bad.remote.key_len = LIB_KEY_LEN;
+	bad.remote.port = 0;
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &bad.remote));
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&m, cfg));
+	EXPECT_EQ(0, pmrdma_config_set_remote(cfg, &self->x.remote));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &self->x.remote));
+	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
+}
+
+TEST_HARNESS_MAIN
