@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpmrdma's replicated maps: the devdax device (PMEM_RDMA_DAX) as the
+ * local map and two emulated exports of the fsdax namespace as its
+ * replicas (lib_helpers.h).  One flush makes a range durable on both; a
+ * replica that fails drops out of sync, is reported once, and the map goes
+ * on with the other.
+ */
+#include "lib_helpers.h"
+
+#define NREP	2
+#define LOCAL_OFF	(2UL << 20)
+
+FIXTURE(replicated)
+{
+	int fd;
+	const char *pmem;
+	struct lib_export x[NREP];
+	struct pmrdma_map *map;
+	unsigned char *v, *back;
+};
+
+FIXTURE_SETUP(replicated)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	struct pmrdma_config *cfg;
+	int i, ret;
+
+	self->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->pmem = getenv("PMEM_RDMA_PMEM");
+	if (!self->pmem || !self->pmem[0] || !dax || !dax[0])
+		SKIP(return, "needs the devdax device and the fsdax namespace");
+	for (i = 0; i < NREP; i++)
+		ASSERT_EQ(0, lib_export(self->fd, self->pmem, TARGET_PORT + i,
+					EXP_OFF + i * EXP_LEN, &self->x[i]));
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, dax));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+	for (i = 0; i < NREP; i++)
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
+	ret = pmrdma_map_new(&self->map, cfg);
+	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, posix_memalign((void **)&self->back, 4096, EXP_LEN));
+}
+
+FIXTURE_TEARDOWN(replicated)
+{
+	int i;
+
+	pmrdma_map_delete(&self->map);
+	for (i = 0; i < NREP; i++)
+		if (self->x[i].id)
+			unexport(self->fd, self->x[i].id);
+	free(self->back);
+	close(self->fd);
+}
+
+/* replica i's media after a power failure, into back */
+#define replica_media(self, i)	\
+	__replica_media(_metadata, (self)->fd, &(self)->x[i], (self)->pmem, \
+			(self)->back)
+
+static void __replica_media(struct __test_metadata *_metadata, int fd,
+			    const struct lib_export *x, const char *pmem,
+			    void *back)
+{
+	struct pmem_rdma_power_fail pf;
+
+	ASSERT_EQ(0, lib_power(fd, x->id, 0, 0, 3, &pf));
+	ASSERT_EQ(0, read_pmem(pmem, x->off, back, EXP_LEN));
+}
+
+TEST_F(replicated, replicas_start_with_the_local_content)
+{
+	struct pmrdma_caps caps;
+	struct pmrdma_map *again = NULL;
+	struct pmrdma_config *cfg;
+	int i;
+
+	if (!self->map)
+		return;
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_EQ(NREP, caps.replicas);
+	EXPECT_EQ(PMRDMA_METHOD_FLUSH, caps.method);
+	EXPECT_NE(PMRDMA_GRANULARITY_PAGE, caps.granularity);
+	for (i = 0; i < NREP; i++)
+		EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, i));
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, NREP));
+
+	/* made again over local content the replicas do not have */
+	pt_fill_pattern(self->v, EXP_LEN, 101);
+	pmrdma_flush(self->map, self->v, EXP_LEN);
+	pmrdma_map_delete(&self->map);
+	ASSERT_EQ(0, lib_map(&again, NULL, &self->x[0], 1));
+	memset(pmrdma_map_get_address(again), 0, EXP_LEN);
+	ASSERT_EQ(0, pmrdma_flush(again, pmrdma_map_get_address(again), EXP_LEN));
+	pmrdma_map_delete(&again);
+
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+	for (i = 0; i < NREP; i++)
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
+	ASSERT_EQ(0, pmrdma_map_new(&self->map, cfg));
+	pmrdma_config_delete(&cfg);
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		EXPECT_EQ(0, pt_check_pattern(self->back, EXP_LEN, 101))
+			TH_LOG("replica %d", i);
+	}
+}
+
+TEST_F(replicated, one_flush_makes_every_copy_durable)
+{
+	struct pmrdma_range r[2];
+	int i;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, EXP_LEN, 111);
+	r[0] = (struct pmrdma_range){ self->v + 4096, 8192 };
+	r[1] = (struct pmrdma_range){ self->v + 65536, 100 };
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, r, 2));
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, 0, 0xabcdef));
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 8));
+	ASSERT_EQ(0, pmrdma_drain(self->map));
+	for (i = 0; i < NREP; i++) {
+		uint64_t p;
+
+		replica_media(self, i);
+		EXPECT_EQ(0, memcmp(self->back + 4096, self->v + 4096, 8192));
+		EXPECT_EQ(0, memcmp(self->back + 65536, self->v + 65536, 100));
+		memcpy(&p, self->back, 8);
+		EXPECT_EQ(0xabcdef, p);
+	}
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 2, PMRDMA_VERIFY_CRC32C))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+}
+
+/* a replica that dies is reported once; the others stay durable */
+TEST_F(replicated, a_replica_that_dies_drops_out)
+{
+	struct pmem_rdma_power_fail pf;
+	char port[16];
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v, EXP_LEN, 121);
+	ret = pmrdma_flush(self->map, self->v, EXP_LEN);
+	EXPECT_EQ(-EREMOTEIO, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	snprintf(port, sizeof(port), "]:%u", TARGET_PORT + 1);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), port))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 0));
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 1));
+	replica_media(self, 0);
+	EXPECT_EQ(0, pt_check_pattern(self->back, EXP_LEN, 121));
+
+	/* the map goes on with the other replica */
+	pt_fill_pattern(self->v, 4096, 122);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 4096));
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+	replica_media(self, 0);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 122));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+}
+
+/* flush-and-verify finds the replica whose copy is not the view's */
+TEST_F(replicated, a_corrupted_replica_drops_out)
+{
+	struct pmrdma_range r;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, 4096, 131);
+	r = (struct pmrdma_range){ self->v, 512 };
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));
+	EXPECT_EQ(-EREMOTEIO, pmrdma_flush_verify(self->map, &r, 1,
+						  PMRDMA_VERIFY_SHA256));
+	pt_write_line(PT_FAULT_PATH, "off");
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs"));
+	/* the first replica's WRITE was the one flipped */
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_SHA256));
+}
+
+TEST_F(replicated, size_mismatch_and_no_leaks)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	int fds, i;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	fds = lib_fds();
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, pmrdma_config_new(&cfg));
+		ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+		ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF,
+						     i ? EXP_LEN : EXP_LEN / 2));
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[0].remote));
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[1].remote));
+		if (i) {
+			ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
+			pmrdma_map_delete(&m);
+		} else {
+			EXPECT_EQ(-EMSGSIZE, pmrdma_map_new(&m, cfg));
+			EXPECT_EQ(NULL, m);
+		}
+		pmrdma_config_delete(&cfg);
+	}
+	EXPECT_EQ(fds, lib_fds());
+}
+
+TEST_HARNESS_MAIN
