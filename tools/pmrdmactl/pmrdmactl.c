@@ -22,7 +22,9 @@
 
 #include <linux/pmem_rdma.h>
 
-#define CTL_PATH	"/dev/pmem_rdma"
+#include "pmrdma_target.h"
+
+#define CTL_PATH	PMRDMA_TARGET_PATH
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *cmd_name = "";
@@ -68,9 +70,14 @@ static const char usage_text[] =
 "                        persistence, but those that reach the media early\n"
 "      -E, --eviction PPM  that many per million lines (default 0)\n"
 "      -s, --seed SEED   chosen by SEED (default 0)\n"
+"      -D, --stay-down   then refuse every request, as a target without\n"
+"                        power, until power-on\n"
+"  power-on ID           power a stayed-down export on again: what it\n"
+"                        still stored while down is lost\n"
 "\n"
 "options of every command:\n"
-"  -j, --json            JSON output (export, list, stats, power-fail)\n"
+"  -j, --json            JSON output (export, list, stats, power-fail,\n"
+"                        power-on)\n"
 "  -h, --help            this text\n"
 "\n"
 "exit status: 0 done; 1 failed, with one line on stderr: the errno text\n"
@@ -101,72 +108,22 @@ static _Noreturn void bad_usage(const char *what)
 	exit(2);
 }
 
-/* what an errno means for this command, beyond strerror() */
-static const char *hint(unsigned long req, int err)
+/* the target, opened with its ABI checked, or exit */
+static struct pmrdma_target *target_open(void)
 {
-	switch (err) {
-	case EPERM:
-		return "needs CAP_SYS_ADMIN";
-	case EACCES:
-		return "cannot open " CTL_PATH;
-	case EPROTO:
-		return "module and tool disagree on the ABI version";
-	case EBUSY:
-		return req == PMEM_RDMA_IOC_EXPORT ?
-		       "overlaps an export, or the device is in use" : NULL;
-	case EADDRINUSE:
-		return "the port is taken";
-	case ENODEV:
-		return "no such RDMA device";
-	case ENOTBLK:
-		return "not a block device";
-	case ENOENT:
-		return req == PMEM_RDMA_IOC_EXPORT ? "no such device path" :
-		       "no such export";
-	case EOPNOTSUPP:
-		return req == PMEM_RDMA_IOC_POWER_FAIL ? "not an emulated export" :
-		       req == PMEM_RDMA_IOC_EXPORT ?
-		       "no DAX on the device, no flush for its region, or no rdma_rxe_flush for --emulated or --verify" :
-		       NULL;
-	case EINVAL:
-		return req == PMEM_RDMA_IOC_EXPORT ?
-		       "bad range (page-aligned, inside the device), option or allow-list" :
-		       NULL;
-	}
-	return NULL;
+	struct pmrdma_target *t;
+	char msg[256];
+
+	if (pmrdma_target_open(&t, msg, sizeof(msg)))
+		die("%s", msg);
+	return t;
 }
 
-static int ctl_open(void)
+/* a call's result: done, or exit with the library's message */
+static void check(struct pmrdma_target *t, int err)
 {
-	struct pmem_rdma_version v = {};
-	int fd = open(CTL_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			die("%s: %s (is pmem_rdma.ko loaded?)", CTL_PATH,
-			    strerror(errno));
-		die("%s: %s", CTL_PATH, strerror(errno));
-	}
-	if (ioctl(fd, PMEM_RDMA_IOC_GET_VERSION, &v))
-		die("ABI version query: %s", strerror(errno));
-	if (v.abi_version != PMEM_RDMA_ABI_VERSION)
-		die("the module speaks ABI version %u, this tool %u",
-		    v.abi_version, PMEM_RDMA_ABI_VERSION);
-	return fd;
-}
-
-static void ctl(int fd, unsigned long req, void *arg)
-{
-	const char *h;
-	int err;
-
-	if (!ioctl(fd, req, arg))
-		return;
-	err = errno;
-	h = hint(req, err);
-	if (h)
-		die("%s (%s)", strerror(err), h);
-	die("%s", strerror(err));
+	if (err)
+		die("%s", pmrdma_target_errormsg(t));
 }
 
 static uint64_t parse_size(const char *s, const char *what)
@@ -414,7 +371,8 @@ static int cmd_export(int argc, char **argv)
 	};
 	const char *path = NULL, *dev = "rxe0";
 	bool json = false, have_len = false, any = false;
-	int c, fd;
+	struct pmrdma_target *t;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:ejh", opts,
 				NULL)) != -1) {
@@ -488,9 +446,9 @@ static int cmd_export(int argc, char **argv)
 	strcpy(e.path, path);
 	strcpy(e.ib_dev, dev);
 
-	fd = ctl_open();
-	ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
-	close(fd);
+	t = target_open();
+	check(t, pmrdma_target_export(t, &e));
+	pmrdma_target_close(&t);
 	explicit_bzero(e.policy.key, sizeof(e.policy.key));
 	if (json)
 		printf("{\"id\":%u}\n", e.id);
@@ -503,13 +461,13 @@ static int cmd_export(int argc, char **argv)
 
 static int cmd_unexport(int argc, char **argv)
 {
-	struct pmem_rdma_unexport u = {};
-	int fd;
+	struct pmrdma_target *t;
+	uint32_t id;
 
-	simple_args(argc, argv, &u.id);
-	fd = ctl_open();
-	ctl(fd, PMEM_RDMA_IOC_UNEXPORT, &u);
-	close(fd);
+	simple_args(argc, argv, &id);
+	t = target_open();
+	check(t, pmrdma_target_unexport(t, id));
+	pmrdma_target_close(&t);
 	return 0;
 }
 
@@ -517,30 +475,16 @@ static int cmd_list(int argc, char **argv)
 {
 	bool json = simple_args(argc, argv, NULL);
 	struct pmem_rdma_export_info *info = NULL;
-	struct pmem_rdma_list l = {};
-	uint32_t i;
-	int fd;
+	struct pmrdma_target *t;
+	uint32_t i, count;
 
-	fd = ctl_open();
-	/* exports may come between the count and the copy: ask until it fits */
-	for (;;) {
-		uint32_t room = l.count + 4;
-
-		free(info);
-		info = calloc(room, sizeof(*info));
-		if (!info)
-			die("%s", strerror(ENOMEM));
-		l.count = room;
-		l.entries = (uintptr_t)info;
-		ctl(fd, PMEM_RDMA_IOC_LIST, &l);
-		if (l.count <= room)
-			break;
-	}
-	close(fd);
+	t = target_open();
+	check(t, pmrdma_target_list(t, &info, &count));
+	pmrdma_target_close(&t);
 
 	if (json)
 		putchar('[');
-	for (i = 0; i < l.count; i++) {
+	for (i = 0; i < count; i++) {
 		struct pmem_rdma_export_info *x = &info[i];
 		bool emu = x->flags & PMEM_RDMA_EXPORT_EMULATED;
 
@@ -579,7 +523,7 @@ static int cmd_list(int argc, char **argv)
 		       x->nallow, x->key_len ? "true" : "false");
 	}
 	if (json)
-		printf("%s]\n", l.count ? "\n" : "");
+		printf("%s]\n", count ? "\n" : "");
 	free(info);
 	return 0;
 }
@@ -594,12 +538,13 @@ static int cmd_stats(int argc, char **argv)
 	struct pmem_rdma_stats st = {};
 	uint64_t v[ARRAY_SIZE(names)];
 	bool json;
-	int fd, i;
+	struct pmrdma_target *t;
+	int i;
 
 	json = simple_args(argc, argv, &st.id);
-	fd = ctl_open();
-	ctl(fd, PMEM_RDMA_IOC_STATS, &st);
-	close(fd);
+	t = target_open();
+	check(t, pmrdma_target_stats(t, &st));
+	pmrdma_target_close(&t);
 
 	v[0] = st.peers;
 	v[1] = st.connects;
@@ -627,16 +572,21 @@ static int cmd_power_fail(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "eviction", required_argument, NULL, 'E' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "stay-down", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	struct pmem_rdma_power_fail pf = {};
 	bool json = false;
-	int c, fd;
+	struct pmrdma_target *t;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "E:s:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "E:s:Djh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'D':
+			pf.flags = PMEM_RDMA_POWER_FAIL_STAY_DOWN;
+			break;
 		case 'E':
 			pf.eviction_ppm = parse_u32(optarg, "eviction (ppm)",
 						    1000000);
@@ -650,17 +600,40 @@ static int cmd_power_fail(int argc, char **argv)
 	}
 	pf.id = one_id(argc, argv);
 
-	fd = ctl_open();
-	ctl(fd, PMEM_RDMA_IOC_POWER_FAIL, &pf);
-	close(fd);
+	t = target_open();
+	check(t, pmrdma_target_power_fail(t, &pf));
+	pmrdma_target_close(&t);
 	if (json)
 		printf("{\"id\":%u, \"lines_lost\":%" PRIu64
 		       ", \"lines_evicted\":%" PRIu64 "}\n", pf.id,
 		       (uint64_t)pf.lines_lost, (uint64_t)pf.lines_evicted);
 	else
 		printf("export %u: power failure: %" PRIu64 " lines lost, %"
-		       PRIu64 " reached the media early\n", pf.id,
-		       (uint64_t)pf.lines_lost, (uint64_t)pf.lines_evicted);
+		       PRIu64 " reached the media early%s\n", pf.id,
+		       (uint64_t)pf.lines_lost, (uint64_t)pf.lines_evicted,
+		       pf.flags ? "; down until power-on" : "");
+	return 0;
+}
+
+static int cmd_power_on(int argc, char **argv)
+{
+	struct pmem_rdma_power_fail pf = {
+		.flags = PMEM_RDMA_POWER_FAIL_POWER_ON,
+	};
+	struct pmrdma_target *t;
+	bool json;
+
+	json = simple_args(argc, argv, &pf.id);
+	t = target_open();
+	check(t, pmrdma_target_power_fail(t, &pf));
+	pmrdma_target_close(&t);
+	if (json)
+		printf("{\"id\":%u, \"lines_lost\":%" PRIu64 "}\n", pf.id,
+		       (uint64_t)pf.lines_lost);
+	else
+		printf("export %u: power on: %" PRIu64
+		       " lines stored while down lost\n", pf.id,
+		       (uint64_t)pf.lines_lost);
 	return 0;
 }
 
@@ -675,6 +648,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "stats", cmd_stats },
 		{ "power-fail", cmd_power_fail },
+		{ "power-on", cmd_power_on },
 	};
 	size_t i;
 
