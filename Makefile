@@ -32,7 +32,8 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core lib selftests tools test fuzz demo bench \
+.PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core lib selftests tools test fuzz crash \
+	demo bench \
 	sparse checkpatch clean distclean help FORCE
 
 ## make              setup (idempotent), then build everything out of tree:
@@ -90,21 +91,20 @@ TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/incl
 TOOLS_LDLIBS	:= $(LIB_BLD)/libpmrdma.a -L$(TOP)/build/rdma-core/lib \
 		   -Wl,-rpath,$(TOP)/build/rdma-core/lib -lrdmacm -libverbs -lcrypto -lpthread
 
-## make tools        the demo programs and pmrdmactl, into build/tools
-tools: lib build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmem_log_peer
+## make tools        pmrdmactl, the log writer pmlog and the demo program, into build/tools
+tools: lib build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmlog
 
-PEER_SRCS	:= $(addprefix $(SELFTESTS)/,rdma_helpers.c flush_helpers.c peer_helpers.c \
-		     verify_helpers.c)
-
-build/tools/pmem_log_peer: tools/demo/pmem_log_peer.c $(PEER_SRCS) $(PEER_SRCS:.c=.h) \
-		include/uapi/linux/pmem_rdma.h include/uapi/rdma/rxe_flush.h $(LIB_BLD)/libpmrdma.a \
-		| rdma-core
+build/tools/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
+		$(LIB_BLD)/libpmrdma.a | rdma-core
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(PEER_SRCS) $(TOOLS_LDLIBS)
+	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ tools/pmlog/pmlog_main.c \
+		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
 
-build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h
+build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h \
+		$(LIB_DIR)/pmrdma_target.h $(LIB_BLD)/libpmrdma.a
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/include/uapi -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/$(LIB_DIR) -o $@ $< \
+		$(LIB_BLD)/libpmrdma.a
 
 build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
 		$(SELFTESTS)/rdma_helpers.h | rdma-core
@@ -124,7 +124,16 @@ fuzz: all
 		$(if $(FUZZ_SEED),PMEM_RDMA_FUZZ_SEED=$(FUZZ_SEED)) \
 		$(TOP)/build/selftests/fuzz_test
 
-## make demo         build, boot the VM, show rxe0, the NVDIMM and an RDMA write/read
+## make crash       build, boot the VM, fail the power 1000 times under the log writer
+##                   (CRASH_COUNT=N sets the count, CRASH_SEED=N replays a run)
+crash: all
+	@scripts/vm-run --timeout 3600 -- env \
+		PMEM_RDMA_CRASH_COUNT=$(or $(CRASH_COUNT),1000) \
+		$(if $(CRASH_SEED),PMEM_RDMA_CRASH_SEED=$(CRASH_SEED)) \
+		$(TOP)/build/selftests/log_crash_test
+
+## make demo         build, boot the VM, run the seed's log writer on libpmrdma against
+##                   the pmem target: both modes, a power failure mid-run, recovery
 demo: all
 	@scripts/vm-run -- scripts/demo
 

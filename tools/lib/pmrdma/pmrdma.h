@@ -246,7 +246,10 @@ void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 		    unsigned int flags);
 
-/* the last error on map, in one line; "" if none */
+/*
+ * The last error on map, in one line; "" if none.  With NULL: why this
+ * thread's last pmrdma_map_new() failed.
+ */
 const char *pmrdma_errormsg(const struct pmrdma_map *map);
 
 /* ---- digests, as VERIFY computes them ---- */

@@ -23,9 +23,12 @@ int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
 	return err;
 }
 
+/* why the last pmrdma_map_new() of this thread failed */
+static _Thread_local char map_new_msg[256];
+
 const char *pmrdma_errormsg(const struct pmrdma_map *map)
 {
-	return map ? map->msg : "no map";
+	return map ? map->msg : map_new_msg;
 }
 
 /* a remote map: the export's size, a view on the heap filled from it */
@@ -124,9 +127,13 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	int err;
 
 	*mapp = NULL;
+	map_new_msg[0] = '\0';
 	if (!cfg || (!cfg->path && !cfg->nremote) ||
-	    (cfg->path && cfg->nremote) || (cfg->nreplicas && !cfg->path))
+	    (cfg->path && cfg->nremote) || (cfg->nreplicas && !cfg->path)) {
+		snprintf(map_new_msg, sizeof(map_new_msg),
+			 "the config names no path and no remote, or both");
 		return -EINVAL;
+	}
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
@@ -145,6 +152,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 			err = replica_map(map, &map->links[i], &cfg->replicas[i]);
 	}
 	if (err) {
+		snprintf(map_new_msg, sizeof(map_new_msg), "%s", map->msg);
 		map_free(map);
 		return err;
 	}

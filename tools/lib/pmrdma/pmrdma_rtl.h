@@ -5,8 +5,6 @@
  * any map of <pmrdma.h> - local, remote or replicated - so that code
  * written for Windows runs with only the mapping set-up changed.
  *
- * STATUS: the interface (issue 13); not built yet.
- *
  * A token names the map that holds [NvBuffer, NvBuffer + Size): the library
  * keeps its live maps, and RtlGetNonVolatileToken() finds the one whose view
  * contains the buffer (STATUS_INVALID_PARAMETER if none does).  A token

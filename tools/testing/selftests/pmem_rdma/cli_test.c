@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 
@@ -227,6 +228,59 @@ TEST_F(cli, errors_are_one_line_with_errno_text)
 	snprintf(want, sizeof(want), "pmrdmactl: list: /dev/pmem_rdma: Permission denied\n");
 	EXPECT_STREQ(want, self->out);
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+}
+
+/*
+ * pmlog, the log writer on libpmrdma, against an export with a key; the
+ * export stays down after a power failure until power-on
+ */
+TEST_F(cli, log_writer_and_power_failure_that_stays_down)
+{
+	const char *top = getenv("PMEM_RDMA_TOP");
+	char pmlog[512], remote[4096], key[] = "/tmp/cli_test_key";
+	int id;
+
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	snprintf(pmlog, sizeof(pmlog), "%s/build/tools/pmlog", top);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "umask 077; head -c 32 /dev/urandom >%s && %s export -p %s -l 2M -P %d -e -k %s -j",
+			 key, tool, self->pmem, PORT, key));
+	id = strncmp(self->out, "{\"id\":", 6) ? 0 : atoi(self->out + 6);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "n=$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0); "
+			 "echo \"-a $(ip -6 -o addr show dev $n scope link | awk '{print $4}' | cut -d/ -f1 | head -1)%%$n -P %d -k %s\"",
+			 PORT, key));
+	snprintf(remote, sizeof(remote), "%s", self->out);
+	remote[strcspn(remote, "\n")] = '\0';
+
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s 2>&1", pmlog));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s write 2>&1", pmlog));
+	EXPECT_NE(NULL, strstr(self->out, "say where the log is"));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s format %s", pmlog, remote));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s write -n 50 -q -m wait %s",
+			 pmlog, remote));
+	EXPECT_NE(NULL, strstr(self->out, "wait: 50 records in")) TH_LOG("%s", self->out);
+
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s power-fail %d --stay-down",
+			 tool, id));
+	EXPECT_NE(NULL, strstr(self->out, "down until power-on"));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "%s write -n 10 -q %s 2>&1",
+			 pmlog, remote));
+	/* the map's first READ of the export is refused */
+	EXPECT_NE(NULL, strstr(self->out, "pmlog: map: Remote I/O error: "))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "a request failed: remote operation error"))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s power-on %d -j", tool, id));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "%s power-on %d 2>&1", tool, id));
+	EXPECT_STREQ("pmrdmactl: power-on: Invalid argument (bad eviction, flags, or power-on of an export that is not down)\n",
+		     self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s recover %s", pmlog, remote));
+	EXPECT_STREQ("recovered: pointer 50; records 0..49 covered, 50 whole, 0 torn or lost, 0 not the record written\n",
+		     self->out);
+	unlink(key);
 }
 
 TEST_HARNESS_MAIN

@@ -308,6 +308,51 @@ TEST_F(remote, export_removed_under_the_map)
 	EXPECT_EQ(-EIO, pmrdma_drain(self->map));
 }
 
+/*
+ * APM: the READ behind the WRITEs returns once they are placed, which is
+ * durable only where the platform says so.  The emulated domain is not
+ * such a platform: what APM placed is visible, and a power failure takes
+ * it - the honest part of the method's documentation.
+ */
+TEST_F(remote, apm_places_the_data_but_only_the_platform_persists_it)
+{
+	struct lib_export apm = self->x;
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_map *m, *check;
+	struct pmrdma_caps caps;
+	char *v;
+
+	if (!self->map)
+		return;
+	memset(self->v, 0, LEN);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	apm.remote.method = PMRDMA_METHOD_APM;
+	ASSERT_EQ(0, lib_map(&m, NULL, &apm, 1));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(PMRDMA_METHOD_APM, caps.method);
+	EXPECT_STREQ("APM", pmrdma_method_name(caps.method));
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, 8192, 81);
+	ASSERT_EQ(0, pmrdma_flush(m, v, 8192));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 8192, 42));
+
+	/* placed: a new map reads it */
+	ASSERT_EQ(0, lib_map(&check, NULL, &self->x, 1));
+	EXPECT_EQ(0, pt_check_pattern(pmrdma_map_get_address(check), 8192, 81));
+	pmrdma_map_delete(&check);
+	/* not persistent on this platform */
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id, 0, 0, 1, &pf));
+	EXPECT_LT(0, pf.lines_lost);
+	ASSERT_EQ(0, read_pmem(self->pmem, EXP_OFF, self->back, 8192));
+	EXPECT_NE(0, pt_check_pattern(self->back, 8192, 81));
+	pmrdma_map_delete(&m);
+
+	/* GPSPM needs the user-space target */
+	apm.remote.method = PMRDMA_METHOD_GPSPM;
+	EXPECT_EQ(-EOPNOTSUPP, lib_map(&m, NULL, &apm, 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "GPSPM"));
+}
+
 TEST_F(remote, refusals_and_no_leaks)
 {
 	struct lib_export bad = self->x;
@@ -328,6 +373,8 @@ TEST_F(remote, refusals_and_no_leaks)
 	ret = lib_map(&m, NULL, &bad, 1);
 	EXPECT_EQ(-ECONNREFUSED, ret);
 	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "a wrong one"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
 	bad.remote.key = NULL;
 	EXPECT_EQ(-ECONNREFUSED, lib_map(&m, NULL, &bad, 1));
 	bad = self->x;

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * pmlog - the seed's log writer on libpmrdma, as a command (pmlog.h).
+ *
+ * The synopsis and options are usage_text below, printed by --help.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pmlog.h"
+
+static const char usage_text[] =
+"usage: pmlog COMMAND [OPTIONS]\n"
+"\n"
+"A circular log of records in persistent memory, local, remote or\n"
+"replicated, through libpmrdma: each record durable before the log\n"
+"pointer that covers it.\n"
+"\n"
+"commands:\n"
+"  format                make an empty log\n"
+"  write -n N            append N sample records (see pmlog.h), then say\n"
+"                        how many and how fast; stops at the first failure,\n"
+"                        saying how many were acknowledged\n"
+"  recover               recover the log: the pointer, the records it\n"
+"                        covers, and whether each is the sample it should\n"
+"                        be (exit 1 if not)\n"
+"  bench -n N            format, then N records in each mode, side by side\n"
+"\n"
+"where the log is (one of):\n"
+"  -a, --addr ADDR -P, --port PORT [-k, --key-file F]\n"
+"                        an export of the pmem_rdma target (or pmrdma\n"
+"                        serve); the key file as the export's\n"
+"  -p, --path PATH [-a ADDR -P PORT [-k F]]...\n"
+"                        a devdax device or a file on fsdax, and its\n"
+"                        replicas\n"
+"options:\n"
+"  -m, --mode MODE       pipelined (default), wait, verify\n"
+"  -s, --slot BYTES      format: the slot size (default 256)\n"
+"  -q, --quiet           no progress line\n"
+"  -h, --help            this text\n"
+"\n"
+"exit status: 0 done; 1 failed, with one line on stderr; 2 bad usage\n";
+
+#define MAX_REMOTES	(PMRDMA_REPLICAS_MAX + 1)
+
+struct opts {
+	const char *path;
+	struct pmrdma_remote remote[MAX_REMOTES];
+	uint8_t key[MAX_REMOTES][PMRDMA_KEY_MAX];
+	unsigned int nremote;
+	enum pmlog_mode mode;
+	size_t slot;
+	uint64_t n;
+	bool quiet;
+};
+
+static _Noreturn void bad_usage(const char *what)
+{
+	fprintf(stderr, "pmlog: %s\ntry 'pmlog --help'\n", what);
+	exit(2);
+}
+
+static _Noreturn void fail(const char *what, int err, struct pmrdma_map *map)
+{
+	fprintf(stderr, "pmlog: %s: %s%s%s\n", what, strerror(-err),
+		map && *pmrdma_errormsg(map) ? ": " : "",
+		map ? pmrdma_errormsg(map) : "");
+	exit(1);
+}
+
+static void read_key(struct opts *o, const char *path)
+{
+	struct pmrdma_remote *r;
+	ssize_t n;
+	int fd;
+
+	if (!o->nremote)
+		bad_usage("-k comes after the -a it is for");
+	r = &o->remote[o->nremote - 1];
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "pmlog: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	n = read(fd, o->key[o->nremote - 1], PMRDMA_KEY_MAX);
+	close(fd);
+	if (n < 16) {
+		fprintf(stderr, "pmlog: %s: a key has 16 to %d bytes\n", path,
+			PMRDMA_KEY_MAX);
+		exit(1);
+	}
+	r->key = o->key[o->nremote - 1];
+	r->key_len = n;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "slot", required_argument, NULL, 's' },
+		{ "records", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	o->slot = 256;
+	while ((c = getopt_long(argc, argv, "a:P:k:p:m:s:n:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (o->nremote == MAX_REMOTES)
+				bad_usage("too many -a");
+			o->remote[o->nremote++].addr = optarg;
+			break;
+		case 'P':
+			if (!o->nremote)
+				bad_usage("-P comes after the -a it is for");
+			o->remote[o->nremote - 1].port = strtoul(optarg, NULL, 0);
+			break;
+		case 'k':
+			read_key(o, optarg);
+			break;
+		case 'p':
+			o->path = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "pipelined"))
+				o->mode = PMLOG_PIPELINED;
+			else if (!strcmp(optarg, "wait"))
+				o->mode = PMLOG_WAIT;
+			else if (!strcmp(optarg, "verify"))
+				o->mode = PMLOG_VERIFY;
+			else
+				bad_usage("a mode is pipelined, wait or verify");
+			break;
+		case 's':
+			o->slot = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			o->n = strtoull(optarg, NULL, 0);
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			bad_usage("bad option");
+		}
+	}
+	if (!o->path && o->nremote != 1)
+		bad_usage("say where the log is: -a ADDR -P PORT, or -p PATH");
+}
+
+static struct pmrdma_map *map_open(const struct opts *o)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	unsigned int i;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err && o->path)
+		err = pmrdma_config_set_path(cfg, o->path);
+	for (i = 0; !err && i < o->nremote; i++)
+		err = o->path ? pmrdma_config_add_replica(cfg, &o->remote[i]) :
+				pmrdma_config_set_remote(cfg, &o->remote[i]);
+	if (err)
+		fail("config", err, NULL);
+	err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err) {
+		fprintf(stderr, "pmlog: map: %s: %s\n", strerror(-err),
+			pmrdma_errormsg(NULL));
+		exit(1);
+	}
+	return map;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *const mode_name[] = {
+	[PMLOG_PIPELINED] = "pipelined", [PMLOG_WAIT] = "wait",
+	[PMLOG_VERIFY] = "verify",
+};
+
+/* n records in mode: records/s, or exit at the first failure */
+static double write_records(struct pmrdma_map *map, struct pmlog *log,
+			    const struct opts *o, enum pmlog_mode mode)
+{
+	double t0 = now(), shown = t0, t;
+	uint64_t i, first = pmlog_next(log);
+	char buf[4096];
+	int err;
+
+	for (i = 0; i < o->n; i++) {
+		size_t len = pmlog_sample(pmlog_next(log), buf,
+					  pmlog_max_record(log) < sizeof(buf) ?
+					  pmlog_max_record(log) : sizeof(buf));
+
+		err = pmlog_append(log, buf, len, mode);
+		if (err) {
+			if (!o->quiet)
+				printf("\r%60s\r", "");
+			printf("stopped at record %llu; records %llu..%llu acknowledged\n",
+			       (unsigned long long)pmlog_next(log),
+			       (unsigned long long)first,
+			       (unsigned long long)pmlog_next(log) - 1);
+			fflush(stdout);
+			fail("append", err, map);
+		}
+		t = now();
+		if (!o->quiet && t - shown >= 0.5) {
+			printf("\r  %s: %llu records, %.0f/s ", mode_name[mode],
+			       (unsigned long long)i + 1, (i + 1) / (t - t0));
+			fflush(stdout);
+			shown = t;
+		}
+	}
+	t = now() - t0;
+	if (!o->quiet)
+		printf("\r%60s\r", "");
+	printf("  %s: %llu records in %.2f s, %.0f records/s\n",
+	       mode_name[mode], (unsigned long long)o->n, t, o->n / t);
+	return o->n / t;
+}
+
+static struct pmlog *log_open(struct pmrdma_map *map, struct pmlog_recovery *rec)
+{
+	struct pmlog *log;
+	int err = pmlog_open(&log, map, rec);
+
+	if (err == -EBADMSG)
+		fail("open", err, NULL);
+	return log;
+}
+
+static int cmd_recover(struct pmrdma_map *map)
+{
+	struct pmlog_recovery rec;
+	struct pmlog *log = log_open(map, &rec);
+	uint64_t n, wrong = 0;
+	char want[4096];
+
+	for (n = rec.first; n < rec.pointer; n++) {
+		size_t len, wlen = pmlog_sample(n, want, pmlog_max_record(log) <
+						sizeof(want) ? pmlog_max_record(log) :
+						sizeof(want));
+		const void *p = pmlog_record(log, n, &len);
+
+		if (p && (len != wlen || memcmp(p, want, len)))
+			wrong++;
+	}
+	printf("recovered: pointer %llu; records %llu..%llu covered, %llu whole, %llu torn or lost, %llu not the record written\n",
+	       (unsigned long long)rec.pointer, (unsigned long long)rec.first,
+	       (unsigned long long)(rec.pointer ? rec.pointer - 1 : 0),
+	       (unsigned long long)rec.valid, (unsigned long long)rec.invalid,
+	       (unsigned long long)wrong);
+	pmlog_close(&log);
+	return rec.invalid || wrong;
+}
+
+int main(int argc, char **argv)
+{
+	struct pmlog_recovery rec;
+	struct opts o = { .mode = PMLOG_PIPELINED };
+	struct pmrdma_map *map;
+	struct pmlog *log;
+	const char *cmd;
+	double piped, waiting;
+	int err, ret = 0;
+
+	if (argc < 2)
+		bad_usage("no command");
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	parse(argc - 1, argv + 1, &o);
+	map = map_open(&o);
+	if (!strcmp(cmd, "format") || !strcmp(cmd, "bench")) {
+		err = pmlog_format(map, o.slot);
+		if (err)
+			fail("format", err, map);
+	}
+	if (!strcmp(cmd, "format")) {
+		printf("formatted: %zu-byte slots\n", o.slot);
+	} else if (!strcmp(cmd, "write")) {
+		log = log_open(map, &rec);
+		write_records(map, log, &o, o.mode);
+		pmlog_close(&log);
+	} else if (!strcmp(cmd, "bench")) {
+		log = log_open(map, &rec);
+		piped = write_records(map, log, &o, PMLOG_PIPELINED);
+		waiting = write_records(map, log, &o, PMLOG_WAIT);
+		printf("  pipelined / waiting: %.2f (the limit is 2.00: one round trip per record instead of two)\n",
+		       piped / waiting);
+		pmlog_close(&log);
+	} else if (!strcmp(cmd, "recover")) {
+		ret = cmd_recover(map);
+	} else {
+		bad_usage("unknown command");
+	}
+	pmrdma_map_delete(&map);
+	return ret;
+}
