@@ -101,10 +101,9 @@ build/tools/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlo
 		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
 
 build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h \
-		$(LIB_DIR)/pmrdma_target.h $(LIB_BLD)/libpmrdma.a
+		$(wildcard $(LIB_DIR)/*.h) $(LIB_BLD)/libpmrdma.a | rdma-core
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/$(LIB_DIR) -o $@ $< \
-		$(LIB_BLD)/libpmrdma.a
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(TOOLS_LDLIBS)
 
 build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
 		$(SELFTESTS)/rdma_helpers.h | rdma-core

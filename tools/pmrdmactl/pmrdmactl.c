@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma).
+ * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma),
+ * or serve a devdax device from user space where the module is not loaded.
  *
  * The synopsis, every option and the exit statuses are usage_text below, the
  * one copy, printed by 'pmrdmactl --help'.  Documentation/pmem-target.rst
@@ -18,10 +19,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <linux/pmem_rdma.h>
 
+#include "pmrdma_serve.h"
 #include "pmrdma_target.h"
 
 #define CTL_PATH	PMRDMA_TARGET_PATH
@@ -32,7 +35,8 @@ static const char *cmd_name = "";
 static const char usage_text[] =
 "usage: pmrdmactl COMMAND [OPTIONS]\n"
 "\n"
-"Manage the exports of the pmem_rdma target (" CTL_PATH ").\n"
+"Manage the exports of the pmem_rdma target (" CTL_PATH "), or serve\n"
+"without it (serve).\n"
 "\n"
 "commands:\n"
 "  export -p PATH -l LENGTH -P PORT (-A WHO... | -k KEYFILE | -A any)\n"
@@ -74,6 +78,12 @@ static const char usage_text[] =
 "                        power, until power-on\n"
 "  power-on ID           power a stayed-down export on again: what it\n"
 "                        still stored while down is lost\n"
+"  serve -p PATH -P PORT (-k KEYFILE | -A any) [-o OFFSET] [-l LENGTH]\n"
+"        [-a ADDR] [-m N]\n"
+"                        the user-space target, without the module: serve\n"
+"                        [OFFSET, OFFSET + LENGTH) of a devdax device to\n"
+"                        libpmrdma's peers (GPSPM and APM, no FLUSH) until\n"
+"                        SIGINT or SIGTERM; -a: the address to listen on\n"
 "\n"
 "options of every command:\n"
 "  -j, --json            JSON output (export, list, stats, power-fail,\n"
@@ -637,6 +647,94 @@ static int cmd_power_on(int argc, char **argv)
 	return 0;
 }
 
+static struct pmrdma_server *serving;
+
+static void stop_serving(int sig)
+{
+	(void)sig;
+	pmrdma_server_stop(serving);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "max-peers", required_argument, NULL, 'm' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pmrdma_serve_config cfg = { 0 };
+	struct pmem_rdma_policy key = { 0 };
+	struct pmrdma_server_stats st;
+	struct sigaction sa = { .sa_handler = stop_serving };
+	bool json = false;
+	char msg[256];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			cfg.path = optarg;
+			break;
+		case 'o':
+			cfg.offset = parse_size(optarg, "offset");
+			break;
+		case 'l':
+			cfg.length = parse_size(optarg, "length");
+			break;
+		case 'P':
+			cfg.port = parse_u32(optarg, "port", 65535);
+			break;
+		case 'a':
+			cfg.addr = optarg;
+			break;
+		case 'm':
+			cfg.max_peers = parse_u32(optarg, "max-peers", 1024);
+			break;
+		case 'A':
+			if (strcmp(optarg, "any"))
+				bad_usage("serve takes -A any only");
+			cfg.any_peer = true;
+			break;
+		case 'k':
+			read_key(&key, optarg);
+			cfg.key = key.key;
+			cfg.key_len = key.key_len;
+			break;
+		default:
+			common_opt(c, &json);
+		}
+	}
+	if (!cfg.path || !cfg.port)
+		bad_usage("needs --path and --port");
+	if (!cfg.any_peer == !cfg.key)
+		bad_usage("say who may connect: -k KEYFILE or -A any");
+	err = pmrdma_server_new(&serving, &cfg, msg, sizeof(msg));
+	if (err)
+		die("%s", msg);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("serving %s on port %u: GPSPM and APM, %s\n", cfg.path, cfg.port,
+	       cfg.key ? "peers with the key" : "any peer");
+	fflush(stdout);
+	err = pmrdma_server_run(serving, -1);
+	pmrdma_server_get_stats(serving, &st);
+	printf("served: %" PRIu64 " peers, %" PRIu64 " refused, %" PRIu64
+	       " requests, %" PRIu64 " bytes persisted\n", st.connects,
+	       st.refused, st.requests, st.bytes_persisted);
+	if (err)
+		die("%s", pmrdma_server_errormsg(serving));
+	pmrdma_server_delete(&serving);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -649,6 +747,7 @@ int main(int argc, char **argv)
 		{ "stats", cmd_stats },
 		{ "power-fail", cmd_power_fail },
 		{ "power-on", cmd_power_on },
+		{ "serve", cmd_serve },
 	};
 	size_t i;
 

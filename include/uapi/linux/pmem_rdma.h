@@ -321,4 +321,52 @@ struct pmem_rdma_auth {
 	__u8 mac[16];
 };
 
+/*
+ * The user-space target (libpmrdma's pmrdma_serve()) speaks the same
+ * connect, proof, descriptor and REJECT as the kernel one.  Its descriptor
+ * has PMEM_RDMA_DESC_GPSPM in flags (a bit no export flag uses) and no
+ * placement type: a peer makes its WRITEs durable by asking the target's
+ * CPU (GPSPM), or, where the platform puts PCIe writes in the persistence
+ * domain, with a READ behind them (APM).
+ *
+ * GPSPM: after its WRITEs the peer SENDs a request; the target runs its
+ * ops in order, requests in the order they came, then SENDs the response.
+ * Big-endian; a request has 1..PMEM_RDMA_GPSPM_OPS ops:
+ *   PERSIST  make [off, off + len) of the region durable (len > 0)
+ *   STORE8   store value at off (8-byte aligned) in one piece, then make
+ *            it durable: the non-posted write, behind the ops before it
+ * status is 0 or a positive errno: EINVAL (a bad op), ERANGE (outside the
+ * region), EPROTO (a bad magic or version); ops after a failed one are
+ * not run.
+ */
+#define PMEM_RDMA_DESC_GPSPM		(1U << 15)
+
+#define PMEM_RDMA_GPSPM_MAGIC		0x504d5247	/* "PMRG" */
+#define PMEM_RDMA_GPSPM_VERSION		1
+#define PMEM_RDMA_GPSPM_OPS		8
+#define PMEM_RDMA_GPSPM_PERSIST		1
+#define PMEM_RDMA_GPSPM_STORE8		2
+
+struct pmem_rdma_gpspm_op {
+	__be32 op;		/* PMEM_RDMA_GPSPM_* */
+	__be32 len;		/* PERSIST */
+	__be64 off;		/* from the region's start */
+	__be64 value;		/* STORE8 */
+};
+
+struct pmem_rdma_gpspm_req {
+	__be32 magic;		/* PMEM_RDMA_GPSPM_MAGIC */
+	__be16 version;		/* PMEM_RDMA_GPSPM_VERSION */
+	__be16 nops;
+	__be64 id;		/* the peer's, echoed */
+	struct pmem_rdma_gpspm_op ops[PMEM_RDMA_GPSPM_OPS];
+};
+
+struct pmem_rdma_gpspm_resp {
+	__be32 magic;
+	__be16 version;
+	__be16 status;
+	__be64 id;
+};
+
 #endif /* _UAPI_LINUX_PMEM_RDMA_H */

@@ -3,9 +3,9 @@
  * libpmrdma - the SNIA NVM Programming Model over local, remote and
  * replicated persistent memory.
  *
- * STATUS (issue 13): local, remote (pmem_rdma target) and replicated maps
- * with the FLUSH and APM methods are built.  Not yet: the GPSPM method and
- * the user-space target pmrdma_serve() (-EOPNOTSUPP).
+ * Companions: pmrdma_rtl.h (Windows' Rtl*NonVolatile* calls over any map),
+ * pmrdma_serve.h (the user-space target), pmrdma_target.h (the kernel
+ * target's control calls).
  *
  * The shape is libpmem2's: a config says what to map, a map is the handle,
  * and durability is flush + drain.  What a map can be:
@@ -13,13 +13,15 @@
  *   local       a devdax device (/dev/daxX.Y) or a file on fsdax (mapped
  *               MAP_SYNC), flushed with the best of clwb / clflushopt /
  *               clflush and one sfence per drain;
- *   remote      an export of the pmem_rdma target (or of pmrdma_serve(),
- *               the user-space target): the application stores into a local
- *               view, a registered buffer of the map's size; a flush pushes
- *               the ranges with RDMA WRITE and makes them durable with the
+ *   remote      an export of the pmem_rdma target (or of the user-space
+ *               target, pmrdma_serve.h): the application stores into a
+ *               local view, a registered buffer of the export's size,
+ *               filled from it when the map is made; a flush pushes the
+ *               ranges with RDMA WRITE and makes them durable with the
  *               map's method (below), posted back to back, one wait;
  *   replicated  a local map and 1..PMRDMA_REPLICAS_MAX remote replicas of
- *               the same size: the local mapping is the view, and one flush
+ *               the same size: the local mapping is the view, each replica
+ *               gets its content when the map is made, and one flush
  *               persists locally and pushes + flushes to every replica in
  *               parallel.
  *
@@ -81,7 +83,9 @@ struct pmrdma_map;
 /* ---- what to map ---- */
 
 enum pmrdma_method {
-	PMRDMA_METHOD_AUTO = 0,	/* FLUSH where the peer has it, else GPSPM */
+	PMRDMA_METHOD_AUTO = 0,	/* FLUSH where the peer has it, else GPSPM
+				 * where it has that; never APM
+				 */
 	PMRDMA_METHOD_FLUSH,
 	PMRDMA_METHOD_APM,	/* the caller vouches for the target platform */
 	PMRDMA_METHOD_GPSPM,
@@ -228,6 +232,9 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
  * for them (the seed's non-posted write: a log pointer after its record);
  * remote, an RDMA ATOMIC WRITE behind them on the connection.  Durable once
  * a flush (or drain) of its 8 bytes that started after it has returned.
+ * That flush makes the value written here durable without pushing the
+ * view's 8 bytes again (a WRITE of them could overtake the atomic write),
+ * so they must not be stored to in between.
  */
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
 			uint64_t value);

@@ -50,11 +50,23 @@ struct pmrdma_link {
 	char *shadow;			/* src when the view cannot be registered */
 	uint8_t *scratch;		/* APM READs and VERIFY digests */
 	struct ibv_mr *scratch_mr;
+	uint64_t atomic_off;		/* 1 + the offset of the last atomic
+					 * write not flushed since, or 0
+					 */
 	uint64_t posted, done;		/* signaled batches */
 	unsigned int inflight;		/* WRs posted and not known done */
 	uint16_t batch_wrs[PMRDMA_LINK_RING];
+	/* GPSPM: requests to the target's CPU, and its responses */
+	struct pmem_rdma_gpspm_req *gp_req;	/* PMRDMA_GPSPM_DEPTH of each */
+	struct pmem_rdma_gpspm_resp *gp_resp;
+	struct ibv_mr *gp_mr;
+	struct pmem_rdma_gpspm_req *gp_cur;	/* being filled, or NULL */
+	uint64_t gp_sent;		/* requests ever sent */
+	unsigned int gp_inflight;	/* sent, not answered */
 	int err;			/* the failure, once it failed */
 };
+
+#define PMRDMA_GPSPM_DEPTH	16
 
 struct pmrdma_map {
 	char *base;			/* the mapping */

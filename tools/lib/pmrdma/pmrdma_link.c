@@ -78,6 +78,45 @@ static void link_device(struct pmrdma_link *l, uint64_t *caps)
 		    strcmp(a.orig_attr.fw_ver, "0.4.0") >= 0;
 }
 
+/* GPSPM responses land in slot i of gp_resp */
+#define GP_RECV		(1ULL << 63)
+
+static int gp_post_recv(struct pmrdma_link *l, unsigned int i)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)&l->gp_resp[i],
+		.length = sizeof(l->gp_resp[i]), .lkey = l->gp_mr->lkey,
+	};
+	struct ibv_recv_wr wr = {
+		.wr_id = GP_RECV | i, .sg_list = &sge, .num_sge = 1,
+	}, *bad;
+
+	return -ibv_post_recv(pmrdma_conn_qp(&l->conn), &wr, &bad);
+}
+
+/* the request and response rings, registered, a receive for each response */
+static int link_gpspm_init(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	size_t req = PMRDMA_GPSPM_DEPTH * sizeof(*l->gp_req);
+	size_t len = req + PMRDMA_GPSPM_DEPTH * sizeof(*l->gp_resp);
+	unsigned int i;
+	int err;
+
+	if (posix_memalign((void **)&l->gp_req, 64, len))
+		return link_fail(map, l, -ENOMEM, "no memory");
+	memset(l->gp_req, 0, len);
+	l->gp_resp = (void *)((char *)l->gp_req + req);
+	l->gp_mr = ibv_reg_mr(l->conn.pd, l->gp_req, len, IBV_ACCESS_LOCAL_WRITE);
+	if (!l->gp_mr)
+		return link_fail(map, l, -errno, "ibv_reg_mr");
+	for (i = 0; i < PMRDMA_GPSPM_DEPTH; i++) {
+		err = gp_post_recv(l, i);
+		if (err)
+			return link_fail(map, l, err, "ibv_post_recv");
+	}
+	return 0;
+}
+
 static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 		       enum pmrdma_method want, uint64_t caps)
 {
@@ -85,7 +124,12 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 		     (l->conn.r.placement_types & PMEM_RDMA_PLACEMENT_PERSISTENT) &&
 		     (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT);
 
+	bool gpspm = l->conn.r.flags & PMEM_RDMA_DESC_GPSPM;
+
 	l->atomic_write = caps & RXE_FLUSH_DEVICE_ATOMIC_WRITE;
+	if (want == PMRDMA_METHOD_AUTO && !flush && !gpspm)
+		return link_fail(map, l, -EOPNOTSUPP,
+				 "the target offers neither FLUSH nor GPSPM (APM, if its platform persists what the NIC places, must be asked for)");
 	if (want == PMRDMA_METHOD_AUTO)
 		want = flush ? PMRDMA_METHOD_FLUSH : PMRDMA_METHOD_GPSPM;
 	if (want == PMRDMA_METHOD_FLUSH && !flush)
@@ -95,11 +139,11 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 	    !(l->conn.r.access & PMEM_RDMA_ACCESS_READ))
 		return link_fail(map, l, -EOPNOTSUPP,
 				 "APM needs READ access to the export");
-	if (want == PMRDMA_METHOD_GPSPM)
+	if (want == PMRDMA_METHOD_GPSPM && !gpspm)
 		return link_fail(map, l, -EOPNOTSUPP,
-				 "GPSPM needs the user-space target, not built yet");
+				 "GPSPM needs a target that persists on request (pmrdma_serve)");
 	l->method = want;
-	return 0;
+	return want == PMRDMA_METHOD_GPSPM ? link_gpspm_init(map, l) : 0;
 }
 
 int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
@@ -110,6 +154,7 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 		.dst = (struct sockaddr *)&ss,
 		.ibdev = r->ibdev,
 		.key = r->key, .key_len = r->key_len,
+		.recv_depth = PMRDMA_GPSPM_DEPTH,
 	};
 	uint64_t caps;
 	int err;
@@ -170,9 +215,12 @@ void pmrdma_link_close(struct pmrdma_link *l)
 		ibv_dereg_mr(l->src_mr);
 	if (l->scratch_mr)
 		ibv_dereg_mr(l->scratch_mr);
+	if (l->gp_mr)
+		ibv_dereg_mr(l->gp_mr);
 	pmrdma_conn_close(&l->conn);
 	free(l->shadow);
 	free(l->scratch);
+	free(l->gp_req);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -186,6 +234,28 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 }
 
 /* ---- completions ---- */
+
+/* the target's answer to a GPSPM request, and its slot receives again */
+static int gp_response(struct pmrdma_map *map, struct pmrdma_link *l,
+		       unsigned int i)
+{
+	struct pmem_rdma_gpspm_resp r = l->gp_resp[i];
+	char m[128];
+	int err;
+
+	l->gp_inflight--;
+	err = gp_post_recv(l, i);
+	if (err)
+		return link_fail(map, l, err, "ibv_post_recv");
+	if (be32toh(r.magic) != PMEM_RDMA_GPSPM_MAGIC)
+		return link_fail(map, l, -EPROTO, "a GPSPM response without its magic");
+	if (r.status) {
+		snprintf(m, sizeof(m), "the target could not persist: %s",
+			 strerror(be16toh(r.status)));
+		return link_fail(map, l, -EREMOTEIO, m);
+	}
+	return 0;
+}
 
 /* wait for the oldest batch: 0, or the link's failure */
 static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
@@ -209,6 +279,8 @@ static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 			 l->conn.disconnected ? " (the target disconnected)" : "");
 		return link_fail(map, l, wc_errno(wc.status), m);
 	}
+	if (wc.wr_id & GP_RECV)
+		return gp_response(map, l, wc.wr_id & ~GP_RECV);
 	l->done = wc.wr_id;
 	l->inflight -= l->batch_wrs[wc.wr_id % PMRDMA_LINK_RING];
 	return 0;
@@ -218,7 +290,7 @@ int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
 {
 	int err;
 
-	while (l->done != l->posted) {
+	while (l->done != l->posted || l->gp_inflight) {
 		err = link_reap(map, l);
 		if (err)
 			return err;
@@ -313,8 +385,8 @@ static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* the WRITEs of the view's [off, off + len) */
-static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
-		      struct batch *b, uint64_t off, uint64_t len)
+static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
+		       struct batch *b, uint64_t off, uint64_t len)
 {
 	uint64_t n;
 	int err;
@@ -329,6 +401,27 @@ static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * The WRITEs of [off, off + len), around the 8 bytes of an atomic write
+ * not flushed yet: those are on their way, ordered behind what came before
+ * them, and a WRITE of them now could land ahead of that (GPSPM's target
+ * CPU stores them only once it has persisted the requests before).
+ */
+static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
+		      struct batch *b, uint64_t off, uint64_t len)
+{
+	uint64_t aw = l->atomic_off - 1;
+	int err;
+
+	if (!l->atomic_off || aw + 8 <= off || aw >= off + len)
+		return batch_write(map, l, b, off, len);
+	l->atomic_off = 0;
+	err = aw > off ? batch_write(map, l, b, off, aw - off) : 0;
+	if (!err && off + len > aw + 8)
+		err = batch_write(map, l, b, aw + 8, off + len - aw - 8);
+	return err;
 }
 
 static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
@@ -368,11 +461,105 @@ int pmrdma_link_fetch(struct pmrdma_map *map, struct pmrdma_link *l)
 	return err ? err : pmrdma_link_drain(map, l);
 }
 
+/* the current GPSPM request goes out as a SEND in b */
+static int gp_send(struct pmrdma_map *map, struct pmrdma_link *l,
+		   struct batch *b)
+{
+	struct pmem_rdma_gpspm_req *q = l->gp_cur;
+	unsigned int nops = be16toh(q->nops);
+	int err;
+
+	l->gp_cur = NULL;
+	err = batch_add(map, l, b, IBV_WR_SEND, 0,
+			offsetof(struct pmem_rdma_gpspm_req, ops[nops]), q,
+			l->gp_mr->lkey, 0);
+	if (err)
+		return err;
+	l->gp_sent++;
+	l->gp_inflight++;
+	return 0;
+}
+
+/* one more op in the current GPSPM request, started when there is none */
+static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
+		  struct batch *b, uint32_t op, uint64_t off, uint64_t len,
+		  uint64_t value)
+{
+	struct pmem_rdma_gpspm_req *q = l->gp_cur;
+	unsigned int n;
+	int err;
+
+	if (!q) {
+		/* a free request slot: the oldest one answered */
+		while (l->gp_inflight == PMRDMA_GPSPM_DEPTH) {
+			err = batch_post(map, l, b);
+			if (!err)
+				err = link_reap(map, l);
+			if (err)
+				return err;
+		}
+		q = &l->gp_req[l->gp_sent % PMRDMA_GPSPM_DEPTH];
+		q->magic = htobe32(PMEM_RDMA_GPSPM_MAGIC);
+		q->version = htobe16(PMEM_RDMA_GPSPM_VERSION);
+		q->nops = 0;
+		q->id = htobe64(l->gp_sent);
+		l->gp_cur = q;
+	}
+	n = be16toh(q->nops);
+	q->ops[n] = (struct pmem_rdma_gpspm_op){
+		.op = htobe32(op), .len = htobe32(len), .off = htobe64(off),
+		.value = htobe64(value),
+	};
+	q->nops = htobe16(n + 1);
+	return n + 1 == PMEM_RDMA_GPSPM_OPS ? gp_send(map, l, b) : 0;
+}
+
+/* what makes the pushed [off, off + len) durable, by the link's method */
+static int batch_persist(struct pmrdma_map *map, struct pmrdma_link *l,
+			 struct batch *b, uint64_t off, uint64_t len)
+{
+	uint64_t n;
+	int err;
+
+	switch (l->method) {
+	case PMRDMA_METHOD_FLUSH:
+		return batch_flush(map, l, b, off, len);
+	case PMRDMA_METHOD_GPSPM:
+		for (; len; off += n, len -= n) {
+			n = len < LINK_CHUNK ? len : LINK_CHUNK;
+			err = gp_add(map, l, b, PMEM_RDMA_GPSPM_PERSIST, off, n, 0);
+			if (err)
+				return err;
+		}
+		return 0;
+	default:
+		return 0;	/* APM: once, behind every range */
+	}
+}
+
+/* what the method adds behind the last range, at off */
+static int batch_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
+			     struct batch *b, uint64_t off)
+{
+	switch (l->method) {
+	case PMRDMA_METHOD_APM:
+		/* a READ behind the WRITEs returns once they have been placed */
+		return batch_add(map, l, b, IBV_WR_RDMA_READ, off, 8, l->scratch,
+				 l->scratch_mr->lkey, 0);
+	case PMRDMA_METHOD_GPSPM:
+		return l->gp_cur ? gp_send(map, l, b) : 0;
+	default:
+		return 0;
+	}
+}
+
 int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		      const struct pmrdma_range *r, size_t n)
 {
 	struct batch b = { .n = 0 };
-	size_t i, last = n;
+	uint64_t off = 0;
+	bool any = false;
+	size_t i;
 	int err;
 
 	if (l->err)
@@ -380,25 +567,18 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 	for (i = 0; i < n; i++) {
 		if (!r[i].len)
 			continue;
-		err = batch_push(map, l, &b, view_off(map, r[i].addr), r[i].len);
-		if (!err && l->method == PMRDMA_METHOD_FLUSH)
-			err = batch_flush(map, l, &b, view_off(map, r[i].addr),
-					  r[i].len);
+		off = view_off(map, r[i].addr);
+		err = batch_push(map, l, &b, off, r[i].len);
+		if (!err)
+			err = batch_persist(map, l, &b, off, r[i].len);
 		if (err)
 			return err;
-		last = i;
+		any = true;
 	}
-	if (last == n)
+	if (!any)
 		return 0;
-	/* APM: a READ behind the WRITEs returns once they have been placed */
-	if (l->method == PMRDMA_METHOD_APM) {
-		err = batch_add(map, l, &b, IBV_WR_RDMA_READ,
-				view_off(map, r[last].addr), 8, l->scratch,
-				l->scratch_mr->lkey, 0);
-		if (err)
-			return err;
-	}
-	return batch_post(map, l, &b);
+	err = batch_persist_end(map, l, &b, off);
+	return err ? err : batch_post(map, l, &b);
 }
 
 int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
@@ -409,6 +589,14 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	if (l->err)
 		return l->err;
+	l->atomic_off = offset + 1;
+	if (l->method == PMRDMA_METHOD_GPSPM) {
+		/* the target's CPU stores it, behind the requests before */
+		err = gp_add(map, l, &b, PMEM_RDMA_GPSPM_STORE8, offset, 8, value);
+		if (!err && l->gp_cur)
+			err = gp_send(map, l, &b);
+		return err ? err : batch_post(map, l, &b);
+	}
 	/*
 	 * Native where the device has it; else an 8-byte inline WRITE
 	 * fenced behind the earlier requests, as librpma does.

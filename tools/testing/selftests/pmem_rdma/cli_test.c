@@ -283,4 +283,39 @@ TEST_F(cli, log_writer_and_power_failure_that_stays_down)
 	unlink(key);
 }
 
+/* the user-space target, and the log writer through it */
+TEST_F(cli, serve_without_the_module)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	const char *top = getenv("PMEM_RDMA_TOP");
+	char pmlog[512], remote[4096], cmd[1024];
+	char key[] = "/tmp/cli_test_serve_key";
+
+	if (!dax || !dax[0])
+		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
+	snprintf(pmlog, sizeof(pmlog), "%s/build/tools/pmlog", top);
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s serve -p %s -P %d 2>&1",
+			 tool, dax, PORT));
+	EXPECT_NE(NULL, strstr(self->out, "say who may connect"));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "n=$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0); "
+			 "echo \"-a $(ip -6 -o addr show dev $n scope link | awk '{print $4}' | cut -d/ -f1 | head -1)%%$n -P %d -k %s\"",
+			 PORT, key));
+	snprintf(remote, sizeof(remote), "%s", self->out);
+	remote[strcspn(remote, "\n")] = '\0';
+	/* the server in the background, the log writer against it */
+	snprintf(cmd, sizeof(cmd),
+		 "umask 077; head -c 24 /dev/urandom >%s; %s serve -p %s -o 8M -l 2M -P %d -k %s >/tmp/cli_serve.out 2>&1 &",
+		 key, tool, dax, PORT, key);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s sleep 1; %s format %s && %s write -n 100 -q %s && %s recover %s; r=$?; kill -INT $!; wait $!; cat /tmp/cli_serve.out; exit $r",
+			 cmd, pmlog, remote, pmlog, remote, pmlog, remote));
+	EXPECT_NE(NULL, strstr(self->out, "serving ")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "pipelined: 100 records in"));
+	EXPECT_NE(NULL, strstr(self->out, "recovered: pointer 100; records 0..99 covered, 100 whole, 0 torn or lost, 0 not the record written"))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "served: 3 peers, 0 refused")) TH_LOG("%s", self->out);
+	unlink(key);
+}
+
 TEST_HARNESS_MAIN

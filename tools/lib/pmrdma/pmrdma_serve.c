@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: the user-space target (pmrdma_serve.h).  The region is a
+ * local map of the library; each peer has a QP with PMRDMA_GPSPM_DEPTH
+ * receives for its requests, which the library never exceeds, so a
+ * request never meets a receiver not ready.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "pmrdma_internal.h"
+#include "pmrdma_serve.h"
+
+#define SERVE_REPLAY	256	/* proofs remembered, as the kernel target */
+
+struct serve_peer {
+	struct pmrdma_server *s;
+	struct rdma_cm_id *id;
+	struct ibv_cq *cq;
+	struct pmem_rdma_gpspm_req req[PMRDMA_GPSPM_DEPTH];
+	struct ibv_mr *req_mr;
+	struct serve_peer *next;
+};
+
+struct serve_proof {
+	uint64_t time;
+	uint8_t nonce[8];
+	uint8_t addr[16];
+};
+
+struct pmrdma_server {
+	struct pmrdma_map *map;
+	char *view;
+	size_t size;
+	uint16_t port;
+	uint8_t key[PMRDMA_KEY_MAX];
+	size_t key_len;
+	bool any_peer;
+	unsigned int max_peers;
+	struct rdma_event_channel *ch;
+	struct rdma_cm_id *listen;
+	struct ibv_context *verbs;	/* the device of the first peer */
+	struct ibv_pd *pd;
+	struct ibv_mr *mr;
+	struct ibv_comp_channel *cc;
+	struct serve_peer *peers;
+	struct serve_proof proofs[SERVE_REPLAY];
+	struct pmrdma_server_stats st;
+	int stop[2];
+	char msg[256];
+};
+
+static int serve_fail(struct pmrdma_server *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int serve_fail(struct pmrdma_server *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* ---- who may connect ---- */
+
+static void addr16(const struct sockaddr *sa, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (sa->sa_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else if (sa->sa_family == AF_INET) {
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+}
+
+/* remember a proof taken: false when the memory is full of young ones */
+static bool proof_remember(struct pmrdma_server *s, const struct serve_proof *p,
+			   uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < SERVE_REPLAY; i++) {
+		struct serve_proof *q = &s->proofs[i];
+
+		if (!q->time || q->time + 2 * PMEM_RDMA_AUTH_WINDOW < now) {
+			*q = *p;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool proof_seen(const struct pmrdma_server *s, const struct serve_proof *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < SERVE_REPLAY; i++)
+		if (s->proofs[i].time == p->time &&
+		    !memcmp(s->proofs[i].nonce, p->nonce, 8) &&
+		    !memcmp(s->proofs[i].addr, p->addr, 16))
+			return true;
+	return false;
+}
+
+/* 0, or the PMEM_RDMA_REJECT_* reason for this connect request */
+static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
+{
+	struct pmem_rdma_auth au, want;
+	struct serve_proof p;
+	uint64_t now = time(NULL);
+	int64_t skew;
+
+	if (s->any_peer)
+		return 0;
+	if (ev->param.conn.private_data_len < sizeof(au))
+		return PMEM_RDMA_REJECT_AUTH;
+	memcpy(&au, ev->param.conn.private_data, sizeof(au));
+	if (be32toh(au.magic) != PMEM_RDMA_AUTH_MAGIC ||
+	    be16toh(au.alg) != PMEM_RDMA_AUTH_HMAC_SHA256_128)
+		return PMEM_RDMA_REJECT_AUTH;
+	memset(&p, 0, sizeof(p));
+	p.time = be64toh(au.time);
+	memcpy(p.nonce, au.nonce, 8);
+	addr16(rdma_get_peer_addr(ev->id), p.addr);
+	if (pmrdma_auth_make(&want, s->key, s->key_len, s->port, p.addr, p.time,
+			     p.nonce) ||
+	    CRYPTO_memcmp(want.mac, au.mac, sizeof(au.mac)))
+		return PMEM_RDMA_REJECT_AUTH;
+	skew = (int64_t)(p.time - now);
+	if (skew > PMEM_RDMA_AUTH_WINDOW || skew < -PMEM_RDMA_AUTH_WINDOW)
+		return PMEM_RDMA_REJECT_STALE;
+	if (proof_seen(s, &p))
+		return PMEM_RDMA_REJECT_REPLAY;
+	if (!proof_remember(s, &p, now))
+		return PMEM_RDMA_REJECT_BUSY;
+	return 0;
+}
+
+static void serve_reject(struct pmrdma_server *s, struct rdma_cm_id *id,
+			 int reason)
+{
+	struct pmem_rdma_reject rej = {
+		.magic = htobe32(PMEM_RDMA_DESC_MAGIC),
+		.abi_version = htobe16(PMEM_RDMA_ABI_VERSION),
+		.reason = htobe16(reason),
+	};
+
+	s->st.refused++;
+	rdma_reject(id, &rej, sizeof(rej));
+}
+
+/* ---- peers ---- */
+
+static int peer_post_recv(struct serve_peer *p, unsigned int i)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)&p->req[i], .length = sizeof(p->req[i]),
+		.lkey = p->req_mr->lkey,
+	};
+	struct ibv_recv_wr wr = { .wr_id = i, .sg_list = &sge, .num_sge = 1 },
+			   *bad;
+
+	return ibv_post_recv(p->id->qp, &wr, &bad);
+}
+
+static void peer_free(struct serve_peer *p)
+{
+	if (p->id->qp)
+		rdma_destroy_qp(p->id);
+	if (p->cq)
+		ibv_destroy_cq(p->cq);
+	if (p->req_mr)
+		ibv_dereg_mr(p->req_mr);
+	free(p);
+}
+
+static void peer_remove(struct pmrdma_server *s, struct serve_peer *p)
+{
+	struct serve_peer **pp;
+	struct rdma_cm_id *id = p->id;
+
+	for (pp = &s->peers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			s->st.peers--;
+			break;
+		}
+	}
+	peer_free(p);
+	rdma_destroy_id(id);
+}
+
+/* the PD, the region's MR and the completion channel, on the first peer's device */
+static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
+{
+	if (s->verbs)
+		return s->verbs == verbs ? 0 : -ENODEV;
+	s->pd = ibv_alloc_pd(verbs);
+	if (!s->pd)
+		return -errno;
+	s->mr = ibv_reg_mr(s->pd, s->view, s->size, IBV_ACCESS_LOCAL_WRITE |
+			   IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	s->cc = ibv_create_comp_channel(verbs);
+	if (!s->mr || !s->cc) {
+		if (s->mr)
+			ibv_dereg_mr(s->mr);
+		ibv_dealloc_pd(s->pd);
+		s->mr = NULL;
+		s->pd = NULL;
+		return -ENOMEM;
+	}
+	s->verbs = verbs;
+	return 0;
+}
+
+static int peer_setup(struct pmrdma_server *s, struct serve_peer *p)
+{
+	struct ibv_qp_init_attr qa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = {
+			.max_send_wr = 2 * PMRDMA_GPSPM_DEPTH,
+			.max_recv_wr = PMRDMA_GPSPM_DEPTH,
+			.max_send_sge = 1, .max_recv_sge = 1,
+			.max_inline_data = sizeof(struct pmem_rdma_gpspm_resp),
+		},
+	};
+	unsigned int i;
+
+	p->cq = ibv_create_cq(s->verbs, 3 * PMRDMA_GPSPM_DEPTH, p, s->cc, 0);
+	if (!p->cq || ibv_req_notify_cq(p->cq, 0))
+		return -ENOMEM;
+	p->req_mr = ibv_reg_mr(s->pd, p->req, sizeof(p->req),
+			       IBV_ACCESS_LOCAL_WRITE);
+	if (!p->req_mr)
+		return -ENOMEM;
+	qa.send_cq = p->cq;
+	qa.recv_cq = p->cq;
+	if (rdma_create_qp(p->id, s->pd, &qa))
+		return -errno;
+	for (i = 0; i < PMRDMA_GPSPM_DEPTH; i++)
+		if (peer_post_recv(p, i))
+			return -ENOMEM;
+	return 0;
+}
+
+static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
+{
+	struct ibv_device_attr da;
+	struct pmem_rdma_region_desc d = {
+		.magic = htobe32(PMEM_RDMA_DESC_MAGIC),
+		.abi_version = htobe16(PMEM_RDMA_ABI_VERSION),
+		.flags = htobe16(PMEM_RDMA_DESC_GPSPM |
+				 (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0)),
+		.length = htobe64(s->size),
+		.access = htobe32(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE),
+	};
+	struct rdma_conn_param cp = {
+		.private_data = &d, .private_data_len = sizeof(d),
+		.rnr_retry_count = 7,
+	};
+	struct serve_peer *p;
+	int reason;
+
+	if (s->st.peers >= s->max_peers)
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_FULL);
+	reason = serve_judge(s, ev);
+	if (reason)
+		return serve_reject(s, ev->id, reason);
+	if (serve_device(s, ev->id->verbs))
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_DEVICE);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
+	p->s = s;
+	p->id = ev->id;
+	ev->id->context = p;
+	if (peer_setup(s, p) || ibv_query_device(s->verbs, &da)) {
+		serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
+		peer_free(p);
+		ev->id->context = NULL;
+		return;
+	}
+	d.iova = htobe64((uintptr_t)s->view);
+	d.rkey = htobe32(s->mr->rkey);
+	/* the peer's initiator depth, for APM's READs */
+	cp.responder_resources = ev->param.conn.responder_resources <
+				 da.max_qp_rd_atom ?
+				 ev->param.conn.responder_resources :
+				 da.max_qp_rd_atom;
+	if (rdma_accept(ev->id, &cp)) {
+		peer_free(p);
+		ev->id->context = NULL;
+		s->st.refused++;
+		return;
+	}
+	p->next = s->peers;
+	s->peers = p;
+	s->st.peers++;
+	s->st.connects++;
+}
+
+/* ---- GPSPM requests ---- */
+
+/* 0 or -errno: the response carries it positive */
+static int run_op(struct pmrdma_server *s, const struct pmem_rdma_gpspm_op *o)
+{
+	uint64_t off = be64toh(o->off), len = be32toh(o->len);
+
+	switch (be32toh(o->op)) {
+	case PMEM_RDMA_GPSPM_PERSIST:
+		if (!len)
+			return -EINVAL;
+		if (off > s->size || len > s->size - off)
+			return -ERANGE;
+		break;
+	case PMEM_RDMA_GPSPM_STORE8:
+		if (off % 8)
+			return -EINVAL;
+		if (off > s->size - 8)
+			return -ERANGE;
+		len = 8;
+		__atomic_store_n((uint64_t *)(s->view + off), be64toh(o->value),
+				 __ATOMIC_RELEASE);
+		break;
+	default:
+		return -EINVAL;
+	}
+	s->st.bytes_persisted += len;
+	return pmrdma_flush(s->map, s->view + off, len) ? -EIO : 0;
+}
+
+static int serve_request(struct pmrdma_server *s, struct serve_peer *p,
+			 unsigned int slot, uint32_t byte_len)
+{
+	const struct pmem_rdma_gpspm_req *q = &p->req[slot];
+	struct pmem_rdma_gpspm_resp r = {
+		.magic = htobe32(PMEM_RDMA_GPSPM_MAGIC),
+		.version = htobe16(PMEM_RDMA_GPSPM_VERSION),
+		.id = q->id,
+	};
+	struct ibv_sge sge = { .addr = (uintptr_t)&r, .length = sizeof(r) };
+	struct ibv_send_wr wr = {
+		.opcode = IBV_WR_SEND, .sg_list = &sge, .num_sge = 1,
+		.send_flags = IBV_SEND_INLINE | IBV_SEND_SIGNALED,
+	}, *bad;
+	unsigned int i, n = be16toh(q->nops);
+	int status = 0;
+
+	if (byte_len < offsetof(struct pmem_rdma_gpspm_req, ops) ||
+	    be32toh(q->magic) != PMEM_RDMA_GPSPM_MAGIC ||
+	    be16toh(q->version) != PMEM_RDMA_GPSPM_VERSION)
+		status = EPROTO;
+	else if (!n || n > PMEM_RDMA_GPSPM_OPS ||
+		 byte_len < offsetof(struct pmem_rdma_gpspm_req, ops[n]))
+		status = EINVAL;
+	for (i = 0; !status && i < n; i++)
+		status = -run_op(s, &q->ops[i]);
+	r.status = htobe16(status);
+	s->st.requests++;
+	if (peer_post_recv(p, slot))
+		return -EIO;
+	return ibv_post_send(p->id->qp, &wr, &bad) ? -EIO : 0;
+}
+
+/* every completion of every peer with one ready */
+static void serve_completions(struct pmrdma_server *s)
+{
+	struct serve_peer *p;
+	struct ibv_cq *cq;
+	struct ibv_wc wc;
+	void *ctx;
+
+	if (ibv_get_cq_event(s->cc, &cq, &ctx))
+		return;
+	ibv_ack_cq_events(cq, 1);
+	p = ctx;
+	ibv_req_notify_cq(cq, 0);
+	while (ibv_poll_cq(cq, 1, &wc) == 1) {
+		if (wc.status != IBV_WC_SUCCESS) {
+			/* the peer is going: its disconnect ends it */
+			rdma_disconnect(p->id);
+			return;
+		}
+		if (wc.opcode == IBV_WC_RECV &&
+		    serve_request(s, p, wc.wr_id, wc.byte_len))
+			rdma_disconnect(p->id);
+	}
+}
+
+/* ---- the server ---- */
+
+static void serve_cm_event(struct pmrdma_server *s)
+{
+	struct rdma_cm_event *ev;
+	struct serve_peer *p;
+	enum rdma_cm_event_type type;
+	struct rdma_cm_id *id;
+
+	if (rdma_get_cm_event(s->ch, &ev))
+		return;
+	type = ev->event;
+	id = ev->id;
+	if (type == RDMA_CM_EVENT_CONNECT_REQUEST) {
+		serve_connect(s, ev);
+		p = id->context;
+		rdma_ack_cm_event(ev);
+		/* refused: the id is ours to destroy */
+		if (!p)
+			rdma_destroy_id(id);
+		return;
+	}
+	p = id->context;
+	rdma_ack_cm_event(ev);
+	if (p && (type == RDMA_CM_EVENT_DISCONNECTED ||
+		  type == RDMA_CM_EVENT_UNREACHABLE ||
+		  type == RDMA_CM_EVENT_REJECTED ||
+		  type == RDMA_CM_EVENT_DEVICE_REMOVAL))
+		peer_remove(s, p);
+}
+
+int pmrdma_server_run(struct pmrdma_server *s, int timeout_ms)
+{
+	struct timespec t0, t;
+	int left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = s->ch->fd, .events = POLLIN },
+			{ .fd = s->stop[0], .events = POLLIN },
+			{ .fd = s->cc ? s->cc->fd : -1, .events = POLLIN },
+		};
+		int n = poll(pfd, 3, left);
+		char c;
+
+		if (n < 0 && errno != EINTR)
+			return serve_fail(s, -errno, "poll: %s", strerror(errno));
+		if (n > 0 && pfd[1].revents) {
+			if (read(s->stop[0], &c, 1) < 0)
+				return -errno;
+			return 0;
+		}
+		if (n > 0 && pfd[2].revents)
+			serve_completions(s);
+		if (n > 0 && pfd[0].revents)
+			serve_cm_event(s);
+		if (timeout_ms < 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return 0;
+	}
+}
+
+void pmrdma_server_stop(struct pmrdma_server *s)
+{
+	char c = 0;
+
+	if (write(s->stop[1], &c, 1) < 0)
+		return;
+}
+
+static int serve_listen(struct pmrdma_server *s,
+			const struct pmrdma_serve_config *cfg)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 any = {
+		.sin6_family = AF_INET6, .sin6_port = htons(cfg->port),
+	};
+	int err;
+
+	s->ch = rdma_create_event_channel();
+	if (!s->ch)
+		return serve_fail(s, -errno, "rdma_create_event_channel: %s",
+				  strerror(errno));
+	if (rdma_create_id(s->ch, &s->listen, NULL, RDMA_PS_TCP))
+		return serve_fail(s, -errno, "rdma_create_id: %s", strerror(errno));
+	if (cfg->addr) {
+		err = pmrdma_resolve(cfg->addr, cfg->port, &ss);
+		if (err)
+			return serve_fail(s, err, "%s: no such address", cfg->addr);
+	} else {
+		memcpy(&ss, &any, sizeof(any));
+	}
+	if (rdma_bind_addr(s->listen, (struct sockaddr *)&ss) ||
+	    rdma_listen(s->listen, 16)) {
+		err = -errno;
+		return serve_fail(s, err, "listening on port %u: %s", cfg->port,
+				  strerror(-err));
+	}
+	return 0;
+}
+
+int pmrdma_server_new(struct pmrdma_server **sp,
+		      const struct pmrdma_serve_config *cfg, char *msg,
+		      size_t msglen)
+{
+	struct pmrdma_config *mc = NULL;
+	struct pmrdma_server *s;
+	int err;
+
+	*sp = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->stop[0] = s->stop[1] = -1;
+	if (!cfg->path || !cfg->port || (!cfg->any_peer && !cfg->key) ||
+	    (cfg->key && (cfg->key_len < 16 || cfg->key_len > PMRDMA_KEY_MAX))) {
+		err = serve_fail(s, -EINVAL,
+				 "a server needs a path, a port, and a key of 16 to %d bytes or any_peer",
+				 PMRDMA_KEY_MAX);
+		goto fail;
+	}
+	s->port = cfg->port;
+	s->any_peer = cfg->any_peer && !cfg->key;
+	s->max_peers = cfg->max_peers ?: 8;
+	if (cfg->key) {
+		memcpy(s->key, cfg->key, cfg->key_len);
+		s->key_len = cfg->key_len;
+	}
+	err = pmrdma_config_new(&mc);
+	if (!err)
+		err = pmrdma_config_set_path(mc, cfg->path);
+	if (!err && (cfg->offset || cfg->length))
+		err = pmrdma_config_set_range(mc, cfg->offset, cfg->length);
+	if (!err)
+		err = pmrdma_map_new(&s->map, mc);
+	pmrdma_config_delete(&mc);
+	if (err) {
+		serve_fail(s, err, "%s", s->map ? pmrdma_errormsg(s->map) :
+			   *pmrdma_errormsg(NULL) ? pmrdma_errormsg(NULL) :
+			   strerror(-err));
+		goto fail;
+	}
+	s->view = pmrdma_map_get_address(s->map);
+	s->size = pmrdma_map_get_size(s->map);
+	if (pipe(s->stop)) {
+		err = serve_fail(s, -errno, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	err = serve_listen(s, cfg);
+	if (err)
+		goto fail;
+	*sp = s;
+	return 0;
+fail:
+	if (msg && msglen)
+		snprintf(msg, msglen, "%s", s->msg);
+	pmrdma_server_delete(&s);
+	return err;
+}
+
+void pmrdma_server_get_stats(const struct pmrdma_server *s,
+			     struct pmrdma_server_stats *st)
+{
+	*st = s->st;
+}
+
+void *pmrdma_server_get_address(const struct pmrdma_server *s)
+{
+	return s->view;
+}
+
+const char *pmrdma_server_errormsg(const struct pmrdma_server *s)
+{
+	return s->msg;
+}
+
+void pmrdma_server_delete(struct pmrdma_server **sp)
+{
+	struct pmrdma_server *s = *sp;
+
+	if (!s)
+		return;
+	while (s->peers) {
+		rdma_disconnect(s->peers->id);
+		peer_remove(s, s->peers);
+	}
+	if (s->listen)
+		rdma_destroy_id(s->listen);
+	if (s->ch)
+		rdma_destroy_event_channel(s->ch);
+	if (s->mr)
+		ibv_dereg_mr(s->mr);
+	if (s->cc)
+		ibv_destroy_comp_channel(s->cc);
+	if (s->pd)
+		ibv_dealloc_pd(s->pd);
+	pmrdma_map_delete(&s->map);
+	if (s->stop[0] >= 0)
+		close(s->stop[0]);
+	if (s->stop[1] >= 0)
+		close(s->stop[1]);
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	free(s);
+	*sp = NULL;
+}

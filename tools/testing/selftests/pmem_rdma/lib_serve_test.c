@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libpmrdma's user-space target (pmrdma_serve.h) on the devdax device
+ * (PMEM_RDMA_DAX), served from a thread of this process, and the
+ * library's remote maps against it: GPSPM chosen by itself (the target
+ * offers no FLUSH), requests of up to eight ranges answered by the
+ * target's CPU, the atomic write as a STORE8 behind them, APM when asked
+ * for, the log writer on it, and the same refusals as the kernel target.
+ */
+#include <pthread.h>
+
+#include "lib_helpers.h"
+#include "pmlog.h"
+#include "pmrdma_serve.h"
+
+#define SERVE_PORT	7601
+#define SERVE_OFF	(8UL << 20)
+#define SERVE_LEN	(2UL << 20)
+
+FIXTURE(serve)
+{
+	struct pmrdma_server *s;
+	pthread_t th;
+	uint8_t key[32];
+	char addr[96];
+	struct pmrdma_remote r;
+	struct pmrdma_map *map;
+	char *v, *sv;
+};
+
+static void *serve_thread(void *arg)
+{
+	pmrdma_server_run(arg, -1);
+	return NULL;
+}
+
+static int serve_map(struct pmrdma_map **map, const struct pmrdma_remote *r)
+{
+	struct pmrdma_config *cfg;
+	int ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_remote(cfg, r);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+FIXTURE_SETUP(serve)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	struct pmrdma_serve_config c = {
+		.path = dax, .offset = SERVE_OFF, .length = SERVE_LEN,
+		.port = SERVE_PORT, .key = self->key, .key_len = 32,
+	};
+	char msg[256] = "";
+	int i, ret;
+
+	if (!dax || !dax[0])
+		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
+	for (i = 0; i < 32; i++)
+		self->key[i] = 0xc0 + i;
+	ret = pmrdma_server_new(&self->s, &c, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", msg);
+	self->sv = pmrdma_server_get_address(self->s);
+	memset(self->sv, 0, SERVE_LEN);
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	ASSERT_EQ(0, pt_peer_device_addr_str(self->addr, sizeof(self->addr)));
+	self->r = (struct pmrdma_remote){
+		.addr = self->addr, .port = SERVE_PORT,
+		.key = self->key, .key_len = 32,
+	};
+	ret = serve_map(&self->map, &self->r);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+}
+
+FIXTURE_TEARDOWN(serve)
+{
+	pmrdma_map_delete(&self->map);
+	if (self->s) {
+		pmrdma_server_stop(self->s);
+		pthread_join(self->th, NULL);
+		pmrdma_server_delete(&self->s);
+	}
+}
+
+TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
+{
+	struct pmrdma_server_stats st0, st;
+	struct pmrdma_range r[20];
+	struct pmrdma_caps caps;
+	int i;
+
+	if (!self->map)
+		return;
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_EQ(PMRDMA_METHOD_GPSPM, caps.method);
+	EXPECT_STREQ("GPSPM", pmrdma_method_name(caps.method));
+	EXPECT_EQ(0, caps.placement_types);
+	EXPECT_EQ(0, caps.verify_algs);
+
+	pmrdma_server_get_stats(self->s, &st0);
+	pt_fill_pattern(self->v, SERVE_LEN, 201);
+	for (i = 0; i < 20; i++)
+		r[i] = (struct pmrdma_range){ self->v + i * 8192, 4096 };
+	ASSERT_EQ(0, pmrdma_flush_ranges(self->map, r, 20))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	pmrdma_server_get_stats(self->s, &st);
+	/* eight ranges a request */
+	EXPECT_EQ(st0.requests + 3, st.requests);
+	EXPECT_EQ(st0.bytes_persisted + 20 * 4096, st.bytes_persisted);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, memcmp(self->sv + i * 8192, self->v + i * 8192, 4096));
+	EXPECT_EQ(0, self->sv[4096]);	/* not flushed, never sent */
+
+	/* a record, then its pointer, stored by the target's CPU behind it */
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, r, 1));
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, SERVE_LEN - 8, 0x77));
+	ASSERT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0x77, pt_load64(self->sv + SERVE_LEN - 8));
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 1,
+						   PMRDMA_VERIFY_CRC32C));
+}
+
+TEST_F(serve, apm_when_asked_for)
+{
+	struct pmrdma_remote apm = self->r;
+	struct pmrdma_server_stats st0, st;
+	struct pmrdma_caps caps;
+	struct pmrdma_map *m;
+	char *v;
+
+	if (!self->map)
+		return;
+	apm.method = PMRDMA_METHOD_APM;
+	ASSERT_EQ(0, serve_map(&m, &apm));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(PMRDMA_METHOD_APM, caps.method);
+	v = pmrdma_map_get_address(m);
+	pmrdma_server_get_stats(self->s, &st0);
+	pt_fill_pattern(v, 65536, 211);
+	ASSERT_EQ(0, pmrdma_flush(m, v, 65536));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 65536, 5));
+	ASSERT_EQ(0, pmrdma_flush(m, v + 65536, 8));
+	EXPECT_EQ(0, pt_check_pattern(self->sv, 65536, 211));
+	EXPECT_EQ(5, pt_load64(self->sv + 65536));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
+	pmrdma_map_delete(&m);
+	apm.method = PMRDMA_METHOD_FLUSH;
+	EXPECT_EQ(-EOPNOTSUPP, serve_map(&m, &apm));
+}
+
+TEST_F(serve, log_writer_on_the_user_space_target)
+{
+	struct pmlog_recovery rec;
+	struct pmrdma_map *again;
+	struct pmlog *log;
+	char buf[256];
+	uint64_t n;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pmlog_format(self->map, 256));
+	ASSERT_EQ(0, pmlog_open(&log, self->map, &rec));
+	for (n = 0; n < 300; n++) {
+		size_t len = pmlog_sample(n, buf, pmlog_max_record(log));
+
+		ASSERT_EQ(0, pmlog_append(log, buf, len, n % 2 ? PMLOG_WAIT :
+					  PMLOG_PIPELINED));
+	}
+	pmlog_close(&log);
+	ASSERT_EQ(0, serve_map(&again, &self->r));
+	ASSERT_EQ(0, pmlog_open(&log, again, &rec));
+	EXPECT_EQ(300, rec.pointer);
+	EXPECT_EQ(300, rec.valid);
+	EXPECT_EQ(0, rec.invalid);
+	pmlog_close(&log);
+	pmrdma_map_delete(&again);
+}
+
+TEST_F(serve, the_kernel_targets_refusals)
+{
+	struct pmrdma_remote bad = self->r;
+	struct pmrdma_server_stats st;
+	struct pmrdma_map *m = NULL;
+	uint8_t key[32];
+	int fds;
+
+	if (!self->map)
+		return;
+	fds = lib_fds();
+	memcpy(key, self->key, 32);
+	key[31] ^= 1;
+	bad.key = key;
+	EXPECT_EQ(-ECONNREFUSED, serve_map(&m, &bad));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "a wrong one"));
+	bad.key = NULL;
+	EXPECT_EQ(-ECONNREFUSED, serve_map(&m, &bad));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(2, st.refused);
+	EXPECT_EQ(1, st.peers);
+	EXPECT_EQ(fds, lib_fds());
+}
+
+TEST(serve_config_refusals)
+{
+	struct pmrdma_serve_config c = { .path = getenv("PMEM_RDMA_DAX") };
+	struct pmrdma_server *s = (void *)1;
+	char msg[256];
+
+	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_EQ(NULL, s);
+	c.port = SERVE_PORT;
+	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "any_peer"));
+	c.any_peer = true;
+	c.path = "/dev/no-such-dax";
+	EXPECT_EQ(-ENOENT, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "/dev/no-such-dax")) TH_LOG("%s", msg);
+}
+
+TEST_HARNESS_MAIN
