@@ -242,7 +242,10 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
 /* pmrdma_memcpy() / pmrdma_memset() flags */
 #define PMRDMA_F_NODRAIN	(1U << 0)	/* flush started, not waited for */
 #define PMRDMA_F_NOFLUSH	(1U << 1)	/* only stored */
-#define PMRDMA_F_NONTEMPORAL	(1U << 2)	/* bypass the cache (local) */
+#define PMRDMA_F_NONTEMPORAL	(1U << 2)	/* bypass the cache (local);
+						 * copies of 256 KiB and more
+						 * do anyway
+						 */
 
 /*
  * memcpy() / memset() into the view, then flush (and drain) the range as

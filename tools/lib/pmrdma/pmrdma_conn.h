@@ -16,8 +16,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <endian.h>
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
+#include <rdma/rxe_flush.h>
 #include <linux/pmem_rdma.h>
 
 /* the export's region descriptor, in host byte order */
@@ -99,6 +101,42 @@ int pmrdma_resolve(const char *addr, uint16_t port,
 int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
 		     uint16_t port, const uint8_t addr[16], uint64_t time,
 		     const uint8_t nonce[8]);
+
+/*
+ * The work requests of FLUSH and VERIFY in ibv_post_send()'s convention
+ * (<rdma/rxe_flush.h>): opcode, remote range, the FETH or VERIFY word and
+ * the scatter entry; the caller sets wr_id, send_flags and next.
+ */
+static inline void pmrdma_wr_flush(struct ibv_send_wr *wr, struct ibv_sge *sge,
+				   uint32_t rkey, uint64_t raddr,
+				   uint32_t len, uint32_t feth)
+{
+	*sge = (struct ibv_sge){ .length = len };
+	wr->opcode = IBV_WR_FLUSH;
+	wr->sg_list = sge;
+	wr->num_sge = 1;
+	wr->imm_data = htobe32(feth);
+	wr->wr.rdma.remote_addr = raddr;
+	wr->wr.rdma.rkey = rkey;
+}
+
+/* the digest lands in, or (RXE_FLUSH_VERIFY_COMPARE) is read from, digest */
+static inline void pmrdma_wr_verify(struct ibv_send_wr *wr, struct ibv_sge *sge,
+				    uint32_t rkey, uint64_t raddr, uint64_t len,
+				    uint32_t word, void *digest, uint32_t dlen,
+				    uint32_t lkey)
+{
+	*sge = (struct ibv_sge){
+		.addr = (uintptr_t)digest, .length = dlen, .lkey = lkey,
+	};
+	wr->opcode = (enum ibv_wr_opcode)RXE_FLUSH_WR_VERIFY;
+	wr->sg_list = sge;
+	wr->num_sge = 1;
+	wr->wr.atomic.remote_addr = raddr;
+	wr->wr.atomic.rkey = rkey;
+	wr->wr.atomic.compare_add = len;
+	wr->wr.atomic.swap = word;
+}
 
 /* what a PMEM_RDMA_REJECT_* reason means, for messages */
 const char *pmrdma_reject_text(int reason);

@@ -100,6 +100,9 @@ void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
 			size_t len);
 /* order every write-back started before it */
 void pmrdma_local_drain(void);
+/* copy with non-temporal stores, writing back the lines it cannot cover */
+void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
+			    const void *src, size_t len);
 /* read [addr, addr + len) back from the media and compare with the view */
 int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
 

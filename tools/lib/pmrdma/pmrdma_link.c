@@ -378,9 +378,6 @@ static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	b->sge[b->n - 1] = (struct ibv_sge){
 		.addr = (uintptr_t)local, .length = len, .lkey = lkey,
 	};
-	if (op == IBV_WR_FLUSH)
-		wr->imm_data = htobe32(RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
-								 RXE_FLUSH_LEVEL_RANGE));
 	return 0;
 }
 
@@ -427,14 +424,19 @@ static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
 static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		       struct batch *b, uint64_t off, uint64_t len)
 {
+	struct ibv_send_wr *wr;
 	uint64_t n;
-	int err;
+	int err = 0;
 
 	for (; len; off += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = batch_add(map, l, b, IBV_WR_FLUSH, off, n, NULL, 0, 0);
-		if (err)
+		wr = batch_next(map, l, b, &err);
+		if (!wr)
 			return err;
+		pmrdma_wr_flush(wr, &b->sge[b->n - 1], l->conn.r.rkey,
+				l->conn.r.iova + off, n,
+				RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
+							 RXE_FLUSH_LEVEL_RANGE));
 	}
 	return 0;
 }
@@ -619,17 +621,11 @@ static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 	wr = batch_next(map, l, b, &err);
 	if (!wr)
 		return err;
-	wr->opcode = (enum ibv_wr_opcode)RXE_FLUSH_WR_VERIFY;
-	wr->num_sge = 1;
-	wr->wr.atomic.remote_addr = l->conn.r.iova + off;
-	wr->wr.atomic.rkey = l->conn.r.rkey;
-	wr->wr.atomic.compare_add = len;
-	wr->wr.atomic.swap =
-		RXE_FLUSH_VERIFY_WORD(alg, RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT));
-	b->sge[b->n - 1] = (struct ibv_sge){
-		.addr = (uintptr_t)(l->scratch + slot * PMRDMA_DIGEST_MAX),
-		.length = pmrdma_digest_len(alg), .lkey = l->scratch_mr->lkey,
-	};
+	pmrdma_wr_verify(wr, &b->sge[b->n - 1], l->conn.r.rkey,
+			 l->conn.r.iova + off, len,
+			 RXE_FLUSH_VERIFY_WORD(alg, RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT)),
+			 l->scratch + slot * PMRDMA_DIGEST_MAX,
+			 pmrdma_digest_len(alg), l->scratch_mr->lkey);
 	return 0;
 }
 

@@ -3,8 +3,10 @@
  * libpmrdma: local persistent memory - a devdax device or a file on an
  * fsdax filesystem, mapped whole, and the CPU's cache write-back: clwb
  * where the CPU has it, else clflushopt, else clflush, with one sfence per
- * drain.  The granularity is the region's persistence domain: byte when
- * the CPU caches are in it (eADR), cache line otherwise.
+ * drain; large copies with non-temporal stores (movnti), which need the
+ * drain's sfence and no write-back.  The granularity is the region's
+ * persistence domain: byte when the CPU caches are in it (eADR), cache
+ * line otherwise.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -219,6 +221,26 @@ void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
 			__asm__ volatile("clflush %0" : "+m"(*(volatile char *)p));
 		}
 	}
+}
+
+void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
+			    const void *src, size_t len)
+{
+	size_t head = (8 - ((uintptr_t)dst & 7)) & 7;
+	const char *s = src;
+	char *d = dst;
+	long long v;
+
+	if (head > len)
+		head = len;
+	memcpy(d, s, head);
+	pmrdma_local_flush(map, d, head);
+	for (d += head, s += head, len -= head; len >= 8; d += 8, s += 8, len -= 8) {
+		memcpy(&v, s, 8);
+		__builtin_ia32_movnti64((long long *)d, v);
+	}
+	memcpy(d, s, len);
+	pmrdma_local_flush(map, d, len);
 }
 
 void pmrdma_local_drain(void)

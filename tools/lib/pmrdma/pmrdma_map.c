@@ -273,11 +273,26 @@ static void link_result(const struct pmrdma_map *map, int e, int *err,
 		*err = e;
 }
 
+/* the remote copies' part of an async flush of checked ranges */
+static int links_flush_async(struct pmrdma_map *map,
+			     const struct pmrdma_range *ranges, size_t n)
+{
+	int err = 0, rerr = 0;
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			link_result(map, pmrdma_link_flush(map, &map->links[i],
+							   ranges, n),
+				    &err, &rerr);
+	return links_result(map, err, rerr);
+}
+
 int pmrdma_flush_async(struct pmrdma_map *map,
 		       const struct pmrdma_range *ranges, size_t n)
 {
-	int err, rerr = 0;
 	size_t i;
+	int err;
 
 	err = ranges_in_view(map, ranges, n, "flush");
 	if (err)
@@ -285,12 +300,7 @@ int pmrdma_flush_async(struct pmrdma_map *map,
 	if (map->local)
 		for (i = 0; i < n; i++)
 			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
-	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
-			link_result(map, pmrdma_link_flush(map, &map->links[i],
-							   ranges, n),
-				    &err, &rerr);
-	return links_result(map, err, rerr);
+	return links_flush_async(map, ranges, n);
 }
 
 int pmrdma_drain(struct pmrdma_map *map)
@@ -400,15 +410,22 @@ static bool store_ok(struct pmrdma_map *map, void *dst, size_t len,
 	return !ranges_in_view(map, &r, 1, what);
 }
 
-/* the flush and drain that flags ask for after a store of [dst, +len) */
+/* local copies of this size and more bypass the cache */
+#define NONTEMPORAL_MIN	(256UL << 10)
+
+/*
+ * The flush and drain that flags ask for after a store of [dst, +len);
+ * a local non-temporal store wrote the lines back itself.
+ */
 static void *stored(struct pmrdma_map *map, void *dst, size_t len,
-		    unsigned int flags)
+		    unsigned int flags, bool written_back)
 {
 	struct pmrdma_range r = { dst, len };
 	int err = 0;
 
 	if (!(flags & PMRDMA_F_NOFLUSH))
-		err = pmrdma_flush_async(map, &r, 1);
+		err = written_back ? links_flush_async(map, &r, 1) :
+				     pmrdma_flush_async(map, &r, 1);
 	if ((!err || err == -EREMOTEIO) &&
 	    !(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
 		err = pmrdma_drain(map);
@@ -418,10 +435,17 @@ static void *stored(struct pmrdma_map *map, void *dst, size_t len,
 void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 		    size_t len, unsigned int flags)
 {
+	bool nt;
+
 	if (!store_ok(map, dst, len, flags, "memcpy"))
 		return NULL;
-	memcpy(dst, src, len);
-	return stored(map, dst, len, flags);
+	nt = map->local && !(flags & PMRDMA_F_NOFLUSH) &&
+	     ((flags & PMRDMA_F_NONTEMPORAL) || len >= NONTEMPORAL_MIN);
+	if (nt)
+		pmrdma_local_memcpy_nt(map, dst, src, len);
+	else
+		memcpy(dst, src, len);
+	return stored(map, dst, len, flags, nt);
 }
 
 void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
@@ -430,5 +454,5 @@ void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 	if (!store_ok(map, dst, len, flags, "memset"))
 		return NULL;
 	memset(dst, c, len);
-	return stored(map, dst, len, flags);
+	return stored(map, dst, len, flags, false);
 }

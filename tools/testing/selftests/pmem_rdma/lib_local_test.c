@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libpmrdma's local maps (tools/lib/pmrdma), on the VM's devdax device
- * (PMEM_RDMA_DAX): config refusals, map errors with their messages, the
+ * (PMEM_RDMA_DAX) and on a file of a DAX filesystem: config refusals, map errors with their messages, the
  * view and its caps, flush / flush ranges / async flush + drain over good,
  * empty, overlapping and outside ranges, the 8-byte atomic write, and the
  * persistent memcpy / memset.  Under QEMU a write-back is not observable,
@@ -14,6 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "pmrdma.h"
+#include "rdma_helpers.h"
 
 #define OFF	(2UL << 20)
 #define LEN	(2UL << 20)
@@ -23,20 +24,73 @@ FIXTURE(local)
 	struct pmrdma_config *cfg;
 	struct pmrdma_map *map;
 	char *v;
+	bool fs;
 };
+
+/* devdax: the device itself; fsdax: a file on a DAX filesystem */
+FIXTURE_VARIANT(local)
+{
+	bool fsdax;
+};
+
+FIXTURE_VARIANT_ADD(local, devdax)
+{
+	.fsdax = false,
+};
+
+FIXTURE_VARIANT_ADD(local, fsdax_file)
+{
+	.fsdax = true,
+};
+
+#define FSDAX_DIR	"/run/pmrdma-fsdax"
+#define FSDAX_FILE	FSDAX_DIR "/f"
+
+/*
+ * An ext4 with -o dax on a dm-linear device over the last 32 MiB of the
+ * fsdax namespace, which the other tests' exports never reach; dm holds
+ * the namespace while it is up, so it comes down after each test.  No
+ * udev in the VM: dmsetup makes the device node itself.
+ */
+static int fsdax_up(const char *pmem)
+{
+	const char *dm = "/dev/mapper/pmrdma-fsdax";
+
+	return pt_sh("modprobe dm-mod") ||
+	       pt_sh("dmsetup create --noudevsync pmrdma-fsdax --table \"0 65536 linear %s $(($(blockdev --getsz %s) - 65536))\"",
+		     pmem, pmem) ||
+	       pt_sh("dmsetup mknodes pmrdma-fsdax") ||
+	       pt_sh("mkfs.ext4 -q -F -b 4096 %s", dm) ||
+	       pt_sh("mkdir -p %s && mount -o dax %s %s", FSDAX_DIR, dm, FSDAX_DIR) ||
+	       pt_sh("fallocate -l 4M %s", FSDAX_FILE);
+}
+
+static void fsdax_down(void)
+{
+	pt_sh("umount " FSDAX_DIR " 2>/dev/null; dmsetup remove --noudevsync pmrdma-fsdax 2>/dev/null");
+}
 
 FIXTURE_SETUP(local)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
+	const char *pmem = getenv("PMEM_RDMA_PMEM");
+	const char *path = dax;
 	int ret;
 
 	ASSERT_EQ(0, pmrdma_config_new(&self->cfg));
-	if (!dax || !dax[0])
+	if (variant->fsdax) {
+		if (!pmem || !pmem[0])
+			SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+		self->fs = true;	/* down again, whatever came up */
+		ASSERT_EQ(0, fsdax_up(pmem));
+		path = FSDAX_FILE;
+	} else if (!dax || !dax[0]) {
 		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
-	ASSERT_EQ(0, pmrdma_config_set_path(self->cfg, dax));
+	}
+	ASSERT_EQ(0, pmrdma_config_set_path(self->cfg, path));
 	ASSERT_EQ(0, pmrdma_config_set_range(self->cfg, OFF, LEN));
 	ret = pmrdma_map_new(&self->map, self->cfg);
-	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", strerror(-ret), pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
 }
 
@@ -44,6 +98,8 @@ FIXTURE_TEARDOWN(local)
 {
 	pmrdma_map_delete(&self->map);
 	pmrdma_config_delete(&self->cfg);
+	if (self->fs)
+		fsdax_down();
 }
 
 TEST_F(local, view_and_caps)
@@ -181,7 +237,7 @@ TEST_F(local, atomic_write)
 
 TEST_F(local, memcpy_memset)
 {
-	char src[1000];
+	char src[1000], *big;
 
 	if (!self->map)
 		return;
@@ -194,9 +250,38 @@ TEST_F(local, memcpy_memset)
 	EXPECT_EQ(0x44, self->v + 5 == NULL ? 0 : self->v[14]);
 	EXPECT_EQ(0x33, self->v[15]);
 	EXPECT_EQ(0, pmrdma_drain(self->map));
+	/* non-temporal: asked for, and a copy large enough for it anyway */
+	EXPECT_EQ(self->v + 3, pmrdma_memcpy(self->map, self->v + 3, src, 999,
+					     PMRDMA_F_NONTEMPORAL));
+	EXPECT_EQ(0, memcmp(self->v + 3, src, 999));
+	big = malloc(LEN / 2);
+	ASSERT_NE(NULL, big);
+	pt_fill_pattern(big, LEN / 2, 77);
+	EXPECT_EQ(self->v + 1, pmrdma_memcpy(self->map, self->v + 1, big,
+					     LEN / 2 - 1, 0));
+	EXPECT_EQ(0, memcmp(self->v + 1, big, LEN / 2 - 1));
+	free(big);
 	EXPECT_EQ(NULL, pmrdma_memcpy(self->map, self->v + LEN - 10, src, 11, 0));
 	EXPECT_EQ(NULL, pmrdma_memset(self->map, self->v, 0, 1, 1U << 9));
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "unknown flags"));
+}
+
+/* flush, then read back: a file through the filesystem, devdax as mapped */
+TEST_F(local, flush_verify)
+{
+	struct pmrdma_range r[2];
+	uint32_t alg;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, 65536, 301);
+	r[0] = (struct pmrdma_range){ self->v + 100, 30000 };
+	r[1] = (struct pmrdma_range){ self->v + LEN - 4096, 4096 };
+	for (alg = PMRDMA_VERIFY_CRC32C; alg <= PMRDMA_VERIFY_XXH64; alg++)
+		EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 2, alg))
+			TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 2, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_verify(self->map, r, SIZE_MAX / 2, 1));
 }
 
 TEST_HARNESS_MAIN

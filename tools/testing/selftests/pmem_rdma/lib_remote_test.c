@@ -8,6 +8,8 @@
  * corrupted WRITE that only flush-and-verify can see, the target losing
  * power under a flush, and no descriptor left behind.
  */
+#include <pthread.h>
+
 #include "lib_helpers.h"
 
 #define LEN	EXP_LEN
@@ -293,19 +295,40 @@ TEST_F(remote, target_down_under_a_flush)
 	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 64));
 }
 
-/* the target goes away (UNEXPORT) under the map */
-TEST_F(remote, export_removed_under_the_map)
+struct flusher {
+	struct pmrdma_map *map;
+	unsigned char *v;
+	unsigned int done;	/* flushes that returned 0 */
+	int err;		/* the one that did not */
+};
+
+static void *flush_loop(void *arg)
 {
-	int ret;
+	struct flusher *f = arg;
+
+	while (!(f->err = pmrdma_flush(f->map, f->v, LEN)))
+		__atomic_add_fetch(&f->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* the export goes away (UNEXPORT) while a thread flushes through the map */
+TEST_F(remote, export_removed_in_the_middle_of_flushes)
+{
+	struct flusher f = { .map = self->map, .v = self->v };
+	pthread_t th;
 
 	if (!self->map)
 		return;
+	ASSERT_EQ(0, pthread_create(&th, NULL, flush_loop, &f));
+	while (__atomic_load_n(&f.done, __ATOMIC_ACQUIRE) < 3)
+		usleep(1000);
 	ASSERT_EQ(0, unexport(self->fd, self->x.id));
 	self->x.id = 0;
-	ret = pmrdma_flush(self->map, self->v, LEN);
-	EXPECT_TRUE(ret == -ECONNRESET || ret == -ETIMEDOUT || ret == -EREMOTEIO)
-		TH_LOG("%d %s", ret, pmrdma_errormsg(self->map));
+	pthread_join(th, NULL);
+	EXPECT_TRUE(f.err == -ECONNRESET || f.err == -ETIMEDOUT ||
+		    f.err == -EREMOTEIO) TH_LOG("%d %s", f.err, pmrdma_errormsg(self->map));
 	EXPECT_EQ(-EIO, pmrdma_drain(self->map));
+	EXPECT_EQ(-EIO, pmrdma_flush(self->map, self->v, 64));
 }
 
 /*

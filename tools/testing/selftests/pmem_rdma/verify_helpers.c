@@ -4,25 +4,19 @@
 
 #include <rdma/rxe_flush.h>
 
+#include "pmrdma_conn.h"
 #include "verify_helpers.h"
 
 void pt_verify_wr(const struct pt_verify *v, struct ibv_send_wr *wr,
 		  struct ibv_sge *sge)
 {
-	*sge = (struct ibv_sge){
-		.addr = (uintptr_t)v->buf, .length = v->buflen, .lkey = v->lkey,
-	};
 	*wr = (struct ibv_send_wr){
 		.wr_id = 0x5e,
-		.opcode = (enum ibv_wr_opcode)RXE_FLUSH_WR_VERIFY,
 		.send_flags = IBV_SEND_SIGNALED |
 			      (v->lkey ? 0 : IBV_SEND_INLINE),
-		.sg_list = sge, .num_sge = 1,
-		.wr.atomic = {
-			.remote_addr = v->raddr, .rkey = v->rkey,
-			.compare_add = v->len, .swap = v->word,
-		},
 	};
+	pmrdma_wr_verify(wr, sge, v->rkey, v->raddr, v->len, v->word, v->buf,
+			 v->buflen, v->lkey);
 }
 
 int pt_post_verify(struct pt_ctx *c, const struct pt_verify *v,
