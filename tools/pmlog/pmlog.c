@@ -44,7 +44,7 @@ static char *slot_of(const struct pmlog *log, uint64_t n)
 	return log->base + PMLOG_DATA_OFF + (n % log->nslots) * log->slot;
 }
 
-int pmlog_format(struct pmrdma_map *map, size_t slot)
+int pmlog_format(struct pmrdma_map *map, size_t slot, uint32_t want)
 {
 	char *base = pmrdma_map_get_address(map);
 	size_t size = pmrdma_map_get_size(map);
@@ -55,6 +55,10 @@ int pmlog_format(struct pmrdma_map *map, size_t slot)
 	if (slot < PMLOG_SLOT_MIN || slot % 64 || size < PMLOG_DATA_OFF)
 		return -EINVAL;
 	nslots = (size - PMLOG_DATA_OFF) / slot;
+	if (want && want <= nslots)
+		nslots = want;
+	else if (want)
+		return -EINVAL;
 	if (nslots < 2 || nslots > UINT32_MAX)
 		return -EINVAL;
 	sb.slot = slot;

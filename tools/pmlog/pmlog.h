@@ -53,11 +53,12 @@ struct pmlog_recovery {
 };
 
 /*
- * Make an empty log of slot-byte slots (a multiple of 64, at least
- * PMLOG_SLOT_MIN) in the whole map, durably.  0 or a negative errno (the
- * map's, with pmrdma_errormsg()); -EINVAL when fewer than two slots fit.
+ * Make an empty log of nslots slots of slot bytes (a multiple of 64, at
+ * least PMLOG_SLOT_MIN) at the start of the map, durably; nslots 0: as
+ * many as fit.  0 or a negative errno (the map's, with pmrdma_errormsg());
+ * -EINVAL when fewer than two slots, or more than fit.
  */
-int pmlog_format(struct pmrdma_map *map, size_t slot);
+int pmlog_format(struct pmrdma_map *map, size_t slot, uint32_t nslots);
 
 /*
  * Open the log in map and recover it: rec says what the pointer covers.

@@ -44,6 +44,7 @@ static const char usage_text[] =
 "options:\n"
 "  -m, --mode MODE       pipelined (default), wait, verify\n"
 "  -s, --slot BYTES      format: the slot size (default 256)\n"
+"  -S, --slots N         format: that many slots (default: as many as fit)\n"
 "  -q, --quiet           no progress line\n"
 "  -h, --help            this text\n"
 "\n"
@@ -58,6 +59,7 @@ struct opts {
 	unsigned int nremote;
 	enum pmlog_mode mode;
 	size_t slot;
+	uint32_t nslots;
 	uint64_t n;
 	bool quiet;
 };
@@ -110,6 +112,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "path", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "slot", required_argument, NULL, 's' },
+		{ "slots", required_argument, NULL, 'S' },
 		{ "records", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,7 +121,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->slot = 256;
-	while ((c = getopt_long(argc, argv, "a:P:k:p:m:s:n:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:P:k:p:m:s:S:n:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->nremote == MAX_REMOTES)
@@ -148,6 +151,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 's':
 			o->slot = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			o->nslots = strtoul(optarg, NULL, 0);
 			break;
 		case 'n':
 			o->n = strtoull(optarg, NULL, 0);
@@ -300,7 +306,7 @@ int main(int argc, char **argv)
 	parse(argc - 1, argv + 1, &o);
 	map = map_open(&o);
 	if (!strcmp(cmd, "format") || !strcmp(cmd, "bench")) {
-		err = pmlog_format(map, o.slot);
+		err = pmlog_format(map, o.slot, o.nslots);
 		if (err)
 			fail("format", err, map);
 	}

@@ -27,9 +27,14 @@ struct lib_export {
 	struct pmrdma_remote remote;
 };
 
-/* an emulated, keyed export of [off, off + EXP_LEN) of the namespace */
-static inline int lib_export(int fd, const char *pmem, uint16_t port,
-			     uint64_t off, struct lib_export *x)
+/*
+ * An emulated export of [off, off + EXP_LEN) of the namespace, keyed, or
+ * open to any peer: the target remembers 256 proofs a minute per export,
+ * more connects than a test that reconnects a thousand times may make.
+ */
+static inline int lib_export_keyed(int fd, const char *pmem, uint16_t port,
+				   uint64_t off, bool keyed,
+				   struct lib_export *x)
 {
 	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
@@ -48,6 +53,10 @@ static inline int lib_export(int fd, const char *pmem, uint16_t port,
 	for (i = 0; i < LIB_KEY_LEN; i++)
 		x->key[i] = port * 7 + i;
 	memcpy(e.policy.key, x->key, LIB_KEY_LEN);
+	if (!keyed) {
+		memset(&e.policy, 0, sizeof(e.policy));
+		e.flags |= PMEM_RDMA_EXPORT_ANY_PEER;
+	}
 	snprintf(e.path, sizeof(e.path), "%s", pmem);
 	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
 		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
@@ -60,9 +69,15 @@ static inline int lib_export(int fd, const char *pmem, uint16_t port,
 	x->off = off;
 	x->remote = (struct pmrdma_remote){
 		.addr = x->addr, .port = port,
-		.key = x->key, .key_len = LIB_KEY_LEN,
+		.key = keyed ? x->key : NULL, .key_len = keyed ? LIB_KEY_LEN : 0,
 	};
 	return ret;
+}
+
+static inline int lib_export(int fd, const char *pmem, uint16_t port,
+			     uint64_t off, struct lib_export *x)
+{
+	return lib_export_keyed(fd, pmem, port, off, true, x);
 }
 
 static inline int lib_power(int fd, uint32_t id, uint32_t flags,

@@ -163,7 +163,7 @@ TEST_F(serve, log_writer_on_the_user_space_target)
 
 	if (!self->map)
 		return;
-	ASSERT_EQ(0, pmlog_format(self->map, 256));
+	ASSERT_EQ(0, pmlog_format(self->map, 256, 0));
 	ASSERT_EQ(0, pmlog_open(&log, self->map, &rec));
 	for (n = 0; n < 300; n++) {
 		size_t len = pmlog_sample(n, buf, pmlog_max_record(log));

@@ -20,6 +20,7 @@
 #include "pmlog.h"
 
 #define SLOT	256
+#define SLOTS	64	/* the log wraps every 64 records */
 
 struct writer {
 	struct pmlog *log;
@@ -72,7 +73,8 @@ FIXTURE_SETUP(crash)
 	ASSERT_LE(0, self->fd);
 	if (!pmem || !pmem[0])
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
-	ASSERT_EQ(0, lib_export(self->fd, pmem, TARGET_PORT, EXP_OFF, &self->x));
+	ASSERT_EQ(0, lib_export_keyed(self->fd, pmem, TARGET_PORT, EXP_OFF, false,
+				      &self->x));
 }
 
 FIXTURE_TEARDOWN(crash)
@@ -106,7 +108,7 @@ static void check_recovery(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(crash, power_failures_under_a_running_log_writer)
+TEST_F_TIMEOUT(crash, power_failures_under_a_running_log_writer, 3000)
 {
 	const char *c = getenv("PMEM_RDMA_CRASH_COUNT");
 	const char *sd = getenv("PMEM_RDMA_CRASH_SEED");
@@ -127,7 +129,7 @@ TEST_F(crash, power_failures_under_a_running_log_writer)
 		       (unsigned long long)seed);
 	fflush(stdout);	/* the harness's child leaves with _exit() */
 	ASSERT_EQ(0, lib_map(&map, NULL, &self->x, 1));
-	ASSERT_EQ(0, pmlog_format(map, SLOT));
+	ASSERT_EQ(0, pmlog_format(map, SLOT, SLOTS));
 	pmrdma_map_delete(&map);
 
 	for (i = 0; i < count; i++) {
@@ -137,7 +139,7 @@ TEST_F(crash, power_failures_under_a_running_log_writer)
 		};
 
 		ret = lib_map(&map, NULL, &self->x, 1);
-		ASSERT_EQ(0, ret) TH_LOG("failure %u: map: %d", i, ret);
+		ASSERT_EQ(0, ret) TH_LOG("failure %u: map: %s", i, pmrdma_errormsg(NULL));
 		ret = pmlog_open(&log, map, &rec);
 		ASSERT_TRUE(ret == 0 || ret == -EUCLEAN) TH_LOG("open: %d", ret);
 		if (i)
@@ -167,9 +169,10 @@ TEST_F(crash, power_failures_under_a_running_log_writer)
 	ret = pmlog_open(&log, map, &rec);
 	EXPECT_EQ(0, ret);
 	check_recovery(_metadata, log, &rec, &w);
-	ksft_print_msg("crash: %u power failures, %llu records acknowledged, pointer at %llu, %llu recoveries kept a record not yet acknowledged, %llu lines lost, seed %llu\n",
+	ksft_print_msg("crash: %u power failures, %llu records acknowledged, pointer at %llu (the log wrapped %llu times), %llu recoveries kept a record not yet acknowledged, %llu lines lost, seed %llu\n",
 		       count, (unsigned long long)records,
 		       (unsigned long long)rec.pointer,
+		       (unsigned long long)rec.pointer / SLOTS,
 		       (unsigned long long)unacked_kept,
 		       (unsigned long long)lost_lines, (unsigned long long)seed);
 	fflush(stdout);
