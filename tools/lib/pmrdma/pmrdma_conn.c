@@ -313,6 +313,9 @@ static void conn_cm_events(struct pmrdma_conn *c)
 	}
 }
 
+/* how long a wait polls before it blocks on the completion channel */
+#define CONN_SPIN_NS	50000
+
 int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
 			int timeout_ms)
 {
@@ -320,10 +323,20 @@ int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
 		{ .fd = c->cc->fd, .events = POLLIN },
 		{ .fd = c->ch->fd, .events = POLLIN },
 	};
+	struct timespec t0, t;
 	struct ibv_cq *cq;
 	void *ctx;
 	int n;
 
+	/* spin a little first: blocking costs more than a short round trip */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		n = ibv_poll_cq(c->cq, 1, wc);
+		if (n)
+			return n < 0 ? -EIO : 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec <
+		 CONN_SPIN_NS);
 	for (;;) {
 		n = ibv_poll_cq(c->cq, 1, wc);
 		if (n)

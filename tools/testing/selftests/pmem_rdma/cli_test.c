@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "peer_helpers.h"
 
 #define PORT	7491
 
@@ -230,6 +231,17 @@ TEST_F(cli, errors_are_one_line_with_errno_text)
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
 }
 
+/* pmlog's options for the export on PORT of rxe0's address, with key */
+static int pmlog_remote(char *buf, size_t len, const char *key)
+{
+	char addr[96];
+	int ret = pt_peer_device_addr_str(addr, sizeof(addr));
+
+	if (!ret)
+		snprintf(buf, len, "-a %s -P %d -k %s", addr, PORT, key);
+	return ret;
+}
+
 /*
  * pmlog, the log writer on libpmrdma, against an export with a key; the
  * export stays down after a power failure until power-on
@@ -237,7 +249,7 @@ TEST_F(cli, errors_are_one_line_with_errno_text)
 TEST_F(cli, log_writer_and_power_failure_that_stays_down)
 {
 	const char *top = getenv("PMEM_RDMA_TOP");
-	char pmlog[512], remote[4096], key[] = "/tmp/cli_test_key";
+	char pmlog[512], remote[256], key[] = "/tmp/cli_test_key";
 	int id;
 
 	if (!self->pmem || !self->pmem[0])
@@ -248,12 +260,7 @@ TEST_F(cli, log_writer_and_power_failure_that_stays_down)
 			 key, tool, self->pmem, PORT, key));
 	id = strncmp(self->out, "{\"id\":", 6) ? 0 : atoi(self->out + 6);
 	ASSERT_LT(0, id);
-	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "n=$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0); "
-			 "echo \"-a $(ip -6 -o addr show dev $n scope link | awk '{print $4}' | cut -d/ -f1 | head -1)%%$n -P %d -k %s\"",
-			 PORT, key));
-	snprintf(remote, sizeof(remote), "%s", self->out);
-	remote[strcspn(remote, "\n")] = '\0';
+	ASSERT_EQ(0, pmlog_remote(remote, sizeof(remote), key));
 
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s 2>&1", pmlog));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s write 2>&1", pmlog));
@@ -288,7 +295,7 @@ TEST_F(cli, serve_without_the_module)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
 	const char *top = getenv("PMEM_RDMA_TOP");
-	char pmlog[512], remote[4096], cmd[1024];
+	char pmlog[512], remote[256], cmd[1024];
 	char key[] = "/tmp/cli_test_serve_key";
 
 	if (!dax || !dax[0])
@@ -297,12 +304,7 @@ TEST_F(cli, serve_without_the_module)
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s serve -p %s -P %d 2>&1",
 			 tool, dax, PORT));
 	EXPECT_NE(NULL, strstr(self->out, "say who may connect"));
-	ASSERT_EQ(0, run(self->out, sizeof(self->out),
-			 "n=$(cat /sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0); "
-			 "echo \"-a $(ip -6 -o addr show dev $n scope link | awk '{print $4}' | cut -d/ -f1 | head -1)%%$n -P %d -k %s\"",
-			 PORT, key));
-	snprintf(remote, sizeof(remote), "%s", self->out);
-	remote[strcspn(remote, "\n")] = '\0';
+	ASSERT_EQ(0, pmlog_remote(remote, sizeof(remote), key));
 	/* the server in the background, the log writer against it */
 	snprintf(cmd, sizeof(cmd),
 		 "umask 077; head -c 24 /dev/urandom >%s; %s serve -p %s -o 8M -l 2M -P %d -k %s >/tmp/cli_serve.out 2>&1 &",

@@ -116,6 +116,26 @@ static inline int lib_map(struct pmrdma_map **map, const char *path,
 	return ret;
 }
 
+/*
+ * The remote fixture's start: the control device in *fd, an export of
+ * [EXP_OFF, +EXP_LEN) of the namespace (*pmem) and a map of it: 0, 1 when
+ * there is no namespace (skip), or -errno.
+ */
+static inline int lib_remote_open(int *fd, const char **pmem,
+				  struct lib_export *x, struct pmrdma_map **map)
+{
+	int ret;
+
+	*fd = open(CTL, O_RDWR);
+	if (*fd < 0)
+		return -errno;
+	*pmem = getenv("PMEM_RDMA_PMEM");
+	if (!*pmem || !**pmem)
+		return 1;
+	ret = lib_export(*fd, *pmem, TARGET_PORT, EXP_OFF, x);
+	return ret ? ret : lib_map(map, NULL, x, 1);
+}
+
 /* the process's open descriptors, to see that nothing leaks */
 static inline int lib_fds(void)
 {

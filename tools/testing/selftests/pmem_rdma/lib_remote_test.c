@@ -25,18 +25,11 @@ FIXTURE(remote)
 
 FIXTURE_SETUP(remote)
 {
-	int ret;
+	int ret = lib_remote_open(&self->fd, &self->pmem, &self->x, &self->map);
 
-	self->fd = open(CTL, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->pmem = getenv("PMEM_RDMA_PMEM");
-	if (!self->pmem || !self->pmem[0])
+	if (ret == 1)
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
-	ASSERT_EQ(0, lib_export(self->fd, self->pmem, TARGET_PORT, EXP_OFF,
-				&self->x));
-	ret = lib_map(&self->map, NULL, &self->x, 1);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", strerror(-ret),
-				 pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", strerror(-ret), pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
 	ASSERT_EQ(0, posix_memalign((void **)&self->back, 4096, LEN));
 }
