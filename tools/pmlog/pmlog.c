@@ -109,11 +109,10 @@ int pmlog_open(struct pmlog **logp, struct pmrdma_map *map,
 	rec->first = rec->pointer > sb.nslots - 1 ?
 		     rec->pointer - (sb.nslots - 1) : 0;
 	for (n = rec->first; n < rec->pointer; n++) {
-		if (record_ok(log, n, &h)) {
+		if (record_ok(log, n, &h))
 			rec->valid++;
-		} else if (!rec->invalid++) {
+		else if (!rec->invalid++)
 			rec->first_invalid = n;
-		}
 	}
 	log->next = rec->pointer;
 	*logp = log;

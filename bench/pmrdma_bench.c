@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmrdma_bench - the seed's claims measured side by side through
+ * libpmrdma, run by scripts/bench on the initiator.  Each section
+ * interleaves its methods per iteration, so that drift hits all alike, and
+ * prints a Markdown table of medians and 99th percentiles with the ratios
+ * in their own column; every figure also goes to the CSV file as
+ * "section,case,size,median_us,p99_us,n".  Goal lines at the end:
+ * "GOAL name: measured X, goal Y, met|not met".
+ *
+ * Usage: pmrdma_bench -a ADDR -t LABEL [-n ITERS] [-c CSV]
+ *   ADDR       the target: the kernel exports on ports 7701 (FLUSH, APM,
+ *              VERIFY), 7702 and 7703 (replicas), and pmrdmactl serve on
+ *              7704 (GPSPM) - scripts/bench-target makes them
+ *   -l DAX     a local devdax device for the replicated maps
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pmlog.h"
+#include "pmrdma.h"
+#include "pmrdma_conn.h"
+
+#define PORT_FLUSH	7701
+#define PORT_REPLICA	7702
+#define PORT_SERVE	7704
+#define MAX_ITERS	2000
+
+static const char *addr, *label, *dax;
+static unsigned int iters = 100;
+static FILE *csv;
+static int goals_not_met;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static _Noreturn void die(const char *what, int err)
+{
+	fprintf(stderr, "pmrdma_bench: %s: %s: %s\n", what, strerror(-err),
+		pmrdma_errormsg(NULL));
+	exit(1);
+}
+
+static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
+{
+	struct pmrdma_remote r = { .addr = addr, .port = port, .method = m };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("map", err);
+	return map;
+}
+
+static struct pmrdma_map *map_replicated(unsigned int n, size_t size)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	unsigned int i;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_path(cfg, dax);
+	if (!err)
+		err = pmrdma_config_set_range(cfg, 0, size);
+	for (i = 0; !err && i < n; i++) {
+		struct pmrdma_remote r = { .addr = addr, .port = PORT_REPLICA + i };
+
+		err = pmrdma_config_add_replica(cfg, &r);
+	}
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("replicated map", err);
+	return map;
+}
+
+/* ---- statistics ---- */
+
+struct series {
+	const char *name;
+	double v[MAX_ITERS];
+	unsigned int n;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double quantile(struct series *s, double q)
+{
+	unsigned int i;
+
+	qsort(s->v, s->n, sizeof(s->v[0]), cmp_double);
+	i = (unsigned int)(q * (s->n - 1) + 0.5);
+	return s->v[i];
+}
+
+/* one table row: each series' median and p99, and median ratios to the first */
+static void row(const char *section, size_t size, struct series *s,
+		unsigned int n, double *ratio)
+{
+	double m0 = quantile(&s[0], 0.5);
+	unsigned int i;
+
+	printf("| %zu |", size);
+	for (i = 0; i < n; i++) {
+		double m = quantile(&s[i], 0.5), p = quantile(&s[i], 0.99);
+
+		printf(" %.1f / %.1f |", m, p);
+		fprintf(csv, "%s,%s,%s,%zu,%.2f,%.2f,%u\n", label, section,
+			s[i].name, size, m, p, s[i].n);
+	}
+	for (i = 1; i < n; i++) {
+		ratio[i] = m0 / quantile(&s[i], 0.5);
+		printf(" %.2f |", ratio[i]);
+	}
+	printf("\n");
+}
+
+static void header(const char *title, struct series *s, unsigned int n)
+{
+	unsigned int i;
+
+	printf("\n### %s (%s)\n\nmedian / p99 in us, %u iterations\n\n| bytes |",
+	       title, label, iters);
+	for (i = 0; i < n; i++)
+		printf(" %s |", s[i].name);
+	for (i = 1; i < n; i++)
+		printf(" %s/%s |", s[0].name, s[i].name);
+	printf("\n|---|");
+	for (i = 0; i < 2 * n - 1; i++)
+		printf("---|");
+	printf("\n");
+}
+
+static void goal(const char *name, double measured, const char *op,
+		 double want)
+{
+	bool met = op[0] == '>' ? measured >= want : measured <= want;
+
+	printf("GOAL %s (%s): measured %.2f, goal %s %.2f, %s\n", name, label,
+	       measured, op, want, met ? "met" : "not met");
+	goals_not_met += !met;
+}
+
+/* ---- 1. remote persistence methods ---- */
+
+static const size_t sizes[] = { 8, 256, 4096, 65536, 1 << 20 };
+#define NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+
+static void methods(void)
+{
+	static struct series s[3] = {
+		{ .name = "FLUSH" }, { .name = "APM" }, { .name = "GPSPM" },
+	};
+	struct pmrdma_map *m[3];
+	double ratio[3], apm_4k = 0;
+	unsigned int z, it, k;
+
+	m[0] = map_remote(PORT_FLUSH, PMRDMA_METHOD_FLUSH);
+	m[1] = map_remote(PORT_FLUSH, PMRDMA_METHOD_APM);
+	m[2] = map_remote(PORT_SERVE, PMRDMA_METHOD_AUTO);
+	header("1. remote persistence: WRITE + FLUSH vs APM vs GPSPM", s, 3);
+	for (z = 0; z < NSIZES; z++) {
+		for (k = 0; k < 3; k++)
+			s[k].n = 0;
+		for (it = 0; it < iters; it++) {
+			for (k = 0; k < 3; k++) {
+				char *v = pmrdma_map_get_address(m[k]);
+				double t0;
+				int err;
+
+				memset(v, it, sizes[z]);
+				t0 = now_us();
+				err = pmrdma_flush(m[k], v, sizes[z]);
+				s[k].v[s[k].n++] = now_us() - t0;
+				if (err)
+					die("flush", err);
+			}
+		}
+		row("methods", sizes[z], s, 3, ratio);
+		if (sizes[z] == 4096)
+			apm_4k = ratio[1];	/* FLUSH's median / APM's */
+	}
+	goal("FLUSH/APM at 4 KiB", apm_4k, "<=", 1.05);
+	for (k = 0; k < 3; k++)
+		pmrdma_map_delete(&m[k]);
+}
+
+/* ---- 2. the log writer ---- */
+
+static void log_writer(void)
+{
+	struct pmrdma_map *map = map_remote(PORT_FLUSH, PMRDMA_METHOD_FLUSH);
+	double t[2] = { 0, 0 }, t0;
+	uint64_t recs[2] = { 0, 0 };
+	struct pmlog_recovery rec;
+	struct pmlog *log;
+	unsigned int round, i, mode;
+	char buf[256];
+	int err;
+
+	err = pmlog_format(map, 256, 0);
+	if (!err)
+		err = pmlog_open(&log, map, &rec);
+	if (err)
+		die("log", err);
+	/* blocks of 20 records, the two modes taking turns */
+	for (round = 0; round < iters; round++) {
+		for (mode = 0; mode < 2; mode++) {
+			t0 = now_us();
+			for (i = 0; i < 20; i++) {
+				size_t len = pmlog_sample(pmlog_next(log), buf,
+							  200);
+
+				err = pmlog_append(log, buf, len,
+						   mode ? PMLOG_WAIT : PMLOG_PIPELINED);
+				if (err)
+					die("append", err);
+			}
+			t[mode] += now_us() - t0;
+			recs[mode] += 20;
+		}
+	}
+	printf("\n### 2. the log writer through the library (%s)\n\n", label);
+	printf("| mode | records | records/s |\n|---|---|---|\n");
+	printf("| pipelined | %llu | %.0f |\n| waiting after each FLUSH | %llu | %.0f |\n",
+	       (unsigned long long)recs[0], recs[0] / t[0] * 1e6,
+	       (unsigned long long)recs[1], recs[1] / t[1] * 1e6);
+	printf("\npipelined / waiting: %.2f (the limit is 2.00)\n",
+	       (recs[0] / t[0]) / (recs[1] / t[1]));
+	fprintf(csv, "%s,log,pipelined,256,%.2f,,%llu\n", label, t[0] / recs[0],
+		(unsigned long long)recs[0]);
+	fprintf(csv, "%s,log,waiting,256,%.2f,,%llu\n", label, t[1] / recs[1],
+		(unsigned long long)recs[1]);
+	goal("log writer waiting/pipelined", (recs[0] / t[0]) / (recs[1] / t[1]),
+	     ">=", 1.85);
+	pmlog_close(&log);
+	pmrdma_map_delete(&map);
+}
+
+/* ---- 3. integrity: flush-and-verify vs FLUSH then VERIFY vs READ-back ---- */
+
+/* the wire's bytes both ways, from the netdev under rxe0 */
+static unsigned long long wire_bytes(void)
+{
+	char path[256], ndev[64];
+	unsigned long long v, sum = 0;
+	static const char *const dir[] = { "rx_bytes", "tx_bytes" };
+	FILE *f;
+	int i;
+
+	f = fopen("/sys/class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0", "r");
+	if (!f || !fgets(ndev, sizeof(ndev), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	ndev[strcspn(ndev, "\n")] = '\0';
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
+			 ndev, dir[i]);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu", &v) == 1)
+			sum += v;
+		if (f)
+			fclose(f);
+	}
+	return sum;
+}
+
+/* one signaled request on c and its completion */
+static void post_wait(struct pmrdma_conn *c, struct ibv_send_wr *wr)
+{
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+
+	wr->send_flags |= IBV_SEND_SIGNALED;
+	if (ibv_post_send(pmrdma_conn_qp(c), wr, &bad) ||
+	    pmrdma_conn_wait_wc(c, &wc, 30000) != 1 || wc.status)
+		die("raw request", -EIO);
+}
+
+/* the requests of section 3 on the raw connection c */
+struct raw {
+	struct pmrdma_conn c;
+	struct ibv_mr *src_mr, *back_mr, *dig_mr;
+	char *src, *back;
+	uint8_t digest[PMRDMA_DIGEST_MAX];
+};
+
+static void raw_rdma(struct raw *r, enum ibv_wr_opcode op, char *buf,
+		     struct ibv_mr *mr, size_t len)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = len, .lkey = mr->lkey };
+	struct ibv_send_wr wr = {
+		.opcode = op, .sg_list = &sge, .num_sge = 1,
+		.wr.rdma = { .remote_addr = r->c.r.iova, .rkey = r->c.r.rkey },
+	};
+
+	post_wait(&r->c, &wr);
+}
+
+static void raw_flush(struct raw *r, size_t len)
+{
+	struct ibv_send_wr wr = { 0 };
+	struct ibv_sge sge;
+
+	pmrdma_wr_flush(&wr, &sge, r->c.r.rkey, r->c.r.iova, len,
+			RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
+						 RXE_FLUSH_LEVEL_RANGE));
+	post_wait(&r->c, &wr);
+}
+
+/* VERIFY (XXH64), with flush set a flush-and-verify; checks the digest */
+static void raw_verify(struct raw *r, size_t len, bool flush)
+{
+	struct ibv_send_wr wr = { 0 };
+	uint8_t want[PMRDMA_DIGEST_MAX];
+	struct ibv_sge sge;
+
+	pmrdma_wr_verify(&wr, &sge, r->c.r.rkey, r->c.r.iova, len,
+			 RXE_FLUSH_VERIFY_WORD(PMRDMA_VERIFY_XXH64,
+					       flush ? RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT) : 0),
+			 r->digest, 8, r->dig_mr->lkey);
+	post_wait(&r->c, &wr);
+	pmrdma_digest(PMRDMA_VERIFY_XXH64, r->src, len, want);
+	if (memcmp(want, r->digest, 8))
+		die("VERIFY's digest differs", -EBADMSG);
+}
+
+static void integrity(void)
+{
+	static struct series s[5] = {
+		{ .name = "FLUSH" }, { .name = "flush+verify" },
+		{ .name = "FLUSH,VERIFY" }, { .name = "VERIFY" },
+		{ .name = "READ-back" },
+	};
+	struct sockaddr_storage ss;
+	struct pmrdma_conn_params p = { .dst = (struct sockaddr *)&ss };
+	unsigned long long bytes[5], b0;
+	double ratio[5], t0, m[5];
+	unsigned int it, k, z, i;
+	char name[80];
+	static struct raw r;
+	size_t len;
+
+	if (pmrdma_resolve(addr, PORT_FLUSH, &ss) || pmrdma_conn_open(&r.c, &p))
+		die("raw connection", -EIO);
+	r.src = malloc(1 << 20);
+	r.back = malloc(1 << 20);
+	if (!r.src || !r.back)
+		die("malloc", -ENOMEM);
+	r.src_mr = ibv_reg_mr(r.c.pd, r.src, 1 << 20, IBV_ACCESS_LOCAL_WRITE);
+	r.back_mr = ibv_reg_mr(r.c.pd, r.back, 1 << 20, IBV_ACCESS_LOCAL_WRITE);
+	r.dig_mr = ibv_reg_mr(r.c.pd, r.digest, sizeof(r.digest),
+			      IBV_ACCESS_LOCAL_WRITE);
+	if (!r.src_mr || !r.back_mr || !r.dig_mr)
+		die("ibv_reg_mr", -ENOMEM);
+	header("3. integrity, on data already WRITTEN: a FLUSH; a flush-and-verify; a FLUSH, its answer, then a VERIFY; a VERIFY; a READ back and compare (XXH64)",
+	       s, 5);
+	for (z = 2; z < NSIZES; z++) {
+		len = sizes[z];
+		memset(bytes, 0, sizeof(bytes));
+		for (k = 0; k < 5; k++)
+			s[k].n = 0;
+		for (it = 0; it < iters; it++) {
+			for (k = 0; k < 5; k++) {
+				/* new data, written and not yet flushed */
+				memset(r.src, it * 5 + k, len);
+				raw_rdma(&r, IBV_WR_RDMA_WRITE, r.src, r.src_mr, len);
+				b0 = wire_bytes();
+				t0 = now_us();
+				switch (k) {
+				case 0:
+					raw_flush(&r, len);
+					break;
+				case 1:
+					raw_verify(&r, len, true);
+					break;
+				case 2:
+					raw_flush(&r, len);
+					raw_verify(&r, len, false);
+					break;
+				case 3:
+					raw_verify(&r, len, false);
+					break;
+				default:
+					raw_rdma(&r, IBV_WR_RDMA_READ, r.back, r.back_mr, len);
+					if (memcmp(r.back, r.src, len))
+						die("READ-back differs", -EBADMSG);
+				}
+				s[k].v[s[k].n++] = now_us() - t0;
+				bytes[k] += wire_bytes() - b0;
+			}
+		}
+		row("integrity", len, s, 5, ratio);
+		for (i = 0; i < 5; i++)
+			m[i] = quantile(&s[i], 0.5);
+		/* the round-trip claims where hashing costs little, and at 1 MiB */
+		if (len == 4096 || len == (1 << 20)) {
+			snprintf(name, sizeof(name), "flush-and-verify / one FLUSH at %s",
+				 len == 4096 ? "4 KiB" : "1 MiB");
+			goal(name, m[1] / m[0], "<=", 1.1);
+			snprintf(name, sizeof(name),
+				 "(FLUSH then VERIFY) / flush-and-verify at %s",
+				 len == 4096 ? "4 KiB" : "1 MiB");
+			goal(name, m[2] / m[1], ">=", 1.8);
+		}
+		if (len != (1 << 20))
+			continue;
+		printf("\nbytes on the wire per 1 MiB operation (the netdev's counters, both ways): FLUSH %llu, flush+verify %llu, FLUSH,VERIFY %llu, VERIFY %llu, READ-back %llu\n",
+		       bytes[0] / iters, bytes[1] / iters, bytes[2] / iters,
+		       bytes[3] / iters, bytes[4] / iters);
+		goal("READ-back-and-compare / VERIFY time at 1 MiB", m[4] / m[3],
+		     ">=", 10);
+		if (bytes[3])
+			goal("READ-back / VERIFY bytes on the wire at 1 MiB",
+			     (double)bytes[4] / bytes[3], ">=", 1000);
+		else
+			printf("(no bytes counted on this netdev: loopback)\n");
+	}
+	ibv_dereg_mr(r.src_mr);
+	ibv_dereg_mr(r.back_mr);
+	ibv_dereg_mr(r.dig_mr);
+	pmrdma_conn_close(&r.c);
+	free(r.src);
+	free(r.back);
+}
+
+/* ---- 5. the library vs hand-written verbs; replicas ---- */
+
+static void overhead(void)
+{
+	static struct series s[2] = { { .name = "library" }, { .name = "verbs" } };
+	struct pmrdma_map *map = map_remote(PORT_FLUSH, PMRDMA_METHOD_FLUSH);
+	struct sockaddr_storage ss;
+	struct pmrdma_conn_params p = { .dst = (struct sockaddr *)&ss };
+	static char buf[65536];
+	struct pmrdma_conn c;
+	struct ibv_mr *mr;
+	double ratio[2], t0, lib4k = 0;
+	char *v = pmrdma_map_get_address(map);
+	unsigned int it, z;
+
+	if (pmrdma_resolve(addr, PORT_FLUSH, &ss) || pmrdma_conn_open(&c, &p))
+		die("raw connection", -EIO);
+	mr = ibv_reg_mr(c.pd, buf, sizeof(buf), IBV_ACCESS_LOCAL_WRITE);
+	if (!mr)
+		die("ibv_reg_mr", -ENOMEM);
+	header("5a. pmrdma_flush() vs the same WRITE + FLUSH in hand-written verbs", s, 2);
+	for (z = 0; z < 4; z++) {
+		size_t len = sizes[z];
+
+		s[0].n = s[1].n = 0;
+		for (it = 0; it < iters; it++) {
+			struct ibv_sge sw = {
+				.addr = (uintptr_t)buf, .length = len, .lkey = mr->lkey,
+			}, sf;
+			struct ibv_send_wr w = {
+				.opcode = IBV_WR_RDMA_WRITE, .sg_list = &sw, .num_sge = 1,
+			}, f = { 0 };
+
+			memset(v, it, len);
+			t0 = now_us();
+			if (pmrdma_flush(map, v, len))
+				die("flush", -EIO);
+			s[0].v[s[0].n++] = now_us() - t0;
+
+			memset(buf, it, len);
+			t0 = now_us();
+			w.wr.rdma.remote_addr = c.r.iova;
+			w.wr.rdma.rkey = c.r.rkey;
+			pmrdma_wr_flush(&f, &sf, c.r.rkey, c.r.iova, len,
+					RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
+								 RXE_FLUSH_LEVEL_RANGE));
+			w.next = &f;
+			post_wait(&c, &w);
+			s[1].v[s[1].n++] = now_us() - t0;
+		}
+		row("overhead", len, s, 2, ratio);
+		if (len == 4096)
+			lib4k = ratio[1];	/* the library's median / verbs' */
+	}
+	goal("library / hand-written verbs at 4 KiB", lib4k, "<=", 1.05);
+	ibv_dereg_mr(mr);
+	pmrdma_conn_close(&c);
+	pmrdma_map_delete(&map);
+}
+
+static void replicas(void)
+{
+	static struct series s[3] = {
+		{ .name = "remote" }, { .name = "1 replica" }, { .name = "2 replicas" },
+	};
+	struct pmrdma_map *m[3];
+	double ratio[3], two4k = 0;
+	unsigned int z, it, k;
+
+	if (!dax) {
+		printf("\n### 5b. replicated maps (%s): skipped, no local devdax (-l)\n",
+		       label);
+		return;
+	}
+	m[0] = map_remote(PORT_REPLICA, PMRDMA_METHOD_FLUSH);
+	m[1] = map_replicated(1, pmrdma_map_get_size(m[0]));
+	m[2] = map_replicated(2, pmrdma_map_get_size(m[0]));
+	header("5b. one remote map vs a local map with 1 and 2 replicas", s, 3);
+	for (z = 0; z < 4; z++) {
+		for (k = 0; k < 3; k++)
+			s[k].n = 0;
+		for (it = 0; it < iters; it++) {
+			for (k = 0; k < 3; k++) {
+				char *v = pmrdma_map_get_address(m[k]);
+				double t0;
+
+				memset(v, it, sizes[z]);
+				t0 = now_us();
+				if (pmrdma_flush(m[k], v, sizes[z]))
+					die("flush", -EIO);
+				s[k].v[s[k].n++] = now_us() - t0;
+			}
+		}
+		row("replicas", sizes[z], s, 3, ratio);
+		if (sizes[z] == 4096)
+			two4k = 1 / ratio[2];	/* 2 replicas' median / remote's */
+	}
+	goal("2 replicas / one remote map at 4 KiB", two4k, "<=", 1.10);
+	for (k = 0; k < 3; k++)
+		pmrdma_map_delete(&m[k]);
+}
+
+int main(int argc, char **argv)
+{
+	const char *csv_path = "/dev/null";
+	int c;
+
+	while ((c = getopt(argc, argv, "a:t:n:c:l:")) != -1) {
+		switch (c) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 't':
+			label = optarg;
+			break;
+		case 'n':
+			iters = strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			csv_path = optarg;
+			break;
+		case 'l':
+			dax = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: pmrdma_bench -a ADDR -t LABEL [-n ITERS] [-c CSV] [-l DAX]\n");
+			return 2;
+		}
+	}
+	if (!addr || !label || !iters || iters > MAX_ITERS) {
+		fprintf(stderr, "pmrdma_bench: -a and -t are needed; -n 1..%d\n",
+			MAX_ITERS);
+		return 2;
+	}
+	csv = fopen(csv_path, "a");
+	if (!csv) {
+		perror(csv_path);
+		return 1;
+	}
+	methods();
+	log_writer();
+	integrity();
+	overhead();
+	replicas();
+	fclose(csv);
+	printf("\n");
+	return 0;
+}
