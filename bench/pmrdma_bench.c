@@ -10,8 +10,9 @@
  *
  * Usage: pmrdma_bench -a ADDR -t LABEL [-n ITERS] [-c CSV]
  *   ADDR       the target: the kernel exports on ports 7701 (FLUSH, APM,
- *              VERIFY), 7702 and 7703 (replicas), and pmrdmactl serve on
- *              7704 (GPSPM) - scripts/bench-target makes them
+ *              VERIFY), 7702 and 7703 (replicas), 7705 (64 MiB), and
+ *              pmrdmactl serve on 7704 (GPSPM) - scripts/bench-target
+ *              makes them
  *   -l DAX     a local devdax device for the replicated maps
  */
 #include <errno.h>
@@ -28,6 +29,7 @@
 #define PORT_FLUSH	7701
 #define PORT_REPLICA	7702
 #define PORT_SERVE	7704
+#define PORT_BIG	7705
 #define MAX_ITERS	2000
 
 static const char *addr, *label, *dax;
@@ -466,6 +468,86 @@ static void integrity(void)
 	free(r.back);
 }
 
+/* ---- 4. FLUSH cost vs range size; range vs whole MR; n ranges vs n calls ---- */
+
+static void raw_open(struct pmrdma_conn *c, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct pmrdma_conn_params p = { .dst = (struct sockaddr *)&ss };
+
+	if (pmrdma_resolve(addr, port, &ss) || pmrdma_conn_open(c, &p))
+		die("raw connection", -EIO);
+}
+
+/* one FLUSH of [0, len) at level (RXE_FLUSH_LEVEL_*) on c, waited for */
+static double raw_flush_level(struct pmrdma_conn *c, size_t len, int level)
+{
+	struct ibv_send_wr wr = { 0 };
+	struct ibv_sge sge;
+	double t0 = now_us();
+
+	pmrdma_wr_flush(&wr, &sge, c->r.rkey, c->r.iova, len,
+			RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT, level));
+	post_wait(c, &wr);
+	return now_us() - t0;
+}
+
+static void flush_cost(void)
+{
+	static const size_t big[] = { 4096, 65536, 1 << 20, 16 << 20, 64 << 20 };
+	static struct series s[2] = { { .name = "FLUSH range" }, { .name = "4 KiB" } };
+	static struct series sel[2] = { { .name = "range 4 KiB" }, { .name = "whole MR" } };
+	static struct series nr[2] = { { .name = "one call" }, { .name = "64 calls" } };
+	struct pmrdma_range r[64];
+	struct pmrdma_map *map;
+	struct pmrdma_conn c;
+	double ratio[2];
+	unsigned int z, it, i;
+	char *v;
+
+	raw_open(&c, PORT_BIG);
+	header("4a. FLUSH to persistence of [0, bytes) of a 64 MiB export (the second column: 4 KiB, taking turns)",
+	       s, 2);
+	for (z = 0; z < sizeof(big) / sizeof(big[0]); z++) {
+		s[0].n = s[1].n = 0;
+		for (it = 0; it < iters; it++) {
+			s[0].v[s[0].n++] = raw_flush_level(&c, big[z], RXE_FLUSH_LEVEL_RANGE);
+			s[1].v[s[1].n++] = raw_flush_level(&c, 4096, RXE_FLUSH_LEVEL_RANGE);
+		}
+		row("flush-size", big[z], s, 2, ratio);
+	}
+	header("4b. selectivity: a FLUSH of 4 KiB vs a FLUSH of the whole 64 MiB MR", sel, 2);
+	sel[0].n = sel[1].n = 0;
+	for (it = 0; it < iters; it++) {
+		sel[0].v[sel[0].n++] = raw_flush_level(&c, 4096, RXE_FLUSH_LEVEL_RANGE);
+		sel[1].v[sel[1].n++] = raw_flush_level(&c, 4096, RXE_FLUSH_LEVEL_MR);
+	}
+	row("selectivity", 4096, sel, 2, ratio);
+	pmrdma_conn_close(&c);
+
+	map = map_remote(PORT_FLUSH, PMRDMA_METHOD_FLUSH);
+	v = pmrdma_map_get_address(map);
+	for (i = 0; i < 64; i++)
+		r[i] = (struct pmrdma_range){ v + i * 8192, 64 };
+	header("4c. the library: 64 ranges of 64 bytes in one pmrdma_flush_ranges() vs 64 pmrdma_flush() calls",
+	       nr, 2);
+	nr[0].n = nr[1].n = 0;
+	for (it = 0; it < iters; it++) {
+		double t0 = now_us();
+
+		if (pmrdma_flush_ranges(map, r, 64))
+			die("flush ranges", -EIO);
+		nr[0].v[nr[0].n++] = now_us() - t0;
+		t0 = now_us();
+		for (i = 0; i < 64; i++)
+			if (pmrdma_flush(map, r[i].addr, r[i].len))
+				die("flush", -EIO);
+		nr[1].v[nr[1].n++] = now_us() - t0;
+	}
+	row("n-ranges", 64, nr, 2, ratio);
+	pmrdma_map_delete(&map);
+}
+
 /* ---- 5. the library vs hand-written verbs; replicas ---- */
 
 static void overhead(void)
@@ -591,6 +673,7 @@ int main(int argc, char **argv)
 	methods();
 	log_writer();
 	integrity();
+	flush_cost();
 	overhead();
 	replicas();
 	fclose(csv);
