@@ -45,11 +45,17 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static _Noreturn void die(const char *what, int err)
+static _Noreturn void die_map(struct pmrdma_map *map, const char *what,
+			      int err)
 {
 	fprintf(stderr, "pmrdma_bench: %s: %s: %s\n", what, strerror(-err),
-		pmrdma_errormsg(NULL));
+		pmrdma_errormsg(map));
 	exit(1);
+}
+
+static _Noreturn void die(const char *what, int err)
+{
+	die_map(NULL, what, err);
 }
 
 static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
@@ -197,7 +203,7 @@ static void flush_interleaved(const char *section, struct pmrdma_map **m,
 				err = pmrdma_flush(m[k], v, sizes[z]);
 				s[k].v[s[k].n++] = now_us() - t0;
 				if (err)
-					die("flush", err);
+					die_map(m[k], "flush", err);
 			}
 		}
 		row(section, sizes[z], s, n, ratio);
