@@ -460,7 +460,7 @@ static void integrity(void)
 		       bytes[3] / iters, bytes[4] / iters);
 		goal("READ-back-and-compare / VERIFY time at 1 MiB", m[4] / m[3],
 		     ">=", 10);
-		if (bytes[3])
+		if (bytes[3] && bytes[4])
 			goal("READ-back / VERIFY bytes on the wire at 1 MiB",
 			     (double)bytes[4] / bytes[3], ">=", 1000);
 		else
