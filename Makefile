@@ -10,7 +10,7 @@ TOP		:= $(CURDIR)
 PMEM_RDMA_CACHE	?= $(TOP)/.cache
 export PMEM_RDMA_CACHE
 
-NOSETUP_GOALS	:= clean distclean help
+NOSETUP_GOALS	:= clean distclean help uninstall
 ifeq ($(filter-out $(NOSETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
 else
 # Always run the (idempotent, fast when done) setup; make restarts only if it
@@ -33,7 +33,7 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core lib selftests tools test fuzz crash \
-	demo bench \
+	demo bench man install uninstall install-dkms rdma-core-src deb \
 	sparse checkpatch clean distclean help FORCE
 
 ## make              setup (idempotent), then build everything out of tree:
@@ -72,12 +72,24 @@ pmem_rdma:
 rdma-core:
 	@scripts/build-rdma-core
 
+# only its patched source tree, build/rdma-core-src (make install, make man)
+rdma-core-src:
+	@scripts/build-rdma-core --source
+
 LIB_DIR		:= tools/lib/pmrdma
-LIB_BLD		:= $(TOP)/build/libpmrdma
+LIB_BLD		?= $(TOP)/build/libpmrdma
+
+# where the library and the tools find the patched rdma-core at run time;
+# make install builds them again (into build/inst) with the installed one
+RDMA_CORE_BLD	?= $(TOP)/build/rdma-core
+RDMA_CORE_DEP	?= rdma-core
+RUNPATH		?= $(RDMA_CORE_BLD)/lib
+TOOLS_BLD	?= build/tools
 
 ## make lib          libpmrdma, the programming model: build/libpmrdma
-lib: rdma-core
-	$(MAKE) -C $(LIB_DIR) OUTPUT=$(LIB_BLD) RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP)
+lib: $(RDMA_CORE_DEP)
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(LIB_BLD) RDMA_CORE=$(RDMA_CORE_BLD) TOP=$(TOP) \
+		RUNPATH=$(RUNPATH)
 
 ## make selftests    the kselftests, into build/selftests
 selftests: rdma-core lib
@@ -86,23 +98,25 @@ selftests: rdma-core lib
 		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP) LIBPMRDMA=$(LIB_BLD)
 
 # user-side tools, built with the selftests' verbs helpers
-TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(TOP)/build/rdma-core/include \
+TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
 		   -I$(TOP)/$(SELFTESTS) -I$(TOP)/$(LIB_DIR)
-TOOLS_LDLIBS	:= $(LIB_BLD)/libpmrdma.a -L$(TOP)/build/rdma-core/lib \
-		   -Wl,-rpath,$(TOP)/build/rdma-core/lib -lrdmacm -libverbs -lcrypto -lpthread
+# the tools link libpmrdma.a in the build tree, libpmrdma.so.0 when installed
+PMRDMA_LINK	?= $(LIB_BLD)/libpmrdma.a
+TOOLS_LDLIBS	:= $(TOOLS_LDLIBS_DIR) $(PMRDMA_LINK) -L$(RDMA_CORE_BLD)/lib \
+		   -Wl,-rpath,$(RUNPATH) -lrdmacm -libverbs -lcrypto -lpthread
 
 ## make tools        pmrdmactl, the log writer pmlog and the demo program, into build/tools
-tools: lib build/tools/rdma_write_read build/tools/pmrdmactl build/tools/pmlog \
+tools: lib $(TOOLS_BLD)/rdma_write_read $(TOOLS_BLD)/pmrdmactl $(TOOLS_BLD)/pmlog \
 	build/bench/pmrdma_bench build/bench/libnodelay.so
 
-build/tools/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
-		$(LIB_BLD)/libpmrdma.a | rdma-core
+$(TOOLS_BLD)/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
+		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ tools/pmlog/pmlog_main.c \
 		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
 
 build/bench/pmrdma_bench: bench/pmrdma_bench.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
-		$(LIB_BLD)/libpmrdma.a | rdma-core
+		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -I$(TOP)/tools/pmlog -o $@ $< \
 		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
@@ -112,13 +126,13 @@ build/bench/libnodelay.so: bench/nodelay.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
-build/tools/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h \
-		$(wildcard $(LIB_DIR)/*.h) $(LIB_BLD)/libpmrdma.a | rdma-core
+$(TOOLS_BLD)/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h \
+		$(wildcard $(LIB_DIR)/*.h) $(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(TOOLS_LDLIBS)
 
-build/tools/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
-		$(SELFTESTS)/rdma_helpers.h | rdma-core
+$(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
+		$(SELFTESTS)/rdma_helpers.h | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(SELFTESTS)/rdma_helpers.c $(TOOLS_LDLIBS)
 
@@ -153,6 +167,51 @@ demo: all
 ##                   iterations, a smoke run; see Documentation/benchmarks.rst)
 bench: all
 	@scripts/bench $(if $(QUICK),--quick)
+
+## make man          the man pages, from Documentation/man/*.md (pandoc), into
+##                   build/man/manN, with a .so page for every other name a page
+##                   gives; the rxe_flush_dv pages come from the rdma-core patches
+MAN_SRC		:= $(wildcard Documentation/man/*.md)
+man: $(MAN_SRC) scripts/build-man rdma-core-src
+	@scripts/build-man build/man $(MAN_SRC) build/rdma-core-src/providers/rxe/man/*.3.md
+
+## make install      the library (libpmrdma.so.0, symbols versioned), its headers
+##                   and pkg-config files, the patched rdma-core's libraries, rxe
+##                   provider and headers in LIBDIR/pmem-rdma, pmrdmactl, pmlog,
+##                   the demo tools, the man pages; PREFIX=/usr/local, LIBDIR,
+##                   DESTDIR as usual (Documentation/install.rst)
+## make uninstall    remove what make install put there (same PREFIX, DESTDIR)
+## make install-dkms the modules' source for DKMS, in DESTDIR/usr/src/pmem-rdma-VERSION
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+LIBEXECDIR	?= $(PREFIX)/libexec
+MANDIR		?= $(PREFIX)/share/man
+VERSION		:= $(shell sed -n 's/^VERSION\t:= //p' $(LIB_DIR)/Makefile)
+export PREFIX LIBDIR INCLUDEDIR BINDIR SBINDIR LIBEXECDIR MANDIR VERSION LINUX_SRC
+install: man rdma-core-src
+	@rm -rf build/inst && mkdir -p build/inst/rdma-core
+	@stage=$$(scripts/stage-rdma-core "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)") && \
+		ln -s "$$stage$(INCLUDEDIR)/pmem-rdma" build/inst/rdma-core/include && \
+		ln -s "$$stage$(LIBDIR)/pmem-rdma" build/inst/rdma-core/lib && \
+		echo "$$stage" >build/inst/stage
+	@$(MAKE) --no-print-directory RDMA_CORE_BLD=$(TOP)/build/inst/rdma-core RDMA_CORE_DEP= \
+		LIB_BLD=$(TOP)/build/inst/lib TOOLS_BLD=build/inst/bin RUNPATH=$(LIBDIR)/pmem-rdma \
+		PMRDMA_LINK=-l:libpmrdma.so.0 TOOLS_LDLIBS_DIR=-L$(TOP)/build/inst/lib \
+		lib build/inst/bin/pmrdmactl build/inst/bin/pmlog build/inst/bin/rdma_write_read
+	@scripts/install install
+uninstall:
+	@scripts/install uninstall
+install-dkms:
+	@scripts/install dkms
+
+## make deb          the Debian packages (pmem-rdma-dkms, libpmrdma0, libpmrdma-dev,
+##                   pmem-rdma-tools) and their source, into build/deb, checked
+##                   by lintian
+deb:
+	@scripts/deb
 
 ## make sparse       run sparse over both modules
 # sparse over every file of both modules (C=2: also files that are up to date)
