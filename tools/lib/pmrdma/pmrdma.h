@@ -166,7 +166,7 @@ enum pmrdma_granularity {
 /*
  * What a map offers.  Remote and replicated: what every remote copy
  * offers (the intersection), and the method of the first; a local map
- * has both placement types and every algorithm (it hashes its media).
+ * has both placement types and every algorithm (it checks by reading back).
  */
 struct pmrdma_caps {
 	enum pmrdma_granularity granularity;
@@ -218,8 +218,10 @@ int pmrdma_drain(struct pmrdma_map *map);
 /*
  * Make the ranges durable, then check that what is durable is what the
  * view holds (SNIA OptimizedFlushAndVerify): remote, one flush-and-verify
- * request per range (a round trip); local, a flush, then the media hashed.
- * alg is an RXE_FLUSH_VERIFY_ALG_* the map offers (-EOPNOTSUPP otherwise).
+ * request per range (a round trip), each range shorter than 1 GiB;
+ * local, a flush, then a file on fsdax read back through the filesystem
+ * and compared (on a devdax device the flush is the whole check).
+ * alg is a PMRDMA_VERIFY_* the map offers (-EOPNOTSUPP otherwise).
  * -EBADMSG when a digest differs: the data is not what was written.
  */
 int pmrdma_flush_verify(struct pmrdma_map *map,
