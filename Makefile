@@ -99,11 +99,12 @@ selftests: rdma-core lib
 
 # user-side tools, built with the selftests' verbs helpers
 TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
-		   -I$(TOP)/$(SELFTESTS) -I$(TOP)/$(LIB_DIR)
-# the tools link libpmrdma.a in the build tree, libpmrdma.so.0 when installed
+		   -I$(TOP)/$(SELFTESTS) -I$(TOP)/$(LIB_DIR) $(EXTRA_CFLAGS)
+# the tools link libpmrdma.a in the build tree, libpmrdma.so.0 when installed;
+# EXTRA_CFLAGS, EXTRA_LDFLAGS: added by a package build (hardening)
 PMRDMA_LINK	?= $(LIB_BLD)/libpmrdma.a
 TOOLS_LDLIBS	:= $(TOOLS_LDLIBS_DIR) $(PMRDMA_LINK) -L$(RDMA_CORE_BLD)/lib \
-		   -Wl,-rpath,$(RUNPATH) -lrdmacm -libverbs -lcrypto -lpthread
+		   -Wl,-rpath,$(RUNPATH) -lrdmacm -libverbs -lcrypto -lpthread $(EXTRA_LDFLAGS)
 
 ## make tools        pmrdmactl, the log writer pmlog and the demo program, into build/tools
 tools: lib $(TOOLS_BLD)/rdma_write_read $(TOOLS_BLD)/pmrdmactl $(TOOLS_BLD)/pmlog \
@@ -137,7 +138,7 @@ $(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_hel
 	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(SELFTESTS)/rdma_helpers.c $(TOOLS_LDLIBS)
 
 ## make test         build, boot the VM once, run every test, print the totals
-test: all
+test: all man
 	@scripts/run-tests
 
 ## make fuzz         build, boot the VM, fuzz the responder with 10^7 packets
@@ -190,7 +191,9 @@ SBINDIR		?= $(PREFIX)/sbin
 LIBEXECDIR	?= $(PREFIX)/libexec
 MANDIR		?= $(PREFIX)/share/man
 VERSION		:= $(shell sed -n 's/^VERSION\t:= //p' $(LIB_DIR)/Makefile)
-export PREFIX LIBDIR INCLUDEDIR BINDIR SBINDIR LIBEXECDIR MANDIR VERSION LINUX_SRC
+INSTALL_ENV	= PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) BINDIR=$(BINDIR) \
+		  SBINDIR=$(SBINDIR) LIBEXECDIR=$(LIBEXECDIR) MANDIR=$(MANDIR) VERSION=$(VERSION) \
+		  LINUX_SRC=$(LINUX_SRC)
 install: man rdma-core-src
 	@rm -rf build/inst && mkdir -p build/inst/rdma-core
 	@stage=$$(scripts/stage-rdma-core "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)") && \
@@ -201,11 +204,11 @@ install: man rdma-core-src
 		LIB_BLD=$(TOP)/build/inst/lib TOOLS_BLD=build/inst/bin RUNPATH=$(LIBDIR)/pmem-rdma \
 		PMRDMA_LINK=-l:libpmrdma.so.0 TOOLS_LDLIBS_DIR=-L$(TOP)/build/inst/lib \
 		lib build/inst/bin/pmrdmactl build/inst/bin/pmlog build/inst/bin/rdma_write_read
-	@scripts/install install
+	@$(INSTALL_ENV) scripts/install install
 uninstall:
-	@scripts/install uninstall
+	@$(INSTALL_ENV) scripts/install uninstall
 install-dkms:
-	@scripts/install dkms
+	@$(INSTALL_ENV) scripts/install dkms
 
 ## make deb          the Debian packages (pmem-rdma-dkms, libpmrdma0, libpmrdma-dev,
 ##                   pmem-rdma-tools) and their source, into build/deb, checked
