@@ -294,25 +294,4 @@ TEST(in_tree_rxe_is_not_supported)
 	ASSERT_NE(NULL, ctx);
 }
 
-/* every page of the dv calls, as the build made them, renders cleanly */
-TEST(man_pages_render_without_warnings)
-{
-	const char *top = getenv("PMEM_RDMA_TOP");
-	char cmd[1024], out[4096] = "";
-	size_t n = 0;
-	FILE *f;
-
-	ASSERT_NE(NULL, top);
-	snprintf(cmd, sizeof(cmd), "cd %s/build/rdma-core/man && %s && %s",
-		 top, "ls man3/rxe_flush_dv_*.3 | wc -l",
-		 "for p in man3/*.3; do MANWIDTH=80 man --warnings -E UTF-8 -l $p 2>&1 >/dev/null; done");
-	f = popen(cmd, "r");
-	ASSERT_NE(NULL, f);
-	while (n + 1 < sizeof(out) && fgets(out + n, sizeof(out) - n, f))
-		n += strlen(out + n);
-	ASSERT_EQ(0, pclose(f));
-	/* the five pages, and no warning after the count */
-	EXPECT_STREQ("5\n", out);
-}
-
 TEST_HARNESS_MAIN
