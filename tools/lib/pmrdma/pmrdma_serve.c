@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -71,6 +72,23 @@ static int serve_fail(struct pmrdma_server *s, int err, const char *fmt, ...)
 	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+/*
+ * Only a devdax device stays registered for RDMA: a file on fsdax maps, but
+ * its pages cannot be pinned for long, and every peer would be refused.
+ */
+static int serve_path_ok(struct pmrdma_server *s, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return serve_fail(s, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return serve_fail(s, -EINVAL,
+				  "%s is not a devdax device, the only memory a server can keep registered for RDMA",
+				  path);
+	return 0;
 }
 
 /* ---- who may connect ---- */
@@ -526,6 +544,9 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 				 PMRDMA_KEY_MAX);
 		goto fail;
 	}
+	err = serve_path_ok(s, cfg->path);
+	if (err)
+		goto fail;
 	s->port = cfg->port;
 	s->any_peer = cfg->any_peer && !cfg->key;
 	s->max_peers = cfg->max_peers ?: 8;

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 struct pmrdma_serve_config {
-	const char *path;		/* a devdax device */
+	const char *path;		/* a devdax device (else -EINVAL) */
 	uint64_t offset, length;	/* the range; length 0: to the end */
 	const char *addr;		/* the address to listen on, NULL: all */
 	uint16_t port;

@@ -209,7 +209,12 @@ TEST(serve_config_refusals)
 {
 	struct pmrdma_serve_config c = { .path = getenv("PMEM_RDMA_DAX") };
 	struct pmrdma_server *s = (void *)1;
-	char msg[256];
+	char msg[256], file[] = "/tmp/serve_test.XXXXXX";
+	int fd = mkstemp(file);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4 << 20));
+	close(fd);
 
 	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
 	EXPECT_EQ(NULL, s);
@@ -220,6 +225,12 @@ TEST(serve_config_refusals)
 	c.path = "/dev/no-such-dax";
 	EXPECT_EQ(-ENOENT, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
 	EXPECT_NE(NULL, strstr(msg, "/dev/no-such-dax")) TH_LOG("%s", msg);
+	/* memory it could map but not keep registered: refused at the start */
+	c.path = file;
+	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "not a devdax device")) TH_LOG("%s", msg);
+	EXPECT_EQ(NULL, s);
+	unlink(file);
 }
 
 TEST_HARNESS_MAIN
