@@ -9,8 +9,9 @@
  *   rxe_flush_icrc.c     FLUSH ICRC: IBA by default, upstream rxe's on demand
  *   rxe_flush_req.c      requester and completer of FLUSH, ATOMIC WRITE
  *                        and VERIFY
- *   rxe_flush_resp.c     responder: checks and execution of the three
- *   rxe_flush_verify.c   the responder's VERIFY: access, hash, digest
+ *   rxe_flush_resp.c     responder: the three requests from one table -
+ *                        checks, the target lookup, execution, answer
+ *   rxe_flush_hash.c     VERIFY's hashes of a range, a step at a time
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
@@ -18,7 +19,9 @@
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
- * accessors are in rxe_flush_hdr.h.
+ * accessors are in rxe_flush_hdr.h, which the files that parse packets
+ * include (its accessors need the header indexes of rxe_opcode.h, which
+ * the series adds after the first patch).
  */
 #ifndef RXE_FLUSH_H
 #define RXE_FLUSH_H
@@ -29,8 +32,6 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/rxe_flush.h>
 #include <rdma/rxe_flush_domain.h>
-
-#include "rxe_flush_hdr.h"
 
 /*
  * Identifies the patched driver: the module version, the device's fw_ver
@@ -68,6 +69,9 @@ struct sk_buff;
  */
 #define RXE_FLUSH_STEP_BYTES	SZ_256K
 
+/* the longest digest (SHA-256) */
+#define RXE_FLUSH_DIGEST_MAX	RXE_FLUSH_VERIFY_SHA256_BYTES
+
 /* a VERIFY's hash, from one step to the next */
 struct rxe_flush_hash {
 	u32 alg;
@@ -79,19 +83,21 @@ struct rxe_flush_hash {
 };
 
 /*
- * What the RDMA READ RESPONSE ONLY that acknowledges a FLUSH, ATOMIC WRITE
- * or VERIFY carries, kept in its responder resource (struct resp_res) so
- * that a duplicate gets the same answer: nothing, or a VERIFY's digest.
- * While a long request is done in steps, the resource also keeps how far
- * it got.
+ * The execution of a FLUSH, ATOMIC WRITE or VERIFY, kept in its responder
+ * resource (struct resp_res): while a long request is done in steps, how
+ * far it got; once it is done, what the RDMA READ RESPONSE ONLY that
+ * acknowledges it carries (nothing, or a VERIFY's digest), so that a
+ * duplicate gets the same answer and is never executed again.
  */
-struct rxe_flush_ack {
-	u8 len;
-	u8 bytes[RXE_FLUSH_DIGEST_MAX];
+struct rxe_flush_exec {
+	u64 iova;		/* the range, set at the first step */
+	u64 len;
 	u64 done;		/* bytes of the range done */
 	bool flushed;		/* flush-and-verify: the flush is done */
-	const void *src;	/* VERIFY: the domain's image, or NULL */
+	const void *image;	/* VERIFY: the domain's image, or NULL */
 	struct rxe_flush_hash hash;
+	u8 answer_len;
+	u8 answer[RXE_FLUSH_DIGEST_MAX];
 };
 
 /* rxe_flush_ident.c */
@@ -128,9 +134,9 @@ bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
  *   -EBADMSG  remote operational error  (requester: IBV_WC_REM_OP_ERR), a
  *             VERIFY whose digest differs or a range the MR's owner knows
  *             to be poisoned; the QP goes to the error state
- * rxe_flush_resp_execute() keeps the answer in res and, on success, makes
- * res the QP's current resource and completes the request's PSN.  It may
- * also return -EINPROGRESS: one step of a long request is done, res is the
+ * rxe_flush_resp_execute() keeps the execution and its answer in res (struct
+ * rxe_flush_exec) and, on success, makes res the QP's current resource and
+ * completes the request's PSN.  It may also return -EINPROGRESS: one step of a long request is done, res is the
  * QP's current resource, the responder task is scheduled again, and the
  * responder hands res back to it with the same packet.
  */
@@ -162,18 +168,10 @@ bool rxe_flush_domain_range_ok(struct rxe_mr *mr, u64 iova, u64 len);
 struct rxe_flush_domain *rxe_flush_domain_of(struct rxe_mr *mr);
 bool rxe_flush_mr_has_rkey(struct rxe_mr *mr, int access);
 
-/* between our own files: rxe_flush_resp.c */
-struct rxe_mr *rxe_flush_resp_lookup(struct rxe_qp *qp, int access, u32 rkey,
-				     u64 *offset);
-void rxe_flush_resp_set(struct rxe_qp *qp, struct rxe_mr *mr, u64 va,
-			u64 offset, u32 rkey, u32 len);
-int rxe_flush_type_access(u32 type);
-int rxe_flush_resp_flush(struct rxe_qp *qp, u32 type, u64 len,
-			 struct rxe_flush_ack *ack);
-
-/* rxe_flush_verify.c, called by rxe_flush_resp.c: the same errnos */
-int rxe_flush_verify_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
-int rxe_flush_verify_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
-			     struct rxe_flush_ack *ack, bool first);
+/* rxe_flush_hash.c, for the responder's VERIFY */
+void rxe_flush_hash_init(struct rxe_flush_hash *h, u32 alg);
+int rxe_flush_hash_range(struct rxe_flush_hash *h, struct rxe_mr *mr,
+			 const void *image, u64 iova, u32 len);
+unsigned int rxe_flush_hash_final(struct rxe_flush_hash *h, u8 *digest);
 
 #endif /* RXE_FLUSH_H */

@@ -38,10 +38,9 @@
  *   bits  5..4  selectivity: 0 range (RETH VA/length), 1 whole MR of R_Key
  *   bits 31..6  reserved
  *
- * FETH and VETH come right after BTH: they are the first extended header
- * of their opcodes, which are RC only (rxe_opcode.c records the same
- * offsets).  The accessors need no header index of rxe_opcode.h, so this
- * file builds with every prefix of the patch series.
+ * The accessors take FETH's and VETH's offsets from rxe_opcode[], as
+ * rxe_hdr.h's do for rxe's own headers: the opcode table is the one place
+ * that says where each header of a packet sits.
  */
 #ifndef RXE_FLUSH_HDR_H
 #define RXE_FLUSH_HDR_H
@@ -74,9 +73,6 @@
 						   RXE_FLUSH_VERIFY_COMPARE | \
 						   RXE_FLUSH_VETH_TYPE_MASK))
 
-/* the longest digest (SHA-256) */
-#define RXE_FLUSH_DIGEST_MAX			RXE_FLUSH_VERIFY_SHA256_BYTES
-
 struct rxe_flush_feth {
 	__be32 bits;
 };
@@ -102,7 +98,8 @@ static inline unsigned int rxe_flush_digest_len(u32 alg)
 
 static inline struct rxe_flush_feth *__rxe_flush_feth(struct rxe_pkt_info *pkt)
 {
-	return (struct rxe_flush_feth *)(pkt->hdr + RXE_BTH_BYTES);
+	return (struct rxe_flush_feth *)(pkt->hdr +
+					 rxe_opcode[pkt->opcode].offset[RXE_FETH]);
 }
 
 static inline u32 rxe_flush_feth(struct rxe_pkt_info *pkt)
@@ -137,7 +134,8 @@ static inline void rxe_flush_feth_set(struct rxe_pkt_info *pkt, u8 type,
 
 static inline struct rxe_flush_veth *__rxe_flush_veth(struct rxe_pkt_info *pkt)
 {
-	return (struct rxe_flush_veth *)(pkt->hdr + RXE_BTH_BYTES);
+	return (struct rxe_flush_veth *)(pkt->hdr +
+					 rxe_opcode[pkt->opcode].offset[RXE_VETH]);
 }
 
 static inline u32 rxe_flush_veth(struct rxe_pkt_info *pkt)

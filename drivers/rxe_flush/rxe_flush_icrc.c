@@ -16,6 +16,7 @@
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_hdr.h"
 
 enum rxe_flush_icrc_mode {
 	RXE_FLUSH_ICRC_IBA,

@@ -23,6 +23,7 @@
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_hdr.h"
 
 static struct rxe_flush_send_wr_flush *rxe_flush_wr(struct rxe_send_wqe *wqe)
 {

@@ -219,9 +219,13 @@ TEST_F(hostile_wire, read_request_with_payload)
 /* 8 bytes of data and one of pad: refused like FLUSH's and VERIFY's */
 TEST_F(hostile_wire, atomic_write_with_pad_count)
 {
+	long long rcvd = pt_read_dev_counter(DEV1, "atomic_write_rcvd");
+
 	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 1,
 				  (uintptr_t)self->h.dst, 8, 9));
 	expect_refused(_metadata, &self->h);
+	/* *_rcvd count requests executed: a refused one is not */
+	EXPECT_EQ(rcvd, pt_read_dev_counter(DEV1, "atomic_write_rcvd"));
 }
 
 /*
@@ -234,6 +238,7 @@ TEST_F(hostile_wire, atomic_write_with_pad_count)
  */
 TEST_F(hostile_wire, duplicate_read_at_an_atomic_write_psn)
 {
+	long long rcvd = pt_read_dev_counter(DEV1, "atomic_write_rcvd");
 	const struct pt_frame *ack;
 
 	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 0,
@@ -241,6 +246,7 @@ TEST_F(hostile_wire, duplicate_read_at_an_atomic_write_psn)
 	ack = answer(&self->h, PT_OP_READ_RESPONSE_ONLY);
 	ASSERT_NE(NULL, ack) TH_LOG("the ATOMIC WRITE was not acknowledged");
 	EXPECT_EQ(0xee, self->h.dst[8]);
+	EXPECT_EQ(rcvd + 1, pt_read_dev_counter(DEV1, "atomic_write_rcvd"));
 
 	self->h.rkey = 0;
 	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0, 0, 0, 0));
