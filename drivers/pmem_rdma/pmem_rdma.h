@@ -3,11 +3,14 @@
  * pmem_rdma: the objects of the target, shared by its files:
  *
  *   pmem_rdma_main.c    module, /dev/pmem_rdma and its ioctls
- *   pmem_rdma_export.c  exports: checks, the DAX mapping, list and stats
+ *   pmem_rdma_ioctl.c   every ioctl's argument, checked in one place
+ *   pmem_rdma_export.c  exports: the DAX mapping, list and stats, and the
+ *                       RDMA devices that go away under them
  *   pmem_rdma_cm.c      the RDMA side: listener, peers, keys, descriptor
  *   pmem_rdma_access.c  who may connect: allow-list, proof of the key
- *   pmem_rdma_domain.c  the persistence domain: real write-back, or the
- *                       emulated one with its media image and power failure
+ *   pmem_rdma_domain.c  the persistence domain, one of two modes:
+ *     pmem_rdma_domain_real.c      real write-back
+ *     pmem_rdma_domain_emulated.c  a media image and power failure
  */
 #ifndef PMEM_RDMA_H
 #define PMEM_RDMA_H
@@ -25,6 +28,7 @@
 #include <rdma/rxe_flush_domain.h>
 
 struct dax_device;
+struct file;
 struct ib_device;
 struct ib_mr;
 struct nd_region;
@@ -49,6 +53,8 @@ struct rdma_conn_param;
 /* pmem_rdma_domain.c: the calls of one mode, real or emulated */
 struct pmem_rdma_domain_mode {
 	struct rxe_flush_domain_ops rd_ops;	/* what the responder calls */
+	int (*init)(struct pmem_rdma_exp *exp);
+	void (*free)(struct pmem_rdma_exp *exp);	/* may be NULL */
 	/* NULL in real mode: -EOPNOTSUPP, and no dirty lines */
 	int (*power_fail)(struct pmem_rdma_exp *exp,
 			  struct pmem_rdma_power_fail *pf);
@@ -60,6 +66,7 @@ struct pmem_rdma_domain {
 	struct rxe_flush_domain rd;	/* attached to every peer's MR */
 	const struct pmem_rdma_domain_mode *mode;
 	int (*attach)(struct ib_mr *mr, struct rxe_flush_domain *d);
+	bool needs_rxe_flush;		/* attach must succeed */
 
 	/* real mode */
 	struct nd_region *region;	/* for FLUSH_PERSISTENT exports */
@@ -113,14 +120,17 @@ static inline bool pmem_rdma_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
+/* pmem_rdma_ioctl.c */
+long pmem_rdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 /* pmem_rdma_export.c */
 int pmem_rdma_export_add(struct pmem_rdma_export_req *req);
 int pmem_rdma_export_remove(u32 id);
 int pmem_rdma_export_list(struct pmem_rdma_list *l);
 int pmem_rdma_export_stats(struct pmem_rdma_stats *st);
 int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf);
-void pmem_rdma_export_device_gone(struct ib_device *ibdev);
 void pmem_rdma_export_remove_all(void);
+int pmem_rdma_export_init(void);
 void pmem_rdma_export_exit(void);
 
 /* pmem_rdma_cm.c */

@@ -37,44 +37,12 @@ struct pmem_rdma_access {
 	struct pmem_rdma_seen seen[PMEM_RDMA_SEEN_MAX];
 };
 
-static int pmem_rdma_policy_check(const struct pmem_rdma_export_req *req)
-{
-	const struct pmem_rdma_policy *p = &req->policy;
-	bool any = req->flags & PMEM_RDMA_EXPORT_ANY_PEER;
-	u32 i;
-
-	if (p->nallow > PMEM_RDMA_ALLOW_MAX ||
-	    !pmem_rdma_zero(p->reserved, sizeof(p->reserved)))
-		return -EINVAL;
-	if (p->key_len && (p->key_len < PMEM_RDMA_KEY_MIN ||
-			   p->key_len > PMEM_RDMA_KEY_MAX))
-		return -EINVAL;
-	if (!pmem_rdma_zero(p->key + p->key_len,
-			    PMEM_RDMA_KEY_MAX - p->key_len))
-		return -EINVAL;
-	for (i = 0; i < PMEM_RDMA_ALLOW_MAX; i++) {
-		const struct pmem_rdma_prefix *a = &p->allow[i];
-
-		if (i >= p->nallow ? !pmem_rdma_zero(a, sizeof(*a)) :
-		    a->len > 128 || !pmem_rdma_zero(a->reserved,
-						    sizeof(a->reserved)))
-			return -EINVAL;
-	}
-	/* there is no open default: an open export says so */
-	if (any == (p->nallow || p->key_len))
-		return -EINVAL;
-	return 0;
-}
-
 int pmem_rdma_access_init(struct pmem_rdma_exp *exp)
 {
 	const struct pmem_rdma_policy *p = &exp->req.policy;
 	struct pmem_rdma_access *ac;
 	int err;
 
-	err = pmem_rdma_policy_check(&exp->req);
-	if (err)
-		return err;
 	ac = kzalloc(sizeof(*ac), GFP_KERNEL);
 	if (!ac)
 		return -ENOMEM;

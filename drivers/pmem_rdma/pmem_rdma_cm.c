@@ -473,42 +473,13 @@ unsigned int pmem_rdma_cm_peers(struct pmem_rdma_exp *exp)
 	return n;
 }
 
-/*
- * An RDMA device goes away (rdma link delete, driver unload): stop the
- * RDMA side of its exports, so that its unregistration, which waits for
- * our reference, can finish.  The exports stay until UNEXPORT.
- */
-static int pmem_rdma_add_one(struct ib_device *ibdev)
-{
-	return 0;
-}
-
-static void pmem_rdma_remove_one(struct ib_device *ibdev, void *client_data)
-{
-	pmem_rdma_export_device_gone(ibdev);
-}
-
-static struct ib_client pmem_rdma_client = {
-	.name = "pmem_rdma",
-	.add = pmem_rdma_add_one,
-	.remove = pmem_rdma_remove_one,
-};
-
 int pmem_rdma_cm_init(void)
 {
-	int err;
-
 	pmem_rdma_wq = alloc_workqueue("pmem_rdma", WQ_UNBOUND, 0);
-	if (!pmem_rdma_wq)
-		return -ENOMEM;
-	err = ib_register_client(&pmem_rdma_client);
-	if (err)
-		destroy_workqueue(pmem_rdma_wq);
-	return err;
+	return pmem_rdma_wq ? 0 : -ENOMEM;
 }
 
 void pmem_rdma_cm_exit(void)
 {
-	ib_unregister_client(&pmem_rdma_client);
 	destroy_workqueue(pmem_rdma_wq);
 }

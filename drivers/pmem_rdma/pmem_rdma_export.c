@@ -3,7 +3,8 @@
  * pmem_rdma: exports.  An export is a page-aligned range of an fsdax pmem
  * block device, mapped in the kernel through the DAX API and handed to
  * pmem_rdma_cm.c, which registers it with the RDMA device and listens for
- * peers.  Every request is checked in full before anything is taken.
+ * peers.  Every request comes checked in full (pmem_rdma_ioctl.c) before
+ * anything is taken.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <rdma/ib_verbs.h>
 
 #include "pmem_rdma.h"
 
@@ -29,38 +31,6 @@ static char pmem_rdma_holder;
 static DEFINE_MUTEX(pmem_rdma_bus_lock);
 static struct bus_type *pmem_rdma_bus;
 static struct notifier_block pmem_rdma_bus_nb;
-
-static bool pmem_rdma_terminated(const char *s, size_t len)
-{
-	return strnlen(s, len) < len;
-}
-
-/* the request alone: no device touched yet */
-static int pmem_rdma_export_check(const struct pmem_rdma_export_req *req)
-{
-	if (req->abi_version != PMEM_RDMA_ABI_VERSION)
-		return -EPROTO;
-	if (req->flags & ~PMEM_RDMA_EXPORT_FLAGS_ALL)
-		return -EINVAL;
-	if (!req->access || req->access & ~PMEM_RDMA_ACCESS_ALL)
-		return -EINVAL;
-	if (req->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT || req->id ||
-	    !pmem_rdma_zero(req->reserved, sizeof(req->reserved)))
-		return -EINVAL;
-	if (!pmem_rdma_terminated(req->path, sizeof(req->path)) ||
-	    !pmem_rdma_terminated(req->ib_dev, sizeof(req->ib_dev)) ||
-	    !req->path[0] || !req->ib_dev[0] || !req->port)
-		return -EINVAL;
-	if (!req->length || !PAGE_ALIGNED(req->length) ||
-	    !PAGE_ALIGNED(req->offset) ||
-	    req->offset + req->length < req->offset)
-		return -EINVAL;
-	/* VERIFY comes with its algorithms, and they with it */
-	if (!(req->access & PMEM_RDMA_ACCESS_VERIFY) != !req->verify_algs ||
-	    req->verify_algs & ~PMEM_RDMA_VERIFY_ALL)
-		return -EINVAL;
-	return 0;
-}
 
 static bool pmem_rdma_overlaps(const struct pmem_rdma_exp *a,
 			       const struct block_device *bdev,
@@ -167,21 +137,11 @@ static int pmem_rdma_watch_bus(struct device *dev)
 	return err;
 }
 
-void pmem_rdma_export_exit(void)
-{
-	pmem_rdma_export_remove_all();
-	if (pmem_rdma_bus)
-		bus_unregister_notifier(pmem_rdma_bus, &pmem_rdma_bus_nb);
-}
 
 int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 {
 	struct pmem_rdma_exp *exp, *other;
 	int err;
-
-	err = pmem_rdma_export_check(req);
-	if (err)
-		return err;
 
 	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
 	if (!exp)
@@ -290,7 +250,12 @@ void pmem_rdma_export_remove_all(void)
 		pmem_rdma_export_destroy(exp);
 }
 
-void pmem_rdma_export_device_gone(struct ib_device *ibdev)
+/*
+ * An RDMA device goes away (rdma link delete, driver unload): stop the
+ * RDMA side of its exports, so that its unregistration, which waits for
+ * our reference, can finish.  The exports stay until UNEXPORT.
+ */
+static void pmem_rdma_ib_remove(struct ib_device *ibdev, void *client_data)
 {
 	struct pmem_rdma_exp *exp;
 
@@ -303,6 +268,30 @@ void pmem_rdma_export_device_gone(struct ib_device *ibdev)
 			exp->req.ib_dev);
 	}
 	mutex_unlock(&pmem_rdma_exports_lock);
+}
+
+static int pmem_rdma_ib_add(struct ib_device *ibdev)
+{
+	return 0;
+}
+
+static struct ib_client pmem_rdma_ib_client = {
+	.name = "pmem_rdma",
+	.add = pmem_rdma_ib_add,
+	.remove = pmem_rdma_ib_remove,
+};
+
+int pmem_rdma_export_init(void)
+{
+	return ib_register_client(&pmem_rdma_ib_client);
+}
+
+void pmem_rdma_export_exit(void)
+{
+	pmem_rdma_export_remove_all();
+	ib_unregister_client(&pmem_rdma_ib_client);
+	if (pmem_rdma_bus)
+		bus_unregister_notifier(pmem_rdma_bus, &pmem_rdma_bus_nb);
 }
 
 static void pmem_rdma_export_info(struct pmem_rdma_exp *exp,
@@ -331,9 +320,6 @@ int pmem_rdma_export_list(struct pmem_rdma_list *l)
 	struct pmem_rdma_exp *exp;
 	u32 n = 0, want = 0;
 	int err = 0;
-
-	if (l->reserved0 || !pmem_rdma_zero(l->reserved, sizeof(l->reserved)))
-		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
 	list_for_each_entry(exp, &pmem_rdma_exports, node)
@@ -365,9 +351,6 @@ int pmem_rdma_export_stats(struct pmem_rdma_stats *st)
 	struct pmem_rdma_exp *exp;
 	u32 id = st->id;
 
-	if (!pmem_rdma_zero(st->reserved, sizeof(st->reserved)))
-		return -EINVAL;
-
 	mutex_lock(&pmem_rdma_exports_lock);
 	exp = pmem_rdma_export_find(id);
 	if (exp) {
@@ -391,13 +374,6 @@ int pmem_rdma_export_power_fail(struct pmem_rdma_power_fail *pf)
 {
 	struct pmem_rdma_exp *exp;
 	int err = -ENOENT;
-
-	if (pf->eviction_ppm > 1000000 || pf->lines_lost ||
-	    pf->lines_evicted || pf->reserved0 || pf->reserved ||
-	    (pf->flags & ~(PMEM_RDMA_POWER_FAIL_STAY_DOWN |
-			   PMEM_RDMA_POWER_FAIL_POWER_ON)) ||
-	    hweight32(pf->flags) > 1)
-		return -EINVAL;
 
 	mutex_lock(&pmem_rdma_exports_lock);
 	exp = pmem_rdma_export_find(pf->id);
