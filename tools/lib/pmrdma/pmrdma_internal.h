@@ -88,7 +88,7 @@ struct pmrdma_map {
 /* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
 struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
 
-/* pmrdma_map.c: set the map's message; returns err */
+/* pmrdma_error.c: set the map's message; returns err */
 int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

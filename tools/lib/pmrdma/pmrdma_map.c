@@ -13,16 +13,6 @@
 
 #include "pmrdma_internal.h"
 
-int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(map->msg, sizeof(map->msg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 /* why the last pmrdma_map_new() of this thread failed */
 static _Thread_local char map_new_msg[256];
 
