@@ -379,11 +379,11 @@ static void raw_verify(struct raw *r, size_t len, bool flush)
 	struct ibv_sge sge;
 
 	pmrdma_wr_verify(&wr, &sge, r->c.r.rkey, r->c.r.iova, len,
-			 RXE_FLUSH_VERIFY_WORD(PMRDMA_VERIFY_XXH64,
+			 RXE_FLUSH_VERIFY_WORD(PMRDMA_VERIFY_ALG_XXH64,
 					       flush ? RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT) : 0),
 			 r->digest, 8, r->dig_mr->lkey);
 	post_wait(&r->c, &wr);
-	pmrdma_digest(PMRDMA_VERIFY_XXH64, r->src, len, want);
+	pmrdma_digest(PMRDMA_VERIFY_ALG_XXH64, r->src, len, want);
 	if (memcmp(want, r->digest, 8))
 		die("VERIFY's digest differs", -EBADMSG);
 }

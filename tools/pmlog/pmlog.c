@@ -170,7 +170,7 @@ int pmlog_append(struct pmlog *log, const void *data, size_t len,
 		err = pmrdma_flush_ranges(map, &rec, 1);
 		break;
 	case PMLOG_VERIFY:
-		err = pmrdma_flush_verify(map, &rec, 1, PMRDMA_VERIFY_CRC32C);
+		err = pmrdma_flush_verify(map, &rec, 1, PMRDMA_VERIFY_ALG_CRC32C);
 		break;
 	default:
 		return -EINVAL;

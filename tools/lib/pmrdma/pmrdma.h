@@ -66,12 +66,16 @@ extern "C" {
 #define PMRDMA_REPLICAS_MAX	8
 #define PMRDMA_KEY_MAX		64	/* bytes, as the target's */
 
-/* verify algorithms: the numbers of the wire (<rdma/rxe_flush.h>) */
-#define PMRDMA_VERIFY_CRC32C	1	/* 4 bytes, big-endian */
-#define PMRDMA_VERIFY_SHA256	2	/* 32 bytes */
-#define PMRDMA_VERIFY_XXH64	3	/* 8 bytes, big-endian, seed 0 */
-#define PMRDMA_VERIFY_BIT(alg)	(1U << (alg))
-#define PMRDMA_DIGEST_MAX	32
+/*
+ * verify algorithms: the numbers of the wire (RXE_FLUSH_VERIFY_ALG_* of
+ * <rdma/rxe_flush.h>); PMRDMA_VERIFY_BIT() makes their bits, which are the
+ * PMEM_RDMA_VERIFY_* of <linux/pmem_rdma.h>
+ */
+#define PMRDMA_VERIFY_ALG_CRC32C	1	/* 4 bytes, big-endian */
+#define PMRDMA_VERIFY_ALG_SHA256	2	/* 32 bytes */
+#define PMRDMA_VERIFY_ALG_XXH64		3	/* 8 bytes, big-endian, seed 0 */
+#define PMRDMA_VERIFY_BIT(alg)		(1U << (alg))
+#define PMRDMA_DIGEST_MAX		32
 
 /* placement types: the FLUSH's (<linux/pmem_rdma.h>) */
 #define PMRDMA_PLACEMENT_GLOBAL		(1U << 0)	/* visible */
@@ -221,7 +225,7 @@ int pmrdma_drain(struct pmrdma_map *map);
  * request per range (a round trip), each range shorter than 1 GiB;
  * local, a flush, then a file on fsdax read back through the filesystem
  * and compared (on a devdax device the flush is the whole check).
- * alg is a PMRDMA_VERIFY_* the map offers (-EOPNOTSUPP otherwise).
+ * alg is a PMRDMA_VERIFY_ALG_* the map offers (-EOPNOTSUPP otherwise).
  * -EBADMSG when a digest differs: the data is not what was written.
  */
 int pmrdma_flush_verify(struct pmrdma_map *map,
@@ -267,7 +271,7 @@ const char *pmrdma_errormsg(const struct pmrdma_map *map);
 /* ---- digests, as VERIFY computes them ---- */
 
 /*
- * The digest of alg (PMRDMA_VERIFY_*) over [buf, buf + len) into out
+ * The digest of alg (PMRDMA_VERIFY_ALG_*) over [buf, buf + len) into out
  * (room for pmrdma_digest_len(alg) bytes), as
  * the wire carries it: its size, or 0 for an unknown alg.
  */

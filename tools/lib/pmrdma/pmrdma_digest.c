@@ -123,13 +123,13 @@ size_t pmrdma_digest(uint32_t alg, const void *buf, size_t len,
 		     uint8_t *out)
 {
 	switch (alg) {
-	case PMRDMA_VERIFY_CRC32C:
+	case PMRDMA_VERIFY_ALG_CRC32C:
 		put_be(out, pmrdma_crc32c(buf, len), 4);
 		return 4;
-	case PMRDMA_VERIFY_SHA256:
+	case PMRDMA_VERIFY_ALG_SHA256:
 		SHA256(buf, len, out);
 		return 32;
-	case PMRDMA_VERIFY_XXH64:
+	case PMRDMA_VERIFY_ALG_XXH64:
 		put_be(out, pmrdma_xxh64(buf, len, 0), 8);
 		return 8;
 	default:
@@ -140,9 +140,9 @@ size_t pmrdma_digest(uint32_t alg, const void *buf, size_t len,
 size_t pmrdma_digest_len(uint32_t alg)
 {
 	static const uint8_t len[] = {
-		[PMRDMA_VERIFY_CRC32C] = 4,
-		[PMRDMA_VERIFY_SHA256] = 32,
-		[PMRDMA_VERIFY_XXH64] = 8,
+		[PMRDMA_VERIFY_ALG_CRC32C] = 4,
+		[PMRDMA_VERIFY_ALG_SHA256] = 32,
+		[PMRDMA_VERIFY_ALG_XXH64] = 8,
 	};
 
 	return alg < sizeof(len) ? len[alg] : 0;

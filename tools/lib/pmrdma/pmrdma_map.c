@@ -180,9 +180,9 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 	caps->method = map->nlinks ? map->links[0].method : PMRDMA_METHOD_AUTO;
 	/* local memory is both visible and persistent once flushed */
 	caps->placement_types = PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT;
-	caps->verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_CRC32C) |
-			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_SHA256) |
-			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_XXH64);
+	caps->verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C) |
+			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_SHA256) |
+			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_XXH64);
 	for (i = 0; i < map->nlinks; i++) {
 		pmrdma_link_caps(&map->links[i], &placement, &algs);
 		caps->placement_types &= placement;

@@ -277,7 +277,7 @@ TEST_F(local, flush_verify)
 	pt_fill_pattern(self->v, 65536, 301);
 	r[0] = (struct pmrdma_range){ self->v + 100, 30000 };
 	r[1] = (struct pmrdma_range){ self->v + LEN - 4096, 4096 };
-	for (alg = PMRDMA_VERIFY_CRC32C; alg <= PMRDMA_VERIFY_XXH64; alg++)
+	for (alg = PMRDMA_VERIFY_ALG_CRC32C; alg <= PMRDMA_VERIFY_ALG_XXH64; alg++)
 		EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 2, alg))
 			TH_LOG("%s", pmrdma_errormsg(self->map));
 	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 2, 0));

@@ -73,9 +73,9 @@ TEST_F(remote, view_caps_and_content)
 	EXPECT_STREQ("FLUSH", pmrdma_method_name(caps.method));
 	EXPECT_EQ(PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT,
 		  caps.placement_types);
-	EXPECT_EQ(PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_CRC32C) |
-		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_SHA256) |
-		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_XXH64), caps.verify_algs);
+	EXPECT_EQ(PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C) |
+		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_SHA256) |
+		  PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_XXH64), caps.verify_algs);
 	EXPECT_EQ(0, caps.replicas);
 	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
 
@@ -222,7 +222,7 @@ TEST_F(remote, flush_verify_each_algorithm)
 	r[0] = (struct pmrdma_range){ self->v, 4096 };
 	r[1] = (struct pmrdma_range){ self->v + 100000, 777 };
 	r[2] = (struct pmrdma_range){ self->v + LEN - 64, 64 };
-	for (alg = PMRDMA_VERIFY_CRC32C; alg <= PMRDMA_VERIFY_XXH64; alg++) {
+	for (alg = PMRDMA_VERIFY_ALG_CRC32C; alg <= PMRDMA_VERIFY_ALG_XXH64; alg++) {
 		ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st0));
 		EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 3, alg))
 			TH_LOG("alg %u: %s", alg, pmrdma_errormsg(self->map));
@@ -249,7 +249,7 @@ TEST_F(remote, corrupted_write_caught_by_flush_verify)
 	r = (struct pmrdma_range){ self->v, 512 };
 	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));
 	EXPECT_EQ(-EBADMSG, pmrdma_flush_verify(self->map, &r, 1,
-						PMRDMA_VERIFY_XXH64));
+						PMRDMA_VERIFY_ALG_XXH64));
 	pt_write_line(PT_FAULT_PATH, "off");
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs from the view"))
 		TH_LOG("%s", pmrdma_errormsg(self->map));

@@ -136,7 +136,7 @@ TEST_F(replicated, one_flush_makes_every_copy_durable)
 		memcpy(&p, self->back, 8);
 		EXPECT_EQ(0xabcdef, p);
 	}
-	EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 2, PMRDMA_VERIFY_CRC32C))
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 2, PMRDMA_VERIFY_ALG_CRC32C))
 		TH_LOG("%s", pmrdma_errormsg(self->map));
 }
 
@@ -183,13 +183,13 @@ TEST_F(replicated, a_corrupted_replica_drops_out)
 	r = (struct pmrdma_range){ self->v, 512 };
 	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));
 	EXPECT_EQ(-EREMOTEIO, pmrdma_flush_verify(self->map, &r, 1,
-						  PMRDMA_VERIFY_SHA256));
+						  PMRDMA_VERIFY_ALG_SHA256));
 	pt_write_line(PT_FAULT_PATH, "off");
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs"));
 	/* the first replica's WRITE was the one flipped */
 	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
 	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
-	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_SHA256));
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_ALG_SHA256));
 }
 
 TEST_F(replicated, size_mismatch_and_no_leaks)

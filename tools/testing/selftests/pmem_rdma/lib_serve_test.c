@@ -121,7 +121,7 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	ASSERT_EQ(0, pmrdma_drain(self->map));
 	EXPECT_EQ(0x77, pt_load64(self->sv + SERVE_LEN - 8));
 	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 1,
-						   PMRDMA_VERIFY_CRC32C));
+						   PMRDMA_VERIFY_ALG_CRC32C));
 }
 
 TEST_F(serve, apm_when_asked_for)
