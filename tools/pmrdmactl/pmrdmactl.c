@@ -189,7 +189,7 @@ static const struct name_bit access_names[] = {
 	{ "flush-global", PMEM_RDMA_ACCESS_FLUSH_GLOBAL },
 	{ "flush-persistent", PMEM_RDMA_ACCESS_FLUSH_PERSISTENT },
 	{ "verify", PMEM_RDMA_ACCESS_VERIFY },
-	{ "all", ACCESS_DEFAULT },
+	{ "all", PMEM_RDMA_ACCESS_ALL },
 	{ }
 };
 

@@ -135,6 +135,36 @@ TEST_F(cli, export_list_stats_power_fail_in_json)
 	EXPECT_STREQ("0\n", self->out);
 }
 
+/* -a all is every access of PMEM_RDMA_ACCESS_ALL; the default is all but verify */
+TEST_F(cli, access_all_and_the_default)
+{
+	int id;
+
+	if (!self->pmem || !self->pmem[0])
+		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s export -p %s -l 2M -P %d -A any -a all -j | cut -d: -f2 | tr -d '}'",
+			 tool, self->pmem, PORT));
+	id = atoi(self->out);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s list", tool));
+	EXPECT_NE(NULL, strstr(self->out,
+			       " access=read,write,flush-global,flush-persistent,verify verify=crc32c,sha256,xxh64 "))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s export -p %s -l 2M -P %d -A any -j | cut -d: -f2 | tr -d '}'",
+			 tool, self->pmem, PORT));
+	id = atoi(self->out);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s list", tool));
+	EXPECT_NE(NULL, strstr(self->out,
+			       " access=read,write,flush-global,flush-persistent dev="))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
+}
+
 /* an export names who may connect; the key stays in its file */
 TEST_F(cli, who_may_connect)
 {
