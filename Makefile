@@ -179,12 +179,16 @@ man: $(MAN_SRC) scripts/build-man rdma-core-src
 ## make install      the library (libpmrdma.so.0, symbols versioned), its headers
 ##                   and pkg-config files, the patched rdma-core's libraries, rxe
 ##                   provider and headers in LIBDIR/pmem-rdma, pmrdmactl, pmlog,
-##                   the demo tools, the man pages; PREFIX=/usr/local, LIBDIR,
-##                   DESTDIR as usual (Documentation/install.rst)
+##                   the demo tools, the man pages; PREFIX=/usr/local, LIBDIR
+##                   (PREFIX/lib; PREFIX/lib/TRIPLET for PREFIX=/usr), DESTDIR
+##                   as usual (Documentation/install.rst)
 ## make uninstall    remove what make install put there (same PREFIX, DESTDIR)
 ## make install-dkms the modules' source for DKMS, in DESTDIR/usr/src/pmem-rdma-VERSION
 PREFIX		?= /usr/local
-LIBDIR		?= $(PREFIX)/lib
+# as cmake's GNUInstallDirs on Debian: the multiarch directory for PREFIX=/usr,
+# where Debian's own libraries are, else PREFIX/lib (/usr/local/lib)
+MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR		?= $(PREFIX)/lib$(if $(and $(filter /usr /usr/,$(PREFIX)),$(MULTIARCH)),/$(MULTIARCH))
 INCLUDEDIR	?= $(PREFIX)/include
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin

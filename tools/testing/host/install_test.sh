@@ -26,7 +26,8 @@ check() {	# WHAT COMMAND...
 	fi
 }
 
-check "make install" make -s install DESTDIR="$root" PREFIX=/usr LIBDIR=$libdir
+# no LIBDIR: PREFIX=/usr takes the multiarch directory, as Debian's libraries
+check "make install" make -s install DESTDIR="$root" PREFIX=/usr
 lib=$root$libdir/libpmrdma.so.0
 check "soname libpmrdma.so.0" sh -c "readelf -d '$lib' | grep -q 'SONAME.*\[libpmrdma.so.0\]'"
 check "RUNPATH is the private rdma-core" \
@@ -89,6 +90,6 @@ check "the dv program runs" $run "$d/dv"
 check "its libibverbs is the private one" sh -c \
 	"$run ldd '$d/map' | grep 'libibverbs.so.1 => $root$libdir/pmem-rdma/'"
 check "man pages installed" test -e "$root/usr/share/man/man3/pmrdma_flush.3"
-check "make uninstall" make -s uninstall DESTDIR="$root" PREFIX=/usr LIBDIR=$libdir
+check "make uninstall" make -s uninstall DESTDIR="$root" PREFIX=/usr
 check "nothing left behind but PREFIX" sh -c "cd '$root' && ! find . -mindepth 1 ! -path ./usr | grep ."
 [ "$fails" = 0 ]
