@@ -79,6 +79,10 @@ int main(void)
 	return 0;
 }
 C
+check "libpmrdma.pc finds the private rdma-core under \${libdir}" sh -c "
+	pkg-config --define-variable=libdir=/elsewhere --static --libs libpmrdma >'$d/pc' &&
+	cat '$d/pc' && grep -q -- '-L[^ ]*/elsewhere/pmem-rdma\( \|$\)' '$d/pc' &&
+	grep -q -- '-Wl,-rpath,/elsewhere/pmem-rdma\( \|$\)' '$d/pc'"
 check "pkg-config libpmrdma builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags libpmrdma) -o '$d/map' '$d/map.c' \$(pkg-config --libs libpmrdma)"
 check "pkg-config pmem-rdma-verbs builds a program" sh -c \
