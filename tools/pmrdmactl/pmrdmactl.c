@@ -3,8 +3,9 @@
  * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma),
  * or serve a devdax device from user space where the module is not loaded.
  *
- * The synopsis, every option and the exit statuses are usage_text below, the
- * one copy, printed by 'pmrdmactl --help'.  Documentation/pmem-target.rst
+ * The manual is pmrdmactl(8) and pmrdmactl-serve(8), Documentation/man/:
+ * every command, option, default and exit status; usage_text below is
+ * the summary 'pmrdmactl --help' prints.  Documentation/pmem-target.rst
  * explains exports; include/uapi/linux/pmem_rdma.h has the ioctls.
  */
 #include <errno.h>
