@@ -7,6 +7,9 @@
  * pmrdma_serve.h (the user-space target), pmrdma_target.h (the kernel
  * target's control calls).
  *
+ * The comments here summarize; each call's contract, every error included,
+ * is its man page (pmrdma(7), then section 3: Documentation/man/).
+ *
  * The shape is libpmem2's: a config says what to map, a map is the handle,
  * and durability is flush + drain.  What a map can be:
  *
