@@ -32,11 +32,13 @@ lib=$root$libdir/libpmrdma.so.0
 check "soname libpmrdma.so.0" sh -c "readelf -d '$lib' | grep -q 'SONAME.*\[libpmrdma.so.0\]'"
 check "RUNPATH is the private rdma-core" \
 	sh -c "readelf -d '$lib' | grep -q 'RUNPATH.*\[$libdir/pmem-rdma\]'"
+# a library nm cannot read (or that is missing) exports nothing: a failure
+exports=$(nm -D --defined-only "$lib" | awk '{print $3}') || exports=
+check "the library exports pmrdma_map_new" sh -c "echo '$exports' | grep -q '^pmrdma_map_new@@'"
 check "every export is versioned PMRDMA_0.1" sh -c "
-	nm -D --defined-only '$lib' | awk '{print \$3}' | grep -v '^PMRDMA_0.1$' |
-		grep -v '@@PMRDMA_0.1$' | { ! grep .; }"
+	echo '$exports' | grep -v '^PMRDMA_0.1$' | grep -v '@@PMRDMA_0.1$' | { ! grep .; }"
 check "the connection layer is not exported" \
-	sh -c "! nm -D --defined-only '$lib' | grep -q -e pmrdma_conn_ -e pmrdma_link_"
+	sh -c "! echo '$exports' | grep -q -e pmrdma_conn_ -e pmrdma_link_"
 check "the patched provider is there" test -e "$root$libdir/pmem-rdma/libibverbs/librxe-rdmav34.so"
 
 export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root$libdir/pkgconfig
