@@ -127,10 +127,13 @@ build/bench/libnodelay.so: bench/nodelay.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
-$(TOOLS_BLD)/pmrdmactl: tools/pmrdmactl/pmrdmactl.c include/uapi/linux/pmem_rdma.h \
-		$(wildcard $(LIB_DIR)/*.h) $(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
+PMRDMACTL_SRCS	:= tools/pmrdmactl/pmrdmactl.c tools/pmrdmactl/pmrdmactl_serve.c
+$(TOOLS_BLD)/pmrdmactl: $(PMRDMACTL_SRCS) tools/pmrdmactl/pmrdmactl.h \
+		include/uapi/linux/pmem_rdma.h $(wildcard $(LIB_DIR)/*.h) \
+		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/include/uapi -o $@ $< $(TOOLS_LDLIBS)
+	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ $(PMRDMACTL_SRCS) \
+		$(TOOLS_LDLIBS)
 
 $(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
 		$(SELFTESTS)/rdma_helpers.h | $(RDMA_CORE_DEP)
@@ -232,7 +235,7 @@ checkpatch:
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
 		$(wildcard include/uapi/linux/*.h include/uapi/rdma/*.h) \
-		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c tools/pmrdmactl/*.c)
+		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c tools/pmrdmactl/*.[ch])
 	@# user space: no kernel __printf() or ARRAY_SIZE(); the Windows layer's
 	@# typedefs are its point; "goal" in a string is not a function's name
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \

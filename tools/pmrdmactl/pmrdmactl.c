@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pmrdmactl - manage the exports of the pmem_rdma target (/dev/pmem_rdma),
- * or serve a devdax device from user space where the module is not loaded.
+ * or serve a devdax device from user space where the module is not loaded
+ * (serve, in pmrdmactl_serve.c).
  *
  * The manual is pmrdmactl(8) and pmrdmactl-serve(8), Documentation/man/:
  * every command, option, default and exit status; usage_text below is
@@ -20,18 +21,17 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <linux/pmem_rdma.h>
 
-#include "pmrdma_serve.h"
 #include "pmrdma_target.h"
+#include "pmrdmactl.h"
 
 #define CTL_PATH	PMRDMA_TARGET_PATH
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *cmd_name = "";
+const char *cmd_name = "";
 
 static const char usage_text[] =
 "usage: pmrdmactl COMMAND [OPTIONS]\n"
@@ -99,7 +99,7 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-static _Noreturn void die(const char *fmt, ...)
+_Noreturn void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,7 +111,7 @@ static _Noreturn void die(const char *fmt, ...)
 	exit(1);
 }
 
-static _Noreturn void bad_usage(const char *what)
+_Noreturn void bad_usage(const char *what)
 {
 	fprintf(stderr, "pmrdmactl: %s%s%s\n", cmd_name, *cmd_name ? ": " : "",
 		what);
@@ -137,7 +137,7 @@ static void check(struct pmrdma_target *t, int err)
 		die("%s", pmrdma_target_errormsg(t));
 }
 
-static uint64_t parse_size(const char *s, const char *what)
+uint64_t parse_size(const char *s, const char *what)
 {
 	unsigned long long v;
 	char *end;
@@ -164,7 +164,7 @@ bad:
 	exit(2);
 }
 
-static uint32_t parse_u32(const char *s, const char *what, uint32_t max)
+uint32_t parse_u32(const char *s, const char *what, uint32_t max)
 {
 	uint64_t v = parse_size(s, what);
 
@@ -264,8 +264,7 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
-/* -j, -h and anything unknown, the same for every command */
-static void common_opt(int c, bool *json)
+void common_opt(int c, bool *json)
 {
 	switch (c) {
 	case 'j':
@@ -335,8 +334,7 @@ static void parse_allow(struct pmem_rdma_policy *p, const char *s)
 	p->nallow++;
 }
 
-/* the key: every byte of a file that only its owner may read */
-static void read_key(struct pmem_rdma_policy *p, const char *path)
+void read_key(struct pmem_rdma_policy *p, const char *path)
 {
 	struct stat st;
 	ssize_t n;
@@ -645,94 +643,6 @@ static int cmd_power_on(int argc, char **argv)
 		printf("export %u: power on: %" PRIu64
 		       " lines stored while down lost\n", pf.id,
 		       (uint64_t)pf.lines_lost);
-	return 0;
-}
-
-static struct pmrdma_server *serving;
-
-static void stop_serving(int sig)
-{
-	(void)sig;
-	pmrdma_server_stop(serving);
-}
-
-static int cmd_serve(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "path", required_argument, NULL, 'p' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "addr", required_argument, NULL, 'a' },
-		{ "max-peers", required_argument, NULL, 'm' },
-		{ "allow", required_argument, NULL, 'A' },
-		{ "key-file", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	struct pmrdma_serve_config cfg = { 0 };
-	struct pmem_rdma_policy key = { 0 };
-	struct pmrdma_server_stats st;
-	struct sigaction sa = { .sa_handler = stop_serving };
-	bool json = false;
-	char msg[256];
-	int c, err;
-
-	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:h", opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			cfg.path = optarg;
-			break;
-		case 'o':
-			cfg.offset = parse_size(optarg, "offset");
-			break;
-		case 'l':
-			cfg.length = parse_size(optarg, "length");
-			break;
-		case 'P':
-			cfg.port = parse_u32(optarg, "port", 65535);
-			break;
-		case 'a':
-			cfg.addr = optarg;
-			break;
-		case 'm':
-			cfg.max_peers = parse_u32(optarg, "max-peers", 1024);
-			break;
-		case 'A':
-			if (strcmp(optarg, "any"))
-				bad_usage("serve takes -A any only");
-			cfg.any_peer = true;
-			break;
-		case 'k':
-			read_key(&key, optarg);
-			cfg.key = key.key;
-			cfg.key_len = key.key_len;
-			break;
-		default:
-			common_opt(c, &json);
-		}
-	}
-	if (!cfg.path || !cfg.port)
-		bad_usage("needs --path and --port");
-	if (!cfg.any_peer == !cfg.key)
-		bad_usage("say who may connect: -k KEYFILE or -A any");
-	err = pmrdma_server_new(&serving, &cfg, msg, sizeof(msg));
-	if (err)
-		die("%s", msg);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	printf("serving %s on port %u: GPSPM and APM, %s\n", cfg.path, cfg.port,
-	       cfg.key ? "peers with the key" : "any peer");
-	fflush(stdout);
-	err = pmrdma_server_run(serving, -1);
-	pmrdma_server_get_stats(serving, &st);
-	printf("served: %" PRIu64 " peers, %" PRIu64 " refused, %" PRIu64
-	       " requests, %" PRIu64 " bytes persisted\n", st.connects,
-	       st.refused, st.requests, st.bytes_persisted);
-	if (err)
-		die("%s", pmrdma_server_errormsg(serving));
-	pmrdma_server_delete(&serving);
 	return 0;
 }
 

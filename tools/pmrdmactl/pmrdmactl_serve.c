@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmrdmactl serve - the user-space target's front end: serve a devdax
+ * device to libpmrdma's peers (pmrdma_serve.h) where the pmem_rdma module
+ * is not loaded, until SIGINT or SIGTERM.  Its options are in usage_text
+ * (pmrdmactl.c), with every other command's.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pmrdma_serve.h"
+#include "pmrdmactl.h"
+
+static struct pmrdma_server *serving;
+
+static void stop_serving(int sig)
+{
+	(void)sig;
+	pmrdma_server_stop(serving);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "max-peers", required_argument, NULL, 'm' },
+		{ "allow", required_argument, NULL, 'A' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pmrdma_serve_config cfg = { 0 };
+	struct pmem_rdma_policy key = { 0 };
+	struct pmrdma_server_stats st;
+	struct sigaction sa = { .sa_handler = stop_serving };
+	bool json = false;
+	char msg[256];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			cfg.path = optarg;
+			break;
+		case 'o':
+			cfg.offset = parse_size(optarg, "offset");
+			break;
+		case 'l':
+			cfg.length = parse_size(optarg, "length");
+			break;
+		case 'P':
+			cfg.port = parse_u32(optarg, "port", 65535);
+			break;
+		case 'a':
+			cfg.addr = optarg;
+			break;
+		case 'm':
+			cfg.max_peers = parse_u32(optarg, "max-peers", 1024);
+			break;
+		case 'A':
+			if (strcmp(optarg, "any"))
+				bad_usage("serve takes -A any only");
+			cfg.any_peer = true;
+			break;
+		case 'k':
+			read_key(&key, optarg);
+			cfg.key = key.key;
+			cfg.key_len = key.key_len;
+			break;
+		default:
+			common_opt(c, &json);
+		}
+	}
+	if (!cfg.path || !cfg.port)
+		bad_usage("needs --path and --port");
+	if (!cfg.any_peer == !cfg.key)
+		bad_usage("say who may connect: -k KEYFILE or -A any");
+	err = pmrdma_server_new(&serving, &cfg, msg, sizeof(msg));
+	if (err)
+		die("%s", msg);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("serving %s on port %u: GPSPM and APM, %s\n", cfg.path, cfg.port,
+	       cfg.key ? "peers with the key" : "any peer");
+	fflush(stdout);
+	err = pmrdma_server_run(serving, -1);
+	pmrdma_server_get_stats(serving, &st);
+	printf("served: %" PRIu64 " peers, %" PRIu64 " refused, %" PRIu64
+	       " requests, %" PRIu64 " bytes persisted\n", st.connects,
+	       st.refused, st.requests, st.bytes_persisted);
+	if (err)
+		die("%s", pmrdma_server_errormsg(serving));
+	pmrdma_server_delete(&serving);
+	return 0;
+}
