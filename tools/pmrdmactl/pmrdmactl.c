@@ -356,7 +356,16 @@ void read_key(struct pmem_rdma_policy *p, const char *path)
 	close(fd);
 }
 
-static int cmd_export(int argc, char **argv)
+/* export's options as given, checked for what they need of each other */
+struct export_args {
+	const char *path, *dev;
+	uint64_t offset, length;
+	uint32_t access, verify_algs, port, max_peers;
+	bool have_len, emulated, any, json;
+	struct pmem_rdma_policy policy;		/* the allow-list and key */
+};
+
+static void export_parse(int argc, char **argv, struct export_args *a)
 {
 	static const struct option opts[] = {
 		{ "path", required_argument, NULL, 'p' },
@@ -374,97 +383,124 @@ static int cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct pmem_rdma_export_req e = {
-		.abi_version = PMEM_RDMA_ABI_VERSION,
-		.access = ACCESS_DEFAULT,
-	};
-	const char *path = NULL, *dev = "rxe0";
-	bool json = false, have_len = false, any = false;
-	struct pmrdma_target *t;
 	int c;
 
+	*a = (struct export_args){ .dev = "rxe0", .access = ACCESS_DEFAULT };
 	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:ejh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'o':
-			e.offset = parse_size(optarg, "offset");
+			a->offset = parse_size(optarg, "offset");
 			break;
 		case 'l':
-			e.length = parse_size(optarg, "length");
-			have_len = true;
+			a->length = parse_size(optarg, "length");
+			a->have_len = true;
 			break;
 		case 'a':
-			e.access = parse_set(optarg, access_names, "access");
+			a->access = parse_set(optarg, access_names, "access");
 			break;
 		case 'V':
-			e.verify_algs = parse_set(optarg, verify_names,
-						  "algorithm");
+			a->verify_algs = parse_set(optarg, verify_names,
+						   "algorithm");
 			break;
 		case 'd':
-			dev = optarg;
+			a->dev = optarg;
 			break;
 		case 'P':
-			e.port = parse_u32(optarg, "port", 65535);
+			a->port = parse_u32(optarg, "port", 65535);
 			break;
 		case 'e':
-			e.flags |= PMEM_RDMA_EXPORT_EMULATED;
+			a->emulated = true;
 			break;
 		case 'm':
-			e.max_peers = parse_u32(optarg, "max-peers",
-						PMEM_RDMA_MAX_PEERS_LIMIT);
-			if (!e.max_peers)
+			a->max_peers = parse_u32(optarg, "max-peers",
+						 PMEM_RDMA_MAX_PEERS_LIMIT);
+			if (!a->max_peers)
 				bad_usage("--max-peers takes 1 or more");
 			break;
 		case 'A':
 			if (!strcmp(optarg, "any"))
-				any = true;
+				a->any = true;
 			else
-				parse_allow(&e.policy, optarg);
+				parse_allow(&a->policy, optarg);
 			break;
 		case 'k':
-			if (e.policy.key_len)
+			if (a->policy.key_len)
 				bad_usage("one --key-file");
-			read_key(&e.policy, optarg);
+			read_key(&a->policy, optarg);
 			break;
 		default:
-			common_opt(c, &json);
+			common_opt(c, &a->json);
 		}
 	}
 	if (optind != argc)
 		bad_usage("unexpected argument");
-	if (e.verify_algs)
-		e.access |= PMEM_RDMA_ACCESS_VERIFY;
-	else if (e.access & PMEM_RDMA_ACCESS_VERIFY)
-		e.verify_algs = PMEM_RDMA_VERIFY_ALL;
-	if (!path || !have_len || !e.port)
+	if (!a->path || !a->have_len || !a->port)
 		bad_usage("needs --path, --length and --port");
 	/* no open default: an export open to all says so */
-	if (any && (e.policy.nallow || e.policy.key_len))
+	if (a->any && (a->policy.nallow || a->policy.key_len))
 		bad_usage("--allow any goes alone");
-	if (!any && !e.policy.nallow && !e.policy.key_len)
+	if (!a->any && !a->policy.nallow && !a->policy.key_len)
 		bad_usage("say who may connect: --allow ADDR[/LEN], --key-file FILE, or --allow any");
-	if (any)
-		e.flags |= PMEM_RDMA_EXPORT_ANY_PEER;
-	if (strlen(path) >= sizeof(e.path))
+	if (strlen(a->path) >= PMEM_RDMA_PATH_MAX)
 		bad_usage("path too long");
-	if (strlen(dev) >= sizeof(e.ib_dev))
+	if (strlen(a->dev) >= PMEM_RDMA_IBDEV_MAX)
 		bad_usage("RDMA device name too long");
-	strcpy(e.path, path);
-	strcpy(e.ib_dev, dev);
+}
 
+/* the EXPORT ioctl's request for the checked options */
+static void export_request(const struct export_args *a,
+			   struct pmem_rdma_export_req *e)
+{
+	memset(e, 0, sizeof(*e));	/* reserved and padding too */
+	e->abi_version = PMEM_RDMA_ABI_VERSION;
+	e->offset = a->offset;
+	e->length = a->length;
+	e->access = a->access;
+	e->verify_algs = a->verify_algs;
+	e->port = a->port;
+	e->max_peers = a->max_peers;
+	e->policy = a->policy;
+	/* -V implies verify; verify alone allows every algorithm */
+	if (e->verify_algs)
+		e->access |= PMEM_RDMA_ACCESS_VERIFY;
+	else if (e->access & PMEM_RDMA_ACCESS_VERIFY)
+		e->verify_algs = PMEM_RDMA_VERIFY_ALL;
+	if (a->emulated)
+		e->flags |= PMEM_RDMA_EXPORT_EMULATED;
+	if (a->any)
+		e->flags |= PMEM_RDMA_EXPORT_ANY_PEER;
+	strcpy(e->path, a->path);
+	strcpy(e->ib_dev, a->dev);
+}
+
+static void export_print(const struct pmem_rdma_export_req *e, bool json)
+{
+	if (json)
+		printf("{\"id\":%u}\n", e->id);
+	else
+		printf("export %u: %s [%" PRIu64 ", +%" PRIu64 ") on %s port %u\n",
+		       e->id, e->path, (uint64_t)e->offset, (uint64_t)e->length,
+		       e->ib_dev, e->port);
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	struct pmem_rdma_export_req e;
+	struct export_args a;
+	struct pmrdma_target *t;
+
+	export_parse(argc, argv, &a);
+	export_request(&a, &e);
 	t = target_open();
 	check(t, pmrdma_target_export(t, &e));
 	pmrdma_target_close(&t);
+	explicit_bzero(a.policy.key, sizeof(a.policy.key));
 	explicit_bzero(e.policy.key, sizeof(e.policy.key));
-	if (json)
-		printf("{\"id\":%u}\n", e.id);
-	else
-		printf("export %u: %s [%" PRIu64 ", +%" PRIu64 ") on %s port %u\n",
-		       e.id, e.path, (uint64_t)e.offset, (uint64_t)e.length,
-		       e.ib_dev, e.port);
+	export_print(&e, a.json);
 	return 0;
 }
 
