@@ -116,11 +116,17 @@ $(TOOLS_BLD)/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pml
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ tools/pmlog/pmlog_main.c \
 		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
 
-build/bench/pmrdma_bench: bench/pmrdma_bench.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
-		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
+build/bench/pmrdma_bench: bench/pmrdma_bench.c build/bench/bench_conf.h tools/pmlog/pmlog.c \
+		tools/pmlog/pmlog.h $(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -I$(TOP)/tools/pmlog -o $@ $< \
-		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
+	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -I$(TOP)/tools/pmlog \
+		-I$(@D) -o $@ $< tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
+
+# the benchmark's ports and goals (bench/bench.conf, which the scripts source)
+# as #defines; a value that is not a number leaves its name undefined
+build/bench/bench_conf.h: bench/bench.conf
+	@mkdir -p $(@D)
+	sed -n 's/^\([A-Z0-9_]*\)=\([0-9.]*\)\([[:space:]].*\)\{0,1\}$$/#define \1\t\2/p' $< >$@
 
 # LD_PRELOADed into QEMU by vm-run --wire: TCP_NODELAY on the wire's socket
 build/bench/libnodelay.so: bench/nodelay.c

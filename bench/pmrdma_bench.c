@@ -9,11 +9,12 @@
  * "GOAL name: measured X, goal Y, met|not met".
  *
  * Usage: pmrdma_bench -a ADDR -t LABEL [-n ITERS] [-c CSV]
- *   ADDR       the target: the kernel exports on ports 7701 (FLUSH, APM,
- *              VERIFY), 7702 and 7703 (replicas), 7705 (64 MiB), and
- *              pmrdmactl serve on 7704 (GPSPM) - scripts/bench-target
- *              makes them
+ *   ADDR       the target: the kernel exports and pmrdmactl serve on the
+ *              ports of bench/bench.conf - scripts/bench-target makes them
  *   -l DAX     a local devdax device for the replicated maps
+ *
+ * The ports and the goals' thresholds come from bench/bench.conf, the one
+ * table, as build/bench/bench_conf.h.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,14 +23,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_conf.h"
 #include "pmlog.h"
 #include "pmrdma.h"
 #include "pmrdma_conn.h"
 
-#define PORT_FLUSH	7701
-#define PORT_REPLICA	7702
-#define PORT_SERVE	7704
-#define PORT_BIG	7705
 #define MAX_ITERS	2000
 
 static const char *addr, *label, *dax;
@@ -239,7 +237,7 @@ static void methods(void)
 	header("1. remote persistence: WRITE + FLUSH vs APM vs GPSPM", s, 3);
 	flush_interleaved("methods", m, s, 3, NSIZES, r4k);
 	/* FLUSH's median / APM's */
-	goal("FLUSH/APM at 4 KiB", ON_WIRE, r4k[1], "<=", 1.05);
+	goal("FLUSH/APM at 4 KiB", ON_WIRE, r4k[1], "<=", GOAL_FLUSH_APM_MAX);
 	for (k = 0; k < 3; k++)
 		pmrdma_map_delete(&m[k]);
 }
@@ -292,7 +290,7 @@ static void log_writer(void)
 		(unsigned long long)recs[1]);
 	goal("log writer waiting/pipelined", ON_DELAYED_WIRE,
 	     (recs[0] / t[0]) / (recs[1] / t[1]),
-	     ">=", 1.85);
+	     ">=", GOAL_LOG_MIN);
 	pmlog_close(&log);
 	pmrdma_map_delete(&map);
 }
@@ -460,11 +458,13 @@ static void integrity(void)
 		if (len == 4096 || len == (1 << 20)) {
 			snprintf(name, sizeof(name), "flush-and-verify / one FLUSH at %s",
 				 len == 4096 ? "4 KiB" : "1 MiB");
-			goal(name, ON_DELAYED_WIRE, m[1] / m[0], "<=", 1.1);
+			goal(name, ON_DELAYED_WIRE, m[1] / m[0], "<=",
+			     GOAL_FV_FLUSH_MAX);
 			snprintf(name, sizeof(name),
 				 "(FLUSH then VERIFY) / flush-and-verify at %s",
 				 len == 4096 ? "4 KiB" : "1 MiB");
-			goal(name, ON_DELAYED_WIRE, m[2] / m[1], ">=", 1.8);
+			goal(name, ON_DELAYED_WIRE, m[2] / m[1], ">=",
+			     GOAL_FV_SPEEDUP_MIN);
 		}
 		if (len != (1 << 20))
 			continue;
@@ -472,11 +472,11 @@ static void integrity(void)
 		       bytes[0] / iters, bytes[1] / iters, bytes[2] / iters,
 		       bytes[3] / iters, bytes[4] / iters);
 		goal("READ-back-and-compare / VERIFY time at 1 MiB", ON_WIRE,
-		     m[4] / m[3],
-		     ">=", 10);
+		     m[4] / m[3], ">=", GOAL_READBACK_TIME_MIN);
 		if (bytes[3] && bytes[4])
 			goal("READ-back / VERIFY bytes on the wire at 1 MiB", ON_WIRE,
-			     (double)bytes[4] / bytes[3], ">=", 1000);
+			     (double)bytes[4] / bytes[3], ">=",
+			     GOAL_READBACK_BYTES_MIN);
 		else
 			printf("(no bytes counted on this netdev: loopback)\n");
 	}
@@ -622,7 +622,8 @@ static void overhead(void)
 		if (len == 4096)
 			lib4k = ratio[1];	/* the library's median / verbs' */
 	}
-	goal("library / hand-written verbs at 4 KiB", ON_WIRE, lib4k, "<=", 1.05);
+	goal("library / hand-written verbs at 4 KiB", ON_WIRE, lib4k, "<=",
+	     GOAL_LIBRARY_MAX);
 	ibv_dereg_mr(mr);
 	pmrdma_conn_close(&c);
 	pmrdma_map_delete(&map);
@@ -648,7 +649,8 @@ static void replicas(void)
 	header("5b. one remote map vs a local map with 1 and 2 replicas", s, 3);
 	flush_interleaved("replicas", m, s, 3, 4, r4k);
 	/* 2 replicas' median / the remote map's */
-	goal("2 replicas / one remote map at 4 KiB", ON_WIRE, 1 / r4k[2], "<=", 1.10);
+	goal("2 replicas / one remote map at 4 KiB", ON_WIRE, 1 / r4k[2], "<=",
+	     GOAL_REPLICAS_MAX);
 	for (k = 0; k < 3; k++)
 		pmrdma_map_delete(&m[k]);
 }
