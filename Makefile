@@ -97,9 +97,9 @@ selftests: rdma-core lib
 		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
 		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP) LIBPMRDMA=$(LIB_BLD)
 
-# user-side tools, built with the selftests' verbs helpers
+# user-side tools, built on libpmrdma alone (never the selftests' helpers)
 TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
-		   -I$(TOP)/$(SELFTESTS) -I$(TOP)/$(LIB_DIR) $(EXTRA_CFLAGS)
+		   -I$(TOP)/$(LIB_DIR) $(EXTRA_CFLAGS)
 # the tools link libpmrdma.a in the build tree, libpmrdma.so.0 when installed;
 # EXTRA_CFLAGS, EXTRA_LDFLAGS: added by a package build (hardening)
 PMRDMA_LINK	?= $(LIB_BLD)/libpmrdma.a
@@ -141,10 +141,10 @@ $(TOOLS_BLD)/pmrdmactl: $(PMRDMACTL_SRCS) tools/pmrdmactl/pmrdmactl.h \
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ $(PMRDMACTL_SRCS) \
 		$(TOOLS_LDLIBS)
 
-$(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(SELFTESTS)/rdma_helpers.c \
-		$(SELFTESTS)/rdma_helpers.h | $(RDMA_CORE_DEP)
+$(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(wildcard $(LIB_DIR)/*.h) \
+		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $< $(SELFTESTS)/rdma_helpers.c $(TOOLS_LDLIBS)
+	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -o $@ $< $(TOOLS_LDLIBS)
 
 ## make test         build, boot the VM once, run every test, print the totals
 test: all man

@@ -1,109 +1,126 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rdma_write_read - the demo's data path: one RC QP writes a message into
- * memory registered on another QP's side with RDMA WRITE, the target reads
- * it through its own mapping, and the initiator fetches it back with RDMA
- * READ.  The target memory is the emulated NVDIMM (a devdax mapping of
- * $PMEM_RDMA_DAX) when there is one, anonymous memory otherwise.
+ * rdma_write_read - the demo's data path, on libpmrdma alone: this process
+ * serves 2 MiB of a devdax device with the user-space target
+ * (pmrdma_serve.h) and maps them remotely through the RDMA device at ADDR.
+ * A message stored into the map's view goes over with RDMA WRITE on
+ * pmrdma_flush() (the target persists it and answers), the target reads
+ * it through its own mapping, and a second map, filled from the export
+ * with RDMA READ, fetches it back.
+ *
+ * Usage: rdma_write_read ADDR [DAX]
+ *   ADDR  the RDMA device's address, e.g. fe80::5054:ff:fe12:3456%eth0
+ *   DAX   the devdax device (default: $PMEM_RDMA_DAX)
+ * It listens on port DEMO_PORT of ADDR while it runs.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "rdma_helpers.h"
+#include "pmrdma.h"
+#include "pmrdma_serve.h"
 
-#define MAP_LEN	(2UL << 20)	/* devdax mappings are 2 MiB aligned */
-#define MSG_LEN	128
+#define DEMO_PORT	7470
+#define SERVE_LEN	(2UL << 20)	/* devdax mappings are 2 MiB aligned */
+#define MSG_LEN		128
 
-static int rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
-		     uint32_t lkey, uint64_t raddr, uint32_t rkey)
+static void *serve(void *s)
 {
-	struct ibv_wc wc;
-	int ret = pt_rdma_sync(c, op, local, MSG_LEN, lkey, raddr, rkey, &wc);
-
-	if (ret) {
-		fprintf(stderr, "RDMA: %s\n", strerror(-ret));
-		return ret;
-	}
-	if (wc.status != IBV_WC_SUCCESS) {
-		fprintf(stderr, "completion: %s\n", ibv_wc_status_str(wc.status));
-		return -EIO;
-	}
-	return 0;
+	pmrdma_server_run(s, -1);
+	return NULL;
 }
 
-int main(void)
+/* a remote map of the export: its view is filled with RDMA READ */
+static struct pmrdma_map *map_export(const char *addr)
 {
-	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-		  IBV_ACCESS_REMOTE_READ;
-	const char *dev = getenv("PMEM_RDMA_DAX");
-	char msg[MSG_LEN], back[MSG_LEN];
-	struct ibv_mr *tmr, *mmr, *bmr;
-	const char *where = "anonymous memory";
-	struct pt_ctx c;
-	char *target;
-	int fd = -1, ret;
+	struct pmrdma_remote r = { .addr = addr, .port = DEMO_PORT };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map = NULL;
+	int err;
 
-	ret = pt_open(&c);
-	if (!ret)
-		ret = pt_connect_pair(&c, acc);
-	if (ret) {
-		fprintf(stderr, "rxe0: %s\n", strerror(-ret));
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		fprintf(stderr, "rdma_write_read: map: %s\n",
+			pmrdma_errormsg(NULL));
+	return map;
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr, *dax = getenv("PMEM_RDMA_DAX");
+	struct pmrdma_serve_config sc = { .length = SERVE_LEN,
+					  .port = DEMO_PORT, .any_peer = true };
+	struct pmrdma_map *w = NULL, *r = NULL;
+	struct pmrdma_server *s;
+	struct pmrdma_caps caps;
+	char msg[256], *target, *view, *back;
+	pthread_t th;
+	int ret = 1, err;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: rdma_write_read ADDR [DAX]\n");
+		return 2;
+	}
+	addr = argv[1];
+	if (argc > 2)
+		dax = argv[2];
+	if (!dax || !*dax) {
+		fprintf(stderr, "rdma_write_read: no devdax device (DAX or PMEM_RDMA_DAX)\n");
 		return 1;
 	}
-	if (dev && !strncmp(dev, "/dev/dax", 8)) {
-		fd = open(dev, O_RDWR);
-		if (fd < 0) {
-			perror(dev);
-			return 1;
-		}
-		target = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		where = dev;
-	} else {
-		target = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	}
-	if (target == MAP_FAILED) {
-		perror("mmap");
+	sc.path = dax;
+	sc.addr = addr;
+	err = pmrdma_server_new(&s, &sc, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "rdma_write_read: %s\n", msg);
 		return 1;
 	}
+	target = pmrdma_server_get_address(s);
 	memset(target, 0, MSG_LEN);
-	memset(back, 0, sizeof(back));
-	snprintf(msg, sizeof(msg), "hello over RDMA WRITE from QP %u to QP %u, pid %d",
-		 c.qp[0]->qp_num, c.qp[1]->qp_num, (int)getpid());
-
-	tmr = ibv_reg_mr(c.pd, target, MAP_LEN, acc);
-	mmr = ibv_reg_mr(c.pd, msg, sizeof(msg), acc);
-	bmr = ibv_reg_mr(c.pd, back, sizeof(back), acc);
-	if (!tmr || !mmr || !bmr) {
-		perror("ibv_reg_mr");
+	if (pthread_create(&th, NULL, serve, s)) {
+		fprintf(stderr, "rdma_write_read: no thread to serve\n");
+		pmrdma_server_delete(&s);
 		return 1;
 	}
-	printf("target: %s mapped at %p, registered with rkey 0x%x\n",
-	       where, (void *)target, tmr->rkey);
+	printf("target: %s served on port %u, mapped at %p\n", dax, DEMO_PORT,
+	       (void *)target);
 
-	ret = rdma_sync(&c, IBV_WR_RDMA_WRITE, msg, mmr->lkey,
-			    (uintptr_t)target, tmr->rkey);
-	if (ret)
-		return 1;
-	printf("RDMA WRITE done; the target reads: \"%s\"\n", target);
+	w = map_export(addr);
+	if (!w)
+		goto out;
+	view = pmrdma_map_get_address(w);
+	pmrdma_map_get_caps(w, &caps);
+	snprintf(view, MSG_LEN, "hello over RDMA WRITE to %s, pid %d", dax,
+		 (int)getpid());
+	err = pmrdma_flush(w, view, MSG_LEN);
+	if (err) {
+		fprintf(stderr, "rdma_write_read: flush: %s\n",
+			pmrdma_errormsg(w));
+		goto out;
+	}
+	printf("RDMA WRITE and %s done; the target reads: \"%s\"\n",
+	       pmrdma_method_name(caps.method), target);
 
-	ret = rdma_sync(&c, IBV_WR_RDMA_READ, back, bmr->lkey,
-			    (uintptr_t)target, tmr->rkey);
-	if (ret)
-		return 1;
+	r = map_export(addr);
+	if (!r)
+		goto out;
+	back = pmrdma_map_get_address(r);
 	printf("RDMA READ done; the initiator got: \"%s\"\n", back);
 
-	ret = strcmp(msg, target) || strcmp(msg, back);
+	ret = strcmp(view, target) || strcmp(view, back);
 	printf("%s\n", ret ? "MISMATCH" : "bytes match on both sides");
-	ibv_dereg_mr(tmr);
-	ibv_dereg_mr(mmr);
-	ibv_dereg_mr(bmr);
-	pt_close(&c);
+out:
+	pmrdma_map_delete(&w);
+	pmrdma_map_delete(&r);
+	pmrdma_server_stop(s);
+	pthread_join(th, NULL);
+	pmrdma_server_delete(&s);
 	return ret;
 }

@@ -5,7 +5,8 @@
 # a program on libpmrdma and one on the patched verbs (rxe_flush_dv.h)
 # build against the installed tree and run on it; the library exports its
 # ABI only, versioned, with its soname and its RUNPATH to the private
-# rdma-core; make uninstall leaves nothing behind.
+# rdma-core; the installed commands are on it and on nothing of the
+# selftests; make uninstall leaves nothing behind.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -40,6 +41,15 @@ check "every export is versioned PMRDMA_0.1" sh -c "
 check "the connection layer is not exported" \
 	sh -c "! echo '$exports' | grep -q -e pmrdma_conn_ -e pmrdma_link_"
 check "the patched provider is there" test -e "$root$libdir/pmem-rdma/libibverbs/librxe-rdmav34.so"
+# the installed commands build on the library, never on the selftests' helpers
+for cmd in sbin/pmrdmactl bin/pmlog libexec/pmem-rdma/rdma_write_read; do
+	f=$root/usr/$cmd
+	check "${cmd##*/} is on libpmrdma.so.0 with no selftest helper (pt_*)" sh -c "
+		readelf -d '$f' | grep -q 'NEEDED.*\[libpmrdma.so.0\]' ||
+			{ echo 'no NEEDED libpmrdma.so.0'; exit 1; }
+		nm '$f' | grep -q ' T main\$' || { echo 'no symbols to look at'; exit 1; }
+		! nm '$f' | grep ' pt_'"
+done
 
 export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$root$libdir/pkgconfig
 cat >"$d/map.c" <<'C'
