@@ -25,6 +25,7 @@
 #include <linux/string.h>
 
 #include <linux/pmem_rdma.h>
+#include <linux/pmem_rdma_connect.h>
 #include <rdma/rxe_flush_domain.h>
 
 struct dax_device;

@@ -5,7 +5,9 @@
  * against the export's allow-list, then its proof of the export's key
  * (struct pmem_rdma_auth): the MAC, the time window, and the proofs
  * already accepted, which are remembered for as long as they are young
- * enough to be replayed.
+ * enough to be replayed.  The rules and the bytes are those of
+ * <linux/pmem_rdma_connect.h>, which the user-space target shares; what
+ * is the kernel's is the HMAC, the clock and the lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,18 +25,10 @@
 
 #include "pmem_rdma.h"
 
-/* proofs accepted within one window, at most: then PMEM_RDMA_REJECT_BUSY */
-#define PMEM_RDMA_SEEN_MAX	256
-
-struct pmem_rdma_seen {
-	u64 time;			/* 0: a free entry */
-	u8 nonce[8];
-};
-
 struct pmem_rdma_access {
 	struct crypto_shash *hmac;	/* keyed with the export's key */
 	struct mutex lock;		/* seen */
-	struct pmem_rdma_seen seen[PMEM_RDMA_SEEN_MAX];
+	struct pmem_rdma_replay_key seen[PMEM_RDMA_AUTH_REPLAY_MAX];
 };
 
 int pmem_rdma_access_init(struct pmem_rdma_exp *exp)
@@ -116,77 +110,38 @@ static bool pmem_rdma_mac_ok(struct pmem_rdma_exp *exp,
 			     const struct in6_addr *peer)
 {
 	SHASH_DESC_ON_STACK(desc, exp->access->hmac);
-	__be16 port = cpu_to_be16(exp->req.port);
+	u8 m[PMEM_RDMA_AUTH_MAC_INPUT_LEN];
 	u8 mac[SHA256_DIGEST_SIZE];
 	bool ok;
 
+	pmem_rdma_auth_mac_input(m, au, exp->req.port, peer->s6_addr);
 	desc->tfm = exp->access->hmac;
-	ok = !crypto_shash_init(desc) &&
-	     !crypto_shash_update(desc, (const u8 *)au,
-				  offsetof(struct pmem_rdma_auth, mac)) &&
-	     !crypto_shash_update(desc, (const u8 *)&port, sizeof(port)) &&
-	     !crypto_shash_update(desc, peer->s6_addr, sizeof(*peer)) &&
-	     !crypto_shash_final(desc, mac) &&
+	ok = !crypto_shash_digest(desc, m, sizeof(m), mac) &&
 	     !crypto_memneq(mac, au->mac, sizeof(au->mac));
 	shash_desc_zero(desc);
 	memzero_explicit(mac, sizeof(mac));
 	return ok;
 }
 
-/* remember an accepted proof, or say it was seen or there is no room */
-static u16 pmem_rdma_remember(struct pmem_rdma_access *ac,
-			      const struct pmem_rdma_auth *au, u64 time,
-			      u64 now)
-{
-	struct pmem_rdma_seen *s, *free = NULL;
-	u16 reason = 0;
-
-	mutex_lock(&ac->lock);
-	for (s = ac->seen; s < ac->seen + PMEM_RDMA_SEEN_MAX; s++) {
-		/* too old to be replayed: forget it */
-		if (s->time && s->time + PMEM_RDMA_AUTH_WINDOW < now)
-			s->time = 0;
-		if (!s->time) {
-			free = free ?: s;
-			continue;
-		}
-		if (s->time == time &&
-		    !memcmp(s->nonce, au->nonce, sizeof(s->nonce))) {
-			reason = PMEM_RDMA_REJECT_REPLAY;
-			goto out;
-		}
-	}
-	if (!free) {
-		reason = PMEM_RDMA_REJECT_BUSY;
-		goto out;
-	}
-	free->time = time;
-	memcpy(free->nonce, au->nonce, sizeof(free->nonce));
-out:
-	mutex_unlock(&ac->lock);
-	return reason;
-}
-
 static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp,
 			   const struct rdma_conn_param *conn,
 			   const struct in6_addr *peer)
 {
-	const struct pmem_rdma_auth *au = conn->private_data;
-	u64 now = ktime_get_real_seconds();
-	u64 time;
+	struct pmem_rdma_access *ac = exp->access;
+	struct pmem_rdma_auth au;
+	u16 reason;
 
-	if (!au || conn->private_data_len < sizeof(*au) ||
-	    be32_to_cpu(au->magic) != PMEM_RDMA_AUTH_MAGIC ||
-	    be16_to_cpu(au->abi_version) != PMEM_RDMA_ABI_VERSION ||
-	    be16_to_cpu(au->alg) != PMEM_RDMA_AUTH_HMAC_SHA256_128 ||
-	    !pmem_rdma_mac_ok(exp, au, peer))
+	reason = pmem_rdma_auth_parse(&au, conn->private_data,
+				      conn->private_data_len);
+	if (reason)
+		return reason;
+	if (!pmem_rdma_mac_ok(exp, &au, peer))
 		return PMEM_RDMA_REJECT_AUTH;
 	/* the key is right: what is left is the clock, or a replay */
-	time = be64_to_cpu(au->time);
-	if (!time || time > now + PMEM_RDMA_AUTH_WINDOW ||
-	    time + PMEM_RDMA_AUTH_WINDOW < now)
-		return PMEM_RDMA_REJECT_STALE;
-	return pmem_rdma_remember(exp->access, au, time, now);
+	mutex_lock(&ac->lock);
+	reason = pmem_rdma_auth_take(ac->seen, &au, ktime_get_real_seconds());
+	mutex_unlock(&ac->lock);
+	return reason;
 }
 
 u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,

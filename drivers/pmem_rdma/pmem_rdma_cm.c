@@ -176,29 +176,6 @@ static int pmem_rdma_reg_mr(struct pmem_rdma_peer *peer)
 	return peer->reg_status == IB_WC_SUCCESS ? 0 : -EIO;
 }
 
-static void pmem_rdma_desc(struct pmem_rdma_peer *peer,
-			   struct pmem_rdma_region_desc *d)
-{
-	struct pmem_rdma_exp *exp = peer->exp;
-	u32 placement = 0;
-
-	if (exp->req.access & PMEM_RDMA_ACCESS_FLUSH_GLOBAL)
-		placement |= PMEM_RDMA_PLACEMENT_GLOBAL;
-	if (exp->req.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT)
-		placement |= PMEM_RDMA_PLACEMENT_PERSISTENT;
-
-	memset(d, 0, sizeof(*d));
-	d->magic = cpu_to_be32(PMEM_RDMA_DESC_MAGIC);
-	d->abi_version = cpu_to_be16(PMEM_RDMA_ABI_VERSION);
-	d->flags = cpu_to_be16(exp->req.flags);
-	d->iova = cpu_to_be64(peer->mr->iova);
-	d->length = cpu_to_be64(exp->req.length);
-	d->rkey = cpu_to_be32(peer->mr->rkey);
-	d->access = cpu_to_be32(exp->req.access);
-	d->placement_types = cpu_to_be32(placement);
-	d->verify_algs = cpu_to_be32(exp->req.verify_algs);
-}
-
 static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 				const struct rdma_conn_param *req)
 {
@@ -244,7 +221,9 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 	if (err)
 		return err;
 
-	pmem_rdma_desc(peer, &desc);
+	pmem_rdma_desc_encode(&desc, exp->req.flags, peer->mr->iova,
+			      exp->req.length, peer->mr->rkey, exp->req.access,
+			      exp->req.verify_algs);
 	p.private_data = &desc;
 	p.private_data_len = sizeof(desc);
 	/*
@@ -285,12 +264,9 @@ static void pmem_rdma_peer_gone_work(struct work_struct *work)
 static int pmem_rdma_reject(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 			    u16 reason)
 {
-	struct pmem_rdma_reject rej = {
-		.magic = cpu_to_be32(PMEM_RDMA_DESC_MAGIC),
-		.abi_version = cpu_to_be16(PMEM_RDMA_ABI_VERSION),
-		.reason = cpu_to_be16(reason),
-	};
+	struct pmem_rdma_reject rej;
 
+	pmem_rdma_reject_encode(&rej, reason);
 	atomic64_inc(&exp->cnt.refused);
 	pr_info_ratelimited("export %u: peer refused (reason %u)\n", exp->id,
 			    reason);

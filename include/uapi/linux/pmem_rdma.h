@@ -89,8 +89,12 @@ struct pmem_rdma_version {
 #define PMEM_RDMA_KEY_MIN	16	/* bytes */
 #define PMEM_RDMA_KEY_MAX	64
 
+#define PMEM_RDMA_ADDR_LEN	16	/* bytes of a peer address (IPv6, GID) */
+
 struct pmem_rdma_prefix {
-	__u8 addr[16];		/* IPv6 address or GID, network byte order */
+	__u8 addr[PMEM_RDMA_ADDR_LEN];	/* IPv6 address or GID, network
+					 * byte order
+					 */
 	__u8 len;		/* bits of addr that must match, 0..128 */
 	__u8 reserved[7];	/* zero */
 };
@@ -305,20 +309,27 @@ struct pmem_rdma_reject {
  * The target accepts a proof whose time is within PMEM_RDMA_AUTH_WINDOW
  * seconds of its own clock (CLOCK_REALTIME) and whose nonce it has not
  * seen with that time before; it remembers the proofs it accepted for as
- * long as they could be replayed.  The key never crosses the wire, and a
- * proof is bound to one export and one peer address.
+ * long as they could be replayed (their time is within the window), up to
+ * PMEM_RDMA_AUTH_REPLAY_MAX per export: one more is PMEM_RDMA_REJECT_BUSY.
+ * The key never crosses the wire, and a proof is bound to one export and
+ * one peer address.  <linux/pmem_rdma_connect.h> encodes and judges it.
  */
 #define PMEM_RDMA_AUTH_MAGIC		0x504d5241	/* "PMRA" */
 #define PMEM_RDMA_AUTH_HMAC_SHA256_128	1
 #define PMEM_RDMA_AUTH_WINDOW		60		/* seconds */
+#define PMEM_RDMA_AUTH_REPLAY_MAX	256		/* proofs remembered */
+#define PMEM_RDMA_AUTH_NONCE_LEN	8		/* bytes */
+#define PMEM_RDMA_AUTH_MAC_LEN		16		/* bytes */
 
 struct pmem_rdma_auth {
 	__be32 magic;		/* PMEM_RDMA_AUTH_MAGIC */
 	__be16 abi_version;	/* PMEM_RDMA_ABI_VERSION */
 	__be16 alg;		/* PMEM_RDMA_AUTH_HMAC_SHA256_128 */
 	__be64 time;		/* seconds since the epoch, the peer's clock */
-	__u8 nonce[8];		/* random, new for every connect */
-	__u8 mac[16];
+	__u8 nonce[PMEM_RDMA_AUTH_NONCE_LEN];	/* random, new for every
+						 * connect
+						 */
+	__u8 mac[PMEM_RDMA_AUTH_MAC_LEN];
 };
 
 /*

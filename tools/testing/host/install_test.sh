@@ -99,6 +99,12 @@ check "pkg-config libpmrdma builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags libpmrdma) -o '$d/map' '$d/map.c' \$(pkg-config --libs libpmrdma)"
 check "pkg-config pmem-rdma-verbs builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags pmem-rdma-verbs) -o '$d/dv' '$d/dv.c' \$(pkg-config --libs pmem-rdma-verbs)"
+# the uapi headers as a peer includes them: alone, even in C89
+check "the installed linux/pmem_rdma*.h stand alone" sh -c "
+	for h in linux/pmem_rdma.h linux/pmem_rdma_connect.h; do
+		echo \"#include <\$h>\" | cc -std=c89 -pedantic -Wall -Werror -fsyntax-only \
+			-I'$root/usr/include' -x c - || exit 1
+	done"
 # run them on the installed tree (LD_LIBRARY_PATH stands in for the real paths)
 run="env LD_LIBRARY_PATH=$root$libdir/pmem-rdma:$root$libdir"
 check "the libpmrdma program runs: -ENOENT and a message" sh -c "$run '$d/map' | grep -q '^-2 .'"
