@@ -71,14 +71,9 @@ static void desc_decode(struct pmrdma_region *r, const void *data)
 
 static void reject_decode(struct pmrdma_conn *c, const struct rdma_cm_event *ev)
 {
-	struct pmem_rdma_reject rej;
-
 	c->rejected = true;
-	if (ev->param.conn.private_data_len < sizeof(rej))
-		return;
-	memcpy(&rej, ev->param.conn.private_data, sizeof(rej));
-	if (be32toh(rej.magic) == PMEM_RDMA_DESC_MAGIC)
-		c->reject_reason = be16toh(rej.reason);
+	c->reject_reason = pmem_rdma_reject_reason(ev->param.conn.private_data,
+						   ev->param.conn.private_data_len);
 }
 
 /* the next CM event, which must be want: 0, -ECONNREFUSED or -errno */
@@ -115,45 +110,43 @@ static int conn_event(struct pmrdma_conn *c, enum rdma_cm_event_type want,
 	return ret;
 }
 
-int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
-		     uint16_t port, const uint8_t addr[16], uint64_t time,
-		     const uint8_t nonce[8])
+int pmrdma_auth_mac(uint8_t *mac, const void *key, size_t len,
+		    const struct pmem_rdma_auth *au, uint16_t port,
+		    const uint8_t *addr)
 {
-	size_t head = offsetof(struct pmem_rdma_auth, mac);
-	unsigned char m[offsetof(struct pmem_rdma_auth, mac) + 2 + 16];
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen;
-	uint16_t be_port = htobe16(port);
+	unsigned char m[PMEM_RDMA_AUTH_MAC_INPUT_LEN];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
 
-	memset(au, 0, sizeof(*au));
-	au->magic = htobe32(PMEM_RDMA_AUTH_MAGIC);
-	au->abi_version = htobe16(PMEM_RDMA_ABI_VERSION);
-	au->alg = htobe16(PMEM_RDMA_AUTH_HMAC_SHA256_128);
-	au->time = htobe64(time);
-	memcpy(au->nonce, nonce, sizeof(au->nonce));
-	memcpy(m, au, head);
-	memcpy(m + head, &be_port, 2);
-	memcpy(m + head + 2, addr, 16);
-	if (!HMAC(EVP_sha256(), key, len, m, sizeof(m), mac, &maclen))
+	pmem_rdma_auth_mac_input(m, au, port, addr);
+	if (!HMAC(EVP_sha256(), key, len, m, sizeof(m), md, &mdlen) ||
+	    mdlen < PMEM_RDMA_AUTH_MAC_LEN)
 		return -EIO;
-	memcpy(au->mac, mac, sizeof(au->mac));
-	OPENSSL_cleanse(mac, sizeof(mac));
+	memcpy(mac, md, PMEM_RDMA_AUTH_MAC_LEN);
+	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
 }
 
-/* the peer's own address as the target sees it: IPv6, or IPv4 mapped */
-static int local_addr16(struct rdma_cm_id *id, uint8_t addr[16])
+int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
+		     uint16_t port, const uint8_t *addr, uint64_t time,
+		     const uint8_t *nonce)
 {
-	struct sockaddr *sa = rdma_get_local_addr(id);
+	pmem_rdma_auth_init(au, time, nonce);
+	return pmrdma_auth_mac(au->mac, key, len, au, port, addr);
+}
 
+int pmrdma_addr16(const struct sockaddr *sa, uint8_t *addr)
+{
+	memset(addr, 0, PMEM_RDMA_ADDR_LEN);
 	if (sa->sa_family == AF_INET6) {
-		memcpy(addr, ((struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
+		memcpy(addr, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr,
+		       PMEM_RDMA_ADDR_LEN);
 		return 0;
 	}
 	if (sa->sa_family == AF_INET) {
-		memset(addr, 0, 10);
+		/* ::ffff:a.b.c.d */
 		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &((struct sockaddr_in *)sa)->sin_addr, 4);
+		memcpy(addr + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 		return 0;
 	}
 	return -EAFNOSUPPORT;
@@ -168,14 +161,15 @@ static uint16_t sockaddr_port(const struct sockaddr *sa)
 
 static int conn_proof(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 {
-	uint8_t addr[16], nonce[8];
+	uint8_t addr[PMEM_RDMA_ADDR_LEN], nonce[PMEM_RDMA_AUTH_NONCE_LEN];
 	int err;
 
 	if (p->replay) {
 		c->sent = *p->replay;
 		return 0;
 	}
-	err = local_addr16(c->id, addr);
+	/* the peer's own address, as the target sees it */
+	err = pmrdma_addr16(rdma_get_local_addr(c->id), addr);
 	if (err)
 		return err;
 	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))

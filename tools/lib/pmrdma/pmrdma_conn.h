@@ -21,6 +21,7 @@
 #include <rdma/rdma_cma.h>
 #include <rdma/rxe_flush.h>
 #include <linux/pmem_rdma.h>
+#include <linux/pmem_rdma_connect.h>
 
 /* the export's region descriptor, in host byte order */
 struct pmrdma_region {
@@ -95,12 +96,28 @@ int pmrdma_resolve(const char *addr, uint16_t port,
 
 /*
  * The proof of key (struct pmem_rdma_auth) for a connect request to port
- * from the peer address addr, at time, with nonce.  0, or -EIO when the
- * MAC cannot be computed.
+ * from the peer address addr (PMEM_RDMA_ADDR_LEN bytes), at time, with
+ * nonce (PMEM_RDMA_AUTH_NONCE_LEN bytes).  0, or -EIO when the MAC cannot
+ * be computed.
  */
 int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
-		     uint16_t port, const uint8_t addr[16], uint64_t time,
-		     const uint8_t nonce[8]);
+		     uint16_t port, const uint8_t *addr, uint64_t time,
+		     const uint8_t *nonce);
+
+/*
+ * The PMEM_RDMA_AUTH_MAC_LEN bytes of mac that the proof au needs for key
+ * (len bytes), port and addr: what pmrdma_auth_make() puts in, and what
+ * the user-space target checks.  0, or -EIO.
+ */
+int pmrdma_auth_mac(uint8_t *mac, const void *key, size_t len,
+		    const struct pmem_rdma_auth *au, uint16_t port,
+		    const uint8_t *addr);
+
+/*
+ * A peer address as the targets see it and proofs bind it: IPv6, IPv4 as
+ * ::ffff:a.b.c.d.  0, or -EAFNOSUPPORT (addr then all zero).
+ */
+int pmrdma_addr16(const struct sockaddr *sa, uint8_t *addr);
 
 /*
  * The work requests of FLUSH and VERIFY in ibv_post_send()'s convention

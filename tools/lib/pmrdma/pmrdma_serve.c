@@ -3,7 +3,8 @@
  * libpmrdma: the user-space target (pmrdma_serve.h).  The region is a
  * local map of the library; each peer has a QP with PMRDMA_GPSPM_DEPTH
  * receives for its requests, which the library never exceeds, so a
- * request never meets a receiver not ready.
+ * request never meets a receiver not ready.  Who may connect is judged by
+ * the kernel target's rules, in its order: <linux/pmem_rdma_connect.h>.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -22,8 +23,6 @@
 #include "pmrdma_internal.h"
 #include "pmrdma_serve.h"
 
-#define SERVE_REPLAY	256	/* proofs remembered, as the kernel target */
-
 struct serve_peer {
 	struct pmrdma_server *s;
 	struct rdma_cm_id *id;
@@ -33,18 +32,12 @@ struct serve_peer {
 	struct serve_peer *next;
 };
 
-struct serve_proof {
-	uint64_t time;
-	uint8_t nonce[8];
-	uint8_t addr[16];
-};
-
 struct pmrdma_server {
 	struct pmrdma_map *map;
 	char *view;
 	size_t size;
 	uint16_t port;
-	uint8_t key[PMRDMA_KEY_MAX];
+	uint8_t key[PMEM_RDMA_KEY_MAX];
 	size_t key_len;
 	bool any_peer;
 	unsigned int max_peers;
@@ -55,7 +48,7 @@ struct pmrdma_server {
 	struct ibv_mr *mr;
 	struct ibv_comp_channel *cc;
 	struct serve_peer *peers;
-	struct serve_proof proofs[SERVE_REPLAY];
+	struct pmem_rdma_replay_key seen[PMEM_RDMA_AUTH_REPLAY_MAX];
 	struct pmrdma_server_stats st;
 	int stop[2];
 	char msg[256];
@@ -93,89 +86,33 @@ static int serve_path_ok(struct pmrdma_server *s, const char *path)
 
 /* ---- who may connect ---- */
 
-static void addr16(const struct sockaddr *sa, uint8_t a[16])
-{
-	memset(a, 0, 16);
-	if (sa->sa_family == AF_INET6) {
-		memcpy(a, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	} else if (sa->sa_family == AF_INET) {
-		a[10] = a[11] = 0xff;
-		memcpy(a + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	}
-}
-
-/* remember a proof taken: false when the memory is full of young ones */
-static bool proof_remember(struct pmrdma_server *s, const struct serve_proof *p,
-			   uint64_t now)
-{
-	unsigned int i;
-
-	for (i = 0; i < SERVE_REPLAY; i++) {
-		struct serve_proof *q = &s->proofs[i];
-
-		if (!q->time || q->time + 2 * PMEM_RDMA_AUTH_WINDOW < now) {
-			*q = *p;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool proof_seen(const struct pmrdma_server *s, const struct serve_proof *p)
-{
-	unsigned int i;
-
-	for (i = 0; i < SERVE_REPLAY; i++)
-		if (s->proofs[i].time == p->time &&
-		    !memcmp(s->proofs[i].nonce, p->nonce, 8) &&
-		    !memcmp(s->proofs[i].addr, p->addr, 16))
-			return true;
-	return false;
-}
-
 /* 0, or the PMEM_RDMA_REJECT_* reason for this connect request */
 static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
 {
-	struct pmem_rdma_auth au, want;
-	struct serve_proof p;
-	uint64_t now = time(NULL);
-	int64_t skew;
+	uint8_t addr[PMEM_RDMA_ADDR_LEN], want[PMEM_RDMA_AUTH_MAC_LEN];
+	struct pmem_rdma_auth au;
+	int reason;
 
 	if (s->any_peer)
 		return 0;
-	if (ev->param.conn.private_data_len < sizeof(au))
+	reason = pmem_rdma_auth_parse(&au, ev->param.conn.private_data,
+				      ev->param.conn.private_data_len);
+	if (reason)
+		return reason;
+	/* another family: the kernel target's address for it, all zero */
+	pmrdma_addr16(rdma_get_peer_addr(ev->id), addr);
+	if (pmrdma_auth_mac(want, s->key, s->key_len, &au, s->port, addr) ||
+	    CRYPTO_memcmp(want, au.mac, sizeof(au.mac)))
 		return PMEM_RDMA_REJECT_AUTH;
-	memcpy(&au, ev->param.conn.private_data, sizeof(au));
-	if (be32toh(au.magic) != PMEM_RDMA_AUTH_MAGIC ||
-	    be16toh(au.alg) != PMEM_RDMA_AUTH_HMAC_SHA256_128)
-		return PMEM_RDMA_REJECT_AUTH;
-	memset(&p, 0, sizeof(p));
-	p.time = be64toh(au.time);
-	memcpy(p.nonce, au.nonce, 8);
-	addr16(rdma_get_peer_addr(ev->id), p.addr);
-	if (pmrdma_auth_make(&want, s->key, s->key_len, s->port, p.addr, p.time,
-			     p.nonce) ||
-	    CRYPTO_memcmp(want.mac, au.mac, sizeof(au.mac)))
-		return PMEM_RDMA_REJECT_AUTH;
-	skew = (int64_t)(p.time - now);
-	if (skew > PMEM_RDMA_AUTH_WINDOW || skew < -PMEM_RDMA_AUTH_WINDOW)
-		return PMEM_RDMA_REJECT_STALE;
-	if (proof_seen(s, &p))
-		return PMEM_RDMA_REJECT_REPLAY;
-	if (!proof_remember(s, &p, now))
-		return PMEM_RDMA_REJECT_BUSY;
-	return 0;
+	return pmem_rdma_auth_take(s->seen, &au, time(NULL));
 }
 
 static void serve_reject(struct pmrdma_server *s, struct rdma_cm_id *id,
 			 int reason)
 {
-	struct pmem_rdma_reject rej = {
-		.magic = htobe32(PMEM_RDMA_DESC_MAGIC),
-		.abi_version = htobe16(PMEM_RDMA_ABI_VERSION),
-		.reason = htobe16(reason),
-	};
+	struct pmem_rdma_reject rej;
 
+	pmem_rdma_reject_encode(&rej, reason);
 	s->st.refused++;
 	rdma_reject(id, &rej, sizeof(rej));
 }
@@ -225,7 +162,7 @@ static void peer_remove(struct pmrdma_server *s, struct serve_peer *p)
 static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 {
 	if (s->verbs)
-		return s->verbs == verbs ? 0 : -ENODEV;
+		return 0;
 	s->pd = ibv_alloc_pd(verbs);
 	if (!s->pd)
 		return -errno;
@@ -277,14 +214,7 @@ static int peer_setup(struct pmrdma_server *s, struct serve_peer *p)
 static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 {
 	struct ibv_device_attr da;
-	struct pmem_rdma_region_desc d = {
-		.magic = htobe32(PMEM_RDMA_DESC_MAGIC),
-		.abi_version = htobe16(PMEM_RDMA_ABI_VERSION),
-		.flags = htobe16(PMEM_RDMA_DESC_GPSPM |
-				 (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0)),
-		.length = htobe64(s->size),
-		.access = htobe32(PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE),
-	};
+	struct pmem_rdma_region_desc d;
 	struct rdma_conn_param cp = {
 		.private_data = &d, .private_data_len = sizeof(d),
 		.rnr_retry_count = 7,
@@ -292,13 +222,16 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	struct serve_peer *p;
 	int reason;
 
-	if (s->st.peers >= s->max_peers)
-		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_FULL);
+	/* the kernel target's order: the device, the proof, then room */
+	if (s->verbs && s->verbs != ev->id->verbs)
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_DEVICE);
 	reason = serve_judge(s, ev);
 	if (reason)
 		return serve_reject(s, ev->id, reason);
+	if (s->st.peers >= s->max_peers)
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_FULL);
 	if (serve_device(s, ev->id->verbs))
-		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_DEVICE);
+		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
@@ -311,8 +244,10 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 		ev->id->context = NULL;
 		return;
 	}
-	d.iova = htobe64((uintptr_t)s->view);
-	d.rkey = htobe32(s->mr->rkey);
+	pmem_rdma_desc_encode(&d, PMEM_RDMA_DESC_GPSPM |
+			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0),
+			      (uintptr_t)s->view, s->size, s->mr->rkey,
+			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
 	/* the peer's initiator depth, for APM's READs */
 	cp.responder_resources = ev->param.conn.responder_resources <
 				 da.max_qp_rd_atom ?
@@ -538,10 +473,16 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 		return -ENOMEM;
 	s->stop[0] = s->stop[1] = -1;
 	if (!cfg->path || !cfg->port || (!cfg->any_peer && !cfg->key) ||
-	    (cfg->key && (cfg->key_len < 16 || cfg->key_len > PMRDMA_KEY_MAX))) {
+	    (cfg->key && (cfg->key_len < PMEM_RDMA_KEY_MIN ||
+			  cfg->key_len > PMEM_RDMA_KEY_MAX))) {
 		err = serve_fail(s, -EINVAL,
-				 "a server needs a path, a port, and a key of 16 to %d bytes or any_peer",
-				 PMRDMA_KEY_MAX);
+				 "a server needs a path, a port, and a key of %d to %d bytes or any_peer",
+				 PMEM_RDMA_KEY_MIN, PMEM_RDMA_KEY_MAX);
+		goto fail;
+	}
+	if (cfg->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT) {
+		err = serve_fail(s, -EINVAL, "max_peers is at most %d",
+				 PMEM_RDMA_MAX_PEERS_LIMIT);
 		goto fail;
 	}
 	err = serve_path_ok(s, cfg->path);
@@ -549,7 +490,7 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 		goto fail;
 	s->port = cfg->port;
 	s->any_peer = cfg->any_peer && !cfg->key;
-	s->max_peers = cfg->max_peers ?: 8;
+	s->max_peers = cfg->max_peers ?: PMEM_RDMA_MAX_PEERS_DEFAULT;
 	if (cfg->key) {
 		memcpy(s->key, cfg->key, cfg->key_len);
 		s->key_len = cfg->key_len;

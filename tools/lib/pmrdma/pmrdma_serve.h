@@ -32,7 +32,7 @@ struct pmrdma_serve_config {
 	const void *key;		/* peers must prove it (16..64 bytes) */
 	size_t key_len;
 	bool any_peer;			/* or: no key, anyone who reaches us */
-	unsigned int max_peers;		/* 0: 8 */
+	unsigned int max_peers;		/* 0: 8; at most 1024 */
 };
 
 struct pmrdma_server;
@@ -48,8 +48,9 @@ struct pmrdma_server_stats {
 
 /*
  * Map the range and listen.  -EINVAL (no port, neither key nor any_peer,
- * a key length out of range), the local map's errors, -EADDRINUSE, and
- * the RDMA CM's.  On failure *s is NULL and msg (msglen) says why.
+ * a key length out of range, max_peers above 1024), the local map's
+ * errors, -EADDRINUSE, and the RDMA CM's.  On failure *s is NULL and msg
+ * (msglen) says why.
  */
 int pmrdma_server_new(struct pmrdma_server **s,
 		      const struct pmrdma_serve_config *cfg, char *msg,
