@@ -257,6 +257,8 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 			return conn_fail(c, err, "making the proof of the key");
 		cp.private_data = &c->sent;
 		cp.private_data_len = sizeof(c->sent);
+		if (p->replay_len && p->replay_len < sizeof(c->sent))
+			cp.private_data_len = p->replay_len;
 	}
 	if (rdma_connect(c->id, &cp))
 		return conn_fail(c, -errno, "rdma_connect");
