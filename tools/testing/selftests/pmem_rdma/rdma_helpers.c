@@ -309,33 +309,46 @@ int pt_rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
 	return pt_poll_one(c->cq[0], wc, 20000);
 }
 
-/* xorshift32: cheap, seedable, never zero for a non-zero seed */
-static uint32_t pt_next(uint32_t *s)
+/*
+ * splitmix64 from the seed itself: its mix is a bijection, so the first 8
+ * bytes of two seeds' patterns always differ (0 is a seed like any other),
+ * and a test that writes seed n + 1 over seed n always changes the bytes.
+ */
+static uint64_t pt_next(uint64_t *s)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* byte i of seed's pattern, for i = 0, 1, 2 ... in turn */
+static unsigned char pt_pattern_byte(uint64_t *s, uint64_t *word, size_t i)
+{
+	if (i % 8 == 0)
+		*word = pt_next(s);
+	return *word >> (i % 8 * 8);
 }
 
 void pt_fill_pattern(void *buf, size_t len, uint32_t seed)
 {
-	uint32_t s = seed | 1;
+	uint64_t s = seed, word = 0;
 	unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = pt_next(&s) >> 24;
+		p[i] = pt_pattern_byte(&s, &word, i);
 }
 
 int pt_check_pattern(const void *buf, size_t len, uint32_t seed)
 {
-	uint32_t s = seed | 1;
+	uint64_t s = seed, word = 0;
 	const unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)(pt_next(&s) >> 24))
+		if (p[i] != pt_pattern_byte(&s, &word, i))
 			return -1;
 	return 0;
 }

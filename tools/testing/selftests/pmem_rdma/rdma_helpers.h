@@ -82,7 +82,10 @@ int pt_rdma_sync(struct pt_ctx *c, enum ibv_wr_opcode op, void *local,
 		 uint32_t len, uint32_t lkey, uint64_t raddr, uint32_t rkey,
 		 struct ibv_wc *wc);
 
-/* Fill buf with a pattern derived from seed; pt_check_pattern finds it. */
+/*
+ * Fill buf with a pattern derived from seed; pt_check_pattern finds it.
+ * The patterns of two different seeds differ within their first 8 bytes.
+ */
 void pt_fill_pattern(void *buf, size_t len, uint32_t seed);
 int pt_check_pattern(const void *buf, size_t len, uint32_t seed);
 
