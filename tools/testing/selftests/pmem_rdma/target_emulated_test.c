@@ -312,24 +312,34 @@ TEST_F(emulated_export, power_fail_refusals)
 	EXPECT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
 }
 
-/* a second peer that FLUSHes one range persistently until told to stop */
+/*
+ * A second peer that FLUSHes one range persistently until told to stop,
+ * counting the FLUSHes that overlapped one of the writer's WRITEs: writes
+ * is odd while a WRITE is in flight, and goes up by one at each end.
+ */
 struct flusher {
 	struct pt_peer p;
 	uint64_t at;
 	uint32_t len;
 	int stop;
-	long flushes;
+	unsigned long writes;
+	long flushes, racing;
 	int err;
 };
 
 static void *flusher_run(void *arg)
 {
 	struct flusher *f = arg;
+	unsigned long w0, w1;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) && !f->err) {
+		w0 = __atomic_load_n(&f->writes, __ATOMIC_ACQUIRE);
 		f->err = pt_peer_flush(&f->p, f->at, f->len,
 				       IBV_FLUSH_PERSISTENT);
+		w1 = __atomic_load_n(&f->writes, __ATOMIC_ACQUIRE);
 		f->flushes++;
+		if (!f->err && ((w0 & 1) || w0 != w1))
+			f->racing++;
 	}
 	return NULL;
 }
@@ -367,7 +377,9 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 	ASSERT_EQ(0, pthread_create(&th, NULL, flusher_run, &f));
 	for (round = 0; round < 3000 && now_s() < end; round++) {
 		pt_fill_pattern(t->buf, len, 7000 + round);
+		__atomic_add_fetch(&f.writes, 1, __ATOMIC_RELEASE);
 		ret = peer_write(t, at, len);
+		__atomic_add_fetch(&f.writes, 1, __ATOMIC_RELEASE);
 		if (!ret)
 			ret = peer_flush(t, at, len, IBV_FLUSH_PERSISTENT);
 		if (ret)
@@ -380,11 +392,13 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	pt_peer_close(&f.p);
-	TH_LOG("%d rounds, %ld racing FLUSHes", round, f.flushes);
+	TH_LOG("%d rounds, %ld FLUSHes of the second peer, %ld of them during a WRITE",
+	       round, f.flushes, f.racing);
 	EXPECT_EQ(0, ret) TH_LOG("round %d: the media lost the write (%d)",
 				 round, ret);
 	EXPECT_EQ(0, f.err);
 	EXPECT_LT(100, round);
+	EXPECT_LT(0, f.racing) TH_LOG("no FLUSH raced a WRITE");
 }
 
 TEST_HARNESS_MAIN
