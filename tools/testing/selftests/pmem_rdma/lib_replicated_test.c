@@ -90,14 +90,20 @@ TEST_F(replicated, replicas_start_with_the_local_content)
 		EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, i));
 	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, NREP));
 
-	/* made again over local content the replicas do not have */
+	/* made again over local content that no replica has */
 	pt_fill_pattern(self->v, EXP_LEN, 101);
 	pmrdma_flush(self->map, self->v, EXP_LEN);
 	pmrdma_map_delete(&self->map);
-	ASSERT_EQ(0, lib_map(&again, NULL, &self->x[0], 1));
-	memset(pmrdma_map_get_address(again), 0, EXP_LEN);
-	ASSERT_EQ(0, pmrdma_flush(again, pmrdma_map_get_address(again), EXP_LEN));
-	pmrdma_map_delete(&again);
+	for (i = 0; i < NREP; i++) {
+		ASSERT_EQ(0, lib_map(&again, NULL, &self->x[i], 1));
+		memset(pmrdma_map_get_address(again), 0, EXP_LEN);
+		ASSERT_EQ(0, pmrdma_flush(again, pmrdma_map_get_address(again),
+					  EXP_LEN));
+		pmrdma_map_delete(&again);
+		replica_media(self, i);
+		ASSERT_NE(0, pt_check_pattern(self->back, EXP_LEN, 101))
+			TH_LOG("replica %d still holds the local content", i);
+	}
 
 	ASSERT_EQ(0, pmrdma_config_new(&cfg));
 	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
