@@ -8,6 +8,7 @@
  * for, the log writer on it, and the same refusals as the kernel target.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include "lib_helpers.h"
 #include "pmlog.h"
@@ -76,14 +77,39 @@ FIXTURE_SETUP(serve)
 	self->v = pmrdma_map_get_address(self->map);
 }
 
+/* the map, then the server (thread th) and its mapping of the device, gone */
+static void serve_end(struct pmrdma_map **map, struct pmrdma_server **s,
+		      pthread_t th)
+{
+	pmrdma_map_delete(map);
+	if (*s) {
+		pmrdma_server_stop(*s);
+		pthread_join(th, NULL);
+		pmrdma_server_delete(s);
+	}
+}
+
 FIXTURE_TEARDOWN(serve)
 {
-	pmrdma_map_delete(&self->map);
-	if (self->s) {
-		pmrdma_server_stop(self->s);
-		pthread_join(self->th, NULL);
-		pmrdma_server_delete(&self->s);
-	}
+	serve_end(&self->map, &self->s, self->th);
+}
+
+/*
+ * The served range of the devdax device through a mapping of the test's
+ * own, not the server's: MAP_FAILED or the range's first byte.  The
+ * mapping starts at the device's start, which every alignment allows.
+ */
+static char *dax_range(void)
+{
+	int fd = open(getenv("PMEM_RDMA_DAX"), O_RDWR);
+	char *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, SERVE_OFF + SERVE_LEN, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? p : p + SERVE_OFF;
 }
 
 TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
@@ -91,6 +117,7 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	struct pmrdma_server_stats st0, st;
 	struct pmrdma_range r[20];
 	struct pmrdma_caps caps;
+	char *dax, *want;
 	int i;
 
 	if (!self->map)
@@ -100,6 +127,16 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	EXPECT_STREQ("GPSPM", pmrdma_method_name(caps.method));
 	EXPECT_EQ(0, caps.placement_types);
 	EXPECT_EQ(0, caps.verify_algs);
+
+	/* the device itself, zeroed whatever an earlier run left there */
+	dax = dax_range();
+	ASSERT_NE(MAP_FAILED, dax) TH_LOG("mapping %s: %s",
+					  getenv("PMEM_RDMA_DAX"),
+					  strerror(errno));
+	memset(dax, 0, SERVE_LEN);
+	want = malloc(SERVE_LEN);
+	ASSERT_NE(NULL, want);
+	pt_fill_pattern(want, SERVE_LEN, 201);
 
 	pmrdma_server_get_stats(self->s, &st0);
 	pt_fill_pattern(self->v, SERVE_LEN, 201);
@@ -122,6 +159,19 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	EXPECT_EQ(0x77, pt_load64(self->sv + SERVE_LEN - 8));
 	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 1,
 						   PMRDMA_VERIFY_ALG_CRC32C));
+
+	/*
+	 * What the server persisted is in the device: seen through the
+	 * test's own mapping, once the server has unmapped it and gone.
+	 */
+	serve_end(&self->map, &self->s, self->th);
+	for (i = 0; i < 20; i++)
+		EXPECT_EQ(0, memcmp(dax + i * 8192, want + i * 8192, 4096))
+			TH_LOG("range %d is not in the device", i);
+	EXPECT_EQ(0, dax[4096]);
+	EXPECT_EQ(0x77, pt_load64(dax + SERVE_LEN - 8));
+	munmap(dax - SERVE_OFF, SERVE_OFF + SERVE_LEN);
+	free(want);
 }
 
 TEST_F(serve, apm_when_asked_for)
