@@ -5,12 +5,17 @@
  * view and its caps, flush / flush ranges / async flush + drain over good,
  * empty, overlapping and outside ranges, the 8-byte atomic write, and the
  * persistent memcpy / memset.  Under QEMU a write-back is not observable,
- * so these check the contract, not durability.
+ * so these check the contract, not durability; a file's flush-and-verify
+ * must still fail when the file does not hold what the view does.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "pmrdma.h"
@@ -266,10 +271,45 @@ TEST_F(local, memcpy_memset)
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "unknown flags"));
 }
 
-/* flush, then read back: a file through the filesystem, devdax as mapped */
+/* a thread that changes a range of the view all along, until told to stop */
+struct scribbler {
+	uint64_t *p;
+	size_t words;
+	int stop;
+};
+
+static void *scribble(void *arg)
+{
+	struct scribbler *s = arg;
+	uint64_t v = 0;
+	size_t i;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+		for (i = 0; i < s->words; i++)
+			__atomic_store_n(&s->p[i], ++v, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * flush, then read back: a file through the filesystem, devdax as mapped.
+ * A file's check must fail when the view is not what the file holds: the
+ * view changed after the flush, or the file was cut short under the map.
+ */
 TEST_F(local, flush_verify)
 {
+	struct scribbler sc = {};
 	struct pmrdma_range r[2];
+	double end = now_s() + 10;
+	int fd, tries = 0, ret = 0;
+	pthread_t th;
 	uint32_t alg;
 
 	if (!self->map)
@@ -282,6 +322,38 @@ TEST_F(local, flush_verify)
 			TH_LOG("%s", pmrdma_errormsg(self->map));
 	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, r, 2, 0));
 	EXPECT_EQ(-EINVAL, pmrdma_flush_verify(self->map, r, SIZE_MAX / 2, 1));
+	if (!self->fs)
+		return;		/* a devdax device has no other path to compare */
+
+	/* the view changes between the read-back and the comparison */
+	sc.p = (uint64_t *)(self->v + 8192);
+	sc.words = 512 / 8;
+	r[0] = (struct pmrdma_range){ self->v + 8192, sc.words * 8 };
+	ASSERT_EQ(0, pthread_create(&th, NULL, scribble, &sc));
+	while (ret != -EBADMSG && (!tries || now_s() < end)) {
+		ret = pmrdma_flush_verify(self->map, r, 1, PMRDMA_VERIFY_ALG_CRC32C);
+		tries++;
+	}
+	__atomic_store_n(&sc.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	TH_LOG("%d checks of a changing view: %s", tries,
+	       pmrdma_errormsg(self->map));
+	EXPECT_EQ(-EBADMSG, ret);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs"));
+
+	/*
+	 * The file ends 100 bytes into a 200-byte range: the read-back comes
+	 * back short.  Last, as the view beyond that page is gone.
+	 */
+	fd = open(FSDAX_FILE, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, OFF + 20480 + 100));
+	close(fd);
+	r[0] = (struct pmrdma_range){ self->v + 20480, 200 };
+	EXPECT_EQ(-EIO, pmrdma_flush_verify(self->map, r, 1,
+					    PMRDMA_VERIFY_ALG_CRC32C));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "short read"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
 }
 
 TEST_HARNESS_MAIN
