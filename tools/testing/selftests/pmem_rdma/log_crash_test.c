@@ -7,7 +7,10 @@
  * writer's traffic stops exactly there.  After each failure the export is
  * powered on, mapped again and recovered; the pointer must cover only
  * complete, valid records - each the one the writer wrote under that
- * number - and at least every record whose append returned.
+ * number - and at least every record whose append returned.  The writer
+ * must still be appending when the power fails, and each mode must get
+ * records acknowledged over the run: a writer that stops by itself writes
+ * nothing that recovery could get wrong.
  *
  * PMEM_RDMA_CRASH_COUNT failures (default 100; make crash runs 1000),
  * PMEM_RDMA_CRASH_SEED to replay a run.  The modes take turns: pipelined,
@@ -29,6 +32,7 @@ struct writer {
 	uint64_t started;	/* records whose append began */
 	int err;		/* how the writer stopped */
 	bool stop;
+	bool done;		/* it stopped, told to or not */
 };
 
 static void *write_log(void *arg)
@@ -47,6 +51,7 @@ static void *write_log(void *arg)
 			break;
 		__atomic_store_n(&w->acked, n + 1, __ATOMIC_RELEASE);
 	}
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -115,12 +120,14 @@ TEST_F_TIMEOUT(crash, power_failures_under_a_running_log_writer, 3000)
 	unsigned int count = c ? strtoul(c, NULL, 0) : 100, i;
 	uint64_t seed = sd ? strtoull(sd, NULL, 0) : (uint64_t)time(NULL);
 	uint64_t rng = seed, records = 0, unacked_kept = 0, lost_lines = 0;
+	uint64_t by_mode[3] = { 0 };
 	struct writer w = { .acked = 0 };
 	struct pmlog_recovery rec;
 	struct pmem_rdma_power_fail pf;
 	struct pmrdma_map *map;
 	struct pmlog *log;
 	pthread_t th;
+	bool early;
 	int ret;
 
 	if (!self->x.id)
@@ -151,6 +158,7 @@ TEST_F_TIMEOUT(crash, power_failures_under_a_running_log_writer, 3000)
 				     .acked = rec.pointer, .started = rec.pointer };
 		ASSERT_EQ(0, pthread_create(&th, NULL, write_log, &w));
 		nanosleep(&ts, NULL);
+		early = __atomic_load_n(&w.done, __ATOMIC_ACQUIRE);
 		ASSERT_EQ(0, lib_power(self->fd, self->x.id,
 				       PMEM_RDMA_POWER_FAIL_STAY_DOWN,
 				       300000, splitmix(&rng), &pf));
@@ -159,18 +167,29 @@ TEST_F_TIMEOUT(crash, power_failures_under_a_running_log_writer, 3000)
 		__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
 		records += w.acked - rec.pointer;
+		by_mode[w.mode] += w.acked - rec.pointer;
 		ASSERT_EQ(0, lib_power(self->fd, self->x.id,
 				       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
 		pmlog_close(&log);
 		pmrdma_map_delete(&map);
+		ASSERT_FALSE(early) TH_LOG("failure %u: the writer (mode %d) stopped before the power failed, %llu records in: %s",
+					   i, w.mode,
+					   (unsigned long long)(w.acked - rec.pointer),
+					   strerror(-w.err));
 	}
 	/* and the last one's recovery */
 	ASSERT_EQ(0, lib_map(&map, NULL, &self->x, 1));
 	ret = pmlog_open(&log, map, &rec);
 	EXPECT_EQ(0, ret);
 	check_recovery(_metadata, log, &rec, &w);
-	ksft_print_msg("crash: %u power failures, %llu records acknowledged, pointer at %llu (the log wrapped %llu times), %llu recoveries kept a record not yet acknowledged, %llu lines lost, seed %llu\n",
+	for (i = 0; i < 3 && i < count; i++)
+		EXPECT_LT(0, by_mode[i]) TH_LOG("mode %u: no record acknowledged in %u rounds",
+						i, (count - i + 2) / 3);
+	ksft_print_msg("crash: %u power failures, %llu records acknowledged (%llu pipelined, %llu waiting, %llu verified), pointer at %llu (the log wrapped %llu times), %llu recoveries kept a record not yet acknowledged, %llu lines lost, seed %llu\n",
 		       count, (unsigned long long)records,
+		       (unsigned long long)by_mode[0],
+		       (unsigned long long)by_mode[1],
+		       (unsigned long long)by_mode[2],
 		       (unsigned long long)rec.pointer,
 		       (unsigned long long)rec.pointer / SLOTS,
 		       (unsigned long long)unacked_kept,
