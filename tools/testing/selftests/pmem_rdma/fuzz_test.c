@@ -8,10 +8,20 @@
  * the expected one or anywhere, R_Keys of three MRs or random ones, VAs and
  * lengths near 0, the MR's ends, 2^31 and 2^32, random FETH/VETH words,
  * pad counts, and headers cut short or followed by extra bytes.  The
- * responder QP is re-armed whenever it went to the error state.
+ * PSNs follow the one the responder expects, and the responder QP is
+ * re-armed only when it went to the error state.
  *
- * Judged: the guest's kernel log stays clean (scripts/run-tests), and
- * target memory changes only inside the MR whose key grants remote write:
+ * A batch of requests ends after BATCH of them, or as soon as the QP is in
+ * the error state.  Then a SEND with immediate at the expected PSN (a
+ * barrier) must come back as a receive, or the QP must be in the error
+ * state: the responder has taken every request, and the writable MR must
+ * differ from what it held before only where a request of the batch with
+ * its key could write.  A responder that stops taking requests in RTS
+ * fails.
+ *
+ * Judged: the guest's kernel log stays clean (scripts/run-tests), the
+ * responder counted most of the requests as received, target memory
+ * changes only behind the writable key and only where its requests point:
  * the read-only MR, the MR without remote access and the guard pages
  * around the writable one keep their pattern.
  *
@@ -19,7 +29,9 @@
  * (default 120) bound the run; PMEM_RDMA_FUZZ_SEED replays a run (the seed
  * is printed).  make fuzz runs 10^7 packets.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +55,11 @@
 			 IBV_ACCESS_FLUSH_GLOBAL)
 #define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ)
 #define RECVS		16
+#define BATCH		32		/* requests between two barriers */
+#define OPEN_MAX	16		/* WRITE FIRSTs followed between re-arms */
+#define SPAN_MAX	(BATCH * (OPEN_MAX + 1))
+#define SETTLE_MS	5000		/* for a barrier to come back */
+#define PT_OP_SEND_ONLY_IMM	0x05	/* the barrier */
 
 static const int fuzz_opcodes[] = {
 	PT_OP_SEND_FIRST, PT_OP_SEND_MIDDLE, PT_OP_SEND_LAST, PT_OP_SEND_ONLY,
@@ -50,6 +67,24 @@ static const int fuzz_opcodes[] = {
 	PT_OP_WRITE_LAST_IMM, PT_OP_WRITE_ONLY, PT_OP_WRITE_ONLY_IMM,
 	PT_OP_READ_REQUEST, PT_OP_CMP_SWAP, PT_OP_FETCH_ADD, PT_OP_FLUSH,
 	PT_OP_ATOMIC_WRITE, PT_OP_VERIFY,
+};
+
+/* bytes [lo, hi) of the writable MR that a request with its key may write */
+struct span {
+	uint32_t lo, hi;
+};
+
+/* a WRITE FIRST with the writable key, and the payload sent after it */
+struct open_write {
+	uint64_t va, len, sent;
+};
+
+/* what a request asks for, as far as the writable MR goes */
+struct request {
+	int opcode;
+	uint64_t va, len;	/* of its RETH or AtomicETH, if any */
+	uint32_t rkey;
+	size_t pay;		/* the bytes after its headers */
 };
 
 struct fuzz {
@@ -60,6 +95,17 @@ struct fuzz {
 	int cap, inj;
 	struct pt_frame tmpl;
 	uint64_t rng;
+	uint32_t psn;			/* the PSN the responder expects */
+	int recvs;			/* receives posted, not completed */
+	uint32_t imm;			/* the last barrier's immediate */
+	unsigned char *shadow;		/* what the writable MR must hold */
+	struct span span[SPAN_MAX];	/* where the batch may have written */
+	int nspan;
+	bool anywhere;			/* too many spans: anywhere */
+	struct open_write open[OPEN_MAX];
+	int nopen;
+	bool open_lost;			/* more WRITE FIRSTs than open[] */
+	unsigned long barriers, changed;
 };
 
 FIXTURE(fuzz_wire)
@@ -88,13 +134,14 @@ static unsigned long env_ul(const char *name, unsigned long def)
 	return s && *s ? strtoul(s, NULL, 0) : def;
 }
 
-static int post_recvs(struct fuzz *f)
+/* n more receives on the responder QP */
+static int post_recvs(struct fuzz *f, int n)
 {
 	struct ibv_recv_wr *bad, wr = {};
 	struct ibv_sge sge;
 	int i;
 
-	for (i = 0; i < RECVS; i++) {
+	for (i = 0; i < n; i++) {
 		sge.addr = (uintptr_t)f->rbuf + i * 256;
 		sge.length = 256;
 		sge.lkey = f->rbuf_mr->lkey;
@@ -103,11 +150,15 @@ static int post_recvs(struct fuzz *f)
 		wr.num_sge = 1;
 		if (ibv_post_recv(f->c.qp[1], &wr, &bad))
 			return -errno;
+		f->recvs++;
 	}
 	return 0;
 }
 
-/* the responder QP back to RTS with fresh receives, its CQ drained */
+/*
+ * The responder QP back to RTS with fresh receives, its CQ drained; it
+ * expects RQ_PSN again and remembers no WRITE FIRST.
+ */
 static int rearm(struct fuzz *f)
 {
 	struct ibv_wc wc[16];
@@ -118,7 +169,11 @@ static int rearm(struct fuzz *f)
 	ret = pt_qp_rearm(&f->c, 1, QP_ACCESS);
 	while (ibv_poll_cq(f->c.cq[1], 16, wc) > 0)
 		;
-	return ret ?: post_recvs(f);
+	f->recvs = 0;
+	f->psn = RQ_PSN;
+	f->nopen = 0;
+	f->open_lost = false;
+	return ret ?: post_recvs(f, RECVS);
 }
 
 FIXTURE_SETUP(fuzz_wire)
@@ -137,10 +192,13 @@ FIXTURE_SETUP(fuzz_wire)
 	f->none = aligned_alloc(4096, SMALL_LEN);
 	f->src = aligned_alloc(4096, SMALL_LEN);
 	f->rbuf = aligned_alloc(4096, RECVS * 256);
-	ASSERT_TRUE(f->area && f->ro && f->none && f->src && f->rbuf);
+	f->shadow = malloc(RW_LEN);
+	ASSERT_TRUE(f->area && f->ro && f->none && f->src && f->rbuf &&
+		    f->shadow);
 	pt_fill_pattern(f->area, RW_LEN, 11);
 	pt_fill_pattern(f->area + RW_LEN, RW_LEN, 15);
 	pt_fill_pattern(f->area + 2 * RW_LEN, RW_LEN, 14);
+	memcpy(f->shadow, f->area + RW_LEN, RW_LEN);
 	pt_fill_pattern(f->ro, SMALL_LEN, 12);
 	pt_fill_pattern(f->none, SMALL_LEN, 13);
 	memset(f->src, 0, SMALL_LEN);
@@ -155,7 +213,7 @@ FIXTURE_SETUP(fuzz_wire)
 			       IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_TRUE(f->rw_mr && f->ro_mr && f->none_mr && f->rbuf_mr &&
 		    f->src_mr);
-	ASSERT_EQ(0, post_recvs(f));
+	ASSERT_EQ(0, post_recvs(f, RECVS));
 	f->cap = pt_packet_socket(NET1);
 	f->inj = pt_packet_socket(NET0);
 	ASSERT_LE(0, f->cap);
@@ -193,10 +251,12 @@ FIXTURE_TEARDOWN(fuzz_wire)
 	free(f->none);
 	free(f->src);
 	free(f->rbuf);
+	free(f->shadow);
 }
 
-/* one random request at qp[1], as BTH onwards; its length */
-static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room)
+/* one random request at qp[1], as BTH onwards, into r and q; its length */
+static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room,
+			   struct request *q)
 {
 	const uint64_t base = (uintptr_t)f->area + RW_LEN;
 	const uint64_t vas[] = {
@@ -212,12 +272,13 @@ static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room)
 		0, 1, 4, 8, 64, 1024, RW_LEN, RW_LEN + 1, 1U << 31,
 		(1U << 31) - 1, 0xffffffff, rnd(f) % 4096, (uint32_t)rnd(f),
 	};
-	const uint64_t psns[] = { RQ_PSN, RQ_PSN + 1, RQ_PSN + 2, RQ_PSN - 1,
+	const uint64_t psns[] = { f->psn, f->psn + 1, f->psn + 2, f->psn - 1,
 				  rnd(f) };
 	int opcode = fuzz_opcodes[rnd(f) % ARRAY_SIZE(fuzz_opcodes)];
 	size_t n = PT_BTH_LEN, pay, i;
 	int pad = rnd(f) % 8 < 6 ? 0 : rnd(f) % 4;
 
+	*q = (struct request){ .opcode = opcode };
 	pt_bth(r, opcode, pad, f->c.qp[1]->qp_num, rnd(f) & 1,
 	       pick(f, psns, ARRAY_SIZE(psns)));
 	if (rnd(f) % 16 == 0)
@@ -233,8 +294,11 @@ static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room)
 	case PT_OP_CMP_SWAP:
 	case PT_OP_FETCH_ADD:
 		/* AtomicETH: VA, R_Key, swap, compare */
-		pt_put_be64(r + n, pick(f, vas, ARRAY_SIZE(vas)));
-		pt_put_be32(r + n + 8, pick(f, rkeys, ARRAY_SIZE(rkeys)));
+		q->va = pick(f, vas, ARRAY_SIZE(vas));
+		q->rkey = pick(f, rkeys, ARRAY_SIZE(rkeys));
+		q->len = 8;
+		pt_put_be64(r + n, q->va);
+		pt_put_be32(r + n + 8, q->rkey);
 		pt_put_be64(r + n + 12, rnd(f));
 		pt_put_be64(r + n + 20, rnd(f));
 		n += 28;
@@ -244,9 +308,10 @@ static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room)
 	    opcode != PT_OP_SEND_LAST && opcode != PT_OP_SEND_ONLY &&
 	    opcode != PT_OP_WRITE_MIDDLE && opcode != PT_OP_WRITE_LAST &&
 	    opcode != PT_OP_WRITE_LAST_IMM) {
-		pt_reth(r + n, pick(f, vas, ARRAY_SIZE(vas)),
-			pick(f, rkeys, ARRAY_SIZE(rkeys)),
-			pick(f, lens, ARRAY_SIZE(lens)));
+		q->va = pick(f, vas, ARRAY_SIZE(vas));
+		q->rkey = pick(f, rkeys, ARRAY_SIZE(rkeys));
+		q->len = (uint32_t)pick(f, lens, ARRAY_SIZE(lens));
+		pt_reth(r + n, q->va, q->rkey, q->len);
 		n += PT_RETH_LEN;
 	}
 	if (opcode == PT_OP_WRITE_LAST_IMM || opcode == PT_OP_WRITE_ONLY_IMM) {
@@ -273,10 +338,197 @@ payload:
 	for (i = 0; i < pay; i++)
 		r[n + i] = rnd(f);
 	n += pay;
+	q->pay = pay;
 	/* headers cut short now and then */
 	if (rnd(f) % 16 == 0)
 		n = PT_BTH_LEN + rnd(f) % (n - PT_BTH_LEN + 1);
 	return n;
+}
+
+/* [va, va + len) clipped to the writable MR, as a span of the batch */
+static void add_span(struct fuzz *f, uint64_t va, uint64_t len)
+{
+	const uint64_t base = (uintptr_t)f->area + RW_LEN;
+	uint64_t end = va + len < va ? UINT64_MAX : va + len;
+
+	if (!len || va >= base + RW_LEN || end <= base)
+		return;
+	if (f->nspan == SPAN_MAX) {
+		f->anywhere = true;
+		return;
+	}
+	f->span[f->nspan++] = (struct span){
+		.lo = va < base ? 0 : va - base,
+		.hi = end > base + RW_LEN ? RW_LEN : end - base,
+	};
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Where the request may write in the writable MR, if the responder takes
+ * it: a WRITE ONLY its payload at its VA, an atomic 8 bytes there, both
+ * with the writable key only; a WRITE FIRST its payload, then each MIDDLE
+ * and LAST the next bytes of the write that some WRITE FIRST opened.
+ */
+static void note_request(struct fuzz *f, const struct request *q)
+{
+	bool rw = q->rkey == f->rw_mr->rkey;
+	int i;
+
+	switch (q->opcode) {
+	case PT_OP_WRITE_ONLY:
+	case PT_OP_WRITE_ONLY_IMM:
+		if (rw)
+			add_span(f, q->va, q->pay);
+		break;
+	case PT_OP_WRITE_FIRST:
+		if (!rw)
+			break;
+		add_span(f, q->va, min_u64(q->len, q->pay));
+		if (f->nopen == OPEN_MAX)
+			f->open_lost = true;
+		else
+			f->open[f->nopen++] = (struct open_write){
+				.va = q->va, .len = q->len, .sent = q->pay,
+			};
+		break;
+	case PT_OP_WRITE_MIDDLE:
+	case PT_OP_WRITE_LAST:
+	case PT_OP_WRITE_LAST_IMM:
+		for (i = 0; i < f->nopen; i++) {
+			f->open[i].sent += q->pay;
+			add_span(f, f->open[i].va,
+				 min_u64(f->open[i].len, f->open[i].sent));
+		}
+		break;
+	case PT_OP_CMP_SWAP:
+	case PT_OP_FETCH_ADD:
+	case PT_OP_ATOMIC_WRITE:
+		if (rw)
+			add_span(f, q->va, 8);
+		break;
+	}
+}
+
+/*
+ * The writable MR against its shadow once the batch is taken: a byte may
+ * differ only inside one of the batch's spans.  The shadow then follows.
+ * 0, or -1 with the first byte that should not have changed in *at.
+ */
+static int check_writable(struct fuzz *f, size_t *at)
+{
+	const unsigned char *mr = f->area + RW_LEN;
+	bool anywhere = f->anywhere || f->open_lost;
+	int k, ret = 0;
+	size_t i;
+
+	for (i = memcmp(mr, f->shadow, RW_LEN) ? 0 : RW_LEN; i < RW_LEN; i++) {
+		if (mr[i] == f->shadow[i])
+			continue;
+		for (k = 0; !anywhere && k < f->nspan; k++)
+			if (i >= f->span[k].lo && i < f->span[k].hi)
+				break;
+		if (!anywhere && k == f->nspan) {
+			*at = i;
+			ret = -1;
+			break;
+		}
+		f->shadow[i] = mr[i];
+		f->changed++;
+	}
+	f->nspan = 0;
+	f->anywhere = false;
+	return ret;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* the completed receives, topped up; whether the barrier came back */
+static int poll_recvs(struct fuzz *f, bool *barrier)
+{
+	struct ibv_wc wc[16];
+	int i, n;
+
+	while ((n = ibv_poll_cq(f->c.cq[1], 16, wc)) > 0) {
+		for (i = 0; i < n; i++) {
+			f->recvs--;
+			if (wc[i].status == IBV_WC_SUCCESS &&
+			    (wc[i].wc_flags & IBV_WC_WITH_IMM) &&
+			    ntohl(wc[i].imm_data) == f->imm)
+				*barrier = true;
+		}
+	}
+	if (n < 0)
+		return -EIO;
+	return post_recvs(f, RECVS - f->recvs);
+}
+
+/* a SEND ONLY with a new immediate at psn */
+static int send_barrier(struct fuzz *f, uint32_t psn)
+{
+	unsigned char r[PT_BTH_LEN + 4];
+	struct pt_frame fr;
+	int ret;
+
+	pt_bth(r, PT_OP_SEND_ONLY_IMM, 0, f->c.qp[1]->qp_num, 1, psn);
+	pt_put_be32(r + PT_BTH_LEN, ++f->imm);
+	ret = pt_frame_build(&fr, &f->tmpl, r, sizeof(r));
+	while (!ret && (ret = pt_inject(f->inj, &fr)) == -ENOBUFS)
+		usleep(1000);
+	f->barriers++;
+	return ret;
+}
+
+/*
+ * Wait until the responder has taken every request sent: a barrier at the
+ * PSN it expects comes back as a receive (it is behind them all on the
+ * QP), or the QP is in the error state and takes nothing more.  The PSN
+ * read may be behind while requests are still queued; a barrier there is
+ * a duplicate that never comes back, so another follows at the new PSN.
+ * 0 (f->psn is the PSN expected), 1 (in error), -ETIMEDOUT (in RTS, but
+ * it takes no more requests) or -errno.
+ */
+static int settle(struct fuzz *f)
+{
+	long long end = now_ms() + SETTLE_MS, wait;
+	struct ibv_qp_init_attr ia;
+	struct ibv_qp_attr a;
+	bool back = false;
+	int ret;
+
+	while (now_ms() < end) {
+		if (ibv_query_qp(f->c.qp[1], &a, IBV_QP_STATE | IBV_QP_RQ_PSN,
+				 &ia))
+			return -errno;
+		if (a.qp_state == IBV_QPS_ERR)
+			return 1;
+		ret = poll_recvs(f, &back);
+		if (!ret)
+			ret = send_barrier(f, a.rq_psn);
+		if (ret)
+			return ret;
+		for (wait = now_ms() + 20; !back && now_ms() < wait;) {
+			ret = poll_recvs(f, &back);
+			if (ret)
+				return ret;
+			usleep(100);
+		}
+		if (back) {
+			f->psn = (a.rq_psn + 1) & 0xffffff;
+			return 0;
+		}
+	}
+	return -ETIMEDOUT;
 }
 
 static int unchanged(const unsigned char *p, size_t len, uint32_t seed)
@@ -291,41 +543,64 @@ TEST_F(fuzz_wire, random_requests_touch_only_writable_memory)
 	double seconds = env_ul("PMEM_RDMA_FUZZ_SECONDS", 120);
 	uint64_t seed = env_ul("PMEM_RDMA_FUZZ_SEED", time(NULL));
 	unsigned char r[PT_BTH_LEN + 64 + 1100];
-	unsigned long sent = 0, rearms = 0;
+	unsigned long sent = 0, rearms = 0, batches = 0;
+	long long rcvd0, rcvd;
 	struct timespec t0, t;
 	struct pt_frame fr;
+	struct request q;
+	size_t at = 0;
 	double el = 0;
-	int ret = 0;
+	int k, ret = 0;
 
 	f->rng = seed;
-	TH_LOG("seed %llu (PMEM_RDMA_FUZZ_SEED replays it)",
-	       (unsigned long long)seed);
+	TH_LOG("seed %llu (PMEM_RDMA_FUZZ_SEED replays it), %lu packets or %.0f s",
+	       (unsigned long long)seed, packets, seconds);
+	rcvd0 = pt_read_dev_counter(DEV1, "rcvd_pkts");
+	ASSERT_LE(0, rcvd0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (sent < packets && el < seconds) {
-		ret = pt_frame_build(&fr, &f->tmpl, r,
-				     fuzz_request(f, r, sizeof(r)));
-		if (!ret)
-			ret = pt_inject(f->inj, &fr);
-		if (ret == -ENOBUFS) {
-			usleep(1000);
-			ret = 0;
-			continue;
+		for (k = 0; k < BATCH && sent < packets;) {
+			ret = pt_frame_build(&fr, &f->tmpl, r,
+					     fuzz_request(f, r, sizeof(r), &q));
+			if (!ret)
+				ret = pt_inject(f->inj, &fr);
+			if (ret == -ENOBUFS) {
+				usleep(1000);
+				continue;
+			}
+			ASSERT_EQ(0, ret) TH_LOG("packet %lu: %s", sent,
+						 strerror(-ret));
+			note_request(f, &q);
+			sent++;
+			k++;
+			/* the rest would only meet a QP in the error state */
+			if (pt_qp_state(f->c.qp[1]) == IBV_QPS_ERR)
+				break;
 		}
-		ASSERT_EQ(0, ret) TH_LOG("packet %lu: %s", sent, strerror(-ret));
-		sent++;
-		/* the expected PSN again, and out of the error state */
-		if (sent % 32 == 0) {
+		ret = settle(f);
+		ASSERT_LE(0, ret) TH_LOG("packet %lu: the responder took no barrier in %d ms (PSN %#x): %s",
+					 sent, SETTLE_MS, f->psn, strerror(-ret));
+		ASSERT_EQ(0, check_writable(f, &at))
+			TH_LOG("packets %lu..%lu: byte %zu of the writable MR changed, %02x to %02x, where none of them writes",
+			       sent - k, sent - 1, at, f->shadow[at],
+			       f->area[RW_LEN + at]);
+		/* only a QP in the error state needs it */
+		if (ret == 1) {
 			ASSERT_EQ(0, rearm(f));
 			rearms++;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			el = t.tv_sec - t0.tv_sec +
-			     (t.tv_nsec - t0.tv_nsec) / 1e9;
 		}
+		batches++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		el = t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9;
 	}
-	usleep(200 * 1000);
-	TH_LOG("%lu packets in %.1f s, responder re-armed %lu times", sent, el,
-	       rearms);
+	rcvd = pt_read_dev_counter(DEV1, "rcvd_pkts") - rcvd0;
+	TH_LOG("%lu packets in %.1f s, %lu batches, %lu barriers, responder re-armed %lu times, received %lld, %lu bytes of the writable MR changed",
+	       sent, el, batches, f->barriers, rearms, rcvd, f->changed);
 	EXPECT_LT(1000, sent);
+	/* most requests reached the responder QP (not those cut short) */
+	EXPECT_LE(sent / 2, rcvd - (long long)f->barriers)
+		TH_LOG("the responder received %lld of %lu requests",
+		       rcvd - (long long)f->barriers, sent);
 	EXPECT_TRUE(unchanged(f->area, RW_LEN, 11)) TH_LOG("guard below");
 	EXPECT_TRUE(unchanged(f->area + 2 * RW_LEN, RW_LEN, 14))
 		TH_LOG("guard above");
