@@ -26,8 +26,9 @@
  * around the writable one keep their pattern.
  *
  * PMEM_RDMA_FUZZ_PACKETS (default 100000) and PMEM_RDMA_FUZZ_SECONDS
- * (default 120) bound the run; PMEM_RDMA_FUZZ_SEED replays a run (the seed
- * is printed).  make fuzz runs 10^7 packets.
+ * (default 120) bound the run, and the test's timeout follows the seconds;
+ * PMEM_RDMA_FUZZ_SEED replays a run (the seed is printed).  make fuzz runs
+ * 10^7 packets.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -536,11 +537,16 @@ static int unchanged(const unsigned char *p, size_t len, uint32_t seed)
 	return !pt_check_pattern(p, len, seed);
 }
 
+static double fuzz_seconds(void)
+{
+	return env_ul("PMEM_RDMA_FUZZ_SECONDS", 120);
+}
+
 TEST_F(fuzz_wire, random_requests_touch_only_writable_memory)
 {
 	struct fuzz *f = &self->f;
 	unsigned long packets = env_ul("PMEM_RDMA_FUZZ_PACKETS", 100000);
-	double seconds = env_ul("PMEM_RDMA_FUZZ_SECONDS", 120);
+	double seconds = fuzz_seconds();
 	uint64_t seed = env_ul("PMEM_RDMA_FUZZ_SEED", time(NULL));
 	unsigned char r[PT_BTH_LEN + 64 + 1100];
 	unsigned long sent = 0, rearms = 0, batches = 0;
@@ -553,8 +559,8 @@ TEST_F(fuzz_wire, random_requests_touch_only_writable_memory)
 	int k, ret = 0;
 
 	f->rng = seed;
-	TH_LOG("seed %llu (PMEM_RDMA_FUZZ_SEED replays it), %lu packets or %.0f s",
-	       (unsigned long long)seed, packets, seconds);
+	TH_LOG("seed %llu (PMEM_RDMA_FUZZ_SEED replays it), %lu packets or %.0f s, timeout %d s",
+	       (unsigned long long)seed, packets, seconds, _metadata->timeout);
 	rcvd0 = pt_read_dev_counter(DEV1, "rcvd_pkts");
 	ASSERT_LE(0, rcvd0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -606,6 +612,18 @@ TEST_F(fuzz_wire, random_requests_touch_only_writable_memory)
 		TH_LOG("guard above");
 	EXPECT_TRUE(unchanged(f->ro, SMALL_LEN, 12)) TH_LOG("read-only MR");
 	EXPECT_TRUE(unchanged(f->none, SMALL_LEN, 13)) TH_LOG("local MR");
+}
+
+/*
+ * The harness kills a test at its timeout, 30 s unless the test says; this
+ * one runs for PMEM_RDMA_FUZZ_SECONDS, so its timeout is that plus time
+ * for the setup, the last barrier and checks, and the teardown.  Set
+ * before the harness forks the test, which the timeout is read for.
+ */
+static void __attribute__((constructor)) fuzz_timeout(void)
+{
+	_fuzz_wire_random_requests_touch_only_writable_memory_object.timeout =
+		fuzz_seconds() + 60;
 }
 
 TEST_HARNESS_MAIN
