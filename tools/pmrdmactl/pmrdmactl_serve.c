@@ -64,7 +64,8 @@ int cmd_serve(int argc, char **argv)
 			cfg.addr = optarg;
 			break;
 		case 'm':
-			cfg.max_peers = parse_u32(optarg, "max-peers", 1024);
+			cfg.max_peers = parse_u32(optarg, "max-peers",
+						  PMEM_RDMA_MAX_PEERS_LIMIT);
 			break;
 		case 'A':
 			if (strcmp(optarg, "any"))
