@@ -92,10 +92,10 @@ lib: $(RDMA_CORE_DEP)
 		RUNPATH=$(RUNPATH)
 
 ## make selftests    the kselftests, into build/selftests
-selftests: rdma-core lib
+selftests: $(RDMA_CORE_DEP) lib
 	$(MAKE) -C $(SELFTESTS) OUTPUT=$(TOP)/build/selftests \
 		KSFT_DIR=$(LINUX_SRC)/tools/testing/selftests \
-		RDMA_CORE=$(TOP)/build/rdma-core TOP=$(TOP) LIBPMRDMA=$(LIB_BLD)
+		RDMA_CORE=$(RDMA_CORE_BLD) TOP=$(TOP) LIBPMRDMA=$(LIB_BLD)
 
 # user-side tools, built on libpmrdma alone (never the selftests' helpers)
 TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
