@@ -8,14 +8,22 @@
  * handing over the region descriptor in the private data.  The target's CPU
  * takes no part in the data path afterwards.
  *
+ * An accepted peer has establish_timeout seconds to send its RTU (or
+ * anything that makes the CM call it established); one that does not is
+ * dropped, so that connect requests never answered cannot hold the
+ * export's max_peers slots for the REP retry time that they choose.
+ *
  * A peer is destroyed by whoever takes it off the export's list: the
- * disconnect work, or pmem_rdma_cm_stop().
+ * disconnect work, the establish deadline, or pmem_rdma_cm_stop(); each
+ * first waits for the other two works of the peer to be done with it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/completion.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -30,6 +38,7 @@ struct pmem_rdma_peer {
 	struct pmem_rdma_cm_ctx ctx;	/* first: the cm_id's context */
 	struct list_head node;		/* exp->peers, under peers_lock */
 	bool listed;
+	bool established;		/* under peers_lock */
 	struct pmem_rdma_exp *exp;
 	struct rdma_cm_id *cm_id;
 	struct ib_cq *cq;
@@ -41,9 +50,21 @@ struct pmem_rdma_peer {
 	struct completion reg_done;
 	enum ib_wc_status reg_status;
 	struct work_struct gone_work;
+	struct delayed_work deadline_work;
 };
 
 static struct workqueue_struct *pmem_rdma_wq;
+
+static unsigned int establish_timeout = 5;
+module_param(establish_timeout, uint, 0644);
+MODULE_PARM_DESC(establish_timeout,
+		 "Seconds an accepted peer has to become established (1-300, default 5)");
+
+/* read once per peer: the parameter may change under us */
+static unsigned long pmem_rdma_establish_jiffies(void)
+{
+	return clamp(READ_ONCE(establish_timeout), 1U, 300U) * HZ;
+}
 
 static int pmem_rdma_ib_access(u32 access)
 {
@@ -239,25 +260,58 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 	return rdma_accept(peer->cm_id, &p);
 }
 
-static void pmem_rdma_peer_gone_work(struct work_struct *work)
+/*
+ * Take the peer off the export's list unless someone else did, or unless
+ * only_half_open and it is established: true when it is the caller's to
+ * destroy.
+ */
+static bool pmem_rdma_peer_unlist(struct pmem_rdma_peer *peer,
+				  bool only_half_open)
 {
-	struct pmem_rdma_peer *peer =
-		container_of(work, struct pmem_rdma_peer, gone_work);
 	struct pmem_rdma_exp *exp = peer->exp;
 	bool mine;
 
 	mutex_lock(&exp->peers_lock);
-	mine = peer->listed;
+	mine = peer->listed && !(only_half_open && peer->established);
 	if (mine) {
 		list_del(&peer->node);
 		peer->listed = false;
 		exp->npeers--;
 	}
 	mutex_unlock(&exp->peers_lock);
-	if (!mine)
-		return;
+	return mine;
+}
+
+static void pmem_rdma_peer_destroy(struct pmem_rdma_peer *peer)
+{
 	rdma_destroy_id(peer->cm_id);
 	pmem_rdma_peer_free(peer);
+}
+
+static void pmem_rdma_peer_gone_work(struct work_struct *work)
+{
+	struct pmem_rdma_peer *peer =
+		container_of(work, struct pmem_rdma_peer, gone_work);
+
+	if (!pmem_rdma_peer_unlist(peer, false))
+		return;
+	cancel_delayed_work_sync(&peer->deadline_work);
+	pmem_rdma_peer_destroy(peer);
+}
+
+static void pmem_rdma_peer_deadline_work(struct work_struct *work)
+{
+	struct pmem_rdma_peer *peer =
+		container_of(to_delayed_work(work), struct pmem_rdma_peer,
+			     deadline_work);
+
+	if (!pmem_rdma_peer_unlist(peer, true))
+		return;
+	cancel_work_sync(&peer->gone_work);
+	atomic64_inc(&peer->exp->cnt.refused);
+	pr_info_ratelimited("export %u: peer not established in time, dropped\n",
+			    peer->exp->id);
+	pmem_rdma_peer_destroy(peer);
 }
 
 /* refuse a connect request, saying why; the CM then destroys its id */
@@ -309,6 +363,8 @@ static int pmem_rdma_connect_request(struct rdma_cm_id *id,
 		peer->exp = exp;
 		peer->cm_id = id;
 		INIT_WORK(&peer->gone_work, pmem_rdma_peer_gone_work);
+		INIT_DELAYED_WORK(&peer->deadline_work,
+				  pmem_rdma_peer_deadline_work);
 		id->context = peer;
 		err = pmem_rdma_peer_setup(peer, &ev->param.conn);
 	}
@@ -319,6 +375,8 @@ static int pmem_rdma_connect_request(struct rdma_cm_id *id,
 		list_add_tail(&peer->node, &exp->peers);
 		peer->listed = true;
 		exp->npeers++;
+		queue_delayed_work(pmem_rdma_wq, &peer->deadline_work,
+				   pmem_rdma_establish_jiffies());
 	}
 	mutex_unlock(&exp->peers_lock);
 	if (err) {
@@ -345,6 +403,11 @@ static int pmem_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	peer = id->context;
 
 	switch (ev->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		mutex_lock(&peer->exp->peers_lock);
+		peer->established = true;
+		mutex_unlock(&peer->exp->peers_lock);
+		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:
@@ -424,6 +487,7 @@ void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp)
 	flush_workqueue(pmem_rdma_wq);
 
 	list_for_each_entry_safe(peer, tmp, &gone, node) {
+		cancel_delayed_work_sync(&peer->deadline_work);
 		rdma_disconnect(peer->cm_id);
 		rdma_destroy_id(peer->cm_id);
 		pmem_rdma_peer_free(peer);
