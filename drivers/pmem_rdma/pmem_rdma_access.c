@@ -2,7 +2,8 @@
 /*
  * pmem_rdma: who may connect to an export.  Every connect request is
  * judged here before anything is allocated for it: its peer address
- * against the export's allow-list, then its proof of the export's key
+ * against the path its answers would take and the export's allow-list,
+ * then its proof of the export's key
  * (struct pmem_rdma_auth): the MAC, the time window, and the proofs
  * already accepted, which are remembered for as long as they are young
  * enough to be replayed.  The rules and the bytes are those of
@@ -90,6 +91,29 @@ static void pmem_rdma_peer_addr(struct rdma_cm_id *id, struct in6_addr *a)
 	}
 }
 
+/*
+ * The address a connect request claims (rdma_cm's header in the REQ's
+ * private data) and the paths the REP and the QP's packets take (the
+ * REQ's primary and alternate port GIDs) are separate fields, both the
+ * peer's to write: a peer that claims an allowed address must also be
+ * answered there.  On RoCE and IB a GID is the address the policy holds.
+ * The GRH the REQ arrived with is the CM's alone, not handed to us.
+ */
+static bool pmem_rdma_path_is_peer(const struct rdma_cm_id *id,
+				   const struct in6_addr *a)
+{
+	const struct rdma_route *rt = &id->route;
+	int i;
+
+	if (!rt->path_rec || rt->num_pri_alt_paths < 1)
+		return false;
+	for (i = 0; i < rt->num_pri_alt_paths; i++)
+		if (memcmp(rt->path_rec[i].dgid.raw, a->s6_addr,
+			   sizeof(a->s6_addr)))
+			return false;
+	return true;
+}
+
 static bool pmem_rdma_allowed(const struct pmem_rdma_policy *p,
 			      const struct in6_addr *a)
 {
@@ -151,7 +175,7 @@ u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 	struct in6_addr peer;
 
 	pmem_rdma_peer_addr(id, &peer);
-	if (!pmem_rdma_allowed(p, &peer))
+	if (!pmem_rdma_path_is_peer(id, &peer) || !pmem_rdma_allowed(p, &peer))
 		return PMEM_RDMA_REJECT_ADDRESS;
 	if (p->key_len)
 		return pmem_rdma_proof(exp, conn, &peer);
