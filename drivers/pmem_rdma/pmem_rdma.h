@@ -144,6 +144,7 @@ void pmem_rdma_cm_exit(void);
 /* pmem_rdma_access.c */
 int pmem_rdma_access_init(struct pmem_rdma_exp *exp);
 void pmem_rdma_access_free(struct pmem_rdma_exp *exp);
+void pmem_rdma_access_exit(void);
 /* 0 to accept the connect request, else its PMEM_RDMA_REJECT_* reason */
 u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 			   const struct rdma_conn_param *conn);

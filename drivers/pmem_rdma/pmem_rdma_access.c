@@ -6,7 +6,9 @@
  * then its proof of the export's key
  * (struct pmem_rdma_auth): the MAC, the time window, and the proofs
  * already accepted, which are remembered for as long as they are young
- * enough to be replayed.  The rules and the bytes are those of
+ * enough to be replayed.  That memory is the port's, not the export's:
+ * unexporting and exporting the port again within a window must not
+ * make its proofs good again.  The rules and the bytes are those of
  * <linux/pmem_rdma_connect.h>, which the user-space target shares; what
  * is the kernel's is the HMAC, the clock and the lock.
  */
@@ -17,6 +19,8 @@
 #include <crypto/sha2.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -26,11 +30,78 @@
 
 #include "pmem_rdma.h"
 
-struct pmem_rdma_access {
-	struct crypto_shash *hmac;	/* keyed with the export's key */
+/* the proofs taken on one port, kept while an export uses it or holds one */
+struct pmem_rdma_replay {
+	struct list_head node;		/* pmem_rdma_replays */
+	u16 port;
+	unsigned int users;		/* exports of the port */
 	struct mutex lock;		/* seen */
 	struct pmem_rdma_replay_key seen[PMEM_RDMA_AUTH_REPLAY_MAX];
 };
+
+static LIST_HEAD(pmem_rdma_replays);
+static DEFINE_MUTEX(pmem_rdma_replays_lock);	/* the list, users */
+
+struct pmem_rdma_access {
+	struct crypto_shash *hmac;	/* keyed with the export's key */
+	struct pmem_rdma_replay *replay;
+};
+
+/* seconds that go on in suspend and never step, as the wall clock may */
+static u64 pmem_rdma_mono(void)
+{
+	return ktime_get_boottime_seconds();
+}
+
+/* whether an unused memory still holds a proof anyone could replay */
+static bool pmem_rdma_replay_holds(struct pmem_rdma_replay *r, u64 now,
+				   u64 mono)
+{
+	unsigned int i;
+
+	for (i = 0; i < PMEM_RDMA_AUTH_REPLAY_MAX; i++)
+		if (r->seen[i].time &&
+		    (pmem_rdma_replay_young(&r->seen[i], now, mono) ||
+		     r->seen[i].young_until + PMEM_RDMA_AUTH_WINDOW > mono))
+			return true;
+	return false;
+}
+
+/* the port's memory, as the last export of the port left it */
+static struct pmem_rdma_replay *pmem_rdma_replay_get(u16 port)
+{
+	u64 now = ktime_get_real_seconds(), mono = pmem_rdma_mono();
+	struct pmem_rdma_replay *r, *tmp, *mine = NULL;
+
+	mutex_lock(&pmem_rdma_replays_lock);
+	list_for_each_entry_safe(r, tmp, &pmem_rdma_replays, node) {
+		if (r->port == port) {
+			mine = r;
+		} else if (!r->users && !pmem_rdma_replay_holds(r, now, mono)) {
+			list_del(&r->node);
+			kvfree(r);
+		}
+	}
+	if (!mine) {
+		mine = kvzalloc(sizeof(*mine), GFP_KERNEL);
+		if (mine) {
+			mine->port = port;
+			mutex_init(&mine->lock);
+			list_add(&mine->node, &pmem_rdma_replays);
+		}
+	}
+	if (mine)
+		mine->users++;
+	mutex_unlock(&pmem_rdma_replays_lock);
+	return mine;
+}
+
+static void pmem_rdma_replay_put(struct pmem_rdma_replay *r)
+{
+	mutex_lock(&pmem_rdma_replays_lock);
+	r->users--;
+	mutex_unlock(&pmem_rdma_replays_lock);
+}
 
 int pmem_rdma_access_init(struct pmem_rdma_exp *exp)
 {
@@ -41,10 +112,13 @@ int pmem_rdma_access_init(struct pmem_rdma_exp *exp)
 	ac = kzalloc(sizeof(*ac), GFP_KERNEL);
 	if (!ac)
 		return -ENOMEM;
-	mutex_init(&ac->lock);
 	exp->access = ac;
 	if (!p->key_len)
 		return 0;
+
+	ac->replay = pmem_rdma_replay_get(exp->req.port);
+	if (!ac->replay)
+		return -ENOMEM;
 
 	ac->hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
 	if (IS_ERR(ac->hmac)) {
@@ -64,6 +138,8 @@ void pmem_rdma_access_free(struct pmem_rdma_exp *exp)
 		return;
 	if (ac->hmac)
 		crypto_free_shash(ac->hmac);
+	if (ac->replay)
+		pmem_rdma_replay_put(ac->replay);
 	kfree(ac);
 	exp->access = NULL;
 }
@@ -151,7 +227,7 @@ static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp,
 			   const struct rdma_conn_param *conn,
 			   const struct in6_addr *peer)
 {
-	struct pmem_rdma_access *ac = exp->access;
+	struct pmem_rdma_replay *r = exp->access->replay;
 	struct pmem_rdma_auth au;
 	u16 reason;
 
@@ -162,9 +238,10 @@ static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp,
 	if (!pmem_rdma_mac_ok(exp, &au, peer))
 		return PMEM_RDMA_REJECT_AUTH;
 	/* the key is right: what is left is the clock, or a replay */
-	mutex_lock(&ac->lock);
-	reason = pmem_rdma_auth_take(ac->seen, &au, ktime_get_real_seconds());
-	mutex_unlock(&ac->lock);
+	mutex_lock(&r->lock);
+	reason = pmem_rdma_auth_take(r->seen, &au, ktime_get_real_seconds(),
+				     pmem_rdma_mono());
+	mutex_unlock(&r->lock);
 	return reason;
 }
 
@@ -180,4 +257,15 @@ u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 	if (p->key_len)
 		return pmem_rdma_proof(exp, conn, &peer);
 	return 0;
+}
+
+/* module unload: no export is left, and every port's memory goes */
+void pmem_rdma_access_exit(void)
+{
+	struct pmem_rdma_replay *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &pmem_rdma_replays, node) {
+		list_del(&r->node);
+		kvfree(r);
+	}
 }

@@ -52,6 +52,7 @@ static void __exit pmem_rdma_exit(void)
 {
 	misc_deregister(&pmem_rdma_misc);
 	pmem_rdma_export_exit();
+	pmem_rdma_access_exit();
 	pmem_rdma_cm_exit();
 }
 

@@ -309,8 +309,11 @@ struct pmem_rdma_reject {
  * The target accepts a proof whose time is within PMEM_RDMA_AUTH_WINDOW
  * seconds of its own clock (CLOCK_REALTIME) and whose nonce it has not
  * seen with that time before; it remembers the proofs it accepted for as
- * long as they could be replayed (their time is within the window), up to
- * PMEM_RDMA_AUTH_REPLAY_MAX per export: one more is PMEM_RDMA_REJECT_BUSY.
+ * long as they could be replayed (their time is within the window, on its
+ * monotonic clock as well as on the wall clock) and one window more, up to
+ * PMEM_RDMA_AUTH_REPLAY_MAX young ones per port: one more is
+ * PMEM_RDMA_REJECT_BUSY.  The kernel target keeps a port's memory across
+ * exports of the port, for as long as it holds a proof.
  * The key never crosses the wire, and a proof is bound to one export and
  * one peer address.  <linux/pmem_rdma_connect.h> encodes and judges it.
  */

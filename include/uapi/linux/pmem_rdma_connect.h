@@ -142,32 +142,51 @@ static __inline__ __u16 pmem_rdma_auth_window(__u64 time, __u64 now)
 
 /*
  * What a target's replay memory keeps of a proof it took: its time and
- * nonce.  Its mac already binds it to the export and the peer address.
+ * nonce, and until when (on the target's monotonic clock, in seconds) the
+ * proof could pass the window.  Its mac already binds it to the export
+ * and the peer address.
  */
 struct pmem_rdma_replay_key {
 	__u64 time;				/* 0: a free entry */
+	__u64 young_until;			/* monotonic seconds */
 	__u8 nonce[PMEM_RDMA_AUTH_NONCE_LEN];
 };
 
 /*
+ * Whether the entry s still holds a proof that could be replayed: the
+ * monotonic clock says its span in the window has not passed, or the
+ * wall clock (now) would still take its time.  Both, so that a step of
+ * the wall clock either way reopens nothing the memory holds.
+ */
+static __inline__ int pmem_rdma_replay_young(const struct pmem_rdma_replay_key *s,
+					     __u64 now, __u64 mono)
+{
+	return mono < s->young_until || s->time + PMEM_RDMA_AUTH_WINDOW >= now;
+}
+
+/*
  * Remember a proof of time and nonce in seen[PMEM_RDMA_AUTH_REPLAY_MAX]
- * (zeroed to begin with), forgetting on the way the proofs that have left
- * the window at now: 0, PMEM_RDMA_REJECT_REPLAY when it is there, or
- * PMEM_RDMA_REJECT_BUSY when every entry holds a proof still young
- * enough to be replayed.
+ * (zeroed to begin with), at wall time now and monotonic time mono (both
+ * in seconds): 0, PMEM_RDMA_REJECT_REPLAY when it is there, or
+ * PMEM_RDMA_REJECT_BUSY when every entry holds a young proof.  A proof
+ * that is no longer young stays one more window, still refused as a
+ * replay (a wall clock stepped back by up to a window reopens nothing),
+ * but gives its entry to a new proof when there is no free one.  The
+ * caller took the proof's time through pmem_rdma_auth_window() at now.
  */
 static __inline__ __u16
 pmem_rdma_replay_remember(struct pmem_rdma_replay_key *seen, __u64 time,
-			  const __u8 *nonce, __u64 now)
+			  const __u8 *nonce, __u64 now, __u64 mono)
 {
 	unsigned int i, free = PMEM_RDMA_AUTH_REPLAY_MAX;
+	unsigned int old = PMEM_RDMA_AUTH_REPLAY_MAX;
 
 	for (i = 0; i < PMEM_RDMA_AUTH_REPLAY_MAX; i++) {
 		struct pmem_rdma_replay_key *s = &seen[i];
 
-		/* too old to be replayed: forget it */
-		if (s->time && s->time + PMEM_RDMA_AUTH_WINDOW < now)
-			s->time = 0;
+		if (s->time && !pmem_rdma_replay_young(s, now, mono) &&
+		    s->young_until + PMEM_RDMA_AUTH_WINDOW <= mono)
+			s->time = 0;		/* forgotten */
 		if (!s->time) {
 			if (free == PMEM_RDMA_AUTH_REPLAY_MAX)
 				free = i;
@@ -177,28 +196,38 @@ pmem_rdma_replay_remember(struct pmem_rdma_replay_key *seen, __u64 time,
 		    pmem_rdma_bytes_equal(s->nonce, nonce,
 					  PMEM_RDMA_AUTH_NONCE_LEN))
 			return PMEM_RDMA_REJECT_REPLAY;
+		if (!pmem_rdma_replay_young(s, now, mono) &&
+		    (old == PMEM_RDMA_AUTH_REPLAY_MAX ||
+		     s->young_until < seen[old].young_until))
+			old = i;
 	}
+	if (free == PMEM_RDMA_AUTH_REPLAY_MAX)
+		free = old;
 	if (free == PMEM_RDMA_AUTH_REPLAY_MAX)
 		return PMEM_RDMA_REJECT_BUSY;
 	seen[free].time = time;
+	/* what is left of its window on the wall clock, from now on: 0..2W */
+	seen[free].young_until = mono + 1 +
+		(time + PMEM_RDMA_AUTH_WINDOW >= now ?
+		 time + PMEM_RDMA_AUTH_WINDOW - now : 0);
 	pmem_rdma_bytes_copy(seen[free].nonce, nonce, PMEM_RDMA_AUTH_NONCE_LEN);
 	return 0;
 }
 
 /*
- * A proof whose mac is good, at now: 0 when it is taken (and remembered
- * in seen, under the caller's lock), else the reason, STALE before REPLAY
- * and BUSY.
+ * A proof whose mac is good, at wall time now and monotonic time mono: 0
+ * when it is taken (and remembered in seen, under the caller's lock),
+ * else the reason, STALE before REPLAY and BUSY.
  */
 static __inline__ __u16 pmem_rdma_auth_take(struct pmem_rdma_replay_key *seen,
 					    const struct pmem_rdma_auth *au,
-					    __u64 now)
+					    __u64 now, __u64 mono)
 {
 	__u64 time = PMEM_RDMA_GET(au->time);
 	__u16 reason = pmem_rdma_auth_window(time, now);
 
 	return reason ? reason :
-	       pmem_rdma_replay_remember(seen, time, au->nonce, now);
+	       pmem_rdma_replay_remember(seen, time, au->nonce, now, mono);
 }
 
 /* the FLUSH placement types that an export's access grants */

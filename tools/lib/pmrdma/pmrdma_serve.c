@@ -91,6 +91,7 @@ static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
 {
 	uint8_t addr[PMEM_RDMA_ADDR_LEN], want[PMEM_RDMA_AUTH_MAC_LEN];
 	struct pmem_rdma_auth au;
+	struct timespec mono;
 	int reason;
 
 	if (s->any_peer)
@@ -104,7 +105,8 @@ static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
 	if (pmrdma_auth_mac(want, s->key, s->key_len, &au, s->port, addr) ||
 	    CRYPTO_memcmp(want, au.mac, sizeof(au.mac)))
 		return PMEM_RDMA_REJECT_AUTH;
-	return pmem_rdma_auth_take(s->seen, &au, time(NULL));
+	clock_gettime(CLOCK_BOOTTIME, &mono);
+	return pmem_rdma_auth_take(s->seen, &au, time(NULL), mono.tv_sec);
 }
 
 static void serve_reject(struct pmrdma_server *s, struct rdma_cm_id *id,

@@ -172,6 +172,30 @@ TEST_F(access, key_proof)
 	expect_counts(_metadata, self, 3, 6);
 }
 
+/*
+ * The replay memory is the port's: the same key exported again on the
+ * port within the window still knows the proofs the first export took.
+ */
+TEST_F(access, replay_memory_outlives_the_export)
+{
+	struct pt_peer_key k = { .key = self->key, .len = sizeof(self->key) };
+	struct pt_peer_key replay = { .key = self->key, .len = sizeof(self->key) };
+
+	if (!self->pmem || !self->pmem[0])
+		return;
+	self->policy.key_len = sizeof(self->key);
+	memcpy(self->policy.key, self->key, sizeof(self->key));
+	ASSERT_EQ(0, export_as(self));
+	EXPECT_EQ(0, try_connect(&k));
+
+	/* unexported and exported again at once */
+	ASSERT_EQ(0, export_as(self));
+	replay.replay = &k.sent;
+	EXPECT_EQ(PMEM_RDMA_REJECT_REPLAY, try_connect(&replay));
+	EXPECT_EQ(0, try_connect(&k));
+	expect_counts(_metadata, self, 1, 1);
+}
+
 /* a proof holds for one export's port and one peer address */
 TEST_F(access, proof_bound_to_port_and_address)
 {

@@ -160,22 +160,33 @@ TEST(window_edges)
 	EXPECT_EQ(STALE, pmem_rdma_auth_window(UINT64_MAX, now));
 }
 
-/* a proof of time with nonce n (its first byte i) taken at now */
-static uint16_t take(struct pmem_rdma_replay_key *seen, uint64_t time,
-		     unsigned int i, uint64_t now)
+/* the monotonic clock of the tests below: M at wall time T */
+#define T	1700000000ull
+#define M	5000ull
+
+/* a proof of time with nonce n (its first byte i) taken at now, mono */
+static uint16_t take_at(struct pmem_rdma_replay_key *seen, uint64_t time,
+			unsigned int i, uint64_t now, uint64_t mono)
 {
 	struct pmem_rdma_auth au;
 	uint8_t n[8] = { i, i >> 8, 0x77 };
 
 	pmem_rdma_auth_init(&au, time, n);
-	return pmem_rdma_auth_take(seen, &au, now);
+	return pmem_rdma_auth_take(seen, &au, now, mono);
+}
+
+/* ... with a wall clock that never steps */
+static uint16_t take(struct pmem_rdma_replay_key *seen, uint64_t time,
+		     unsigned int i, uint64_t now)
+{
+	return take_at(seen, time, i, now, now - T + M);
 }
 
 TEST(replay_memory)
 {
 	static struct pmem_rdma_replay_key seen[PMEM_RDMA_AUTH_REPLAY_MAX];
 	static const uint8_t one[8] = { 1, 0, 0x77 };	/* take()'s nonce 1 */
-	uint64_t t = 1700000000;
+	uint64_t t = T;
 	unsigned int i;
 	uint16_t got;
 
@@ -187,8 +198,21 @@ TEST(replay_memory)
 	/* remembered for as long as the window takes it */
 	EXPECT_EQ(REPLAY, take(seen, t, 1, t + WINDOW));
 	EXPECT_EQ(STALE, take(seen, t, 1, t + WINDOW + 1));
+	/* and one window more, in case the wall clock goes back */
+	EXPECT_EQ(REPLAY, pmem_rdma_replay_remember(seen, t, one, t + WINDOW + 1,
+						    M + WINDOW + 1));
+	EXPECT_EQ(REPLAY, take_at(seen, t, 1, t + 1, M + 2 * WINDOW));
 	/* then forgotten: the memory alone would take it again */
-	EXPECT_EQ(0, pmem_rdma_replay_remember(seen, t, one, t + WINDOW + 1));
+	EXPECT_EQ(0, pmem_rdma_replay_remember(seen, t, one, t + 2 * WINDOW + 1,
+					       M + 2 * WINDOW + 1));
+
+	/* the wall clock a day ahead: still remembered, by the monotonic one */
+	memset(seen, 0, sizeof(seen));
+	EXPECT_EQ(0, take(seen, t, 1, t));
+	EXPECT_EQ(REPLAY, pmem_rdma_replay_remember(seen, t, one, t + 86400,
+						    M + 1));
+	/* and back again: the proof passes the window, the memory refuses it */
+	EXPECT_EQ(REPLAY, take_at(seen, t, 1, t + 2, M + 3));
 
 	/* room for PMEM_RDMA_AUTH_REPLAY_MAX young proofs, then BUSY */
 	memset(seen, 0, sizeof(seen));
@@ -198,8 +222,11 @@ TEST(replay_memory)
 	EXPECT_EQ(BUSY, take(seen, t, i, t));
 	EXPECT_EQ(REPLAY, take(seen, t, 0, t));
 	EXPECT_EQ(BUSY, take(seen, t + WINDOW, i, t + WINDOW));
-	/* a second later every one of them has left the window */
+	/* a second later none is young: a new proof takes the oldest entry */
 	EXPECT_EQ(0, take(seen, t + WINDOW, i, t + WINDOW + 1));
+	/* the others are still refused as replays */
+	EXPECT_EQ(REPLAY, pmem_rdma_replay_remember(seen, t, one, t + WINDOW + 1,
+						    M + WINDOW + 1));
 }
 
 TEST(descriptor_and_reject_bytes)
