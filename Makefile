@@ -150,14 +150,17 @@ $(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(wildcard $(LIB_DIR)
 test: all man
 	@scripts/run-tests
 
-## make fuzz         build, boot the VM, fuzz the responder with 10^7 packets
-##                   (FUZZ_SEED=N replays a run, FUZZ_PACKETS=N sets the count)
+## make fuzz         build, boot the VM, fuzz the responder with 10^7 packets and the
+##                   kernel target with 2000 connect requests (FUZZ_SEED=N replays
+##                   a run, FUZZ_PACKETS=N and FUZZ_REQS=N set the counts)
 fuzz: all
 	@scripts/vm-run --timeout 7200 -- env \
 		PMEM_RDMA_FUZZ_PACKETS=$(or $(FUZZ_PACKETS),10000000) \
-		PMEM_RDMA_FUZZ_SECONDS=7000 \
+		PMEM_RDMA_FUZZ_SECONDS=6400 \
+		PMEM_RDMA_FUZZ_REQS=$(or $(FUZZ_REQS),2000) \
 		$(if $(FUZZ_SEED),PMEM_RDMA_FUZZ_SEED=$(FUZZ_SEED)) \
-		$(TOP)/build/selftests/fuzz_test
+		sh -c '$(TOP)/build/selftests/fuzz_test && \
+		       $(TOP)/build/selftests/target_cm_test'
 
 ## make crash       build, boot the VM, fail the power 1000 times under the log writer
 ##                   (CRASH_COUNT=N sets the count, CRASH_SEED=N replays a run)
