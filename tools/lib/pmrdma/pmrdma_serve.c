@@ -86,6 +86,25 @@ static int serve_path_ok(struct pmrdma_server *s, const char *path)
 
 /* ---- who may connect ---- */
 
+/*
+ * Whether the request's paths - where the accept and the QP's packets go,
+ * written by the peer - lead to the address it claims in rdma_cm's
+ * header, also the peer's to write: as the kernel target judges it.
+ */
+static bool serve_path_is_peer(const struct rdma_cm_id *id,
+			       const uint8_t *addr)
+{
+	int i;
+
+	if (!id->route.path_rec || id->route.num_paths < 1)
+		return false;
+	for (i = 0; i < id->route.num_paths; i++)
+		if (memcmp(id->route.path_rec[i].dgid.raw, addr,
+			   PMEM_RDMA_ADDR_LEN))
+			return false;
+	return true;
+}
+
 /* 0, or the PMEM_RDMA_REJECT_* reason for this connect request */
 static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
 {
@@ -94,14 +113,16 @@ static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
 	struct timespec mono;
 	int reason;
 
+	/* another family: the kernel target's address for it, all zero */
+	pmrdma_addr16(rdma_get_peer_addr(ev->id), addr);
+	if (!serve_path_is_peer(ev->id, addr))
+		return PMEM_RDMA_REJECT_ADDRESS;
 	if (s->any_peer)
 		return 0;
 	reason = pmem_rdma_auth_parse(&au, ev->param.conn.private_data,
 				      ev->param.conn.private_data_len);
 	if (reason)
 		return reason;
-	/* another family: the kernel target's address for it, all zero */
-	pmrdma_addr16(rdma_get_peer_addr(ev->id), addr);
 	if (pmrdma_auth_mac(want, s->key, s->key_len, &au, s->port, addr) ||
 	    CRYPTO_memcmp(want, au.mac, sizeof(au.mac)))
 		return PMEM_RDMA_REJECT_AUTH;
