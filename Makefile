@@ -208,8 +208,7 @@ LIBEXECDIR	?= $(PREFIX)/libexec
 MANDIR		?= $(PREFIX)/share/man
 VERSION		:= $(shell sed -n 's/^VERSION\t:= //p' $(LIB_DIR)/Makefile)
 INSTALL_ENV	= PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) BINDIR=$(BINDIR) \
-		  SBINDIR=$(SBINDIR) LIBEXECDIR=$(LIBEXECDIR) MANDIR=$(MANDIR) VERSION=$(VERSION) \
-		  LINUX_SRC=$(LINUX_SRC)
+		  SBINDIR=$(SBINDIR) LIBEXECDIR=$(LIBEXECDIR) MANDIR=$(MANDIR) VERSION=$(VERSION)
 install: man rdma-core-src
 	@rm -rf build/inst && mkdir -p build/inst/rdma-core
 	@stage=$$(scripts/stage-rdma-core "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)") && \
