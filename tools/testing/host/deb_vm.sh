@@ -9,7 +9,8 @@ set -uo pipefail
 tarball=${1:?} version=${2:?}
 shift 2
 kver=$(uname -r)
-pkgs=(pmem-rdma-tools libpmrdma-dev libpmrdma0 pmem-rdma-dkms)
+# ours, and deb_test's stand-in linux-source-6.1 that pmem-rdma-dkms depends on
+pkgs=(pmem-rdma-tools libpmrdma-dev libpmrdma0 pmem-rdma-dkms linux-source-6.1)
 fail() { echo "  FAILED: $*"; exit 1; }
 ok() { echo "  ok: $*"; }
 
