@@ -69,11 +69,15 @@ dkms add -m pmem-rdma -v "$version" "${o[@]}" >"$w/dkms.log" 2>&1 ||
 # refused before anything is compiled, the reason in make.log
 refused() {	# LINUX_SOURCE_VERSION LINE
 	local log=$w/dkms/pmem-rdma/$version/build/make.log
-	dkms_build "$1" >>"$w/dkms.log" 2>&1 && fail "dkms built with linux-source-6.1 $1"
+	dkms_build "$1" >"$w/dkms-$1.log" 2>&1 && fail "dkms built with linux-source-6.1 $1"
 	grep -qxF -- "$2" "$log" || { tail -n 5 "$log"; fail "no \"$2\" in make.log"; }
 	echo "  ok: refused: $2"
 }
-refused "$older" "rdma_rxe_flush: linux-source-6.1 $older is older than kernel $KVER ($kpkgver); install linux-source-6.1 >= $kpkgver"
+line="rdma_rxe_flush: linux-source-6.1 $older is older than kernel $KVER ($kpkgver); install linux-source-6.1 >= $kpkgver"
+refused "$older" "$line"
+# and said on dkms's own output as well (PRE_BUILD), not only in make.log
+grep -qF -- "$line" "$w/dkms-$older.log" ||
+	{ cat "$w/dkms-$older.log"; fail "dkms build did not say why it refused"; }
 refused "$newer" "rdma_rxe_flush: the patch series does not apply to the rxe of linux-source-6.1 $newer; this pmem-rdma is too old for it"
 { dkms_build "$kpkgver" &&
   dkms mktarball -m pmem-rdma -v "$version" -k "$KVER" --binaries-only \
