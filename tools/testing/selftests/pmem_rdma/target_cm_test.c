@@ -22,7 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include "cm_helpers.h"
+#include "pmrdma_serve.h"
 #include "target_helpers.h"
 
 #define NET0		"ptc_ve0"
@@ -380,6 +383,95 @@ TEST_F_TIMEOUT(cm, random_private_data_is_refused, 600)
 	EXPECT_LE(answered, st.refused);
 
 	EXPECT_EQ(0, child_connect(&k)) TH_LOG("a real peer after the fuzz");
+}
+
+static struct pmrdma_server *served;
+
+static void serve_stop(int sig)
+{
+	pmrdma_server_stop(served);
+}
+
+/*
+ * The user-space target in a child process, as pmrdmactl serve runs it
+ * (librdmacm keeps the devices open until its process exits): its pid
+ * once it listens, or -errno.
+ */
+static pid_t serve_child(const struct pmrdma_serve_config *c)
+{
+	char msg[256] = "", ok = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		close(p[0]);
+		if (pmrdma_server_new(&served, c, msg, sizeof(msg))) {
+			fprintf(stderr, "# serve: %s\n", msg);
+			_exit(1);
+		}
+		signal(SIGTERM, serve_stop);
+		ok = 1;
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		pmrdma_server_run(served, 60000);
+		pmrdma_server_delete(&served);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &ok, 1) != 1 || !ok) {
+		close(p[0]);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/*
+ * libpmrdma's user-space target judges the path as the kernel's does:
+ * with a key, a REQ without a proof is refused AUTH, one that claims
+ * another address than its path's is refused ADDRESS before that.
+ */
+TEST_F_TIMEOUT(cm, user_space_target_judges_the_path_too, 180)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef";
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	struct pmrdma_serve_config c = {
+		.path = dax, .length = 2UL << 20, .port = PORT + 1,
+		.key = key, .key_len = 32,
+	};
+	struct pt_cm_answer a;
+	struct pt_cm_req r;
+	int status;
+	pid_t pid;
+
+	if (!self->src_mr)
+		return;
+	if (!dax || !dax[0])
+		SKIP(return, "no devdax namespace (PMEM_RDMA_DAX)");
+	pid = serve_child(&c);
+	ASSERT_LT(0, pid) TH_LOG("user-space target: %s", strerror(-pid));
+
+	pt_cm_req_init(&r, &self->tmpl, PORT + 1);
+	EXPECT_EQ(0, knock(self, &r, &a));
+	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, a.reason) TH_LOG("no proof: %s",
+							   answer_text(&a));
+	pt_cm_req_init(&r, &self->tmpl, PORT + 1);
+	memcpy(r.claimed, other, 16);
+	EXPECT_EQ(0, knock(self, &r, &a));
+	EXPECT_EQ(PMEM_RDMA_REJECT_ADDRESS, a.reason)
+		TH_LOG("claims fe80::dead:beef, path to itself: %s",
+		       answer_text(&a));
+
+	kill(pid, SIGTERM);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

@@ -318,9 +318,14 @@ FIXTURE_TEARDOWN(both)
 		close(x->fd);
 }
 
-/* both targets with the same key and max_peers: false to skip the test */
+/*
+ * Both targets with the same key and max_peers, the kernel's on port:
+ * false to skip the test.  The kernel target's replay memory is the
+ * port's, across exports: a test that counts on an empty one takes a
+ * port of its own.
+ */
 static bool both_open(struct __test_metadata *_metadata, struct targets *x,
-		      uint16_t max_peers)
+		      uint16_t max_peers, uint16_t port)
 {
 	const char *pmem = getenv("PMEM_RDMA_PMEM"), *dax = getenv("PMEM_RDMA_DAX");
 	struct pmrdma_serve_config c = {
@@ -341,15 +346,15 @@ static bool both_open(struct __test_metadata *_metadata, struct targets *x,
 	memcpy(policy.key, x->key, KEY_LEN);
 	x->fd = open(CTL, O_RDWR);
 	ASSERT_LE(0, x->fd);
-	ASSERT_EQ(0, export_range_policy(x->fd, pmem, 0, ACCESS_RWF, 0,
-					 max_peers, &policy, &x->id));
+	ASSERT_EQ(0, export_range_port(x->fd, pmem, 0, ACCESS_RWF, 0,
+				       max_peers, &policy, port, &x->id));
 	ret = pmrdma_server_new(&x->s, &c, msg, sizeof(msg));
 	ASSERT_EQ(0, ret) TH_LOG("%s", msg);
 	ASSERT_EQ(0, pthread_create(&x->th, NULL, serve_thread, x->s));
 
 	ASSERT_EQ(0, pt_peer_device_addr(&sin6, 0));
 	memcpy(x->me, sin6.sin6_addr.s6_addr, 16);
-	x->port[KERNEL] = TARGET_PORT;
+	x->port[KERNEL] = port;
 	x->port[USER] = SERVE_PORT;
 	for (t = 0; t < NTARGETS; t++) {
 		x->dst[t] = sin6;
@@ -515,7 +520,7 @@ TEST_F_TIMEOUT(both, same_answers_to_the_same_requests, 300)
 	struct targets *x = &self->x;
 	unsigned int i;
 
-	if (!both_open(_metadata, x, PMEM_RDMA_MAX_PEERS_LIMIT))
+	if (!both_open(_metadata, x, PMEM_RDMA_MAX_PEERS_LIMIT, TARGET_PORT))
 		return;
 	for (i = 0; i < NVECTORS; i++) {
 		const struct vector *v = &vectors[i];
@@ -600,7 +605,7 @@ TEST_F_TIMEOUT(both, replay_memory_forgets_what_left_the_window, 600)
 	int t, fails = 0;
 	time_t t0, t1;
 
-	if (!both_open(_metadata, x, 1))
+	if (!both_open(_metadata, x, 1, TARGET_PORT + 2))
 		return;
 	for (t = 0; t < NTARGETS; t++) {
 		ASSERT_EQ(0, knock_proof(x, t, time(NULL) - WINDOW + GRACE, n, false,

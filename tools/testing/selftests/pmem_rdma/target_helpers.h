@@ -53,11 +53,11 @@ static inline int unexport(int fd, uint32_t id)
 }
 
 /* policy NULL: any peer, as every test but those of access control */
-static inline int export_range_policy(int fd, const char *path,
-				      uint32_t flags, uint32_t access,
-				      uint32_t verify_algs, uint16_t max_peers,
-				      const struct pmem_rdma_policy *policy,
-				      uint32_t *id)
+static inline int export_range_port(int fd, const char *path,
+				    uint32_t flags, uint32_t access,
+				    uint32_t verify_algs, uint16_t max_peers,
+				    const struct pmem_rdma_policy *policy,
+				    uint16_t port, uint32_t *id)
 {
 	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
@@ -66,7 +66,7 @@ static inline int export_range_policy(int fd, const char *path,
 		.length = EXP_LEN,
 		.access = access,
 		.verify_algs = verify_algs,
-		.port = TARGET_PORT,
+		.port = port,
 		.max_peers = max_peers,
 	};
 	int ret;
@@ -79,6 +79,16 @@ static inline int export_range_policy(int fd, const char *path,
 	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	*id = e.id;
 	return ret;
+}
+
+static inline int export_range_policy(int fd, const char *path,
+				      uint32_t flags, uint32_t access,
+				      uint32_t verify_algs, uint16_t max_peers,
+				      const struct pmem_rdma_policy *policy,
+				      uint32_t *id)
+{
+	return export_range_port(fd, path, flags, access, verify_algs,
+				 max_peers, policy, TARGET_PORT, id);
 }
 
 static inline int export_range_max(int fd, const char *path, uint32_t flags,
