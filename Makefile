@@ -31,6 +31,10 @@ SELFTESTS	:= tools/testing/selftests/pmem_rdma
 
 # W=1 for our files; no BTF for out-of-tree modules (the headers carry no vmlinux)
 KBUILD_FLAGS	:= W=1 PMEM_RDMA_TOP=$(TOP) CONFIG_DEBUG_INFO_BTF_MODULES=
+# rxe_flush's debugfs transmit faults, which the tests need: on in this tree's
+# builds (make RXE_FLUSH_FAULT=n leaves them out), never in the packages (DKMS)
+RXE_FLUSH_FAULT	?= y
+RXE_KBUILD_FLAGS := $(KBUILD_FLAGS) CONFIG_RDMA_RXE_FLUSH_FAULT=$(RXE_FLUSH_FAULT)
 
 .PHONY: all modules rxe_flush rxe_flush_tree pmem_rdma rdma-core lib selftests tools test fuzz crash \
 	demo bench man install uninstall install-dkms rdma-core-src deb \
@@ -54,7 +58,7 @@ $(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)
 
 ## make rxe_flush    the patched Soft-RoCE, build/rxe_flush/rdma_rxe_flush.ko
 rxe_flush: rxe_flush_tree
-	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) modules
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(RXE_KBUILD_FLAGS) modules
 
 ## make rxe_flush_tree  only the patched rxe sources with our files linked in
 # our own files, linked beside the patched ones
@@ -234,7 +238,7 @@ deb:
 ## make sparse       run sparse over both modules
 # sparse over every file of both modules (C=2: also files that are up to date)
 sparse: rxe_flush_tree pmem_rdma
-	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(KBUILD_FLAGS) C=2 modules
+	$(MAKE) -C $(KDIR) M=$(TOP)/$(RXE_BLD) $(RXE_KBUILD_FLAGS) C=2 modules
 	$(MAKE) -C $(KDIR) M=$(TOP)/$(PMEM_BLD) $(KBUILD_FLAGS) C=2 modules
 
 ## make checkpatch   run linux-source's checkpatch.pl on our files and patches

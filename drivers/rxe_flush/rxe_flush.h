@@ -14,6 +14,7 @@
  *   rxe_flush_hash.c     VERIFY's hashes of a range, a step at a time
  *   rxe_flush_persist.c  the persistence write-back and its counters
  *   rxe_flush_fault.c    debugfs transmit faults: drop, dup, cut short
+ *                        (test builds only: CONFIG_RDMA_RXE_FLUSH_FAULT)
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
  *   rxe_flush_guard.c    the responder's guards against malformed requests
  *
@@ -155,11 +156,25 @@ bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt);
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,
 		      u64 length, bool last);
 
-/* rxe_flush_fault.c */
+/*
+ * rxe_flush_fault.c, for tests only: built with CONFIG_RDMA_RXE_FLUSH_FAULT
+ * (Kbuild; the top Makefile's RXE_FLUSH_FAULT), else the hooks do nothing
+ */
+#ifdef CONFIG_RDMA_RXE_FLUSH_FAULT
 void rxe_flush_fault_init(void);
 void rxe_flush_fault_exit(void);
 bool rxe_flush_fault_xmit(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			  struct sk_buff *skb);
+#else
+static inline void rxe_flush_fault_init(void) {}
+static inline void rxe_flush_fault_exit(void) {}
+static inline bool rxe_flush_fault_xmit(struct rxe_qp *qp,
+					struct rxe_pkt_info *pkt,
+					struct sk_buff *skb)
+{
+	return false;
+}
+#endif
 
 /* rxe_flush_domain.c */
 void rxe_flush_domain_write(struct rxe_mr *mr, u64 iova, u64 len);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <infiniband/verbs.h>
 
 #include "rdma_helpers.h"
@@ -26,6 +27,19 @@
 /* the patched rxe's transmit faults (debugfs) and FLUSH ICRC parameter */
 #define PT_FAULT_PATH		"/sys/kernel/debug/rxe_flush/fault"
 #define PT_FLUSH_ICRC_PARAM	"/sys/module/rdma_rxe_flush/parameters/flush_icrc"
+
+/*
+ * The fault knob is in test builds only (make RXE_FLUSH_FAULT=y, the top
+ * Makefile's default; never in the packages): a test that needs it skips
+ * without it, e.g. if (!pt_has_fault()) SKIP(return, PT_NO_FAULT);
+ */
+#define PT_NO_FAULT \
+	"needs " PT_FAULT_PATH ": rdma_rxe_flush built with RXE_FLUSH_FAULT=y, debugfs"
+
+static inline int pt_has_fault(void)
+{
+	return !access(PT_FAULT_PATH, W_OK);
+}
 
 /*
  * Two connected extended QPs on the device, a zeroed local source buffer

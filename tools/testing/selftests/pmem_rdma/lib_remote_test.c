@@ -244,6 +244,8 @@ TEST_F(remote, corrupted_write_caught_by_flush_verify)
 
 	if (!self->map)
 		return;
+	if (!pt_has_fault())
+		SKIP(return, PT_NO_FAULT);
 	pt_fill_pattern(self->v, 8192, 61);
 	/* one packet: RC RDMA WRITE ONLY */
 	r = (struct pmrdma_range){ self->v, 512 };

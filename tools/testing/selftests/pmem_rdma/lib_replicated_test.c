@@ -185,6 +185,8 @@ TEST_F(replicated, a_corrupted_replica_drops_out)
 
 	if (!self->map)
 		return;
+	if (!pt_has_fault())
+		SKIP(return, PT_NO_FAULT);
 	pt_fill_pattern(self->v, 4096, 131);
 	r = (struct pmrdma_range){ self->v, 512 };
 	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));

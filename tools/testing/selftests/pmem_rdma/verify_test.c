@@ -356,8 +356,8 @@ TEST_F(verify_env, response_lost_answered_from_resource)
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
-	if (access(PT_FAULT_PATH, W_OK))
-		SKIP(return, "needs debugfs");
+	if (!pt_has_fault())
+		SKIP(return, PT_NO_FAULT);
 	pt_fill_pattern(self->e.pm + 8192, 4096, 47);
 	ASSERT_EQ(32, pmrdma_digest(SHA256, self->e.pm + 8192, 4096, want));
 	r0 = pt_read_counter("verify_rcvd");
@@ -483,8 +483,8 @@ TEST_F(verify_env, flush_and_verify_answered_once)
 
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
-	if (access(PT_FAULT_PATH, W_OK))
-		SKIP(return, "needs debugfs");
+	if (!pt_has_fault())
+		SKIP(return, PT_NO_FAULT);
 	pt_fill_pattern(self->e.pm + 8192, 4096, 73);
 	ASSERT_EQ(8, pmrdma_digest(XXH64, self->e.pm + 8192, 4096, want));
 	read_fv_counters(c0);
