@@ -151,6 +151,7 @@ void rxe_flush_resp_ack_payload(const struct resp_res *res,
 
 /* rxe_flush_guard.c: false for a packet to refuse as an invalid request */
 bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt);
+bool rxe_flush_range_within(u64 start, u64 size, u64 iova, u64 len);
 
 /* rxe_flush_persist.c: one step of a FLUSH, last for its last one */
 int rxe_flush_persist(struct rxe_dev *rxe, struct rxe_mr *mr, u64 iova,

@@ -9,6 +9,11 @@
  * check_length() asks here first; a packet refused here is NAKed as an
  * invalid request (RC) or dropped (UC), before anything is looked up or
  * written.
+ *
+ * rxe_flush_range_within() is the one range check of rxe's MRs and of
+ * its duplicate READs: Debian's 6.1 sums a peer's VA and length (or an
+ * MR's), and a sum that wraps past 2^64 lands a range inside one it is
+ * not in.
  */
 
 #include "rxe.h"
@@ -40,4 +45,13 @@ bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt)
 	if (pkt->mask & RXE_END_MASK)
 		return paylen == len;
 	return paylen < len;
+}
+
+/*
+ * Whether [iova, iova + len) lies in [start, start + size), with no sum
+ * that can wrap: each subtraction is of a smaller or equal value.
+ */
+bool rxe_flush_range_within(u64 start, u64 size, u64 iova, u64 len)
+{
+	return iova >= start && len <= size && iova - start <= size - len;
 }

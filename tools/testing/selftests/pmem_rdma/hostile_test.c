@@ -99,30 +99,46 @@ FIXTURE_TEARDOWN(hostile_wire)
 }
 
 /*
- * Send one request to qp[1] with the expected PSN: BTH (opcode, pad), RETH
- * (va, self->rkey, len), then paylen bytes of 0xee; keep the frames
- * seen on NET1 afterwards.
+ * Send one request to qp[1] with the expected PSN: BTH (opcode, pad), the
+ * 32-bit FETH or VETH word if ext >= 0, RETH (va, self->rkey, len), then
+ * paylen bytes of pay (0xee if NULL); keep the frames seen on NET1
+ * afterwards.
  */
-static int send_request(struct hostile *self, int opcode,
-			int pad, uint64_t va, uint32_t len, size_t paylen)
+static int send_frame(struct hostile *self, int opcode, int pad, long ext,
+		      uint64_t va, uint32_t len, const void *pay,
+		      size_t paylen)
 {
-	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 64];
+	unsigned char roce[PT_BTH_LEN + 4 + PT_RETH_LEN + 64];
+	unsigned char *p = roce + PT_BTH_LEN;
 	struct pt_frame f;
 	int ret;
 
 	if (paylen > 64)
 		return -EINVAL;
 	pt_bth(roce, opcode, pad, self->c.qp[1]->qp_num, 1, self->psn);
-	pt_reth(roce + PT_BTH_LEN, va, self->rkey, len);
-	memset(roce + PT_BTH_LEN + PT_RETH_LEN, 0xee, paylen);
-	ret = pt_frame_build(&f, &self->tmpl, roce,
-			     PT_BTH_LEN + PT_RETH_LEN + paylen);
+	if (ext >= 0) {
+		pt_put_be32(p, ext);
+		p += 4;
+	}
+	pt_reth(p, va, self->rkey, len);
+	p += PT_RETH_LEN;
+	if (pay)
+		memcpy(p, pay, paylen);
+	else
+		memset(p, 0xee, paylen);
+	ret = pt_frame_build(&f, &self->tmpl, roce, p + paylen - roce);
 	if (!ret)
 		ret = pt_inject(self->inj, &f);
 	if (ret)
 		return ret;
 	self->nfr = pt_capture(self->cap, self->fr, 16, 300);
 	return self->nfr < 0 ? self->nfr : 0;
+}
+
+static int send_request(struct hostile *self, int opcode,
+			int pad, uint64_t va, uint32_t len, size_t paylen)
+{
+	return send_frame(self, opcode, pad, -1, va, len, NULL, paylen);
 }
 
 /* the first answer to qp[0] that was captured with opcode, or NULL */
@@ -263,6 +279,68 @@ TEST_F(hostile_wire, duplicate_read_at_an_atomic_write_psn)
 	ASSERT_NE(NULL, ack);
 	EXPECT_EQ(PT_AETH_ACK, pt_frame_syndrome(ack));
 	EXPECT_EQ(0xee, self->h.dst[64]);
+}
+
+/* ATOMIC WRITE's RETH length is 8 (oA19-28), even with 8 bytes of payload */
+TEST_F(hostile_wire, atomic_write_reth_length_not_8)
+{
+	static const uint32_t lens[] = { 0, 4, 16, 0x80000008u };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		/* each refusal puts qp[1] in error: back to RTS, PSN 0x1000 */
+		if (i) {
+			ASSERT_EQ(0, pt_qp_rearm(&self->h.c, 1, QP_ACCESS));
+			self->h.psn = 0x1000;
+		}
+		ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 0,
+					  (uintptr_t)self->h.dst, lens[i], 8))
+			TH_LOG("RETH length %u", lens[i]);
+		expect_refused(_metadata, &self->h);
+	}
+}
+
+/* the READ RESPONSE ONLY to qp[0] for the PSN, or NULL */
+static const struct pt_frame *response(struct hostile *self)
+{
+	const struct pt_frame *r = answer(self, PT_OP_READ_RESPONSE_ONLY);
+
+	return r && pt_frame_psn(r) == self->psn ? r : NULL;
+}
+
+/* a duplicate that is not the request executed: no answer, QP going on */
+static void expect_dropped(struct __test_metadata *_metadata,
+			   struct hostile *self, const char *what)
+{
+	EXPECT_EQ(NULL, answer(self, PT_OP_READ_RESPONSE_ONLY))
+		TH_LOG("a duplicate with %s was answered", what);
+	EXPECT_EQ(NULL, answer(self, PT_OP_ACKNOWLEDGE))
+		TH_LOG("a duplicate with %s was acknowledged", what);
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->c.qp[1]));
+}
+
+/*
+ * A duplicate READ whose VA + length wraps past 2^64 is not a subset of
+ * the READ executed.  Debian's 6.1 takes it for one (the sum wraps below
+ * the end of the original), replays it from a VA outside the MR, ignores
+ * the failed copy and sends a READ RESPONSE of whatever the buffer held.
+ */
+TEST_F(hostile_wire, duplicate_read_with_a_wrapping_range)
+{
+	uint64_t va = (uintptr_t)self->h.dst;
+	const struct pt_frame *r;
+
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0, va, 64, 0));
+	r = response(&self->h);
+	ASSERT_NE(NULL, r) TH_LOG("the READ was not answered");
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0,
+				  UINT64_MAX - 7, 64, 0));
+	expect_dropped(_metadata, &self->h, "a wrapping range");
+	EXPECT_EQ(NULL, answer(&self->h, PT_OP_READ_RESPONSE_FIRST));
+
+	/* and the real duplicate is still answered */
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_READ_REQUEST, 0, va, 64, 0));
+	EXPECT_NE(NULL, response(&self->h));
 }
 
 TEST_HARNESS_MAIN
