@@ -90,7 +90,24 @@ struct rxe_flush_hash {
  * acknowledges it carries (nothing, or a VERIFY's digest), so that a
  * duplicate gets the same answer and is never executed again.
  */
+/*
+ * A request as its packet states it: RETH, FETH or VETH (0 for ATOMIC
+ * WRITE) and payload (ATOMIC WRITE's 8 bytes, a compare-mode VERIFY's
+ * digest).  A duplicate is answered from the resource only if it states
+ * the same request: a forged packet that took the PSN first must not make
+ * the real request's answer.
+ */
+struct rxe_flush_req_id {
+	u64 va;
+	u32 rkey;
+	u32 len;
+	u32 ext;
+	u8 payload_len;
+	u8 payload[RXE_FLUSH_DIGEST_MAX];
+};
+
 struct rxe_flush_exec {
+	struct rxe_flush_req_id req;	/* the request executed */
 	u64 iova;		/* the range, set at the first step */
 	u64 len;
 	u64 done;		/* bytes of the range done */
@@ -137,14 +154,20 @@ bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
  *             to be poisoned; the QP goes to the error state
  * rxe_flush_resp_execute() keeps the execution and its answer in res (struct
  * rxe_flush_exec) and, on success, makes res the QP's current resource and
- * completes the request's PSN.  It may also return -EINPROGRESS: one step of a long request is done, res is the
- * QP's current resource, the responder task is scheduled again, and the
- * responder hands res back to it with the same packet.
+ * completes the request's PSN.  It may also return -EINPROGRESS: one step
+ * of a long request is done, res is the QP's current resource, the
+ * responder task is scheduled again, and the responder hands res back to
+ * it with the same packet.
+ * rxe_flush_resp_dup_matches() says whether a duplicate may be answered
+ * from res: same type, R_Key, VA, length, FETH/VETH and payload as the
+ * request executed; any other duplicate is dropped (Class D).
  */
 bool rxe_flush_resp_qp_access_ok(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			   struct resp_res *res);
+bool rxe_flush_resp_dup_matches(const struct resp_res *res,
+				struct rxe_pkt_info *pkt);
 u32 rxe_flush_resp_ack_len(const struct resp_res *res);
 void rxe_flush_resp_ack_payload(const struct resp_res *res,
 				struct rxe_pkt_info *ack);

@@ -16,6 +16,10 @@
  * that goes with the errno (rxe_flush.h).  VERIFY's hashes are in
  * rxe_flush_hash.c, which this file calls and which calls nothing back.
  *
+ * A duplicate is answered from the request's resource only if it states
+ * the same request (struct rxe_flush_req_id): else a forged packet that
+ * took the PSN first would make the real request's answer.
+ *
  * A FLUSH or VERIFY of more than RXE_FLUSH_STEP_BYTES is done a step at a
  * time: the responder runs in softirq, and a peer's 2 GiB VERIFY must not
  * hold the CPU for seconds.  Between two steps the request's resource keeps
@@ -45,6 +49,8 @@ struct rxe_flush_resp_op {
 	enum rxe_counters rcvd;
 	/* the access the QP and the R_Key need, from the headers */
 	int (*access)(struct rxe_pkt_info *pkt);
+	/* the FETH or VETH word (NULL: none) */
+	u32 (*ext)(struct rxe_pkt_info *pkt);
 	/* the packet on its own: -EINVAL, or what it asks of the R_Key */
 	int (*parse)(struct rxe_pkt_info *pkt, struct rxe_flush_target *t);
 	/* once, before the first step (may be NULL) */
@@ -271,6 +277,7 @@ static const struct rxe_flush_resp_op rxe_flush_resp_ops[] = {
 		.opcode	= RXE_FLUSH_OPCODE_RC_FLUSH,
 		.rcvd	= RXE_CNT_FLUSH_RCVD,
 		.access	= rxe_flush_access,
+		.ext	= rxe_flush_feth,
 		.parse	= rxe_flush_parse,
 		.step	= rxe_flush_step,
 	},
@@ -285,6 +292,7 @@ static const struct rxe_flush_resp_op rxe_flush_resp_ops[] = {
 		.opcode	= RXE_FLUSH_OPCODE_RC_VERIFY,
 		.rcvd	= RXE_CNT_VERIFY_RCVD,
 		.access	= rxe_flush_verify_access,
+		.ext	= rxe_flush_veth,
 		.parse	= rxe_flush_verify_parse,
 		.start	= rxe_flush_verify_start,
 		.step	= rxe_flush_verify_step,
@@ -448,6 +456,39 @@ static void rxe_flush_resp_pause(struct rxe_qp *qp, struct resp_res *res)
 }
 
 /*
+ * The request pkt states, into id; false if it cannot be one that was
+ * executed (a payload longer than any request's).
+ */
+static bool rxe_flush_req_id_get(const struct rxe_flush_resp_op *op,
+				 struct rxe_pkt_info *pkt,
+				 struct rxe_flush_req_id *id)
+{
+	u32 n = payload_size(pkt);
+
+	if (n > sizeof(id->payload))
+		return false;
+	memset(id, 0, sizeof(*id));
+	id->va = reth_va(pkt);
+	id->rkey = reth_rkey(pkt);
+	id->len = reth_len(pkt);
+	id->ext = op->ext ? op->ext(pkt) : 0;
+	id->payload_len = n;
+	memcpy(id->payload, payload_addr(pkt), n);
+	return true;
+}
+
+bool rxe_flush_resp_dup_matches(const struct resp_res *res,
+				struct rxe_pkt_info *pkt)
+{
+	const struct rxe_flush_resp_op *op = rxe_flush_resp_op(pkt);
+	struct rxe_flush_req_id id;
+
+	return op && res->type == (pkt->mask & RXE_FLUSH_OPS_MASK) &&
+	       rxe_flush_req_id_get(op, pkt, &id) &&
+	       !memcmp(&id, &res->flush_exec.req, sizeof(id));
+}
+
+/*
  * In QP order, after rxe_flush_resp_check(); res is the request's own, and
  * the QP's current resource already if an earlier step paused it.  A
  * request counts as received once, when it starts executing.
@@ -463,6 +504,8 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		return -EINVAL;
 	if (qp->resp.res != res) {
 		memset(x, 0, sizeof(*x));
+		/* checked by rxe_flush_resp_check(): it fits */
+		rxe_flush_req_id_get(op, pkt, &x->req);
 		x->iova = qp->resp.va + qp->resp.offset;
 		x->len = qp->resp.length;
 		rxe_counter_inc(to_rdev(qp->ibqp.device), op->rcvd);

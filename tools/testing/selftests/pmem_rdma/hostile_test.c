@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rdma/rxe_flush.h>
+
 #include "kselftest_harness.h"
 #include "rdma_helpers.h"
 #include "roce_helpers.h"
@@ -26,7 +28,7 @@
 #define BUF_SIZE	4096
 #define FILL		0x5a
 #define QP_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-			 IBV_ACCESS_REMOTE_READ)
+			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_FLUSH_GLOBAL)
 #define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ)
 
 /* the two QPs, the responder's buffer, capture and injection */
@@ -317,6 +319,158 @@ static void expect_dropped(struct __test_metadata *_metadata,
 	EXPECT_EQ(NULL, answer(self, PT_OP_ACKNOWLEDGE))
 		TH_LOG("a duplicate with %s was acknowledged", what);
 	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->c.qp[1]));
+}
+
+/* what a duplicate FLUSH, ATOMIC WRITE or VERIFY may differ in */
+struct forged {
+	const char *what;
+	long ext;
+	uint64_t va;
+	uint32_t rkey, len;
+	unsigned char pay[8];
+	size_t paylen;
+};
+
+#define FORGED(w, e, v, k, l) \
+	{ .what = (w), .ext = (e), .va = (v), .rkey = (k), .len = (l) }
+#define FORGED_PAY(w, e, v, k, l, p, n) \
+	{ .what = (w), .ext = (e), .va = (v), .rkey = (k), .len = (l), \
+	  .pay = p, .paylen = (n) }
+
+/*
+ * The request r was executed at self->psn; each forged duplicate at that
+ * PSN must be dropped, the real duplicate answered as r was, with the
+ * same digest if any.
+ */
+static void duplicates(struct __test_metadata *_metadata, struct hostile *self,
+		       int opcode, const struct forged *r,
+		       const struct forged *forged, unsigned int n)
+{
+	const struct pt_frame *first, *again;
+	unsigned char want[2048];
+	size_t want_len;
+	unsigned int i;
+
+	self->rkey = r->rkey;
+	ASSERT_EQ(0, send_frame(self, opcode, 0, r->ext, r->va, r->len,
+				r->pay, r->paylen));
+	first = response(self);
+	ASSERT_NE(NULL, first) TH_LOG("the request was not acknowledged");
+	want_len = first->len;
+	memcpy(want, first->b, want_len);
+
+	for (i = 0; i < n; i++) {
+		self->rkey = forged[i].rkey;
+		ASSERT_EQ(0, send_frame(self, opcode, 0, forged[i].ext,
+					forged[i].va, forged[i].len,
+					forged[i].pay, forged[i].paylen));
+		expect_dropped(_metadata, self, forged[i].what);
+	}
+
+	self->rkey = r->rkey;
+	ASSERT_EQ(0, send_frame(self, opcode, 0, r->ext, r->va, r->len,
+				r->pay, r->paylen));
+	again = response(self);
+	ASSERT_NE(NULL, again) TH_LOG("the real duplicate was not answered");
+	EXPECT_EQ(want_len, again->len);
+	EXPECT_EQ(0, memcmp(want + PT_ROCE_OFF + PT_BTH_LEN,
+			    again->b + PT_ROCE_OFF + PT_BTH_LEN,
+			    want_len - PT_ROCE_OFF - PT_BTH_LEN));
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->c.qp[1]));
+}
+
+#define CRC32C_WORD(flags) \
+	RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C, flags)
+
+/*
+ * A forged VERIFY that takes a PSN first must not make the real request's
+ * answer: the responder keeps what it executed and drops a duplicate that
+ * differs in R_Key, VA, length, VETH or compare digest.
+ */
+TEST_F(hostile_wire, duplicate_verify_must_be_the_request_executed)
+{
+	uint64_t va = (uintptr_t)self->h.dst;
+	uint32_t k = self->h.rkey, k2 = self->h.src_mr->rkey;
+	const struct forged r = FORGED("", CRC32C_WORD(0), va, k, 64);
+	const struct forged forged[] = {
+		FORGED("another VA", CRC32C_WORD(0), va + 64, k, 64),
+		FORGED("another length", CRC32C_WORD(0), va, k, 128),
+		FORGED("another R_Key", CRC32C_WORD(0), va, k2, 64),
+		FORGED("another algorithm",
+		       RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_XXH64, 0),
+		       va, k, 64),
+		FORGED_PAY("compare mode", CRC32C_WORD(RXE_FLUSH_VERIFY_COMPARE),
+			   va, k, 64, "\1\2\3\4", 4),
+	};
+
+	/* [64, 128) differs from [0, 64) */
+	memset(self->h.dst + 64, 0x11, 64);
+	duplicates(_metadata, &self->h, PT_OP_VERIFY, &r, forged,
+		   ARRAY_SIZE(forged));
+}
+
+/* a compare-mode VERIFY: its digest is part of the request */
+TEST_F(hostile_wire, duplicate_verify_compare_digest)
+{
+	uint64_t va = (uintptr_t)self->h.dst;
+	uint32_t k = self->h.rkey;
+	struct forged r = FORGED("", CRC32C_WORD(0), va, k, 64);
+	const struct pt_frame *ans;
+	struct forged forged[1];
+
+	/* the digest, from a return-mode VERIFY at the PSN before */
+	ASSERT_EQ(0, send_frame(&self->h, PT_OP_VERIFY, 0, r.ext, va, 64,
+				NULL, 0));
+	ans = response(&self->h);
+	ASSERT_NE(NULL, ans);
+	r.ext = CRC32C_WORD(RXE_FLUSH_VERIFY_COMPARE);
+	memcpy(r.pay, ans->b + PT_ROCE_OFF + PT_BTH_LEN + PT_AETH_LEN, 4);
+	r.paylen = 4;
+	self->h.psn = (self->h.psn + 1) & 0xffffff;
+
+	forged[0] = r;
+	forged[0].what = "another compare digest";
+	forged[0].pay[0] ^= 0xff;
+	duplicates(_metadata, &self->h, PT_OP_VERIFY, &r, forged, 1);
+}
+
+#define FETH(type, sel)	((type) | (sel) << 4)
+
+TEST_F(hostile_wire, duplicate_flush_must_be_the_request_executed)
+{
+	uint64_t va = (uintptr_t)self->h.dst;
+	uint32_t k = self->h.rkey, k2 = self->h.src_mr->rkey;
+	const long g = FETH(RXE_FLUSH_TYPE_GLOBAL, RXE_FLUSH_LEVEL_RANGE);
+	const struct forged r = FORGED("", g, va, k, 64);
+	const struct forged forged[] = {
+		FORGED("another VA", g, va + 64, k, 64),
+		FORGED("another length", g, va, k, 128),
+		FORGED("another R_Key", g, va, k2, 64),
+		FORGED("another selectivity",
+		       FETH(RXE_FLUSH_TYPE_GLOBAL, RXE_FLUSH_LEVEL_MR), va, k, 64),
+	};
+
+	duplicates(_metadata, &self->h, PT_OP_FLUSH, &r, forged,
+		   ARRAY_SIZE(forged));
+}
+
+/* the 8 bytes are part of the request: stored, and compared */
+TEST_F(hostile_wire, duplicate_atomic_write_must_be_the_request_executed)
+{
+	uint64_t va = (uintptr_t)self->h.dst;
+	uint32_t k = self->h.rkey;
+	uint32_t k2 = self->h.src_mr->rkey;
+	const struct forged r = FORGED_PAY("", -1, va, k, 8, "realreal", 8);
+	const struct forged forged[] = {
+		FORGED_PAY("another VA", -1, va + 8, k, 8, "realreal", 8),
+		FORGED_PAY("another payload", -1, va, k, 8, "forgedXX", 8),
+		FORGED_PAY("another R_Key", -1, va, k2, 8, "realreal", 8),
+	};
+
+	duplicates(_metadata, &self->h, PT_OP_ATOMIC_WRITE, &r, forged,
+		   ARRAY_SIZE(forged));
+	EXPECT_EQ(0, memcmp(self->h.dst, "realreal", 8));
+	EXPECT_EQ(FILL, self->h.dst[8]);
 }
 
 /*
