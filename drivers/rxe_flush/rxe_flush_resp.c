@@ -16,6 +16,12 @@
  * that goes with the errno (rxe_flush.h).  VERIFY's hashes are in
  * rxe_flush_hash.c, which this file calls and which calls nothing back.
  *
+ * A VERIFY's digest tells what a READ of its range would, and a short
+ * range's digest is easily inverted (a byte's CRC32C is one of 256): an
+ * R_Key without remote read (an MR whose persistence domain grants VERIFY
+ * by algorithm) may only compare, and only whole, aligned 4 KiB blocks,
+ * whose match a peer cannot guess a byte at a time.
+ *
  * A duplicate is answered from the request's resource only if it states
  * the same request (struct rxe_flush_req_id): else a forged packet that
  * took the PSN first would make the real request's answer.
@@ -41,6 +47,7 @@ struct rxe_flush_target {
 	int access;		/* what the R_Key (MR or MW) must grant */
 	int mr_access;		/* what the MR itself must carry */
 	u32 verify_alg_bit;	/* VERIFY: an MR's domain grants by algorithm */
+	bool verify_compare;	/* VERIFY: compare mode, no digest returned */
 	bool whole_mr;		/* FLUSH of the whole MR: RETH VA/length unused */
 };
 
@@ -206,6 +213,7 @@ static int rxe_flush_verify_parse(struct rxe_pkt_info *pkt,
 	 */
 	t->mr_access = rxe_flush_type_access(type);
 	t->verify_alg_bit = RXE_FLUSH_VERIFY_ALG_BIT(alg);
+	t->verify_compare = rxe_flush_veth_compare(pkt);
 	return 0;
 }
 
@@ -354,11 +362,24 @@ static struct rxe_mr *rxe_flush_key_lookup(struct rxe_qp *qp, int access,
 }
 
 /*
+ * A VERIFY by an R_Key without remote read: compare mode, over a nonzero
+ * number of 4 KiB blocks from a 4 KiB offset into the MR, in the MR.
+ */
+static bool rxe_flush_verify_blind_ok(struct rxe_mr *mr,
+				      const struct rxe_flush_target *t)
+{
+	return t->verify_compare && t->len >= SZ_4K &&
+	       IS_ALIGNED(t->len, SZ_4K) && t->va >= mr->ibmr.iova &&
+	       IS_ALIGNED(t->va - mr->ibmr.iova, SZ_4K);
+}
+
+/*
  * The one lookup of a request's target: the R_Key grants t->access, the
  * MR itself carries t->mr_access, the range lies in the MR, and the MR's
  * owner does not know it to be poisoned.  For an MR with a persistence
  * domain, whether a VERIFY may read is its owner's word alone, and its
- * R_Key then needs no remote read.  On success the MR (its reference goes
+ * R_Key then needs no remote read: such a VERIFY only compares, whole
+ * 4 KiB blocks of the MR (rxe_flush_verify_blind_ok()).  On success the MR (its reference goes
  * with it) and the range are the QP's resp.* for execution.
  */
 static int rxe_flush_target_get(struct rxe_qp *qp,
@@ -383,6 +404,8 @@ static int rxe_flush_target_get(struct rxe_qp *qp,
 	d = rxe_flush_domain_of(mr);
 	if (t->verify_alg_bit &&
 	    !(d ? d->verify_algs & t->verify_alg_bit : by_key))
+		goto err;
+	if (t->verify_alg_bit && !by_key && !rxe_flush_verify_blind_ok(mr, t))
 		goto err;
 	if ((mr->access & t->mr_access) != t->mr_access)
 		goto err;

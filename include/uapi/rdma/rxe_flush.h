@@ -171,7 +171,11 @@ struct rxe_flush_reg_mr_resp {
  *   wr.atomic.remote_addr, wr.atomic.rkey  the range and its R_Key; the MR
  *                                          needs remote read access, or, for
  *                                          a kernel MR (pmem_rdma), the
- *                                          algorithm in its verify set,
+ *                                          algorithm in its verify set:
+ *                                          without remote read, compare mode
+ *                                          only, offset into the MR and
+ *                                          length multiples of 4096 (a
+ *                                          returned digest needs READ),
  *   wr.atomic.compare_add                  the range length (< 2^31),
  *   wr.atomic.swap                         RXE_FLUSH_VERIFY_WORD(alg, flags),
  *                                          flags: RXE_FLUSH_VERIFY_COMPARE,
@@ -185,6 +189,8 @@ struct rxe_flush_reg_mr_resp {
  *   IBV_WC_REM_OP_ERR        the digest differs; the responder ends the
  *                            connection, so nothing posted after executes,
  *   IBV_WC_REM_ACCESS_ERR    bad R_Key, no verify access, range outside;
+ *                            without remote read: a returned digest, or a
+ *                            range not whole 4 KiB blocks of the MR;
  *                            flush-and-verify: the MR without the flush
  *                            access of the type,
  *   IBV_WC_REM_INV_REQ_ERR   unknown algorithm, reserved bits (also of the

@@ -6,7 +6,9 @@
  * descriptor, WRITEs and FLUSHes one-sidedly, and the bytes are read back
  * through the block device.  VERIFY is granted or refused by the export's
  * access and algorithms: real_export grants READ but not VERIFY,
- * verify_only_export VERIFY alone: SHA-256, no READ.
+ * verify_only_export VERIFY alone: SHA-256, no READ.  Without READ a
+ * VERIFY may only compare, over whole 4 KiB blocks of the export: a
+ * returned digest, or a short window's match, would tell what a READ does.
  */
 #include "target_helpers.h"
 
@@ -132,15 +134,64 @@ TEST_F(verify_only_export, verify_without_read)
 	ASSERT_EQ(0, peer_write(t, 4096, 12288));
 	ASSERT_EQ(0, peer_flush(t, 4096, 12288, IBV_FLUSH_PERSISTENT));
 	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf, 12288, d));
-	ASSERT_EQ(0, peer_verify(t, SHA256, 4096, 12288, NULL));
-	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
 	EXPECT_EQ(0, peer_verify(t, SHA256, 4096, 12288, d));
+	/* one 4 KiB block is the least */
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf + 4096, 4096, d));
+	EXPECT_EQ(0, peer_verify(t, SHA256, 8192, 4096, d));
 	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
 	EXPECT_EQ(2, st.verifies);
 	/* no READ on this key */
 	ASSERT_EQ(0, pt_rdma_sync(&t->p.c, IBV_WR_RDMA_READ, t->buf, 64,
 				  t->mr->lkey, t->p.conn.r.iova, t->p.conn.r.rkey, &wc));
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status);
+}
+
+/*
+ * Without READ each VERIFY that would tell more than a 4 KiB block's
+ * match is refused with a remote access error: a returned digest (one of
+ * a byte is a 256-entry table), a window shorter than 4 KiB or not a
+ * whole number of 4 KiB blocks of the export.  A refusal ends the
+ * connection, so one per fixture.
+ */
+static void verify_no_read_refused(struct __test_metadata *_metadata,
+				   struct target *t, uint64_t at, uint64_t len,
+				   int compare)
+{
+	uint8_t d[PMRDMA_DIGEST_MAX];
+	struct pmem_rdma_stats st;
+
+	if (no_target(t))
+		return;
+	pt_fill_pattern(t->buf, 16384, 79);
+	ASSERT_EQ(0, peer_write(t, 0, 16384));
+	ASSERT_EQ(32, pmrdma_digest(SHA256, t->buf + at, len, d));
+	memset(DIGEST(t), 0, 32);
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  peer_verify(t, SHA256, at, len, compare ? d : NULL));
+	if (!compare)	/* no digest landed */
+		EXPECT_EQ(0, memcmp(DIGEST(t), "\0\0\0\0\0\0\0\0", 8));
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(0, st.verifies);
+}
+
+TEST_F(verify_only_export, no_read_returned_digest_refused)
+{
+	verify_no_read_refused(_metadata, &self->t, 4096, 4096, 0);
+}
+
+TEST_F(verify_only_export, no_read_one_byte_refused)
+{
+	verify_no_read_refused(_metadata, &self->t, 5, 1, 1);
+}
+
+TEST_F(verify_only_export, no_read_unaligned_block_refused)
+{
+	verify_no_read_refused(_metadata, &self->t, 512, 4096, 1);
+}
+
+TEST_F(verify_only_export, no_read_partial_block_refused)
+{
+	verify_no_read_refused(_metadata, &self->t, 4096, 4096 + 512, 1);
 }
 
 /*
@@ -196,7 +247,7 @@ FIXTURE_TEARDOWN(verify_alone_export)
 	target_close(&self->t);
 }
 
-/* the digest of what the namespace holds; nothing else on this key */
+/* a compare with what the namespace holds; nothing else on this key */
 TEST_F(verify_alone_export, verify_works)
 {
 	struct target *t = &self->t;
@@ -207,8 +258,6 @@ TEST_F(verify_alone_export, verify_works)
 	EXPECT_NE(0, t->p.conn.r.rkey);
 	ASSERT_EQ(0, target_read(t, 8192, t->back, 4096));
 	ASSERT_EQ(32, pmrdma_digest(SHA256, t->back, 4096, d));
-	ASSERT_EQ(0, peer_verify(t, SHA256, 8192, 4096, NULL));
-	EXPECT_EQ(0, memcmp(d, DIGEST(t), 32));
 	EXPECT_EQ(0, peer_verify(t, SHA256, 8192, 4096, d));
 	EXPECT_EQ(-EIO, peer_write(t, 8192, 64));
 }
