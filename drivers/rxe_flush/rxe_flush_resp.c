@@ -133,12 +133,17 @@ static int rxe_flush_parse(struct rxe_pkt_info *pkt, struct rxe_flush_target *t)
 	return 0;
 }
 
+/* a whole MR may be longer than the 32 bits of resp.length */
+static void rxe_flush_start(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			    struct rxe_flush_exec *x)
+{
+	if (rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR)
+		x->len = qp->resp.mr->ibmr.length;
+}
+
 static int rxe_flush_step(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			  struct rxe_flush_exec *x)
 {
-	/* a whole MR may be longer than the 32 bits of resp.length */
-	if (rxe_flush_feth_sel(pkt) == RXE_FLUSH_LEVEL_MR)
-		x->len = qp->resp.mr->ibmr.length;
 	return rxe_flush_range(qp, rxe_flush_feth_type(pkt), x);
 }
 
@@ -287,6 +292,7 @@ static const struct rxe_flush_resp_op rxe_flush_resp_ops[] = {
 		.access	= rxe_flush_access,
 		.ext	= rxe_flush_feth,
 		.parse	= rxe_flush_parse,
+		.start	= rxe_flush_start,
 		.step	= rxe_flush_step,
 	},
 	{
@@ -411,6 +417,7 @@ static int rxe_flush_target_get(struct rxe_qp *qp,
 		goto err;
 
 	if (t->whole_mr) {
+		/* 64 bits, as the poison check below takes it */
 		va = mr->ibmr.iova;
 		len = mr->ibmr.length;
 	} else if (len && mr_check_range(mr, va + offset, len)) {
@@ -426,9 +433,12 @@ static int rxe_flush_target_get(struct rxe_qp *qp,
 	qp->resp.va = va;
 	qp->resp.offset = offset;
 	qp->resp.rkey = t->rkey;
-	/* a whole MR's length is taken from the MR at execution */
-	qp->resp.resid = len;
-	qp->resp.length = len;
+	/*
+	 * The RETH's 32-bit length: a whole MR's 64-bit one is not kept in
+	 * resp.length but read from the MR at execution (rxe_flush_start())
+	 */
+	qp->resp.resid = t->len;
+	qp->resp.length = t->len;
 	return 0;
 
 err:
