@@ -189,8 +189,10 @@ static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 	s->pd = ibv_alloc_pd(verbs);
 	if (!s->pd)
 		return -errno;
-	s->mr = ibv_reg_mr(s->pd, s->view, s->size, IBV_ACCESS_LOCAL_WRITE |
-			   IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	/* zero-based, as the kernel target's: no address of ours on the wire */
+	s->mr = ibv_reg_mr_iova(s->pd, s->view, s->size, 0,
+				IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+				IBV_ACCESS_REMOTE_READ);
 	s->cc = ibv_create_comp_channel(verbs);
 	if (!s->mr || !s->cc) {
 		if (s->mr)
@@ -269,7 +271,7 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	}
 	pmem_rdma_desc_encode(&d, PMEM_RDMA_DESC_GPSPM |
 			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0),
-			      (uintptr_t)s->view, s->size, s->mr->rkey,
+			      0, s->size, s->mr->rkey,
 			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
 	/* the peer's initiator depth, for APM's READs */
 	cp.responder_resources = ev->param.conn.responder_resources <
@@ -290,7 +292,11 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 
 /* ---- GPSPM requests ---- */
 
-/* 0 or -errno: the response carries it positive */
+/*
+ * 0 or -errno: the response carries it positive.  off and len are the
+ * peer's: each bound subtracts only what is known to be smaller (off <
+ * size), so that no value of theirs wraps it.
+ */
 static int run_op(struct pmrdma_server *s, const struct pmem_rdma_gpspm_op *o)
 {
 	uint64_t off = be64toh(o->off), len = be32toh(o->len);
@@ -299,13 +305,13 @@ static int run_op(struct pmrdma_server *s, const struct pmem_rdma_gpspm_op *o)
 	case PMEM_RDMA_GPSPM_PERSIST:
 		if (!len)
 			return -EINVAL;
-		if (off > s->size || len > s->size - off)
+		if (off >= s->size || len > s->size - off)
 			return -ERANGE;
 		break;
 	case PMEM_RDMA_GPSPM_STORE8:
 		if (off % 8)
 			return -EINVAL;
-		if (off > s->size - 8)
+		if (off >= s->size || s->size - off < 8)
 			return -ERANGE;
 		len = 8;
 		__atomic_store_n((uint64_t *)(s->view + off), be64toh(o->value),
@@ -503,6 +509,11 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 				 PMEM_RDMA_KEY_MIN, PMEM_RDMA_KEY_MAX);
 		goto fail;
 	}
+	if (cfg->length && cfg->length < PMRDMA_SERVE_MIN_LEN) {
+		err = serve_fail(s, -EINVAL, "a server serves at least %d bytes",
+				 PMRDMA_SERVE_MIN_LEN);
+		goto fail;
+	}
 	if (cfg->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT) {
 		err = serve_fail(s, -EINVAL, "max_peers is at most %d",
 				 PMEM_RDMA_MAX_PEERS_LIMIT);
@@ -534,6 +545,12 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 	}
 	s->view = pmrdma_map_get_address(s->map);
 	s->size = pmrdma_map_get_size(s->map);
+	/* a device smaller than that, served to its end */
+	if (s->size < PMRDMA_SERVE_MIN_LEN) {
+		err = serve_fail(s, -EINVAL, "a server serves at least %d bytes, %s has %zu",
+				 PMRDMA_SERVE_MIN_LEN, cfg->path, s->size);
+		goto fail;
+	}
 	if (pipe(s->stop)) {
 		err = serve_fail(s, -errno, "pipe: %s", strerror(errno));
 		goto fail;

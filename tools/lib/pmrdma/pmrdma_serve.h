@@ -24,9 +24,17 @@
 extern "C" {
 #endif
 
+/*
+ * The least a server serves, one page: every op of a request is then
+ * bounded by the range without a wrap, whatever offset a peer sends.
+ */
+#define PMRDMA_SERVE_MIN_LEN	4096
+
 struct pmrdma_serve_config {
 	const char *path;		/* a devdax device (else -EINVAL) */
-	uint64_t offset, length;	/* the range; length 0: to the end */
+	uint64_t offset, length;	/* the range; length 0: to the end;
+					 * at least PMRDMA_SERVE_MIN_LEN
+					 */
 	const char *addr;		/* the address to listen on, NULL: all */
 	uint16_t port;
 	const void *key;		/* peers must prove it (16..64 bytes) */
@@ -48,7 +56,8 @@ struct pmrdma_server_stats {
 
 /*
  * Map the range and listen.  -EINVAL (no port, neither key nor any_peer,
- * a key length out of range, max_peers above 1024), the local map's
+ * a key length out of range, max_peers above 1024, a range under
+ * PMRDMA_SERVE_MIN_LEN), the local map's
  * errors, -EADDRINUSE, and the RDMA CM's.  On failure *s is NULL and msg
  * (msglen) says why.
  */

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "lib_helpers.h"
+#include "peer_helpers.h"
 #include "pmlog.h"
 #include "pmrdma_serve.h"
 
@@ -255,6 +256,147 @@ TEST_F(serve, the_kernel_targets_refusals)
 	EXPECT_EQ(fds, lib_fds());
 }
 
+/* a peer of the server that speaks GPSPM by hand */
+struct raw_peer {
+	struct pmrdma_conn conn;
+	struct pmem_rdma_gpspm_req req;
+	struct pmem_rdma_gpspm_resp resp;
+	struct ibv_mr *req_mr, *resp_mr;
+};
+
+static int raw_connect(struct raw_peer *p, const uint8_t *key)
+{
+	struct sockaddr_in6 dst;
+	struct pmrdma_conn_params cp = {
+		.dst = (struct sockaddr *)&dst, .key = key, .key_len = 32,
+		.send_depth = 4, .recv_depth = 1,
+	};
+	int ret = pt_peer_device_addr(&dst, SERVE_PORT);
+
+	memset(p, 0, sizeof(*p));
+	if (ret)
+		return ret;
+	ret = pmrdma_conn_open(&p->conn, &cp);
+	if (ret)
+		return ret;
+	p->req_mr = ibv_reg_mr(p->conn.pd, &p->req, sizeof(p->req), 0);
+	p->resp_mr = ibv_reg_mr(p->conn.pd, &p->resp, sizeof(p->resp),
+				IBV_ACCESS_LOCAL_WRITE);
+	return p->req_mr && p->resp_mr ? 0 : -ENOMEM;
+}
+
+static void raw_close(struct raw_peer *p)
+{
+	if (p->req_mr)
+		ibv_dereg_mr(p->req_mr);
+	if (p->resp_mr)
+		ibv_dereg_mr(p->resp_mr);
+	pmrdma_conn_close(&p->conn);
+}
+
+/* the request's first len bytes sent: the answer's status, or -errno */
+static int raw_request(struct raw_peer *p, uint32_t len)
+{
+	struct ibv_sge rs = {
+		.addr = (uintptr_t)&p->resp, .length = sizeof(p->resp),
+		.lkey = p->resp_mr->lkey,
+	}, ss = {
+		.addr = (uintptr_t)&p->req, .length = len,
+		.lkey = p->req_mr->lkey,
+	};
+	struct ibv_recv_wr rw = { .wr_id = 1, .sg_list = &rs, .num_sge = 1 },
+			   *rbad;
+	struct ibv_send_wr sw = {
+		.wr_id = 2, .opcode = IBV_WR_SEND, .sg_list = &ss,
+		.num_sge = 1, .send_flags = IBV_SEND_SIGNALED,
+	}, *sbad;
+	struct ibv_qp *qp = pmrdma_conn_qp(&p->conn);
+	struct ibv_wc wc;
+	int got = 0;
+
+	if (ibv_post_recv(qp, &rw, &rbad) || ibv_post_send(qp, &sw, &sbad))
+		return -EIO;
+	while (got != 3) {
+		if (pmrdma_conn_wait_wc(&p->conn, &wc, 5000) != 1)
+			return -ETIMEDOUT;
+		if (wc.status)
+			return -EIO;
+		got |= wc.wr_id;
+	}
+	return be16toh(p->resp.status);
+}
+
+/* a request of one op, laid out, not sent */
+static void raw_fill(struct raw_peer *p, uint32_t op, uint64_t off, uint32_t len)
+{
+	p->req = (struct pmem_rdma_gpspm_req){
+		.magic = htobe32(PMEM_RDMA_GPSPM_MAGIC),
+		.version = htobe16(PMEM_RDMA_GPSPM_VERSION),
+		.nops = htobe16(1), .id = htobe64(op),
+	};
+	p->req.ops[0] = (struct pmem_rdma_gpspm_op){
+		.op = htobe32(op), .len = htobe32(len), .off = htobe64(off),
+		.value = htobe64(0x5a5a5a5a5a5a5a5aULL),
+	};
+}
+
+/* a request of one op, sent: the answer's status, or -errno */
+static int raw_op(struct raw_peer *p, uint32_t op, uint64_t off, uint32_t len)
+{
+	raw_fill(p, op, off, len);
+	return raw_request(p, offsetof(struct pmem_rdma_gpspm_req, ops[1]));
+}
+
+/*
+ * Every field of a request is the peer's: offsets and lengths that would
+ * wrap a bound, a count of ops above the most, a request shorter than it
+ * says, are refused and nothing is stored; the descriptor has no address
+ * of the server's process (iova 0, as the kernel target's).
+ */
+TEST_F(serve, hostile_requests_are_bounded)
+{
+	const uint64_t top = ~0ULL & ~7ULL;
+	struct pmrdma_server_stats st0, st;
+	struct raw_peer p;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, raw_connect(&p, self->key)) TH_LOG("%s", p.conn.msg);
+	EXPECT_EQ(0, p.conn.r.iova);
+	EXPECT_EQ(SERVE_LEN, p.conn.r.length);
+	memset(self->sv, 0, SERVE_LEN);
+	pmrdma_server_get_stats(self->s, &st0);
+
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, SERVE_LEN, 0));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, top, 0));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, top - SERVE_LEN, 0));
+	EXPECT_EQ(EINVAL, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, SERVE_LEN - 4, 0));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_PERSIST, SERVE_LEN, 1));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_PERSIST, SERVE_LEN - 8, 9));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_PERSIST, top, 4096));
+	EXPECT_EQ(ERANGE, raw_op(&p, PMEM_RDMA_GPSPM_PERSIST, 8, ~0U));
+	EXPECT_EQ(EINVAL, raw_op(&p, PMEM_RDMA_GPSPM_PERSIST, 0, 0));
+	EXPECT_EQ(EINVAL, raw_op(&p, 99, 0, 8));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(st0.bytes_persisted, st.bytes_persisted);
+
+	/* more ops than a request holds, fewer bytes than it says, no header */
+	raw_fill(&p, PMEM_RDMA_GPSPM_STORE8, 0, 0);
+	p.req.nops = htobe16(PMEM_RDMA_GPSPM_OPS + 1);
+	EXPECT_EQ(EINVAL, raw_request(&p, sizeof(p.req)));
+	p.req.nops = htobe16(2);
+	EXPECT_EQ(EINVAL, raw_request(&p, offsetof(struct pmem_rdma_gpspm_req,
+						    ops[1])));
+	EXPECT_EQ(EPROTO, raw_request(&p, 4));
+	EXPECT_EQ(0, pt_load64(self->sv));
+	EXPECT_EQ(0, memchr(self->sv, 0x5a, SERVE_LEN) != NULL);
+
+	/* the last word is inside: stored */
+	EXPECT_EQ(0, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, SERVE_LEN - 8, 0));
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aULL, pt_load64(self->sv + SERVE_LEN - 8));
+	raw_close(&p);
+}
+
 TEST(serve_config_refusals)
 {
 	struct pmrdma_serve_config c = { .path = getenv("PMEM_RDMA_DAX") };
@@ -281,6 +423,17 @@ TEST(serve_config_refusals)
 	EXPECT_NE(NULL, strstr(msg, "not a devdax device")) TH_LOG("%s", msg);
 	EXPECT_EQ(NULL, s);
 	unlink(file);
+	/* less than a page: no op of a peer could be bounded without a wrap */
+	c.path = getenv("PMEM_RDMA_DAX");
+	if (!c.path || !c.path[0])
+		return;
+	c.length = 4;
+	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "at least 4096 bytes")) TH_LOG("%s", msg);
+	EXPECT_EQ(NULL, s);
+	c.length = PMRDMA_SERVE_MIN_LEN;
+	EXPECT_EQ(0, pmrdma_server_new(&s, &c, msg, sizeof(msg))) TH_LOG("%s", msg);
+	pmrdma_server_delete(&s);
 }
 
 TEST_HARNESS_MAIN
