@@ -81,26 +81,19 @@ static _Noreturn void fail(const char *what, int err, struct pmrdma_map *map)
 static void read_key(struct opts *o, const char *path)
 {
 	struct pmrdma_remote *r;
-	ssize_t n;
-	int fd;
+	char msg[256];
+	size_t len;
 
 	if (!o->nremote)
 		bad_usage("-k comes after the -a it is for");
 	r = &o->remote[o->nremote - 1];
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "pmlog: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	n = read(fd, o->key[o->nremote - 1], PMRDMA_KEY_MAX);
-	close(fd);
-	if (n < 16) {
-		fprintf(stderr, "pmlog: %s: a key has 16 to %d bytes\n", path,
-			PMRDMA_KEY_MAX);
+	if (pmrdma_key_read(path, o->key[o->nremote - 1], &len, msg,
+			    sizeof(msg))) {
+		fprintf(stderr, "pmlog: %s\n", msg);
 		exit(1);
 	}
 	r->key = o->key[o->nremote - 1];
-	r->key_len = n;
+	r->key_len = len;
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -172,7 +165,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		bad_usage("say where the log is: -a ADDR -P PORT, or -p PATH");
 }
 
-static struct pmrdma_map *map_open(const struct opts *o)
+static struct pmrdma_map *map_open(struct opts *o)
 {
 	struct pmrdma_config *cfg;
 	struct pmrdma_map *map;
@@ -185,6 +178,8 @@ static struct pmrdma_map *map_open(const struct opts *o)
 	for (i = 0; !err && i < o->nremote; i++)
 		err = o->path ? pmrdma_config_add_replica(cfg, &o->remote[i]) :
 				pmrdma_config_set_remote(cfg, &o->remote[i]);
+	/* the config has its copies */
+	explicit_bzero(o->key, sizeof(o->key));
 	if (err)
 		fail("config", err, NULL);
 	err = pmrdma_map_new(&map, cfg);

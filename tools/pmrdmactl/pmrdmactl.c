@@ -25,6 +25,7 @@
 
 #include <linux/pmem_rdma.h>
 
+#include "pmrdma.h"
 #include "pmrdma_target.h"
 #include "pmrdmactl.h"
 
@@ -336,24 +337,12 @@ static void parse_allow(struct pmem_rdma_policy *p, const char *s)
 
 void read_key(struct pmem_rdma_policy *p, const char *path)
 {
-	struct stat st;
-	ssize_t n;
-	int fd;
+	char msg[256];
+	size_t len;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st))
-		die("%s: %s", path, strerror(errno));
-	if (st.st_mode & 077)
-		die("%s: the key is readable by others (chmod 600 it)", path);
-	n = read(fd, p->key, sizeof(p->key));
-	if (n < 0)
-		die("%s: %s", path, strerror(errno));
-	if (n < PMEM_RDMA_KEY_MIN || st.st_size > PMEM_RDMA_KEY_MAX)
-		die("%s: a key has %u to %u bytes, this file %lld", path,
-		    PMEM_RDMA_KEY_MIN, PMEM_RDMA_KEY_MAX,
-		    (long long)st.st_size);
-	p->key_len = n;
-	close(fd);
+	if (pmrdma_key_read(path, p->key, &len, msg, sizeof(msg)))
+		die("%s", msg);
+	p->key_len = len;
 }
 
 /* export's options as given, checked for what they need of each other */
@@ -492,14 +481,16 @@ static int cmd_export(int argc, char **argv)
 	struct pmem_rdma_export_req e;
 	struct export_args a;
 	struct pmrdma_target *t;
+	int err;
 
 	export_parse(argc, argv, &a);
 	export_request(&a, &e);
 	t = target_open();
-	check(t, pmrdma_target_export(t, &e));
-	pmrdma_target_close(&t);
+	err = pmrdma_target_export(t, &e);
 	explicit_bzero(a.policy.key, sizeof(a.policy.key));
 	explicit_bzero(e.policy.key, sizeof(e.policy.key));
+	check(t, err);
+	pmrdma_target_close(&t);
 	export_print(&e, a.json);
 	return 0;
 }

@@ -86,6 +86,8 @@ int cmd_serve(int argc, char **argv)
 	if (!cfg.any_peer == !cfg.key)
 		bad_usage("say who may connect: -k KEYFILE or -A any");
 	err = pmrdma_server_new(&serving, &cfg, msg, sizeof(msg));
+	/* the server has its copy */
+	explicit_bzero(&key, sizeof(key));
 	if (err)
 		die("%s", msg);
 	sigaction(SIGINT, &sa, NULL);

@@ -67,7 +67,8 @@ extern "C" {
 #endif
 
 #define PMRDMA_REPLICAS_MAX	8
-#define PMRDMA_KEY_MAX		64	/* bytes, as the target's */
+#define PMRDMA_KEY_MIN		16	/* bytes, as the target's */
+#define PMRDMA_KEY_MAX		64
 
 /*
  * verify algorithms: the numbers of the wire (RXE_FLUSH_VERIFY_ALG_* of
@@ -141,6 +142,17 @@ int pmrdma_config_set_remote(struct pmrdma_config *cfg,
 			     const struct pmrdma_remote *remote);
 int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 			      const struct pmrdma_remote *replica);
+
+/*
+ * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
+ * its length into *len, for struct pmrdma_remote or a server: 0, or
+ * -EACCES (group or others have any permission on the file), -EINVAL (not
+ * PMRDMA_KEY_MIN..PMRDMA_KEY_MAX bytes: a longer key is refused, never
+ * cut), or open(2)'s and read(2)'s errors, with msg (msglen) saying why in
+ * one line.  The caller wipes the key with explicit_bzero() after use.
+ */
+int pmrdma_key_read(const char *path, void *key, size_t *len, char *msg,
+		    size_t msglen);
 
 /* ---- the map ---- */
 

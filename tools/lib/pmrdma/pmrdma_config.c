@@ -17,8 +17,9 @@ int pmrdma_config_new(struct pmrdma_config **cfg)
 
 static void remote_free(struct pmrdma_remote *r)
 {
+	/* not memset(): a store before free() may be left out */
 	if (r->key)
-		memset((void *)r->key, 0, r->key_len);
+		explicit_bzero((void *)r->key, r->key_len);
 	free((void *)r->key);
 	free((void *)r->addr);
 	free((void *)r->ibdev);

@@ -608,7 +608,7 @@ void pmrdma_server_delete(struct pmrdma_server **sp)
 		close(s->stop[0]);
 	if (s->stop[1] >= 0)
 		close(s->stop[1]);
-	OPENSSL_cleanse(s->key, sizeof(s->key));
+	explicit_bzero(s->key, sizeof(s->key));
 	free(s);
 	*sp = NULL;
 }

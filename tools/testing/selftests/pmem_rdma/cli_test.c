@@ -261,6 +261,42 @@ TEST_F(cli, errors_are_one_line_with_errno_text)
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s unexport %d", tool, id));
 }
 
+/*
+ * Every program takes a key as pmrdmactl does (pmrdma_key_read()): a file
+ * group or others may read is refused, and so is a key too short or too
+ * long - never cut to its first 64 bytes.
+ */
+TEST_F(cli, keys_are_read_alike_by_every_program)
+{
+	const char *top = getenv("PMEM_RDMA_TOP");
+	char pmlog[512], key[] = "/tmp/cli_test_key_read";
+
+	snprintf(pmlog, sizeof(pmlog), "%s/build/tools/pmlog", top);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "rm -f %s; head -c 32 /dev/urandom >%s; chmod 640 %s",
+			 key, key, key));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s recover -a ::1 -P %d -k %s 2>&1", pmlog, PORT, key));
+	EXPECT_STREQ("pmlog: /tmp/cli_test_key_read: the key is readable by others (chmod 600 it)\n",
+		     self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "head -c 65 /dev/urandom >%s; chmod 600 %s", key, key));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s recover -a ::1 -P %d -k %s 2>&1", pmlog, PORT, key));
+	EXPECT_STREQ("pmlog: /tmp/cli_test_key_read: a key has 16 to 64 bytes, this file more than 64\n",
+		     self->out);
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s serve -p /dev/x -P 1 -k %s 2>&1", tool, key));
+	EXPECT_NE(NULL, strstr(self->out, "pmrdmactl: serve: /tmp/cli_test_key_read: a key has 16 to 64 bytes"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "head -c 15 /dev/urandom >%s", key));
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s recover -a ::1 -P %d -k %s 2>&1", pmlog, PORT, key));
+	EXPECT_NE(NULL, strstr(self->out, "this file 15")) TH_LOG("%s", self->out);
+	unlink(key);
+}
+
 /* pmlog's options for the export on PORT of rxe0's address, with key */
 static int pmlog_remote(char *buf, size_t len, const char *key)
 {
