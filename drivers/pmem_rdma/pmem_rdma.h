@@ -148,6 +148,13 @@ void pmem_rdma_access_exit(void);
 /* 0 to accept the connect request, else its PMEM_RDMA_REJECT_* reason */
 u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 			   const struct rdma_conn_param *conn);
+/*
+ * The accept's private data for the peer of request req, whose descriptor
+ * is in acc: with a key, the target's proof added.  Its length, or -errno.
+ */
+int pmem_rdma_access_accept(struct pmem_rdma_exp *exp,
+			    const struct rdma_conn_param *req,
+			    struct pmem_rdma_accept *acc);
 
 /* pmem_rdma_domain.c */
 int pmem_rdma_domain_init(struct pmem_rdma_exp *exp);

@@ -8,9 +8,11 @@
  * already accepted, which are remembered for as long as they are young
  * enough to be replayed.  That memory is the port's, not the export's:
  * unexporting and exporting the port again within a window must not
- * make its proofs good again.  The rules and the bytes are those of
- * <linux/pmem_rdma_connect.h>, which the user-space target shares; what
- * is the kernel's is the HMAC, the clock and the lock.
+ * make its proofs good again.  An accepted peer of an export with a key
+ * gets the target's proof back (struct pmem_rdma_accept).  The rules and
+ * the bytes are those of <linux/pmem_rdma_connect.h>, which the
+ * user-space target shares; what is the kernel's is the HMAC, the clocks
+ * and the locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -204,38 +206,75 @@ static bool pmem_rdma_allowed(const struct pmem_rdma_policy *p,
 	return false;
 }
 
-/* the proof's MAC is the one the key gives for this port and address */
-static bool pmem_rdma_mac_ok(struct pmem_rdma_exp *exp,
-			     const struct pmem_rdma_auth *au,
-			     const struct in6_addr *peer)
+/*
+ * The target's own address in the connect request (its destination), in
+ * the form of the proof's MAC input; an address of another family, which
+ * no peer could have signed, all zero.
+ */
+static void pmem_rdma_target_addr(struct rdma_cm_id *id, struct in6_addr *a)
+{
+	struct sockaddr *sa = (struct sockaddr *)&id->route.addr.src_addr;
+
+	memset(a, 0, sizeof(*a));
+	if (sa->sa_family == AF_INET6)
+		*a = ((struct sockaddr_in6 *)sa)->sin6_addr;
+	else if (sa->sa_family == AF_INET)
+		ipv6_addr_set_v4mapped(((struct sockaddr_in *)sa)->sin_addr.s_addr,
+				       a);
+	else if (sa->sa_family == AF_IB)
+		memcpy(a, &((struct sockaddr_ib *)sa)->sib_addr, sizeof(*a));
+}
+
+/* mac: the first PMEM_RDMA_AUTH_MAC_LEN bytes of the export's HMAC of m */
+static int pmem_rdma_hmac(struct pmem_rdma_exp *exp, const u8 *m,
+			  unsigned int len, u8 *mac)
 {
 	SHASH_DESC_ON_STACK(desc, exp->access->hmac);
+	u8 md[SHA256_DIGEST_SIZE];
+	int err;
+
+	desc->tfm = exp->access->hmac;
+	err = crypto_shash_digest(desc, m, len, md);
+	shash_desc_zero(desc);
+	if (!err)
+		memcpy(mac, md, PMEM_RDMA_AUTH_MAC_LEN);
+	memzero_explicit(md, sizeof(md));
+	return err;
+}
+
+/* the proof's MAC is the one the key gives for this port and both addresses */
+static bool pmem_rdma_mac_ok(struct pmem_rdma_exp *exp,
+			     const struct pmem_rdma_auth *au,
+			     const struct in6_addr *peer,
+			     const struct in6_addr *target)
+{
 	u8 m[PMEM_RDMA_AUTH_MAC_INPUT_LEN];
-	u8 mac[SHA256_DIGEST_SIZE];
+	u8 want[PMEM_RDMA_AUTH_MAC_LEN];
 	bool ok;
 
-	pmem_rdma_auth_mac_input(m, au, exp->req.port, peer->s6_addr);
-	desc->tfm = exp->access->hmac;
-	ok = !crypto_shash_digest(desc, m, sizeof(m), mac) &&
-	     !crypto_memneq(mac, au->mac, sizeof(au->mac));
-	shash_desc_zero(desc);
-	memzero_explicit(mac, sizeof(mac));
+	pmem_rdma_auth_mac_input(m, au, exp->req.port, peer->s6_addr,
+				 target->s6_addr);
+	ok = !pmem_rdma_hmac(exp, m, sizeof(m), want) &&
+	     !crypto_memneq(want, au->mac, sizeof(want));
+	memzero_explicit(want, sizeof(want));
 	return ok;
 }
 
-static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp,
+static u16 pmem_rdma_proof(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 			   const struct rdma_conn_param *conn,
 			   const struct in6_addr *peer)
 {
 	struct pmem_rdma_replay *r = exp->access->replay;
 	struct pmem_rdma_auth au;
+	struct in6_addr target;
 	u16 reason;
 
 	reason = pmem_rdma_auth_parse(&au, conn->private_data,
 				      conn->private_data_len);
 	if (reason)
 		return reason;
-	if (!pmem_rdma_mac_ok(exp, &au, peer))
+	pmem_rdma_target_addr(id, &target);
+	if (!pmem_rdma_mac_ok(exp, &au, peer, &target))
 		return PMEM_RDMA_REJECT_AUTH;
 	/* the key is right: what is left is the clock, or a replay */
 	mutex_lock(&r->lock);
@@ -255,8 +294,26 @@ u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 	if (!pmem_rdma_path_is_peer(id, &peer) || !pmem_rdma_allowed(p, &peer))
 		return PMEM_RDMA_REJECT_ADDRESS;
 	if (p->key_len)
-		return pmem_rdma_proof(exp, conn, &peer);
+		return pmem_rdma_proof(exp, id, conn, &peer);
 	return 0;
+}
+
+int pmem_rdma_access_accept(struct pmem_rdma_exp *exp,
+			    const struct rdma_conn_param *req,
+			    struct pmem_rdma_accept *acc)
+{
+	u8 a[PMEM_RDMA_ACCEPT_MAC_INPUT_LEN];
+	struct pmem_rdma_auth au;
+	int err;
+
+	if (!exp->req.policy.key_len)
+		return sizeof(acc->desc);
+	/* judged good a moment ago: the proof is there, whole */
+	if (pmem_rdma_auth_parse(&au, req->private_data, req->private_data_len))
+		return -EINVAL;
+	pmem_rdma_accept_mac_input(a, &au, &acc->desc);
+	err = pmem_rdma_hmac(exp, a, sizeof(a), acc->mac);
+	return err ?: sizeof(*acc);
 }
 
 /* module unload: no export is left, and every port's memory goes */

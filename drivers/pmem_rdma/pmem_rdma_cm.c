@@ -209,7 +209,7 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 			.max_send_sge = 1, .max_recv_sge = 1,
 		},
 	};
-	struct pmem_rdma_region_desc desc;
+	struct pmem_rdma_accept acc;
 	struct rdma_conn_param p = {};
 	int err;
 
@@ -242,11 +242,14 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 	if (err)
 		return err;
 
-	pmem_rdma_desc_encode(&desc, exp->req.flags, peer->mr->iova,
+	pmem_rdma_desc_encode(&acc.desc, exp->req.flags, peer->mr->iova,
 			      exp->req.length, peer->mr->rkey, exp->req.access,
 			      exp->req.verify_algs);
-	p.private_data = &desc;
-	p.private_data_len = sizeof(desc);
+	err = pmem_rdma_access_accept(exp, req, &acc);
+	if (err < 0)
+		return err;
+	p.private_data = &acc;
+	p.private_data_len = err;
 	/*
 	 * On the passive side the CM reports the request from this end's
 	 * view: responder_resources is the peer's initiator depth, the READ

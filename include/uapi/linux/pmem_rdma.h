@@ -14,6 +14,8 @@
  * ABI version 3: who may connect - every EXPORT names its peers (an
  * allow-list, a key they prove, or explicitly any peer); the proof in the
  * connect request; more REJECT reasons.
+ * ABI version 4: the proof is bound to the target's address too, and a
+ * target with a key proves it back in the accept (struct pmem_rdma_accept).
  *
  * Changing exports (EXPORT, UNEXPORT, POWER_FAIL) needs CAP_SYS_ADMIN;
  * LIST and STATS need only an open file descriptor (the node is 0600 root).
@@ -24,7 +26,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PMEM_RDMA_ABI_VERSION	3
+#define PMEM_RDMA_ABI_VERSION	4
 
 /* ioctl type byte; not registered in ioctl-number.rst (out-of-tree module) */
 #define PMEM_RDMA_IOC_MAGIC	0xCE
@@ -299,12 +301,14 @@ struct pmem_rdma_reject {
 /*
  * The proof of the key: the private data of the peer's RDMA CM connect
  * request (REQ) to an export with a key.  Big-endian, 40 bytes.  mac is
- * the first 16 bytes of HMAC-SHA256(key, m), where m (42 bytes) is
+ * the first 16 bytes of HMAC-SHA256(key, m), where m (58 bytes) is
  *
  *   bytes  0..23  this structure up to mac: magic, abi_version, alg,
  *                 time, nonce, as sent
  *   bytes 24..25  the export's port, big-endian
  *   bytes 26..41  the peer address the target sees (see the policy)
+ *   bytes 42..57  the target's address the peer connects to, in the same
+ *                 form
  *
  * The target accepts a proof whose time is within PMEM_RDMA_AUTH_WINDOW
  * seconds of its own clock (CLOCK_REALTIME) and whose nonce it has not
@@ -314,8 +318,20 @@ struct pmem_rdma_reject {
  * PMEM_RDMA_AUTH_REPLAY_MAX young ones per port: one more is
  * PMEM_RDMA_REJECT_BUSY.  The kernel target keeps a port's memory across
  * exports of the port, for as long as it holds a proof.
- * The key never crosses the wire, and a proof is bound to one export and
- * one peer address.  <linux/pmem_rdma_connect.h> encodes and judges it.
+ * The key never crosses the wire, and a proof is bound to one export: one
+ * target address and port, and one peer address.
+ *
+ * The target proves the key back: its accept carries struct
+ * pmem_rdma_accept, the descriptor and the first 16 bytes of
+ * HMAC-SHA256(key, a), where a (84 bytes) is
+ *
+ *   bytes  0..3   PMEM_RDMA_ACCEPT_MAGIC, big-endian
+ *   bytes  4..43  the peer's proof, as received
+ *   bytes 44..83  the descriptor, as sent
+ *
+ * so that a peer uses a descriptor only from a holder of the key that
+ * answers its own connect request.  <linux/pmem_rdma_connect.h> encodes
+ * and judges both.
  */
 #define PMEM_RDMA_AUTH_MAGIC		0x504d5241	/* "PMRA" */
 #define PMEM_RDMA_AUTH_HMAC_SHA256_128	1
@@ -333,6 +349,17 @@ struct pmem_rdma_auth {
 						 * connect
 						 */
 	__u8 mac[PMEM_RDMA_AUTH_MAC_LEN];
+};
+
+#define PMEM_RDMA_ACCEPT_MAGIC		0x504d5254	/* "PMRT" */
+
+/*
+ * The private data of the accept (REP) of a peer to an export with a key,
+ * 56 bytes; without a key, the descriptor alone.
+ */
+struct pmem_rdma_accept {
+	struct pmem_rdma_region_desc desc;
+	__u8 mac[PMEM_RDMA_AUTH_MAC_LEN];	/* the target's proof */
 };
 
 /*

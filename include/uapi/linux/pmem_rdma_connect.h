@@ -19,10 +19,14 @@
  *   1. pmem_rdma_auth_parse(): a whole proof whose magic, abi_version and
  *      alg this ABI speaks, else PMEM_RDMA_REJECT_AUTH;
  *   2. its mac, against the MAC of pmem_rdma_auth_mac_input() for the
- *      export's port and the peer address, else PMEM_RDMA_REJECT_AUTH;
+ *      export's port, the peer address and the target's own address (the
+ *      request's destination), else PMEM_RDMA_REJECT_AUTH;
  *   3. pmem_rdma_auth_take(): the window (PMEM_RDMA_REJECT_STALE), then
  *      the replay memory (PMEM_RDMA_REJECT_REPLAY, PMEM_RDMA_REJECT_BUSY);
  * and only then counts it against max_peers (PMEM_RDMA_REJECT_FULL).
+ * It accepts with struct pmem_rdma_accept: the descriptor and its own
+ * proof, the MAC of pmem_rdma_accept_mac_input(), which the peer checks
+ * before it uses the descriptor.
  */
 #ifndef _UAPI_LINUX_PMEM_RDMA_CONNECT_H
 #define _UAPI_LINUX_PMEM_RDMA_CONNECT_H
@@ -33,9 +37,16 @@
 /* the bytes of the proof its MAC covers: everything before mac, its end */
 #define PMEM_RDMA_AUTH_SIGNED_LEN \
 	(sizeof(struct pmem_rdma_auth) - PMEM_RDMA_AUTH_MAC_LEN)
-/* the MAC's input: those, the export's port (big-endian), the peer address */
+/*
+ * the MAC's input: those, the export's port (big-endian), the peer
+ * address, the target's address
+ */
 #define PMEM_RDMA_AUTH_MAC_INPUT_LEN \
-	(PMEM_RDMA_AUTH_SIGNED_LEN + sizeof(__be16) + PMEM_RDMA_ADDR_LEN)
+	(PMEM_RDMA_AUTH_SIGNED_LEN + sizeof(__be16) + 2 * PMEM_RDMA_ADDR_LEN)
+/* the target's MAC's input: its magic, the peer's proof, the descriptor */
+#define PMEM_RDMA_ACCEPT_MAC_INPUT_LEN \
+	(sizeof(__be32) + sizeof(struct pmem_rdma_auth) + \
+	 sizeof(struct pmem_rdma_region_desc))
 
 /* byte by byte: private data need not be aligned, and no memcpy() here */
 static __inline__ void pmem_rdma_bytes_copy(void *dst, const void *src,
@@ -99,18 +110,39 @@ static __inline__ void pmem_rdma_auth_init(struct pmem_rdma_auth *au,
 /*
  * m, the PMEM_RDMA_AUTH_MAC_INPUT_LEN bytes whose HMAC-SHA256 with the
  * export's key starts with a good proof's mac: the proof up to mac as it
- * was sent, the export's port, the peer address as the target sees it
- * (PMEM_RDMA_ADDR_LEN bytes, an IPv4 peer as ::ffff:a.b.c.d).
+ * was sent, the export's port, the peer address as the target sees it and
+ * the target's address as the peer connects to it (PMEM_RDMA_ADDR_LEN
+ * bytes each, an IPv4 address as ::ffff:a.b.c.d).
  */
 static __inline__ void pmem_rdma_auth_mac_input(__u8 *m,
 						const struct pmem_rdma_auth *au,
-						__u16 port, const __u8 *addr)
+						__u16 port, const __u8 *peer,
+						const __u8 *target)
 {
 	pmem_rdma_bytes_copy(m, au, PMEM_RDMA_AUTH_SIGNED_LEN);
 	m += PMEM_RDMA_AUTH_SIGNED_LEN;
 	pmem_rdma_put_be(m, port, sizeof(__be16));
 	m += sizeof(__be16);
-	pmem_rdma_bytes_copy(m, addr, PMEM_RDMA_ADDR_LEN);
+	pmem_rdma_bytes_copy(m, peer, PMEM_RDMA_ADDR_LEN);
+	m += PMEM_RDMA_ADDR_LEN;
+	pmem_rdma_bytes_copy(m, target, PMEM_RDMA_ADDR_LEN);
+}
+
+/*
+ * a, the PMEM_RDMA_ACCEPT_MAC_INPUT_LEN bytes whose HMAC-SHA256 with the
+ * export's key starts with the mac of the target's accept: its magic, the
+ * peer's proof as received, the descriptor as sent.  The magic keeps it
+ * apart from a peer's proof, which no target may be made to sign.
+ */
+static __inline__ void
+pmem_rdma_accept_mac_input(__u8 *a, const struct pmem_rdma_auth *au,
+			   const struct pmem_rdma_region_desc *d)
+{
+	pmem_rdma_put_be(a, PMEM_RDMA_ACCEPT_MAGIC, sizeof(__be32));
+	a += sizeof(__be32);
+	pmem_rdma_bytes_copy(a, au, sizeof(*au));
+	a += sizeof(*au);
+	pmem_rdma_bytes_copy(a, d, sizeof(*d));
 }
 
 /*

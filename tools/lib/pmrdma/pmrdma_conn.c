@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -100,39 +101,80 @@ static int conn_event(struct pmrdma_conn *c, enum rdma_cm_event_type want,
 		      ev->event == RDMA_CM_EVENT_ROUTE_ERROR ?
 		      -EHOSTUNREACH : -EPROTO;
 	} else if (want == RDMA_CM_EVENT_ESTABLISHED) {
-		if (ev->param.conn.private_data_len <
-		    sizeof(struct pmem_rdma_region_desc))
+		c->rep_len = ev->param.conn.private_data_len;
+		if (c->rep_len > sizeof(c->rep))
+			c->rep_len = sizeof(c->rep);
+		if (c->rep_len < sizeof(struct pmem_rdma_region_desc)) {
 			ret = -EPROTO;
-		else
-			desc_decode(&c->r, ev->param.conn.private_data);
+		} else {
+			memcpy(&c->rep, ev->param.conn.private_data, c->rep_len);
+			desc_decode(&c->r, &c->rep.desc);
+		}
 	}
 	rdma_ack_cm_event(ev);
 	return ret;
 }
 
-int pmrdma_auth_mac(uint8_t *mac, const void *key, size_t len,
-		    const struct pmem_rdma_auth *au, uint16_t port,
-		    const uint8_t *addr)
+/* mac: the first PMEM_RDMA_AUTH_MAC_LEN bytes of HMAC-SHA256(key, m) */
+static int conn_hmac(uint8_t *mac, const void *key, size_t len,
+		     const unsigned char *m, size_t mlen)
 {
-	unsigned char m[PMEM_RDMA_AUTH_MAC_INPUT_LEN];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
+	int err = 0;
 
-	pmem_rdma_auth_mac_input(m, au, port, addr);
-	if (!HMAC(EVP_sha256(), key, len, m, sizeof(m), md, &mdlen) ||
+	if (!HMAC(EVP_sha256(), key, len, m, mlen, md, &mdlen) ||
 	    mdlen < PMEM_RDMA_AUTH_MAC_LEN)
-		return -EIO;
-	memcpy(mac, md, PMEM_RDMA_AUTH_MAC_LEN);
+		err = -EIO;
+	else
+		memcpy(mac, md, PMEM_RDMA_AUTH_MAC_LEN);
 	OPENSSL_cleanse(md, sizeof(md));
-	return 0;
+	return err;
+}
+
+int pmrdma_auth_mac(uint8_t *mac, const void *key, size_t len,
+		    const struct pmem_rdma_auth *au, uint16_t port,
+		    const uint8_t *peer, const uint8_t *target)
+{
+	unsigned char m[PMEM_RDMA_AUTH_MAC_INPUT_LEN];
+
+	pmem_rdma_auth_mac_input(m, au, port, peer, target);
+	return conn_hmac(mac, key, len, m, sizeof(m));
 }
 
 int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
-		     uint16_t port, const uint8_t *addr, uint64_t time,
-		     const uint8_t *nonce)
+		     uint16_t port, const uint8_t *peer, const uint8_t *target,
+		     uint64_t time, const uint8_t *nonce)
 {
 	pmem_rdma_auth_init(au, time, nonce);
-	return pmrdma_auth_mac(au->mac, key, len, au, port, addr);
+	return pmrdma_auth_mac(au->mac, key, len, au, port, peer, target);
+}
+
+int pmrdma_accept_mac(uint8_t *mac, const void *key, size_t len,
+		      const struct pmem_rdma_auth *au,
+		      const struct pmem_rdma_region_desc *d)
+{
+	unsigned char a[PMEM_RDMA_ACCEPT_MAC_INPUT_LEN];
+
+	pmem_rdma_accept_mac_input(a, au, d);
+	return conn_hmac(mac, key, len, a, sizeof(a));
+}
+
+int pmrdma_accept_check(const void *data, size_t len, const void *key,
+			size_t klen, const struct pmem_rdma_auth *au)
+{
+	uint8_t want[PMEM_RDMA_AUTH_MAC_LEN];
+	struct pmem_rdma_accept acc;
+	int err;
+
+	if (!data || len < sizeof(acc))
+		return -EACCES;
+	memcpy(&acc, data, sizeof(acc));
+	err = pmrdma_accept_mac(want, key, klen, au, &acc.desc);
+	if (!err && CRYPTO_memcmp(want, acc.mac, sizeof(want)))
+		err = -EACCES;
+	OPENSSL_cleanse(want, sizeof(want));
+	return err;
 }
 
 int pmrdma_addr16(const struct sockaddr *sa, uint8_t *addr)
@@ -161,21 +203,24 @@ static uint16_t sockaddr_port(const struct sockaddr *sa)
 
 static int conn_proof(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 {
-	uint8_t addr[PMEM_RDMA_ADDR_LEN], nonce[PMEM_RDMA_AUTH_NONCE_LEN];
+	uint8_t me[PMEM_RDMA_ADDR_LEN], target[PMEM_RDMA_ADDR_LEN];
+	uint8_t nonce[PMEM_RDMA_AUTH_NONCE_LEN];
 	int err;
 
 	if (p->replay) {
 		c->sent = *p->replay;
 		return 0;
 	}
-	/* the peer's own address, as the target sees it */
-	err = pmrdma_addr16(rdma_get_local_addr(c->id), addr);
+	/* the peer's own address as the target sees it, and the target's */
+	err = pmrdma_addr16(rdma_get_local_addr(c->id), me);
+	if (!err)
+		err = pmrdma_addr16(rdma_get_peer_addr(c->id), target);
 	if (err)
 		return err;
 	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
 		return -EIO;
 	return pmrdma_auth_make(&c->sent, p->key, p->key_len,
-				sockaddr_port(p->dst), addr,
+				sockaddr_port(p->dst), me, target,
 				p->proof_time ?: (uint64_t)time(NULL), nonce);
 }
 
@@ -218,6 +263,15 @@ static int conn_resources(struct pmrdma_conn *c,
 	if (rdma_create_qp_ex(c->id, &qa))
 		return conn_fail(c, -errno, "rdma_create_qp_ex");
 	return 0;
+}
+
+/* an accept without the target's proof: the CM pads what is missing with zeros */
+static bool conn_rep_unproved(const struct pmrdma_conn *c)
+{
+	static const uint8_t zero[PMEM_RDMA_AUTH_MAC_LEN];
+
+	return c->rep_len < sizeof(c->rep) ||
+	       !memcmp(c->rep.mac, zero, sizeof(zero));
 }
 
 int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
@@ -273,6 +327,17 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	if (c->r.abi_version != PMEM_RDMA_ABI_VERSION)
 		return conn_fail(c, -EPROTO, "the export speaks ABI %u, this library %u",
 				 c->r.abi_version, PMEM_RDMA_ABI_VERSION);
+	/* with the key: nothing of the accept is used before the target proves it */
+	if (p->key) {
+		err = pmrdma_accept_check(&c->rep, c->rep_len, p->key,
+					  p->key_len, &c->sent);
+		if (err == -EACCES)
+			return conn_fail(c, err, conn_rep_unproved(c) ?
+					 "the target's accept has no proof of the key" :
+					 "the target's proof of the key is wrong");
+		if (err)
+			return conn_fail(c, err, "checking the target's proof of the key");
+	}
 	if (ibv_req_notify_cq(c->cq, 0))
 		return conn_fail(c, -errno, "ibv_req_notify_cq");
 	return 0;
@@ -381,6 +446,7 @@ void pmrdma_conn_close(struct pmrdma_conn *c)
 	if (c->ch)
 		rdma_destroy_event_channel(c->ch);
 	OPENSSL_cleanse(&c->sent, sizeof(c->sent));
+	OPENSSL_cleanse(&c->rep, sizeof(c->rep));
 	c->ch = NULL;
 	c->id = NULL;
 	c->pd = NULL;

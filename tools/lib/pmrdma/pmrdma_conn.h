@@ -57,6 +57,8 @@ struct pmrdma_conn {
 	struct ibv_cq *cq;
 	struct pmrdma_region r;
 	struct pmem_rdma_auth sent;	/* the proof sent, if any */
+	struct pmem_rdma_accept rep;	/* the accept's private data */
+	size_t rep_len;			/* its bytes received (at most rep's) */
 	bool rejected;			/* the target said no */
 	int reject_reason;		/* and why: PMEM_RDMA_REJECT_*, or 0 */
 	bool disconnected;		/* the target went away */
@@ -97,22 +99,40 @@ int pmrdma_resolve(const char *addr, uint16_t port,
 
 /*
  * The proof of key (struct pmem_rdma_auth) for a connect request to port
- * from the peer address addr (PMEM_RDMA_ADDR_LEN bytes), at time, with
- * nonce (PMEM_RDMA_AUTH_NONCE_LEN bytes).  0, or -EIO when the MAC cannot
- * be computed.
+ * from the peer address peer to the target address target
+ * (PMEM_RDMA_ADDR_LEN bytes each), at time, with nonce
+ * (PMEM_RDMA_AUTH_NONCE_LEN bytes).  0, or -EIO when the MAC cannot be
+ * computed.
  */
 int pmrdma_auth_make(struct pmem_rdma_auth *au, const void *key, size_t len,
-		     uint16_t port, const uint8_t *addr, uint64_t time,
-		     const uint8_t *nonce);
+		     uint16_t port, const uint8_t *peer, const uint8_t *target,
+		     uint64_t time, const uint8_t *nonce);
 
 /*
  * The PMEM_RDMA_AUTH_MAC_LEN bytes of mac that the proof au needs for key
- * (len bytes), port and addr: what pmrdma_auth_make() puts in, and what
- * the user-space target checks.  0, or -EIO.
+ * (len bytes), port and the two addresses: what pmrdma_auth_make() puts
+ * in, and what the user-space target checks.  0, or -EIO.
  */
 int pmrdma_auth_mac(uint8_t *mac, const void *key, size_t len,
 		    const struct pmem_rdma_auth *au, uint16_t port,
-		    const uint8_t *addr);
+		    const uint8_t *peer, const uint8_t *target);
+
+/*
+ * The target's proof (the mac of struct pmem_rdma_accept) for key (len
+ * bytes) in its accept of the proof au, with the descriptor d: what the
+ * user-space target sends.  0, or -EIO.
+ */
+int pmrdma_accept_mac(uint8_t *mac, const void *key, size_t len,
+		      const struct pmem_rdma_auth *au,
+		      const struct pmem_rdma_region_desc *d);
+
+/*
+ * An accept's private data (len bytes at data) is the answer of a holder
+ * of key (klen bytes) to the proof au: 0, -EACCES when it has no target's
+ * proof or a wrong one, or -EIO.
+ */
+int pmrdma_accept_check(const void *data, size_t len, const void *key,
+			size_t klen, const struct pmem_rdma_auth *au);
 
 /*
  * A peer address as the targets see it and proofs bind it: IPv6, IPv4 as

@@ -105,29 +105,35 @@ static bool serve_path_is_peer(const struct rdma_cm_id *id,
 	return true;
 }
 
-/* 0, or the PMEM_RDMA_REJECT_* reason for this connect request */
-static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev)
+/*
+ * 0, or the PMEM_RDMA_REJECT_* reason for this connect request; *au is
+ * its proof.
+ */
+static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev,
+		       struct pmem_rdma_auth *au)
 {
-	uint8_t addr[PMEM_RDMA_ADDR_LEN], want[PMEM_RDMA_AUTH_MAC_LEN];
-	struct pmem_rdma_auth au;
+	uint8_t peer[PMEM_RDMA_ADDR_LEN], me[PMEM_RDMA_ADDR_LEN];
+	uint8_t want[PMEM_RDMA_AUTH_MAC_LEN];
 	struct timespec mono;
 	int reason;
 
 	/* another family: the kernel target's address for it, all zero */
-	pmrdma_addr16(rdma_get_peer_addr(ev->id), addr);
-	if (!serve_path_is_peer(ev->id, addr))
+	pmrdma_addr16(rdma_get_peer_addr(ev->id), peer);
+	if (!serve_path_is_peer(ev->id, peer))
 		return PMEM_RDMA_REJECT_ADDRESS;
 	if (s->any_peer)
 		return 0;
-	reason = pmem_rdma_auth_parse(&au, ev->param.conn.private_data,
+	reason = pmem_rdma_auth_parse(au, ev->param.conn.private_data,
 				      ev->param.conn.private_data_len);
 	if (reason)
 		return reason;
-	if (pmrdma_auth_mac(want, s->key, s->key_len, &au, s->port, addr) ||
-	    CRYPTO_memcmp(want, au.mac, sizeof(au.mac)))
+	/* the request's destination: this target's own address */
+	pmrdma_addr16(rdma_get_local_addr(ev->id), me);
+	if (pmrdma_auth_mac(want, s->key, s->key_len, au, s->port, peer, me) ||
+	    CRYPTO_memcmp(want, au->mac, sizeof(au->mac)))
 		return PMEM_RDMA_REJECT_AUTH;
 	clock_gettime(CLOCK_BOOTTIME, &mono);
-	return pmem_rdma_auth_take(s->seen, &au, time(NULL), mono.tv_sec);
+	return pmem_rdma_auth_take(s->seen, au, time(NULL), mono.tv_sec);
 }
 
 static void serve_reject(struct pmrdma_server *s, struct rdma_cm_id *id,
@@ -239,9 +245,10 @@ static int peer_setup(struct pmrdma_server *s, struct serve_peer *p)
 static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 {
 	struct ibv_device_attr da;
-	struct pmem_rdma_region_desc d;
+	struct pmem_rdma_accept acc;
+	struct pmem_rdma_auth au = { 0 };
 	struct rdma_conn_param cp = {
-		.private_data = &d, .private_data_len = sizeof(d),
+		.private_data = &acc, .private_data_len = sizeof(acc.desc),
 		.rnr_retry_count = 7,
 	};
 	struct serve_peer *p;
@@ -250,7 +257,7 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	/* the kernel target's order: the device, the proof, then room */
 	if (s->verbs && s->verbs != ev->id->verbs)
 		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_DEVICE);
-	reason = serve_judge(s, ev);
+	reason = serve_judge(s, ev, &au);
 	if (reason)
 		return serve_reject(s, ev->id, reason);
 	if (s->st.peers >= s->max_peers)
@@ -263,16 +270,21 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	p->s = s;
 	p->id = ev->id;
 	ev->id->context = p;
-	if (peer_setup(s, p) || ibv_query_device(s->verbs, &da)) {
+	pmem_rdma_desc_encode(&acc.desc, PMEM_RDMA_DESC_GPSPM |
+			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0),
+			      0, s->size, s->mr->rkey,
+			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
+	/* with the key, the target proves it back: the peer checks it */
+	if (!s->any_peer)
+		cp.private_data_len = sizeof(acc);
+	if (peer_setup(s, p) || ibv_query_device(s->verbs, &da) ||
+	    (!s->any_peer && pmrdma_accept_mac(acc.mac, s->key, s->key_len,
+					       &au, &acc.desc))) {
 		serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
 		peer_free(p);
 		ev->id->context = NULL;
 		return;
 	}
-	pmem_rdma_desc_encode(&d, PMEM_RDMA_DESC_GPSPM |
-			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0),
-			      0, s->size, s->mr->rkey,
-			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
 	/* the peer's initiator depth, for APM's READs */
 	cp.responder_resources = ev->param.conn.responder_resources <
 				 da.max_qp_rd_atom ?

@@ -256,6 +256,49 @@ TEST_F(serve, the_kernel_targets_refusals)
 	EXPECT_EQ(fds, lib_fds());
 }
 
+/*
+ * A peer with the key uses a descriptor only from a target that proves the
+ * key back: one without the key (here a server that lets anyone in) is
+ * refused by the library, with nothing of its accept used.
+ */
+TEST_F(serve, the_target_must_prove_the_key)
+{
+	struct pmrdma_serve_config c = {
+		.path = getenv("PMEM_RDMA_DAX"), .offset = SERVE_OFF,
+		.length = SERVE_LEN, .port = SERVE_PORT + 1, .any_peer = true,
+	};
+	struct pmrdma_remote r = self->r;
+	struct pmrdma_server *open_door;
+	struct pmrdma_server_stats st;
+	struct pmrdma_map *m = NULL;
+	char msg[256] = "";
+	pthread_t th;
+	int fds;
+
+	if (!self->map)
+		return;
+	fds = lib_fds();
+	ASSERT_EQ(0, pmrdma_server_new(&open_door, &c, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	ASSERT_EQ(0, pthread_create(&th, NULL, serve_thread, open_door));
+	r.port = SERVE_PORT + 1;
+	EXPECT_EQ(-EACCES, serve_map(&m, &r));
+	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the target's accept has no proof of the key"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	/* without the key, that target is the one asked for */
+	r.key = NULL;
+	r.key_len = 0;
+	EXPECT_EQ(0, serve_map(&m, &r)) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_delete(&m);
+	serve_end(&m, &open_door, th);
+	/* and the server with the key proves it: the fixture's map */
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(1, st.connects);
+	EXPECT_EQ(fds, lib_fds());
+}
+
 /* a peer of the server that speaks GPSPM by hand */
 struct raw_peer {
 	struct pmrdma_conn conn;

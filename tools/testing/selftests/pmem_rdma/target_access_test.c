@@ -196,8 +196,12 @@ TEST_F(access, replay_memory_outlives_the_export)
 	expect_counts(_metadata, self, 1, 1);
 }
 
-/* a proof holds for one export's port and one peer address */
-TEST_F(access, proof_bound_to_port_and_address)
+/*
+ * A proof holds for one export: its port and its target address, and one
+ * peer address.  The peer and the target share the device here: the
+ * peer's address is the target's too.
+ */
+TEST_F(access, proof_bound_to_port_and_addresses)
 {
 	static const uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	struct pmem_rdma_auth au;
@@ -211,16 +215,20 @@ TEST_F(access, proof_bound_to_port_and_address)
 	ASSERT_EQ(0, export_as(self));
 
 	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT + 1,
-		     self->me, time(NULL), nonce);
+			 self->me, self->me, time(NULL), nonce);
 	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, try_connect(&k));
 	memcpy(other, self->me, 16);
 	other[15] ^= 1;
 	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, other,
-		     time(NULL), nonce);
+			 self->me, time(NULL), nonce);
+	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, try_connect(&k));
+	/* a proof captured on its way to another target with the key */
+	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT,
+			 self->me, other, time(NULL), nonce);
 	EXPECT_EQ(PMEM_RDMA_REJECT_AUTH, try_connect(&k));
 	/* the same, right: accepted (and the test's proof is a good one) */
 	pmrdma_auth_make(&au, self->key, sizeof(self->key), TARGET_PORT, self->me,
-		     time(NULL), nonce);
+			 self->me, time(NULL), nonce);
 	EXPECT_EQ(0, try_connect(&k));
 }
 

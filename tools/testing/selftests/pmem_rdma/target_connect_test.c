@@ -36,7 +36,9 @@
 /*
  * The proof as the uapi header's table has it: magic 0..3, abi_version
  * 4..5, alg 6..7, time 8..15, nonce 16..23, mac 24..39; the MAC's input is
- * bytes 0..23, the port (2) and the address (16).  Written out on purpose.
+ * bytes 0..23, the port (2), the peer's address (16) and the target's
+ * (16).  The target's accept: the descriptor (40), its mac (16) over
+ * "PMRT", the proof (40) and the descriptor.  Written out on purpose.
  */
 #define P_ABI		4
 #define P_ALG		6
@@ -44,13 +46,21 @@
 #define P_NONCE		16
 #define P_MAC		24
 #define P_SIZE		40
-#define M_SIZE		(P_MAC + 2 + 16)
+#define M_SIZE		(P_MAC + 2 + 16 + 16)
+#define D_SIZE		40
+#define A_SIZE		(D_SIZE + 16)
+#define AM_SIZE		(4 + P_SIZE + D_SIZE)
 
 _Static_assert(offsetof(struct pmem_rdma_auth, mac) == P_MAC &&
 	       offsetof(struct pmem_rdma_auth, nonce) == P_NONCE &&
 	       sizeof(struct pmem_rdma_auth) == P_SIZE &&
 	       PMEM_RDMA_AUTH_MAC_INPUT_LEN == M_SIZE,
 	       "struct pmem_rdma_auth is not the documented layout");
+_Static_assert(sizeof(struct pmem_rdma_region_desc) == D_SIZE &&
+	       offsetof(struct pmem_rdma_accept, mac) == D_SIZE &&
+	       sizeof(struct pmem_rdma_accept) == A_SIZE &&
+	       PMEM_RDMA_ACCEPT_MAC_INPUT_LEN == AM_SIZE,
+	       "struct pmem_rdma_accept is not the documented layout");
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -60,9 +70,13 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 	}
 }
 
-/* the first 16 bytes of HMAC-SHA256(key, head[0..24) || port || addr) */
+/*
+ * the first 16 bytes of HMAC-SHA256(key, head[0..24) || port || addr ||
+ * target)
+ */
 static void mac_of(uint8_t *mac, const void *key, size_t klen,
-		   const uint8_t *head, uint16_t port, const uint8_t *addr)
+		   const uint8_t *head, uint16_t port, const uint8_t *addr,
+		   const uint8_t *target)
 {
 	uint8_t m[M_SIZE], md[EVP_MAX_MD_SIZE];
 	unsigned int n;
@@ -70,7 +84,22 @@ static void mac_of(uint8_t *mac, const void *key, size_t klen,
 	memcpy(m, head, P_MAC);
 	put_be(m + P_MAC, port, 2);
 	memcpy(m + P_MAC + 2, addr, 16);
+	memcpy(m + P_MAC + 2 + 16, target, 16);
 	HMAC(EVP_sha256(), key, klen, m, sizeof(m), md, &n);
+	memcpy(mac, md, 16);
+}
+
+/* the target's: the first 16 bytes of HMAC-SHA256(key, "PMRT" || proof || desc) */
+static void accept_mac_of(uint8_t *mac, const void *key, size_t klen,
+			  const void *proof, const void *desc)
+{
+	uint8_t a[AM_SIZE], md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+
+	memcpy(a, "PMRT", 4);
+	memcpy(a + 4, proof, P_SIZE);
+	memcpy(a + 4 + P_SIZE, desc, D_SIZE);
+	HMAC(EVP_sha256(), key, klen, a, sizeof(a), md, &n);
 	memcpy(mac, md, 16);
 }
 
@@ -78,7 +107,7 @@ static void mac_of(uint8_t *mac, const void *key, size_t klen,
 static void proof_make(struct pmem_rdma_auth *au, uint32_t magic, uint16_t abi,
 		       uint16_t alg, uint64_t time, const uint8_t *nonce,
 		       const void *key, size_t klen, uint16_t port,
-		       const uint8_t *addr)
+		       const uint8_t *addr, const uint8_t *target)
 {
 	uint8_t *b = (uint8_t *)au;
 
@@ -87,7 +116,7 @@ static void proof_make(struct pmem_rdma_auth *au, uint32_t magic, uint16_t abi,
 	put_be(b + P_ALG, alg, 2);
 	put_be(b + P_TIME, time, 8);
 	memcpy(b + P_NONCE, nonce, 8);
-	mac_of(b + P_MAC, key, klen, b, port, addr);
+	mac_of(b + P_MAC, key, klen, b, port, addr, target);
 }
 
 /* ---- the shared helpers alone ---- */
@@ -95,6 +124,9 @@ static void proof_make(struct pmem_rdma_auth *au, uint32_t magic, uint16_t abi,
 static const uint8_t kat_nonce[8] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7 };
 static const uint8_t kat_addr[16] = {
 	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55,
+};
+static const uint8_t kat_target[16] = {
+	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x66, 0x77, 0xff, 0xfe, 0x88, 0x99, 0xaa,
 };
 
 TEST(mac_input_bytes)
@@ -105,23 +137,76 @@ TEST(mac_input_bytes)
 		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
 		0x1d, 0x3b,
 		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x66, 0x77, 0xff, 0xfe, 0x88, 0x99, 0xaa,
 	};
 	uint8_t m[PMEM_RDMA_AUTH_MAC_INPUT_LEN], key[KEY_LEN];
 	struct pmem_rdma_auth au, hand;
 
 	memset(&au, 0x5a, sizeof(au));
 	pmem_rdma_auth_init(&au, 0x0102030405060708ULL, kat_nonce);
-	pmem_rdma_auth_mac_input(m, &au, 0x1d3b, kat_addr);
+	pmem_rdma_auth_mac_input(m, &au, 0x1d3b, kat_addr, kat_target);
 	EXPECT_EQ(0, memcmp(want, m, sizeof(want)));
 	EXPECT_EQ(0, memcmp(want, &au, P_MAC));
 	/* the library's proof is the one made by hand */
 	memset(key, 0x42, sizeof(key));
 	ASSERT_EQ(0, pmrdma_auth_make(&au, key, sizeof(key), 0x1d3b, kat_addr,
-				      0x0102030405060708ULL, kat_nonce));
+				      kat_target, 0x0102030405060708ULL,
+				      kat_nonce));
 	proof_make(&hand, PMEM_RDMA_AUTH_MAGIC, PMEM_RDMA_ABI_VERSION,
 		   PMEM_RDMA_AUTH_HMAC_SHA256_128, 0x0102030405060708ULL,
-		   kat_nonce, key, sizeof(key), 0x1d3b, kat_addr);
+		   kat_nonce, key, sizeof(key), 0x1d3b, kat_addr, kat_target);
 	EXPECT_EQ(0, memcmp(&hand, &au, sizeof(au)));
+}
+
+/*
+ * The target's proof: its MAC's input, and the library's check of an
+ * accept - the peer uses a descriptor only from a holder of the key that
+ * answers its own proof.
+ */
+TEST(accept_proof)
+{
+	uint8_t a[PMEM_RDMA_ACCEPT_MAC_INPUT_LEN], want[AM_SIZE], key[KEY_LEN];
+	uint8_t buf[A_SIZE + 140] = { 0 };	/* the CM pads a REP's data */
+	struct pmem_rdma_accept *acc = (struct pmem_rdma_accept *)(buf + 0);
+	struct pmem_rdma_auth au, other;
+
+	memset(key, 0x42, sizeof(key));
+	proof_make(&au, PMEM_RDMA_AUTH_MAGIC, PMEM_RDMA_ABI_VERSION,
+		   PMEM_RDMA_AUTH_HMAC_SHA256_128, 7, kat_nonce, key,
+		   sizeof(key), 1, kat_addr, kat_target);
+	pmem_rdma_desc_encode(&acc->desc, 0, 0, 0x200000, 0xdeadbeef,
+			      PMEM_RDMA_ACCESS_WRITE, 0);
+	memcpy(want, "PMRT", 4);
+	memcpy(want + 4, &au, P_SIZE);
+	memcpy(want + 4 + P_SIZE, &acc->desc, D_SIZE);
+	pmem_rdma_accept_mac_input(a, &au, &acc->desc);
+	EXPECT_EQ(0, memcmp(want, a, sizeof(want)));
+
+	/* none: the descriptor alone, padded by the CM */
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, sizeof(buf), key,
+					       sizeof(key), &au));
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, D_SIZE, key, sizeof(key),
+					       &au));
+	accept_mac_of(acc->mac, key, sizeof(key), &au, &acc->desc);
+	EXPECT_EQ(0, pmrdma_accept_check(buf, sizeof(buf), key, sizeof(key),
+					 &au));
+	EXPECT_EQ(0, pmrdma_accept_check(buf, A_SIZE, key, sizeof(key), &au));
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE - 1, key,
+					       sizeof(key), &au));
+	/* an answer to another proof, with another key, for another descriptor */
+	other = au;
+	other.nonce[0] ^= 1;
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE, key, sizeof(key),
+					       &other));
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE, key,
+					       sizeof(key) - 1, &au));
+	buf[14] ^= 1;
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE, key, sizeof(key),
+					       &au));
+	buf[14] ^= 1;
+	buf[D_SIZE + 15] ^= 0x80;
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE, key, sizeof(key),
+					       &au));
 }
 
 TEST(proof_header)
@@ -131,7 +216,7 @@ TEST(proof_header)
 
 	proof_make((struct pmem_rdma_auth *)(buf + 1), PMEM_RDMA_AUTH_MAGIC,
 		   PMEM_RDMA_ABI_VERSION, PMEM_RDMA_AUTH_HMAC_SHA256_128, 7,
-		   kat_nonce, key, sizeof(key), 1, kat_addr);
+		   kat_nonce, key, sizeof(key), 1, kat_addr, kat_target);
 	/* unaligned, and longer than a proof: taken as it is */
 	EXPECT_EQ(0, pmem_rdma_auth_parse(&au, buf + 1, sizeof(buf) - 1));
 	EXPECT_EQ(0, memcmp(&au, buf + 1, P_SIZE));
@@ -377,11 +462,13 @@ static bool both_open(struct __test_metadata *_metadata, struct targets *x,
 
 /*
  * Connect to dst with len bytes of pd as the private data (pd NULL: none):
- * 0 with the descriptor in *r, the REJECT's reason, or -errno.  With keep,
- * the connection stays open in *keep.
+ * 0 with the descriptor in *r and the accept's private data in *acc, the
+ * REJECT's reason, or -errno.  With keep, the connection stays open in
+ * *keep.
  */
 static int knock(const struct sockaddr_in6 *dst, const struct pmem_rdma_auth *pd,
-		 size_t len, struct pmrdma_region *r, struct pmrdma_conn *keep)
+		 size_t len, struct pmrdma_region *r, struct pmem_rdma_accept *acc,
+		 struct pmrdma_conn *keep)
 {
 	struct pmrdma_conn_params p = {
 		.dst = (const struct sockaddr *)dst, .send_depth = 4,
@@ -394,6 +481,8 @@ static int knock(const struct sockaddr_in6 *dst, const struct pmem_rdma_auth *pd
 		ret = c->reject_reason ?: -EPROTO;
 	if (!ret && r)
 		*r = c->r;
+	if (!ret && acc)
+		*acc = c->rep;
 	if (ret || !keep)
 		pmrdma_conn_close(c);
 	return ret;
@@ -429,6 +518,7 @@ struct vector {
 	int key_edit;		/* signed with 1: another key, 2: one byte less */
 	int port_delta;		/* signed for another port */
 	bool other_addr;	/* signed for another address */
+	bool other_target;	/* signed for another target address */
 	bool mac_bit;		/* one bit of the mac flipped */
 	int like;		/* > 0: nonce and time (+ dt) of vector like - 1 */
 	int again;		/* > 0: what vector again - 1 sent, as it is */
@@ -450,6 +540,7 @@ static const struct vector vectors[] = {
 	{ "the key but its last byte", AUTH, .key_edit = 2 },
 	{ "signed for another port", AUTH, .port_delta = 1 },
 	{ "signed for another address", AUTH, .other_addr = true },
+	{ "signed for another target", AUTH, .other_target = true },
 	{ "time 0", STALE, .time_zero = true },
 	{ "older than the window", STALE, .dt = -WINDOW - 5 },
 	{ "ahead of the window", STALE, .dt = WINDOW + 5 },
@@ -468,7 +559,7 @@ static size_t vector_make(struct targets *x, unsigned int i, int t,
 			  struct pmem_rdma_auth *au)
 {
 	const struct vector *v = &vectors[i];
-	uint8_t nonce[8], key[KEY_LEN], addr[16];
+	uint8_t nonce[8], key[KEY_LEN], addr[16], target[16];
 	uint64_t time = now + v->dt;
 	size_t klen = KEY_LEN;
 	uint8_t *b = (uint8_t *)au;
@@ -498,16 +589,20 @@ static size_t vector_make(struct targets *x, unsigned int i, int t,
 	memcpy(addr, x->me, 16);
 	if (v->other_addr)
 		addr[15] ^= 1;
+	/* the peer and the targets share the device: the same address */
+	memcpy(target, x->me, 16);
+	if (v->other_target)
+		target[0] ^= 0x02;
 	proof_make(au, PMEM_RDMA_AUTH_MAGIC ^ v->magic_xor,
 		   PMEM_RDMA_ABI_VERSION + v->abi_delta + v->abi_unsigned,
 		   PMEM_RDMA_AUTH_HMAC_SHA256_128 + v->alg_delta, time, nonce,
-		   key, klen, x->port[t] + v->port_delta, addr);
+		   key, klen, x->port[t] + v->port_delta, addr, target);
 	if (v->abi_unsigned) {
 		uint8_t head[P_MAC];
 
 		memcpy(head, b, P_MAC);
 		put_be(head + P_ABI, PMEM_RDMA_ABI_VERSION, 2);
-		mac_of(b + P_MAC, key, klen, head, x->port[t], addr);
+		mac_of(b + P_MAC, key, klen, head, x->port[t], addr, target);
 	}
 	if (v->mac_bit)
 		b[P_MAC + 5] ^= 0x10;
@@ -529,21 +624,27 @@ TEST_F_TIMEOUT(both, same_answers_to_the_same_requests, 300)
 
 		for (t = 0; t < NTARGETS; t++) {
 			struct pmem_rdma_auth au;
+			struct pmem_rdma_accept acc;
 			struct pmrdma_region r;
+			uint8_t mac[16];
 			char what[160];
 			size_t len;
 
 			len = vector_make(x, i, t, now, sent, &au);
 			sent[t][i] = au;
 			got[t] = knock(&x->dst[t], v->none ? NULL : &au, len,
-				       &r, NULL);
+				       &r, &acc, NULL);
 			snprintf(what, sizeof(what), "%s target, %s", target_name[t],
 				 v->what);
 			EXPECT_EQ(v->expect, got[t]) TH_LOG("%s: %s", what,
 							    got[t] > 0 ? pmrdma_reject_text(got[t]) :
 							    strerror(-got[t]));
-			if (!got[t])
-				check_desc(_metadata, &x->want[t], &r, what);
+			if (got[t])
+				continue;
+			check_desc(_metadata, &x->want[t], &r, what);
+			/* the target proves the key back, for this proof */
+			accept_mac_of(mac, x->key, KEY_LEN, &au, &acc.desc);
+			EXPECT_EQ(0, memcmp(mac, acc.mac, 16)) TH_LOG("%s", what);
 		}
 		EXPECT_EQ(got[KERNEL], got[USER]) TH_LOG("%s", v->what);
 	}
@@ -560,10 +661,10 @@ static int knock_proof(struct targets *x, int t, uint64_t time,
 	put_be(nonce + 4, n, 4);
 	proof_make(&au, PMEM_RDMA_AUTH_MAGIC, PMEM_RDMA_ABI_VERSION,
 		   PMEM_RDMA_AUTH_HMAC_SHA256_128, time, nonce, x->key,
-		   KEY_LEN, x->port[t], x->me);
+		   KEY_LEN, x->port[t], x->me, x->me);
 	if (bad)
 		((uint8_t *)&au)[P_MAC] ^= 1;
-	return knock(&x->dst[t], &au, P_SIZE, NULL, keep);
+	return knock(&x->dst[t], &au, P_SIZE, NULL, NULL, keep);
 }
 
 /* both targets answer proof n of time when (0: now) with want: 0 or -1 */
