@@ -29,6 +29,7 @@
 #include <rdma/rxe_flush_domain.h>
 
 struct dax_device;
+struct dentry;
 struct file;
 struct ib_device;
 struct ib_mr;
@@ -60,6 +61,8 @@ struct pmem_rdma_domain_mode {
 	int (*power_fail)(struct pmem_rdma_exp *exp,
 			  struct pmem_rdma_power_fail *pf);
 	u64 (*dirty_lines)(struct pmem_rdma_exp *exp);
+	/* its files in the export's debugfs directory; may be NULL */
+	void (*debugfs)(struct pmem_rdma_exp *exp, struct dentry *dir);
 };
 
 /* pmem_rdma_domain.c: what is persistent, and how it gets there */
@@ -73,15 +76,18 @@ struct pmem_rdma_domain {
 	struct nd_region *region;	/* for FLUSH_PERSISTENT exports */
 
 	/* emulated mode */
-	spinlock_t lock;		/* dirty, words, nwords, dirty_lines,
-					 * down
+	spinlock_t lock;		/* dirty, dirty_words, dirty_lines,
+					 * down, scan_*
 					 */
 	void *media;			/* the image of what is persistent */
 	unsigned long *dirty;		/* a bit per 64-byte line */
-	u32 *words;			/* indices of non-zero dirty words */
-	u32 nwords;
+	unsigned long *dirty_words;	/* a bit per non-zero word of dirty */
+	unsigned long nwords;		/* words in dirty */
 	u64 dirty_lines;
 	bool down;			/* failed, not powered on yet */
+	/* bitmap words FLUSHes examined (debugfs flush_scan_*) */
+	u64 scan_cur, scan_last, scan_total;
+	struct dentry *debugfs;		/* <debugfs>/pmem_rdma/<id>/ */
 };
 
 /* first member of every RDMA CM id's context: listener or peer */
@@ -163,5 +169,8 @@ int pmem_rdma_domain_attach(struct pmem_rdma_exp *exp, struct ib_mr *mr);
 int pmem_rdma_domain_power_fail(struct pmem_rdma_exp *exp,
 				struct pmem_rdma_power_fail *pf);
 u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp);
+void pmem_rdma_domain_debugfs(struct pmem_rdma_exp *exp);
+void pmem_rdma_debugfs_init(void);
+void pmem_rdma_debugfs_exit(void);
 
 #endif /* PMEM_RDMA_H */

@@ -12,9 +12,14 @@
  *
  * VERIFY: the domain names the algorithms peers may use (the export's
  * verify_algs, whatever its READ access) and counts each VERIFY.
+ *
+ * debugfs: <debugfs>/pmem_rdma/<export id>/ holds what a mode shows of
+ * its work (the emulated one: flush_scan_*), for tests; optional, the
+ * target works without it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rxe_flush.h>
@@ -41,6 +46,32 @@ u64 pmem_rdma_domain_dirty_lines(struct pmem_rdma_exp *exp)
 	if (!exp->dom.mode->dirty_lines)
 		return 0;
 	return exp->dom.mode->dirty_lines(exp);
+}
+
+static struct dentry *pmem_rdma_debugfs_dir;
+
+void pmem_rdma_debugfs_init(void)
+{
+	pmem_rdma_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+void pmem_rdma_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pmem_rdma_debugfs_dir);
+	pmem_rdma_debugfs_dir = NULL;
+}
+
+/* once the export has its id; removed by pmem_rdma_domain_free() */
+void pmem_rdma_domain_debugfs(struct pmem_rdma_exp *exp)
+{
+	struct pmem_rdma_domain *d = &exp->dom;
+	char name[16];
+
+	if (!d->mode->debugfs || IS_ERR_OR_NULL(pmem_rdma_debugfs_dir))
+		return;
+	snprintf(name, sizeof(name), "%u", exp->id);
+	d->debugfs = debugfs_create_dir(name, pmem_rdma_debugfs_dir);
+	d->mode->debugfs(exp, d->debugfs);
 }
 
 int pmem_rdma_domain_init(struct pmem_rdma_exp *exp)
@@ -72,6 +103,9 @@ void pmem_rdma_domain_free(struct pmem_rdma_exp *exp)
 {
 	struct pmem_rdma_domain *d = &exp->dom;
 
+	/* waits for its readers: nothing reads the counters after this */
+	debugfs_remove_recursive(d->debugfs);
+	d->debugfs = NULL;
 	if (d->attach)
 		symbol_put(rxe_flush_domain_attach);
 	d->attach = NULL;

@@ -193,6 +193,7 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 	err = pmem_rdma_cm_start(exp);
 	if (err)
 		goto out_unlock;
+	pmem_rdma_domain_debugfs(exp);
 	list_add_tail(&exp->node, &pmem_rdma_exports);
 	mutex_unlock(&pmem_rdma_exports_lock);
 	device_unlock(exp->disk_dev);

@@ -32,6 +32,7 @@ static int __init pmem_rdma_init(void)
 	err = pmem_rdma_cm_init();
 	if (err)
 		return err;
+	pmem_rdma_debugfs_init();
 	err = pmem_rdma_export_init();
 	if (err)
 		goto out_cm;
@@ -44,6 +45,7 @@ static int __init pmem_rdma_init(void)
 out_export:
 	pmem_rdma_export_exit();
 out_cm:
+	pmem_rdma_debugfs_exit();
 	pmem_rdma_cm_exit();
 	return err;
 }
@@ -53,6 +55,7 @@ static void __exit pmem_rdma_exit(void)
 	misc_deregister(&pmem_rdma_misc);
 	pmem_rdma_export_exit();
 	pmem_rdma_access_exit();
+	pmem_rdma_debugfs_exit();
 	pmem_rdma_cm_exit();
 }
 
