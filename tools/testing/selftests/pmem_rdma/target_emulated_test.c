@@ -4,8 +4,11 @@
  * (PMEM_RDMA_PMEM) made with PMEM_RDMA_EXPORT_EMULATED, written by a
  * librdmacm peer (target_helpers.h).  POWER_FAIL must lose exactly what was
  * not made persistent, whole cache lines, never torn, with seeded early
- * eviction, and VERIFY must hash what a failure would leave.
+ * eviction, and VERIFY must hash what a failure would leave.  The work of
+ * a FLUSH is bounded by its range, whatever is dirty elsewhere
+ * (<debugfs>/pmem_rdma/<id>/flush_scan_*).
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -399,6 +402,175 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 	EXPECT_EQ(0, f.err);
 	EXPECT_LT(100, round);
 	EXPECT_LT(0, f.racing) TH_LOG("no FLUSH raced a WRITE");
+}
+
+#define SCAN_DIR	"/sys/kernel/debug/pmem_rdma"
+
+/* <debugfs>/pmem_rdma/<id>/flush_scan_<which>: bitmap words examined */
+static int read_scan(uint32_t id, const char *which, uint64_t *v)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), SCAN_DIR "/%u/flush_scan_%s", id, which);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+/* reps persistent FLUSHes of [at, at + len): their time in seconds */
+static double flush_reps(struct __test_metadata *_metadata, struct target *t,
+			 uint64_t at, uint32_t len, int reps)
+{
+	double t0 = now_s();
+	int i;
+
+	for (i = 0; i < reps; i++)
+		EXPECT_EQ(0, peer_flush(t, at, len, IBV_FLUSH_PERSISTENT));
+	return now_s() - t0;
+}
+
+/*
+ * Write the whole export, BUF_LEN at a time, with the patterns seed + i:
+ * every line of it is dirty.
+ */
+static void write_export(struct __test_metadata *_metadata, struct target *t,
+			 uint32_t seed)
+{
+	uint64_t i;
+
+	for (i = 0; i < EXP_LEN / BUF_LEN; i++) {
+		pt_fill_pattern(t->buf, BUF_LEN, seed + i);
+		ASSERT_EQ(0, peer_write(t, i * BUF_LEN, BUF_LEN));
+	}
+}
+
+/*
+ * A FLUSH examines the words of the dirty bitmaps that its range covers,
+ * never every dirty one: with every other line of the export dirty, a
+ * FLUSH of one line examines two (a word of the summary bitmap and the
+ * line's own), as with nothing dirty.  Its time is logged as a ratio, not
+ * judged: TCG's timing is noise, the count in debugfs is not.
+ */
+TEST_F(emulated_export, small_flush_work_is_bounded_by_its_range)
+{
+	struct target *t = &self->t;
+	const uint64_t at = EXP_LEN / 2 + 4096 + 128, lines = EXP_LEN / 64;
+	const int reps = 100;
+	uint64_t last, total0, total;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st;
+	double clean, dirty;
+
+	if (no_target(t))
+		return;
+	if (access(SCAN_DIR, F_OK))
+		SKIP(return, "needs debugfs");
+	ASSERT_EQ(0, read_scan(t->id, "total", &total0))
+		TH_LOG("no %s/%u/flush_scan_total", SCAN_DIR, t->id);
+
+	/* one dirty line in the export */
+	pt_fill_pattern(t->buf, 64, 11);
+	ASSERT_EQ(0, peer_write(t, at, 64));
+	clean = flush_reps(_metadata, t, at, 64, reps);
+	ASSERT_EQ(0, read_scan(t->id, "last", &last));
+	EXPECT_GE(2, last);
+	ASSERT_EQ(0, read_scan(t->id, "total", &total));
+	EXPECT_GE(2 * reps, total - total0);
+
+	/* every line of it */
+	write_export(_metadata, t, 100);
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	ASSERT_EQ(lines, st.dirty_lines);
+	ASSERT_EQ(0, read_scan(t->id, "total", &total0));
+	dirty = flush_reps(_metadata, t, at, 64, reps);
+	ASSERT_EQ(0, read_scan(t->id, "last", &last));
+	ASSERT_EQ(0, read_scan(t->id, "total", &total));
+	TH_LOG("%d FLUSHes of one line: %.3f s with 1 dirty line, %.3f s with %" PRIu64 ": ratio %.2f; words examined: %" PRIu64 " by the last, %" PRIu64 " by all",
+	       reps, clean, dirty, lines, dirty / clean, last, total - total0);
+	EXPECT_GE(2, last) TH_LOG("a FLUSH of one line scanned the dirty lines elsewhere");
+	EXPECT_GE(2 * reps, total - total0);
+	/* and made that line persistent, and nothing else */
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(lines - 1, st.dirty_lines);
+
+	/* the whole export: a summary word per 256 KiB step, a word per 64 lines */
+	ASSERT_EQ(0, peer_flush(t, 0, EXP_LEN, IBV_FLUSH_PERSISTENT));
+	ASSERT_EQ(0, read_scan(t->id, "last", &last));
+	EXPECT_GE(EXP_LEN / (256 << 10) + lines / 64, last);
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(0, st.dirty_lines);
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(0, pf.lines_lost);
+	ASSERT_EQ(0, target_read(t, EXP_LEN - BUF_LEN, t->back, BUF_LEN));
+	EXPECT_EQ(0, memcmp(t->back, t->buf, BUF_LEN));
+}
+
+/* the export holds the patterns seed + i, BUF_LEN at a time */
+static void expect_export(struct __test_metadata *_metadata, struct target *t,
+			  uint32_t seed)
+{
+	uint64_t i;
+
+	for (i = 0; i < EXP_LEN / BUF_LEN; i++) {
+		pt_fill_pattern(t->old, BUF_LEN, seed + i);
+		ASSERT_EQ(0, target_read(t, i * BUF_LEN, t->back, BUF_LEN));
+		EXPECT_EQ(0, memcmp(t->back, t->old, BUF_LEN))
+			TH_LOG("at %" PRIu64, i * BUF_LEN);
+	}
+}
+
+/*
+ * A power failure over every line of the export, which it handles in
+ * batches, letting go of its lock in between: every line is lost, whole,
+ * or evicted early, and nothing stays dirty.
+ */
+TEST_F(emulated_export, power_fail_of_every_line)
+{
+	struct target *t = &self->t;
+	const uint64_t lines = EXP_LEN / 64;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_stats st;
+	uint64_t i, l, kept = 0;
+
+	if (no_target(t))
+		return;
+	write_export(_metadata, t, 300);
+	ASSERT_EQ(0, peer_flush(t, 0, EXP_LEN, IBV_FLUSH_PERSISTENT));
+	write_export(_metadata, t, 400);
+	ASSERT_EQ(0, power_fail(t, 0, 1, &pf));
+	EXPECT_EQ(lines, pf.lines_lost);
+	EXPECT_EQ(0, pf.lines_evicted);
+	expect_export(_metadata, t, 300);
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(0, st.dirty_lines);
+
+	/* half of them reach the media early, the others are lost */
+	write_export(_metadata, t, 500);
+	ASSERT_EQ(0, power_fail(t, 500000, 9, &pf));
+	EXPECT_EQ(lines, pf.lines_lost + pf.lines_evicted);
+	EXPECT_LT(lines / 4, pf.lines_evicted);
+	EXPECT_GT(lines * 3 / 4, pf.lines_evicted);
+	for (i = 0; i < EXP_LEN / BUF_LEN; i++) {
+		pt_fill_pattern(t->old, BUF_LEN, 300 + i);
+		pt_fill_pattern(t->buf, BUF_LEN, 500 + i);
+		ASSERT_EQ(0, target_read(t, i * BUF_LEN, t->back, BUF_LEN));
+		for (l = 0; l < BUF_LEN; l += 64) {
+			int is_new = !memcmp(t->back + l, t->buf + l, 64);
+			int is_old = !memcmp(t->back + l, t->old + l, 64);
+
+			ASSERT_TRUE(is_new != is_old)
+				TH_LOG("line at %" PRIu64 " torn", i * BUF_LEN + l);
+			kept += is_new;
+		}
+	}
+	EXPECT_EQ(pf.lines_evicted, kept);
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &st));
+	EXPECT_EQ(0, st.dirty_lines);
 }
 
 TEST_HARNESS_MAIN
