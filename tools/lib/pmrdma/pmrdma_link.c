@@ -228,8 +228,13 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 		      uint32_t *algs)
 {
 	*placement = l->conn.r.placement_types;
+	/*
+	 * Flush-and-verify reads a digest back: a target answers that only
+	 * to a peer with READ (a key without it gets compare mode alone).
+	 */
 	*algs = 0;
-	if (l->verify && (l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY))
+	if (l->verify && (l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY) &&
+	    (l->conn.r.access & PMEM_RDMA_ACCESS_READ))
 		*algs = l->conn.r.verify_algs;
 }
 

@@ -28,20 +28,21 @@ struct lib_export {
 };
 
 /*
- * An emulated export of [off, off + EXP_LEN) of the namespace, keyed, or
- * open to any peer: the target remembers 256 proofs a minute per export,
- * more connects than a test that reconnects a thousand times may make.
+ * An emulated export of [off, off + EXP_LEN) of the namespace with access
+ * (PMEM_RDMA_ACCESS_*), keyed, or open to any peer: the target remembers
+ * 256 proofs a minute per export, more connects than a test that
+ * reconnects a thousand times may make.
  */
-static inline int lib_export_keyed(int fd, const char *pmem, uint16_t port,
-				   uint64_t off, bool keyed,
-				   struct lib_export *x)
+static inline int lib_export_access(int fd, const char *pmem, uint16_t port,
+				    uint64_t off, bool keyed, uint32_t access,
+				    struct lib_export *x)
 {
 	struct pmem_rdma_export_req e = {
 		.abi_version = PMEM_RDMA_ABI_VERSION,
 		.flags = PMEM_RDMA_EXPORT_EMULATED,
 		.offset = off,
 		.length = EXP_LEN,
-		.access = ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY,
+		.access = access,
 		.verify_algs = PMEM_RDMA_VERIFY_ALL,
 		.port = port,
 		.policy.key_len = LIB_KEY_LEN,
@@ -72,6 +73,14 @@ static inline int lib_export_keyed(int fd, const char *pmem, uint16_t port,
 		.key = keyed ? x->key : NULL, .key_len = keyed ? LIB_KEY_LEN : 0,
 	};
 	return ret;
+}
+
+static inline int lib_export_keyed(int fd, const char *pmem, uint16_t port,
+				   uint64_t off, bool keyed,
+				   struct lib_export *x)
+{
+	return lib_export_access(fd, pmem, port, off, keyed,
+				 ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY, x);
 }
 
 static inline int lib_export(int fd, const char *pmem, uint16_t port,

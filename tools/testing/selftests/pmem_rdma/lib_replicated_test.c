@@ -20,10 +20,28 @@ FIXTURE(replicated)
 	unsigned char *v, *back;
 };
 
+/* the devdax range at LOCAL_OFF with the NREP replicas x */
+static int replicated_map(struct pmrdma_map **map, const struct lib_export *x)
+{
+	struct pmrdma_config *cfg;
+	int i, ret;
+
+	ret = pmrdma_config_new(&cfg);
+	if (!ret)
+		ret = pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX"));
+	if (!ret)
+		ret = pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN);
+	for (i = 0; i < NREP && !ret; i++)
+		ret = pmrdma_config_add_replica(cfg, &x[i].remote);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
 FIXTURE_SETUP(replicated)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
-	struct pmrdma_config *cfg;
 	int i, ret;
 
 	self->fd = open(CTL, O_RDWR);
@@ -34,13 +52,7 @@ FIXTURE_SETUP(replicated)
 	for (i = 0; i < NREP; i++)
 		ASSERT_EQ(0, lib_export(self->fd, self->pmem, TARGET_PORT + i,
 					EXP_OFF + i * EXP_LEN, &self->x[i]));
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, dax));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
-	for (i = 0; i < NREP; i++)
-		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
-	ret = pmrdma_map_new(&self->map, cfg);
-	pmrdma_config_delete(&cfg);
+	ret = replicated_map(&self->map, self->x);
 	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
 	self->v = pmrdma_map_get_address(self->map);
 	ASSERT_EQ(0, posix_memalign((void **)&self->back, 4096, EXP_LEN));
@@ -77,7 +89,6 @@ TEST_F(replicated, replicas_start_with_the_local_content)
 {
 	struct pmrdma_caps caps;
 	struct pmrdma_map *again = NULL;
-	struct pmrdma_config *cfg;
 	int i;
 
 	if (!self->map)
@@ -105,13 +116,7 @@ TEST_F(replicated, replicas_start_with_the_local_content)
 			TH_LOG("replica %d still holds the local content", i);
 	}
 
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
-	for (i = 0; i < NREP; i++)
-		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
-	ASSERT_EQ(0, pmrdma_map_new(&self->map, cfg));
-	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, replicated_map(&self->map, self->x));
 	for (i = 0; i < NREP; i++) {
 		replica_media(self, i);
 		EXPECT_EQ(0, pt_check_pattern(self->back, EXP_LEN, 101))
@@ -198,6 +203,39 @@ TEST_F(replicated, a_corrupted_replica_drops_out)
 	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
 	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
 	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_ALG_SHA256));
+}
+
+/*
+ * A target answers a VERIFY that returns a digest only to a peer with READ:
+ * a replica exported without READ offers no algorithm, and flush-and-verify
+ * is refused before anything is posted, both replicas still in sync.
+ */
+TEST_F(replicated, a_replica_without_read_offers_no_verify)
+{
+	struct pmrdma_caps caps;
+	struct pmrdma_range r;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ASSERT_EQ(0, unexport(self->fd, self->x[1].id));
+	ASSERT_EQ(0, lib_export_access(self->fd, self->pmem, TARGET_PORT + 1,
+				       EXP_OFF + EXP_LEN, true,
+				       PMEM_RDMA_ACCESS_WRITE |
+				       PMEM_RDMA_ACCESS_FLUSH_PERSISTENT |
+				       PMEM_RDMA_ACCESS_VERIFY, &self->x[1]));
+	ASSERT_EQ(0, replicated_map(&self->map, self->x));
+	self->v = pmrdma_map_get_address(self->map);
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_EQ(0, caps.verify_algs);
+	pt_fill_pattern(self->v, 4096, 137);
+	r = (struct pmrdma_range){ self->v, 4096 };
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(self->map, &r, 1,
+						   PMRDMA_VERIFY_ALG_SHA256));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "not offered"));
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 4096));
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 0));
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
 }
 
 TEST_F(replicated, size_mismatch_and_no_leaks)
