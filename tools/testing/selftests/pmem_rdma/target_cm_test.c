@@ -57,7 +57,6 @@ FIXTURE(cm)
 
 FIXTURE_SETUP(cm)
 {
-	FILE *f;
 	int ret;
 
 	self->cap = self->inj = self->fd = -1;
@@ -66,10 +65,9 @@ FIXTURE_SETUP(cm)
 		SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 	self->fd = open(CTL, O_RDWR);
 	ASSERT_LE(0, self->fd);
-	f = fopen(TIMEOUT_PARAM, "r");
-	ASSERT_NE(NULL, f) TH_LOG("no %s", TIMEOUT_PARAM);
-	ASSERT_NE(NULL, fgets(self->old_timeout, sizeof(self->old_timeout), f));
-	fclose(f);
+	ASSERT_EQ(0, pt_read_line(TIMEOUT_PARAM, self->old_timeout,
+				  sizeof(self->old_timeout)))
+		TH_LOG("no %s", TIMEOUT_PARAM);
 
 	ret = pt_veth_pair_open(&self->c, NET0, NET1, DEV0, DEV1, QP_ACCESS,
 				IBV_QP_EX_WITH_RDMA_WRITE);
@@ -99,12 +97,8 @@ FIXTURE_SETUP(cm)
 
 FIXTURE_TEARDOWN(cm)
 {
-	FILE *f = fopen(TIMEOUT_PARAM, "w");
-
-	if (f) {
-		fputs(self->old_timeout, f);
-		fclose(f);
-	}
+	if (self->old_timeout[0])
+		pt_write_line(TIMEOUT_PARAM, self->old_timeout);
 	if (self->id)
 		unexport(self->fd, self->id);
 	if (self->fd >= 0)
@@ -122,28 +116,12 @@ FIXTURE_TEARDOWN(cm)
 	free(self->dst);
 }
 
-static int export_on_dev1(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(cm) *self, uint16_t max_peers,
-			  const struct pmem_rdma_policy *policy)
+/* the export the tests knock at: DEV1's, on PORT */
+static int export_cm(FIXTURE_DATA(cm) *self, uint16_t max_peers,
+		     const struct pmem_rdma_policy *policy)
 {
-	struct pmem_rdma_export_req e = {
-		.abi_version = PMEM_RDMA_ABI_VERSION,
-		.flags = policy ? 0 : PMEM_RDMA_EXPORT_ANY_PEER,
-		.offset = EXP_OFF,
-		.length = EXP_LEN,
-		.access = ACCESS_RWF,
-		.port = PORT,
-		.max_peers = max_peers,
-	};
-	int ret;
-
-	if (policy)
-		e.policy = *policy;
-	snprintf(e.path, sizeof(e.path), "%s", self->pmem);
-	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s", DEV1);
-	ret = ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e);
-	self->id = e.id;
-	return ret;
+	return export_range_port(self->fd, self->pmem, 0, ACCESS_RWF, 0,
+				 max_peers, policy, PORT, &self->id);
 }
 
 /* send r, and wait for the target's answer to it */
@@ -220,11 +198,10 @@ static int wait_stats(FIXTURE_DATA(cm) *self, uint64_t connects,
 
 static void set_deadline(struct __test_metadata *_metadata, int seconds)
 {
-	FILE *f = fopen(TIMEOUT_PARAM, "w");
+	char v[16];
 
-	ASSERT_NE(NULL, f);
-	fprintf(f, "%d\n", seconds);
-	ASSERT_EQ(0, fclose(f));
+	snprintf(v, sizeof(v), "%d", seconds);
+	ASSERT_EQ(0, pt_write_line(TIMEOUT_PARAM, v));
 }
 
 /*
@@ -247,7 +224,7 @@ TEST_F_TIMEOUT(cm, claimed_address_must_be_the_path, 180)
 	p.allow[0].len = 128;
 	memcpy(p.allow[1].addr, other, 16);
 	p.allow[1].len = 128;
-	ASSERT_EQ(0, export_on_dev1(_metadata, self, 0, &p));
+	ASSERT_EQ(0, export_cm(self, 0, &p));
 
 	/* the truth: answered with the descriptor */
 	ASSERT_EQ(0, knock(self, &r, &a)) TH_LOG("no answer to a true REQ");
@@ -293,7 +270,7 @@ TEST_F_TIMEOUT(cm, half_open_peers_are_dropped_at_the_deadline, 180)
 	if (!self->src_mr)
 		return;
 	set_deadline(_metadata, DEADLINE);
-	ASSERT_EQ(0, export_on_dev1(_metadata, self, 2, NULL));
+	ASSERT_EQ(0, export_cm(self, 2, NULL));
 	t0 = time(NULL);
 	for (i = 0; i < 2; i++) {
 		pt_cm_req_init(&r, &self->tmpl, PORT);
@@ -349,7 +326,7 @@ TEST_F_TIMEOUT(cm, random_private_data_is_refused, 600)
 	TH_LOG("seed %u (PMEM_RDMA_FUZZ_SEED), %u requests", seed, n);
 	srand(seed);
 	memcpy(p.key, key, 32);
-	ASSERT_EQ(0, export_on_dev1(_metadata, self, 2, &p));
+	ASSERT_EQ(0, export_cm(self, 2, &p));
 
 	for (i = 0; i < n; i++) {
 		pt_cm_req_init(&r, &self->tmpl, PORT);
