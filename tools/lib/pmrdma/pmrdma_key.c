@@ -6,27 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pmrdma.h"
-
-static int key_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int key_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return err;
-}
+#include "pmrdma_error.h"
 
 /* up to len bytes of fd, to its end: the count, or -errno */
 static ssize_t read_all(int fd, uint8_t *buf, size_t len)
@@ -62,14 +48,14 @@ int pmrdma_key_read(const char *path, void *key, size_t *len, char *msg,
 		err = -errno;
 		if (fd >= 0)
 			close(fd);
-		return key_fail(msg, msglen, err, "%s: %s", path,
-				strerror(-err));
+		return pmrdma_fail_msg(msg, msglen, err, "%s: %s", path,
+				       strerror(-err));
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return key_fail(msg, msglen, -EACCES,
-				"%s: the key is readable by others (chmod 600 it)",
-				path);
+		return pmrdma_fail_msg(msg, msglen, -EACCES,
+				       "%s: the key is readable by others (chmod 600 it)",
+				       path);
 	}
 	n = read_all(fd, buf, sizeof(buf));
 	close(fd);
@@ -79,12 +65,12 @@ int pmrdma_key_read(const char *path, void *key, size_t *len, char *msg,
 	}
 	explicit_bzero(buf, sizeof(buf));
 	if (n < 0)
-		return key_fail(msg, msglen, n, "%s: %s", path, strerror(-n));
+		return pmrdma_fail_msg(msg, msglen, n, "%s: %s", path, strerror(-n));
 	if (!*len)
-		return key_fail(msg, msglen, -EINVAL,
-				"%s: a key has %d to %d bytes, this file %s%zd",
-				path, PMRDMA_KEY_MIN, PMRDMA_KEY_MAX,
-				n > PMRDMA_KEY_MAX ? "more than " : "",
-				n > PMRDMA_KEY_MAX ? (ssize_t)PMRDMA_KEY_MAX : n);
+		return pmrdma_fail_msg(msg, msglen, -EINVAL,
+				       "%s: a key has %d to %d bytes, this file %s%zd",
+				       path, PMRDMA_KEY_MIN, PMRDMA_KEY_MAX,
+				       n > PMRDMA_KEY_MAX ? "more than " : "",
+				       n > PMRDMA_KEY_MAX ? (ssize_t)PMRDMA_KEY_MAX : n);
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "pmrdma_error.h"
 #include "pmrdma_internal.h"
 #include "pmrdma_serve.h"
 
@@ -62,7 +63,7 @@ static int serve_fail(struct pmrdma_server *s, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	pmrdma_vfail(s->msg, sizeof(s->msg), err, fmt, ap);
 	va_end(ap);
 	return err;
 }

@@ -4,13 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "pmrdma_error.h"
 #include "pmrdma_target.h"
 
 struct pmrdma_target {
@@ -71,20 +71,6 @@ static int target_ioctl(struct pmrdma_target *t, unsigned long req, void *arg)
 	return -err;
 }
 
-static int open_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int open_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (msg && msglen)
-		vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 int pmrdma_target_open(struct pmrdma_target **tp, char *msg, size_t msglen)
 {
 	struct pmem_rdma_version v = { 0 };
@@ -95,26 +81,26 @@ int pmrdma_target_open(struct pmrdma_target **tp, char *msg, size_t msglen)
 	fd = open(PMRDMA_TARGET_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		return open_fail(msg, msglen, -err, "%s: %s%s", PMRDMA_TARGET_PATH,
-				 strerror(err),
+		return pmrdma_fail_msg(msg, msglen, -err, "%s: %s%s", PMRDMA_TARGET_PATH,
+				       strerror(err),
 				 err == ENOENT ? " (is pmem_rdma.ko loaded?)" : "");
 	}
 	if (ioctl(fd, PMEM_RDMA_IOC_GET_VERSION, &v)) {
 		err = errno;
 		close(fd);
-		return open_fail(msg, msglen, -err, "ABI version query: %s",
-				 strerror(err));
+		return pmrdma_fail_msg(msg, msglen, -err, "ABI version query: %s",
+				       strerror(err));
 	}
 	if (v.abi_version != PMEM_RDMA_ABI_VERSION) {
 		close(fd);
-		return open_fail(msg, msglen, -EPROTO,
-				 "the module speaks ABI version %u, this library %u",
-				 v.abi_version, PMEM_RDMA_ABI_VERSION);
+		return pmrdma_fail_msg(msg, msglen, -EPROTO,
+				       "the module speaks ABI version %u, this library %u",
+				       v.abi_version, PMEM_RDMA_ABI_VERSION);
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		close(fd);
-		return open_fail(msg, msglen, -ENOMEM, "%s", strerror(ENOMEM));
+		return pmrdma_fail_msg(msg, msglen, -ENOMEM, "%s", strerror(ENOMEM));
 	}
 	t->fd = fd;
 	*tp = t;
