@@ -146,6 +146,15 @@ const void *pmlog_record(const struct pmlog *log, uint64_t n, size_t *len)
 	return h + 1;
 }
 
+/* a step's error, but a replica that dropped out only noted in *lost */
+static int replica_lost(int err, bool *lost)
+{
+	if (err != -ENOLINK)
+		return err;
+	*lost = true;
+	return 0;
+}
+
 int pmlog_append(struct pmlog *log, const void *data, size_t len,
 		 enum pmlog_mode mode)
 {
@@ -153,6 +162,7 @@ int pmlog_append(struct pmlog *log, const void *data, size_t len,
 	struct pmrdma_range rec = { h, PMLOG_HDR + len };
 	struct pmrdma_range ptr = { log->base, 8 };
 	struct pmrdma_map *map = log->map;
+	bool lost = false;
 	int err;
 
 	if (!len || len > pmlog_max_record(log))
@@ -175,15 +185,18 @@ int pmlog_append(struct pmlog *log, const void *data, size_t len,
 	default:
 		return -EINVAL;
 	}
+	err = replica_lost(err, &lost);
 	if (!err)
-		err = pmrdma_atomic_write(map, 0, log->next + 1);
+		err = replica_lost(pmrdma_atomic_write(map, 0, log->next + 1),
+				   &lost);
 	if (!err)
-		err = pmrdma_flush_async(map, &ptr, 1);
+		err = replica_lost(pmrdma_flush_async(map, &ptr, 1), &lost);
 	if (!err)
-		err = pmrdma_drain(map);
-	if (!err)
-		log->next++;
-	return err;
+		err = replica_lost(pmrdma_drain(map), &lost);
+	if (err)
+		return err;
+	log->next++;
+	return lost ? -ENOLINK : 0;
 }
 
 size_t pmlog_sample(uint64_t n, char *buf, size_t max)

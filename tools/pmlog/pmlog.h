@@ -77,8 +77,10 @@ uint64_t pmlog_next(const struct pmlog *log);
 
 /*
  * Append a record of len bytes (1..pmlog_max_record()), durable when this
- * returns 0; the map's errno otherwise (the record may or may not be
- * there after a crash, and the log must be reopened).
+ * returns 0, or -ENOLINK: durable and committed, but a replica dropped out
+ * of sync on the way (the log goes on with the others).  The map's errno
+ * otherwise (the record may or may not be there after a crash, and the
+ * log must be reopened).
  */
 int pmlog_append(struct pmlog *log, const void *data, size_t len,
 		 enum pmlog_mode mode);

@@ -220,6 +220,13 @@ static double write_records(struct pmrdma_map *map, struct pmlog *log,
 					  pmlog_max_record(log) : sizeof(buf));
 
 		err = pmlog_append(log, buf, len, mode);
+		if (err == -ENOLINK) {
+			/* committed; the map goes on with the other replicas */
+			fprintf(stderr, "pmlog: record %llu: %s\n",
+				(unsigned long long)pmlog_next(log) - 1,
+				pmrdma_errormsg(map));
+			err = 0;
+		}
 		if (err) {
 			if (!o->quiet)
 				printf("\r%60s\r", "");

@@ -48,12 +48,16 @@
  * reported by the call that observes it - a flush, a drain - and the map
  * refuses further work with -EIO until it is deleted and opened again.
  * A replicated map instead drops the failed replica out of sync
- * (pmrdma_map_replica_in_sync()): the call that observes the failure
- * returns -EREMOTEIO after finishing its work on the local map and on the
- * other replicas, and later calls go on with those.
+ * (pmrdma_map_replica_in_sync()) and finishes the call on the local map
+ * and the other replicas.  The call then returns -ENOLINK when at least
+ * the config's minimum of replicas is still in sync (the data is durable
+ * on the local map and on those), and -ENOTCONN when fewer are: that call
+ * and every later one, until the map is made again.  A call that makes
+ * data durable never returns 0 after a replica dropped out in it.
  *
  * Threads: a map may be used by one thread at a time; different maps by
- * different threads at once.  pmrdma_errormsg() is per map.
+ * different threads at once.  pmrdma_errormsg() is per map;
+ * pmrdma_map_replica_in_sync() may be asked from any thread.
  */
 #ifndef PMRDMA_H
 #define PMRDMA_H
@@ -144,6 +148,14 @@ int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 			      const struct pmrdma_remote *replica);
 
 /*
+ * The fewest replicas that must stay in sync for a call of a replicated
+ * map to succeed (DRBD's and md's "degraded" below it): 0..the number of
+ * replicas, checked by pmrdma_map_new() (-EINVAL).  Default 1: a flush
+ * makes data durable on the local map and on one remote copy at least.
+ */
+int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n);
+
+/*
  * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
  * its length into *len, for struct pmrdma_remote or a server: 0, or
  * -EACCES (group or others have any permission on the file), -EINVAL (not
@@ -200,7 +212,10 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 /* "FLUSH", "APM", "GPSPM" ("auto" for a local map), for messages */
 const char *pmrdma_method_name(enum pmrdma_method method);
 
-/* whether replica i (0..replicas - 1) has every range flushed so far */
+/*
+ * Whether replica i (0..replicas - 1) has every range flushed so far;
+ * from any thread.
+ */
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i);
 
 /* ---- making stores durable ---- */
@@ -270,7 +285,9 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
 
 /*
  * memcpy() / memset() into the view, then flush (and drain) the range as
- * flags say; dst, as memcpy() returns it, or NULL with the map's error set.
+ * flags say; dst, as memcpy() returns it, or NULL with errno set to what
+ * pmrdma_flush() would return (ENOLINK: a replica dropped out, the bytes
+ * are durable on the rest) and the map's message.
  */
 void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 		    size_t len, unsigned int flags);

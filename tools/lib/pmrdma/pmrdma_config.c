@@ -4,6 +4,7 @@
  * is given, keys included, and wipes them when deleted.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,10 @@
 int pmrdma_config_new(struct pmrdma_config **cfg)
 {
 	*cfg = calloc(1, sizeof(**cfg));
-	return *cfg ? 0 : -ENOMEM;
+	if (!*cfg)
+		return -ENOMEM;
+	(*cfg)->min_in_sync = UINT_MAX;
+	return 0;
 }
 
 static void remote_free(struct pmrdma_remote *r)
@@ -109,4 +113,13 @@ int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 	if (!err)
 		cfg->nreplicas++;
 	return err;
+}
+
+int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)
+{
+	/* against the replicas once they are all added: pmrdma_map_new() */
+	if (n > PMRDMA_REPLICAS_MAX)
+		return -EINVAL;
+	cfg->min_in_sync = n;
+	return 0;
 }

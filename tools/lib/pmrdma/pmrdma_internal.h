@@ -26,6 +26,7 @@ struct pmrdma_config {
 	unsigned int nremote;		/* 0 or 1 */
 	struct pmrdma_remote replicas[PMRDMA_REPLICAS_MAX];
 	unsigned int nreplicas;
+	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
 };
 
 /* the CPU's way to write a cache line back */
@@ -63,7 +64,9 @@ struct pmrdma_link {
 	struct pmem_rdma_gpspm_req *gp_cur;	/* being filled, or NULL */
 	uint64_t gp_sent;		/* requests ever sent */
 	unsigned int gp_inflight;	/* sent, not answered */
-	int err;			/* the failure, once it failed */
+	int err;			/* the failure, once it failed; read
+					 * from any thread with __atomic
+					 */
 };
 
 #define PMRDMA_GPSPM_DEPTH	16
@@ -77,6 +80,7 @@ struct pmrdma_map {
 	enum pmrdma_cpu_flush cpu_flush;
 	bool failed;			/* a remote failure: refuse work */
 	bool local;			/* base is a local pmem mapping */
+	unsigned int min_in_sync;	/* replicas a call needs in sync */
 	int fd;				/* a mapped file, or -1 */
 	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */

@@ -40,7 +40,7 @@ static int link_fail(struct pmrdma_map *map, struct pmrdma_link *l, int err,
 		     const char *what)
 {
 	if (!l->err)
-		l->err = err;
+		__atomic_store_n(&l->err, err, __ATOMIC_RELEASE);
 	return pmrdma_fail(map, err, "%s: %s", l->name, what);
 }
 

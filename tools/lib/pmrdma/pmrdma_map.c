@@ -5,6 +5,7 @@
  * range does nothing at all.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,11 +125,19 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 			 "the config names no path and no remote, or both");
 		return -EINVAL;
 	}
+	if (cfg->min_in_sync != UINT_MAX && cfg->min_in_sync > cfg->nreplicas) {
+		snprintf(map_new_msg, sizeof(map_new_msg),
+			 "the config asks for %u replicas in sync and has %u",
+			 cfg->min_in_sync, cfg->nreplicas);
+		return -EINVAL;
+	}
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
 	map->fd = -1;
 	map->nlinks = cfg->nremote + cfg->nreplicas;
+	map->min_in_sync = cfg->min_in_sync != UINT_MAX ? cfg->min_in_sync :
+			   cfg->nreplicas ? 1 : 0;
 	map->links = calloc(map->nlinks ?: 1, sizeof(*map->links));
 	if (!map->links) {
 		free(map);
@@ -191,9 +200,15 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 	caps->replicas = map->local ? map->nlinks : 0;
 }
 
+/* link i still takes work; any thread may ask */
+static bool link_live(const struct pmrdma_map *map, unsigned int i)
+{
+	return !__atomic_load_n(&map->links[i].err, __ATOMIC_ACQUIRE);
+}
+
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
 {
-	return map->local && i < map->nlinks && !map->links[i].err;
+	return map->local && i < map->nlinks && link_live(map, i);
 }
 
 /* 0 when [addr, addr + len) is in the view (an empty range anywhere) */
@@ -234,48 +249,86 @@ static int ranges_in_view(struct pmrdma_map *map,
 }
 
 /*
- * The result of a step over the map's links: a remote map's failure is
- * the map's; a replica's drops it out of sync, and the call says so once
- * it has done its work everywhere else.
+ * A step over the map's links, as one call's result: the links live at its
+ * start, and the first failure of a remote map's only link.
  */
-static int links_result(struct pmrdma_map *map, int err, int replica_err)
+struct links_step {
+	unsigned int live;
+	int err;
+};
+
+static void links_begin(const struct pmrdma_map *map, struct links_step *st)
 {
-	if (err) {
+	unsigned int i;
+
+	st->live = 0;
+	st->err = 0;
+	for (i = 0; i < map->nlinks; i++)
+		st->live += link_live(map, i);
+}
+
+/* fold a link's result e into the step (a replica's is in l->err) */
+static void links_fold(const struct pmrdma_map *map, struct links_step *st,
+		       int e)
+{
+	if (e && !map->local && !st->err)
+		st->err = e;
+}
+
+/*
+ * The call's result: a remote map's failure is the map's.  A replicated
+ * map's call that saw a replica drop out says so, -ENOLINK, or -ENOTCONN
+ * when too few are left in sync; the failed replica's message stays.
+ */
+static int links_end(struct pmrdma_map *map, const struct links_step *st)
+{
+	unsigned int i, live = 0;
+
+	if (st->err) {
 		map->failed = true;
-		return err;
+		return st->err;
 	}
-	return replica_err;
+	if (!map->local)
+		return 0;
+	for (i = 0; i < map->nlinks; i++)
+		live += link_live(map, i);
+	if (live < map->min_in_sync) {
+		if (live == st->live)
+			return pmrdma_fail(map, -ENOTCONN,
+					   "%u replicas in sync, the config asks for %u",
+					   live, map->min_in_sync);
+		return -ENOTCONN;
+	}
+	return live < st->live ? -ENOLINK : 0;
 }
 
-/* link i still takes work */
-static bool link_live(const struct pmrdma_map *map, unsigned int i)
+/* a replicated map's call lost a replica, and finished on the rest */
+static bool replica_lost(int err)
 {
-	return !map->links[i].err;
+	return err == -ENOLINK || err == -ENOTCONN;
 }
 
-/* fold link step's result e into the call's: err (fatal) or rerr */
-static void link_result(const struct pmrdma_map *map, int e, int *err,
-			int *rerr)
+/* of two steps' results, the one the call returns */
+static int worse(int first, int then)
 {
-	if (e && map->local)
-		*rerr = -EREMOTEIO;
-	else if (e && !*err)
-		*err = e;
+	if (then && (!replica_lost(then) || !first || then == -ENOTCONN))
+		return then;
+	return first;
 }
 
 /* the remote copies' part of an async flush of checked ranges */
 static int links_flush_async(struct pmrdma_map *map,
 			     const struct pmrdma_range *ranges, size_t n)
 {
-	int err = 0, rerr = 0;
+	struct links_step st;
 	unsigned int i;
 
+	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			link_result(map, pmrdma_link_flush(map, &map->links[i],
-							   ranges, n),
-				    &err, &rerr);
-	return links_result(map, err, rerr);
+			links_fold(map, &st, pmrdma_link_flush(map, &map->links[i],
+							       ranges, n));
+	return links_end(map, &st);
 }
 
 int pmrdma_flush_async(struct pmrdma_map *map,
@@ -295,29 +348,28 @@ int pmrdma_flush_async(struct pmrdma_map *map,
 
 int pmrdma_drain(struct pmrdma_map *map)
 {
-	int err = 0, rerr = 0;
+	struct links_step st;
 	unsigned int i;
 
 	if (map->failed)
 		return pmrdma_fail(map, -EIO, "drain: the map failed before");
 	if (map->local)
 		pmrdma_local_drain();
+	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			link_result(map, pmrdma_link_drain(map, &map->links[i]),
-				    &err, &rerr);
-	return links_result(map, err, rerr);
+			links_fold(map, &st, pmrdma_link_drain(map, &map->links[i]));
+	return links_end(map, &st);
 }
 
 int pmrdma_flush_ranges(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n)
 {
-	int err = pmrdma_flush_async(map, ranges, n), err2;
+	int err = pmrdma_flush_async(map, ranges, n);
 
-	if (err && err != -EREMOTEIO)
+	if (err && !replica_lost(err))
 		return err;
-	err2 = pmrdma_drain(map);
-	return err2 ? err2 : err;
+	return worse(err, pmrdma_drain(map));
 }
 
 int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
@@ -331,9 +383,10 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n,
 			uint32_t alg)
 {
+	struct links_step st;
 	struct pmrdma_caps caps;
-	int err, rerr = 0;
 	size_t i;
+	int err;
 
 	err = ranges_in_view(map, ranges, n, "flush-and-verify");
 	if (err)
@@ -352,17 +405,18 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 		if (err)
 			return err;
 	}
+	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			link_result(map, pmrdma_link_flush_verify(map, &map->links[i],
-								  ranges, n, alg),
-				    &err, &rerr);
-	return links_result(map, err, rerr);
+			links_fold(map, &st,
+				   pmrdma_link_flush_verify(map, &map->links[i],
+							    ranges, n, alg));
+	return links_end(map, &st);
 }
 
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 {
-	int err = 0, rerr = 0;
+	struct links_step st;
 	unsigned int i;
 
 	if (map->failed)
@@ -376,28 +430,35 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 		pmrdma_local_drain();
 	__atomic_store_n((uint64_t *)(map->addr + offset), value,
 			 __ATOMIC_RELEASE);
+	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			link_result(map, pmrdma_link_atomic_write(map, &map->links[i],
-								  offset, value),
-				    &err, &rerr);
-	return links_result(map, err, rerr);
+			links_fold(map, &st,
+				   pmrdma_link_atomic_write(map, &map->links[i],
+							    offset, value));
+	return links_end(map, &st);
 }
 
 #define PMRDMA_F_ALL	(PMRDMA_F_NODRAIN | PMRDMA_F_NOFLUSH | \
 			 PMRDMA_F_NONTEMPORAL)
 
-/* may what store [dst, dst + len) with flags */
-static bool store_ok(struct pmrdma_map *map, void *dst, size_t len,
-		     unsigned int flags, const char *what)
+/* 0 when what may store [dst, dst + len) with flags */
+static int store_ok(struct pmrdma_map *map, void *dst, size_t len,
+		    unsigned int flags, const char *what)
 {
 	struct pmrdma_range r = { dst, len };
 
-	if (flags & ~PMRDMA_F_ALL) {
-		pmrdma_fail(map, -EINVAL, "%s: unknown flags %#x", what, flags);
-		return false;
-	}
-	return !ranges_in_view(map, &r, 1, what);
+	if (flags & ~PMRDMA_F_ALL)
+		return pmrdma_fail(map, -EINVAL, "%s: unknown flags %#x", what,
+				   flags);
+	return ranges_in_view(map, &r, 1, what);
+}
+
+/* memcpy()'s failure: NULL, errno saying why, as the map's message does */
+static void *store_failed(int err)
+{
+	errno = -err;
+	return NULL;
 }
 
 /* local copies of this size and more bypass the cache */
@@ -416,19 +477,20 @@ static void *stored(struct pmrdma_map *map, void *dst, size_t len,
 	if (!(flags & PMRDMA_F_NOFLUSH))
 		err = written_back ? links_flush_async(map, &r, 1) :
 				     pmrdma_flush_async(map, &r, 1);
-	if ((!err || err == -EREMOTEIO) &&
+	if ((!err || replica_lost(err)) &&
 	    !(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
-		err = pmrdma_drain(map);
-	return err && err != -EREMOTEIO ? NULL : dst;
+		err = worse(err, pmrdma_drain(map));
+	return err ? store_failed(err) : dst;
 }
 
 void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 		    size_t len, unsigned int flags)
 {
+	int err = store_ok(map, dst, len, flags, "memcpy");
 	bool nt;
 
-	if (!store_ok(map, dst, len, flags, "memcpy"))
-		return NULL;
+	if (err)
+		return store_failed(err);
 	nt = map->local && !(flags & PMRDMA_F_NOFLUSH) &&
 	     ((flags & PMRDMA_F_NONTEMPORAL) || len >= NONTEMPORAL_MIN);
 	if (nt)
@@ -441,8 +503,10 @@ void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 		    unsigned int flags)
 {
-	if (!store_ok(map, dst, len, flags, "memset"))
-		return NULL;
+	int err = store_ok(map, dst, len, flags, "memset");
+
+	if (err)
+		return store_failed(err);
 	memset(dst, c, len);
 	return stored(map, dst, len, flags, false);
 }

@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "lib_helpers.h"
+#include "pmrdma_rtl.h"
 
 #define LEN	EXP_LEN
 
@@ -288,6 +289,46 @@ TEST_F(remote, target_down_under_a_flush)
 	pmrdma_map_delete(&self->map);
 	ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
 	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 64));
+}
+
+/*
+ * A store that asks for a flush on a target without power is not durable:
+ * memcpy and memset return NULL with the link's status in errno, and the
+ * Windows call a device error, never success.
+ */
+TEST_F(remote, stores_to_a_target_without_power_fail)
+{
+	struct pmem_rdma_power_fail pf;
+	unsigned char src[512];
+	void *t = NULL;
+
+	if (!self->map)
+		return;
+	memset(src, 0x3c, sizeof(src));
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 1, &pf));
+	errno = 0;
+	EXPECT_EQ(NULL, pmrdma_memcpy(self->map, self->v, src, sizeof(src), 0));
+	EXPECT_EQ(EREMOTEIO, errno) TH_LOG("%s", pmrdma_errormsg(self->map));
+	errno = 0;
+	EXPECT_EQ(NULL, pmrdma_memset(self->map, self->v, 1, 64, 0));
+	EXPECT_EQ(EIO, errno);
+
+	/* the Windows layer, on a map made while the power is on */
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	pmrdma_map_delete(&self->map);
+	ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(STATUS_SUCCESS, RtlGetNonVolatileToken(self->v, LEN, &t));
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 1, &pf));
+	EXPECT_EQ(STATUS_IO_DEVICE_ERROR,
+		  RtlWriteNonVolatileMemory(t, self->v, src, sizeof(src),
+					    WRITE_NV_MEMORY_FLAG_FLUSH));
+	EXPECT_EQ(STATUS_SUCCESS, RtlFreeNonVolatileToken(t));
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
 }
 
 struct flusher {

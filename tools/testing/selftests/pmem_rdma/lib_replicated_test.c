@@ -164,7 +164,7 @@ TEST_F(replicated, a_replica_that_dies_drops_out)
 			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
 	pt_fill_pattern(self->v, EXP_LEN, 121);
 	ret = pmrdma_flush(self->map, self->v, EXP_LEN);
-	EXPECT_EQ(-EREMOTEIO, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-ENOLINK, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
 	snprintf(port, sizeof(port), "]:%u", TARGET_PORT + 1);
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), port))
 		TH_LOG("%s", pmrdma_errormsg(self->map));
@@ -195,7 +195,7 @@ TEST_F(replicated, a_corrupted_replica_drops_out)
 	pt_fill_pattern(self->v, 4096, 131);
 	r = (struct pmrdma_range){ self->v, 512 };
 	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "flip 0x0a 1"));
-	EXPECT_EQ(-EREMOTEIO, pmrdma_flush_verify(self->map, &r, 1,
+	EXPECT_EQ(-ENOLINK, pmrdma_flush_verify(self->map, &r, 1,
 						  PMRDMA_VERIFY_ALG_SHA256));
 	pt_write_line(PT_FAULT_PATH, "off");
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "differs"));
@@ -203,6 +203,77 @@ TEST_F(replicated, a_corrupted_replica_drops_out)
 	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
 	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
 	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_ALG_SHA256));
+}
+
+/* a store through memcpy that loses a replica says so, every time */
+TEST_F(replicated, memcpy_reports_a_lost_replica)
+{
+	struct pmem_rdma_power_fail pf;
+	unsigned char src[4096];
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(src, sizeof(src), 141);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[0].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	errno = 0;
+	EXPECT_EQ(NULL, pmrdma_memcpy(self->map, self->v, src, sizeof(src), 0));
+	EXPECT_EQ(ENOLINK, errno) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_FALSE(pmrdma_map_replica_in_sync(self->map, 0));
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
+	replica_media(self, 1);
+	EXPECT_EQ(0, pt_check_pattern(self->back, sizeof(src), 141));
+	/* the next store finds the one replica the config asks for */
+	EXPECT_EQ(self->v, pmrdma_memcpy(self->map, self->v, src, 64, 0));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[0].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+}
+
+/*
+ * Below the config's minimum of replicas in sync every call fails, though
+ * it still does its work on the copies that are left.
+ */
+TEST_F(replicated, too_few_replicas_in_sync_fail_every_call)
+{
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	unsigned char *v;
+	int i;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	for (i = 0; i < 2; i++) {
+		/* more than the replicas it has, then all of them */
+		ASSERT_EQ(0, pmrdma_config_new(&cfg));
+		ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+		ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[0].remote));
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[1].remote));
+		ASSERT_EQ(0, pmrdma_config_set_min_in_sync(cfg, 3 - i));
+		EXPECT_EQ(i ? 0 : -EINVAL, pmrdma_map_new(&m, cfg));
+		pmrdma_config_delete(&cfg);
+	}
+	ASSERT_NE(NULL, m);
+	v = pmrdma_map_get_address(m);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(v, 4096, 151);
+	EXPECT_EQ(-ENOTCONN, pmrdma_flush(m, v, 4096))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	replica_media(self, 0);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 151));
+	pt_fill_pattern(v, 4096, 152);
+	EXPECT_EQ(-ENOTCONN, pmrdma_flush(m, v, 4096));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(m), "1 replicas in sync, the config asks for 2"))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	replica_media(self, 0);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 152));
+	EXPECT_EQ(-ENOTCONN, pmrdma_atomic_write(m, 0, 7));
+	pmrdma_map_delete(&m);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
 }
 
 /*
