@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libpmrdma's local maps (tools/lib/pmrdma), on the VM's devdax device
- * (PMEM_RDMA_DAX) and on a file of a DAX filesystem: config refusals, map errors with their messages, the
+ * (PMEM_RDMA_DAX) and on a file of a DAX filesystem (PMEM_RDMA_FSDAX):
+ * config refusals, map errors with their messages, the
  * view and its caps, flush / flush ranges / async flush + drain over good,
  * empty, overlapping and outside ranges, the 8-byte atomic write, and the
  * persistent memcpy / memset.  Under QEMU a write-back is not observable,
@@ -48,47 +49,20 @@ FIXTURE_VARIANT_ADD(local, fsdax_file)
 	.fsdax = true,
 };
 
-#define FSDAX_DIR	"/run/pmrdma-fsdax"
-#define FSDAX_FILE	FSDAX_DIR "/f"
-
-/*
- * An ext4 with -o dax on a dm-linear device over the last 32 MiB of the
- * fsdax namespace, which the other tests' exports never reach; dm holds
- * the namespace while it is up, so it comes down after each test.  No
- * udev in the VM: dmsetup makes the device node itself.
- */
-static int fsdax_up(const char *pmem)
-{
-	const char *dm = "/dev/mapper/pmrdma-fsdax";
-
-	return pt_sh("modprobe dm-mod") ||
-	       pt_sh("dmsetup create --noudevsync pmrdma-fsdax --table \"0 65536 linear %s $(($(blockdev --getsz %s) - 65536))\"",
-		     pmem, pmem) ||
-	       pt_sh("dmsetup mknodes pmrdma-fsdax") ||
-	       pt_sh("mkfs.ext4 -q -F -b 4096 %s", dm) ||
-	       pt_sh("mkdir -p %s && mount -o dax %s %s", FSDAX_DIR, dm, FSDAX_DIR) ||
-	       pt_sh("fallocate -l 4M %s", FSDAX_FILE);
-}
-
-static void fsdax_down(void)
-{
-	pt_sh("umount " FSDAX_DIR " 2>/dev/null; dmsetup remove --noudevsync pmrdma-fsdax 2>/dev/null");
-}
-
 FIXTURE_SETUP(local)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
-	const char *pmem = getenv("PMEM_RDMA_PMEM");
 	const char *path = dax;
 	int ret;
 
 	ASSERT_EQ(0, pmrdma_config_new(&self->cfg));
 	if (variant->fsdax) {
-		if (!pmem || !pmem[0])
-			SKIP(return, "no fsdax namespace (PMEM_RDMA_PMEM)");
 		self->fs = true;	/* down again, whatever came up */
-		ASSERT_EQ(0, fsdax_up(pmem));
-		path = FSDAX_FILE;
+		ret = pt_fsdax_up(4UL << 20);
+		if (ret == 1)
+			SKIP(return, "no DAX filesystem namespace (PMEM_RDMA_FSDAX)");
+		ASSERT_EQ(0, ret);
+		path = PT_FSDAX_FILE;
 	} else if (!dax || !dax[0]) {
 		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
 	}
@@ -104,7 +78,7 @@ FIXTURE_TEARDOWN(local)
 	pmrdma_map_delete(&self->map);
 	pmrdma_config_delete(&self->cfg);
 	if (self->fs)
-		fsdax_down();
+		pt_fsdax_down();
 }
 
 TEST_F(local, view_and_caps)
@@ -345,7 +319,7 @@ TEST_F(local, flush_verify)
 	 * The file ends 100 bytes into a 200-byte range: the read-back comes
 	 * back short.  Last, as the view beyond that page is gone.
 	 */
-	fd = open(FSDAX_FILE, O_RDWR);
+	fd = open(PT_FSDAX_FILE, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, OFF + 20480 + 100));
 	close(fd);

@@ -395,3 +395,20 @@ int pt_qp_state(struct ibv_qp *qp)
 		return -errno;
 	return a.qp_state;
 }
+
+int pt_fsdax_up(size_t size)
+{
+	const char *dev = getenv("PMEM_RDMA_FSDAX");
+
+	if (!dev || !dev[0])
+		return 1;
+	return pt_sh("mkfs.ext4 -q -F -b 4096 %s", dev) ||
+	       pt_sh("mkdir -p %s && mount -o dax %s %s", PT_FSDAX_DIR, dev,
+		     PT_FSDAX_DIR) ||
+	       pt_sh("fallocate -l %zu %s", size, PT_FSDAX_FILE) ? -1 : 0;
+}
+
+void pt_fsdax_down(void)
+{
+	pt_sh("umount " PT_FSDAX_DIR " 2>/dev/null");
+}

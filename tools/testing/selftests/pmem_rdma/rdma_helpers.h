@@ -97,6 +97,17 @@ int pt_write_line(const char *path, const char *line);
 int pt_exists(const char *path);
 /* Run the shell command fmt makes: its exit status, or -1. */
 int pt_sh(const char *fmt, ...);
+
+/*
+ * A DAX filesystem (ext4 -o dax) made afresh on the VM's small fsdax
+ * namespace (PMEM_RDMA_FSDAX), mounted at PT_FSDAX_DIR, with a file of
+ * size bytes at PT_FSDAX_FILE: 0, 1 when there is no such namespace
+ * (skip), -1 on failure.  pt_fsdax_down() unmounts it.
+ */
+#define PT_FSDAX_DIR	"/run/pmrdma-fsdax"
+#define PT_FSDAX_FILE	PT_FSDAX_DIR "/f"
+int pt_fsdax_up(size_t size);
+void pt_fsdax_down(void);
 /*
  * Put back what the VM's tests expect (scripts/vm-guest set it up), whatever
  * a test took away: rdma_rxe_flush and pmem_rdma from PMEM_RDMA_RXE_KO and
