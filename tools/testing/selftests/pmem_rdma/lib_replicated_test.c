@@ -63,6 +63,7 @@ FIXTURE_TEARDOWN(replicated)
 	int i;
 
 	pmrdma_map_delete(&self->map);
+	pt_fsdax_down();
 	for (i = 0; i < NREP; i++)
 		if (self->x[i].id)
 			unexport(self->fd, self->x[i].id);
@@ -307,6 +308,46 @@ TEST_F(replicated, a_replica_without_read_offers_no_verify)
 	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 4096));
 	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 0));
 	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
+}
+
+/*
+ * A local map of a file on a DAX filesystem cannot be registered: its
+ * replicas push from a copy of the view.  An atomic write's 8 bytes, which
+ * the next flush does not push again, must still verify on every replica.
+ */
+TEST_F(replicated, fsdax_local_atomic_write_verifies_on_every_replica)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	struct pmrdma_range r;
+	unsigned char *v;
+	int i, ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ret = pt_fsdax_up(EXP_LEN);
+	if (ret == 1)
+		SKIP(return, "no DAX filesystem namespace (PMEM_RDMA_FSDAX)");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, PT_FSDAX_FILE));
+	for (i = 0; i < NREP; i++)
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
+	ret = pmrdma_map_new(&m, cfg);
+	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, 4096, 161);
+	ASSERT_EQ(0, pmrdma_flush(m, v, 4096));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 64, 0x1122334455667788ULL));
+	r = (struct pmrdma_range){ v, 4096 };
+	EXPECT_EQ(0, pmrdma_flush_verify(m, &r, 1, PMRDMA_VERIFY_ALG_SHA256))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	for (i = 0; i < NREP; i++)
+		EXPECT_TRUE(pmrdma_map_replica_in_sync(m, i)) TH_LOG("replica %d", i);
+	pmrdma_map_delete(&m);
+	pt_fsdax_down();
 }
 
 TEST_F(replicated, size_mismatch_and_no_leaks)
