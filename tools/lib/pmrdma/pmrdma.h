@@ -156,6 +156,22 @@ int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n);
 
 /*
+ * How long a map waits for the network, 0 for each default: connect_ms
+ * for each step of a connect (PMRDMA_CONNECT_MS); then a batch of requests
+ * on a connection may take wait_ms plus its bytes at wait_rate bytes a
+ * second (PMRDMA_WAIT_MS, PMRDMA_WAIT_RATE), so that a wait is bounded by
+ * what it waits for and a slow healthy link is not taken for a dead one.
+ * -EINVAL for a time over INT_MAX ms or a rate under 1000 bytes a second.
+ * A link that takes longer fails with -ETIMEDOUT.
+ */
+#define PMRDMA_CONNECT_MS	5000
+#define PMRDMA_WAIT_MS		30000
+#define PMRDMA_WAIT_RATE	(1ULL << 20)
+int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
+			       unsigned int connect_ms, unsigned int wait_ms,
+			       uint64_t wait_rate);
+
+/*
  * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
  * its length into *len, for struct pmrdma_remote or a server: 0, or
  * -EACCES (group or others have any permission on the file), -EINVAL (not

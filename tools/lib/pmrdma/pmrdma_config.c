@@ -123,3 +123,17 @@ int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)
 	cfg->min_in_sync = n;
 	return 0;
 }
+
+int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
+			       unsigned int connect_ms, unsigned int wait_ms,
+			       uint64_t wait_rate)
+{
+	/* poll() takes an int; a rate under 1 kB/s would wait for days */
+	if (connect_ms > INT_MAX || wait_ms > INT_MAX ||
+	    (wait_rate && wait_rate < 1000))
+		return -EINVAL;
+	cfg->connect_ms = connect_ms;
+	cfg->wait_ms = wait_ms;
+	cfg->wait_rate = wait_rate;
+	return 0;
+}

@@ -2,7 +2,8 @@
 /*
  * libpmrdma: the connection to an export (pmrdma_conn.h).  Every step of
  * the connect waits for its CM event with a timeout, so that a target that
- * does not answer costs PMRDMA_CONN_TIMEOUT_MS per step, never a hang.
+ * does not answer costs its timeout (PMRDMA_CONN_TIMEOUT_MS by default) per
+ * step, never a hang.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -282,6 +283,7 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 		.retry_count = 7,
 		.rnr_retry_count = 7,
 	};
+	int ms = p->timeout_ms ?: PMRDMA_CONN_TIMEOUT_MS;
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -292,14 +294,14 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	if (rdma_create_id(c->ch, &c->id, c, RDMA_PS_TCP))
 		return conn_fail(c, -errno, "rdma_create_id");
 	if (rdma_resolve_addr(c->id, NULL, (struct sockaddr *)p->dst,
-			      PMRDMA_CONN_TIMEOUT_MS))
+			      ms))
 		return conn_fail(c, -errno, "rdma_resolve_addr");
-	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, PMRDMA_CONN_TIMEOUT_MS);
+	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, ms);
 	if (err)
 		return conn_fail(c, err, "resolving the export's address");
-	if (rdma_resolve_route(c->id, PMRDMA_CONN_TIMEOUT_MS))
+	if (rdma_resolve_route(c->id, ms))
 		return conn_fail(c, -errno, "rdma_resolve_route");
-	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, PMRDMA_CONN_TIMEOUT_MS);
+	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, ms);
 	if (err)
 		return conn_fail(c, err, "resolving the route to the export");
 	err = conn_resources(c, p);
@@ -316,7 +318,7 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	}
 	if (rdma_connect(c->id, &cp))
 		return conn_fail(c, -errno, "rdma_connect");
-	err = conn_event(c, RDMA_CM_EVENT_ESTABLISHED, PMRDMA_CONN_TIMEOUT_MS);
+	err = conn_event(c, RDMA_CM_EVENT_ESTABLISHED, ms);
 	if (err == -ECONNREFUSED)
 		return conn_fail(c, err, "the target refused the connection (%s)",
 				 pmrdma_reject_text(c->reject_reason));

@@ -39,6 +39,7 @@ struct pmrdma_conn_params {
 	uint64_t proof_time;		/* the proof's time; 0: now */
 	const struct pmem_rdma_auth *replay;	/* sent as it is, instead */
 	size_t replay_len;		/* its first bytes only; 0: all */
+	unsigned int timeout_ms;	/* each step; 0: PMRDMA_CONN_TIMEOUT_MS */
 	unsigned int send_depth;	/* 0: PMRDMA_CONN_SEND_DEPTH */
 	unsigned int recv_depth;	/* 0: one */
 	uint64_t send_ops_flags;	/* an extended QP with these

@@ -27,6 +27,9 @@ struct pmrdma_config {
 	struct pmrdma_remote replicas[PMRDMA_REPLICAS_MAX];
 	unsigned int nreplicas;
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
+	unsigned int connect_ms;	/* 0: the defaults */
+	unsigned int wait_ms;
+	uint64_t wait_rate;
 };
 
 /* the CPU's way to write a cache line back */
@@ -57,6 +60,7 @@ struct pmrdma_link {
 	uint64_t posted, done;		/* signaled batches */
 	unsigned int inflight;		/* WRs posted and not known done */
 	uint16_t batch_wrs[PMRDMA_LINK_RING];
+	uint64_t batch_bytes[PMRDMA_LINK_RING];
 	/* GPSPM: requests to the target's CPU, and its responses */
 	struct pmem_rdma_gpspm_req *gp_req;	/* PMRDMA_GPSPM_DEPTH of each */
 	struct pmem_rdma_gpspm_resp *gp_resp;
@@ -81,6 +85,9 @@ struct pmrdma_map {
 	bool failed;			/* a remote failure: refuse work */
 	bool local;			/* base is a local pmem mapping */
 	unsigned int min_in_sync;	/* replicas a call needs in sync */
+	unsigned int connect_ms;	/* each step of a connect */
+	unsigned int wait_ms;		/* a batch of requests may take this */
+	uint64_t wait_rate;		/* and its bytes at this many per s */
 	int fd;				/* a mapped file, or -1 */
 	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */

@@ -15,6 +15,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 
 #include "pmrdma_internal.h"
 
-#define LINK_WAIT_MS	30000
 /* WRITE and FLUSH lengths stay below the 2^31 the wire allows */
 #define LINK_CHUNK	(1UL << 30)
 #define LINK_BATCH	32
@@ -152,6 +152,7 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 	struct sockaddr_storage ss;
 	struct pmrdma_conn_params p = {
 		.dst = (struct sockaddr *)&ss,
+		.timeout_ms = map->connect_ms,
 		.ibdev = r->ibdev,
 		.key = r->key, .key_len = r->key_len,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
@@ -262,18 +263,37 @@ static int gp_response(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
+/*
+ * How long the oldest batch may take: the map's wait, and its bytes at the
+ * slowest rate the map accepts (a GPSPM answer: the bytes of its request,
+ * counted in the batch that sent it).
+ */
+static int link_wait_ms(const struct pmrdma_map *map,
+			const struct pmrdma_link *l)
+{
+	uint64_t bytes = 0, ms;
+
+	if (l->done != l->posted)
+		bytes = l->batch_bytes[(l->done + 1) % PMRDMA_LINK_RING];
+	ms = map->wait_ms + bytes / (map->wait_rate / 1000 ?: 1);
+	return ms < INT_MAX ? (int)ms : INT_MAX;
+}
+
 /* wait for the oldest batch: 0, or the link's failure */
 static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 {
 	struct ibv_wc wc;
 	char m[128];
-	int n;
+	int n, ms;
 
 	if (l->err)
 		return l->err;
-	n = pmrdma_conn_wait_wc(&l->conn, &wc, LINK_WAIT_MS);
-	if (n == 0)
-		return link_fail(map, l, -ETIMEDOUT, "no completion in 30 s");
+	ms = link_wait_ms(map, l);
+	n = pmrdma_conn_wait_wc(&l->conn, &wc, ms);
+	if (n == 0) {
+		snprintf(m, sizeof(m), "no completion in %d ms", ms);
+		return link_fail(map, l, -ETIMEDOUT, m);
+	}
 	if (n == -ECONNRESET)
 		return link_fail(map, l, n, "the target disconnected");
 	if (n < 0)
@@ -309,6 +329,7 @@ struct batch {
 	struct ibv_send_wr wr[LINK_BATCH];
 	struct ibv_sge sge[LINK_BATCH];
 	unsigned int n;
+	uint64_t bytes;			/* that its requests move or touch */
 };
 
 /* post b as one chain, its last WR signaled, once the queue has room */
@@ -334,6 +355,7 @@ static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 	b->wr[b->n - 1].send_flags |= IBV_SEND_SIGNALED;
 	b->wr[b->n - 1].wr_id = ++l->posted;
 	l->batch_wrs[l->posted % PMRDMA_LINK_RING] = b->n;
+	l->batch_bytes[l->posted % PMRDMA_LINK_RING] = b->bytes;
 	err = ibv_post_send(pmrdma_conn_qp(&l->conn), b->wr, &bad);
 	if (err) {
 		l->posted--;
@@ -341,13 +363,14 @@ static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 	l->inflight += b->n;
 	b->n = 0;
+	b->bytes = 0;
 	return 0;
 }
 
-/* the next WR of b, posting b first when it is full */
+/* the next WR of b, for bytes of the export, posting b first when full */
 static struct ibv_send_wr *batch_next(struct pmrdma_map *map,
 				      struct pmrdma_link *l, struct batch *b,
-				      int *err)
+				      uint64_t bytes, int *err)
 {
 	struct ibv_send_wr *wr;
 
@@ -356,6 +379,7 @@ static struct ibv_send_wr *batch_next(struct pmrdma_map *map,
 		if (*err)
 			return NULL;
 	}
+	b->bytes += bytes;
 	wr = &b->wr[b->n];
 	memset(wr, 0, sizeof(*wr));
 	memset(&b->sge[b->n], 0, sizeof(b->sge[0]));
@@ -372,7 +396,7 @@ static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	struct ibv_send_wr *wr;
 	int err = 0;
 
-	wr = batch_next(map, l, b, &err);
+	wr = batch_next(map, l, b, len, &err);
 	if (!wr)
 		return err;
 	wr->opcode = op;
@@ -435,7 +459,7 @@ static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	for (; len; off += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		wr = batch_next(map, l, b, &err);
+		wr = batch_next(map, l, b, n, &err);
 		if (!wr)
 			return err;
 		pmrdma_wr_flush(wr, &b->sge[b->n - 1], l->conn.r.rkey,
@@ -518,6 +542,7 @@ static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
 		.value = htobe64(value),
 	};
 	q->nops = htobe16(n + 1);
+	b->bytes += len;	/* the target persists them before it answers */
 	return n + 1 == PMEM_RDMA_GPSPM_OPS ? gp_send(map, l, b) : 0;
 }
 
@@ -623,7 +648,7 @@ static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 	struct ibv_send_wr *wr;
 	int err = 0;
 
-	wr = batch_next(map, l, b, &err);
+	wr = batch_next(map, l, b, len, &err);
 	if (!wr)
 		return err;
 	pmrdma_wr_verify(wr, &b->sge[b->n - 1], l->conn.r.rkey,

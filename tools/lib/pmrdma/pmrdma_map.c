@@ -138,6 +138,9 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->min_in_sync = cfg->min_in_sync != UINT_MAX ? cfg->min_in_sync :
 			   cfg->nreplicas ? 1 : 0;
+	map->connect_ms = cfg->connect_ms ?: PMRDMA_CONNECT_MS;
+	map->wait_ms = cfg->wait_ms ?: PMRDMA_WAIT_MS;
+	map->wait_rate = cfg->wait_rate ?: PMRDMA_WAIT_RATE;
 	map->links = calloc(map->nlinks ?: 1, sizeof(*map->links));
 	if (!map->links) {
 		free(map);

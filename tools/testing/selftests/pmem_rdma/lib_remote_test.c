@@ -331,6 +331,67 @@ TEST_F(remote, stores_to_a_target_without_power_fail)
 			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
 }
 
+/* a remote map of x whose waits are wait_ms plus their bytes at rate */
+static int timed_map(struct pmrdma_map **map, const struct lib_export *x,
+		     unsigned int wait_ms, uint64_t rate)
+{
+	struct pmrdma_config *cfg;
+	int ret;
+
+	ret = pmrdma_config_new(&cfg);
+	if (!ret)
+		ret = pmrdma_config_set_remote(cfg, &x->remote);
+	if (!ret)
+		ret = pmrdma_config_set_timeouts(cfg, 0, wait_ms, rate);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/*
+ * A wait is bounded by what it waits for.  The FLUSH of a flush is lost
+ * once, and comes again after rxe's ACK timeout (about half a second): a
+ * flush of 64 bytes given 1 ms and its bytes at 1 TB/s fails; one of 2 MiB
+ * given 1 ms and its bytes at 1 kB/s waits for the retry and succeeds.
+ */
+TEST_F(remote, waits_are_bounded_by_their_bytes)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_timeouts(cfg, 0, 0, 999));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_timeouts(cfg, 1U << 31, 0, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_timeouts(cfg, 0, 1U << 31, 0));
+	pmrdma_config_delete(&cfg);
+	if (!pt_has_fault())
+		SKIP(return, PT_NO_FAULT);
+
+	ASSERT_EQ(0, timed_map(&m, &self->x, 1, 1ULL << 40))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "drop 0x1c"));
+	ret = pmrdma_flush(m, pmrdma_map_get_address(m), 64);
+	pt_write_line(PT_FAULT_PATH, "off");
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(m), "no completion in 1 ms"))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+
+	ASSERT_EQ(0, timed_map(&m, &self->x, 1, 1000));
+	pt_fill_pattern(pmrdma_map_get_address(m), LEN, 171);
+	ASSERT_EQ(0, pt_write_line(PT_FAULT_PATH, "drop 0x1c"));
+	ret = pmrdma_flush(m, pmrdma_map_get_address(m), LEN);
+	pt_write_line(PT_FAULT_PATH, "off");
+	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, pt_check_pattern(self->back, LEN, 171));
+}
+
 struct flusher {
 	struct pmrdma_map *map;
 	unsigned char *v;
