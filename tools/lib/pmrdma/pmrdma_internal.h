@@ -102,6 +102,9 @@ struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
 /* pmrdma_error.c: set the map's message; returns err */
 int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* set the thread's message, pmrdma_errormsg(NULL), for a call without a map */
+int pmrdma_fail_nomap(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* pmrdma_local.c */
 int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg);

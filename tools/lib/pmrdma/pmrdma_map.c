@@ -8,19 +8,10 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pmrdma_internal.h"
-
-/* why the last pmrdma_map_new() of this thread failed */
-static _Thread_local char map_new_msg[256];
-
-const char *pmrdma_errormsg(const struct pmrdma_map *map)
-{
-	return map ? map->msg : map_new_msg;
-}
 
 /* a remote map: the export's size, a view on the heap filled from it */
 static int remote_map(struct pmrdma_map *map, const struct pmrdma_remote *r)
@@ -118,19 +109,15 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	int err;
 
 	*mapp = NULL;
-	map_new_msg[0] = '\0';
+	pmrdma_fail_nomap(0, "%s", "");
 	if (!cfg || (!cfg->path && !cfg->nremote) ||
-	    (cfg->path && cfg->nremote) || (cfg->nreplicas && !cfg->path)) {
-		snprintf(map_new_msg, sizeof(map_new_msg),
-			 "the config names no path and no remote, or both");
-		return -EINVAL;
-	}
-	if (cfg->min_in_sync != UINT_MAX && cfg->min_in_sync > cfg->nreplicas) {
-		snprintf(map_new_msg, sizeof(map_new_msg),
-			 "the config asks for %u replicas in sync and has %u",
-			 cfg->min_in_sync, cfg->nreplicas);
-		return -EINVAL;
-	}
+	    (cfg->path && cfg->nremote) || (cfg->nreplicas && !cfg->path))
+		return pmrdma_fail_nomap(-EINVAL,
+					 "the config names no path and no remote, or both");
+	if (cfg->min_in_sync != UINT_MAX && cfg->min_in_sync > cfg->nreplicas)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "the config asks for %u replicas in sync and has %u",
+					 cfg->min_in_sync, cfg->nreplicas);
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
@@ -154,7 +141,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 			err = replica_map(map, &map->links[i], &cfg->replicas[i]);
 	}
 	if (err) {
-		snprintf(map_new_msg, sizeof(map_new_msg), "%s", map->msg);
+		pmrdma_fail_nomap(err, "%s", map->msg);
 		map_free(map);
 		return err;
 	}
