@@ -129,8 +129,10 @@ void pmrdma_config_delete(struct pmrdma_config **cfg);
 
 /*
  * A devdax device or a file on an fsdax filesystem (whole, or [offset,
- * offset + length) of it with pmrdma_config_set_range()).  -EINVAL for
- * NULL or a second path.
+ * offset + length) of it with pmrdma_config_set_range(): offset a multiple
+ * of the page size, so that the view's aligned words are the memory's).
+ * -EINVAL for NULL or a second path, an empty range or an offset off a
+ * page; pmrdma_errormsg(NULL) says why the range was refused.
  */
 int pmrdma_config_set_path(struct pmrdma_config *cfg, const char *path);
 int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
@@ -312,7 +314,7 @@ void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 
 /*
  * The last error on map, in one line; "" if none.  With NULL: why this
- * thread's last pmrdma_map_new() failed.
+ * thread's last pmrdma_map_new() or pmrdma_config_set_range() failed.
  */
 const char *pmrdma_errormsg(const struct pmrdma_map *map);
 

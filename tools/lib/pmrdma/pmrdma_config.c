@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pmrdma_internal.h"
 
@@ -53,11 +54,26 @@ int pmrdma_config_set_path(struct pmrdma_config *cfg, const char *path)
 	return cfg->path ? 0 : -ENOMEM;
 }
 
+/*
+ * The view starts at a page of the path, as libpmem2 wants an offset of
+ * the mapping's alignment: an 8-byte aligned offset of the view is then
+ * an aligned word of memory, which pmrdma_atomic_write() stores in one
+ * piece.
+ */
 int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
 			    uint64_t length)
 {
+	long page = sysconf(_SC_PAGESIZE);
+
 	if (!length || offset + length < offset)
-		return -EINVAL;
+		return pmrdma_fail_nomap(-EINVAL,
+					 "range [%llu, +%llu): empty, or beyond 2^64",
+					 (unsigned long long)offset,
+					 (unsigned long long)length);
+	if (offset % page)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "range offset %llu is not a multiple of the page size (%ld)",
+					 (unsigned long long)offset, page);
 	cfg->offset = offset;
 	cfg->length = length;
 	return 0;

@@ -322,7 +322,8 @@ static int run_op(struct pmrdma_server *s, const struct pmem_rdma_gpspm_op *o)
 			return -ERANGE;
 		break;
 	case PMEM_RDMA_GPSPM_STORE8:
-		if (off % 8)
+		/* aligned in memory, not only in the range: one store */
+		if (((uintptr_t)s->view + off) % 8)
 			return -EINVAL;
 		if (off >= s->size || s->size - off < 8)
 			return -ERANGE;

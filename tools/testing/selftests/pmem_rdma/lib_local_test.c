@@ -114,6 +114,12 @@ TEST(config_refusals)
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_path(cfg, ""));
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, 0, 0));
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, ~0ULL, 2));
+	/* a view off a page: its aligned words would not be aligned words */
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, 4, 4096));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "not a multiple of the page size"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_range(cfg, 4096 + 8, 4096));
+	EXPECT_EQ(0, pmrdma_config_set_range(cfg, 8192, 12));
 	r.port = 0;
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_remote(cfg, &r));
 	r.port = 7000;

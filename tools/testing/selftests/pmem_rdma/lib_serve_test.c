@@ -474,6 +474,14 @@ TEST(serve_config_refusals)
 	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
 	EXPECT_NE(NULL, strstr(msg, "at least 4096 bytes")) TH_LOG("%s", msg);
 	EXPECT_EQ(NULL, s);
+	/* off a page: a STORE8 at an aligned offset would tear */
+	c.offset = SERVE_OFF + 8;
+	c.length = SERVE_LEN;
+	EXPECT_EQ(-EINVAL, pmrdma_server_new(&s, &c, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "not a multiple of the page size")) TH_LOG("%s", msg);
+	EXPECT_EQ(NULL, s);
+	pmrdma_server_delete(&s);
+	c.offset = 0;
 	c.length = PMRDMA_SERVE_MIN_LEN;
 	EXPECT_EQ(0, pmrdma_server_new(&s, &c, msg, sizeof(msg))) TH_LOG("%s", msg);
 	pmrdma_server_delete(&s);
