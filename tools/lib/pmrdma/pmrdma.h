@@ -130,7 +130,8 @@ void pmrdma_config_delete(struct pmrdma_config **cfg);
 /*
  * A devdax device or a file on an fsdax filesystem (whole, or [offset,
  * offset + length) of it with pmrdma_config_set_range(): offset a multiple
- * of the page size, so that the view's aligned words are the memory's).
+ * of the page size, so that the view's aligned words are the memory's; a
+ * remote map is the whole export, and pmrdma_map_new() refuses a range).
  * -EINVAL for NULL or a second path, an empty range or an offset off a
  * page; pmrdma_errormsg(NULL) says why the range was refused.
  */

@@ -118,6 +118,10 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		return pmrdma_fail_nomap(-EINVAL,
 					 "the config asks for %u replicas in sync and has %u",
 					 cfg->min_in_sync, cfg->nreplicas);
+	/* until exports can be windowed, a remote range would be ignored */
+	if (cfg->nremote && cfg->length)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "a remote map is the whole export: pmrdma_config_set_range() is for a local path");
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;

@@ -137,6 +137,18 @@ TEST(config_refusals)
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_path(cfg, "/dev/zero"));
 	pmrdma_config_delete(&cfg);
 	EXPECT_EQ(NULL, cfg);
+
+	/* a range of a remote export: refused, never silently the whole */
+	r.addr = "fe80::1%lo";
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, 4096, 4096));
+	ASSERT_EQ(0, pmrdma_config_set_remote(cfg, &r));
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&map, cfg));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "a remote map is the whole export"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(NULL, map);
+	pmrdma_map_delete(&map);
+	pmrdma_config_delete(&cfg);
 }
 
 /* map errors: the errno, and a message that names what */
