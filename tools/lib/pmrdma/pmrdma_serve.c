@@ -202,9 +202,13 @@ static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 				IBV_ACCESS_REMOTE_READ);
 	s->cc = ibv_create_comp_channel(verbs);
 	if (!s->mr || !s->cc) {
+		/* all or nothing: the next peer tries again from scratch */
+		if (s->cc)
+			ibv_destroy_comp_channel(s->cc);
 		if (s->mr)
 			ibv_dereg_mr(s->mr);
 		ibv_dealloc_pd(s->pd);
+		s->cc = NULL;
 		s->mr = NULL;
 		s->pd = NULL;
 		return -ENOMEM;

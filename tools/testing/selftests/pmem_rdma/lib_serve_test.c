@@ -9,6 +9,10 @@
  */
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "lib_helpers.h"
 #include "peer_helpers.h"
@@ -438,6 +442,93 @@ TEST_F(serve, hostile_requests_are_bounded)
 	EXPECT_EQ(0, raw_op(&p, PMEM_RDMA_GPSPM_STORE8, SERVE_LEN - 8, 0));
 	EXPECT_EQ(0x5a5a5a5a5a5a5a5aULL, pt_load64(self->sv + SERVE_LEN - 8));
 	raw_close(&p);
+}
+
+/*
+ * Without CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK the range cannot
+ * be pinned: this process (a child, the test's own caps untouched) then
+ * fails to register it for every peer.
+ */
+static int serve_cannot_pin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[0].effective &= ~(1U << CAP_IPC_LOCK);
+	d[0].permitted &= ~(1U << CAP_IPC_LOCK);
+	if (syscall(SYS_capset, &h, d) || setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The server runs in a child that cannot register its range; each peer is
+ * refused (SETUP), and the server's descriptors after the second refusal
+ * are those after the first: nothing of the failed device set-up (its
+ * completion channel) is left behind.
+ */
+TEST(serve_setup_failure_leaks_nothing)
+{
+	struct pmrdma_serve_config c = {
+		.path = getenv("PMEM_RDMA_DAX"), .offset = SERVE_OFF,
+		.length = SERVE_LEN, .port = SERVE_PORT + 2, .any_peer = true,
+	};
+	struct pmrdma_remote r = { .port = SERVE_PORT + 2 };
+	int up[2], go[2], fds[3] = { -1, -1, -1 }, i, st;
+	struct pmrdma_map *m = NULL;
+	char addr[96], msg[256], x;
+	pid_t pid;
+
+	if (!c.path || !c.path[0])
+		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
+	ASSERT_EQ(0, pt_peer_device_addr_str(addr, sizeof(addr)));
+	r.addr = addr;
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct pmrdma_server *s;
+		pthread_t th;
+
+		/* fds[0]: 0 or -errno of the set-up, then the counts */
+		fds[0] = serve_cannot_pin();
+		if (!fds[0])
+			fds[0] = pmrdma_server_new(&s, &c, msg, sizeof(msg));
+		if (!fds[0] && pthread_create(&th, NULL, serve_thread, s))
+			fds[0] = -EAGAIN;
+		if (write(up[1], fds, sizeof(int)) != sizeof(int) || fds[0])
+			_exit(1);
+		/* a count after each refusal the parent saw */
+		for (i = 1; i < 3; i++) {
+			if (read(go[0], &x, 1) != 1)
+				_exit(1);
+			fds[i] = lib_fds();
+			if (write(up[1], &fds[i], sizeof(int)) != sizeof(int))
+				_exit(1);
+		}
+		pmrdma_server_stop(s);
+		pthread_join(th, NULL);
+		pmrdma_server_delete(&s);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(int), read(up[0], &fds[0], sizeof(int)));
+	ASSERT_EQ(0, fds[0]);
+	for (i = 1; i < 3; i++) {
+		EXPECT_EQ(-ECONNREFUSED, serve_map(&m, &r));
+		EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "could not set the peer up"))
+			TH_LOG("%s", pmrdma_errormsg(NULL));
+		pmrdma_map_delete(&m);
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		ASSERT_EQ(sizeof(int), read(up[0], &fds[i], sizeof(int)));
+	}
+	EXPECT_EQ(fds[1], fds[2]) TH_LOG("the server's descriptors grew by %d",
+					 fds[2] - fds[1]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
 }
 
 TEST(serve_config_refusals)
