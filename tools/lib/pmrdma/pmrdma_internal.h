@@ -14,6 +14,7 @@
 #ifndef PMRDMA_INTERNAL_H
 #define PMRDMA_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "pmrdma.h"
@@ -91,6 +92,7 @@ struct pmrdma_map {
 	int fd;				/* a mapped file, or -1 */
 	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */
+	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
 	struct pmrdma_link *links;	/* the remote copies */
 	unsigned int nlinks;
 	char msg[256];
@@ -105,6 +107,12 @@ int pmrdma_fail(struct pmrdma_map *map, int err, const char *fmt, ...)
 /* set the thread's message, pmrdma_errormsg(NULL), for a call without a map */
 int pmrdma_fail_nomap(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * pmrdma_rtl.c: the map is going - drop its tokens and wait until no call
+ * through one is inside it
+ */
+void pmrdma_rtl_map_gone(struct pmrdma_map *map);
 
 /* pmrdma_local.c */
 int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg);

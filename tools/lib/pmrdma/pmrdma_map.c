@@ -99,6 +99,7 @@ static void map_free(struct pmrdma_map *map)
 		pmrdma_local_unmap(map);
 	else
 		free(map->addr);
+	pthread_mutex_destroy(&map->rtl_lock);
 	free(map);
 }
 
@@ -126,6 +127,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	if (!map)
 		return -ENOMEM;
 	map->fd = -1;
+	pthread_mutex_init(&map->rtl_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->min_in_sync = cfg->min_in_sync != UINT_MAX ? cfg->min_in_sync :
 			   cfg->nreplicas ? 1 : 0;
@@ -134,6 +136,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->wait_rate = cfg->wait_rate ?: PMRDMA_WAIT_RATE;
 	map->links = calloc(map->nlinks ?: 1, sizeof(*map->links));
 	if (!map->links) {
+		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
 		return -ENOMEM;
 	}
@@ -159,6 +162,7 @@ void pmrdma_map_delete(struct pmrdma_map **map)
 	if (!*map)
 		return;
 	live_del(*map);
+	pmrdma_rtl_map_gone(*map);
 	map_free(*map);
 	*map = NULL;
 }

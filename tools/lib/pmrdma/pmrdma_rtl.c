@@ -1,16 +1,49 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * libpmrdma: the Windows-compatible layer (pmrdma_rtl.h).  A token is the
- * map that holds the buffer, and the part of its view the token was made
- * for; every call checks its range against that part.
+ * libpmrdma: the Windows-compatible layer (pmrdma_rtl.h).
+ *
+ * A token is a handle, never a pointer: the index of a slot in this
+ * layer's table and the slot's generation.  A slot holds the map that has
+ * the buffer and the part of its view the token was made for; every call
+ * checks its ranges against that part.  Freeing the token, or deleting its
+ * map (pmrdma_map_delete() calls pmrdma_rtl_map_gone()), empties the slot
+ * and moves its generation on: a stale token then matches no slot, and
+ * gets STATUS_INVALID_PARAMETER instead of a freed map.
+ *
+ * Threads: a call holds its slot busy (counted under the table's lock)
+ * and the map's rtl_lock, which serializes every Rtl call on that map -
+ * a map is for one thread at a time.  Deleting a map waits until no call
+ * is inside it.  Lock order: table_lock, then the live maps' lock
+ * (pmrdma_map_find()); a map's rtl_lock is never taken under table_lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "pmrdma_internal.h"
 #include "pmrdma_rtl.h"
 
-struct nv_token {
+struct nv_slot {
+	struct pmrdma_map *map;		/* NULL: free and idle */
+	char *addr;
+	size_t size;
+	uint32_t gen;			/* of the token that names it */
+	bool used;			/* a live token names it */
+	unsigned int busy;		/* calls inside it */
+};
+
+/* the handle: generation above, index + 1 below (never NULL) */
+#define SLOTS_MAX	(1U << 24)
+_Static_assert(sizeof(uintptr_t) >= 8, "a token holds 64 bits");
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_idle = PTHREAD_COND_INITIALIZER;
+static struct nv_slot *slots;
+static uint32_t nslots;
+
+/* what a call needs of its slot, copied out under table_lock */
+struct nv_call {
+	uint32_t idx;
 	struct pmrdma_map *map;
 	char *addr;
 	size_t size;
@@ -39,39 +72,161 @@ static NTSTATUS status(int err)
 	}
 }
 
-/* [p, p + len) inside the token's part of the view */
-static bool in_token(const struct nv_token *t, const void *p, size_t len)
+static PVOID token_of(uint32_t idx, uint32_t gen)
 {
-	uintptr_t a = (uintptr_t)p, b = (uintptr_t)t->addr;
+	return (PVOID)(((uintptr_t)gen << 32) | (idx + 1));
+}
 
-	return a >= b && a - b <= t->size && len <= t->size - (a - b);
+/* the live slot a token names, or NULL; under table_lock */
+static struct nv_slot *slot_of(PVOID token, uint32_t *idx)
+{
+	uintptr_t v = (uintptr_t)token;
+	uint64_t low = v & 0xffffffffU;
+	struct nv_slot *s;
+
+	if (!low || low > nslots)
+		return NULL;
+	*idx = low - 1;
+	s = &slots[*idx];
+	return s->used && s->gen == (uint32_t)(v >> 32) ? s : NULL;
+}
+
+/* a free, idle slot's index, the table grown for it if need be */
+static int slot_new(uint32_t *idx)
+{
+	struct nv_slot *more;
+	uint32_t i, n;
+
+	for (i = 0; i < nslots; i++)
+		if (!slots[i].used && !slots[i].busy) {
+			*idx = i;
+			return 0;
+		}
+	if (nslots == SLOTS_MAX)
+		return -ENOMEM;
+	n = nslots ? 2 * nslots : 16;
+	more = realloc(slots, n * sizeof(*slots));
+	if (!more)
+		return -ENOMEM;
+	for (i = nslots; i < n; i++)
+		more[i] = (struct nv_slot){ .gen = 1 };
+	slots = more;
+	*idx = nslots;
+	nslots = n;
+	return 0;
+}
+
+/* empty a slot: its token is stale from now on; under table_lock */
+static void slot_drop(struct nv_slot *s)
+{
+	s->used = false;
+	s->gen++;
+	if (!s->busy)
+		s->map = NULL;
+}
+
+/*
+ * Enter a call through token: false for a stale or bad token.  On true
+ * the map stays alive and is this thread's until call_end().
+ */
+static bool call_begin(PVOID token, struct nv_call *c)
+{
+	struct nv_slot *s;
+
+	pthread_mutex_lock(&table_lock);
+	s = slot_of(token, &c->idx);
+	if (s) {
+		s->busy++;
+		c->map = s->map;
+		c->addr = s->addr;
+		c->size = s->size;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (s)
+		pthread_mutex_lock(&c->map->rtl_lock);
+	return s;
+}
+
+static NTSTATUS call_end(struct nv_call *c, NTSTATUS st)
+{
+	struct nv_slot *s;
+
+	pthread_mutex_unlock(&c->map->rtl_lock);
+	pthread_mutex_lock(&table_lock);
+	s = &slots[c->idx];
+	if (!--s->busy) {
+		if (!s->used)
+			s->map = NULL;
+		pthread_cond_broadcast(&table_idle);
+	}
+	pthread_mutex_unlock(&table_lock);
+	return st;
+}
+
+void pmrdma_rtl_map_gone(struct pmrdma_map *map)
+{
+	bool busy;
+	uint32_t i;
+
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < nslots; i++)
+		if (slots[i].map == map && slots[i].used)
+			slot_drop(&slots[i]);
+	do {
+		busy = false;
+		for (i = 0; i < nslots; i++)
+			busy |= slots[i].map == map && slots[i].busy;
+		if (busy)
+			pthread_cond_wait(&table_idle, &table_lock);
+	} while (busy);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* [p, p + len) inside the token's part of the view */
+static bool in_token(const struct nv_call *c, const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)c->addr;
+
+	return a >= b && a - b <= c->size && len <= c->size - (a - b);
 }
 
 NTSTATUS RtlGetNonVolatileToken(PVOID NvBuffer, SIZE_T Size, PVOID *NvToken)
 {
 	struct pmrdma_map *map;
-	struct nv_token *t;
+	NTSTATUS st = STATUS_INVALID_PARAMETER;
+	uint32_t i;
 
 	if (!NvToken)
 		return STATUS_INVALID_PARAMETER;
 	*NvToken = NULL;
+	/* under table_lock: a map deleted now finds its token and drops it */
+	pthread_mutex_lock(&table_lock);
 	map = pmrdma_map_find(NvBuffer, Size);
-	if (!map)
-		return STATUS_INVALID_PARAMETER;
-	t = malloc(sizeof(*t));
-	if (!t)
-		return STATUS_INSUFFICIENT_RESOURCES;
-	*t = (struct nv_token){ .map = map, .addr = NvBuffer, .size = Size };
-	*NvToken = t;
-	return STATUS_SUCCESS;
+	if (map) {
+		st = slot_new(&i) ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
+		if (st == STATUS_SUCCESS) {
+			slots[i] = (struct nv_slot){
+				.map = map, .addr = NvBuffer, .size = Size,
+				.gen = slots[i].gen, .used = true,
+			};
+			*NvToken = token_of(i, slots[i].gen);
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	return st;
 }
 
 NTSTATUS RtlFreeNonVolatileToken(PVOID NvToken)
 {
-	if (!NvToken)
-		return STATUS_INVALID_PARAMETER;
-	free(NvToken);
-	return STATUS_SUCCESS;
+	struct nv_slot *s;
+	uint32_t i;
+
+	pthread_mutex_lock(&table_lock);
+	s = slot_of(NvToken, &i);
+	if (s)
+		slot_drop(s);
+	pthread_mutex_unlock(&table_lock);
+	return s ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
 }
 
 NTSTATUS RtlFlushNonVolatileMemory(PVOID NvToken, PVOID NvBuffer, SIZE_T Size,
@@ -87,50 +242,59 @@ NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken,
 					 SIZE_T NumRanges, ULONG Flags)
 {
 	const struct pmrdma_range *r = (const struct pmrdma_range *)NvRanges;
-	struct nv_token *t = NvToken;
+	struct nv_call c;
 	SIZE_T i;
 
-	if (!t || (NumRanges && !NvRanges) ||
+	if ((NumRanges && !NvRanges) ||
 	    (Flags & ~FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN))
 		return STATUS_INVALID_PARAMETER;
+	if (!call_begin(NvToken, &c))
+		return STATUS_INVALID_PARAMETER;
 	for (i = 0; i < NumRanges; i++)
-		if (!in_token(t, NvRanges[i].BaseAddress, NvRanges[i].Length))
-			return STATUS_INVALID_PARAMETER;
+		if (!in_token(&c, NvRanges[i].BaseAddress, NvRanges[i].Length))
+			return call_end(&c, STATUS_INVALID_PARAMETER);
 	if (Flags & FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN)
-		return status(pmrdma_flush_async(t->map, r, NumRanges));
-	return status(pmrdma_flush_ranges(t->map, r, NumRanges));
+		return call_end(&c, status(pmrdma_flush_async(c.map, r, NumRanges)));
+	return call_end(&c, status(pmrdma_flush_ranges(c.map, r, NumRanges)));
 }
 
 NTSTATUS RtlDrainNonVolatileFlush(PVOID NvToken)
 {
-	struct nv_token *t = NvToken;
+	struct nv_call c;
 
-	return t ? status(pmrdma_drain(t->map)) : STATUS_INVALID_PARAMETER;
+	if (!call_begin(NvToken, &c))
+		return STATUS_INVALID_PARAMETER;
+	return call_end(&c, status(pmrdma_drain(c.map)));
 }
 
 NTSTATUS RtlWriteNonVolatileMemory(PVOID NvToken, PVOID NvDestination,
 				   const VOID *Source, SIZE_T Size,
 				   ULONG Flags)
 {
-	struct nv_token *t = NvToken;
+	struct nv_call c;
 
-	if (!t || (Flags & ~WRITE_NV_MEMORY_FLAG_FLUSH) ||
-	    !in_token(t, NvDestination, Size))
+	if (Flags & ~WRITE_NV_MEMORY_FLAG_FLUSH)
 		return STATUS_INVALID_PARAMETER;
-	if (!pmrdma_memcpy(t->map, NvDestination, Source, Size,
+	if (!call_begin(NvToken, &c))
+		return STATUS_INVALID_PARAMETER;
+	if (!in_token(&c, NvDestination, Size))
+		return call_end(&c, STATUS_INVALID_PARAMETER);
+	if (!pmrdma_memcpy(c.map, NvDestination, Source, Size,
 			   Flags ? 0 : PMRDMA_F_NOFLUSH))
-		return STATUS_IO_DEVICE_ERROR;
-	return STATUS_SUCCESS;
+		return call_end(&c, STATUS_IO_DEVICE_ERROR);
+	return call_end(&c, STATUS_SUCCESS);
 }
 
 NTSTATUS RtlFillNonVolatileMemory(PVOID NvToken, VOID *NvDestination,
 				  SIZE_T Size, const UCHAR Value, ULONG Flags)
 {
-	struct nv_token *t = NvToken;
+	struct nv_call c;
 
-	if (!t || Flags || !in_token(t, NvDestination, Size))
+	if (Flags || !call_begin(NvToken, &c))
 		return STATUS_INVALID_PARAMETER;
-	if (!pmrdma_memset(t->map, NvDestination, Value, Size, PMRDMA_F_NOFLUSH))
-		return STATUS_IO_DEVICE_ERROR;
-	return STATUS_SUCCESS;
+	if (!in_token(&c, NvDestination, Size))
+		return call_end(&c, STATUS_INVALID_PARAMETER);
+	if (!pmrdma_memset(c.map, NvDestination, Value, Size, PMRDMA_F_NOFLUSH))
+		return call_end(&c, STATUS_IO_DEVICE_ERROR);
+	return call_end(&c, STATUS_SUCCESS);
 }

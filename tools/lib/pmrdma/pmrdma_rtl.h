@@ -7,10 +7,13 @@
  *
  * A token names the map that holds [NvBuffer, NvBuffer + Size): the library
  * keeps its live maps, and RtlGetNonVolatileToken() finds the one whose view
- * contains the buffer (STATUS_INVALID_PARAMETER if none does).  A token
- * must be freed before its map is deleted.  The calls map to the library's
- * (in parentheses); a negative errno of theirs comes back as the NTSTATUS
- * below.
+ * contains the buffer (STATUS_INVALID_PARAMETER if none does).  A token is
+ * a handle, not a pointer: once freed, or once its map is deleted (which
+ * frees the map's tokens), every call with it gets STATUS_INVALID_PARAMETER.
+ * Threads may share a token: the calls on one map, through any of its
+ * tokens, run one at a time, and pmrdma_map_delete() waits for the one
+ * running.  The calls map to the library's (in parentheses); a negative
+ * errno of theirs comes back as the NTSTATUS below.
  */
 #ifndef PMRDMA_RTL_H
 #define PMRDMA_RTL_H
