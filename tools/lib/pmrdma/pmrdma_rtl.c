@@ -285,16 +285,37 @@ NTSTATUS RtlWriteNonVolatileMemory(PVOID NvToken, PVOID NvDestination,
 	return call_end(&c, STATUS_SUCCESS);
 }
 
+/*
+ * Windows' fill flags as pmrdma_memset() flags, or -1 for a combination
+ * Windows refuses: NO_DRAIN goes with FLUSH alone.  0 only stores; FLUSH
+ * makes durable (drained unless NO_DRAIN); NON_TEMPORAL and PERSIST make
+ * durable the cheapest way, which for a memset is a flush and a drain.
+ */
+static int fill_flags(ULONG f)
+{
+	const ULONG all = FILL_NV_MEMORY_FLAG_PERSIST | FILL_NV_MEMORY_FLAG_NO_DRAIN;
+
+	if (f & ~all)
+		return -1;
+	if (f & FILL_NV_MEMORY_FLAG_NO_DRAIN)
+		return (f & FILL_NV_MEMORY_FLAG_PERSIST) == FILL_NV_MEMORY_FLAG_FLUSH ?
+		       (int)PMRDMA_F_NODRAIN : -1;
+	if (f & FILL_NV_MEMORY_FLAG_NON_TEMPORAL)
+		return PMRDMA_F_NONTEMPORAL;
+	return f & FILL_NV_MEMORY_FLAG_FLUSH ? 0 : PMRDMA_F_NOFLUSH;
+}
+
 NTSTATUS RtlFillNonVolatileMemory(PVOID NvToken, VOID *NvDestination,
 				  SIZE_T Size, const UCHAR Value, ULONG Flags)
 {
+	int flags = fill_flags(Flags);
 	struct nv_call c;
 
-	if (Flags || !call_begin(NvToken, &c))
+	if (flags < 0 || !call_begin(NvToken, &c))
 		return STATUS_INVALID_PARAMETER;
 	if (!in_token(&c, NvDestination, Size))
 		return call_end(&c, STATUS_INVALID_PARAMETER);
-	if (!pmrdma_memset(c.map, NvDestination, Value, Size, PMRDMA_F_NOFLUSH))
+	if (!pmrdma_memset(c.map, NvDestination, Value, Size, flags))
 		return call_end(&c, STATUS_IO_DEVICE_ERROR);
 	return call_end(&c, STATUS_SUCCESS);
 }

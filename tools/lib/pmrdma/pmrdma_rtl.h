@@ -46,6 +46,11 @@ typedef uint8_t UCHAR;
 
 #define FLUSH_NV_MEMORY_IN_FLAG_NO_DRAIN	0x00000001
 #define WRITE_NV_MEMORY_FLAG_FLUSH		0x00000001
+#define FILL_NV_MEMORY_FLAG_FLUSH		0x00000001
+#define FILL_NV_MEMORY_FLAG_NON_TEMPORAL	0x00000002
+#define FILL_NV_MEMORY_FLAG_PERSIST		(FILL_NV_MEMORY_FLAG_FLUSH | \
+						 FILL_NV_MEMORY_FLAG_NON_TEMPORAL)
+#define FILL_NV_MEMORY_FLAG_NO_DRAIN		0x00000100
 
 typedef struct _NV_MEMORY_RANGE {
 	PVOID BaseAddress;
@@ -72,8 +77,11 @@ NTSTATUS RtlFlushNonVolatileMemoryRanges(PVOID NvToken,
 NTSTATUS RtlDrainNonVolatileFlush(PVOID NvToken);
 
 /*
- * pmrdma_memcpy() / pmrdma_memset(): stored only, or flushed with
- * WRITE_NV_MEMORY_FLAG_FLUSH (Write) - Fill takes no flag but 0
+ * pmrdma_memcpy() / pmrdma_memset(): stored only (0), or durable on return
+ * with WRITE_NV_MEMORY_FLAG_FLUSH (Write) or FILL_NV_MEMORY_FLAG_FLUSH,
+ * _NON_TEMPORAL or _PERSIST (Fill); FILL_NV_MEMORY_FLAG_FLUSH |
+ * FILL_NV_MEMORY_FLAG_NO_DRAIN starts the flush, RtlDrainNonVolatileFlush()
+ * waits for it
  */
 NTSTATUS RtlWriteNonVolatileMemory(PVOID NvToken, PVOID NvDestination,
 				   const VOID *Source, SIZE_T Size,

@@ -4,7 +4,7 @@
  * (rtl_examples.c), unchanged, over a local map (the devdax device) and a
  * remote one (an emulated export, where a power failure then shows the
  * stores durable), the statuses of bad calls, stale tokens (freed, or of
- * a deleted map), and one token shared by threads.
+ * a deleted map), one token shared by threads, and the fill flags.
  */
 #include <pthread.h>
 
@@ -225,7 +225,7 @@ TEST_F(rtl_remote, write_fill_and_bad_calls)
 	EXPECT_EQ(STATUS_INVALID_PARAMETER,
 		  RtlFlushNonVolatileMemoryRanges(t, NULL, 1, 0));
 	EXPECT_EQ(STATUS_INVALID_PARAMETER,
-		  RtlFillNonVolatileMemory(t, self->v, 1, 0, 1));
+		  RtlFillNonVolatileMemory(t, self->v, 1, 0, 0x10));
 	EXPECT_EQ(STATUS_INVALID_PARAMETER, RtlDrainNonVolatileFlush(NULL));
 	EXPECT_EQ(STATUS_INVALID_PARAMETER,
 		  RtlGetNonVolatileToken(src, sizeof(src), &none));
@@ -314,6 +314,63 @@ TEST_F(rtl_remote, one_token_shared_by_two_threads)
 			ASSERT_EQ(0, memcmp(self->back + (k * RECS + i) * 16, rec, 16))
 				TH_LOG("thread %d, record %d not durable", k, i);
 		}
+}
+
+/*
+ * Each of Windows' fill flags, with its meaning: 0 only stores; FLUSH,
+ * NON_TEMPORAL and PERSIST are durable on return; FLUSH | NO_DRAIN once
+ * drained.  NO_DRAIN goes with FLUSH alone.
+ */
+TEST_F(rtl_remote, fill_flags)
+{
+	static const struct {
+		ULONG flags;
+		bool durable;
+	} f[] = {
+		{ 0, false },
+		{ FILL_NV_MEMORY_FLAG_FLUSH, true },
+		{ FILL_NV_MEMORY_FLAG_NON_TEMPORAL, true },
+		{ FILL_NV_MEMORY_FLAG_PERSIST, true },
+		{ FILL_NV_MEMORY_FLAG_FLUSH | FILL_NV_MEMORY_FLAG_NO_DRAIN, true },
+	};
+	struct pmem_rdma_power_fail pf;
+	char *p = self->v + 2 * N, *b;
+	unsigned int i, j;
+	PVOID t;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(STATUS_SUCCESS, RtlGetNonVolatileToken(p, N, &t));
+	EXPECT_EQ(STATUS_SUCCESS, RtlFillNonVolatileMemory(t, p, N, 0,
+							   FILL_NV_MEMORY_FLAG_PERSIST));
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		EXPECT_EQ(STATUS_SUCCESS,
+			  RtlFillNonVolatileMemory(t, p + i * 256, 256, 'a' + i,
+						   f[i].flags))
+			TH_LOG("flags %#x", f[i].flags);
+	EXPECT_EQ(STATUS_SUCCESS, RtlDrainNonVolatileFlush(t));
+	/* NO_DRAIN without FLUSH, or with NON_TEMPORAL; a bit Windows lacks */
+	EXPECT_EQ(STATUS_INVALID_PARAMETER,
+		  RtlFillNonVolatileMemory(t, p, 1, 0, FILL_NV_MEMORY_FLAG_NO_DRAIN));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER,
+		  RtlFillNonVolatileMemory(t, p, 1, 0, FILL_NV_MEMORY_FLAG_PERSIST |
+					   FILL_NV_MEMORY_FLAG_NO_DRAIN));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER,
+		  RtlFillNonVolatileMemory(t, p, 1, 0, FILL_NV_MEMORY_FLAG_NON_TEMPORAL |
+					   FILL_NV_MEMORY_FLAG_NO_DRAIN));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, RtlFillNonVolatileMemory(t, p, 1, 0, 0x4));
+	EXPECT_EQ('a', p[0]);	/* nothing of the refused calls stored */
+	EXPECT_EQ(STATUS_SUCCESS, RtlFreeNonVolatileToken(t));
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x.id, 0, 0, 9, &pf));
+	ASSERT_EQ(0, read_pmem(self->pmem, EXP_OFF + 2 * N, self->back, N));
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		b = self->back + i * 256;
+		for (j = 0; j < 256 && b[j] == (char)(f[i].durable ? 'a' + i : 0); j++)
+			;
+		EXPECT_EQ(256, j) TH_LOG("flags %#x: byte %u is %#x", f[i].flags,
+					 j, j < 256 ? (unsigned char)b[j] : 0);
+	}
 }
 
 TEST_HARNESS_MAIN
