@@ -569,14 +569,22 @@ static int batch_persist(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 }
 
-/* what the method adds behind the last range, at off */
+/* what the method adds behind the last range, which ends at end */
 static int batch_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
-			     struct batch *b, uint64_t off)
+			     struct batch *b, uint64_t end)
 {
+	uint64_t n = l->conn.r.length < 8 ? l->conn.r.length : 8;
+
 	switch (l->method) {
 	case PMRDMA_METHOD_APM:
-		/* a READ behind the WRITEs returns once they have been placed */
-		return batch_add(map, l, b, IBV_WR_RDMA_READ, off, 8, l->scratch,
+		/*
+		 * A READ behind the WRITEs returns once they have been
+		 * placed.  Its 8 bytes end where the range does (start at 0
+		 * for a range in the first 8): inside the export, which a
+		 * READ past its end would kill.
+		 */
+		return batch_add(map, l, b, IBV_WR_RDMA_READ,
+				 end < n ? 0 : end - n, n, l->scratch,
 				 l->scratch_mr->lkey, 0);
 	case PMRDMA_METHOD_GPSPM:
 		return l->gp_cur ? gp_send(map, l, b) : 0;
@@ -589,7 +597,7 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		      const struct pmrdma_range *r, size_t n)
 {
 	struct batch b = { .n = 0 };
-	uint64_t off = 0;
+	uint64_t off, end = 0;
 	bool any = false;
 	size_t i;
 	int err;
@@ -605,11 +613,12 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 			err = batch_persist(map, l, &b, off, r[i].len);
 		if (err)
 			return err;
+		end = off + r[i].len;
 		any = true;
 	}
 	if (!any)
 		return 0;
-	err = batch_persist_end(map, l, &b, off);
+	err = batch_persist_end(map, l, &b, end);
 	return err ? err : batch_post(map, l, &b);
 }
 

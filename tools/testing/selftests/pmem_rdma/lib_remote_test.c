@@ -473,6 +473,35 @@ TEST_F(remote, apm_places_the_data_but_only_the_platform_persists_it)
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "GPSPM"));
 }
 
+/*
+ * APM's READ behind the WRITEs stays inside the export: a range in its
+ * last 7 bytes, or in its first 8, is placed and the map goes on.
+ */
+TEST_F(remote, apm_flush_of_the_exports_last_bytes)
+{
+	struct lib_export apm = self->x;
+	struct pmrdma_map *m, *check;
+	unsigned char *v, *c;
+
+	if (!self->map)
+		return;
+	apm.remote.method = PMRDMA_METHOD_APM;
+	ASSERT_EQ(0, lib_map(&m, NULL, &apm, 1));
+	v = pmrdma_map_get_address(m);
+	memset(v + LEN - 8, 0x3c, 8);
+	memset(v, 0x4d, 3);
+	EXPECT_EQ(0, pmrdma_flush(m, v + LEN - 3, 3)) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_EQ(0, pmrdma_flush(m, v + 1, 2)) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_EQ(0, pmrdma_flush(m, v + LEN - 8, 5)) TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, lib_map(&check, NULL, &self->x, 1));
+	c = pmrdma_map_get_address(check);
+	EXPECT_EQ(0, memcmp(c + LEN - 8, v + LEN - 8, 8));
+	EXPECT_EQ(0x4d, c[1]);
+	EXPECT_EQ(0x4d, c[2]);
+	pmrdma_map_delete(&check);
+	pmrdma_map_delete(&m);
+}
+
 TEST_F(remote, refusals_and_no_leaks)
 {
 	struct lib_export bad = self->x;
