@@ -232,10 +232,12 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 	/*
 	 * Flush-and-verify reads a digest back: a target answers that only
 	 * to a peer with READ (a key without it gets compare mode alone).
+	 * It flushes to persistence first, which needs that flush access.
 	 */
 	*algs = 0;
 	if (l->verify && (l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY) &&
-	    (l->conn.r.access & PMEM_RDMA_ACCESS_READ))
+	    (l->conn.r.access & PMEM_RDMA_ACCESS_READ) &&
+	    (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT))
 		*algs = l->conn.r.verify_algs;
 }
 

@@ -502,6 +502,46 @@ TEST_F(remote, apm_flush_of_the_exports_last_bytes)
 	pmrdma_map_delete(&m);
 }
 
+/*
+ * Flush-and-verify flushes to persistence first: an export without that
+ * access offers no algorithm (here to an APM map, which needs none), and
+ * the call is refused before anything is sent, the map still working.
+ */
+TEST_F(remote, no_verify_without_the_persistent_flush)
+{
+	struct pmem_rdma_stats st0, st;
+	struct pmrdma_caps caps;
+	struct pmrdma_range r;
+	struct lib_export nf;
+	struct pmrdma_map *m;
+	char *v;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_export_access(self->fd, self->pmem, TARGET_PORT + 1,
+				       EXP_OFF + EXP_LEN, true,
+				       PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
+				       PMEM_RDMA_ACCESS_FLUSH_GLOBAL |
+				       PMEM_RDMA_ACCESS_VERIFY, &nf));
+	nf.remote.method = PMRDMA_METHOD_APM;
+	ASSERT_EQ(0, lib_map(&m, NULL, &nf, 1)) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(0, caps.verify_algs);
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, 4096, 91);
+	r = (struct pmrdma_range){ v, 4096 };
+	ASSERT_EQ(0, export_stats(self->fd, nf.id, &st0));
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(m, &r, 1, PMRDMA_VERIFY_ALG_CRC32C));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(m), "not offered"))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, export_stats(self->fd, nf.id, &st));
+	EXPECT_EQ(st0.bytes_written, st.bytes_written);
+	EXPECT_EQ(st0.verifies, st.verifies);
+	EXPECT_EQ(0, pmrdma_flush(m, v, 4096)) TH_LOG("%s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+	EXPECT_EQ(0, unexport(self->fd, nf.id));
+}
+
 TEST_F(remote, refusals_and_no_leaks)
 {
 	struct lib_export bad = self->x;
