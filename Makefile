@@ -108,7 +108,7 @@ TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
 # EXTRA_CFLAGS, EXTRA_LDFLAGS: added by a package build (hardening)
 PMRDMA_LINK	?= $(LIB_BLD)/libpmrdma.a
 TOOLS_LDLIBS	:= $(TOOLS_LDLIBS_DIR) $(PMRDMA_LINK) -L$(RDMA_CORE_BLD)/lib \
-		   -Wl,-rpath,$(RUNPATH) -lrdmacm -libverbs -lcrypto -lpthread $(EXTRA_LDFLAGS)
+		   -Wl,-rpath,$(RUNPATH) -lrxe -lrdmacm -libverbs -lcrypto -lpthread $(EXTRA_LDFLAGS)
 
 ## make tools        pmrdmactl, the log writer pmlog and the demo program, into build/tools
 tools: lib $(TOOLS_BLD)/rdma_write_read $(TOOLS_BLD)/pmrdmactl $(TOOLS_BLD)/pmlog \

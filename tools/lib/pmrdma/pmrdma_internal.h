@@ -49,7 +49,9 @@ struct pmrdma_link {
 	char name[80];			/* its address, for messages */
 	enum pmrdma_method method;
 	bool atomic_write;		/* the device has ATOMIC WRITE */
-	bool verify;			/* the device has VERIFY (rxe_flush) */
+	uint32_t verify_algs;		/* the device's flush-and-verify
+					 * algorithms (RXE_FLUSH_VERIFY_ALG_BIT)
+					 */
 	char *src;			/* what the view is pushed from */
 	struct ibv_mr *src_mr;
 	char *shadow;			/* src when the view cannot be registered */

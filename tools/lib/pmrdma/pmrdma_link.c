@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <infiniband/rxe_flush_dv.h>
 #include <rdma/rxe_flush.h>
 
 #include "pmrdma_internal.h"
@@ -64,18 +65,22 @@ static int wc_errno(enum ibv_wc_status st)
 	}
 }
 
-/* the device's extended caps, and whether it is rxe_flush (VERIFY) */
+/*
+ * The device's extended caps, and what it can flush-and-verify: the
+ * provider of rdma_rxe_flush says (every other fails the query), which
+ * keeps the driver's versions out of the library.
+ */
 static void link_device(struct pmrdma_link *l, uint64_t *caps)
 {
 	struct ibv_device_attr_ex a = { 0 };
+	struct rxe_flush_dv_device_attr dv = { .comp_mask = 0 };
 
 	*caps = 0;
-	if (ibv_query_device_ex(l->conn.id->verbs, NULL, &a))
-		return;
-	*caps = a.device_cap_flags_ex;
-	l->verify = !strncmp(ibv_get_device_name(l->conn.id->verbs->device),
-			     "rxe", 3) &&
-		    strcmp(a.orig_attr.fw_ver, "0.4.0") >= 0;
+	if (!ibv_query_device_ex(l->conn.id->verbs, NULL, &a))
+		*caps = a.device_cap_flags_ex;
+	if (!rxe_flush_dv_query_device(l->conn.id->verbs, &dv) &&
+	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY))
+		l->verify_algs = dv.verify_algs;
 }
 
 /* GPSPM responses land in slot i of gp_resp */
@@ -235,10 +240,10 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 	 * It flushes to persistence first, which needs that flush access.
 	 */
 	*algs = 0;
-	if (l->verify && (l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY) &&
+	if ((l->conn.r.access & PMEM_RDMA_ACCESS_VERIFY) &&
 	    (l->conn.r.access & PMEM_RDMA_ACCESS_READ) &&
 	    (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT))
-		*algs = l->conn.r.verify_algs;
+		*algs = l->conn.r.verify_algs & l->verify_algs;
 }
 
 /* ---- completions ---- */

@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 
+#include "lib_dv_helpers.h"
 #include "lib_helpers.h"
 #include "pmrdma_rtl.h"
 
@@ -540,6 +541,57 @@ TEST_F(remote, no_verify_without_the_persistent_flush)
 	EXPECT_EQ(0, pmrdma_flush(m, v, 4096)) TH_LOG("%s", pmrdma_errormsg(m));
 	pmrdma_map_delete(&m);
 	EXPECT_EQ(0, unexport(self->fd, nf.id));
+}
+
+/*
+ * The map verifies with what the device's provider says it can
+ * flush-and-verify with (lib_dv_helpers.h answers for devices the VM does
+ * not have), never with a guess from the driver's name and version.
+ */
+TEST_F(remote, verify_algorithms_as_the_provider_says)
+{
+	struct rxe_flush_dv_device_attr dv = {
+		.flags = RXE_FLUSH_DV_DEVICE_VERIFY |
+			 RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY,
+		.verify_algs = RXE_FLUSH_VERIFY_ALGS,
+		.max_verify_length = (1U << 31) - 1,
+		.version = 10 << 8,	/* 0.10.0: before "0.4.0" as text */
+	};
+	struct pmrdma_caps caps;
+	struct pmrdma_range r;
+	struct pmrdma_map *m;
+
+	if (!self->map)
+		return;
+	lib_dv_answer = &dv;
+	ASSERT_EQ(0, lib_map(&m, NULL, &self->x, 1));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(RXE_FLUSH_VERIFY_ALGS, caps.verify_algs);
+	r = (struct pmrdma_range){ pmrdma_map_get_address(m), 4096 };
+	EXPECT_EQ(0, pmrdma_flush_verify(m, &r, 1, PMRDMA_VERIFY_ALG_XXH64))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+
+	/* CRC32C alone: the others are refused before anything is sent */
+	dv.verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C);
+	ASSERT_EQ(0, lib_map(&m, NULL, &self->x, 1));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C), caps.verify_algs);
+	r = (struct pmrdma_range){ pmrdma_map_get_address(m), 4096 };
+	EXPECT_EQ(-EOPNOTSUPP, pmrdma_flush_verify(m, &r, 1, PMRDMA_VERIFY_ALG_SHA256));
+	EXPECT_EQ(0, pmrdma_flush_verify(m, &r, 1, PMRDMA_VERIFY_ALG_CRC32C))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+
+	/* VERIFY without flush-and-verify (a 0.3.0 driver): nothing offered */
+	dv.flags = RXE_FLUSH_DV_DEVICE_VERIFY;
+	dv.verify_algs = RXE_FLUSH_VERIFY_ALGS;
+	dv.version = 3 << 8;
+	ASSERT_EQ(0, lib_map(&m, NULL, &self->x, 1));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(0, caps.verify_algs);
+	pmrdma_map_delete(&m);
+	lib_dv_answer = NULL;
 }
 
 TEST_F(remote, refusals_and_no_leaks)
