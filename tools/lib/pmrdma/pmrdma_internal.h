@@ -52,6 +52,7 @@ struct pmrdma_link {
 	uint32_t verify_algs;		/* the device's flush-and-verify
 					 * algorithms (RXE_FLUSH_VERIFY_ALG_BIT)
 					 */
+	uint64_t verify_max;		/* and its longest VERIFY */
 	char *src;			/* what the view is pushed from */
 	struct ibv_mr *src_mr;
 	char *shadow;			/* src when the view cannot be registered */
@@ -151,12 +152,17 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 			     size_t offset, uint64_t value);
 /* wait for everything posted */
 int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l);
-/* push, flush-and-verify each range with alg, wait, compare */
+/*
+ * push, flush-and-verify each range with alg, wait, compare; the caller
+ * has checked every range against pmrdma_link_verify_max()
+ */
 int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 			     const struct pmrdma_range *ranges, size_t n,
 			     uint32_t alg);
 /* the export's placement types and verify algorithms, as caps gives them */
 void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 		      uint32_t *algs);
+/* the longest range that pmrdma_link_flush_verify() takes */
+uint64_t pmrdma_link_verify_max(const struct pmrdma_link *l);
 
 #endif /* PMRDMA_INTERNAL_H */

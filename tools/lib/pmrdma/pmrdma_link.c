@@ -79,8 +79,10 @@ static void link_device(struct pmrdma_link *l, uint64_t *caps)
 	if (!ibv_query_device_ex(l->conn.id->verbs, NULL, &a))
 		*caps = a.device_cap_flags_ex;
 	if (!rxe_flush_dv_query_device(l->conn.id->verbs, &dv) &&
-	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY))
+	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY)) {
 		l->verify_algs = dv.verify_algs;
+		l->verify_max = dv.max_verify_length;
+	}
 }
 
 /* GPSPM responses land in slot i of gp_resp */
@@ -244,6 +246,12 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 	    (l->conn.r.access & PMEM_RDMA_ACCESS_READ) &&
 	    (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT))
 		*algs = l->conn.r.verify_algs & l->verify_algs;
+}
+
+uint64_t pmrdma_link_verify_max(const struct pmrdma_link *l)
+{
+	/* one VERIFY a range, and its length stays below LINK_CHUNK */
+	return l->verify_max < LINK_CHUNK ? l->verify_max : LINK_CHUNK - 1;
 }
 
 /* ---- completions ---- */
@@ -694,9 +702,6 @@ int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 
 			if (!len)
 				continue;
-			if (len >= LINK_CHUNK)
-				return link_fail(map, l, -EINVAL,
-						 "a range to verify is 1 GiB or more");
 			err = batch_push(map, l, &b, off, len);
 			if (!err)
 				err = batch_flush_verify(map, l, &b, off, len,

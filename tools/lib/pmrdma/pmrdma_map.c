@@ -377,6 +377,26 @@ int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
 	return pmrdma_flush_ranges(map, &r, 1);
 }
 
+/* every range fits one VERIFY of every remote copy */
+static int verify_lengths_ok(struct pmrdma_map *map,
+			     const struct pmrdma_range *r, size_t n)
+{
+	uint64_t max = UINT64_MAX, m;
+	unsigned int i;
+	size_t j;
+
+	for (i = 0; i < map->nlinks; i++) {
+		m = pmrdma_link_verify_max(&map->links[i]);
+		max = m < max ? m : max;
+	}
+	for (j = 0; j < n; j++)
+		if (r[j].len > max)
+			return pmrdma_fail(map, -EINVAL,
+					   "flush-and-verify: range %zu has %zu bytes, more than the %llu a remote copy verifies at once",
+					   j, r[j].len, (unsigned long long)max);
+	return 0;
+}
+
 int pmrdma_flush_verify(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n,
 			uint32_t alg)
@@ -394,6 +414,9 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 		return pmrdma_fail(map, -EOPNOTSUPP,
 				   "flush-and-verify: algorithm %u is not offered by the map",
 				   alg);
+	err = verify_lengths_ok(map, ranges, n);
+	if (err)
+		return err;
 	if (map->local) {
 		for (i = 0; i < n; i++)
 			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);

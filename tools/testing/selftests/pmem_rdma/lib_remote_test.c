@@ -594,6 +594,55 @@ TEST_F(remote, verify_algorithms_as_the_provider_says)
 	lib_dv_answer = NULL;
 }
 
+/*
+ * A range longer than a remote copy verifies at once (1 GiB - 1, or less
+ * where the device says so: here 8 KiB, as the VM cannot hold a 1 GiB
+ * map) is refused before anything is sent, even behind 17 good ranges
+ * that would have gone out first; the map goes on.
+ */
+TEST_F(remote, verify_range_too_long_refused_before_anything)
+{
+	struct rxe_flush_dv_device_attr dv = {
+		.flags = RXE_FLUSH_DV_DEVICE_VERIFY |
+			 RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY,
+		.verify_algs = RXE_FLUSH_VERIFY_ALGS,
+		.max_verify_length = 8192,
+		.version = 4 << 8,
+	};
+	struct pmem_rdma_stats st0, st;
+	struct pmrdma_range r[18];
+	struct pmrdma_map *m;
+	unsigned char *v;
+	int i;
+
+	if (!self->map)
+		return;
+	lib_dv_answer = &dv;
+	ASSERT_EQ(0, lib_map(&m, NULL, &self->x, 1));
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, LEN, 95);
+	for (i = 0; i < 17; i++)
+		r[i] = (struct pmrdma_range){ v + i * 8192, 512 };
+	r[17] = (struct pmrdma_range){ v + 17 * 8192, 8193 };
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st0));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_verify(m, r, 18, PMRDMA_VERIFY_ALG_CRC32C));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(m), "range 17 has 8193 bytes"))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_EQ(NULL, strchr(pmrdma_errormsg(m), '\n'));
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
+	EXPECT_EQ(st0.bytes_written, st.bytes_written);
+	EXPECT_EQ(st0.verifies, st.verifies);
+	EXPECT_EQ(st0.flushes, st.flushes);
+	/* the map goes on: the longest range is taken */
+	r[17].len = 8192;
+	EXPECT_EQ(0, pmrdma_flush_verify(m, r, 18, PMRDMA_VERIFY_ALG_CRC32C))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
+	EXPECT_EQ(st0.verifies + 18, st.verifies);
+	pmrdma_map_delete(&m);
+	lib_dv_answer = NULL;
+}
+
 TEST_F(remote, refusals_and_no_leaks)
 {
 	struct lib_export bad = self->x;

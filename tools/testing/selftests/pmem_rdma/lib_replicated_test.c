@@ -6,6 +6,7 @@
  * replica that fails drops out of sync, is reported once, and the map goes
  * on with the other.
  */
+#include "lib_dv_helpers.h"
 #include "lib_helpers.h"
 
 #define NREP	2
@@ -348,6 +349,45 @@ TEST_F(replicated, fsdax_local_atomic_write_verifies_on_every_replica)
 		EXPECT_TRUE(pmrdma_map_replica_in_sync(m, i)) TH_LOG("replica %d", i);
 	pmrdma_map_delete(&m);
 	pt_fsdax_down();
+}
+
+/*
+ * A range longer than a replica verifies at once (here 8 KiB, as the
+ * device says through lib_dv_helpers.h) is refused before anything is
+ * done: every replica stays in sync and takes the next call.
+ */
+TEST_F(replicated, verify_range_too_long_keeps_the_replicas)
+{
+	struct rxe_flush_dv_device_attr dv = {
+		.flags = RXE_FLUSH_DV_DEVICE_VERIFY |
+			 RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY,
+		.verify_algs = RXE_FLUSH_VERIFY_ALGS,
+		.max_verify_length = 8192,
+		.version = 4 << 8,
+	};
+	struct pmrdma_range r[18];
+	int i;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	lib_dv_answer = &dv;
+	ASSERT_EQ(0, replicated_map(&self->map, self->x));
+	self->v = pmrdma_map_get_address(self->map);
+	pt_fill_pattern(self->v, EXP_LEN, 139);
+	for (i = 0; i < 17; i++)
+		r[i] = (struct pmrdma_range){ self->v + i * 8192, 512 };
+	r[17] = (struct pmrdma_range){ self->v + 17 * 8192, 8193 };
+	EXPECT_EQ(-EINVAL, pmrdma_flush_verify(self->map, r, 18,
+					       PMRDMA_VERIFY_ALG_XXH64));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "8193 bytes"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	for (i = 0; i < NREP; i++)
+		EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, i));
+	r[17].len = 8192;
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, r, 18, PMRDMA_VERIFY_ALG_XXH64))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	lib_dv_answer = NULL;
 }
 
 TEST_F(replicated, size_mismatch_and_no_leaks)
