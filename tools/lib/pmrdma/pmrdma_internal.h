@@ -40,6 +40,9 @@ enum pmrdma_cpu_flush {
 	PMRDMA_CPU_CLWB,
 };
 
+/* the atomic writes a link remembers; one more waits for a drain */
+#define PMRDMA_LINK_ATOMICS	16
+
 /* a signaled batch of WRs: how many WRs it frees when it completes */
 #define PMRDMA_LINK_RING	PMRDMA_CONN_SEND_DEPTH
 
@@ -58,9 +61,9 @@ struct pmrdma_link {
 	char *shadow;			/* src when the view cannot be registered */
 	uint8_t *scratch;		/* APM READs and VERIFY digests */
 	struct ibv_mr *scratch_mr;
-	uint64_t atomic_off;		/* 1 + the offset of the last atomic
-					 * write not flushed since, or 0
-					 */
+	/* atomic writes that may be on their way, neither flushed nor drained */
+	uint64_t atomics[PMRDMA_LINK_ATOMICS];	/* their offsets */
+	unsigned int natomics;
 	uint64_t posted, done;		/* signaled batches */
 	unsigned int inflight;		/* WRs posted and not known done */
 	uint16_t batch_wrs[PMRDMA_LINK_RING];

@@ -335,6 +335,8 @@ int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
 		if (err)
 			return err;
 	}
+	if (!l->err)
+		l->natomics = 0;	/* every one has landed */
 	return l->err;
 }
 
@@ -444,8 +446,20 @@ static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
+/* the lowest atomic write in flight that overlaps [off, end), or -1 */
+static int atomic_in(const struct pmrdma_link *l, uint64_t off, uint64_t end)
+{
+	int i, low = -1;
+
+	for (i = 0; i < (int)l->natomics; i++)
+		if (l->atomics[i] + 8 > off && l->atomics[i] < end &&
+		    (low < 0 || l->atomics[i] < l->atomics[low]))
+			low = i;
+	return low;
+}
+
 /*
- * The WRITEs of [off, off + len), around the 8 bytes of an atomic write
+ * The WRITEs of [off, off + len), around the 8 bytes of each atomic write
  * not flushed yet: those are on their way, ordered behind what came before
  * them, and a WRITE of them now could land ahead of that (GPSPM's target
  * CPU stores them only once it has persisted the requests before).
@@ -453,16 +467,44 @@ static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
 static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
 		      struct batch *b, uint64_t off, uint64_t len)
 {
-	uint64_t aw = l->atomic_off - 1;
+	uint64_t end = off + len, aw;
+	int i, err;
+
+	while ((i = atomic_in(l, off, end)) >= 0) {
+		aw = l->atomics[i];
+		l->atomics[i] = l->atomics[--l->natomics];
+		if (aw > off) {
+			err = batch_write(map, l, b, off, aw - off);
+			if (err)
+				return err;
+		}
+		off = aw + 8;
+		if (off >= end)
+			return 0;
+	}
+	return batch_write(map, l, b, off, end - off);
+}
+
+/*
+ * Remember the atomic write at offset; with PMRDMA_LINK_ATOMICS in flight,
+ * wait for everything posted first, after which none is on its way.
+ */
+static int atomic_remember(struct pmrdma_map *map, struct pmrdma_link *l,
+			   uint64_t offset)
+{
+	unsigned int i;
 	int err;
 
-	if (!l->atomic_off || aw + 8 <= off || aw >= off + len)
-		return batch_write(map, l, b, off, len);
-	l->atomic_off = 0;
-	err = aw > off ? batch_write(map, l, b, off, aw - off) : 0;
-	if (!err && off + len > aw + 8)
-		err = batch_write(map, l, b, aw + 8, off + len - aw - 8);
-	return err;
+	for (i = 0; i < l->natomics; i++)
+		if (l->atomics[i] == offset)
+			return 0;
+	if (l->natomics == PMRDMA_LINK_ATOMICS) {
+		err = pmrdma_link_drain(map, l);
+		if (err)
+			return err;
+	}
+	l->atomics[l->natomics++] = offset;
+	return 0;
 }
 
 static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
@@ -645,7 +687,9 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	if (l->err)
 		return l->err;
-	l->atomic_off = offset + 1;
+	err = atomic_remember(map, l, offset);
+	if (err)
+		return err;
 	if (l->method == PMRDMA_METHOD_GPSPM) {
 		/* the target's CPU stores it, behind the requests before */
 		err = gp_add(map, l, &b, PMEM_RDMA_GPSPM_STORE8, offset, 8, value);

@@ -179,6 +179,54 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	free(want);
 }
 
+/*
+ * GPSPM's target CPU stores each atomic write behind the requests before
+ * it: a flush of the words must not WRITE them ahead of that, however many
+ * atomic writes came since.  With the server paused, what the NIC places
+ * shows at once and what the CPU stores does not.
+ */
+TEST_F(serve, atomic_writes_wait_for_the_targets_cpu)
+{
+	struct pmrdma_range r[2];
+	int i;
+
+	if (!self->map)
+		return;
+	/* the server's thread stopped: requests wait in its receive queue */
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	pt_fill_pattern(self->v + 65536, 4096, 221);
+	r[0] = (struct pmrdma_range){ self->v + 65536, 4096 };
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, r, 1));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pmrdma_atomic_write(self->map, i * 8, 0x100 + i));
+	/* the pointers' flush, and a marker the NIC places behind them */
+	pt_fill_pattern(self->v + 131072, 64, 222);
+	r[0] = (struct pmrdma_range){ self->v, 24 };
+	r[1] = (struct pmrdma_range){ self->v + 131072, 64 };
+	ASSERT_EQ(0, pmrdma_flush_async(self->map, r, 2));
+	for (i = 0; i < 5000 && pt_check_pattern(self->sv + 131072, 64, 222); i++)
+		usleep(1000);
+	ASSERT_EQ(0, pt_check_pattern(self->sv + 131072, 64, 222));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, pt_load64(self->sv + i * 8))
+			TH_LOG("pointer %d landed before the target stored it", i);
+
+	/* the server again: each stored, behind its record */
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	ASSERT_EQ(0, pmrdma_drain(self->map)) TH_LOG("%s", pmrdma_errormsg(self->map));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0x100 + i, pt_load64(self->sv + i * 8));
+	EXPECT_EQ(0, pt_check_pattern(self->sv + 65536, 4096, 221));
+
+	/* more than the link remembers: the extra one waits, none is lost */
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, pmrdma_atomic_write(self->map, i * 8, 0x200 + i));
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 40 * 8));
+	for (i = 0; i < 40; i++)
+		EXPECT_EQ(0x200 + i, pt_load64(self->sv + i * 8));
+}
+
 TEST_F(serve, apm_when_asked_for)
 {
 	struct pmrdma_remote apm = self->r;
