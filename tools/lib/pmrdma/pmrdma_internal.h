@@ -115,10 +115,12 @@ int pmrdma_fail_nomap(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * pmrdma_rtl.c: the map is going - drop its tokens and wait until no call
- * through one is inside it
+ * pmrdma_map.c: hook is called by pmrdma_map_delete() with each map that
+ * goes, out of the live list and before it is freed; set before the map
+ * is looked up (pmrdma_map_find()).  The Windows layer drops its tokens
+ * there, without the map's file calling up into it.
  */
-void pmrdma_rtl_map_gone(struct pmrdma_map *map);
+void pmrdma_map_on_delete(void (*hook)(struct pmrdma_map *map));
 
 /* pmrdma_local.c */
 int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg);

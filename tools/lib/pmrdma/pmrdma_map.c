@@ -157,12 +157,25 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	return 0;
 }
 
+/* what a layer above wants done as a map goes (the Windows tokens) */
+static void (*map_gone_hook)(struct pmrdma_map *map);
+
+void pmrdma_map_on_delete(void (*hook)(struct pmrdma_map *map))
+{
+	__atomic_store_n(&map_gone_hook, hook, __ATOMIC_RELEASE);
+}
+
 void pmrdma_map_delete(struct pmrdma_map **map)
 {
+	void (*hook)(struct pmrdma_map *map);
+
 	if (!*map)
 		return;
 	live_del(*map);
-	pmrdma_rtl_map_gone(*map);
+	/* after live_del: a hook set before the map was found is seen */
+	hook = __atomic_load_n(&map_gone_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook(*map);
 	map_free(*map);
 	*map = NULL;
 }

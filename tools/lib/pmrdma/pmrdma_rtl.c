@@ -6,7 +6,8 @@
  * layer's table and the slot's generation.  A slot holds the map that has
  * the buffer and the part of its view the token was made for; every call
  * checks its ranges against that part.  Freeing the token, or deleting its
- * map (pmrdma_map_delete() calls pmrdma_rtl_map_gone()), empties the slot
+ * map (pmrdma_map_delete() calls map_gone(), set with
+ * pmrdma_map_on_delete()), empties the slot
  * and moves its generation on: a stale token then matches no slot, and
  * gets STATUS_INVALID_PARAMETER instead of a freed map.
  *
@@ -163,7 +164,8 @@ static NTSTATUS call_end(struct nv_call *c, NTSTATUS st)
 	return st;
 }
 
-void pmrdma_rtl_map_gone(struct pmrdma_map *map)
+/* the map is going: drop its tokens, wait until no call is inside it */
+static void map_gone(struct pmrdma_map *map)
 {
 	bool busy;
 	uint32_t i;
@@ -201,6 +203,7 @@ NTSTATUS RtlGetNonVolatileToken(PVOID NvBuffer, SIZE_T Size, PVOID *NvToken)
 	*NvToken = NULL;
 	/* under table_lock: a map deleted now finds its token and drops it */
 	pthread_mutex_lock(&table_lock);
+	pmrdma_map_on_delete(map_gone);
 	map = pmrdma_map_find(NvBuffer, Size);
 	if (map) {
 		st = slot_new(&i) ? STATUS_INSUFFICIENT_RESOURCES : STATUS_SUCCESS;
