@@ -110,9 +110,9 @@ static void dom_emulated_write(struct rxe_flush_domain *rd, u64 off, u64 len)
 }
 
 /*
- * Every dirty line that [first, last] touches reaches the image; -EIO and
- * nothing when the power is down.  Only the words of the range are looked
- * at, and it is a FLUSH step: 256 KiB at most.
+ * Every dirty line that [first, last] touches reaches the image; -EBADMSG
+ * and nothing when the power is down.  Only the words of the range are
+ * looked at, and it is a FLUSH step: 256 KiB at most.
  */
 static int dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last,
 			     bool done)
@@ -125,7 +125,7 @@ static int dom_emulated_copy(struct pmem_rdma_exp *exp, u64 first, u64 last,
 	spin_lock_bh(&d->lock);
 	if (d->down) {
 		spin_unlock_bh(&d->lock);
-		return -EIO;
+		return -EBADMSG;
 	}
 	for_each_set_bit_from(w, d->dirty_words, wend) {
 		unsigned long bits = d->dirty[w] & dom_word_mask(w, first, last);
@@ -154,14 +154,17 @@ static int dom_emulated_persist(struct rxe_flush_domain *rd, u64 off, u64 len,
 {
 	struct pmem_rdma_exp *exp = dom_exp(rd);
 	u64 first, last;
+	int err;
 
 	if (!len)
 		return 0;
 	if (!dom_lines(exp, off, len, &first, &last))
 		return -EINVAL;
 
-	if (dom_emulated_copy(exp, first, last, done))
-		return -EIO;
+	/* down since the responder's check: NAKed as poisoned */
+	err = dom_emulated_copy(exp, first, last, done);
+	if (err)
+		return err;
 	dom_count_flush(exp, len, done);
 	return 0;
 }

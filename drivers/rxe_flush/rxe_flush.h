@@ -151,7 +151,8 @@ bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
  *   -EACCES   remote access error       (requester: IBV_WC_REM_ACCESS_ERR)
  *   -EBADMSG  remote operational error  (requester: IBV_WC_REM_OP_ERR), a
  *             VERIFY whose digest differs or a range the MR's owner knows
- *             to be poisoned; the QP goes to the error state
+ *             to be poisoned, at the check or at any step of the
+ *             execution; the QP goes to the error state
  * rxe_flush_resp_execute() keeps the execution and its answer in res (struct
  * rxe_flush_exec) and, on success, makes res the QP's current resource and
  * completes the request's PSN.  It may also return -EINPROGRESS: one step

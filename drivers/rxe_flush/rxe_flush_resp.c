@@ -548,6 +548,11 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 	/* an MR invalidated since the check, or between two steps */
 	if (qp->resp.mr->state != RXE_MR_STATE_VALID)
 		err = -EACCES;
+	/* a range poisoned (or an owner without power) since then: the
+	 * check's NAK, not what the step would make of it
+	 */
+	else if (!rxe_flush_domain_range_ok(qp->resp.mr, x->iova, x->len))
+		err = -EBADMSG;
 	else
 		err = op->step(qp, pkt, x);
 	if (err == -EINPROGRESS) {

@@ -16,7 +16,10 @@
  *            range is pending again.  Optional;
  *   persist  for a FLUSH with the persistence placement type, instead of
  *            the driver's own cache write-back: 0 once [off, off + len) is
- *            persistent, else -errno (the FLUSH is NAKed, invalid request).
+ *            persistent, -EBADMSG when the owner can make nothing
+ *            persistent any more (the range went bad, its power is down:
+ *            the FLUSH is NAKed as for poisoned), else -errno (NAKed,
+ *            invalid request).
  *            A long FLUSH comes in consecutive steps, last set on its last
  *            one: a FLUSH is done (and may be counted) when that returns;
  *   verify   for a VERIFY of [off, off + len) with an algorithm in
@@ -25,9 +28,10 @@
  *            hashed in steps: the bytes to hash, which stay valid as long
  *            as the MR, or NULL to hash the MR's memory.  Optional;
  *   poisoned before any request touches [off, off + len): true when the
- *            owner knows of a media error in it; the request is then NAKed
- *            (remote operational error) and nothing is read or stored.
- *            Optional.
+ *            owner knows of a media error in it (or has no power); the
+ *            request is then NAKed (remote operational error) and nothing
+ *            is read or stored.  Asked again, for the whole range, before
+ *            each step of a FLUSH, ATOMIC WRITE or VERIFY.  Optional.
  *
  * They run in the responder's context (softirq or a work item): no sleep.
  * The owner gets rxe_flush_domain_attach() with symbol_get(), so it loads
