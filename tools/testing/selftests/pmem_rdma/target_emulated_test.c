@@ -4,9 +4,10 @@
  * (PMEM_RDMA_PMEM) made with PMEM_RDMA_EXPORT_EMULATED, written by a
  * librdmacm peer (target_helpers.h).  POWER_FAIL must lose exactly what was
  * not made persistent, whole cache lines, never torn, with seeded early
- * eviction, and VERIFY must hash what a failure would leave.  The work of
- * a FLUSH is bounded by its range, whatever is dirty elsewhere
- * (<debugfs>/pmem_rdma/<id>/flush_scan_*).
+ * eviction, and VERIFY must hash what a failure would leave.  An export
+ * that stays down NAKs the request in flight with a remote operational
+ * error, as every later one.  The work of a FLUSH is bounded by its range,
+ * whatever is dirty elsewhere (<debugfs>/pmem_rdma/<id>/flush_scan_*).
  */
 #include <inttypes.h>
 #include <linux/fs.h>
@@ -403,6 +404,281 @@ TEST_F(emulated_export, flush_racing_a_write_loses_nothing)
 	EXPECT_EQ(0, f.err);
 	EXPECT_LT(100, round);
 	EXPECT_LT(0, f.racing) TH_LOG("no FLUSH raced a WRITE");
+}
+
+/*
+ * The power fails for good (STAY_DOWN) under a window of requests in
+ * flight on one QP: multi-packet WRITEs, FLUSHes of the whole export and
+ * VERIFYs of 1 MiB (eight and four responder steps, the first FLUSH with
+ * every line dirty), ATOMIC WRITEs.
+ * Whatever the request the failure lands in - a WRITE between two of its
+ * packets, a FLUSH or VERIFY between two of its steps, an ATOMIC WRITE
+ * between its check and its store - the first one that fails must complete
+ * with the documented remote operational error, as when the power was
+ * already off, never with an invalid request; those before it succeed and
+ * those after it are flushed.  The delay between the posts and the failure
+ * changes from round to round, to land it in every kind of request.
+ */
+#define STORM_FLUSH	EXP_LEN		/* eight responder steps */
+#define STORM_LONG	(1UL << 20)	/* four */
+#define STORM_WRITE	(128UL << 10)	/* 128 packets at MTU 1024 */
+#define STORM_GROUPS	8
+#define STORM_OPS	(4 * STORM_GROUPS)
+#define STORM_ROUNDS	32
+
+enum storm_kind { STORM_W, STORM_F, STORM_AW, STORM_V, STORM_KINDS };
+
+static const char *const storm_kind_name[STORM_KINDS] = {
+	"WRITE", "FLUSH", "ATOMIC WRITE", "VERIFY",
+};
+
+/* a window of the four kinds in turn, or of FLUSHes only */
+static int storm_kind(int i, bool mixed)
+{
+	return mixed ? i % 4 : STORM_F;
+}
+
+/*
+ * Request i of a round, wr_id i: group g = i / 4 WRITEs 128 KiB into the
+ * verified MiB, FLUSHes the export persistently, ATOMIC WRITEs beside that
+ * MiB and VERIFYs it (flush-and-verify in odd groups).  0 or an errno.
+ */
+static int storm_post(struct pt_peer *p, struct target *t, uint32_t lkey,
+		      int i, bool mixed)
+{
+	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(p->c.qp[0]);
+	uint64_t base = p->conn.r.iova, g = i / 4;
+	uint32_t rkey = p->conn.r.rkey;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)t->buf, .length = STORM_WRITE, .lkey = lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = i, .opcode = IBV_WR_RDMA_WRITE,
+		.send_flags = IBV_SEND_SIGNALED, .sg_list = &sge, .num_sge = 1,
+		.wr.rdma = { .remote_addr = base + g * STORM_WRITE, .rkey = rkey },
+	}, *bad;
+	struct pt_verify v = {
+		.rkey = rkey, .raddr = base, .len = STORM_LONG,
+		.word = RXE_FLUSH_VERIFY_WORD(CRC32C, g & 1 ?
+			RXE_FLUSH_VERIFY_FLUSH(IBV_FLUSH_PERSISTENT) : 0),
+		.buf = DIGEST(t), .buflen = pmrdma_digest_len(CRC32C),
+		.lkey = lkey,
+	};
+
+	switch (storm_kind(i, mixed)) {
+	case STORM_F:
+	case STORM_AW:
+		ibv_wr_start(qx);
+		qx->wr_id = i;
+		qx->wr_flags = IBV_SEND_SIGNALED;
+		if (storm_kind(i, mixed) == STORM_F)
+			ibv_wr_flush(qx, rkey, base, STORM_FLUSH,
+				     IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE);
+		else
+			ibv_wr_atomic_write(qx, rkey, base + STORM_LONG + 8 * g,
+					    t->buf);
+		return ibv_wr_complete(qx);
+	case STORM_V:
+		pt_verify_wr(&v, &wr, &sge);
+		wr.wr_id = i;
+		break;
+	}
+	return ibv_post_send(p->c.qp[0], &wr, &bad);
+}
+
+/* the power failure of a round, from its own thread at a set time */
+struct storm_fail {
+	int fd;
+	uint32_t id;
+	struct timespec at;
+	int ret;
+};
+
+static void *storm_fail_run(void *arg)
+{
+	struct storm_fail *f = arg;
+	struct pmem_rdma_power_fail pf = {
+		.id = f->id, .flags = PMEM_RDMA_POWER_FAIL_STAY_DOWN,
+	};
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &f->at, NULL);
+	f->ret = ctl(f->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf);
+	return NULL;
+}
+
+static struct timespec ts_after(double s)
+{
+	struct timespec ts;
+	double at = now_s() + s;
+
+	ts.tv_sec = at;
+	ts.tv_nsec = (at - ts.tv_sec) * 1e9;
+	return ts;
+}
+
+/*
+ * One round on a new peer: dirty the flushed range, post the window and
+ * collect every completion, the power failing delay_us after the first
+ * post (never, for a negative delay_us; then the export stays up).  The
+ * statuses, by wr_id, in st[] (st[STORM_OPS]: a FLUSH posted after the
+ * window, if the window all succeeded); the seconds from the first post
+ * to the last completion in *dur; the round's summary in what.
+ */
+static void storm_round(struct __test_metadata *_metadata, struct target *t,
+			bool mixed, int delay_us, enum ibv_wc_status *st,
+			double *dur, char *what, size_t len)
+{
+	struct storm_fail f = { .fd = t->fd, .id = t->id };
+	struct pmem_rdma_stats s0, s1;
+	struct pmem_rdma_power_fail pf;
+	struct pt_peer p = {};
+	struct timespec start;
+	const char *w = "";
+	struct ibv_wc wc;
+	struct ibv_mr *mr;
+	uint64_t ok_bytes = 0, i;
+	int ret, n, first = -1;
+	pthread_t th;
+	double t0;
+
+	ret = pt_peer_connect(&p, TARGET_PORT, &w);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", w, strerror(-ret));
+	mr = ibv_reg_mr(p.conn.pd, t->buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	ASSERT_NE(NULL, mr);
+	for (i = 0; i < STORM_FLUSH / BUF_LEN; i++) {
+		pt_fill_pattern(t->buf, BUF_LEN, 300 + i);
+		ASSERT_EQ(0, pt_peer_write(&p, i * BUF_LEN, t->buf, BUF_LEN,
+					   mr->lkey));
+	}
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &s0));
+
+	/* both threads wait for the same start, 10 ms ahead */
+	start = ts_after(0.01);
+	f.at = start;
+	f.at.tv_nsec += (long)delay_us * 1000;
+	f.at.tv_sec += f.at.tv_nsec / 1000000000;
+	f.at.tv_nsec %= 1000000000;
+	if (delay_us >= 0)
+		ASSERT_EQ(0, pthread_create(&th, NULL, storm_fail_run, &f));
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, NULL);
+	t0 = now_s();
+	for (n = 0; n < STORM_OPS; n++)
+		ASSERT_EQ(0, storm_post(&p, t, mr->lkey, n, mixed));
+	for (n = 0; n < STORM_OPS; n++) {
+		ASSERT_EQ(0, pt_poll_one(p.c.cq[0], &wc, PT_WC_TIMEOUT_MS))
+			TH_LOG("completion %d of %d", n, STORM_OPS);
+		ASSERT_GT(STORM_OPS, wc.wr_id);
+		st[wc.wr_id] = wc.status;
+		if (wc.status && first < 0)
+			first = wc.wr_id;
+		if (!wc.status && storm_kind(wc.wr_id, mixed) == STORM_W)
+			ok_bytes += STORM_WRITE;
+		if (!wc.status && storm_kind(wc.wr_id, mixed) == STORM_AW)
+			ok_bytes += 8;
+	}
+	*dur = now_s() - t0;
+	if (delay_us >= 0) {
+		pthread_join(th, NULL);
+		ASSERT_EQ(0, f.ret);
+	}
+	ASSERT_EQ(0, export_stats(t->fd, t->id, &s1));
+	if (first < 0 && delay_us >= 0) {
+		/* all done before the failure: the next one meets it */
+		first = STORM_OPS;
+		EXPECT_EQ(0, pt_wr_flush(&p.c, p.conn.r.rkey, p.conn.r.iova,
+					 64, IBV_FLUSH_PERSISTENT,
+					 IBV_FLUSH_RANGE, &wc));
+		st[first] = wc.status;
+	}
+	if (first < 0)
+		snprintf(what, len, "%.1f ms, all done", *dur * 1e3);
+	else
+		snprintf(what, len, "%d us: %d done, then %s: %s%s", delay_us,
+			 first, first < STORM_OPS ?
+			 storm_kind_name[storm_kind(first, mixed)] :
+			 "a later FLUSH",
+			 ibv_wc_status_str(st[first]),
+			 first < STORM_OPS && storm_kind(first, mixed) == STORM_W &&
+			 s1.bytes_written - s0.bytes_written > ok_bytes ?
+			 " (cut between its packets)" : "");
+
+	ibv_dereg_mr(mr);
+	pt_peer_close(&p);
+	if (delay_us < 0)
+		return;
+	memset(&pf, 0, sizeof(pf));
+	pf.id = t->id;
+	pf.flags = PMEM_RDMA_POWER_FAIL_POWER_ON;
+	ASSERT_EQ(0, ctl(t->fd, PMEM_RDMA_IOC_POWER_FAIL, &pf));
+}
+
+/*
+ * The delays sweep the time a window takes with the power on, measured
+ * first, so that the failure lands in it whatever the machine's speed.
+ * The kinds the failure met, counted in kinds[].
+ */
+static void storm_sweep(struct __test_metadata *_metadata, struct target *t,
+			bool mixed, int *kinds)
+{
+	enum ibv_wc_status st[STORM_OPS + 1];
+	int r, i, first, k;
+	double dur, window;
+	char what[160];
+
+	/* the shortest of three: the first is slowed by cold caches */
+	for (r = 0, window = 1; r < 3; r++) {
+		storm_round(_metadata, t, mixed, -1, st, &dur, what,
+			    sizeof(what));
+		TH_LOG("the window with the power on: %s", what);
+		for (i = 0; i < STORM_OPS; i++)
+			ASSERT_EQ(IBV_WC_SUCCESS, st[i]) TH_LOG("request %d", i);
+		window = dur < window ? dur : window;
+	}
+
+	for (r = 0; r < STORM_ROUNDS; r++) {
+		for (i = 0; i <= STORM_OPS; i++)
+			st[i] = IBV_WC_GENERAL_ERR;
+		storm_round(_metadata, t, mixed, window * 1e6 * r / STORM_ROUNDS,
+			    st, &dur, what, sizeof(what));
+		TH_LOG("round %d: %s", r, what);
+		for (first = 0; first < STORM_OPS && !st[first]; first++)
+			;
+		k = storm_kind(first, mixed);
+		if (first < STORM_OPS)
+			kinds[k]++;
+		EXPECT_EQ(IBV_WC_REM_OP_ERR, st[first])
+			TH_LOG("round %d: request %d (%s): %s", r, first,
+			       first < STORM_OPS ?
+			       storm_kind_name[k] : "a later FLUSH",
+			       ibv_wc_status_str(st[first]));
+		for (i = first + 1; i < STORM_OPS; i++)
+			EXPECT_EQ(IBV_WC_WR_FLUSH_ERR, st[i])
+				TH_LOG("round %d: request %d after the failed one",
+				       r, i);
+	}
+}
+
+/*
+ * A window of the four kinds, then one of whole-export FLUSHes alone, so
+ * that the failure often falls between two steps of a FLUSH.
+ */
+TEST_F(emulated_export, stay_down_mid_traffic_naks_operational_error)
+{
+	struct target *t = &self->t;
+	int kinds[STORM_KINDS] = {}, flushes[STORM_KINDS] = {}, met;
+
+	if (no_target(t))
+		return;
+	storm_sweep(_metadata, t, true, kinds);
+	storm_sweep(_metadata, t, false, flushes);
+	met = kinds[STORM_W] + kinds[STORM_F] + kinds[STORM_AW] +
+	      kinds[STORM_V];
+	TH_LOG("the failure met a WRITE %d times, a FLUSH %d, an ATOMIC WRITE %d, a VERIFY %d, none %d; in FLUSHes alone, a FLUSH %d times of %d",
+	       kinds[STORM_W], kinds[STORM_F], kinds[STORM_AW], kinds[STORM_V],
+	       STORM_ROUNDS - met, flushes[STORM_F], STORM_ROUNDS);
+	EXPECT_LT(0, met) TH_LOG("the failure never met a request in flight");
+	EXPECT_LT(0, flushes[STORM_F])
+		TH_LOG("the failure never met a FLUSH in flight");
 }
 
 #define SCAN_DIR	"/sys/kernel/debug/pmem_rdma"
