@@ -95,8 +95,11 @@ check "libpmrdma.pc finds the private rdma-core under \${libdir}" sh -c "
 	pkg-config --define-variable=libdir=/elsewhere --static --libs libpmrdma >'$d/pc' &&
 	cat '$d/pc' && grep -q -- '-L[^ ]*/elsewhere/pmem-rdma\( \|$\)' '$d/pc' &&
 	grep -q -- '-Wl,-rpath,/elsewhere/pmem-rdma\( \|$\)' '$d/pc'"
+# libpmrdma.so needs the private librxe.so.1 (the rxe_flush direct verbs),
+# which ld finds through its RUNPATH once installed; under DESTDIR,
+# -rpath-link stands in for that path, as LD_LIBRARY_PATH does below
 check "pkg-config libpmrdma builds a program" sh -c \
-	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags libpmrdma) -o '$d/map' '$d/map.c' \$(pkg-config --libs libpmrdma)"
+	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags libpmrdma) -o '$d/map' '$d/map.c' \$(pkg-config --libs libpmrdma) -Wl,-rpath-link,'$root$libdir/pmem-rdma'"
 check "pkg-config pmem-rdma-verbs builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags pmem-rdma-verbs) -o '$d/dv' '$d/dv.c' \$(pkg-config --libs pmem-rdma-verbs)"
 # the uapi headers as a peer includes them: alone, even in C89
