@@ -225,6 +225,25 @@ static int conn_proof(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 				p->proof_time ?: (uint64_t)time(NULL), nonce);
 }
 
+/*
+ * Of the send ops FLUSH and ATOMIC WRITE in want, those the device of the
+ * route reports (a provider refuses a QP with an op it cannot do).
+ */
+static uint64_t conn_device_ops(struct pmrdma_conn *c, uint64_t want)
+{
+	struct ibv_device_attr_ex a = { .comp_mask = 0 };
+	uint64_t ops = 0;
+
+	if (!ibv_query_device_ex(c->id->verbs, NULL, &a))
+		c->device_caps = a.device_cap_flags_ex;
+	if (c->device_caps & (IB_UVERBS_DEVICE_FLUSH_GLOBAL |
+			      IB_UVERBS_DEVICE_FLUSH_PERSISTENT))
+		ops |= IBV_QP_EX_WITH_FLUSH;
+	if (c->device_caps & IB_UVERBS_DEVICE_ATOMIC_WRITE)
+		ops |= IBV_QP_EX_WITH_ATOMIC_WRITE;
+	return ops & want;
+}
+
 /* route, then the verbs objects on the device the route took */
 static int conn_resources(struct pmrdma_conn *c,
 			  const struct pmrdma_conn_params *p)
@@ -257,9 +276,10 @@ static int conn_resources(struct pmrdma_conn *c,
 	qa.recv_cq = c->cq;
 	qa.pd = c->pd;
 	qa.comp_mask = IBV_QP_INIT_ATTR_PD;
-	if (p->send_ops_flags) {
+	c->send_ops = p->send_ops_flags | conn_device_ops(c, p->send_ops_if_device);
+	if (c->send_ops) {
 		qa.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
-		qa.send_ops_flags = p->send_ops_flags;
+		qa.send_ops_flags = c->send_ops;
 	}
 	if (rdma_create_qp_ex(c->id, &qa))
 		return conn_fail(c, -errno, "rdma_create_qp_ex");

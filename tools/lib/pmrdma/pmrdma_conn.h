@@ -45,6 +45,10 @@ struct pmrdma_conn_params {
 	uint64_t send_ops_flags;	/* an extended QP with these
 					 * IBV_QP_EX_WITH_*, or 0: a plain one
 					 */
+	uint64_t send_ops_if_device;	/* and of IBV_QP_EX_WITH_FLUSH and
+					 * _ATOMIC_WRITE those that the
+					 * device reports it can do
+					 */
 };
 
 #define PMRDMA_CONN_SEND_DEPTH	256
@@ -64,6 +68,8 @@ struct pmrdma_conn {
 	int reject_reason;		/* and why: PMEM_RDMA_REJECT_*, or 0 */
 	bool disconnected;		/* the target went away */
 	unsigned int send_depth;
+	uint64_t device_caps;		/* the device's device_cap_flags_ex */
+	uint64_t send_ops;		/* the QP's IBV_QP_EX_WITH_*; 0: plain */
 	char msg[200];			/* what the last failure was */
 };
 
