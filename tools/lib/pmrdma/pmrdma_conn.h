@@ -2,8 +2,10 @@
 /*
  * libpmrdma's connection to an export (of the pmem_rdma target, or of
  * pmrdma_serve()): an RDMA CM connect carrying the proof of the export's
- * key, the region descriptor out of the accept, and an RC QP that takes
- * WRITE, READ, SEND, FLUSH, ATOMIC WRITE and VERIFY.
+ * key, the region descriptor out of the accept, and an RC QP, extended
+ * with the send ops its owner asks for (libpmrdma: WRITE, READ, SEND, and
+ * FLUSH and ATOMIC WRITE where the device has them); VERIFY goes through
+ * ibv_post_send() on any QP.
  *
  * Not installed: the maps of pmrdma.h sit on it, and so do the selftests'
  * peers, which need the verbs objects themselves.
@@ -149,8 +151,10 @@ int pmrdma_addr16(const struct sockaddr *sa, uint8_t *addr);
 
 /*
  * The work requests of FLUSH and VERIFY in ibv_post_send()'s convention
- * (<rdma/rxe_flush.h>): opcode, remote range, the FETH or VERIFY word and
- * the scatter entry; the caller sets wr_id, send_flags and next.
+ * of this project's provider (<rdma/rxe_flush.h>): opcode, remote range,
+ * the FETH or VERIFY word and the scatter entry; the caller sets wr_id,
+ * send_flags and next.  Upstream has no FLUSH through ibv_post_send():
+ * libpmrdma uses ibv_wr_flush(), only the benchmark's raw rows this.
  */
 static inline void pmrdma_wr_flush(struct ibv_send_wr *wr, struct ibv_sge *sge,
 				   uint32_t rkey, uint64_t raddr,

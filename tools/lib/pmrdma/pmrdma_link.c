@@ -3,10 +3,11 @@
  * libpmrdma: one remote copy of a map (a link).  A flush becomes, per
  * range, an RDMA WRITE of the view's bytes and the method's persistence
  * request - a FLUSH of the range to persistence, or for APM one 8-byte
- * READ after all the writes - chained and posted with one
- * ibv_post_send(), with only the last request signaled.  RC completes in
- * order, so each signaled completion frees its batch's send queue slots;
- * a drain waits until every batch has completed.
+ * READ after all the writes - posted as a batch through the extended
+ * QP's ibv_wr_*() (upstream's only way to FLUSH and ATOMIC WRITE), with
+ * only the last request signaled.  RC completes in order, so each
+ * signaled completion frees its batch's send queue slots; a drain waits
+ * until every batch has completed.
  *
  * The persistence requests are non-posted (the responder answers once
  * the range is durable), and the responder executes a QP's requests in
@@ -66,18 +67,14 @@ static int wc_errno(enum ibv_wc_status st)
 }
 
 /*
- * The device's extended caps, and what it can flush-and-verify: the
- * provider of rdma_rxe_flush says (every other fails the query), which
- * keeps the driver's versions out of the library.
+ * What the device can flush-and-verify: the provider of rdma_rxe_flush
+ * says (every other fails the query), which keeps the driver's versions
+ * out of the library.
  */
-static void link_device(struct pmrdma_link *l, uint64_t *caps)
+static void link_device(struct pmrdma_link *l)
 {
-	struct ibv_device_attr_ex a = { 0 };
 	struct rxe_flush_dv_device_attr dv = { .comp_mask = 0 };
 
-	*caps = 0;
-	if (!ibv_query_device_ex(l->conn.id->verbs, NULL, &a))
-		*caps = a.device_cap_flags_ex;
 	if (!rxe_flush_dv_query_device(l->conn.id->verbs, &dv) &&
 	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY)) {
 		l->verify_algs = dv.verify_algs;
@@ -125,15 +122,16 @@ static int link_gpspm_init(struct pmrdma_map *map, struct pmrdma_link *l)
 }
 
 static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
-		       enum pmrdma_method want, uint64_t caps)
+		       enum pmrdma_method want)
 {
-	bool flush = (caps & RXE_FLUSH_DEVICE_FLUSH_PERSISTENT) &&
+	bool flush = (l->conn.send_ops & IBV_QP_EX_WITH_FLUSH) &&
+		     (l->conn.device_caps & IB_UVERBS_DEVICE_FLUSH_PERSISTENT) &&
 		     (l->conn.r.placement_types & PMEM_RDMA_PLACEMENT_PERSISTENT) &&
 		     (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT);
 
 	bool gpspm = l->conn.r.flags & PMEM_RDMA_DESC_GPSPM;
 
-	l->atomic_write = caps & RXE_FLUSH_DEVICE_ATOMIC_WRITE;
+	l->atomic_write = l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE;
 	if (want == PMRDMA_METHOD_AUTO && !flush && !gpspm)
 		return link_fail(map, l, -EOPNOTSUPP,
 				 "the target offers neither FLUSH nor GPSPM (APM, if its platform persists what the NIC places, must be asked for)");
@@ -163,8 +161,12 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 		.ibdev = r->ibdev,
 		.key = r->key, .key_len = r->key_len,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
+		/* the verbs of upstream rdma-core, VERIFY aside */
+		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE |
+				  IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_SEND,
+		.send_ops_if_device = IBV_QP_EX_WITH_FLUSH |
+				      IBV_QP_EX_WITH_ATOMIC_WRITE,
 	};
-	uint64_t caps;
 	int err;
 
 	snprintf(l->name, sizeof(l->name), "[%s]:%u", r->addr, r->port);
@@ -183,8 +185,8 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 	if (!(l->conn.r.access & PMEM_RDMA_ACCESS_WRITE))
 		return link_fail(map, l, -EACCES, "the export takes no WRITE");
-	link_device(l, &caps);
-	err = link_method(map, l, r->method, caps);
+	link_device(l);
+	err = link_method(map, l, r->method);
 	if (err)
 		return err;
 	if (posix_memalign((void **)&l->scratch, 64, SCRATCH_SIZE))
@@ -342,19 +344,106 @@ int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
 
 /* ---- posting ---- */
 
+/*
+ * The requests of a batch, in send queue order: remote range in
+ * wr.rdma (VERIFY: wr.atomic), local data in sge (FLUSH: only its length;
+ * with IBV_SEND_INLINE, or ATOMIC WRITE: the bytes to copy), and what
+ * struct ibv_send_wr has no room for, a FLUSH's type and level.
+ */
 struct batch {
 	struct ibv_send_wr wr[LINK_BATCH];
 	struct ibv_sge sge[LINK_BATCH];
+	struct {
+		uint8_t type, level;	/* IBV_FLUSH_*, for ibv_wr_flush() */
+	} flush[LINK_BATCH];
 	unsigned int n;
 	uint64_t bytes;			/* that its requests move or touch */
 };
 
-/* post b as one chain, its last WR signaled, once the queue has room */
+/*
+ * VERIFY has no verb of upstream rdma-core: the provider of rdma_rxe_flush
+ * takes it from ibv_post_send(), on any QP.  Everything else goes through
+ * the extended QP's ibv_wr_*(), the only way upstream has to FLUSH and
+ * ATOMIC WRITE.
+ */
+static bool wr_posts_by_post_send(const struct ibv_send_wr *wr)
+{
+	return (unsigned int)wr->opcode == RXE_FLUSH_WR_VERIFY;
+}
+
+/* b's requests [i, end) through ibv_post_send(), as one chain: 0 or errno */
+static int batch_post_send(struct pmrdma_link *l, struct batch *b,
+			   unsigned int i, unsigned int end)
+{
+	struct ibv_send_wr *bad;
+	unsigned int k;
+
+	for (k = i; k < end; k++) {
+		b->wr[k].next = k + 1 < end ? &b->wr[k + 1] : NULL;
+		if (b->wr[k].num_sge)
+			b->wr[k].sg_list = &b->sge[k];
+	}
+	return ibv_post_send(pmrdma_conn_qp(&l->conn), &b->wr[i], &bad);
+}
+
+/* b's requests [i, end) through the extended QP's verbs: 0 or errno */
+static int batch_post_wr(struct pmrdma_link *l, struct batch *b,
+			 unsigned int i, unsigned int end)
+{
+	struct ibv_qp_ex *qx = ibv_qp_to_qp_ex(pmrdma_conn_qp(&l->conn));
+	uint32_t rkey = l->conn.r.rkey;
+
+	ibv_wr_start(qx);
+	for (; i < end; i++) {
+		const struct ibv_send_wr *wr = &b->wr[i];
+		const struct ibv_sge *sge = &b->sge[i];
+		uint64_t raddr = wr->wr.rdma.remote_addr;
+
+		qx->wr_id = wr->wr_id;
+		qx->wr_flags = wr->send_flags;
+		switch (wr->opcode) {
+		case IBV_WR_RDMA_WRITE:
+			ibv_wr_rdma_write(qx, rkey, raddr);
+			break;
+		case IBV_WR_RDMA_READ:
+			ibv_wr_rdma_read(qx, rkey, raddr);
+			break;
+		case IBV_WR_SEND:
+			ibv_wr_send(qx);
+			break;
+		case IBV_WR_FLUSH:
+			ibv_wr_flush(qx, rkey, raddr, sge->length,
+				     b->flush[i].type, b->flush[i].level);
+			continue;
+		case IBV_WR_ATOMIC_WRITE:
+			/* the verb copies the 8 bytes: no inline flag */
+			qx->wr_flags &= ~IBV_SEND_INLINE;
+			ibv_wr_atomic_write(qx, rkey, raddr,
+					    (const void *)(uintptr_t)sge->addr);
+			continue;
+		default:
+			ibv_wr_abort(qx);
+			return EINVAL;
+		}
+		if (wr->send_flags & IBV_SEND_INLINE)
+			ibv_wr_set_inline_data(qx, (void *)(uintptr_t)sge->addr,
+					       sge->length);
+		else
+			ibv_wr_set_sge(qx, sge->lkey, sge->addr, sge->length);
+	}
+	return ibv_wr_complete(qx);
+}
+
+/*
+ * Post b, its last request signaled, once the queue has room: each run of
+ * requests that take the same way in one call, run after run, so that the
+ * send queue holds them in b's order.
+ */
 static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 		      struct batch *b)
 {
-	struct ibv_send_wr *bad;
-	unsigned int i;
+	unsigned int i, end;
+	bool post_send;
 	int err;
 
 	if (!b->n)
@@ -364,19 +453,24 @@ static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (err)
 			return err;
 	}
-	for (i = 0; i < b->n; i++) {
-		b->wr[i].next = i + 1 < b->n ? &b->wr[i + 1] : NULL;
-		if (b->wr[i].num_sge)
-			b->wr[i].sg_list = &b->sge[i];
-	}
 	b->wr[b->n - 1].send_flags |= IBV_SEND_SIGNALED;
 	b->wr[b->n - 1].wr_id = ++l->posted;
 	l->batch_wrs[l->posted % PMRDMA_LINK_RING] = b->n;
 	l->batch_bytes[l->posted % PMRDMA_LINK_RING] = b->bytes;
-	err = ibv_post_send(pmrdma_conn_qp(&l->conn), b->wr, &bad);
-	if (err) {
-		l->posted--;
-		return link_fail(map, l, -err, "ibv_post_send refused a request");
+	for (i = 0; i < b->n; i = end) {
+		post_send = wr_posts_by_post_send(&b->wr[i]);
+		for (end = i + 1; end < b->n &&
+		     wr_posts_by_post_send(&b->wr[end]) == post_send; end++)
+			;
+		err = post_send ? batch_post_send(l, b, i, end) :
+				  batch_post_wr(l, b, i, end);
+		if (err) {
+			/* the link fails: what went out is never waited for */
+			l->posted--;
+			return link_fail(map, l, -err,
+					 post_send ? "ibv_post_send refused a request" :
+						     "ibv_wr_complete refused a request");
+		}
 	}
 	l->inflight += b->n;
 	b->n = 0;
@@ -519,10 +613,12 @@ static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		wr = batch_next(map, l, b, n, &err);
 		if (!wr)
 			return err;
-		pmrdma_wr_flush(wr, &b->sge[b->n - 1], l->conn.r.rkey,
-				l->conn.r.iova + off, n,
-				RXE_FLUSH_POST_SEND_FETH(RXE_FLUSH_TYPE_PERSISTENT,
-							 RXE_FLUSH_LEVEL_RANGE));
+		wr->opcode = IBV_WR_FLUSH;
+		wr->wr.rdma.remote_addr = l->conn.r.iova + off;
+		b->sge[b->n - 1].length = n;
+		/* the range, to persistence: what the method promises */
+		b->flush[b->n - 1].type = IBV_FLUSH_PERSISTENT;
+		b->flush[b->n - 1].level = IBV_FLUSH_RANGE;
 	}
 	return 0;
 }
