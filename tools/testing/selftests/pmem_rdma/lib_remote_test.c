@@ -12,6 +12,7 @@
 
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
+#include "lib_verbs_helpers.h"
 #include "pmrdma_rtl.h"
 
 #define LEN	EXP_LEN
@@ -210,6 +211,42 @@ TEST_F(remote, bad_ranges_refused_and_nothing_sent)
 	EXPECT_EQ(st0.flushes, st.flushes);
 	/* the map still works */
 	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, 64));
+}
+
+/*
+ * WRITE, FLUSH and ATOMIC WRITE go through the extended QP's verbs, the
+ * only way upstream rdma-core and Linux >= 6.2 have FLUSH and ATOMIC
+ * WRITE: on a QP made with those send ops, never through
+ * ibv_post_send(), which only VERIFY (no upstream verb) takes.
+ */
+TEST_F(remote, upstream_verbs_for_all_but_verify)
+{
+	struct pmrdma_range r;
+	uint64_t v;
+
+	if (!self->map)
+		return;
+	EXPECT_EQ(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ |
+		  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_FLUSH |
+		  IBV_QP_EX_WITH_ATOMIC_WRITE, lib_qp_send_ops);
+	lib_post_send_clear();
+	pt_fill_pattern(self->v + 4096, 8192, 61);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v + 4096, 8192));
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, 0, 0x8877665544332211ULL));
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 8));
+	EXPECT_EQ(0, lib_post_send_total());
+
+	r = (struct pmrdma_range){ self->v + 4096, 4096 };
+	ASSERT_EQ(0, pmrdma_flush_verify(self->map, &r, 1,
+					 PMRDMA_VERIFY_ALG_CRC32C));
+	EXPECT_EQ(1, lib_post_send_wrs[RXE_FLUSH_WR_VERIFY]);
+	EXPECT_EQ(1, lib_post_send_total());
+
+	/* and what they carried is durable */
+	fail_and_read(self, NULL);
+	memcpy(&v, self->back, 8);
+	EXPECT_EQ(0x8877665544332211ULL, v);
+	EXPECT_EQ(0, pt_check_pattern(self->back + 4096, 8192, 61));
 }
 
 TEST_F(remote, flush_verify_each_algorithm)
