@@ -249,6 +249,34 @@ TEST_F(remote, upstream_verbs_for_all_but_verify)
 	EXPECT_EQ(0, pt_check_pattern(self->back + 4096, 8192, 61));
 }
 
+/*
+ * A flush's FLUSH covers its range, not the whole export: bytes another
+ * connection only placed (an APM map, no FLUSH) stay lost to a power
+ * failure.
+ */
+TEST_F(remote, flush_covers_its_range_only)
+{
+	struct lib_export apm = self->x;
+	struct pmrdma_map *m;
+	char *v;
+
+	if (!self->map)
+		return;
+	memset(self->v, 0, LEN);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	apm.remote.method = PMRDMA_METHOD_APM;
+	ASSERT_EQ(0, lib_map(&m, NULL, &apm, 1));
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v + (64 << 10), 8192, 71);
+	ASSERT_EQ(0, pmrdma_flush(m, v + (64 << 10), 8192));
+	pt_fill_pattern(self->v, 4096, 72);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 4096));
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 72));
+	EXPECT_NE(0, pt_check_pattern(self->back + (64 << 10), 8192, 71));
+	pmrdma_map_delete(&m);
+}
+
 TEST_F(remote, flush_verify_each_algorithm)
 {
 	struct pmrdma_range r[3];
