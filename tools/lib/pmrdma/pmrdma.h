@@ -17,11 +17,13 @@
  *               MAP_SYNC), flushed with the best of clwb / clflushopt /
  *               clflush and one sfence per drain;
  *   remote      an export of the pmem_rdma target (or of the user-space
- *               target, pmrdma_serve.h): the application stores into a
- *               local view, a registered buffer of the export's size,
- *               filled from it when the map is made; a flush pushes the
- *               ranges with RDMA WRITE and makes them durable with the
- *               map's method (below), posted back to back, one wait;
+ *               target, pmrdma_serve.h), whole or a window of it: the
+ *               application stores into a local view, a registered
+ *               buffer of the window's size, filled from it when the map
+ *               is made (or zeroed, and read by ranges: pmrdma_read());
+ *               a flush pushes the ranges with RDMA WRITE and makes them
+ *               durable with the map's method (below), posted back to
+ *               back, one wait;
  *   replicated  a local map and 1..PMRDMA_REPLICAS_MAX remote replicas of
  *               the same size: the local mapping is the view, each replica
  *               gets its content when the map is made, and one flush
@@ -129,15 +131,33 @@ void pmrdma_config_delete(struct pmrdma_config **cfg);
 
 /*
  * A devdax device or a file on an fsdax filesystem (whole, or [offset,
- * offset + length) of it with pmrdma_config_set_range(): offset a multiple
- * of the page size, so that the view's aligned words are the memory's; a
- * remote map is the whole export, and pmrdma_map_new() refuses a range).
- * -EINVAL for NULL or a second path, an empty range or an offset off a
- * page; pmrdma_errormsg(NULL) says why the range was refused.
+ * offset + length) of it with pmrdma_config_set_range()).  The range is
+ * also a remote map's window of its export: the view is length bytes,
+ * whatever the export's size, and its offset 0 is the export's offset.
+ * The offset is a multiple of the page size, so that the view's aligned
+ * words are the memory's.  -EINVAL for NULL or a second path, an empty
+ * range or an offset off a page; pmrdma_errormsg(NULL) says why the range
+ * was refused.  A range beyond the path or the export fails
+ * pmrdma_map_new() with -EINVAL.
  */
 int pmrdma_config_set_path(struct pmrdma_config *cfg, const char *path);
 int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
 			    uint64_t length);
+
+/*
+ * How a remote map's view starts: READ (the default), as the export holds
+ * it, one RDMA READ of the window when the map is made; ZEROED, zeroes,
+ * nothing read, so that opening costs the same whatever the window's
+ * size, and pmrdma_read() brings in the ranges the application needs.
+ * -EINVAL for another value; pmrdma_map_new() refuses ZEROED for a local
+ * path (its view is the memory itself).
+ */
+enum pmrdma_view_fill {
+	PMRDMA_VIEW_READ = 0,
+	PMRDMA_VIEW_ZEROED,
+};
+int pmrdma_config_set_view_fill(struct pmrdma_config *cfg,
+				enum pmrdma_view_fill fill);
 
 /*
  * The remote export to map (without a path), or one more replica (with a
@@ -293,6 +313,17 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
  */
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
 			uint64_t value);
+
+/*
+ * Read [addr, addr + len) of the view from the map's memory: a remote map
+ * READs it from the export, over whatever the view held there (stores not
+ * flushed yet are lost), after every flush and atomic write started
+ * before it; a local or replicated map's view is its memory, and the call
+ * returns 0 at once.  -EINVAL for a range outside the view, -EIO for a map
+ * that failed before, or the errno of the failure it observes, as
+ * pmrdma_flush() reports them.
+ */
+int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len);
 
 /* pmrdma_memcpy() / pmrdma_memset() flags */
 #define PMRDMA_F_NODRAIN	(1U << 0)	/* flush started, not waited for */

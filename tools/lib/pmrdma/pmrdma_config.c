@@ -153,3 +153,12 @@ int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
 	cfg->wait_rate = wait_rate;
 	return 0;
 }
+
+int pmrdma_config_set_view_fill(struct pmrdma_config *cfg,
+				enum pmrdma_view_fill fill)
+{
+	if (fill != PMRDMA_VIEW_READ && fill != PMRDMA_VIEW_ZEROED)
+		return -EINVAL;
+	cfg->view_fill = fill;
+	return 0;
+}

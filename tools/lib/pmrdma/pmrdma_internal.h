@@ -31,6 +31,7 @@ struct pmrdma_config {
 	unsigned int connect_ms;	/* 0: the defaults */
 	unsigned int wait_ms;
 	uint64_t wait_rate;
+	enum pmrdma_view_fill view_fill;
 };
 
 /* the CPU's way to write a cache line back */
@@ -51,6 +52,7 @@ struct pmrdma_link {
 	struct pmrdma_conn conn;
 	char name[80];			/* its address, for messages */
 	enum pmrdma_method method;
+	uint64_t window;		/* the view's offset in the export */
 	bool atomic_write;		/* the device has ATOMIC WRITE */
 	uint32_t verify_algs;		/* the device's flush-and-verify
 					 * algorithms (RXE_FLUSH_VERIFY_ALG_BIT)
@@ -140,15 +142,19 @@ int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
  * pmrdma_link.c.  Each call returns 0 or a negative errno with the map's
  * message set, naming the link; a failed link stays failed (l->err).
  */
-/* connect to r and check the export; size 0: take the export's */
+/*
+ * connect to r and check the export; the caller then sets l->window, the
+ * view's offset in the export, once it has checked the view fits
+ */
 int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
-		     const struct pmrdma_remote *r, size_t size);
-/* push [src, src + size) to the export from the view at addr */
+		     const struct pmrdma_remote *r);
+/* push to the export from the view at addr (map->size bytes) */
 int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
 		       char *view);
 void pmrdma_link_close(struct pmrdma_link *l);
-/* READ the whole export into the view, and wait */
-int pmrdma_link_fetch(struct pmrdma_map *map, struct pmrdma_link *l);
+/* READ the view's [off, off + len) from the export, and wait */
+int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
+		     uint64_t off, uint64_t len);
 /* post the pushes and the persistence of ranges (offsets into the view) */
 int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		      const struct pmrdma_range *ranges, size_t n);

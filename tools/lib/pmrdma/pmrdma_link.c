@@ -152,7 +152,7 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
-		     const struct pmrdma_remote *r, size_t size)
+		     const struct pmrdma_remote *r)
 {
 	struct sockaddr_storage ss;
 	struct pmrdma_conn_params p = {
@@ -176,13 +176,6 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 	err = pmrdma_conn_open(&l->conn, &p);
 	if (err)
 		return link_fail(map, l, err, l->conn.msg);
-	if (size && l->conn.r.length != size) {
-		char m[96];
-
-		snprintf(m, sizeof(m), "the export has %llu bytes, the map %zu",
-			 (unsigned long long)l->conn.r.length, size);
-		return link_fail(map, l, -EMSGSIZE, m);
-	}
 	if (!(l->conn.r.access & PMEM_RDMA_ACCESS_WRITE))
 		return link_fail(map, l, -EACCES, "the export takes no WRITE");
 	link_device(l);
@@ -498,7 +491,13 @@ static struct ibv_send_wr *batch_next(struct pmrdma_map *map,
 	return wr;
 }
 
-/* one request on the export's [off, off + len), data at local/lkey */
+/* the remote address of the view's offset off */
+static uint64_t link_raddr(const struct pmrdma_link *l, uint64_t off)
+{
+	return l->conn.r.iova + l->window + off;
+}
+
+/* one request on the view's [off, off + len), data at local/lkey */
 static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 		     struct batch *b, enum ibv_wr_opcode op, uint64_t off,
 		     uint64_t len, const void *local, uint32_t lkey,
@@ -513,7 +512,7 @@ static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	wr->opcode = op;
 	wr->send_flags = flags;
 	wr->num_sge = 1;
-	wr->wr.rdma.remote_addr = l->conn.r.iova + off;
+	wr->wr.rdma.remote_addr = link_raddr(l, off);
 	wr->wr.rdma.rkey = l->conn.r.rkey;
 	b->sge[b->n - 1] = (struct ibv_sge){
 		.addr = (uintptr_t)local, .length = len, .lkey = lkey,
@@ -614,7 +613,7 @@ static int batch_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (!wr)
 			return err;
 		wr->opcode = IBV_WR_FLUSH;
-		wr->wr.rdma.remote_addr = l->conn.r.iova + off;
+		wr->wr.rdma.remote_addr = link_raddr(l, off);
 		b->sge[b->n - 1].length = n;
 		/* the range, to persistence: what the method promises */
 		b->flush[b->n - 1].type = IBV_FLUSH_PERSISTENT;
@@ -628,14 +627,17 @@ static uint64_t view_off(const struct pmrdma_map *map, const void *addr)
 	return (uint64_t)((const char *)addr - map->addr);
 }
 
-int pmrdma_link_fetch(struct pmrdma_map *map, struct pmrdma_link *l)
+int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
+		     uint64_t off, uint64_t len)
 {
 	struct batch b = { .n = 0 };
-	uint64_t off, n;
+	uint64_t n;
 	int err;
 
-	for (off = 0; off < map->size; off += n) {
-		n = map->size - off < LINK_CHUNK ? map->size - off : LINK_CHUNK;
+	if (l->err)
+		return l->err;
+	for (; len; off += n, len -= n) {
+		n = len < LINK_CHUNK ? len : LINK_CHUNK;
 		err = batch_add(map, l, &b, IBV_WR_RDMA_READ, off, n,
 				l->src + off, l->src_mr->lkey, 0);
 		if (err)
@@ -691,7 +693,8 @@ static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 	n = be16toh(q->nops);
 	q->ops[n] = (struct pmem_rdma_gpspm_op){
-		.op = htobe32(op), .len = htobe32(len), .off = htobe64(off),
+		.op = htobe32(op), .len = htobe32(len),
+		.off = htobe64(l->window + off),
 		.value = htobe64(value),
 	};
 	q->nops = htobe16(n + 1);
@@ -726,15 +729,15 @@ static int batch_persist(struct pmrdma_map *map, struct pmrdma_link *l,
 static int batch_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
 			     struct batch *b, uint64_t end)
 {
-	uint64_t n = l->conn.r.length < 8 ? l->conn.r.length : 8;
+	uint64_t n = map->size < 8 ? map->size : 8;
 
 	switch (l->method) {
 	case PMRDMA_METHOD_APM:
 		/*
 		 * A READ behind the WRITEs returns once they have been
 		 * placed.  Its 8 bytes end where the range does (start at 0
-		 * for a range in the first 8): inside the export, which a
-		 * READ past its end would kill.
+		 * for a range in the view's first 8): inside the view, so
+		 * inside the export, which a READ past its end would kill.
 		 */
 		return batch_add(map, l, b, IBV_WR_RDMA_READ,
 				 end < n ? 0 : end - n, n, l->scratch,
@@ -816,7 +819,7 @@ static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 	if (!wr)
 		return err;
 	pmrdma_wr_verify(wr, &b->sge[b->n - 1], l->conn.r.rkey,
-			 l->conn.r.iova + off, len,
+			 link_raddr(l, off), len,
 			 RXE_FLUSH_VERIFY_WORD(alg, RXE_FLUSH_VERIFY_FLUSH(RXE_FLUSH_TYPE_PERSISTENT)),
 			 l->scratch + slot * PMRDMA_DIGEST_MAX,
 			 pmrdma_digest_len(alg), l->scratch_mr->lkey);

@@ -13,22 +13,41 @@
 
 #include "pmrdma_internal.h"
 
-/* a remote map: the export's size, a view on the heap filled from it */
-static int remote_map(struct pmrdma_map *map, const struct pmrdma_remote *r)
+/*
+ * A remote map: a window of the export (the whole of it, or the config's
+ * range), its view on the heap, filled from it unless the config says not.
+ */
+static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 {
 	struct pmrdma_link *l = &map->links[0];
+	uint64_t elen;
 	int err;
 
-	err = pmrdma_link_open(map, l, r, 0);
+	err = pmrdma_link_open(map, l, &cfg->remote);
 	if (err)
 		return err;
-	map->size = l->conn.r.length;
+	elen = l->conn.r.length;
+	if (cfg->length &&
+	    (cfg->offset > elen || cfg->length > elen - cfg->offset))
+		return pmrdma_fail(map, -EINVAL,
+				   "%s: range [%llu, +%llu) beyond the export's %llu bytes",
+				   l->name, (unsigned long long)cfg->offset,
+				   (unsigned long long)cfg->length,
+				   (unsigned long long)elen);
+	l->window = cfg->offset;
+	map->size = cfg->length ? cfg->length : elen;
 	map->granularity = PMRDMA_GRANULARITY_CACHE_LINE;
 	if (posix_memalign((void **)&map->addr, 4096, map->size ?: 1))
 		return pmrdma_fail(map, -ENOMEM, "no memory for a %zu-byte view",
 				   map->size);
 	err = pmrdma_link_attach(map, l, map->addr);
-	return err ? err : pmrdma_link_fetch(map, l);
+	if (err)
+		return err;
+	if (cfg->view_fill == PMRDMA_VIEW_ZEROED) {
+		memset(map->addr, 0, map->size);
+		return 0;
+	}
+	return pmrdma_link_read(map, l, 0, map->size);
 }
 
 /* a replica: the same size as the local map, and its content once made */
@@ -38,9 +57,15 @@ static int replica_map(struct pmrdma_map *map, struct pmrdma_link *l,
 	struct pmrdma_range all = { map->addr, map->size };
 	int err;
 
-	err = pmrdma_link_open(map, l, r, map->size);
-	if (!err)
-		err = pmrdma_link_attach(map, l, map->addr);
+	err = pmrdma_link_open(map, l, r);
+	if (err)
+		return err;
+	if (l->conn.r.length != map->size)
+		return pmrdma_fail(map, -EMSGSIZE,
+				   "%s: the export has %llu bytes, the map %zu",
+				   l->name, (unsigned long long)l->conn.r.length,
+				   map->size);
+	err = pmrdma_link_attach(map, l, map->addr);
 	if (!err)
 		err = pmrdma_link_flush(map, l, &all, 1);
 	return err ? err : pmrdma_link_drain(map, l);
@@ -119,10 +144,10 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		return pmrdma_fail_nomap(-EINVAL,
 					 "the config asks for %u replicas in sync and has %u",
 					 cfg->min_in_sync, cfg->nreplicas);
-	/* until exports can be windowed, a remote range would be ignored */
-	if (cfg->nremote && cfg->length)
+	/* a local view is the memory itself: nothing to fill */
+	if (!cfg->nremote && cfg->view_fill != PMRDMA_VIEW_READ)
 		return pmrdma_fail_nomap(-EINVAL,
-					 "a remote map is the whole export: pmrdma_config_set_range() is for a local path");
+					 "only a remote map's view can start zeroed: a local view is the memory");
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
@@ -141,7 +166,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		return -ENOMEM;
 	}
 	if (cfg->nremote) {
-		err = remote_map(map, &cfg->remote);
+		err = remote_map(map, cfg);
 	} else {
 		err = pmrdma_local_map(map, cfg);
 		for (i = 0; !err && i < cfg->nreplicas; i++)
@@ -388,6 +413,22 @@ int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
 	struct pmrdma_range r = { addr, len };
 
 	return pmrdma_flush_ranges(map, &r, 1);
+}
+
+int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
+{
+	struct pmrdma_range r = { addr, len };
+	struct links_step st;
+	int err;
+
+	err = ranges_in_view(map, &r, 1, "read");
+	if (err || map->local || !len)
+		return err;	/* a local view is the memory */
+	links_begin(map, &st);
+	links_fold(map, &st, pmrdma_link_read(map, &map->links[0],
+					      (uint64_t)((char *)addr - map->addr),
+					      len));
+	return links_end(map, &st);
 }
 
 /* every range fits one VERIFY of every remote copy */
