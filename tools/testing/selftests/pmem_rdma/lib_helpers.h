@@ -126,6 +126,31 @@ static inline int lib_map(struct pmrdma_map **map, const char *path,
 }
 
 /*
+ * A remote map of r's [off, off + len) (len 0: the whole export) whose
+ * view starts as fill says: pmrdma_map_new()'s result.
+ */
+static inline int lib_map_window(struct pmrdma_map **map,
+				 const struct pmrdma_remote *r, uint64_t off,
+				 uint64_t len, enum pmrdma_view_fill fill)
+{
+	struct pmrdma_config *cfg;
+	int ret;
+
+	ret = pmrdma_config_new(&cfg);
+	if (ret)
+		return ret;
+	ret = pmrdma_config_set_remote(cfg, r);
+	if (!ret && len)
+		ret = pmrdma_config_set_range(cfg, off, len);
+	if (!ret)
+		ret = pmrdma_config_set_view_fill(cfg, fill);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/*
  * The remote fixture's start: the control device in *fd, an export of
  * [EXP_OFF, +EXP_LEN) of the namespace (*pmem) and a map of it: 0, 1 when
  * there is no namespace (skip), or -errno.
@@ -143,6 +168,18 @@ static inline int lib_remote_open(int *fd, const char **pmem,
 		return 1;
 	ret = lib_export(*fd, *pmem, TARGET_PORT, EXP_OFF, x);
 	return ret ? ret : lib_map(map, NULL, x, 1);
+}
+
+/* the first offset where a and b differ in their len bytes, or -1 */
+static inline ssize_t lib_first_diff(const void *a, const void *b, size_t len)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (x[i] != y[i])
+			return (ssize_t)i;
+	return -1;
 }
 
 /* the process's open descriptors, to see that nothing leaks */

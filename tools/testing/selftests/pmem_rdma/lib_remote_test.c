@@ -755,4 +755,126 @@ TEST_F(remote, refusals_and_no_leaks)
 	ASSERT_EQ(0, lib_map(&self->map, NULL, &self->x, 1));
 }
 
+/*
+ * A window of the export: its view is the window's bytes, and every
+ * request lands at the window's offset in the export - pushes, the FLUSH,
+ * the atomic write, a flush-and-verify - and nowhere else.
+ */
+#define WIN_OFF		(64UL << 10)
+#define WIN_LEN		(8UL << 10)
+
+TEST_F(remote, a_window_maps_its_range_of_the_export)
+{
+	struct pmrdma_range r;
+	struct pmrdma_map *w;
+	unsigned char *wv;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, LEN, 31);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	ASSERT_EQ(0, lib_map_window(&w, &self->x.remote, WIN_OFF, WIN_LEN,
+				    PMRDMA_VIEW_READ))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(WIN_LEN, pmrdma_map_get_size(w));
+	wv = pmrdma_map_get_address(w);
+	EXPECT_EQ(0, memcmp(wv, self->v + WIN_OFF, WIN_LEN));
+
+	memset(wv + 100, 0xa5, 300);
+	EXPECT_EQ(0, pmrdma_flush(w, wv + 100, 300)) TH_LOG("%s", pmrdma_errormsg(w));
+	EXPECT_EQ(0, pmrdma_atomic_write(w, WIN_LEN - 8, 0x1122334455667788ULL));
+	EXPECT_EQ(0, pmrdma_flush(w, wv + WIN_LEN - 8, 8));
+	r = (struct pmrdma_range){ wv + 64, 4096 };
+	EXPECT_EQ(0, pmrdma_flush_verify(w, &r, 1, PMRDMA_VERIFY_ALG_XXH64))
+		TH_LOG("%s", pmrdma_errormsg(w));
+	pmrdma_map_delete(&w);
+
+	fail_and_read(self, NULL);
+	memset(self->v + WIN_OFF + 100, 0xa5, 300);
+	memcpy(self->v + WIN_OFF + WIN_LEN - 8,
+	       &(uint64_t){ 0x1122334455667788ULL }, 8);
+	EXPECT_EQ(0, memcmp(self->back, self->v, LEN))
+		TH_LOG("the export differs from the window's writes at %zd",
+		       lib_first_diff(self->back, self->v, LEN));
+}
+
+/* a window that ends beyond the export, or starts at its end, is refused */
+TEST_F(remote, a_window_beyond_the_export_is_refused)
+{
+	static const uint64_t bad[][2] = {
+		{ LEN - 4096, 8192 }, { LEN, 4096 }, { 1ULL << 62, 4096 },
+		{ 4096, UINT64_MAX - 8191 },
+	};
+	struct pmrdma_map *w = NULL;
+	unsigned int i;
+	int fds;
+
+	if (!self->map)
+		return;
+	fds = lib_fds();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, lib_map_window(&w, &self->x.remote, bad[i][0],
+						  bad[i][1], PMRDMA_VIEW_READ))
+			TH_LOG("window %u", i);
+		EXPECT_EQ(NULL, w);
+	}
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "beyond the export"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(fds, lib_fds());
+	/* the export's last page is a window */
+	ASSERT_EQ(0, lib_map_window(&w, &self->x.remote, LEN - 4096, 4096,
+				    PMRDMA_VIEW_READ));
+	EXPECT_EQ(0, memcmp(pmrdma_map_get_address(w), self->v + LEN - 4096, 4096));
+	pmrdma_map_delete(&w);
+}
+
+/*
+ * A zeroed view reads nothing when the map is made; pmrdma_read() brings
+ * in exactly the ranges asked for, after the flushes before it.
+ */
+TEST_F(remote, a_zeroed_view_reads_only_what_is_asked)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *z, *m = NULL;
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	unsigned char *zv;
+
+	if (!self->map)
+		return;
+	pt_fill_pattern(self->v, LEN, 41);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	ASSERT_EQ(0, lib_map_window(&z, &self->x.remote, 0, 0,
+				    PMRDMA_VIEW_ZEROED));
+	EXPECT_EQ(LEN, pmrdma_map_get_size(z));
+	zv = pmrdma_map_get_address(z);
+	memset(self->back, 0, LEN);
+	EXPECT_EQ(-1, lib_first_diff(zv, self->back, LEN)) TH_LOG("the view was read");
+
+	EXPECT_EQ(0, pmrdma_read(z, zv + 4096, 100)) TH_LOG("%s", pmrdma_errormsg(z));
+	EXPECT_EQ(0, memcmp(zv + 4096, self->v + 4096, 100));
+	memcpy(self->back + 4096, self->v + 4096, 100);
+	EXPECT_EQ(-1, lib_first_diff(zv, self->back, LEN)) TH_LOG("read more than asked");
+
+	/* what this map flushed comes back; outside the view is refused */
+	memset(zv + 8192, 0x5e, 64);
+	ASSERT_EQ(0, pmrdma_flush(z, zv + 8192, 64));
+	memset(zv + 8192, 0, 64);
+	EXPECT_EQ(0, pmrdma_read(z, zv + 8192, 64));
+	EXPECT_EQ(0x5e, zv[8192 + 63]);
+	EXPECT_EQ(-EINVAL, pmrdma_read(z, zv + LEN - 10, 20));
+	EXPECT_EQ(0, pmrdma_read(z, zv, 0));
+	pmrdma_map_delete(&z);
+
+	/* fill is a remote map's: another value, or a local path, refused */
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_view_fill(cfg, 7));
+	if (dax && *dax) {
+		ASSERT_EQ(0, pmrdma_config_set_path(cfg, dax));
+		ASSERT_EQ(0, pmrdma_config_set_view_fill(cfg, PMRDMA_VIEW_ZEROED));
+		EXPECT_EQ(-EINVAL, pmrdma_map_new(&m, cfg));
+		EXPECT_EQ(NULL, m);
+	}
+	pmrdma_config_delete(&cfg);
+}
+
 TEST_HARNESS_MAIN

@@ -227,6 +227,33 @@ TEST_F(serve, atomic_writes_wait_for_the_targets_cpu)
 		EXPECT_EQ(0x200 + i, pt_load64(self->sv + i * 8));
 }
 
+/*
+ * A window of the served range: GPSPM's requests name export offsets, so
+ * the target's CPU persists and stores at the window's place.
+ */
+TEST_F(serve, gpspm_in_a_window)
+{
+	struct pmrdma_map *w;
+	char *wv;
+
+	if (!self->map)
+		return;
+	memset(self->sv, 0, SERVE_LEN);
+	ASSERT_EQ(0, lib_map_window(&w, &self->r, 65536, 8192,
+				    PMRDMA_VIEW_ZEROED))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	wv = pmrdma_map_get_address(w);
+	pt_fill_pattern(wv + 512, 1024, 231);
+	ASSERT_EQ(0, pmrdma_flush(w, wv + 512, 1024)) TH_LOG("%s", pmrdma_errormsg(w));
+	ASSERT_EQ(0, pmrdma_atomic_write(w, 8184, 0x99));
+	ASSERT_EQ(0, pmrdma_drain(w));
+	EXPECT_EQ(0, pt_check_pattern(self->sv + 65536 + 512, 1024, 231));
+	EXPECT_EQ(0x99, pt_load64(self->sv + 65536 + 8184));
+	EXPECT_EQ(0, pt_load64(self->sv + 8184));
+	EXPECT_EQ(0, self->sv[512]);
+	pmrdma_map_delete(&w);
+}
+
 TEST_F(serve, apm_when_asked_for)
 {
 	struct pmrdma_remote apm = self->r;
