@@ -649,6 +649,89 @@ static void replicas(void)
 		pmrdma_map_delete(&m[k]);
 }
 
+/* ---- 6. windows into big exports ---- */
+
+/* this process's resident memory, in KiB (VmRSS) */
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* a map of [off, off + len) of the export at port (len 0: all of it) */
+static struct pmrdma_map *map_window(uint16_t port, uint64_t off, uint64_t len)
+{
+	struct pmrdma_remote r = { .addr = addr, .port = port };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err && len)
+		err = pmrdma_config_set_range(cfg, off, len);
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("map a window", err);
+	return map;
+}
+
+/*
+ * Opening a map of 4 KiB: of a 4 KiB export, and a window in the middle
+ * of a 1 GiB one, taking turns; each reads its 4 KiB (the default view).
+ * The window's map must cost what the small one does, in time and in
+ * memory: the resident memory it adds, the most over the iterations.
+ */
+static void windows(void)
+{
+	static struct series s[2] = {
+		{ .name = "4 KiB export" }, { .name = "4 KiB of 1 GiB" },
+	};
+	struct pmrdma_map *m;
+	double ratio[2], t0;
+	long rss0, rss = 0;
+	unsigned int it;
+
+	header("6. opening a map: a 4 KiB export vs a 4 KiB window at 512 MiB of a 1 GiB export",
+	       s, 2);
+	s[0].n = s[1].n = 0;
+	for (it = 0; it < iters; it++) {
+		t0 = now_us();
+		m = map_window(PORT_SMALL, 0, 0);
+		s[0].v[s[0].n++] = now_us() - t0;
+		pmrdma_map_delete(&m);
+
+		rss0 = rss_kib();
+		t0 = now_us();
+		m = map_window(PORT_HUGE, 512 << 20, 4096);
+		s[1].v[s[1].n++] = now_us() - t0;
+		if (rss_kib() - rss0 > rss)
+			rss = rss_kib() - rss0;
+		pmrdma_map_delete(&m);
+	}
+	row("open", 4096, s, 2, ratio);
+	printf("\nresident memory a 4 KiB window's map adds: %ld KiB at most\n",
+	       rss);
+	fprintf(csv, "%s,open,window rss KiB,4096,%ld,%ld,%u\n", label, rss,
+		rss, iters);
+	/* the window's median / the small export's */
+	goal("open of 4 KiB of a 1 GiB export / of a 4 KiB export",
+	     1 / ratio[1], "<=", GOAL_OPEN_WINDOW_MAX);
+	goal("resident MiB of a 4 KiB window's map", rss / 1024.0, "<=",
+	     GOAL_WINDOW_RSS_MAX);
+}
+
 int main(int argc, char **argv)
 {
 	const char *csv_path = "/dev/null";
@@ -695,6 +778,7 @@ int main(int argc, char **argv)
 	flush_cost();
 	overhead();
 	replicas();
+	windows();
 	fclose(csv);
 	printf("\n");
 	return 0;
