@@ -691,44 +691,50 @@ static struct pmrdma_map *map_window(uint16_t port, uint64_t off, uint64_t len)
  * Opening a map of 4 KiB: of a 4 KiB export, and a window in the middle
  * of a 1 GiB one, taking turns; each reads its 4 KiB (the default view).
  * The window's map must cost what the small one does, in time and in
- * memory: the resident memory it adds, the most over the iterations.
+ * memory: the resident memory that WINDOW_MAPS of them, open at once,
+ * add, per map.
  */
+#define WINDOW_MAPS	4
+
 static void windows(void)
 {
 	static struct series s[2] = {
 		{ .name = "4 KiB export" }, { .name = "4 KiB of 1 GiB" },
 	};
-	struct pmrdma_map *m;
-	double ratio[2], t0;
-	long rss0, rss = 0;
-	unsigned int it;
+	struct pmrdma_map *m[WINDOW_MAPS];
+	double ratio[2], t0, rss;
+	unsigned int it, k;
+	long rss0;
 
 	header("6. opening a map: a 4 KiB export vs a 4 KiB window at 512 MiB of a 1 GiB export",
 	       s, 2);
 	s[0].n = s[1].n = 0;
 	for (it = 0; it < iters; it++) {
 		t0 = now_us();
-		m = map_window(PORT_SMALL, 0, 0);
+		m[0] = map_window(PORT_SMALL, 0, 0);
 		s[0].v[s[0].n++] = now_us() - t0;
-		pmrdma_map_delete(&m);
+		pmrdma_map_delete(&m[0]);
 
-		rss0 = rss_kib();
 		t0 = now_us();
-		m = map_window(PORT_HUGE, 512 << 20, 4096);
+		m[0] = map_window(PORT_HUGE, 512 << 20, 4096);
 		s[1].v[s[1].n++] = now_us() - t0;
-		if (rss_kib() - rss0 > rss)
-			rss = rss_kib() - rss0;
-		pmrdma_map_delete(&m);
+		pmrdma_map_delete(&m[0]);
 	}
 	row("open", 4096, s, 2, ratio);
-	printf("\nresident memory a 4 KiB window's map adds: %ld KiB at most\n",
-	       rss);
-	fprintf(csv, "%s,open,window rss KiB,4096,%ld,%ld,%u\n", label, rss,
-		rss, iters);
+	rss0 = rss_kib();
+	for (k = 0; k < WINDOW_MAPS; k++)
+		m[k] = map_window(PORT_HUGE, (uint64_t)k << 28, 4096);
+	rss = (rss_kib() - rss0) / (double)WINDOW_MAPS;
+	for (k = 0; k < WINDOW_MAPS; k++)
+		pmrdma_map_delete(&m[k]);
+	printf("\nresident memory of a 4 KiB window's map (%d open at once): %.0f KiB each\n",
+	       WINDOW_MAPS, rss);
+	fprintf(csv, "%s,open,window map resident KiB,4096,%.0f,%.0f,%d\n",
+		label, rss, rss, WINDOW_MAPS);
 	/* the window's median / the small export's */
 	goal("open of 4 KiB of a 1 GiB export / of a 4 KiB export",
 	     1 / ratio[1], "<=", GOAL_OPEN_WINDOW_MAX);
-	goal("resident MiB of a 4 KiB window's map", rss / 1024.0, "<=",
+	goal("resident MiB of a 4 KiB window's map", rss / 1024, "<=",
 	     GOAL_WINDOW_RSS_MAX);
 }
 
