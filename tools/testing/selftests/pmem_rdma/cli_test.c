@@ -19,27 +19,8 @@
 
 static char tool[512];
 
-/* run a shell command; its exit status, output (stdout and stderr) in out */
-static int run(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t n = 0;
-	va_list ap;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	out[0] = '\0';
-	while (n + 1 < len && fgets(out + n, len - n, f))
-		n += strlen(out + n);
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* a shell command's exit status, its output in out */
+#define run	pt_sh_out
 
 FIXTURE(cli)
 {

@@ -81,6 +81,29 @@ int pt_sh(const char *fmt, ...)
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int pt_sh_out(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	st = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (st < 0 || st >= (int)sizeof(cmd))
+		return -1;
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	out[0] = '\0';
+	while (n + 1 < len && fgets(out + n, len - n, f))
+		n += strlen(out + n);
+	st = pclose(f);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* open the named device: its context, a PD, the GID and the active MTU */
 static int pt_open_one(const char *name, struct ibv_context **ctx,
 		       struct ibv_pd **pd, union ibv_gid *gid, enum ibv_mtu *mtu)

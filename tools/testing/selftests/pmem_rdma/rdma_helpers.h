@@ -97,6 +97,12 @@ int pt_write_line(const char *path, const char *line);
 int pt_exists(const char *path);
 /* Run the shell command fmt makes: its exit status, or -1. */
 int pt_sh(const char *fmt, ...);
+/*
+ * The same, with what it prints on stdout (add 2>&1 for stderr) in out
+ * (len bytes, NUL-terminated, cut there).
+ */
+int pt_sh_out(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * A DAX filesystem (ext4 -o dax) made afresh on the VM's small fsdax
