@@ -112,7 +112,7 @@ TOOLS_LDLIBS	:= $(TOOLS_LDLIBS_DIR) $(PMRDMA_LINK) -L$(RDMA_CORE_BLD)/lib \
 
 ## make tools        pmrdmactl, the log writer pmlog and the demo program, into build/tools
 tools: lib $(TOOLS_BLD)/rdma_write_read $(TOOLS_BLD)/pmrdmactl $(TOOLS_BLD)/pmlog \
-	build/bench/pmrdma_bench build/bench/libnodelay.so
+	build/bench/pmrdma_bench build/bench/libnodelay.so build/examples/replicated_log
 
 $(TOOLS_BLD)/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
 		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
@@ -149,6 +149,14 @@ $(TOOLS_BLD)/rdma_write_read: tools/demo/rdma_write_read.c $(wildcard $(LIB_DIR)
 		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -o $@ $< $(TOOLS_LDLIBS)
+
+# the documentation's example, built as a user would (pmrdma.h alone, no
+# _GNU_SOURCE); the VM's example_test runs it
+build/examples/replicated_log: Documentation/examples/replicated_log.c \
+		$(LIB_DIR)/pmrdma.h $(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -I$(TOP)/$(LIB_DIR) -o $@ $< \
+		$(TOOLS_LDLIBS)
 
 ## make test         build, boot the VM once, run every test, print the totals
 test: all man
