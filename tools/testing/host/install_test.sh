@@ -100,6 +100,8 @@ check "libpmrdma.pc finds the private rdma-core under \${libdir}" sh -c "
 # -rpath-link stands in for that path, as LD_LIBRARY_PATH does below
 check "pkg-config libpmrdma builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags libpmrdma) -o '$d/map' '$d/map.c' \$(pkg-config --libs libpmrdma) -Wl,-rpath-link,'$root$libdir/pmem-rdma'"
+check "pkg-config libpmrdma builds the documentation's example" sh -c \
+	"cc -std=c11 -Wall -Wextra -Werror \$(pkg-config --cflags libpmrdma) -o '$d/replicated_log' '$top/Documentation/examples/replicated_log.c' \$(pkg-config --libs libpmrdma) -Wl,-rpath-link,'$root$libdir/pmem-rdma'"
 check "pkg-config pmem-rdma-verbs builds a program" sh -c \
 	"cc -std=c11 -Wall -Werror \$(pkg-config --cflags pmem-rdma-verbs) -o '$d/dv' '$d/dv.c' \$(pkg-config --libs pmem-rdma-verbs)"
 # the uapi headers as a peer includes them: alone, even in C89
