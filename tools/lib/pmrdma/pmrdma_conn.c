@@ -236,10 +236,10 @@ static uint64_t conn_device_ops(struct pmrdma_conn *c, uint64_t want)
 
 	if (!ibv_query_device_ex(c->id->verbs, NULL, &a))
 		c->device_caps = a.device_cap_flags_ex;
-	if (c->device_caps & (IB_UVERBS_DEVICE_FLUSH_GLOBAL |
-			      IB_UVERBS_DEVICE_FLUSH_PERSISTENT))
+	if (c->device_caps & (PMRDMA_DEVICE_FLUSH_GLOBAL |
+			      PMRDMA_DEVICE_FLUSH_PERSISTENT))
 		ops |= IBV_QP_EX_WITH_FLUSH;
-	if (c->device_caps & IB_UVERBS_DEVICE_ATOMIC_WRITE)
+	if (c->device_caps & PMRDMA_DEVICE_ATOMIC_WRITE)
 		ops |= IBV_QP_EX_WITH_ATOMIC_WRITE;
 	return ops & want;
 }

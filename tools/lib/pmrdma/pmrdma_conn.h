@@ -53,6 +53,16 @@ struct pmrdma_conn_params {
 					 */
 };
 
+/*
+ * The device capabilities of FLUSH and ATOMIC WRITE in device_cap_flags_ex:
+ * the kernel's IB_UVERBS_DEVICE_FLUSH_GLOBAL, _FLUSH_PERSISTENT and
+ * _ATOMIC_WRITE (6.2).  The installed verbs.h takes <rdma/ib_user_verbs.h>
+ * from Debian 12's linux-libc-dev (6.1), which has none of them.
+ */
+#define PMRDMA_DEVICE_FLUSH_GLOBAL	(1ULL << 38)
+#define PMRDMA_DEVICE_FLUSH_PERSISTENT	(1ULL << 39)
+#define PMRDMA_DEVICE_ATOMIC_WRITE	(1ULL << 40)
+
 #define PMRDMA_CONN_SEND_DEPTH	256
 #define PMRDMA_CONN_TIMEOUT_MS	5000
 

@@ -125,7 +125,7 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 		       enum pmrdma_method want)
 {
 	bool flush = (l->conn.send_ops & IBV_QP_EX_WITH_FLUSH) &&
-		     (l->conn.device_caps & IB_UVERBS_DEVICE_FLUSH_PERSISTENT) &&
+		     (l->conn.device_caps & PMRDMA_DEVICE_FLUSH_PERSISTENT) &&
 		     (l->conn.r.placement_types & PMEM_RDMA_PLACEMENT_PERSISTENT) &&
 		     (l->conn.r.access & PMEM_RDMA_ACCESS_FLUSH_PERSISTENT);
 
