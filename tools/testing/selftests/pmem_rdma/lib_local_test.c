@@ -138,13 +138,12 @@ TEST(config_refusals)
 	pmrdma_config_delete(&cfg);
 	EXPECT_EQ(NULL, cfg);
 
-	/* a range of a remote export: refused, never silently the whole */
-	r.addr = "fe80::1%lo";
+	/* a zeroed view of a local path: refused, never silently read */
 	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, 4096, 4096));
-	ASSERT_EQ(0, pmrdma_config_set_remote(cfg, &r));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, "/dev/null"));
+	ASSERT_EQ(0, pmrdma_config_set_view_fill(cfg, PMRDMA_VIEW_ZEROED));
 	EXPECT_EQ(-EINVAL, pmrdma_map_new(&map, cfg));
-	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "a remote map is the whole export"))
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "only a remote map's view can start zeroed"))
 		TH_LOG("%s", pmrdma_errormsg(NULL));
 	EXPECT_EQ(NULL, map);
 	pmrdma_map_delete(&map);
