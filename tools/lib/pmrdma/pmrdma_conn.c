@@ -263,9 +263,18 @@ static int conn_resources(struct pmrdma_conn *c,
 	if (p->ibdev && strcmp(p->ibdev, dev))
 		return conn_fail(c, -ENODEV, "the route to the export takes %s, not %s",
 				 dev, p->ibdev);
-	c->pd = ibv_alloc_pd(c->id->verbs);
-	if (!c->pd)
-		return conn_fail(c, -errno, "ibv_alloc_pd on %s", dev);
+	if (p->pd) {
+		/* another connection's, on the same device: rdma_cm opens each once */
+		if (p->pd->context != c->id->verbs)
+			return conn_fail(c, -ENODEV,
+					 "the route takes %s, not the shared PD's device", dev);
+		c->pd = p->pd;
+	} else {
+		c->pd = ibv_alloc_pd(c->id->verbs);
+		if (!c->pd)
+			return conn_fail(c, -errno, "ibv_alloc_pd on %s", dev);
+		c->own_pd = true;
+	}
 	c->cc = ibv_create_comp_channel(c->id->verbs);
 	if (!c->cc)
 		return conn_fail(c, -errno, "ibv_create_comp_channel");
@@ -461,7 +470,7 @@ void pmrdma_conn_close(struct pmrdma_conn *c)
 		ibv_destroy_cq(c->cq);
 	if (c->cc)
 		ibv_destroy_comp_channel(c->cc);
-	if (c->pd)
+	if (c->pd && c->own_pd)
 		ibv_dealloc_pd(c->pd);
 	if (c->id)
 		rdma_destroy_id(c->id);
@@ -472,6 +481,7 @@ void pmrdma_conn_close(struct pmrdma_conn *c)
 	c->ch = NULL;
 	c->id = NULL;
 	c->pd = NULL;
+	c->own_pd = false;
 	c->cc = NULL;
 	c->cq = NULL;
 }

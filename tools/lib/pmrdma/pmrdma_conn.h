@@ -44,6 +44,9 @@ struct pmrdma_conn_params {
 	unsigned int timeout_ms;	/* each step; 0: PMRDMA_CONN_TIMEOUT_MS */
 	unsigned int send_depth;	/* 0: PMRDMA_CONN_SEND_DEPTH */
 	unsigned int recv_depth;	/* 0: one */
+	struct ibv_pd *pd;		/* the QP's PD (the caller keeps it),
+					 * or NULL: one of the connection's
+					 */
 	uint64_t send_ops_flags;	/* an extended QP with these
 					 * IBV_QP_EX_WITH_*, or 0: a plain one
 					 */
@@ -70,6 +73,7 @@ struct pmrdma_conn {
 	struct rdma_event_channel *ch;
 	struct rdma_cm_id *id;
 	struct ibv_pd *pd;
+	bool own_pd;			/* allocated here, freed at close */
 	struct ibv_comp_channel *cc;
 	struct ibv_cq *cq;
 	struct pmrdma_region r;
