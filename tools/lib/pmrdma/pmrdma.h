@@ -57,9 +57,15 @@
  * and every later one, until the map is made again.  A call that makes
  * data durable never returns 0 after a replica dropped out in it.
  *
- * Threads: a map may be used by one thread at a time; different maps by
- * different threads at once.  pmrdma_errormsg() is per map;
- * pmrdma_map_replica_in_sync() may be asked from any thread.
+ * Threads (Documentation/THREAD_SAFETY.md): every call on a map may be
+ * made from any number of threads at once.  A remote or replicated map
+ * has lanes (pmrdma_config_set_lanes(), 1 by default), each a connection
+ * to every remote copy, sharing the copy's registration: a thread takes a
+ * lane on its first call and keeps it, threads beyond the lanes share
+ * them, and a lane serves one call at a time.  A thread's flushes, atomic
+ * writes and drains are ordered on its lane, as one thread's are on a map
+ * of one lane; pmrdma_drain() waits for what the calling thread's lane
+ * started.  pmrdma_errormsg() gives the calling thread's message.
  */
 #ifndef PMRDMA_H
 #define PMRDMA_H
@@ -193,6 +199,14 @@ int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n);
 int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
 			       unsigned int connect_ms, unsigned int wait_ms,
 			       uint64_t wait_rate);
+
+/*
+ * How many lanes a remote or replicated map has, 1..PMRDMA_LANES_MAX
+ * (-EINVAL otherwise); the default is 1.  Each lane is a connection to each
+ * remote copy, and so one of the peers an export takes (its max_peers).
+ */
+#define PMRDMA_LANES_MAX	64
+int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes);
 
 /*
  * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
@@ -345,8 +359,9 @@ void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 		    unsigned int flags);
 
 /*
- * The last error on map, in one line; "" if none.  With NULL: why this
- * thread's last pmrdma_map_new() or pmrdma_config_set_range() failed.
+ * Why the calling thread's last failed call on map failed, in one line;
+ * "" if none.  With NULL: why this thread's last pmrdma_map_new() or
+ * pmrdma_config_set_range() failed.
  */
 const char *pmrdma_errormsg(const struct pmrdma_map *map);
 

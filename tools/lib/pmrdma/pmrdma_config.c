@@ -162,3 +162,11 @@ int pmrdma_config_set_view_fill(struct pmrdma_config *cfg,
 	cfg->view_fill = fill;
 	return 0;
 }
+
+int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes)
+{
+	if (!lanes || lanes > PMRDMA_LANES_MAX)
+		return -EINVAL;
+	cfg->lanes = lanes;
+	return 0;
+}

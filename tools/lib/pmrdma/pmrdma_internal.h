@@ -32,6 +32,7 @@ struct pmrdma_config {
 	unsigned int wait_ms;
 	uint64_t wait_rate;
 	enum pmrdma_view_fill view_fill;
+	unsigned int lanes;		/* 0: one */
 };
 
 /* the CPU's way to write a cache line back */
@@ -61,6 +62,7 @@ struct pmrdma_link {
 	char *src;			/* what the view is pushed from */
 	struct ibv_mr *src_mr;
 	char *shadow;			/* src when the view cannot be registered */
+	bool src_shared;		/* src, src_mr and shadow are lane 0's */
 	uint8_t *scratch;		/* APM READs and VERIFY digests */
 	struct ibv_mr *scratch_mr;
 	/* atomic writes that may be on their way, neither flushed nor drained */
@@ -77,21 +79,33 @@ struct pmrdma_link {
 	struct pmem_rdma_gpspm_req *gp_cur;	/* being filled, or NULL */
 	uint64_t gp_sent;		/* requests ever sent */
 	unsigned int gp_inflight;	/* sent, not answered */
-	int err;			/* the failure, once it failed; read
-					 * from any thread with __atomic
+	int err;			/* the failure, once it failed */
+	int *copy_err;			/* the copy's, which all its lanes
+					 * share: read from any thread with
+					 * __atomic
 					 */
 };
 
 #define PMRDMA_GPSPM_DEPTH	16
 
+/*
+ * A map's remote copies (its links) each have nlanes connections, one per
+ * lane, sharing the copy's PD and registration; a thread takes a lane and
+ * keeps it (pmrdma_map.c), and a lane serves one thread at a time.
+ */
 struct pmrdma_map {
+	uint64_t id;			/* never reused: names the map in a
+					 * thread's message and lane
+					 */
 	char *base;			/* the mapping */
 	size_t mapped;			/* its length */
 	char *addr;			/* the view: base + the range's offset */
 	size_t size;
 	enum pmrdma_granularity granularity;
 	enum pmrdma_cpu_flush cpu_flush;
-	bool failed;			/* a remote failure: refuse work */
+	bool failed;			/* a remote failure: refuse work;
+					 * __atomic
+					 */
 	bool local;			/* base is a local pmem mapping */
 	unsigned int min_in_sync;	/* replicas a call needs in sync */
 	unsigned int connect_ms;	/* each step of a connect */
@@ -101,9 +115,12 @@ struct pmrdma_map {
 	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */
 	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
-	struct pmrdma_link *links;	/* the remote copies */
-	unsigned int nlinks;
-	char msg[256];
+	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k */
+	unsigned int nlinks;		/* the remote copies */
+	unsigned int nlanes;
+	pthread_mutex_t *lane_lock;	/* nlanes */
+	unsigned int next_lane;		/* the next thread's, modulo nlanes */
+	int copy_err[PMRDMA_REPLICAS_MAX];	/* each copy's failure */
 };
 
 /* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
@@ -148,9 +165,16 @@ int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
  */
 int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 		     const struct pmrdma_remote *r);
+/* the same, another lane of the copy first: its PD, the same export */
+int pmrdma_link_open_lane(struct pmrdma_map *map, struct pmrdma_link *l,
+			  const struct pmrdma_remote *r,
+			  const struct pmrdma_link *first);
 /* push to the export from the view at addr (map->size bytes) */
 int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
 		       char *view);
+/* push from what the copy's first lane registered */
+void pmrdma_link_attach_lane(struct pmrdma_link *l,
+			     const struct pmrdma_link *first);
 void pmrdma_link_close(struct pmrdma_link *l);
 /* READ the view's [off, off + len) from the export, and wait */
 int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,

@@ -42,7 +42,10 @@ static int link_fail(struct pmrdma_map *map, struct pmrdma_link *l, int err,
 		     const char *what)
 {
 	if (!l->err)
-		__atomic_store_n(&l->err, err, __ATOMIC_RELEASE);
+		l->err = err;
+	/* the copy fails for every lane: the others skip it from now on */
+	if (l->copy_err && !__atomic_load_n(l->copy_err, __ATOMIC_ACQUIRE))
+		__atomic_store_n(l->copy_err, err, __ATOMIC_RELEASE);
 	return pmrdma_fail(map, err, "%s: %s", l->name, what);
 }
 
@@ -151,14 +154,15 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 	return want == PMRDMA_METHOD_GPSPM ? link_gpspm_init(map, l) : 0;
 }
 
-int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
-		     const struct pmrdma_remote *r)
+static int link_connect(struct pmrdma_map *map, struct pmrdma_link *l,
+			const struct pmrdma_remote *r, struct ibv_pd *pd)
 {
 	struct sockaddr_storage ss;
 	struct pmrdma_conn_params p = {
 		.dst = (struct sockaddr *)&ss,
 		.timeout_ms = map->connect_ms,
 		.ibdev = r->ibdev,
+		.pd = pd,
 		.key = r->key, .key_len = r->key_len,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
 		/* the verbs of upstream rdma-core, VERIFY aside */
@@ -191,6 +195,34 @@ int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
+int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
+		     const struct pmrdma_remote *r)
+{
+	return link_connect(map, l, r, NULL);
+}
+
+int pmrdma_link_open_lane(struct pmrdma_map *map, struct pmrdma_link *l,
+			  const struct pmrdma_remote *r,
+			  const struct pmrdma_link *first)
+{
+	int err = link_connect(map, l, r, first->conn.pd);
+
+	if (err)
+		return err;
+	/*
+	 * The same export, by what the descriptor says of it (a target gives
+	 * each connection its own R_Key), and the same method: the lanes of
+	 * a copy are one copy.
+	 */
+	if (l->conn.r.length != first->conn.r.length ||
+	    l->conn.r.access != first->conn.r.access ||
+	    l->method != first->method)
+		return link_fail(map, l, -EPROTO,
+				 "another lane reached another export, or took another method");
+	l->window = first->window;
+	return 0;
+}
+
 int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
 		       char *view)
 {
@@ -212,8 +244,21 @@ int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
 	return l->src_mr ? 0 : link_fail(map, l, -errno, "ibv_reg_mr of the view");
 }
 
+void pmrdma_link_attach_lane(struct pmrdma_link *l,
+			     const struct pmrdma_link *first)
+{
+	l->src = first->src;
+	l->src_mr = first->src_mr;
+	l->shadow = first->shadow;
+	l->src_shared = true;
+}
+
 void pmrdma_link_close(struct pmrdma_link *l)
 {
+	if (l->src_shared) {
+		l->src_mr = NULL;
+		l->shadow = NULL;
+	}
 	if (l->src_mr)
 		ibv_dereg_mr(l->src_mr);
 	if (l->scratch_mr)

@@ -13,13 +13,41 @@
 
 #include "pmrdma_internal.h"
 
+/* copy i's link on lane k */
+static struct pmrdma_link *copy_link(const struct pmrdma_map *map,
+				     unsigned int i, unsigned int k)
+{
+	return &map->links[i * map->nlanes + k];
+}
+
+/*
+ * The other lanes of copy i, on the first's PD and registration: a
+ * connection each to the same export r.
+ */
+static int lanes_open(struct pmrdma_map *map, unsigned int i,
+		      const struct pmrdma_remote *r)
+{
+	struct pmrdma_link *first = copy_link(map, i, 0), *l;
+	unsigned int k;
+	int err;
+
+	for (k = 1; k < map->nlanes; k++) {
+		l = copy_link(map, i, k);
+		err = pmrdma_link_open_lane(map, l, r, first);
+		if (err)
+			return err;
+		pmrdma_link_attach_lane(l, first);
+	}
+	return 0;
+}
+
 /*
  * A remote map: a window of the export (the whole of it, or the config's
  * range), its view on the heap, filled from it unless the config says not.
  */
 static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 {
-	struct pmrdma_link *l = &map->links[0];
+	struct pmrdma_link *l = copy_link(map, 0, 0);
 	uint64_t elen;
 	int err;
 
@@ -41,6 +69,8 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 		return pmrdma_fail(map, -ENOMEM, "no memory for a %zu-byte view",
 				   map->size);
 	err = pmrdma_link_attach(map, l, map->addr);
+	if (!err)
+		err = lanes_open(map, 0, &cfg->remote);
 	if (err)
 		return err;
 	if (cfg->view_fill == PMRDMA_VIEW_ZEROED) {
@@ -50,11 +80,12 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	return pmrdma_link_read(map, l, 0, map->size);
 }
 
-/* a replica: the same size as the local map, and its content once made */
-static int replica_map(struct pmrdma_map *map, struct pmrdma_link *l,
+/* replica i: the same size as the local map, and its content once made */
+static int replica_map(struct pmrdma_map *map, unsigned int i,
 		       const struct pmrdma_remote *r)
 {
 	struct pmrdma_range all = { map->addr, map->size };
+	struct pmrdma_link *l = copy_link(map, i, 0);
 	int err;
 
 	err = pmrdma_link_open(map, l, r);
@@ -66,6 +97,8 @@ static int replica_map(struct pmrdma_map *map, struct pmrdma_link *l,
 				   l->name, (unsigned long long)l->conn.r.length,
 				   map->size);
 	err = pmrdma_link_attach(map, l, map->addr);
+	if (!err)
+		err = lanes_open(map, i, r);
 	if (!err)
 		err = pmrdma_link_flush(map, l, &all, 1);
 	return err ? err : pmrdma_link_drain(map, l);
@@ -115,11 +148,16 @@ struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len)
 
 static void map_free(struct pmrdma_map *map)
 {
-	unsigned int i;
+	unsigned int i, k;
 
+	/* a copy's first lane last: it holds the PD and the registration */
 	for (i = 0; i < map->nlinks; i++)
-		pmrdma_link_close(&map->links[i]);
+		for (k = map->nlanes; k-- > 0; )
+			pmrdma_link_close(copy_link(map, i, k));
 	free(map->links);
+	for (k = 0; k < map->nlanes; k++)
+		pthread_mutex_destroy(&map->lane_lock[k]);
+	free(map->lane_lock);
 	if (map->local)
 		pmrdma_local_unmap(map);
 	else
@@ -128,10 +166,13 @@ static void map_free(struct pmrdma_map *map)
 	free(map);
 }
 
+/* the maps' ids: a thread's lane and message name a map by it */
+static uint64_t map_ids;
+
 int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 {
 	struct pmrdma_map *map;
-	unsigned int i;
+	unsigned int i, k;
 	int err;
 
 	*mapp = NULL;
@@ -151,29 +192,40 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
+	map->id = __atomic_add_fetch(&map_ids, 1, __ATOMIC_RELAXED);
 	map->fd = -1;
 	pthread_mutex_init(&map->rtl_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
+	map->nlanes = cfg->lanes ?: 1;
 	map->min_in_sync = cfg->min_in_sync != UINT_MAX ? cfg->min_in_sync :
 			   cfg->nreplicas ? 1 : 0;
 	map->connect_ms = cfg->connect_ms ?: PMRDMA_CONNECT_MS;
 	map->wait_ms = cfg->wait_ms ?: PMRDMA_WAIT_MS;
 	map->wait_rate = cfg->wait_rate ?: PMRDMA_WAIT_RATE;
-	map->links = calloc(map->nlinks ?: 1, sizeof(*map->links));
-	if (!map->links) {
+	map->links = calloc((size_t)(map->nlinks ?: 1) * map->nlanes,
+			    sizeof(*map->links));
+	map->lane_lock = calloc(map->nlanes, sizeof(*map->lane_lock));
+	if (!map->links || !map->lane_lock) {
+		free(map->links);
+		free(map->lane_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
 		return -ENOMEM;
 	}
+	for (k = 0; k < map->nlanes; k++)
+		pthread_mutex_init(&map->lane_lock[k], NULL);
+	for (i = 0; i < map->nlinks; i++)
+		for (k = 0; k < map->nlanes; k++)
+			copy_link(map, i, k)->copy_err = &map->copy_err[i];
 	if (cfg->nremote) {
 		err = remote_map(map, cfg);
 	} else {
 		err = pmrdma_local_map(map, cfg);
 		for (i = 0; !err && i < cfg->nreplicas; i++)
-			err = replica_map(map, &map->links[i], &cfg->replicas[i]);
+			err = replica_map(map, i, &cfg->replicas[i]);
 	}
 	if (err) {
-		pmrdma_fail_nomap(err, "%s", map->msg);
+		pmrdma_fail_nomap(err, "%s", pmrdma_errormsg(map));
 		map_free(map);
 		return err;
 	}
@@ -222,24 +274,79 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 
 	memset(caps, 0, sizeof(*caps));
 	caps->granularity = map->granularity;
-	caps->method = map->nlinks ? map->links[0].method : PMRDMA_METHOD_AUTO;
+	caps->method = map->nlinks ? copy_link(map, 0, 0)->method :
+				     PMRDMA_METHOD_AUTO;
 	/* local memory is both visible and persistent once flushed */
 	caps->placement_types = PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT;
 	caps->verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C) |
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_SHA256) |
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_XXH64);
 	for (i = 0; i < map->nlinks; i++) {
-		pmrdma_link_caps(&map->links[i], &placement, &algs);
+		pmrdma_link_caps(copy_link(map, i, 0), &placement, &algs);
 		caps->placement_types &= placement;
 		caps->verify_algs &= algs;
 	}
 	caps->replicas = map->local ? map->nlinks : 0;
 }
 
-/* link i still takes work; any thread may ask */
+/* copy i still takes work, on every lane; any thread may ask */
 static bool link_live(const struct pmrdma_map *map, unsigned int i)
 {
-	return !__atomic_load_n(&map->links[i].err, __ATOMIC_ACQUIRE);
+	return !__atomic_load_n(&map->copy_err[i], __ATOMIC_ACQUIRE);
+}
+
+/* a remote failure made the map refuse work */
+static bool map_failed(const struct pmrdma_map *map)
+{
+	return __atomic_load_n(&map->failed, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The lane of the calling thread: the one it took on its first call, kept
+ * in a small cache of the thread's maps; a new thread takes the next lane,
+ * round robin, so that threads spread over the lanes and share them when
+ * there are more threads.
+ */
+#define LANE_CACHE	8
+
+static _Thread_local struct {
+	uint64_t map;
+	unsigned int lane;
+} lane_cache[LANE_CACHE];
+static _Thread_local unsigned int lane_cache_next;
+
+static unsigned int lane_of(struct pmrdma_map *map)
+{
+	unsigned int i, lane;
+
+	if (map->nlanes == 1)
+		return 0;
+	for (i = 0; i < LANE_CACHE; i++)
+		if (lane_cache[i].map == map->id)
+			return lane_cache[i].lane;
+	lane = __atomic_fetch_add(&map->next_lane, 1, __ATOMIC_RELAXED) %
+	       map->nlanes;
+	i = lane_cache_next++ % LANE_CACHE;
+	lane_cache[i].map = map->id;
+	lane_cache[i].lane = lane;
+	return lane;
+}
+
+/* the calling thread's lane, for it alone until lane_leave() */
+static unsigned int lane_enter(struct pmrdma_map *map)
+{
+	unsigned int lane = lane_of(map);
+
+	/* local memory needs no lane: the CPU's flushes are per thread */
+	if (map->nlinks)
+		pthread_mutex_lock(&map->lane_lock[lane]);
+	return lane;
+}
+
+static void lane_leave(struct pmrdma_map *map, unsigned int lane)
+{
+	if (map->nlinks)
+		pthread_mutex_unlock(&map->lane_lock[lane]);
 }
 
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
@@ -270,7 +377,7 @@ static int ranges_in_view(struct pmrdma_map *map,
 	size_t i;
 	int err;
 
-	if (map->failed)
+	if (map_failed(map))
 		return pmrdma_fail(map, -EIO, "%s: the map failed before", what);
 	if (n && !r)
 		return pmrdma_fail(map, -EINVAL, "%s: no ranges", what);
@@ -321,7 +428,7 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 	unsigned int i, live = 0;
 
 	if (st->err) {
-		map->failed = true;
+		__atomic_store_n(&map->failed, true, __ATOMIC_RELEASE);
 		return st->err;
 	}
 	if (!map->local)
@@ -352,8 +459,8 @@ static int worse(int first, int then)
 	return first;
 }
 
-/* the remote copies' part of an async flush of checked ranges */
-static int links_flush_async(struct pmrdma_map *map,
+/* the remote copies' part, on lane, of an async flush of checked ranges */
+static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 			     const struct pmrdma_range *ranges, size_t n)
 {
 	struct links_step st;
@@ -362,50 +469,88 @@ static int links_flush_async(struct pmrdma_map *map,
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			links_fold(map, &st, pmrdma_link_flush(map, &map->links[i],
-							       ranges, n));
+			links_fold(map, &st,
+				   pmrdma_link_flush(map, copy_link(map, i, lane),
+						     ranges, n));
 	return links_end(map, &st);
 }
 
-int pmrdma_flush_async(struct pmrdma_map *map,
-		       const struct pmrdma_range *ranges, size_t n)
+static int flush_async_on(struct pmrdma_map *map, unsigned int lane,
+			  const struct pmrdma_range *ranges, size_t n)
 {
 	size_t i;
-	int err;
 
-	err = ranges_in_view(map, ranges, n, "flush");
-	if (err)
-		return err;
 	if (map->local)
 		for (i = 0; i < n; i++)
 			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
-	return links_flush_async(map, ranges, n);
+	return links_flush_async(map, lane, ranges, n);
 }
 
-int pmrdma_drain(struct pmrdma_map *map)
+static int drain_on(struct pmrdma_map *map, unsigned int lane)
 {
 	struct links_step st;
 	unsigned int i;
 
-	if (map->failed)
+	if (map_failed(map))
 		return pmrdma_fail(map, -EIO, "drain: the map failed before");
 	if (map->local)
 		pmrdma_local_drain();
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
-			links_fold(map, &st, pmrdma_link_drain(map, &map->links[i]));
+			links_fold(map, &st,
+				   pmrdma_link_drain(map, copy_link(map, i, lane)));
 	return links_end(map, &st);
+}
+
+/* an async flush, then its drain unless it failed for good */
+static int flush_on(struct pmrdma_map *map, unsigned int lane,
+		    const struct pmrdma_range *ranges, size_t n)
+{
+	int err = flush_async_on(map, lane, ranges, n);
+
+	if (err && !replica_lost(err))
+		return err;
+	return worse(err, drain_on(map, lane));
+}
+
+int pmrdma_flush_async(struct pmrdma_map *map,
+		       const struct pmrdma_range *ranges, size_t n)
+{
+	unsigned int lane;
+	int err;
+
+	err = ranges_in_view(map, ranges, n, "flush");
+	if (err)
+		return err;
+	lane = lane_enter(map);
+	err = flush_async_on(map, lane, ranges, n);
+	lane_leave(map, lane);
+	return err;
+}
+
+int pmrdma_drain(struct pmrdma_map *map)
+{
+	unsigned int lane = lane_enter(map);
+	int err = drain_on(map, lane);
+
+	lane_leave(map, lane);
+	return err;
 }
 
 int pmrdma_flush_ranges(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n)
 {
-	int err = pmrdma_flush_async(map, ranges, n);
+	unsigned int lane;
+	int err;
 
-	if (err && !replica_lost(err))
+	err = ranges_in_view(map, ranges, n, "flush");
+	if (err)
 		return err;
-	return worse(err, pmrdma_drain(map));
+	lane = lane_enter(map);
+	err = flush_on(map, lane, ranges, n);
+	lane_leave(map, lane);
+	return err;
 }
 
 int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
@@ -419,16 +564,20 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 {
 	struct pmrdma_range r = { addr, len };
 	struct links_step st;
+	unsigned int lane;
 	int err;
 
 	err = ranges_in_view(map, &r, 1, "read");
 	if (err || map->local || !len)
 		return err;	/* a local view is the memory */
+	lane = lane_enter(map);
 	links_begin(map, &st);
-	links_fold(map, &st, pmrdma_link_read(map, &map->links[0],
-					      (uint64_t)((char *)addr - map->addr),
-					      len));
-	return links_end(map, &st);
+	links_fold(map, &st,
+		   pmrdma_link_read(map, copy_link(map, 0, lane),
+				    (uint64_t)((char *)addr - map->addr), len));
+	err = links_end(map, &st);
+	lane_leave(map, lane);
+	return err;
 }
 
 /* every range fits one VERIFY of every remote copy */
@@ -440,7 +589,7 @@ static int verify_lengths_ok(struct pmrdma_map *map,
 	size_t j;
 
 	for (i = 0; i < map->nlinks; i++) {
-		m = pmrdma_link_verify_max(&map->links[i]);
+		m = pmrdma_link_verify_max(copy_link(map, i, 0));
 		max = m < max ? m : max;
 	}
 	for (j = 0; j < n; j++)
@@ -457,6 +606,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 {
 	struct links_step st;
 	struct pmrdma_caps caps;
+	unsigned int lane;
 	size_t i;
 	int err;
 
@@ -480,26 +630,31 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 		if (err)
 			return err;
 	}
+	lane = lane_enter(map);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
 			links_fold(map, &st,
-				   pmrdma_link_flush_verify(map, &map->links[i],
+				   pmrdma_link_flush_verify(map, copy_link(map, i, lane),
 							    ranges, n, alg));
-	return links_end(map, &st);
+	err = links_end(map, &st);
+	lane_leave(map, lane);
+	return err;
 }
 
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 {
 	struct links_step st;
-	unsigned int i;
+	unsigned int i, lane;
+	int err;
 
-	if (map->failed)
+	if (map_failed(map))
 		return pmrdma_fail(map, -EIO, "atomic write: the map failed before");
 	if (offset % 8 || map->size < 8 || offset > map->size - 8)
 		return pmrdma_fail(map, -EINVAL,
 				   "atomic write: offset %zu is not an 8-byte aligned offset of the map",
 				   offset);
+	lane = lane_enter(map);
 	/* after every write-back started before it, in one store */
 	if (map->local)
 		pmrdma_local_drain();
@@ -509,9 +664,11 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 	for (i = 0; i < map->nlinks; i++)
 		if (link_live(map, i))
 			links_fold(map, &st,
-				   pmrdma_link_atomic_write(map, &map->links[i],
+				   pmrdma_link_atomic_write(map, copy_link(map, i, lane),
 							    offset, value));
-	return links_end(map, &st);
+	err = links_end(map, &st);
+	lane_leave(map, lane);
+	return err;
 }
 
 #define PMRDMA_F_ALL	(PMRDMA_F_NODRAIN | PMRDMA_F_NOFLUSH | \
@@ -547,14 +704,17 @@ static void *stored(struct pmrdma_map *map, void *dst, size_t len,
 		    unsigned int flags, bool written_back)
 {
 	struct pmrdma_range r = { dst, len };
+	unsigned int lane;
 	int err = 0;
 
-	if (!(flags & PMRDMA_F_NOFLUSH))
-		err = written_back ? links_flush_async(map, &r, 1) :
-				     pmrdma_flush_async(map, &r, 1);
-	if ((!err || replica_lost(err)) &&
-	    !(flags & (PMRDMA_F_NOFLUSH | PMRDMA_F_NODRAIN)))
-		err = worse(err, pmrdma_drain(map));
+	if (flags & PMRDMA_F_NOFLUSH)
+		return dst;
+	lane = lane_enter(map);
+	err = written_back ? links_flush_async(map, lane, &r, 1) :
+			     flush_async_on(map, lane, &r, 1);
+	if ((!err || replica_lost(err)) && !(flags & PMRDMA_F_NODRAIN))
+		err = worse(err, drain_on(map, lane));
+	lane_leave(map, lane);
 	return err ? store_failed(err) : dst;
 }
 
