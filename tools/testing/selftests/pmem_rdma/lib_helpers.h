@@ -101,9 +101,13 @@ static inline int lib_power(int fd, uint32_t id, uint32_t flags,
 	return ctl(fd, PMEM_RDMA_IOC_POWER_FAIL, pf);
 }
 
-/* a map of one config: the remote x, or path with the replicas */
-static inline int lib_map(struct pmrdma_map **map, const char *path,
-			  const struct lib_export *x, unsigned int n)
+/*
+ * A map of one config: the remote x, or path with the replicas, with lanes
+ * lanes (0: the default).
+ */
+static inline int lib_map_lanes(struct pmrdma_map **map, const char *path,
+				const struct lib_export *x, unsigned int n,
+				unsigned int lanes)
 {
 	struct pmrdma_config *cfg;
 	unsigned int i;
@@ -112,7 +116,11 @@ static inline int lib_map(struct pmrdma_map **map, const char *path,
 	ret = pmrdma_config_new(&cfg);
 	if (ret)
 		return ret;
-	if (path) {
+	if (lanes)
+		ret = pmrdma_config_set_lanes(cfg, lanes);
+	if (ret) {
+		/* the config is refused */
+	} else if (path) {
 		ret = pmrdma_config_set_path(cfg, path);
 		for (i = 0; !ret && i < n; i++)
 			ret = pmrdma_config_add_replica(cfg, &x[i].remote);
@@ -123,6 +131,27 @@ static inline int lib_map(struct pmrdma_map **map, const char *path,
 		ret = pmrdma_map_new(map, cfg);
 	pmrdma_config_delete(&cfg);
 	return ret;
+}
+
+static inline int lib_map(struct pmrdma_map **map, const char *path,
+			  const struct lib_export *x, unsigned int n)
+{
+	return lib_map_lanes(map, path, x, n, 0);
+}
+
+/* this process's memory pinned for RDMA, in KiB (VmPin), or -1 */
+static inline long lib_pinned_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
 }
 
 /*

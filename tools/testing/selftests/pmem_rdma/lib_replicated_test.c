@@ -6,6 +6,8 @@
  * replica that fails drops out of sync, is reported once, and the map goes
  * on with the other.
  */
+#include <pthread.h>
+
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
 
@@ -181,6 +183,74 @@ TEST_F(replicated, a_replica_that_dies_drops_out)
 	EXPECT_EQ(0, pmrdma_drain(self->map));
 	replica_media(self, 0);
 	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 122));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+}
+
+/*
+ * A replica that fails on one lane is out for every lane: another thread,
+ * on its own lane, sees it out of sync and flushes without it, and is not
+ * told of a failure that another thread's call reported.
+ */
+struct other_lane {
+	struct pmrdma_map *map;
+	unsigned char *v;
+	int err;
+	bool in_sync;
+	char msg[256];
+};
+
+static void *other_lane_flush(void *arg)
+{
+	struct other_lane *o = arg;
+
+	o->in_sync = pmrdma_map_replica_in_sync(o->map, 1);
+	pt_fill_pattern(o->v + 8192, 4096, 127);
+	o->err = pmrdma_flush(o->map, o->v + 8192, 4096);
+	snprintf(o->msg, sizeof(o->msg), "%s", pmrdma_errormsg(o->map));
+	return NULL;
+}
+
+TEST_F(replicated, a_replica_lost_on_one_lane_is_lost_on_all)
+{
+	struct pmem_rdma_power_fail pf;
+	struct other_lane o = { .err = -1 };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m;
+	pthread_t th;
+	int i, ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+	ASSERT_EQ(0, pmrdma_config_set_lanes(cfg, 2));
+	for (i = 0; i < NREP; i++)
+		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
+	ret = pmrdma_map_new(&m, cfg);
+	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	o.map = m;
+	o.v = pmrdma_map_get_address(m);
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(o.v, 4096, 126);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(m, o.v, 4096));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(m), "remote operation error"))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	/* a new thread takes the other lane */
+	ASSERT_EQ(0, pthread_create(&th, NULL, other_lane_flush, &o));
+	pthread_join(th, NULL);
+	EXPECT_FALSE(o.in_sync);
+	EXPECT_EQ(0, o.err) TH_LOG("%s", o.msg);
+	EXPECT_STREQ("", o.msg);
+	replica_media(self, 0);
+	EXPECT_EQ(0, pt_check_pattern(self->back, 4096, 126));
+	EXPECT_EQ(0, pt_check_pattern(self->back + 8192, 4096, 127));
+	pmrdma_map_delete(&m);
 	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
 			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
 }
