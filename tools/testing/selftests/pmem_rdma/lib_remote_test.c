@@ -883,15 +883,14 @@ TEST_F(remote, a_zeroed_view_reads_only_what_is_asked)
  * a round.  Afterwards the export, read back after a power failure, holds
  * every thread's last round and counter.
  */
-#define LANE_THREADS	4
-#define LANE_REGION	(16UL << 10)
-#define LANE_ROUNDS	40
+#define LANE_THREADS	8
 #define LANE_COUNTER(t)	(LEN - 4096 + 8 * (t))
 
 struct lane_job {
 	struct pmrdma_map *map;
 	unsigned char *v;
-	unsigned int t;
+	unsigned int t, rounds;
+	size_t region;
 	int err;
 	char msg[256];
 };
@@ -899,14 +898,14 @@ struct lane_job {
 static void *lane_worker(void *arg)
 {
 	struct lane_job *j = arg;
-	unsigned char *reg = j->v + j->t * LANE_REGION;
+	unsigned char *reg = j->v + j->t * j->region;
 	struct pmrdma_range r;
 	unsigned int round;
 	int err = 0;
 
-	for (round = 0; round < LANE_ROUNDS && !err; round++) {
-		pt_fill_pattern(reg, LANE_REGION, 1000 + j->t * 100 + round);
-		r = (struct pmrdma_range){ reg, LANE_REGION };
+	for (round = 0; round < j->rounds && !err; round++) {
+		pt_fill_pattern(reg, j->region, 1000 + j->t * 1000 + round);
+		r = (struct pmrdma_range){ reg, j->region };
 		err = pmrdma_flush_async(j->map, &r, 1);
 		if (!err)
 			err = pmrdma_atomic_write(j->map, LANE_COUNTER(j->t),
@@ -922,31 +921,36 @@ static void *lane_worker(void *arg)
 	return NULL;
 }
 
-#define run_lanes(self, map)	__run_lanes(_metadata, self, map)
+/* n threads, each rounds rounds over its region of region bytes */
+#define run_lanes(self, map, n, rounds, region)	\
+	__run_lanes(_metadata, self, map, n, rounds, region)
 
 static void __run_lanes(struct __test_metadata *_metadata,
-			FIXTURE_DATA(remote) *self, struct pmrdma_map *map)
+			FIXTURE_DATA(remote) *self, struct pmrdma_map *map,
+			unsigned int n, unsigned int rounds, size_t region)
 {
 	struct lane_job job[LANE_THREADS];
 	pthread_t th[LANE_THREADS];
 	unsigned char *v = pmrdma_map_get_address(map);
 	unsigned int t;
 
-	for (t = 0; t < LANE_THREADS; t++) {
-		job[t] = (struct lane_job){ .map = map, .v = v, .t = t };
+	for (t = 0; t < n; t++) {
+		job[t] = (struct lane_job){
+			.map = map, .v = v, .t = t, .rounds = rounds,
+			.region = region,
+		};
 		ASSERT_EQ(0, pthread_create(&th[t], NULL, lane_worker, &job[t]));
 	}
-	for (t = 0; t < LANE_THREADS; t++) {
+	for (t = 0; t < n; t++) {
 		pthread_join(th[t], NULL);
 		EXPECT_EQ(0, job[t].err) TH_LOG("thread %u: %s", t, job[t].msg);
 	}
 	fail_and_read(self, NULL);
-	for (t = 0; t < LANE_THREADS; t++) {
-		EXPECT_EQ(0, pt_check_pattern(self->back + t * LANE_REGION,
-					      LANE_REGION,
-					      1000 + t * 100 + LANE_ROUNDS - 1))
+	for (t = 0; t < n; t++) {
+		EXPECT_EQ(0, pt_check_pattern(self->back + t * region, region,
+					      1000 + t * 1000 + rounds - 1))
 			TH_LOG("thread %u's last round is not durable", t);
-		EXPECT_EQ(LANE_ROUNDS, pt_load64(self->back + LANE_COUNTER(t)));
+		EXPECT_EQ(rounds, pt_load64(self->back + LANE_COUNTER(t)));
 	}
 }
 
@@ -965,23 +969,26 @@ TEST_F(remote, threads_on_their_own_lanes)
 	pmrdma_map_delete(&self->map);
 	EXPECT_EQ(-EINVAL, lib_map_lanes(&m, NULL, &self->x, 1, PMRDMA_LANES_MAX + 1));
 	pin0 = lib_pinned_kib();
-	ASSERT_EQ(0, lib_map_lanes(&m, NULL, &self->x, 1, LANE_THREADS))
+	ASSERT_EQ(0, lib_map_lanes(&m, NULL, &self->x, 1, 4))
 		TH_LOG("%s", pmrdma_errormsg(NULL));
 	pinned = lib_pinned_kib() - pin0;
 	EXPECT_LE((long)(LEN >> 10), pinned);
 	EXPECT_GT((long)(2 * LEN >> 10), pinned) TH_LOG("each lane registered the view");
 	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
-	EXPECT_EQ(LANE_THREADS, st.peers);
-	run_lanes(self, m);
+	EXPECT_EQ(4, st.peers);
+	run_lanes(self, m, 4, 40, 16 << 10);
 	pmrdma_map_delete(&m);
 }
 
-/* more threads than lanes: they share the one lane, a call at a time */
+/*
+ * More threads than lanes: they share the one lane, a call at a time;
+ * small calls, many, so that they meet on it.
+ */
 TEST_F(remote, threads_share_a_lane)
 {
 	if (!self->map)
 		return;
-	run_lanes(self, self->map);
+	run_lanes(self, self->map, LANE_THREADS, 300, 64);
 }
 
 TEST_HARNESS_MAIN

@@ -254,6 +254,68 @@ TEST_F(serve, gpspm_in_a_window)
 	pmrdma_map_delete(&w);
 }
 
+/*
+ * A lane serves one call at a time: while a thread waits in a flush on
+ * the only lane (the target's CPU is stopped, GPSPM answers nothing), a
+ * second thread's async flush waits for the lane, sending nothing, until
+ * the first call is done.
+ */
+struct lane_call {
+	struct pmrdma_map *map;
+	char *addr;
+	bool async;
+	int err;
+	int done;	/* __atomic */
+};
+
+static void *lane_call(void *arg)
+{
+	struct lane_call *c = arg;
+	struct pmrdma_range r = { c->addr, 4096 };
+
+	c->err = c->async ? pmrdma_flush_async(c->map, &r, 1) :
+			    pmrdma_flush(c->map, c->addr, 4096);
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST_F(serve, a_lane_serves_one_call_at_a_time)
+{
+	struct lane_call a = { .map = self->map, .addr = self->v };
+	struct lane_call b = {
+		.map = self->map, .addr = self->v + 65536, .async = true,
+	};
+	pthread_t ta, tb;
+	int i;
+
+	if (!self->map)
+		return;
+	memset(self->sv, 0, 2 * 65536);
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	pt_fill_pattern(a.addr, 4096, 241);
+	pt_fill_pattern(b.addr, 4096, 242);
+	ASSERT_EQ(0, pthread_create(&ta, NULL, lane_call, &a));
+	/* a's WRITE placed: a waits for the target's answer, on the lane */
+	for (i = 0; i < 5000 && pt_check_pattern(self->sv, 4096, 241); i++)
+		usleep(1000);
+	ASSERT_EQ(0, pt_check_pattern(self->sv, 4096, 241));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, lane_call, &b));
+	usleep(500000);
+	EXPECT_EQ(0, __atomic_load_n(&a.done, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0, __atomic_load_n(&b.done, __ATOMIC_ACQUIRE))
+		TH_LOG("a second call went out on a busy lane");
+	EXPECT_NE(0, pt_check_pattern(self->sv + 65536, 4096, 242));
+
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	EXPECT_EQ(0, a.err) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, b.err);
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0, pt_check_pattern(self->sv + 65536, 4096, 242));
+}
+
 TEST_F(serve, apm_when_asked_for)
 {
 	struct pmrdma_remote apm = self->r;
