@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,6 +739,98 @@ static void windows(void)
 	     GOAL_WINDOW_RSS_MAX);
 }
 
+/* ---- 7. lanes: threads flushing at once ---- */
+
+#define LANE_FLUSHES	20	/* by each thread, an iteration */
+
+struct lane_run {
+	struct pmrdma_map *map;
+	char *addr;
+	int err;
+};
+
+static void *lane_flusher(void *arg)
+{
+	struct lane_run *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < LANE_FLUSHES && !r->err; i++) {
+		memset(r->addr, i, 4096);
+		r->err = pmrdma_flush(r->map, r->addr, 4096);
+	}
+	return NULL;
+}
+
+/* two threads, LANE_FLUSHES 4 KiB flushes each: us per flush, all told */
+static double lanes_flush_us(struct pmrdma_map *map)
+{
+	struct lane_run r[2];
+	pthread_t th[2];
+	char *v = pmrdma_map_get_address(map);
+	double t0 = now_us();
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		r[k] = (struct lane_run){ .map = map, .addr = v + k * 65536 };
+		if (pthread_create(&th[k], NULL, lane_flusher, &r[k]))
+			die("pthread_create", -EAGAIN);
+	}
+	for (k = 0; k < 2; k++) {
+		pthread_join(th[k], NULL);
+		if (r[k].err)
+			die_map(map, "flush on a lane", r[k].err);
+	}
+	return (now_us() - t0) / (2 * LANE_FLUSHES);
+}
+
+static struct pmrdma_map *map_lanes(uint16_t port, unsigned int lanes)
+{
+	struct pmrdma_remote r = { .addr = addr, .port = port };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err)
+		err = pmrdma_config_set_lanes(cfg, lanes);
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("map with lanes", err);
+	return map;
+}
+
+/*
+ * Two threads flushing 4 KiB each, on a map of one lane (they take turns
+ * on its connection) and of two (a connection each), taking turns: the
+ * ratio of the times per flush is that of the flushes per second.
+ */
+static void lanes(void)
+{
+	static struct series s[2] = { { .name = "1 lane" }, { .name = "2 lanes" } };
+	struct pmrdma_map *m1 = map_lanes(PORT_FLUSH, 1);
+	struct pmrdma_map *m2 = map_lanes(PORT_FLUSH, 2);
+	double ratio[2];
+	unsigned int it;
+
+	header("7. two threads flushing 4 KiB: one lane vs two (us per flush, both threads told)",
+	       s, 2);
+	s[0].n = s[1].n = 0;
+	for (it = 0; it < iters; it++) {
+		s[0].v[s[0].n++] = lanes_flush_us(m1);
+		s[1].v[s[1].n++] = lanes_flush_us(m2);
+	}
+	row("lanes", 4096, s, 2, ratio);
+	/* one lane's time per flush / two lanes': two lanes' rate / one's */
+	goal("4 KiB flushes per second, 2 threads: 2 lanes / 1 lane", ratio[1],
+	     ">=", GOAL_LANES_MIN);
+	pmrdma_map_delete(&m1);
+	pmrdma_map_delete(&m2);
+}
+
 int main(int argc, char **argv)
 {
 	const char *csv_path = "/dev/null";
@@ -785,6 +878,7 @@ int main(int argc, char **argv)
 	overhead();
 	replicas();
 	windows();
+	lanes();
 	fclose(csv);
 	printf("\n");
 	return 0;
