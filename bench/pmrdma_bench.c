@@ -57,7 +57,13 @@ static _Noreturn void die(const char *what, int err)
 	die_map(NULL, what, err);
 }
 
-static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
+/*
+ * A map of the export at port: [off, off + len) of it (len 0: all of it),
+ * with lanes lanes (0: the default) and method m.
+ */
+static struct pmrdma_map *map_remote_with(uint16_t port, enum pmrdma_method m,
+					  uint64_t off, uint64_t len,
+					  unsigned int lanes)
 {
 	struct pmrdma_remote r = { .addr = addr, .port = port, .method = m };
 	struct pmrdma_config *cfg;
@@ -67,12 +73,21 @@ static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
 	err = pmrdma_config_new(&cfg);
 	if (!err)
 		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err && len)
+		err = pmrdma_config_set_range(cfg, off, len);
+	if (!err && lanes)
+		err = pmrdma_config_set_lanes(cfg, lanes);
 	if (!err)
 		err = pmrdma_map_new(&map, cfg);
 	pmrdma_config_delete(&cfg);
 	if (err)
 		die("map", err);
 	return map;
+}
+
+static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
+{
+	return map_remote_with(port, m, 0, 0, 0);
 }
 
 static struct pmrdma_map *map_replicated(unsigned int n, size_t size)
@@ -667,27 +682,6 @@ static long rss_kib(void)
 	return kib;
 }
 
-/* a map of [off, off + len) of the export at port (len 0: all of it) */
-static struct pmrdma_map *map_window(uint16_t port, uint64_t off, uint64_t len)
-{
-	struct pmrdma_remote r = { .addr = addr, .port = port };
-	struct pmrdma_config *cfg;
-	struct pmrdma_map *map;
-	int err;
-
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_remote(cfg, &r);
-	if (!err && len)
-		err = pmrdma_config_set_range(cfg, off, len);
-	if (!err)
-		err = pmrdma_map_new(&map, cfg);
-	pmrdma_config_delete(&cfg);
-	if (err)
-		die("map a window", err);
-	return map;
-}
-
 /*
  * Opening a map of 4 KiB: of a 4 KiB export, and a window in the middle
  * of a 1 GiB one, taking turns; each reads its 4 KiB (the default view).
@@ -712,19 +706,21 @@ static void windows(void)
 	s[0].n = s[1].n = 0;
 	for (it = 0; it < iters; it++) {
 		t0 = now_us();
-		m[0] = map_window(PORT_SMALL, 0, 0);
+		m[0] = map_remote(PORT_SMALL, PMRDMA_METHOD_AUTO);
 		s[0].v[s[0].n++] = now_us() - t0;
 		pmrdma_map_delete(&m[0]);
 
 		t0 = now_us();
-		m[0] = map_window(PORT_HUGE, 512 << 20, 4096);
+		m[0] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO,
+				       512 << 20, 4096, 0);
 		s[1].v[s[1].n++] = now_us() - t0;
 		pmrdma_map_delete(&m[0]);
 	}
 	row("open", 4096, s, 2, ratio);
 	rss0 = rss_kib();
 	for (k = 0; k < WINDOW_MAPS; k++)
-		m[k] = map_window(PORT_HUGE, (uint64_t)k << 28, 4096);
+		m[k] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO,
+					(uint64_t)k << 28, 4096, 0);
 	rss = (rss_kib() - rss0) / (double)WINDOW_MAPS;
 	for (k = 0; k < WINDOW_MAPS; k++)
 		pmrdma_map_delete(&m[k]);
@@ -783,26 +779,6 @@ static double lanes_flush_us(struct pmrdma_map *map)
 	return (now_us() - t0) / (2 * LANE_FLUSHES);
 }
 
-static struct pmrdma_map *map_lanes(uint16_t port, unsigned int lanes)
-{
-	struct pmrdma_remote r = { .addr = addr, .port = port };
-	struct pmrdma_config *cfg;
-	struct pmrdma_map *map;
-	int err;
-
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_remote(cfg, &r);
-	if (!err)
-		err = pmrdma_config_set_lanes(cfg, lanes);
-	if (!err)
-		err = pmrdma_map_new(&map, cfg);
-	pmrdma_config_delete(&cfg);
-	if (err)
-		die("map with lanes", err);
-	return map;
-}
-
 /*
  * Two threads flushing 4 KiB each, on a map of one lane (they take turns
  * on its connection) and of two (a connection each), taking turns: the
@@ -811,8 +787,10 @@ static struct pmrdma_map *map_lanes(uint16_t port, unsigned int lanes)
 static void lanes(void)
 {
 	static struct series s[2] = { { .name = "1 lane" }, { .name = "2 lanes" } };
-	struct pmrdma_map *m1 = map_lanes(PORT_FLUSH, 1);
-	struct pmrdma_map *m2 = map_lanes(PORT_FLUSH, 2);
+	struct pmrdma_map *m1 = map_remote_with(PORT_FLUSH, PMRDMA_METHOD_AUTO,
+						  0, 0, 1);
+	struct pmrdma_map *m2 = map_remote_with(PORT_FLUSH, PMRDMA_METHOD_AUTO,
+						  0, 0, 2);
 	double ratio[2];
 	unsigned int it;
 
