@@ -45,8 +45,11 @@ enum pmrdma_cpu_flush {
 /* the atomic writes a link remembers; one more waits for a drain */
 #define PMRDMA_LINK_ATOMICS	16
 
-/* a signaled batch of WRs: how many WRs it frees when it completes */
-#define PMRDMA_LINK_RING	PMRDMA_CONN_SEND_DEPTH
+/* a signaled batch of requests, posted and not known done */
+struct pmrdma_link_batch {
+	uint64_t bytes;			/* that its requests move or touch */
+	unsigned int wrs;		/* the send queue slots it frees */
+};
 
 /* One remote copy of the map: a remote map's only one, or a replica. */
 struct pmrdma_link {
@@ -70,8 +73,11 @@ struct pmrdma_link {
 	unsigned int natomics;
 	uint64_t posted, done;		/* signaled batches */
 	unsigned int inflight;		/* WRs posted and not known done */
-	uint16_t batch_wrs[PMRDMA_LINK_RING];
-	uint64_t batch_bytes[PMRDMA_LINK_RING];
+	/*
+	 * batch i at i % the send depth: each holds a slot of the send
+	 * queue at least, so no more are ever in flight
+	 */
+	struct pmrdma_link_batch *batches;
 	/* GPSPM: requests to the target's CPU, and its responses */
 	struct pmem_rdma_gpspm_req *gp_req;	/* PMRDMA_GPSPM_DEPTH of each */
 	struct pmem_rdma_gpspm_resp *gp_resp;

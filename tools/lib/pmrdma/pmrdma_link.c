@@ -180,6 +180,9 @@ static int link_connect(struct pmrdma_map *map, struct pmrdma_link *l,
 	err = pmrdma_conn_open(&l->conn, &p);
 	if (err)
 		return link_fail(map, l, err, l->conn.msg);
+	l->batches = calloc(l->conn.send_depth, sizeof(*l->batches));
+	if (!l->batches)
+		return link_fail(map, l, -ENOMEM, "no memory");
 	if (!(l->conn.r.access & PMEM_RDMA_ACCESS_WRITE))
 		return link_fail(map, l, -EACCES, "the export takes no WRITE");
 	link_device(l);
@@ -269,6 +272,7 @@ void pmrdma_link_close(struct pmrdma_link *l)
 	free(l->shadow);
 	free(l->scratch);
 	free(l->gp_req);
+	free(l->batches);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -329,7 +333,7 @@ static int link_wait_ms(const struct pmrdma_map *map,
 	uint64_t bytes = 0, ms;
 
 	if (l->done != l->posted)
-		bytes = l->batch_bytes[(l->done + 1) % PMRDMA_LINK_RING];
+		bytes = l->batches[(l->done + 1) % l->conn.send_depth].bytes;
 	ms = map->wait_ms + bytes / (map->wait_rate / 1000 ?: 1);
 	return ms < INT_MAX ? (int)ms : INT_MAX;
 }
@@ -362,7 +366,7 @@ static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 	if (wc.wr_id & GP_RECV)
 		return gp_response(map, l, wc.wr_id & ~GP_RECV);
 	l->done = wc.wr_id;
-	l->inflight -= l->batch_wrs[wc.wr_id % PMRDMA_LINK_RING];
+	l->inflight -= l->batches[wc.wr_id % l->conn.send_depth].wrs;
 	return 0;
 }
 
@@ -493,8 +497,9 @@ static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 	b->wr[b->n - 1].send_flags |= IBV_SEND_SIGNALED;
 	b->wr[b->n - 1].wr_id = ++l->posted;
-	l->batch_wrs[l->posted % PMRDMA_LINK_RING] = b->n;
-	l->batch_bytes[l->posted % PMRDMA_LINK_RING] = b->bytes;
+	l->batches[l->posted % l->conn.send_depth] = (struct pmrdma_link_batch){
+		.bytes = b->bytes, .wrs = b->n,
+	};
 	for (i = 0; i < b->n; i = end) {
 		post_send = wr_posts_by_post_send(&b->wr[i]);
 		for (end = i + 1; end < b->n &&
