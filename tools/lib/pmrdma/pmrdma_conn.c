@@ -248,13 +248,15 @@ static uint64_t conn_device_ops(struct pmrdma_conn *c, uint64_t want)
 static int conn_resources(struct pmrdma_conn *c,
 			  const struct pmrdma_conn_params *p)
 {
+	unsigned int asked = p->inline_size < 0 ? 0 :
+			     p->inline_size ?: PMRDMA_CONN_INLINE;
 	struct ibv_qp_init_attr_ex qa = {
 		.qp_type = IBV_QPT_RC,
 		.cap = {
 			.max_send_wr = c->send_depth,
 			.max_recv_wr = p->recv_depth ?: 1,
 			.max_send_sge = 1, .max_recv_sge = 1,
-			.max_inline_data = 64,
+			.max_inline_data = asked,
 		},
 	};
 	const char *dev;
@@ -292,6 +294,9 @@ static int conn_resources(struct pmrdma_conn *c,
 	}
 	if (rdma_create_qp_ex(c->id, &qa))
 		return conn_fail(c, -errno, "rdma_create_qp_ex");
+	/* the device may grant more inline room than asked, or less */
+	c->max_inline = qa.cap.max_inline_data < asked ?
+			qa.cap.max_inline_data : asked;
 	return 0;
 }
 

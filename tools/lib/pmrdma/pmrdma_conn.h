@@ -43,6 +43,9 @@ struct pmrdma_conn_params {
 	size_t replay_len;		/* its first bytes only; 0: all */
 	unsigned int timeout_ms;	/* each step; 0: PMRDMA_CONN_TIMEOUT_MS */
 	unsigned int send_depth;	/* 0: PMRDMA_CONN_SEND_DEPTH */
+	int inline_size;		/* the QP's max_inline_data; 0:
+					 * PMRDMA_CONN_INLINE, < 0: none
+					 */
 	unsigned int recv_depth;	/* 0: one */
 	struct ibv_pd *pd;		/* the QP's PD (the caller keeps it),
 					 * or NULL: one of the connection's
@@ -67,6 +70,7 @@ struct pmrdma_conn_params {
 #define PMRDMA_DEVICE_ATOMIC_WRITE	(1ULL << 40)
 
 #define PMRDMA_CONN_SEND_DEPTH	256
+#define PMRDMA_CONN_INLINE	64
 #define PMRDMA_CONN_TIMEOUT_MS	5000
 
 struct pmrdma_conn {
@@ -84,6 +88,10 @@ struct pmrdma_conn {
 	int reject_reason;		/* and why: PMEM_RDMA_REJECT_*, or 0 */
 	bool disconnected;		/* the target went away */
 	unsigned int send_depth;
+	unsigned int max_inline;	/* the most a request may carry inline:
+					 * what was asked, or less where the
+					 * device granted less
+					 */
 	uint64_t device_caps;		/* the device's device_cap_flags_ex */
 	uint64_t send_ops;		/* the QP's IBV_QP_EX_WITH_*; 0: plain */
 	char msg[200];			/* what the last failure was */

@@ -78,6 +78,9 @@ struct pmrdma_link {
 	 * queue at least, so no more are ever in flight
 	 */
 	struct pmrdma_link_batch *batches;
+	/* atomic writes sent from the scratch buffer, for want of inline room */
+	uint64_t aw_batch[PMRDMA_LINK_ATOMICS];	/* the batch of each slot */
+	unsigned int aw_next;		/* the slot the next one takes */
 	/* GPSPM: requests to the target's CPU, and its responses */
 	struct pmem_rdma_gpspm_req *gp_req;	/* PMRDMA_GPSPM_DEPTH of each */
 	struct pmem_rdma_gpspm_resp *gp_resp;

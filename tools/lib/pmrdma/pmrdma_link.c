@@ -29,7 +29,9 @@
 /* WRITE and FLUSH lengths stay below the 2^31 the wire allows */
 #define LINK_CHUNK	(1UL << 30)
 #define LINK_BATCH	32
-#define SCRATCH_SIZE	(LINK_BATCH * PMRDMA_DIGEST_MAX)
+/* the scratch: VERIFY digests and APM's READ, then atomic writes' values */
+#define SCRATCH_AW	(LINK_BATCH * PMRDMA_DIGEST_MAX)
+#define SCRATCH_SIZE	(SCRATCH_AW + PMRDMA_LINK_ATOMICS * 8)
 
 static const char *const method_name[] = {
 	[PMRDMA_METHOD_AUTO] = "auto",
@@ -458,8 +460,7 @@ static int batch_post_wr(struct pmrdma_link *l, struct batch *b,
 				     b->flush[i].type, b->flush[i].level);
 			continue;
 		case IBV_WR_ATOMIC_WRITE:
-			/* the verb copies the 8 bytes: no inline flag */
-			qx->wr_flags &= ~IBV_SEND_INLINE;
+			/* the verb copies the 8 bytes */
 			ibv_wr_atomic_write(qx, rkey, raddr,
 					    (const void *)(uintptr_t)sge->addr);
 			continue;
@@ -828,6 +829,38 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 	return err ? err : batch_post(map, l, &b);
 }
 
+/*
+ * The fenced 8-byte WRITE of an atomic write on a connection without the
+ * inline room for it: sent from the next of PMRDMA_LINK_ATOMICS slots of
+ * the scratch, which holds the value until its batch has completed (the
+ * device reads it when it sends, not when it is posted).
+ */
+static int atomic_write_from_slot(struct pmrdma_map *map,
+				  struct pmrdma_link *l, size_t offset,
+				  uint64_t value)
+{
+	unsigned int i = l->aw_next;
+	uint8_t *slot = l->scratch + SCRATCH_AW + i * 8;
+	struct batch b = { .n = 0 };
+	int err;
+
+	while (l->done < l->aw_batch[i]) {
+		err = link_reap(map, l);
+		if (err)
+			return err;
+	}
+	memcpy(slot, &value, 8);
+	err = batch_add(map, l, &b, IBV_WR_RDMA_WRITE, offset, 8, slot,
+			l->scratch_mr->lkey, IBV_SEND_FENCE);
+	if (!err)
+		err = batch_post(map, l, &b);
+	if (err)
+		return err;
+	l->aw_batch[i] = l->posted;
+	l->aw_next = (i + 1) % PMRDMA_LINK_ATOMICS;
+	return 0;
+}
+
 int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 			     size_t offset, uint64_t value)
 {
@@ -846,15 +879,19 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 			err = gp_send(map, l, &b);
 		return err ? err : batch_post(map, l, &b);
 	}
-	/*
-	 * Native where the device has it; else an 8-byte inline WRITE
-	 * fenced behind the earlier requests, as librpma does.
-	 */
-	err = batch_add(map, l, &b,
-			l->atomic_write ? IBV_WR_ATOMIC_WRITE : IBV_WR_RDMA_WRITE,
-			offset, 8, &value, 0,
-			IBV_SEND_INLINE | (l->atomic_write ? 0 : IBV_SEND_FENCE));
-	return err ? err : batch_post(map, l, &b);
+	/* native where the device has it */
+	if (l->atomic_write) {
+		err = batch_add(map, l, &b, IBV_WR_ATOMIC_WRITE, offset, 8,
+				&value, 0, 0);
+		return err ? err : batch_post(map, l, &b);
+	}
+	/* else an 8-byte WRITE fenced behind the requests before, as librpma */
+	if (l->conn.max_inline >= 8) {
+		err = batch_add(map, l, &b, IBV_WR_RDMA_WRITE, offset, 8,
+				&value, 0, IBV_SEND_INLINE | IBV_SEND_FENCE);
+		return err ? err : batch_post(map, l, &b);
+	}
+	return atomic_write_from_slot(map, l, offset, value);
 }
 
 /* a VERIFY that flushes [off, off + len) to persistence first */
@@ -888,7 +925,7 @@ int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	if (l->err)
 		return l->err;
-	/* LINK_BATCH / 2 ranges at a time: their digests fill the scratch */
+	/* LINK_BATCH / 2 ranges at a time: their digests fit in the scratch */
 	for (i = 0; i < n; i = j) {
 		for (j = i, k = 0; j < n && k < LINK_BATCH / 2; j++) {
 			uint64_t off = view_off(map, r[j].addr), len = r[j].len;
