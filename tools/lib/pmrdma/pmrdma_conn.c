@@ -227,15 +227,15 @@ static int conn_proof(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 
 /*
  * Of the send ops FLUSH and ATOMIC WRITE in want, those the device of the
- * route reports (a provider refuses a QP with an op it cannot do).
+ * route reports in a (a provider refuses a QP with an op it cannot do).
  */
-static uint64_t conn_device_ops(struct pmrdma_conn *c, uint64_t want)
+static uint64_t conn_device_ops(struct pmrdma_conn *c,
+				const struct ibv_device_attr_ex *a,
+				uint64_t want)
 {
-	struct ibv_device_attr_ex a = { .comp_mask = 0 };
 	uint64_t ops = 0;
 
-	if (!ibv_query_device_ex(c->id->verbs, NULL, &a))
-		c->device_caps = a.device_cap_flags_ex;
+	c->device_caps = a->device_cap_flags_ex;
 	if (c->device_caps & (PMRDMA_DEVICE_FLUSH_GLOBAL |
 			      PMRDMA_DEVICE_FLUSH_PERSISTENT))
 		ops |= IBV_QP_EX_WITH_FLUSH;
@@ -244,12 +244,33 @@ static uint64_t conn_device_ops(struct pmrdma_conn *c, uint64_t want)
 	return ops & want;
 }
 
+/*
+ * The send queue and its cqe completions fit what the device makes (a
+ * limit of 0: the device did not say), so that a depth it cannot give is
+ * refused with its reason rather than as a failed verb.
+ */
+static int conn_depth_fits(struct pmrdma_conn *c, const char *dev,
+			   const struct ibv_device_attr *a, unsigned int cqe)
+{
+	if (a->max_qp_wr > 0 && c->send_depth > (unsigned int)a->max_qp_wr)
+		return conn_fail(c, -EINVAL,
+				 "a send queue of %u requests: %s has at most %d",
+				 c->send_depth, dev, a->max_qp_wr);
+	if (a->max_cqe > 0 && cqe > (unsigned int)a->max_cqe)
+		return conn_fail(c, -EINVAL,
+				 "a send queue of %u requests needs %u completions: %s has room for %d",
+				 c->send_depth, cqe, dev, a->max_cqe);
+	return 0;
+}
+
 /* route, then the verbs objects on the device the route took */
 static int conn_resources(struct pmrdma_conn *c,
 			  const struct pmrdma_conn_params *p)
 {
 	unsigned int asked = p->inline_size < 0 ? 0 :
 			     p->inline_size ?: PMRDMA_CONN_INLINE;
+	/* room for each send request's completion and each receive's */
+	unsigned int cqe = 2 * c->send_depth + 2;
 	struct ibv_qp_init_attr_ex qa = {
 		.qp_type = IBV_QPT_RC,
 		.cap = {
@@ -259,12 +280,19 @@ static int conn_resources(struct pmrdma_conn *c,
 			.max_inline_data = asked,
 		},
 	};
+	struct ibv_device_attr_ex a = { .comp_mask = 0 };
 	const char *dev;
+	int err;
 
 	dev = ibv_get_device_name(c->id->verbs->device);
 	if (p->ibdev && strcmp(p->ibdev, dev))
 		return conn_fail(c, -ENODEV, "the route to the export takes %s, not %s",
 				 dev, p->ibdev);
+	if (ibv_query_device_ex(c->id->verbs, NULL, &a))
+		memset(&a, 0, sizeof(a));
+	err = conn_depth_fits(c, dev, &a.orig_attr, cqe);
+	if (err)
+		return err;
 	if (p->pd) {
 		/* another connection's, on the same device: rdma_cm opens each once */
 		if (p->pd->context != c->id->verbs)
@@ -280,20 +308,23 @@ static int conn_resources(struct pmrdma_conn *c,
 	c->cc = ibv_create_comp_channel(c->id->verbs);
 	if (!c->cc)
 		return conn_fail(c, -errno, "ibv_create_comp_channel");
-	c->cq = ibv_create_cq(c->id->verbs, 2 * c->send_depth + 2, c, c->cc, 0);
+	c->cq = ibv_create_cq(c->id->verbs, cqe, c, c->cc, 0);
 	if (!c->cq)
-		return conn_fail(c, -errno, "ibv_create_cq");
+		return conn_fail(c, -errno, "ibv_create_cq of %u entries", cqe);
 	qa.send_cq = c->cq;
 	qa.recv_cq = c->cq;
 	qa.pd = c->pd;
 	qa.comp_mask = IBV_QP_INIT_ATTR_PD;
-	c->send_ops = p->send_ops_flags | conn_device_ops(c, p->send_ops_if_device);
+	c->send_ops = p->send_ops_flags |
+		      conn_device_ops(c, &a, p->send_ops_if_device);
 	if (c->send_ops) {
 		qa.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
 		qa.send_ops_flags = c->send_ops;
 	}
 	if (rdma_create_qp_ex(c->id, &qa))
-		return conn_fail(c, -errno, "rdma_create_qp_ex");
+		return conn_fail(c, -errno,
+				 "%s makes no QP of %u send requests and %u bytes inline",
+				 dev, c->send_depth, asked);
 	/* the device may grant more inline room than asked, or less */
 	c->max_inline = qa.cap.max_inline_data < asked ?
 			qa.cap.max_inline_data : asked;
