@@ -209,6 +209,26 @@ int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
 int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes);
 
 /*
+ * Each connection's send queue: sq_size requests, PMRDMA_SQ_SIZE_MIN (a
+ * batch of the map's requests) to PMRDMA_SQ_SIZE_MAX, 0 for
+ * PMRDMA_SQ_SIZE; a flush of more waits for room.  inline_size: the bytes
+ * a request may carry in itself, up to PMRDMA_INLINE_SIZE_MAX, 0 for none
+ * (a device without inline data), PMRDMA_INLINE_SIZE until set; only the
+ * fenced 8-byte WRITE of an atomic write on a device without ATOMIC WRITE
+ * uses it, and goes from a registered buffer without it.  -EINVAL out of
+ * bounds, pmrdma_errormsg(NULL) saying why; a queue the device cannot
+ * give fails pmrdma_map_new().
+ */
+#define PMRDMA_SQ_SIZE		256
+#define PMRDMA_SQ_SIZE_MIN	32
+#define PMRDMA_SQ_SIZE_MAX	(1U << 15)
+#define PMRDMA_INLINE_SIZE	64
+#define PMRDMA_INLINE_SIZE_MAX	1024
+int pmrdma_config_set_sq_size(struct pmrdma_config *cfg, unsigned int sq_size);
+int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
+				  unsigned int inline_size);
+
+/*
  * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
  * its length into *len, for struct pmrdma_remote or a server: 0, or
  * -EACCES (group or others have any permission on the file), -EINVAL (not
@@ -224,12 +244,13 @@ int pmrdma_key_read(const char *path, void *key, size_t *len, char *msg,
 /*
  * Map what cfg names: open and map the local path, connect to each remote
  * export and check its descriptor.  Errors: -EINVAL (an incomplete or
- * contradictory config), -ENOENT / -EACCES / -ENODEV (the path), -EOPNOTSUPP
- * (a path without DAX or MAP_SYNC, a method the peer cannot do),
- * -ECONNREFUSED (the target refused the peer: pmrdma_errormsg() gives its
- * reason), -ETIMEDOUT / -EHOSTUNREACH (the route or the connect), -EPROTO
- * (a descriptor of another ABI), -EMSGSIZE (the replicas' sizes differ from
- * the local map's), -ENOMEM.  Nothing is left behind on failure.
+ * contradictory config, a send queue the device cannot give), -ENOENT /
+ * -EACCES / -ENODEV (the path), -EOPNOTSUPP (a path without DAX or
+ * MAP_SYNC, a method the peer cannot do), -ECONNREFUSED (the target
+ * refused the peer: pmrdma_errormsg() gives its reason), -ETIMEDOUT /
+ * -EHOSTUNREACH (the route or the connect), -EPROTO (a descriptor of
+ * another ABI), -EMSGSIZE (the replicas' sizes differ from the local
+ * map's), -ENOMEM.  Nothing is left behind on failure.
  */
 int pmrdma_map_new(struct pmrdma_map **map, const struct pmrdma_config *cfg);
 
@@ -360,8 +381,9 @@ void *pmrdma_memset(struct pmrdma_map *map, void *dst, int c, size_t len,
 
 /*
  * Why the calling thread's last failed call on map failed, in one line;
- * "" if none.  With NULL: why this thread's last pmrdma_map_new() or
- * pmrdma_config_set_range() failed.
+ * "" if none.  With NULL: why this thread's last pmrdma_map_new(),
+ * pmrdma_config_set_range(), pmrdma_config_set_sq_size() or
+ * pmrdma_config_set_inline_size() failed.
  */
 const char *pmrdma_errormsg(const struct pmrdma_map *map);
 

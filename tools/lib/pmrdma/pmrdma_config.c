@@ -17,6 +17,7 @@ int pmrdma_config_new(struct pmrdma_config **cfg)
 	if (!*cfg)
 		return -ENOMEM;
 	(*cfg)->min_in_sync = UINT_MAX;
+	(*cfg)->inline_size = UINT_MAX;
 	return 0;
 }
 
@@ -168,5 +169,29 @@ int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes)
 	if (!lanes || lanes > PMRDMA_LANES_MAX)
 		return -EINVAL;
 	cfg->lanes = lanes;
+	return 0;
+}
+
+int pmrdma_config_set_sq_size(struct pmrdma_config *cfg, unsigned int sq_size)
+{
+	/* the map posts its requests in batches of up to the minimum */
+	if (sq_size && (sq_size < PMRDMA_SQ_SIZE_MIN ||
+			sq_size > PMRDMA_SQ_SIZE_MAX))
+		return pmrdma_fail_nomap(-EINVAL,
+					 "a send queue of %u requests is outside %u..%u",
+					 sq_size, PMRDMA_SQ_SIZE_MIN,
+					 PMRDMA_SQ_SIZE_MAX);
+	cfg->sq_size = sq_size;
+	return 0;
+}
+
+int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
+				  unsigned int inline_size)
+{
+	if (inline_size > PMRDMA_INLINE_SIZE_MAX)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "%u bytes inline is more than %u",
+					 inline_size, PMRDMA_INLINE_SIZE_MAX);
+	cfg->inline_size = inline_size;
 	return 0;
 }

@@ -33,6 +33,8 @@ struct pmrdma_config {
 	uint64_t wait_rate;
 	enum pmrdma_view_fill view_fill;
 	unsigned int lanes;		/* 0: one */
+	unsigned int sq_size;		/* 0: the default */
+	unsigned int inline_size;	/* UINT_MAX: the default */
 };
 
 /* the CPU's way to write a cache line back */
@@ -120,6 +122,8 @@ struct pmrdma_map {
 	unsigned int connect_ms;	/* each step of a connect */
 	unsigned int wait_ms;		/* a batch of requests may take this */
 	uint64_t wait_rate;		/* and its bytes at this many per s */
+	unsigned int sq_size;		/* each connection's send queue */
+	unsigned int inline_size;	/* and the inline data it asks for */
 	int fd;				/* a mapped file, or -1 */
 	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */

@@ -29,6 +29,8 @@
 /* WRITE and FLUSH lengths stay below the 2^31 the wire allows */
 #define LINK_CHUNK	(1UL << 30)
 #define LINK_BATCH	32
+_Static_assert(LINK_BATCH <= PMRDMA_SQ_SIZE_MIN,
+	       "a batch fits in the smallest send queue");
 /* the scratch: VERIFY digests and APM's READ, then atomic writes' values */
 #define SCRATCH_AW	(LINK_BATCH * PMRDMA_DIGEST_MAX)
 #define SCRATCH_SIZE	(SCRATCH_AW + PMRDMA_LINK_ATOMICS * 8)
@@ -166,6 +168,8 @@ static int link_connect(struct pmrdma_map *map, struct pmrdma_link *l,
 		.ibdev = r->ibdev,
 		.pd = pd,
 		.key = r->key, .key_len = r->key_len,
+		.send_depth = map->sq_size,
+		.inline_size = map->inline_size ? (int)map->inline_size : -1,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
 		/* the verbs of upstream rdma-core, VERIFY aside */
 		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE |

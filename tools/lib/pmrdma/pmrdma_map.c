@@ -202,6 +202,9 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->connect_ms = cfg->connect_ms ?: PMRDMA_CONNECT_MS;
 	map->wait_ms = cfg->wait_ms ?: PMRDMA_WAIT_MS;
 	map->wait_rate = cfg->wait_rate ?: PMRDMA_WAIT_RATE;
+	map->sq_size = cfg->sq_size ?: PMRDMA_SQ_SIZE;
+	map->inline_size = cfg->inline_size != UINT_MAX ? cfg->inline_size :
+			   PMRDMA_INLINE_SIZE;
 	map->links = calloc((size_t)(map->nlinks ?: 1) * map->nlanes,
 			    sizeof(*map->links));
 	map->lane_lock = calloc(map->nlanes, sizeof(*map->lane_lock));
