@@ -3,13 +3,16 @@
  * libpmrdma's remote maps over the kernel target: an emulated, keyed
  * export of the fsdax namespace (lib_helpers.h), mapped through the
  * library.  A power failure of the export shows what a flush made durable:
- * the flushed ranges survive it, what was only stored does not.  Then the
- * error paths: ranges outside the map, counts, algorithms, a wrong key, a
- * corrupted WRITE that only flush-and-verify can see, the target losing
- * power under a flush, and no descriptor left behind.
+ * the flushed ranges survive it, what was only stored does not, with the
+ * smallest send queue and without inline data too.  Then the error paths:
+ * ranges outside the map, counts, algorithms, a wrong key, a corrupted
+ * WRITE that only flush-and-verify can see, the target losing power under
+ * a flush, queues the config or the device refuses, and no descriptor
+ * left behind.
  */
 #include <pthread.h>
 
+#include "lib_device_helpers.h"
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
 #include "lib_verbs_helpers.h"
@@ -456,6 +459,225 @@ TEST_F(remote, waits_are_bounded_by_their_bytes)
 	pmrdma_map_delete(&m);
 	fail_and_read(self, NULL);
 	EXPECT_EQ(0, pt_check_pattern(self->back, LEN, 171));
+}
+
+/* a remote map of x with a send queue of sq_size, and inline_size (>= 0) */
+static int queued_map(struct pmrdma_map **map, const struct lib_export *x,
+		      unsigned int sq_size, int inline_size)
+{
+	struct pmrdma_config *cfg;
+	int ret;
+
+	ret = pmrdma_config_new(&cfg);
+	if (!ret)
+		ret = pmrdma_config_set_remote(cfg, &x->remote);
+	if (!ret)
+		ret = pmrdma_config_set_sq_size(cfg, sq_size);
+	if (!ret && inline_size >= 0)
+		ret = pmrdma_config_set_inline_size(cfg, inline_size);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/*
+ * The smallest send queue, 32 requests: a flush of 1000 ranges (2000
+ * requests) goes out as the queue frees, and 300 flushes of one to three
+ * ranges, started back to back, keep batches of 2, 4 and 6 requests in
+ * flight, around the ring of batches many times.  Never more than 32
+ * requests in the queue, and all of it durable.
+ */
+TEST_F(remote, a_small_send_queue_takes_many_ranges)
+{
+	static struct pmrdma_range r[1000];
+	static const unsigned int at[3] = { 1024, 1536, 1856 };
+	struct pmrdma_map *m;
+	unsigned char *v;
+	unsigned int i, k;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, queued_map(&m, &self->x, PMRDMA_SQ_SIZE_MIN, -1))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(PMRDMA_SQ_SIZE_MIN, lib_qp_cap.max_send_wr);
+	EXPECT_EQ(PMRDMA_INLINE_SIZE, lib_qp_cap.max_inline_data);
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, LEN, 81);
+	for (i = 0; i < 1000; i++)
+		r[i] = (struct pmrdma_range){ v + i * 2048, 100 };
+	lib_sq_clear();
+	ASSERT_EQ(0, pmrdma_flush_ranges(m, r, 1000))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	for (i = 0; i < 300; i++) {
+		for (k = 0; k < 3; k++)
+			r[k] = (struct pmrdma_range){ v + i * 2048 + at[k], 64 };
+		ASSERT_EQ(0, pmrdma_flush_async(m, r, 1 + i % 3))
+			TH_LOG("flush %u: %s", i, pmrdma_errormsg(m));
+	}
+	ASSERT_EQ(0, pmrdma_drain(m)) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_GE(PMRDMA_SQ_SIZE_MIN, lib_sq_peak);
+	EXPECT_LT(PMRDMA_SQ_SIZE_MIN / 2, lib_sq_peak);
+	EXPECT_EQ(0, lib_sq_used);
+	fail_and_read(self, NULL);
+	for (i = 0; i < 1000; i++)
+		ASSERT_EQ(0, memcmp(self->back + i * 2048, v + i * 2048, 100))
+			TH_LOG("range %u", i);
+	for (i = 0; i < 300; i++)
+		for (k = 0; k <= i % 3; k++)
+			ASSERT_EQ(0, memcmp(self->back + i * 2048 + at[k],
+					    v + i * 2048 + at[k], 64))
+				TH_LOG("flush %u, range %u", i, k);
+	pmrdma_map_delete(&m);
+}
+
+/*
+ * The setters refuse a send queue or inline data no map could use, with
+ * a message, and leave the config as it was; the device refuses what it
+ * cannot give, which fails the map with its reason and leaves nothing.
+ */
+TEST_F(remote, send_queue_bounds)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = (void *)1;
+	int fds;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_remote(cfg, &self->x.remote));
+	EXPECT_EQ(0, pmrdma_config_set_sq_size(cfg, 64));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_sq_size(cfg, PMRDMA_SQ_SIZE_MIN - 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "a send queue of 31 requests is outside 32..32768"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_sq_size(cfg, 1));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_sq_size(cfg, PMRDMA_SQ_SIZE_MAX + 1));
+	EXPECT_EQ(0, pmrdma_config_set_inline_size(cfg, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_inline_size(cfg,
+							 PMRDMA_INLINE_SIZE_MAX + 1));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "1025 bytes inline is more than 1024"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, pmrdma_map_new(&m, cfg)) TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(64, lib_qp_cap.max_send_wr);
+	EXPECT_EQ(0, lib_qp_cap.max_inline_data);
+	pmrdma_map_delete(&m);
+
+	/* rxe's inline data is the room of its 32 SGEs, 512 bytes */
+	fds = lib_fds();
+	m = (void *)1;
+	EXPECT_EQ(0, pmrdma_config_set_inline_size(cfg, PMRDMA_INLINE_SIZE_MAX));
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&m, cfg));
+	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "no QP of 64 send requests and 1024 bytes inline"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(fds, lib_fds());
+
+	/* rxe's CQs hold 32767 completions, fewer than the deepest queue's */
+	EXPECT_EQ(0, pmrdma_config_set_inline_size(cfg, PMRDMA_INLINE_SIZE));
+	EXPECT_EQ(0, pmrdma_config_set_sq_size(cfg, PMRDMA_SQ_SIZE_MAX));
+	if (lib_devices_give_sq(PMRDMA_SQ_SIZE_MAX)) {
+		TH_LOG("the devices may give a send queue of %u", PMRDMA_SQ_SIZE_MAX);
+	} else {
+		m = (void *)1;
+		EXPECT_EQ(-EINVAL, pmrdma_map_new(&m, cfg));
+		EXPECT_EQ(NULL, m);
+		EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+				       "a send queue of 32768 requests"))
+			TH_LOG("%s", pmrdma_errormsg(NULL));
+		EXPECT_EQ(fds, lib_fds());
+	}
+	pmrdma_config_delete(&cfg);
+}
+
+/*
+ * A record flushed, then its pointer at 0 atomic-written and flushed, all
+ * through m, back to back: both are durable after a power failure.
+ */
+#define record_and_pointer(self, m, seed, value)	\
+	__record_and_pointer(_metadata, self, m, seed, value)
+
+static void __record_and_pointer(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(remote) *self,
+				 struct pmrdma_map *m, uint32_t seed,
+				 uint64_t value)
+{
+	unsigned char *v = pmrdma_map_get_address(m);
+	struct pmrdma_range rec = { v + 4096, 4096 }, ptr = { v, 8 };
+	uint64_t got;
+
+	pt_fill_pattern(v + 4096, 4096, seed);
+	ASSERT_EQ(0, pmrdma_flush_async(m, &rec, 1));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 0, value))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, pmrdma_flush_async(m, &ptr, 1));
+	ASSERT_EQ(0, pmrdma_drain(m)) TH_LOG("%s", pmrdma_errormsg(m));
+	fail_and_read(self, NULL);
+	memcpy(&got, self->back, 8);
+	EXPECT_EQ(value, got);
+	EXPECT_EQ(0, pt_check_pattern(self->back + 4096, 4096, seed));
+}
+
+/*
+ * The atomic write without inline data: with ATOMIC WRITE, the native one;
+ * without (hidden, as a hardware RNIC has none), an 8-byte WRITE fenced
+ * behind the flush before it, inline with the default 64 bytes, else from
+ * a registered copy of the value: with none asked for, or fewer granted
+ * than asked.  Durable every time, and so are more atomic writes than
+ * there are copies, to a word each or all to one.
+ */
+TEST_F(remote, atomic_write_without_inline_room)
+{
+	struct pmrdma_map *m;
+	unsigned char *v;
+	unsigned int i;
+	uint64_t got;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, queued_map(&m, &self->x, 0, 0))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(0, lib_qp_cap.max_inline_data);
+	EXPECT_NE(0, lib_qp_send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE);
+	record_and_pointer(self, m, 91, 0x0101010101010101ULL);
+	pmrdma_map_delete(&m);
+
+	ASSERT_EQ(0, lib_device_hide(IB_UVERBS_DEVICE_ATOMIC_WRITE));
+	ASSERT_EQ(0, queued_map(&m, &self->x, 0, -1));
+	EXPECT_EQ(0, lib_qp_send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE);
+	lib_wr_inline = 0;
+	record_and_pointer(self, m, 92, 0x0202020202020202ULL);
+	EXPECT_EQ(1, lib_wr_inline);
+	pmrdma_map_delete(&m);
+
+	ASSERT_EQ(0, queued_map(&m, &self->x, 0, 0));
+	lib_wr_inline = 0;
+	record_and_pointer(self, m, 93, 0x0303030303030303ULL);
+	v = pmrdma_map_get_address(m);
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, pmrdma_atomic_write(m, 8 + 8 * i, 0xa000 + i));
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, pmrdma_atomic_write(m, 512, 0xb000 + i));
+	ASSERT_EQ(0, pmrdma_flush(m, v + 8, 512)) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_EQ(0, lib_wr_inline);
+	fail_and_read(self, NULL);
+	for (i = 0; i < 40; i++) {
+		memcpy(&got, self->back + 8 + 8 * i, 8);
+		EXPECT_EQ(0xa000 + i, got) TH_LOG("word %u", i);
+	}
+	memcpy(&got, self->back + 512, 8);
+	EXPECT_EQ(0xb000 + 39, got);
+	pmrdma_map_delete(&m);
+
+	lib_qp_inline_granted = 4;
+	ASSERT_EQ(0, queued_map(&m, &self->x, 0, -1));
+	EXPECT_EQ(PMRDMA_INLINE_SIZE, lib_qp_cap.max_inline_data);
+	lib_wr_inline = 0;
+	record_and_pointer(self, m, 94, 0x0404040404040404ULL);
+	EXPECT_EQ(0, lib_wr_inline);
+	pmrdma_map_delete(&m);
 }
 
 struct flusher {
