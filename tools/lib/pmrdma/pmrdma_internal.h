@@ -195,6 +195,19 @@ int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
 /* post the pushes and the persistence of ranges (offsets into the view) */
 int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 		      const struct pmrdma_range *ranges, size_t n);
+/*
+ * post WRITEs of the view's [off, off + len) from src (lkey, registered on
+ * the copy's PD) and their persistence, as pmrdma_link_flush() does
+ */
+int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
+		      uint64_t off, uint64_t len, const void *src,
+		      uint32_t lkey);
+/*
+ * register [addr, addr + len) on the copy's PD, for WRITEs from it; a
+ * failure is the map's message, not the link's
+ */
+int pmrdma_link_reg_buf(struct pmrdma_map *map, const struct pmrdma_link *l,
+			void *addr, size_t len, struct ibv_mr **mr);
 /* post an ATOMIC WRITE (or a fenced 8-byte WRITE) of value at offset */
 int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 			     size_t offset, uint64_t value);

@@ -262,6 +262,21 @@ void pmrdma_link_attach_lane(struct pmrdma_link *l,
 	l->src_shared = true;
 }
 
+int pmrdma_link_reg_buf(struct pmrdma_map *map, const struct pmrdma_link *l,
+			void *addr, size_t len, struct ibv_mr **mr)
+{
+	int err;
+
+	/* WRITEs only read it: no access beyond the local read */
+	*mr = ibv_reg_mr(l->conn.pd, addr, len, 0);
+	if (*mr)
+		return 0;
+	err = errno ? errno : EINVAL;
+	/* the buffer's failure, not the link's: the copy goes on */
+	return pmrdma_fail(map, -err, "%s: ibv_reg_mr of [%p, +%zu): %s",
+			   l->name, addr, len, strerror(err));
+}
+
 void pmrdma_link_close(struct pmrdma_link *l)
 {
 	if (l->src_shared) {
@@ -575,23 +590,32 @@ static int batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
-/* the WRITEs of the view's [off, off + len) */
-static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
-		       struct batch *b, uint64_t off, uint64_t len)
+/* the WRITEs of the view's [off, off + len), their bytes from src/lkey */
+static int batch_write_from(struct pmrdma_map *map, struct pmrdma_link *l,
+			    struct batch *b, uint64_t off, uint64_t len,
+			    const char *src, uint32_t lkey)
 {
 	uint64_t n;
 	int err;
 
-	if (l->shadow)
-		memcpy(l->shadow + off, map->addr + off, len);
-	for (; len; off += n, len -= n) {
+	for (; len; off += n, src += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = batch_add(map, l, b, IBV_WR_RDMA_WRITE, off, n,
-				l->src + off, l->src_mr->lkey, 0);
+		err = batch_add(map, l, b, IBV_WR_RDMA_WRITE, off, n, src,
+				lkey, 0);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* the WRITEs of the view's [off, off + len), from the view */
+static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
+		       struct batch *b, uint64_t off, uint64_t len)
+{
+	if (l->shadow)
+		memcpy(l->shadow + off, map->addr + off, len);
+	return batch_write_from(map, l, b, off, len, l->src + off,
+				l->src_mr->lkey);
 }
 
 /* the lowest atomic write in flight that overlaps [off, end), or -1 */
@@ -830,6 +854,37 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 	if (!any)
 		return 0;
 	err = batch_persist_end(map, l, &b, end);
+	return err ? err : batch_post(map, l, &b);
+}
+
+int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
+		      uint64_t off, uint64_t len, const void *src,
+		      uint32_t lkey)
+{
+	struct batch b = { .n = 0 };
+	int err;
+
+	if (l->err)
+		return l->err;
+	if (!len)
+		return 0;
+	/*
+	 * An atomic write on its way to these bytes came first, and a WRITE
+	 * could land ahead of it (GPSPM's target CPU stores it later): wait
+	 * for it, so that the buffer's bytes are the last.  A flush skips
+	 * them instead, as the view holds the atomic write's value; the
+	 * buffer does not.
+	 */
+	if (atomic_in(l, off, off + len) >= 0) {
+		err = pmrdma_link_drain(map, l);
+		if (err)
+			return err;
+	}
+	err = batch_write_from(map, l, &b, off, len, src, lkey);
+	if (!err)
+		err = batch_persist(map, l, &b, off, len);
+	if (!err)
+		err = batch_persist_end(map, l, &b, off + len);
 	return err ? err : batch_post(map, l, &b);
 }
 
