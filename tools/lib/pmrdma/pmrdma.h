@@ -62,10 +62,10 @@
  * has lanes (pmrdma_config_set_lanes(), 1 by default), each a connection
  * to every remote copy, sharing the copy's registration: a thread takes a
  * lane on its first call and keeps it, threads beyond the lanes share
- * them, and a lane serves one call at a time.  A thread's flushes, atomic
- * writes and drains are ordered on its lane, as one thread's are on a map
- * of one lane; pmrdma_drain() waits for what the calling thread's lane
- * started.  pmrdma_errormsg() gives the calling thread's message.
+ * them, and a lane serves one call at a time.  A thread's flushes, writes,
+ * atomic writes and drains are ordered on its lane, as one thread's are on
+ * a map of one lane; pmrdma_drain() waits for what the calling thread's
+ * lane started.  pmrdma_errormsg() gives the calling thread's message.
  */
 #ifndef PMRDMA_H
 #define PMRDMA_H
@@ -359,6 +359,37 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset,
  * pmrdma_flush() reports them.
  */
 int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len);
+
+/*
+ * A buffer of the caller's that writes take their bytes from, without a
+ * copy into the view (librpma's rpma_mr_reg() + rpma_write()): [addr,
+ * addr + len) registered on every remote copy of map (LOCAL access only),
+ * none for a local map.  It stays the caller's memory; deregister it
+ * before the map is deleted, and only when no write uses it.  -EINVAL for
+ * NULL or an empty range, -ENOMEM, or ibv_reg_mr(3)'s -errno, with the
+ * map's message.  Deregister: NULL-safe, *buf becomes NULL; 0 or
+ * ibv_dereg_mr(3)'s -errno (the buffer is gone either way).
+ */
+struct pmrdma_buf;
+int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
+			struct pmrdma_buf **buf);
+int pmrdma_buf_deregister(struct pmrdma_buf **buf);
+
+/*
+ * Start making buf's [src_off, src_off + len) durable at dst, an address
+ * of the view, on every copy of the map, as pmrdma_flush_async() does for
+ * the view's bytes: durable once a later pmrdma_drain() returns 0.  A
+ * remote copy gets WRITEs from buf and the method's persistence; a local
+ * copy (the view of a local or replicated map) a non-temporal copy.  A
+ * remote map's view is not written: it keeps what it held at dst, and a
+ * later flush of the range would push that over the written bytes
+ * (pmrdma_read() brings them into the view).  The bytes of buf must not
+ * change until the drain.  -EINVAL (dst's range outside the view,
+ * [src_off, +len) outside buf, buf of another map), posting nothing;
+ * else pmrdma_flush_async()'s errors.
+ */
+int pmrdma_write(struct pmrdma_map *map, void *dst,
+		 const struct pmrdma_buf *buf, size_t src_off, size_t len);
 
 /* pmrdma_memcpy() / pmrdma_memset() flags */
 #define PMRDMA_F_NODRAIN	(1U << 0)	/* flush started, not waited for */

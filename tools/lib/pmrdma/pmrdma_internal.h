@@ -136,6 +136,18 @@ struct pmrdma_map {
 	int copy_err[PMRDMA_REPLICAS_MAX];	/* each copy's failure */
 };
 
+/*
+ * A buffer of the caller's, registered on the PD of each remote copy of
+ * map that was live then (pmrdma_buf_register()): WRITEs take their bytes
+ * from it.
+ */
+struct pmrdma_buf {
+	struct pmrdma_map *map;
+	char *addr;
+	size_t len;
+	struct ibv_mr *mr[PMRDMA_REPLICAS_MAX];	/* copy i's, or NULL */
+};
+
 /* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
 struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
 

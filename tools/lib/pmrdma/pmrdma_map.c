@@ -583,6 +583,105 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 	return err;
 }
 
+int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
+			struct pmrdma_buf **bufp)
+{
+	struct pmrdma_buf *buf;
+	unsigned int i;
+	int err;
+
+	if (!bufp)
+		return pmrdma_fail(map, -EINVAL, "register: nowhere to put the buffer");
+	*bufp = NULL;
+	if (!addr || !len)
+		return pmrdma_fail(map, -EINVAL,
+				   "register: [%p, +%zu) is no buffer", addr, len);
+	buf = calloc(1, sizeof(*buf));
+	if (!buf)
+		return pmrdma_fail(map, -ENOMEM, "register: no memory");
+	buf->map = map;
+	buf->addr = addr;
+	buf->len = len;
+	/*
+	 * Each copy's lanes share its PD: one registration a copy.  A copy
+	 * out of sync takes no more work, and its device may be gone.
+	 */
+	for (i = 0; i < map->nlinks; i++) {
+		if (!link_live(map, i))
+			continue;
+		err = pmrdma_link_reg_buf(map, copy_link(map, i, 0), addr, len,
+					  &buf->mr[i]);
+		if (err) {
+			pmrdma_buf_deregister(&buf);
+			return err;
+		}
+	}
+	*bufp = buf;
+	return 0;
+}
+
+int pmrdma_buf_deregister(struct pmrdma_buf **bufp)
+{
+	struct pmrdma_buf *buf = bufp ? *bufp : NULL;
+	unsigned int i;
+	int e, err = 0;
+
+	if (!buf)
+		return 0;
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
+		e = buf->mr[i] ? ibv_dereg_mr(buf->mr[i]) : 0;
+		if (e && !err)
+			err = pmrdma_fail(buf->map, -e,
+					  "deregister: ibv_dereg_mr of copy %u: %s",
+					  i, strerror(e));
+	}
+	free(buf);
+	*bufp = NULL;
+	return err;
+}
+
+int pmrdma_write(struct pmrdma_map *map, void *dst,
+		 const struct pmrdma_buf *buf, size_t src_off, size_t len)
+{
+	struct pmrdma_range r = { dst, len };
+	struct links_step st;
+	unsigned int i, lane;
+	const char *src;
+	uint64_t off;
+	int err;
+
+	err = ranges_in_view(map, &r, 1, "write");
+	if (err)
+		return err;
+	if (!buf || buf->map != map)
+		return pmrdma_fail(map, -EINVAL,
+				   "write: %s", buf ? "the buffer is registered on another map" :
+						     "no buffer");
+	if (src_off > buf->len || len > buf->len - src_off)
+		return pmrdma_fail(map, -EINVAL,
+				   "write: [%zu, +%zu) is outside the buffer's %zu bytes",
+				   src_off, len, buf->len);
+	if (!len)
+		return 0;
+	src = buf->addr + src_off;
+	off = (uint64_t)((char *)dst - map->addr);
+	lane = lane_enter(map);
+	/* the local copy is the view: the bytes go there, written back */
+	if (map->local)
+		pmrdma_local_memcpy_nt(map, dst, src, len);
+	links_begin(map, &st);
+	/* a copy live now was live at registration: it has its MR */
+	for (i = 0; i < map->nlinks; i++)
+		if (link_live(map, i))
+			links_fold(map, &st,
+				   pmrdma_link_write(map, copy_link(map, i, lane),
+						     off, len, src,
+						     buf->mr[i]->lkey));
+	err = links_end(map, &st);
+	lane_leave(map, lane);
+	return err;
+}
+
 /* every range fits one VERIFY of every remote copy */
 static int verify_lengths_ok(struct pmrdma_map *map,
 			     const struct pmrdma_range *r, size_t n)
