@@ -262,6 +262,41 @@ TEST_F(local, memcpy_memset)
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "unknown flags"));
 }
 
+/*
+ * A local map's buffer has no registration: a write copies it into the
+ * view, which is the memory (a file reads it back through the
+ * filesystem), with the remote maps' refusals.
+ */
+TEST_F(local, write_from_a_registered_buffer)
+{
+	struct pmrdma_range r = { self->v + 5, 3000 };
+	struct pmrdma_buf *buf;
+	char *src;
+
+	if (!self->map)
+		return;
+	src = malloc(4096);
+	ASSERT_NE(NULL, src);
+	pt_fill_pattern(src, 4096, 501);
+	memset(self->v, 0, 8192);
+	ASSERT_EQ(0, pmrdma_buf_register(self->map, src, 4096, &buf));
+	EXPECT_EQ(0, pmrdma_write(self->map, self->v + 5, buf, 7, 3000));
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0, memcmp(self->v + 5, src + 7, 3000));
+	EXPECT_EQ(0, self->v[4]);
+	EXPECT_EQ(0, self->v[3005]);
+	EXPECT_EQ(0, pmrdma_flush_verify(self->map, &r, 1, PMRDMA_VERIFY_ALG_CRC32C))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v + LEN - 1, buf, 0, 2));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, 4000, 97));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, (size_t)-10, 64));
+	EXPECT_EQ(0, self->v[0]);
+	EXPECT_EQ(0, pmrdma_buf_deregister(&buf));
+	EXPECT_EQ(NULL, buf);
+	free(src);
+}
+
 /* a thread that changes a range of the view all along, until told to stop */
 struct scribbler {
 	uint64_t *p;

@@ -1100,6 +1100,213 @@ TEST_F(remote, a_zeroed_view_reads_only_what_is_asked)
 }
 
 /*
+ * pmrdma_write() from a registered buffer of the caller's: the export gets
+ * the buffer's bytes at dst, and only those, while the view there keeps
+ * what it held (neither pushed nor written); pmrdma_read() brings the
+ * written bytes in.  APM placed them (a new map reads them), FLUSH made
+ * them durable (a power failure keeps them, and no line was lost).
+ */
+#define WR_DST		(8192 + 3)
+#define WR_SRC_OFF	100
+#define WR_LEN		5000
+#define WR_BUF		(16 << 10)
+
+TEST_F(remote, write_from_a_registered_buffer)
+{
+	static const enum pmrdma_method method[] = {
+		PMRDMA_METHOD_APM, PMRDMA_METHOD_FLUSH,
+	};
+	struct pmrdma_map *m, *check;
+	struct lib_export x = self->x;
+	struct pmrdma_buf *buf = (void *)1;
+	struct pmrdma_caps caps;
+	unsigned char *src, *v, *c;
+	unsigned int k;
+	uint64_t lost;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, posix_memalign((void **)&src, 4096, WR_BUF));
+	for (k = 0; k < 2; k++) {
+		/* the export zeroed, then a map of the method over it */
+		memset(self->v, 0, LEN);
+		ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+		x.remote.method = method[k];
+		ASSERT_EQ(0, lib_map(&m, NULL, &x, 1)) TH_LOG("%s", pmrdma_errormsg(NULL));
+		pmrdma_map_get_caps(m, &caps);
+		EXPECT_EQ(method[k], caps.method);
+		v = pmrdma_map_get_address(m);
+		pt_fill_pattern(v, LEN, 300 + k);	/* never flushed */
+		pt_fill_pattern(src, WR_BUF, 310 + k);
+
+		ASSERT_EQ(0, pmrdma_buf_register(m, src, WR_BUF, &buf))
+			TH_LOG("%s", pmrdma_errormsg(m));
+		ASSERT_NE(NULL, buf);
+		ASSERT_EQ(0, pmrdma_write(m, v + WR_DST, buf, WR_SRC_OFF, WR_LEN))
+			TH_LOG("%s: %s", pmrdma_method_name(method[k]),
+			       pmrdma_errormsg(m));
+		ASSERT_EQ(0, pmrdma_drain(m)) TH_LOG("%s", pmrdma_errormsg(m));
+		EXPECT_EQ(0, pt_check_pattern(v, LEN, 300 + k))
+			TH_LOG("%s: the write touched the view",
+			       pmrdma_method_name(method[k]));
+
+		ASSERT_EQ(0, lib_map(&check, NULL, &self->x, 1));
+		c = pmrdma_map_get_address(check);
+		EXPECT_EQ(-1, lib_first_diff(c + WR_DST, src + WR_SRC_OFF, WR_LEN))
+			TH_LOG("%s: the export differs from the buffer at %zd",
+			       pmrdma_method_name(method[k]),
+			       lib_first_diff(c + WR_DST, src + WR_SRC_OFF, WR_LEN));
+		EXPECT_EQ(0, c[WR_DST - 1]);
+		EXPECT_EQ(0, c[WR_DST + WR_LEN]);
+		pmrdma_map_delete(&check);
+
+		ASSERT_EQ(0, pmrdma_read(m, v + WR_DST, WR_LEN));
+		EXPECT_EQ(0, memcmp(v + WR_DST, src + WR_SRC_OFF, WR_LEN));
+		EXPECT_EQ(0, pmrdma_buf_deregister(&buf));
+		EXPECT_EQ(NULL, buf);
+		pmrdma_map_delete(&m);
+	}
+	/* the last, FLUSH: durable */
+	fail_and_read(self, &lost);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, memcmp(self->back + WR_DST, src + WR_SRC_OFF, WR_LEN));
+	EXPECT_EQ(0, self->back[WR_DST - 1]);
+	EXPECT_EQ(0, self->back[WR_DST + WR_LEN]);
+	free(src);
+}
+
+/*
+ * A bad write is refused before anything is sent, with a message of one
+ * line: a destination outside the view, a source outside the buffer (an
+ * offset so large that offset + length wraps around included), no buffer,
+ * or one of another map; so are registrations of nothing.  The map goes
+ * on, and its export holds only what the good write after them wrote.
+ */
+TEST_F(remote, bad_writes_refused_and_nothing_sent)
+{
+	struct pmem_rdma_stats st0, st;
+	struct pmrdma_buf *buf, *other, *none = (void *)1;
+	struct pmrdma_map *m;
+	unsigned char *src;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, posix_memalign((void **)&src, 4096, 4096));
+	pt_fill_pattern(src, 4096, 320);
+	memset(self->v, 0, LEN);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, LEN));
+	ASSERT_EQ(0, pmrdma_buf_register(self->map, src, 4096, &buf));
+	ASSERT_EQ(0, lib_map(&m, NULL, &self->x, 1));
+	ASSERT_EQ(0, pmrdma_buf_register(m, src, 4096, &other));
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st0));
+
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v + LEN - 8, buf, 0, 16));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "outside the map"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v - 64, buf, 0, 64));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, 0, SIZE_MAX));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, 4000, 97));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map),
+			       "[4000, +97) is outside the buffer's 4096 bytes"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(NULL, strchr(pmrdma_errormsg(self->map), '\n'));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, 4097, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, SIZE_MAX - 10, 64));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, buf, 1, 4096));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, NULL, 0, 64));
+	EXPECT_EQ(-EINVAL, pmrdma_write(self->map, self->v, other, 0, 64));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "another map"))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	/* empty: nothing to write, anywhere */
+	EXPECT_EQ(0, pmrdma_write(self->map, self->v + LEN + 64, buf, 4096, 0));
+
+	EXPECT_EQ(-EINVAL, pmrdma_buf_register(self->map, NULL, 4096, &none));
+	EXPECT_EQ(NULL, none);
+	EXPECT_EQ(-EINVAL, pmrdma_buf_register(self->map, src, 0, &none));
+	EXPECT_EQ(-EINVAL, pmrdma_buf_register(self->map, src, 4096, NULL));
+	EXPECT_EQ(0, pmrdma_buf_deregister(NULL));
+	EXPECT_EQ(0, pmrdma_buf_deregister(&none));
+
+	EXPECT_EQ(0, pmrdma_drain(self->map)) TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, export_stats(self->fd, self->x.id, &st));
+	EXPECT_EQ(st0.bytes_written, st.bytes_written);
+	EXPECT_EQ(st0.flushes, st.flushes);
+
+	/* the map goes on: the whole buffer at the view's last 4 KiB */
+	EXPECT_EQ(0, pmrdma_write(self->map, self->v + LEN - 4096, buf, 0, 4096))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0, pmrdma_buf_deregister(&other));
+	pmrdma_map_delete(&m);
+	EXPECT_EQ(0, pmrdma_buf_deregister(&buf));
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, memcmp(self->back + LEN - 4096, src, 4096));
+	memset(src, 0, 4096);
+	EXPECT_EQ(-1, lib_first_diff(self->back, src, 4096))
+		TH_LOG("a refused write reached the export");
+	free(src);
+}
+
+/*
+ * A buffer is registered once a remote copy, on the PD its lanes share
+ * (the pinned memory grows by the buffer once, not four times), and a
+ * thread on another lane writes from it as well; deregistering unpins it.
+ */
+struct lane_write {
+	struct pmrdma_map *map;
+	struct pmrdma_buf *buf;
+	unsigned char *dst;
+	int err;
+};
+
+static void *lane_write(void *arg)
+{
+	struct lane_write *w = arg;
+
+	w->err = pmrdma_write(w->map, w->dst, w->buf, 4096, 4096);
+	if (!w->err)
+		w->err = pmrdma_drain(w->map);
+	return NULL;
+}
+
+TEST_F(remote, a_buffer_is_registered_once_for_all_lanes)
+{
+	struct lane_write w = { .err = -1 };
+	struct pmrdma_map *m;
+	unsigned char *src, *v;
+	long pin0, pinned;
+	pthread_t th;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, posix_memalign((void **)&src, 4096, 1 << 20));
+	pt_fill_pattern(src, 1 << 20, 330);
+	ASSERT_EQ(0, lib_map_lanes(&m, NULL, &self->x, 1, 4));
+	v = pmrdma_map_get_address(m);
+	pin0 = lib_pinned_kib();
+	ASSERT_EQ(0, pmrdma_buf_register(m, src, 1 << 20, &w.buf));
+	pinned = lib_pinned_kib() - pin0;
+	EXPECT_LE(1024, pinned);
+	EXPECT_GT(2048, pinned) TH_LOG("each lane registered the buffer");
+
+	/* this thread on lane 0, the other on lane 1 */
+	EXPECT_EQ(0, pmrdma_write(m, v, w.buf, 0, 4096)) TH_LOG("%s", pmrdma_errormsg(m));
+	EXPECT_EQ(0, pmrdma_drain(m));
+	w.map = m;
+	w.dst = v + 8192;
+	ASSERT_EQ(0, pthread_create(&th, NULL, lane_write, &w));
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, w.err);
+	EXPECT_EQ(0, pmrdma_buf_deregister(&w.buf));
+	EXPECT_GT(512, lib_pinned_kib() - pin0) TH_LOG("the buffer stayed pinned");
+	pmrdma_map_delete(&m);
+	fail_and_read(self, NULL);
+	EXPECT_EQ(0, memcmp(self->back, src, 4096));
+	EXPECT_EQ(0, memcmp(self->back + 8192, src + 4096, 4096));
+	free(src);
+}
+
+/*
  * Threads on one map: each writes its own region round after round, and
  * behind each round its own counter word with an atomic write; one drain
  * a round.  Afterwards the export, read back after a power failure, holds

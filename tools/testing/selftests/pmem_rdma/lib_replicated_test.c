@@ -155,6 +155,49 @@ TEST_F(replicated, one_flush_makes_every_copy_durable)
 		TH_LOG("%s", pmrdma_errormsg(self->map));
 }
 
+/*
+ * A write from a registered buffer lands in the local memory (the view)
+ * and in every replica, at dst and nowhere else: what was flushed before
+ * stays around it on every copy.
+ */
+TEST_F(replicated, a_write_lands_locally_and_on_every_replica)
+{
+	const size_t dst = 4096 + 5, src_off = 7, n = 20000;
+	struct pmrdma_buf *buf;
+	unsigned char *src, *want;
+	int i;
+
+	if (!self->map)
+		return;
+	src = malloc(65536);
+	want = malloc(EXP_LEN);
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, want);
+	pt_fill_pattern(src, 65536, 131);
+	pt_fill_pattern(self->v, EXP_LEN, 132);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, EXP_LEN));
+	memcpy(want, self->v, EXP_LEN);
+	memcpy(want + dst, src + src_off, n);
+
+	ASSERT_EQ(0, pmrdma_buf_register(self->map, src, 65536, &buf))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, pmrdma_write(self->map, self->v + dst, buf, src_off, n))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, pmrdma_drain(self->map)) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-1, lib_first_diff(self->v, want, EXP_LEN))
+		TH_LOG("the local copy differs at %zd",
+		       lib_first_diff(self->v, want, EXP_LEN));
+	EXPECT_EQ(0, pmrdma_buf_deregister(&buf));
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, want, EXP_LEN))
+			TH_LOG("replica %d differs at %zd", i,
+			       lib_first_diff(self->back, want, EXP_LEN));
+	}
+	free(want);
+	free(src);
+}
+
 /* a replica that dies is reported once; the others stay durable */
 TEST_F(replicated, a_replica_that_dies_drops_out)
 {

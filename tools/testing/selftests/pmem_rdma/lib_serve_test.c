@@ -227,6 +227,61 @@ TEST_F(serve, atomic_writes_wait_for_the_targets_cpu)
 		EXPECT_EQ(0x200 + i, pt_load64(self->sv + i * 8));
 }
 
+/* the server again, a moment from now */
+static void *serve_later(void *arg)
+{
+	usleep(300000);
+	pmrdma_server_run(arg, -1);
+	return NULL;
+}
+
+/*
+ * GPSPM: a write from a registered buffer is WRITEs of its bytes and a
+ * request that the target's CPU persists them; the view keeps what it
+ * held.  Over the 8 bytes of an atomic write that the target's CPU has not
+ * stored yet (its thread stopped), the buffer's bytes are the last to
+ * land, not the atomic write's older value.
+ */
+TEST_F(serve, write_from_a_registered_buffer)
+{
+	struct pmrdma_server_stats st0, st;
+	struct pmrdma_buf *buf;
+	char *src;
+
+	if (!self->map)
+		return;
+	memset(self->sv, 0, SERVE_LEN);
+	pt_fill_pattern(self->v, SERVE_LEN, 261);	/* never flushed */
+	ASSERT_EQ(0, posix_memalign((void **)&src, 4096, 16384));
+	pt_fill_pattern(src, 16384, 262);
+	ASSERT_EQ(0, pmrdma_buf_register(self->map, src, 16384, &buf))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	pmrdma_server_get_stats(self->s, &st0);
+	ASSERT_EQ(0, pmrdma_write(self->map, self->v + 8195, buf, 100, 5000));
+	ASSERT_EQ(0, pmrdma_drain(self->map)) TH_LOG("%s", pmrdma_errormsg(self->map));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(st0.requests + 1, st.requests);
+	EXPECT_EQ(st0.bytes_persisted + 5000, st.bytes_persisted);
+	EXPECT_EQ(0, memcmp(self->sv + 8195, src + 100, 5000));
+	EXPECT_EQ(0, self->sv[8194]);
+	EXPECT_EQ(0, self->sv[8195 + 5000]);
+	EXPECT_EQ(0, pt_check_pattern(self->v, SERVE_LEN, 261))
+		TH_LOG("the write touched the view");
+
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, 0, 0x5555555555555555ULL));
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_later, self->s));
+	ASSERT_EQ(0, pmrdma_write(self->map, self->v, buf, 0, 64))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, pmrdma_drain(self->map)) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-1, lib_first_diff(self->sv, src, 64))
+		TH_LOG("the atomic write landed over the buffer's bytes: %#llx",
+		       (unsigned long long)pt_load64(self->sv));
+	EXPECT_EQ(0, pmrdma_buf_deregister(&buf));
+	free(src);
+}
+
 /*
  * A window of the served range: GPSPM's requests name export offsets, so
  * the target's CPU persists and stores at the window's place.
