@@ -323,6 +323,51 @@ int pmrdma_flush_async(struct pmrdma_map *map,
 /* Wait until everything pmrdma_flush_async() started before is durable. */
 int pmrdma_drain(struct pmrdma_map *map);
 
+/* ---- an event loop: one thread, many maps ---- */
+
+/*
+ * A file descriptor to wait on with poll() or epoll (level-triggered,
+ * EPOLLIN), readable when a completion or a connection event may be
+ * waiting on one of the map's connections; then call pmrdma_progress() or
+ * pmrdma_flush_test().  It may be readable with nothing to do.  The map's
+ * own: do not read or close it; it lasts until pmrdma_map_delete().  0, or
+ * -errno with the map's message.
+ */
+int pmrdma_map_get_fd(struct pmrdma_map *map, int *fd);
+
+/*
+ * pmrdma_flush_async() that hands back a token for the flush (nonzero, the
+ * map's, of the calling thread's lane) to pass to pmrdma_flush_test().  The
+ * local part of the flush is done when it returns; the remote part goes on
+ * while the caller does other work.  The tokens of one lane become durable
+ * in the order they were started.  0 (or -ENOLINK: a replica dropped out,
+ * the flush goes on on the rest), with *token set; otherwise *token is 0
+ * and the errors are pmrdma_flush_async()'s.  Like it, it may wait for room
+ * in a full send queue (pmrdma_config_set_sq_size()).
+ */
+int pmrdma_flush_start(struct pmrdma_map *map,
+		       const struct pmrdma_range *ranges, size_t n,
+		       uint64_t *token);
+
+/*
+ * Whether the flush of token is durable, taking what has completed
+ * without waiting: 0 when it is (-ENOLINK: it is, on the copies in sync,
+ * and a replica dropped out since a test last said so), -EAGAIN when not
+ * yet, -EINVAL for a token the map did not give, or the failure that means
+ * it never will be, as pmrdma_drain() reports it (-ENOTCONN: too few
+ * replicas are left in sync).
+ */
+int pmrdma_flush_test(struct pmrdma_map *map, uint64_t token);
+
+/*
+ * Take whatever has completed on the map's lanes, without waiting (a
+ * lane another thread is in is left to it), and fail a connection whose
+ * oldest request has waited longer than the config's timeouts allow: 0,
+ * -ENOLINK when a replica dropped out, or the failure as pmrdma_drain()
+ * reports it.
+ */
+int pmrdma_progress(struct pmrdma_map *map);
+
 /*
  * Make the ranges durable, then check that what is durable is what the
  * view holds (SNIA OptimizedFlushAndVerify): remote, one flush-and-verify

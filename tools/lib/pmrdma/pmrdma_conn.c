@@ -488,6 +488,31 @@ int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
 	}
 }
 
+int pmrdma_conn_poll_wc(struct pmrdma_conn *c, struct ibv_wc *wc)
+{
+	struct pollfd pfd = { .fd = c->cc->fd, .events = POLLIN };
+	struct ibv_cq *cq;
+	void *ctx;
+	int n;
+
+	/*
+	 * Take the channel's event and re-arm before polling, so that its fd
+	 * goes quiet and a completion after the poll raises a new event.
+	 */
+	if (poll(&pfd, 1, 0) == 1) {
+		if (ibv_get_cq_event(c->cc, &cq, &ctx))
+			return -errno;
+		ibv_ack_cq_events(cq, 1);
+		if (ibv_req_notify_cq(c->cq, 0))
+			return -errno;
+	}
+	conn_cm_events(c);
+	n = ibv_poll_cq(c->cq, 1, wc);
+	if (n)
+		return n < 0 ? -EIO : 1;
+	return c->disconnected ? -ECONNRESET : 0;
+}
+
 int pmrdma_conn_wait_disconnect(struct pmrdma_conn *c, int timeout_ms)
 {
 	if (c->disconnected)

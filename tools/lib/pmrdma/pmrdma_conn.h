@@ -118,6 +118,14 @@ static inline struct ibv_qp *pmrdma_conn_qp(const struct pmrdma_conn *c)
 int pmrdma_conn_wait_wc(struct pmrdma_conn *c, struct ibv_wc *wc,
 			int timeout_ms);
 
+/*
+ * One completion, without waiting: 1, 0 when there is none, -ECONNRESET
+ * when the target disconnected with nothing left to complete, or -errno.
+ * It takes what the completion and CM channels hold, so that their fds
+ * (cc->fd, ch->fd) go quiet until the next event.
+ */
+int pmrdma_conn_poll_wc(struct pmrdma_conn *c, struct ibv_wc *wc);
+
 /* the target's disconnect, up to timeout_ms: 0 or -ETIMEDOUT */
 int pmrdma_conn_wait_disconnect(struct pmrdma_conn *c, int timeout_ms);
 

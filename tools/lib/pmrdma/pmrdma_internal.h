@@ -4,6 +4,8 @@
  *
  *   pmrdma_config.c  what to map
  *   pmrdma_map.c     the map: making, the calls of pmrdma.h, errors
+ *   pmrdma_lane.c    lanes: which thread takes which connections, and the
+ *                    tokens of the flushes started on each
  *   pmrdma_local.c   local pmem: the mapping and the CPU's flush
  *   pmrdma_link.c    one remote copy: its connection, the requests that
  *                    push and persist ranges, their completions
@@ -90,6 +92,11 @@ struct pmrdma_link {
 	struct pmem_rdma_gpspm_req *gp_cur;	/* being filled, or NULL */
 	uint64_t gp_sent;		/* requests ever sent */
 	unsigned int gp_inflight;	/* sent, not answered */
+	uint64_t wait_start;		/* CLOCK_MONOTONIC ns of the last
+					 * completion, or of a post to an idle
+					 * link: how long the oldest batch has
+					 * been waited for
+					 */
 	int err;			/* the failure, once it failed */
 	int *copy_err;			/* the copy's, which all its lanes
 					 * share: read from any thread with
@@ -98,6 +105,37 @@ struct pmrdma_link {
 };
 
 #define PMRDMA_GPSPM_DEPTH	16
+
+/* what a link had posted when a flush was started: done once both passed */
+struct pmrdma_link_mark {
+	uint64_t batch;			/* its last signaled batch */
+	uint64_t gp;			/* the GPSPM requests sent */
+};
+
+/* the flushes started on a lane with a token, oldest first */
+#define PMRDMA_LANE_MARKS	32
+
+struct pmrdma_lane_mark {
+	uint64_t seq;			/* the token's sequence number */
+	struct pmrdma_link_mark copy[PMRDMA_REPLICAS_MAX];
+};
+
+/*
+ * A lane: a connection to each remote copy (the links copy_link() finds),
+ * used by one thread at a time, and the tokens of the flushes started on
+ * it (pmrdma_flush_start()), which become durable in the order they were
+ * started.
+ */
+struct pmrdma_lane {
+	pthread_mutex_t lock;
+	uint64_t started;		/* the last token's sequence number */
+	uint64_t durable;		/* every one up to it is durable */
+	struct pmrdma_lane_mark marks[PMRDMA_LANE_MARKS];	/* a ring */
+	unsigned int head, n;		/* its oldest, and how many */
+	bool dropped;			/* a replica dropped out since a
+					 * token's test last said so
+					 */
+};
 
 /*
  * A map's remote copies (its links) each have nlanes connections, one per
@@ -131,8 +169,11 @@ struct pmrdma_map {
 	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k */
 	unsigned int nlinks;		/* the remote copies */
 	unsigned int nlanes;
-	pthread_mutex_t *lane_lock;	/* nlanes */
+	struct pmrdma_lane *lanes;	/* nlanes */
 	unsigned int next_lane;		/* the next thread's, modulo nlanes */
+	int event_fd;			/* an epoll of every link's channels,
+					 * or -1 until asked for; __atomic
+					 */
 	int copy_err[PMRDMA_REPLICAS_MAX];	/* each copy's failure */
 };
 
@@ -147,6 +188,38 @@ struct pmrdma_buf {
 	size_t len;
 	struct ibv_mr *mr[PMRDMA_REPLICAS_MAX];	/* copy i's, or NULL */
 };
+
+/* copy i's link on lane k */
+static inline struct pmrdma_link *copy_link(const struct pmrdma_map *map,
+					    unsigned int i, unsigned int k)
+{
+	return &map->links[i * map->nlanes + k];
+}
+
+/* copy i still takes work, on every lane; any thread may ask */
+static inline bool copy_live(const struct pmrdma_map *map, unsigned int i)
+{
+	return !__atomic_load_n(&map->copy_err[i], __ATOMIC_ACQUIRE);
+}
+
+/* pmrdma_lane.c */
+int pmrdma_lanes_new(struct pmrdma_map *map);
+void pmrdma_lanes_free(struct pmrdma_map *map);
+/* the calling thread's lane, for it alone until pmrdma_lane_leave() */
+unsigned int pmrdma_lane_enter(struct pmrdma_map *map);
+/* the same for lane, which another thread may have: waiting for it */
+void pmrdma_lane_take(struct pmrdma_map *map, unsigned int lane);
+/* the same without waiting: false if another thread has it */
+bool pmrdma_lane_try(struct pmrdma_map *map, unsigned int lane);
+void pmrdma_lane_leave(struct pmrdma_map *map, unsigned int lane);
+/* a token for what the lane's links have posted so far */
+uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane);
+/* move the lane's durable token past the marks its links have passed */
+void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane);
+/* token's lane, or -1 for a token the map never gave */
+int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token);
+/* token is durable: its lane's durable token has passed it */
+bool pmrdma_lane_token_durable(const struct pmrdma_map *map, uint64_t token);
 
 /* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
 struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
@@ -225,6 +298,18 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 			     size_t offset, uint64_t value);
 /* wait for everything posted */
 int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l);
+/*
+ * take the completions there are without waiting, and fail the link
+ * whose oldest batch has waited too long; on a failed link, only quiet
+ * its channels
+ */
+int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l);
+/* what has been posted so far, and whether it is done */
+void pmrdma_link_mark(const struct pmrdma_link *l, struct pmrdma_link_mark *m);
+bool pmrdma_link_passed(const struct pmrdma_link *l,
+			const struct pmrdma_link_mark *m);
+/* add the link's channels to the epoll instance epfd: 0 or -errno */
+int pmrdma_link_watch(const struct pmrdma_link *l, int epfd);
 /*
  * push, flush-and-verify each range with alg, wait, compare; the caller
  * has checked every range against pmrdma_link_verify_max()

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
 
 #include <infiniband/rxe_flush_dv.h>
 #include <rdma/rxe_flush.h>
@@ -359,10 +361,48 @@ static int link_wait_ms(const struct pmrdma_map *map,
 	return ms < INT_MAX ? (int)ms : INT_MAX;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* something posted has not completed yet */
+static bool link_busy(const struct pmrdma_link *l)
+{
+	return l->done != l->posted || l->gp_inflight;
+}
+
+/* a completion of pmrdma_conn_*_wc(): 0, or the link's failure */
+static int link_complete(struct pmrdma_map *map, struct pmrdma_link *l,
+			 int n, const struct ibv_wc *wc)
+{
+	char m[128];
+
+	if (n == -ECONNRESET)
+		return link_fail(map, l, n, "the target disconnected");
+	if (n < 0)
+		return link_fail(map, l, n, "waiting for a completion failed");
+	l->wait_start = now_ns();
+	if (wc->status != IBV_WC_SUCCESS) {
+		snprintf(m, sizeof(m), "a request failed: %s%s",
+			 ibv_wc_status_str(wc->status),
+			 l->conn.disconnected ? " (the target disconnected)" : "");
+		return link_fail(map, l, wc_errno(wc->status), m);
+	}
+	if (wc->wr_id & GP_RECV)
+		return gp_response(map, l, wc->wr_id & ~GP_RECV);
+	l->done = wc->wr_id;
+	l->inflight -= l->batches[wc->wr_id % l->conn.send_depth].wrs;
+	return 0;
+}
+
 /* wait for the oldest batch: 0, or the link's failure */
 static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 {
-	struct ibv_wc wc;
+	struct ibv_wc wc = { .status = IBV_WC_SUCCESS };
 	char m[128];
 	int n, ms;
 
@@ -374,20 +414,65 @@ static int link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 		snprintf(m, sizeof(m), "no completion in %d ms", ms);
 		return link_fail(map, l, -ETIMEDOUT, m);
 	}
-	if (n == -ECONNRESET)
-		return link_fail(map, l, n, "the target disconnected");
-	if (n < 0)
-		return link_fail(map, l, n, "waiting for a completion failed");
-	if (wc.status != IBV_WC_SUCCESS) {
-		snprintf(m, sizeof(m), "a request failed: %s%s",
-			 ibv_wc_status_str(wc.status),
-			 l->conn.disconnected ? " (the target disconnected)" : "");
-		return link_fail(map, l, wc_errno(wc.status), m);
+	return link_complete(map, l, n, &wc);
+}
+
+int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	struct ibv_wc wc = { .status = IBV_WC_SUCCESS };
+	char m[128];
+	uint64_t ms;
+	int n, err;
+
+	/* a failed link only has its channels quieted, for the event fd */
+	while ((n = pmrdma_conn_poll_wc(&l->conn, &wc)) == 1)
+		if (!l->err) {
+			err = link_complete(map, l, n, &wc);
+			if (err)
+				return err;
+		}
+	if (l->err)
+		return l->err;
+	if (!link_busy(l)) {
+		l->natomics = 0;	/* every one has landed */
+		return 0;
 	}
-	if (wc.wr_id & GP_RECV)
-		return gp_response(map, l, wc.wr_id & ~GP_RECV);
-	l->done = wc.wr_id;
-	l->inflight -= l->batches[wc.wr_id % l->conn.send_depth].wrs;
+	if (n < 0)
+		return link_complete(map, l, n, &wc);
+	ms = (uint64_t)link_wait_ms(map, l);
+	if (now_ns() - l->wait_start > ms * 1000000) {
+		snprintf(m, sizeof(m), "no completion in %llu ms",
+			 (unsigned long long)ms);
+		return link_fail(map, l, -ETIMEDOUT, m);
+	}
+	return 0;
+}
+
+void pmrdma_link_mark(const struct pmrdma_link *l, struct pmrdma_link_mark *m)
+{
+	m->batch = l->posted;
+	m->gp = l->gp_sent;
+}
+
+/*
+ * Batches complete in the order they were posted, and the target answers
+ * GPSPM requests in the order they were sent.
+ */
+bool pmrdma_link_passed(const struct pmrdma_link *l,
+			const struct pmrdma_link_mark *m)
+{
+	return l->done >= m->batch && l->gp_sent - l->gp_inflight >= m->gp;
+}
+
+int pmrdma_link_watch(const struct pmrdma_link *l, int epfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!l->conn.cc || !l->conn.ch)
+		return 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->conn.cc->fd, &ev) ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, l->conn.ch->fd, &ev))
+		return -errno;
 	return 0;
 }
 
@@ -395,7 +480,7 @@ int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
 {
 	int err;
 
-	while (l->done != l->posted || l->gp_inflight) {
+	while (link_busy(l)) {
 		err = link_reap(map, l);
 		if (err)
 			return err;
@@ -515,6 +600,8 @@ static int batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (err)
 			return err;
 	}
+	if (!link_busy(l))
+		l->wait_start = now_ns();
 	b->wr[b->n - 1].send_flags |= IBV_SEND_SIGNALED;
 	b->wr[b->n - 1].wr_id = ++l->posted;
 	l->batches[l->posted % l->conn.send_depth] = (struct pmrdma_link_batch){
@@ -740,6 +827,8 @@ static int gp_send(struct pmrdma_map *map, struct pmrdma_link *l,
 			l->gp_mr->lkey, 0);
 	if (err)
 		return err;
+	if (!link_busy(l))
+		l->wait_start = now_ns();
 	l->gp_sent++;
 	l->gp_inflight++;
 	return 0;

@@ -10,15 +10,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "pmrdma_internal.h"
-
-/* copy i's link on lane k */
-static struct pmrdma_link *copy_link(const struct pmrdma_map *map,
-				     unsigned int i, unsigned int k)
-{
-	return &map->links[i * map->nlanes + k];
-}
 
 /*
  * The other lanes of copy i, on the first's PD and registration: a
@@ -155,9 +150,9 @@ static void map_free(struct pmrdma_map *map)
 		for (k = map->nlanes; k-- > 0; )
 			pmrdma_link_close(copy_link(map, i, k));
 	free(map->links);
-	for (k = 0; k < map->nlanes; k++)
-		pthread_mutex_destroy(&map->lane_lock[k]);
-	free(map->lane_lock);
+	pmrdma_lanes_free(map);
+	if (map->event_fd >= 0)
+		close(map->event_fd);
 	if (map->local)
 		pmrdma_local_unmap(map);
 	else
@@ -205,18 +200,15 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->sq_size = cfg->sq_size ?: PMRDMA_SQ_SIZE;
 	map->inline_size = cfg->inline_size != UINT_MAX ? cfg->inline_size :
 			   PMRDMA_INLINE_SIZE;
+	map->event_fd = -1;
 	map->links = calloc((size_t)(map->nlinks ?: 1) * map->nlanes,
 			    sizeof(*map->links));
-	map->lane_lock = calloc(map->nlanes, sizeof(*map->lane_lock));
-	if (!map->links || !map->lane_lock) {
+	if (!map->links || pmrdma_lanes_new(map)) {
 		free(map->links);
-		free(map->lane_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
 		return -ENOMEM;
 	}
-	for (k = 0; k < map->nlanes; k++)
-		pthread_mutex_init(&map->lane_lock[k], NULL);
 	for (i = 0; i < map->nlinks; i++)
 		for (k = 0; k < map->nlanes; k++)
 			copy_link(map, i, k)->copy_err = &map->copy_err[i];
@@ -292,69 +284,15 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 	caps->replicas = map->local ? map->nlinks : 0;
 }
 
-/* copy i still takes work, on every lane; any thread may ask */
-static bool link_live(const struct pmrdma_map *map, unsigned int i)
-{
-	return !__atomic_load_n(&map->copy_err[i], __ATOMIC_ACQUIRE);
-}
-
 /* a remote failure made the map refuse work */
 static bool map_failed(const struct pmrdma_map *map)
 {
 	return __atomic_load_n(&map->failed, __ATOMIC_ACQUIRE);
 }
 
-/*
- * The lane of the calling thread: the one it took on its first call, kept
- * in a small cache of the thread's maps; a new thread takes the next lane,
- * round robin, so that threads spread over the lanes and share them when
- * there are more threads.
- */
-#define LANE_CACHE	8
-
-static _Thread_local struct {
-	uint64_t map;
-	unsigned int lane;
-} lane_cache[LANE_CACHE];
-static _Thread_local unsigned int lane_cache_next;
-
-static unsigned int lane_of(struct pmrdma_map *map)
-{
-	unsigned int i, lane;
-
-	if (map->nlanes == 1)
-		return 0;
-	for (i = 0; i < LANE_CACHE; i++)
-		if (lane_cache[i].map == map->id)
-			return lane_cache[i].lane;
-	lane = __atomic_fetch_add(&map->next_lane, 1, __ATOMIC_RELAXED) %
-	       map->nlanes;
-	i = lane_cache_next++ % LANE_CACHE;
-	lane_cache[i].map = map->id;
-	lane_cache[i].lane = lane;
-	return lane;
-}
-
-/* the calling thread's lane, for it alone until lane_leave() */
-static unsigned int lane_enter(struct pmrdma_map *map)
-{
-	unsigned int lane = lane_of(map);
-
-	/* local memory needs no lane: the CPU's flushes are per thread */
-	if (map->nlinks)
-		pthread_mutex_lock(&map->lane_lock[lane]);
-	return lane;
-}
-
-static void lane_leave(struct pmrdma_map *map, unsigned int lane)
-{
-	if (map->nlinks)
-		pthread_mutex_unlock(&map->lane_lock[lane]);
-}
-
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
 {
-	return map->local && i < map->nlinks && link_live(map, i);
+	return map->local && i < map->nlinks && copy_live(map, i);
 }
 
 /* 0 when [addr, addr + len) is in the view (an empty range anywhere) */
@@ -410,7 +348,7 @@ static void links_begin(const struct pmrdma_map *map, struct links_step *st)
 	st->live = 0;
 	st->err = 0;
 	for (i = 0; i < map->nlinks; i++)
-		st->live += link_live(map, i);
+		st->live += copy_live(map, i);
 }
 
 /* fold a link's result e into the step (a replica's is in l->err) */
@@ -437,7 +375,7 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 	if (!map->local)
 		return 0;
 	for (i = 0; i < map->nlinks; i++)
-		live += link_live(map, i);
+		live += copy_live(map, i);
 	if (live < map->min_in_sync) {
 		if (live == st->live)
 			return pmrdma_fail(map, -ENOTCONN,
@@ -471,7 +409,7 @@ static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
+		if (copy_live(map, i))
 			links_fold(map, &st,
 				   pmrdma_link_flush(map, copy_link(map, i, lane),
 						     ranges, n));
@@ -500,7 +438,7 @@ static int drain_on(struct pmrdma_map *map, unsigned int lane)
 		pmrdma_local_drain();
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
+		if (copy_live(map, i))
 			links_fold(map, &st,
 				   pmrdma_link_drain(map, copy_link(map, i, lane)));
 	return links_end(map, &st);
@@ -526,18 +464,139 @@ int pmrdma_flush_async(struct pmrdma_map *map,
 	err = ranges_in_view(map, ranges, n, "flush");
 	if (err)
 		return err;
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	err = flush_async_on(map, lane, ranges, n);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
 int pmrdma_drain(struct pmrdma_map *map)
 {
-	unsigned int lane = lane_enter(map);
+	unsigned int lane = pmrdma_lane_enter(map);
 	int err = drain_on(map, lane);
 
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
+	return err;
+}
+
+/* ---- the event loop's calls ---- */
+
+int pmrdma_map_get_fd(struct pmrdma_map *map, int *fd)
+{
+	int efd = __atomic_load_n(&map->event_fd, __ATOMIC_ACQUIRE), old = -1;
+	unsigned int i;
+	int err;
+
+	if (efd < 0) {
+		efd = epoll_create1(EPOLL_CLOEXEC);
+		if (efd < 0)
+			return pmrdma_fail(map, -errno, "epoll_create1: %s",
+					   strerror(errno));
+		for (i = 0; i < map->nlinks * map->nlanes; i++) {
+			err = pmrdma_link_watch(&map->links[i], efd);
+			if (err) {
+				close(efd);
+				return pmrdma_fail(map, err, "epoll_ctl: %s",
+						   strerror(-err));
+			}
+		}
+		/* two threads may ask at once: the first one's stays */
+		if (!__atomic_compare_exchange_n(&map->event_fd, &old, efd,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			close(efd);
+			efd = old;
+		}
+	}
+	*fd = efd;
+	return 0;
+}
+
+int pmrdma_flush_start(struct pmrdma_map *map,
+		       const struct pmrdma_range *ranges, size_t n,
+		       uint64_t *token)
+{
+	unsigned int lane;
+	int err;
+
+	if (!token)
+		return pmrdma_fail(map, -EINVAL, "flush_start: no token");
+	*token = 0;
+	err = ranges_in_view(map, ranges, n, "flush");
+	if (err)
+		return err;
+	lane = pmrdma_lane_enter(map);
+	/* the local part is done at once: a token is for what takes time */
+	err = flush_async_on(map, lane, ranges, n);
+	if (map->local)
+		pmrdma_local_drain();
+	if (!err || err == -ENOLINK)
+		*token = pmrdma_lane_mark(map, lane);
+	pmrdma_lane_leave(map, lane);
+	return err;
+}
+
+/*
+ * Take the completions lane has without waiting, as one step over the
+ * links; a copy that failed before only has its channels quieted.
+ */
+static int progress_on(struct pmrdma_map *map, unsigned int lane)
+{
+	struct links_step st;
+	unsigned int i;
+	bool live;
+	int err;
+
+	if (map_failed(map))
+		return pmrdma_fail(map, -EIO, "progress: the map failed before");
+	links_begin(map, &st);
+	for (i = 0; i < map->nlinks; i++) {
+		live = copy_live(map, i);
+		err = pmrdma_link_progress(map, copy_link(map, i, lane));
+		if (live)
+			links_fold(map, &st, err);
+	}
+	err = links_end(map, &st);
+	if (err == -ENOLINK)
+		map->lanes[lane].dropped = true;
+	pmrdma_lane_retire(map, lane);
+	return err;
+}
+
+int pmrdma_progress(struct pmrdma_map *map)
+{
+	unsigned int lane;
+	int err = 0;
+
+	/* a lane another thread holds is that thread's to progress */
+	for (lane = 0; lane < map->nlanes; lane++)
+		if (pmrdma_lane_try(map, lane)) {
+			err = worse(err, progress_on(map, lane));
+			pmrdma_lane_leave(map, lane);
+		}
+	return err;
+}
+
+int pmrdma_flush_test(struct pmrdma_map *map, uint64_t token)
+{
+	int lane = pmrdma_lane_of_token(map, token);
+	int err = 0;
+
+	if (lane < 0)
+		return pmrdma_fail(map, -EINVAL,
+				   "flush_test: %#llx is not a token of the map",
+				   (unsigned long long)token);
+	pmrdma_lane_take(map, lane);
+	if (!pmrdma_lane_token_durable(map, token))
+		err = progress_on(map, lane);
+	if (pmrdma_lane_token_durable(map, token)) {
+		/* the first durable token after a drop tells of it */
+		err = map->lanes[lane].dropped ? -ENOLINK : 0;
+		map->lanes[lane].dropped = false;
+	} else if (!err || err == -ENOLINK) {
+		err = -EAGAIN;
+	}
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -550,9 +609,9 @@ int pmrdma_flush_ranges(struct pmrdma_map *map,
 	err = ranges_in_view(map, ranges, n, "flush");
 	if (err)
 		return err;
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	err = flush_on(map, lane, ranges, n);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -573,13 +632,13 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 	err = ranges_in_view(map, &r, 1, "read");
 	if (err || map->local || !len)
 		return err;	/* a local view is the memory */
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	links_begin(map, &st);
 	links_fold(map, &st,
 		   pmrdma_link_read(map, copy_link(map, 0, lane),
 				    (uint64_t)((char *)addr - map->addr), len));
 	err = links_end(map, &st);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -607,7 +666,7 @@ int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 	 * out of sync takes no more work, and its device may be gone.
 	 */
 	for (i = 0; i < map->nlinks; i++) {
-		if (!link_live(map, i))
+		if (!copy_live(map, i))
 			continue;
 		err = pmrdma_link_reg_buf(map, copy_link(map, i, 0), addr, len,
 					  &buf->mr[i]);
@@ -665,20 +724,20 @@ int pmrdma_write(struct pmrdma_map *map, void *dst,
 		return 0;
 	src = buf->addr + src_off;
 	off = (uint64_t)((char *)dst - map->addr);
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	/* the local copy is the view: the bytes go there, written back */
 	if (map->local)
 		pmrdma_local_memcpy_nt(map, dst, src, len);
 	links_begin(map, &st);
 	/* a copy live now was live at registration: it has its MR */
 	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
+		if (copy_live(map, i))
 			links_fold(map, &st,
 				   pmrdma_link_write(map, copy_link(map, i, lane),
 						     off, len, src,
 						     buf->mr[i]->lkey));
 	err = links_end(map, &st);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -732,15 +791,15 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 		if (err)
 			return err;
 	}
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
+		if (copy_live(map, i))
 			links_fold(map, &st,
 				   pmrdma_link_flush_verify(map, copy_link(map, i, lane),
 							    ranges, n, alg));
 	err = links_end(map, &st);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -756,7 +815,7 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 		return pmrdma_fail(map, -EINVAL,
 				   "atomic write: offset %zu is not an 8-byte aligned offset of the map",
 				   offset);
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	/* after every write-back started before it, in one store */
 	if (map->local)
 		pmrdma_local_drain();
@@ -764,12 +823,12 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 			 __ATOMIC_RELEASE);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (link_live(map, i))
+		if (copy_live(map, i))
 			links_fold(map, &st,
 				   pmrdma_link_atomic_write(map, copy_link(map, i, lane),
 							    offset, value));
 	err = links_end(map, &st);
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err;
 }
 
@@ -811,12 +870,12 @@ static void *stored(struct pmrdma_map *map, void *dst, size_t len,
 
 	if (flags & PMRDMA_F_NOFLUSH)
 		return dst;
-	lane = lane_enter(map);
+	lane = pmrdma_lane_enter(map);
 	err = written_back ? links_flush_async(map, lane, &r, 1) :
 			     flush_async_on(map, lane, &r, 1);
 	if ((!err || replica_lost(err)) && !(flags & PMRDMA_F_NODRAIN))
 		err = worse(err, drain_on(map, lane));
-	lane_leave(map, lane);
+	pmrdma_lane_leave(map, lane);
 	return err ? store_failed(err) : dst;
 }
 

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma's lanes.  A remote copy of a map has a connection per lane; a
+ * thread takes a lane on its first call and keeps it, and holds the lane
+ * for the length of each call, so that its requests keep their order on
+ * one send queue (as librpmem's nlanes did).
+ *
+ * A lane also keeps the tokens of pmrdma_flush_start(): for each, what
+ * every link of the lane had posted when the flush was started (a mark).
+ * Completions on one RC connection come in the order of its posts, so a
+ * link that has passed a mark has passed every older one, and the tokens
+ * of a lane become durable in the order they were handed out: the lane
+ * need only keep the newest durable one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pmrdma_internal.h"
+
+/* a token: the lane in its low bits, the lane's sequence number above */
+#define TOKEN_LANE_BITS	6
+_Static_assert(PMRDMA_LANES_MAX <= 1U << TOKEN_LANE_BITS,
+	       "a token has room for every lane");
+
+int pmrdma_lanes_new(struct pmrdma_map *map)
+{
+	unsigned int k;
+
+	map->lanes = calloc(map->nlanes, sizeof(*map->lanes));
+	if (!map->lanes)
+		return -ENOMEM;
+	for (k = 0; k < map->nlanes; k++)
+		pthread_mutex_init(&map->lanes[k].lock, NULL);
+	return 0;
+}
+
+void pmrdma_lanes_free(struct pmrdma_map *map)
+{
+	unsigned int k;
+
+	if (!map->lanes)
+		return;
+	for (k = 0; k < map->nlanes; k++)
+		pthread_mutex_destroy(&map->lanes[k].lock);
+	free(map->lanes);
+	map->lanes = NULL;
+}
+
+/*
+ * The lane of the calling thread: the one it took on its first call, kept
+ * in a small cache of the thread's maps; a new thread takes the next lane,
+ * round robin, so that threads spread over the lanes and share them when
+ * there are more threads.
+ */
+#define LANE_CACHE	8
+
+static _Thread_local struct {
+	uint64_t map;
+	unsigned int lane;
+} lane_cache[LANE_CACHE];
+static _Thread_local unsigned int lane_cache_next;
+
+static unsigned int lane_of(struct pmrdma_map *map)
+{
+	unsigned int i, lane;
+
+	if (map->nlanes == 1)
+		return 0;
+	for (i = 0; i < LANE_CACHE; i++)
+		if (lane_cache[i].map == map->id)
+			return lane_cache[i].lane;
+	lane = __atomic_fetch_add(&map->next_lane, 1, __ATOMIC_RELAXED) %
+	       map->nlanes;
+	i = lane_cache_next++ % LANE_CACHE;
+	lane_cache[i].map = map->id;
+	lane_cache[i].lane = lane;
+	return lane;
+}
+
+/* local memory needs no lane: the CPU's flushes are the thread's own */
+unsigned int pmrdma_lane_enter(struct pmrdma_map *map)
+{
+	unsigned int lane = lane_of(map);
+
+	if (map->nlinks)
+		pthread_mutex_lock(&map->lanes[lane].lock);
+	return lane;
+}
+
+void pmrdma_lane_take(struct pmrdma_map *map, unsigned int lane)
+{
+	if (map->nlinks)
+		pthread_mutex_lock(&map->lanes[lane].lock);
+}
+
+bool pmrdma_lane_try(struct pmrdma_map *map, unsigned int lane)
+{
+	return !map->nlinks || !pthread_mutex_trylock(&map->lanes[lane].lock);
+}
+
+void pmrdma_lane_leave(struct pmrdma_map *map, unsigned int lane)
+{
+	if (map->nlinks)
+		pthread_mutex_unlock(&map->lanes[lane].lock);
+}
+
+static struct pmrdma_lane_mark *mark_at(struct pmrdma_lane *ln, unsigned int i)
+{
+	return &ln->marks[(ln->head + i) % PMRDMA_LANE_MARKS];
+}
+
+uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane)
+{
+	struct pmrdma_lane *ln = &map->lanes[lane];
+	struct pmrdma_lane_mark *m;
+	unsigned int i;
+
+	/* a local map's flush is durable when it returns: nothing to mark */
+	if (!map->nlinks)
+		return __atomic_add_fetch(&ln->started, 1, __ATOMIC_RELAXED)
+		       << TOKEN_LANE_BITS | lane;
+	/*
+	 * A full ring takes the new flush into its newest mark: that token
+	 * then becomes durable with the new one, later but never early.
+	 */
+	if (ln->n == PMRDMA_LANE_MARKS)
+		m = mark_at(ln, ln->n - 1);
+	else
+		m = mark_at(ln, ln->n++);
+	m->seq = __atomic_add_fetch(&ln->started, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < map->nlinks; i++)
+		pmrdma_link_mark(copy_link(map, i, lane), &m->copy[i]);
+	return m->seq << TOKEN_LANE_BITS | lane;
+}
+
+/*
+ * The mark is durable where the map needs it: on a remote map's only
+ * copy; on a replicated map's local memory (flushed when the mark was
+ * made) and every replica in sync, and at least min_in_sync replicas.  A
+ * replica that dropped out after it passed the mark still counts.
+ */
+static bool mark_durable(const struct pmrdma_map *map, unsigned int lane,
+			 const struct pmrdma_lane_mark *m)
+{
+	unsigned int i, passed = 0;
+
+	for (i = 0; i < map->nlinks; i++) {
+		if (pmrdma_link_passed(copy_link(map, i, lane), &m->copy[i]))
+			passed++;
+		else if (!map->local || copy_live(map, i))
+			return false;
+	}
+	return !map->local || passed >= map->min_in_sync;
+}
+
+void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane)
+{
+	struct pmrdma_lane *ln = &map->lanes[lane];
+
+	while (ln->n && mark_durable(map, lane, mark_at(ln, 0))) {
+		ln->durable = mark_at(ln, 0)->seq;
+		ln->head = (ln->head + 1) % PMRDMA_LANE_MARKS;
+		ln->n--;
+	}
+}
+
+int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token)
+{
+	unsigned int lane = token & ((1U << TOKEN_LANE_BITS) - 1);
+
+	if (lane >= map->nlanes || !(token >> TOKEN_LANE_BITS) ||
+	    token >> TOKEN_LANE_BITS > __atomic_load_n(&map->lanes[lane].started,
+						       __ATOMIC_RELAXED))
+		return -1;
+	return lane;
+}
+
+bool pmrdma_lane_token_durable(const struct pmrdma_map *map, uint64_t token)
+{
+	const struct pmrdma_lane *ln =
+		&map->lanes[token & ((1U << TOKEN_LANE_BITS) - 1)];
+
+	return !map->nlinks || token >> TOKEN_LANE_BITS <= ln->durable;
+}
