@@ -8,6 +8,7 @@
  * for, the log writer on it, and the same refusals as the kernel target.
  */
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -369,6 +370,111 @@ TEST_F(serve, a_lane_serves_one_call_at_a_time)
 	EXPECT_EQ(0, b.err);
 	EXPECT_EQ(0, pmrdma_drain(self->map));
 	EXPECT_EQ(0, pt_check_pattern(self->sv + 65536, 4096, 242));
+}
+
+/*
+ * An event loop: one thread, two maps, each flush started with a token.
+ * While the target's CPU is stopped the maps' fds wake the loop (GPSPM's
+ * SEND completes) but no token is durable: each waits for its answer.
+ * Then the tokens become durable through the loop alone, the data is on
+ * the device, and the fds go quiet.  A map with short timeouts fails its
+ * unanswered flush from the loop, without a blocking call.
+ */
+static int serve_map_timeouts(struct pmrdma_map **map,
+			      const struct pmrdma_remote *r,
+			      unsigned int wait_ms)
+{
+	struct pmrdma_config *cfg;
+	int ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_remote(cfg, r);
+	if (!ret)
+		ret = pmrdma_config_set_timeouts(cfg, 0, wait_ms, 0);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+TEST_F(serve, an_event_loop_drives_two_maps)
+{
+	struct epoll_event ev[4];
+	struct pmrdma_map *m[3] = { self->map };
+	struct pmrdma_range r;
+	uint64_t tok[3], bad;
+	int ep, fd, i, n, left, wakes = 0, ret;
+	char *v[3];
+
+	if (!self->map)
+		return;
+	memset(self->sv, 0, 3 * 65536);
+	ASSERT_EQ(0, serve_map(&m[1], &self->r)) TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, serve_map_timeouts(&m[2], &self->r, 300))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pmrdma_map_get_fd(m[i], &fd))
+			TH_LOG("%s", pmrdma_errormsg(m[i]));
+		ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.u32 = i };
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev[0]));
+		v[i] = pmrdma_map_get_address(m[i]);
+	}
+	r = (struct pmrdma_range){ v[0], 4096 };
+	EXPECT_EQ(-EINVAL, pmrdma_flush_start(m[0], &r, 1, NULL));
+	EXPECT_EQ(-EINVAL, pmrdma_flush_test(m[0], 0));
+
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	for (i = 0; i < 3; i++) {
+		pt_fill_pattern(v[i] + i * 65536, 4096, 250 + i);
+		r = (struct pmrdma_range){ v[i] + i * 65536, 4096 };
+		ASSERT_EQ(0, pmrdma_flush_start(m[i], &r, 1, &tok[i]))
+			TH_LOG("%s", pmrdma_errormsg(m[i]));
+		ASSERT_NE(0, tok[i]);
+	}
+	bad = tok[0] + (1ULL << 20);
+	EXPECT_EQ(-EINVAL, pmrdma_flush_test(m[0], bad));
+	/* the SENDs complete and wake the loop; the answers do not come */
+	n = epoll_wait(ep, ev, 4, 5000);
+	EXPECT_LT(0, n) TH_LOG("no completion woke the loop");
+	usleep(100000);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, pmrdma_progress(m[i]));
+		EXPECT_EQ(-EAGAIN, pmrdma_flush_test(m[i], tok[i]))
+			TH_LOG("map %d: durable before the target answered", i);
+	}
+	/* the short-timeout map fails from the loop, after its wait */
+	for (i = 0; i < 300 && (ret = pmrdma_flush_test(m[2], tok[2])) == -EAGAIN; i++)
+		usleep(10000);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("%s", pmrdma_errormsg(m[2]));
+	pmrdma_map_delete(&m[2]);
+
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	for (left = 2; left && wakes < 1000; wakes++) {
+		n = epoll_wait(ep, ev, 4, 10000);
+		ASSERT_LT(0, n) TH_LOG("the loop was not woken (%d durable)", 2 - left);
+		for (i = 0; i < 2; i++) {
+			if (!tok[i])
+				continue;
+			ret = pmrdma_flush_test(m[i], tok[i]);
+			if (ret == -EAGAIN)
+				continue;
+			ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(m[i]));
+			tok[i] = 0;
+			left--;
+		}
+	}
+	EXPECT_EQ(0, left);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, pt_check_pattern(self->sv + i * 65536, 4096, 250 + i));
+	/* nothing in flight: after a last progress, the fds are quiet */
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, pmrdma_progress(m[i]));
+	EXPECT_EQ(0, epoll_wait(ep, ev, 4, 300)) TH_LOG("an fd stays readable");
+	close(ep);
+	pmrdma_map_delete(&m[1]);
 }
 
 TEST_F(serve, apm_when_asked_for)
