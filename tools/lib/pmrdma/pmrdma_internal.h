@@ -8,7 +8,10 @@
  *                    tokens of the flushes started on each
  *   pmrdma_local.c   local pmem: the mapping and the CPU's flush
  *   pmrdma_link.c    one remote copy: its connection, the requests that
- *                    push and persist ranges, their completions
+ *                    push and persist ranges
+ *   pmrdma_queue.c   a link's send queue: batches posted, their completions
+ *   pmrdma_persist_flush.c, _apm.c, _gpspm.c
+ *                    the remote persistence methods (pmrdma_queue.h)
  *   pmrdma_conn.c    the connection to an export (pmrdma_conn.h)
  *   pmrdma_digest.c  VERIFY's digests
  *   pmrdma_rtl.c     the Windows-compatible calls (pmrdma_rtl.h)
@@ -55,11 +58,14 @@ struct pmrdma_link_batch {
 	unsigned int wrs;		/* the send queue slots it frees */
 };
 
+struct pmrdma_persist_ops;
+
 /* One remote copy of the map: a remote map's only one, or a replica. */
 struct pmrdma_link {
 	struct pmrdma_conn conn;
 	char name[80];			/* its address, for messages */
 	enum pmrdma_method method;
+	const struct pmrdma_persist_ops *ops;	/* the method's calls */
 	uint64_t window;		/* the view's offset in the export */
 	bool atomic_write;		/* the device has ATOMIC WRITE */
 	uint32_t verify_algs;		/* the device's flush-and-verify
