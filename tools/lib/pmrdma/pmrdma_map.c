@@ -455,8 +455,13 @@ static int flush_on(struct pmrdma_map *map, unsigned int lane,
 	return worse(err, drain_on(map, lane));
 }
 
-int pmrdma_flush_async(struct pmrdma_map *map,
-		       const struct pmrdma_range *ranges, size_t n)
+typedef int flush_step(struct pmrdma_map *map, unsigned int lane,
+		       const struct pmrdma_range *ranges, size_t n);
+
+/* step over the ranges, once checked, on the calling thread's lane */
+static int flush_on_lane(struct pmrdma_map *map,
+			 const struct pmrdma_range *ranges, size_t n,
+			 flush_step *step)
 {
 	unsigned int lane;
 	int err;
@@ -465,9 +470,15 @@ int pmrdma_flush_async(struct pmrdma_map *map,
 	if (err)
 		return err;
 	lane = pmrdma_lane_enter(map);
-	err = flush_async_on(map, lane, ranges, n);
+	err = step(map, lane, ranges, n);
 	pmrdma_lane_leave(map, lane);
 	return err;
+}
+
+int pmrdma_flush_async(struct pmrdma_map *map,
+		       const struct pmrdma_range *ranges, size_t n)
+{
+	return flush_on_lane(map, ranges, n, flush_async_on);
 }
 
 int pmrdma_drain(struct pmrdma_map *map)
@@ -603,16 +614,7 @@ int pmrdma_flush_test(struct pmrdma_map *map, uint64_t token)
 int pmrdma_flush_ranges(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n)
 {
-	unsigned int lane;
-	int err;
-
-	err = ranges_in_view(map, ranges, n, "flush");
-	if (err)
-		return err;
-	lane = pmrdma_lane_enter(map);
-	err = flush_on(map, lane, ranges, n);
-	pmrdma_lane_leave(map, lane);
-	return err;
+	return flush_on_lane(map, ranges, n, flush_on);
 }
 
 int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
