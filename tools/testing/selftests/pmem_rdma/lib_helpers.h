@@ -154,29 +154,57 @@ static inline long lib_pinned_kib(void)
 	return kib;
 }
 
-/*
- * A remote map of r's [off, off + len) (len 0: the whole export) whose
- * view starts as fill says: pmrdma_map_new()'s result.
- */
-static inline int lib_map_window(struct pmrdma_map **map,
-				 const struct pmrdma_remote *r, uint64_t off,
-				 uint64_t len, enum pmrdma_view_fill fill)
+/* what a test's remote map asks of its config; zero is the default */
+struct lib_map_opts {
+	uint64_t off, len;		/* a window; len 0: the whole export */
+	enum pmrdma_view_fill fill;
+	unsigned int lanes, sq_size, wait_ms;
+	uint64_t wait_rate;
+	bool inline_set;		/* inline_size is asked for */
+	unsigned int inline_size;
+};
+
+/* a remote map of r as o says (NULL: the defaults): pmrdma_map_new()'s */
+static inline int lib_map_remote(struct pmrdma_map **map,
+				 const struct pmrdma_remote *r,
+				 const struct lib_map_opts *o)
 {
+	static const struct lib_map_opts none;
 	struct pmrdma_config *cfg;
 	int ret;
 
+	if (!o)
+		o = &none;
 	ret = pmrdma_config_new(&cfg);
 	if (ret)
 		return ret;
 	ret = pmrdma_config_set_remote(cfg, r);
-	if (!ret && len)
-		ret = pmrdma_config_set_range(cfg, off, len);
-	if (!ret)
-		ret = pmrdma_config_set_view_fill(cfg, fill);
+	if (!ret && o->len)
+		ret = pmrdma_config_set_range(cfg, o->off, o->len);
+	if (!ret && o->fill)
+		ret = pmrdma_config_set_view_fill(cfg, o->fill);
+	if (!ret && o->lanes)
+		ret = pmrdma_config_set_lanes(cfg, o->lanes);
+	if (!ret && o->sq_size)
+		ret = pmrdma_config_set_sq_size(cfg, o->sq_size);
+	if (!ret && o->inline_set)
+		ret = pmrdma_config_set_inline_size(cfg, o->inline_size);
+	if (!ret && (o->wait_ms || o->wait_rate))
+		ret = pmrdma_config_set_timeouts(cfg, 0, o->wait_ms, o->wait_rate);
 	if (!ret)
 		ret = pmrdma_map_new(map, cfg);
 	pmrdma_config_delete(&cfg);
 	return ret;
+}
+
+/* a remote map of r's [off, off + len) whose view starts as fill says */
+static inline int lib_map_window(struct pmrdma_map **map,
+				 const struct pmrdma_remote *r, uint64_t off,
+				 uint64_t len, enum pmrdma_view_fill fill)
+{
+	struct lib_map_opts o = { .off = off, .len = len, .fill = fill };
+
+	return lib_map_remote(map, r, &o);
 }
 
 /*

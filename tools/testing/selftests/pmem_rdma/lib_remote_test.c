@@ -404,18 +404,9 @@ TEST_F(remote, stores_to_a_target_without_power_fail)
 static int timed_map(struct pmrdma_map **map, const struct lib_export *x,
 		     unsigned int wait_ms, uint64_t rate)
 {
-	struct pmrdma_config *cfg;
-	int ret;
+	struct lib_map_opts o = { .wait_ms = wait_ms, .wait_rate = rate };
 
-	ret = pmrdma_config_new(&cfg);
-	if (!ret)
-		ret = pmrdma_config_set_remote(cfg, &x->remote);
-	if (!ret)
-		ret = pmrdma_config_set_timeouts(cfg, 0, wait_ms, rate);
-	if (!ret)
-		ret = pmrdma_map_new(map, cfg);
-	pmrdma_config_delete(&cfg);
-	return ret;
+	return lib_map_remote(map, &x->remote, &o);
 }
 
 /*
@@ -465,20 +456,12 @@ TEST_F(remote, waits_are_bounded_by_their_bytes)
 static int queued_map(struct pmrdma_map **map, const struct lib_export *x,
 		      unsigned int sq_size, int inline_size)
 {
-	struct pmrdma_config *cfg;
-	int ret;
+	struct lib_map_opts o = {
+		.sq_size = sq_size,
+		.inline_set = inline_size >= 0, .inline_size = inline_size,
+	};
 
-	ret = pmrdma_config_new(&cfg);
-	if (!ret)
-		ret = pmrdma_config_set_remote(cfg, &x->remote);
-	if (!ret)
-		ret = pmrdma_config_set_sq_size(cfg, sq_size);
-	if (!ret && inline_size >= 0)
-		ret = pmrdma_config_set_inline_size(cfg, inline_size);
-	if (!ret)
-		ret = pmrdma_map_new(map, cfg);
-	pmrdma_config_delete(&cfg);
-	return ret;
+	return lib_map_remote(map, &x->remote, &o);
 }
 
 /*

@@ -43,15 +43,7 @@ static void *serve_thread(void *arg)
 
 static int serve_map(struct pmrdma_map **map, const struct pmrdma_remote *r)
 {
-	struct pmrdma_config *cfg;
-	int ret = pmrdma_config_new(&cfg);
-
-	if (!ret)
-		ret = pmrdma_config_set_remote(cfg, r);
-	if (!ret)
-		ret = pmrdma_map_new(map, cfg);
-	pmrdma_config_delete(&cfg);
-	return ret;
+	return lib_map_remote(map, r, NULL);
 }
 
 FIXTURE_SETUP(serve)
@@ -384,17 +376,9 @@ static int serve_map_timeouts(struct pmrdma_map **map,
 			      const struct pmrdma_remote *r,
 			      unsigned int wait_ms)
 {
-	struct pmrdma_config *cfg;
-	int ret = pmrdma_config_new(&cfg);
+	struct lib_map_opts o = { .wait_ms = wait_ms };
 
-	if (!ret)
-		ret = pmrdma_config_set_remote(cfg, r);
-	if (!ret)
-		ret = pmrdma_config_set_timeouts(cfg, 0, wait_ms, 0);
-	if (!ret)
-		ret = pmrdma_map_new(map, cfg);
-	pmrdma_config_delete(&cfg);
-	return ret;
+	return lib_map_remote(map, r, &o);
 }
 
 TEST_F(serve, an_event_loop_drives_two_maps)
