@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_conf.h"
 #include "pmlog.h"
@@ -691,40 +692,97 @@ static long rss_kib(void)
  */
 #define WINDOW_MAPS	4
 
+/*
+ * -R: the resident KiB that WINDOW_MAPS window maps add, on stdout.  A
+ * fresh process, so that the heap the earlier rows freed is not reused
+ * and hides the maps' memory; one map first, so that the libraries'
+ * own (the device's context, the CM) is not counted.
+ */
+static int window_rss_probe(void)
+{
+	struct pmrdma_map *m[WINDOW_MAPS + 1];
+	long rss0, rss1;
+	unsigned int k;
+
+	m[0] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO, 0, 4096, 0);
+	rss0 = rss_kib();
+	for (k = 1; k <= WINDOW_MAPS; k++)
+		m[k] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO,
+				       (uint64_t)k << 28, 4096, 0);
+	rss1 = rss_kib();
+	for (k = 0; k <= WINDOW_MAPS; k++)
+		pmrdma_map_delete(&m[k]);
+	printf("%ld\n", rss1 - rss0);
+	return 0;
+}
+
+static char **bench_argv;
+
+/* window_rss_probe() in a new process of this program: KiB per map */
+static double window_rss(void)
+{
+	char cmd[4096] = "", *p = cmd, self[1024];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	FILE *f;
+	long kib = -1;
+	int i;
+
+	if (n <= 0) {
+		perror("/proc/self/exe");
+		exit(1);
+	}
+	self[n] = 0;
+
+	/* the same options, quoted, and -R */
+	for (i = 0; bench_argv[i]; i++) {
+		if (strchr(bench_argv[i], '\'')) {
+			fprintf(stderr, "pmrdma_bench: a quote in an argument\n");
+			exit(1);
+		}
+		p += snprintf(p, cmd + sizeof(cmd) - p, "'%s' ",
+			      i ? bench_argv[i] : self);
+		if (p >= cmd + sizeof(cmd) - 8) {
+			fprintf(stderr, "pmrdma_bench: arguments too long\n");
+			exit(1);
+		}
+	}
+	strcat(cmd, "-R");
+	fflush(stdout);
+	f = popen(cmd, "r");
+	if (!f || fscanf(f, "%ld", &kib) != 1 || pclose(f) || kib < 0) {
+		fprintf(stderr, "pmrdma_bench: the resident memory probe failed\n");
+		exit(1);
+	}
+	return kib / (double)WINDOW_MAPS;
+}
+
 static void windows(void)
 {
 	static struct series s[2] = {
 		{ .name = "4 KiB export" }, { .name = "4 KiB of 1 GiB" },
 	};
-	struct pmrdma_map *m[WINDOW_MAPS];
+	struct pmrdma_map *m;
 	double ratio[2], t0, rss;
-	unsigned int it, k;
-	long rss0;
+	unsigned int it;
 
 	header("6. opening a map: a 4 KiB export vs a 4 KiB window at 512 MiB of a 1 GiB export",
 	       s, 2);
 	s[0].n = s[1].n = 0;
 	for (it = 0; it < iters; it++) {
 		t0 = now_us();
-		m[0] = map_remote(PORT_SMALL, PMRDMA_METHOD_AUTO);
+		m = map_remote(PORT_SMALL, PMRDMA_METHOD_AUTO);
 		s[0].v[s[0].n++] = now_us() - t0;
-		pmrdma_map_delete(&m[0]);
+		pmrdma_map_delete(&m);
 
 		t0 = now_us();
-		m[0] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO,
-				       512 << 20, 4096, 0);
+		m = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO, 512 << 20,
+				    4096, 0);
 		s[1].v[s[1].n++] = now_us() - t0;
-		pmrdma_map_delete(&m[0]);
+		pmrdma_map_delete(&m);
 	}
 	row("open", 4096, s, 2, ratio);
-	rss0 = rss_kib();
-	for (k = 0; k < WINDOW_MAPS; k++)
-		m[k] = map_remote_with(PORT_HUGE, PMRDMA_METHOD_AUTO,
-					(uint64_t)k << 28, 4096, 0);
-	rss = (rss_kib() - rss0) / (double)WINDOW_MAPS;
-	for (k = 0; k < WINDOW_MAPS; k++)
-		pmrdma_map_delete(&m[k]);
-	printf("\nresident memory of a 4 KiB window's map (%d open at once): %.0f KiB each\n",
+	rss = window_rss();
+	printf("\nresident memory of a 4 KiB window's map (%d open at once, a fresh process): %.0f KiB each\n",
 	       WINDOW_MAPS, rss);
 	fprintf(csv, "%s,open,window map resident KiB,4096,%.0f,%.0f,%d\n",
 		label, rss, rss, WINDOW_MAPS);
@@ -812,10 +870,15 @@ static void lanes(void)
 int main(int argc, char **argv)
 {
 	const char *csv_path = "/dev/null";
+	bool rss_probe = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "a:t:n:c:l:w:")) != -1) {
+	bench_argv = argv;
+	while ((c = getopt(argc, argv, "a:t:n:c:l:w:R")) != -1) {
 		switch (c) {
+		case 'R':
+			rss_probe = true;
+			break;
 		case 'a':
 			addr = optarg;
 			break;
@@ -844,6 +907,8 @@ int main(int argc, char **argv)
 			MAX_ITERS);
 		return 2;
 	}
+	if (rss_probe)
+		return window_rss_probe();
 	csv = fopen(csv_path, "a");
 	if (!csv) {
 		perror(csv_path);
