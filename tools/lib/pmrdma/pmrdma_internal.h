@@ -67,6 +67,10 @@ struct pmrdma_link {
 	enum pmrdma_method method;
 	const struct pmrdma_persist_ops *ops;	/* the method's calls */
 	uint64_t window;		/* the view's offset in the export */
+	char *view;			/* the map's view, and its size */
+	size_t view_size;
+	unsigned int wait_ms;		/* a batch may take this, and its */
+	uint64_t wait_rate;		/* bytes at this many per s */
 	bool atomic_write;		/* the device has ATOMIC WRITE */
 	uint32_t verify_algs;		/* the device's flush-and-verify
 					 * algorithms (RXE_FLUSH_VERIFY_ALG_BIT)
@@ -104,6 +108,7 @@ struct pmrdma_link {
 					 * been waited for
 					 */
 	int err;			/* the failure, once it failed */
+	char msg[200];			/* why, or why the last call failed */
 	int *copy_err;			/* the copy's, which all its lanes
 					 * share: read from any thread with
 					 * __atomic
@@ -260,56 +265,65 @@ void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
 int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
 
 /*
- * pmrdma_link.c.  Each call returns 0 or a negative errno with the map's
- * message set, naming the link; a failed link stays failed (l->err).
+ * pmrdma_link.c.  A link knows nothing of the map it serves: it is given
+ * what it needs when it is opened and attached, takes ranges of the view
+ * it was attached to, and says why a call failed in l->msg, naming
+ * itself, for the map to pass on.  Each call returns 0 or a negative
+ * errno; a failed link stays failed (l->err).
  */
+struct pmrdma_link_params {
+	unsigned int connect_ms;	/* each step of a connect */
+	unsigned int sq_size;		/* the send queue */
+	unsigned int inline_size;	/* the inline data asked for */
+	unsigned int wait_ms;		/* a batch may take this */
+	uint64_t wait_rate;		/* and its bytes at this many per s */
+};
+
 /*
  * connect to r and check the export; the caller then sets l->window, the
  * view's offset in the export, once it has checked the view fits
  */
-int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
-		     const struct pmrdma_remote *r);
+int pmrdma_link_open(struct pmrdma_link *l, const struct pmrdma_remote *r,
+		     const struct pmrdma_link_params *lp);
 /* the same, another lane of the copy first: its PD, the same export */
-int pmrdma_link_open_lane(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_open_lane(struct pmrdma_link *l,
 			  const struct pmrdma_remote *r,
+			  const struct pmrdma_link_params *lp,
 			  const struct pmrdma_link *first);
-/* push to the export from the view at addr (map->size bytes) */
-int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
-		       char *view);
-/* push from what the copy's first lane registered */
+/* push to the export from the view (size bytes); ranges are of it */
+int pmrdma_link_attach(struct pmrdma_link *l, char *view, size_t size);
+/* push from what the copy's first lane registered, of its view */
 void pmrdma_link_attach_lane(struct pmrdma_link *l,
 			     const struct pmrdma_link *first);
 void pmrdma_link_close(struct pmrdma_link *l);
 /* READ the view's [off, off + len) from the export, and wait */
-int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
-		     uint64_t off, uint64_t len);
-/* post the pushes and the persistence of ranges (offsets into the view) */
-int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_read(struct pmrdma_link *l, uint64_t off, uint64_t len);
+/* post the pushes and the persistence of ranges of the view */
+int pmrdma_link_flush(struct pmrdma_link *l,
 		      const struct pmrdma_range *ranges, size_t n);
 /*
  * post WRITEs of the view's [off, off + len) from src (lkey, registered on
  * the copy's PD) and their persistence, as pmrdma_link_flush() does
  */
-int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
-		      uint64_t off, uint64_t len, const void *src,
-		      uint32_t lkey);
+int pmrdma_link_write(struct pmrdma_link *l, uint64_t off, uint64_t len,
+		      const void *src, uint32_t lkey);
 /*
  * register [addr, addr + len) on the copy's PD, for WRITEs from it; a
- * failure is the map's message, not the link's
+ * failure is the buffer's, in l->msg: the link goes on
  */
-int pmrdma_link_reg_buf(struct pmrdma_map *map, const struct pmrdma_link *l,
-			void *addr, size_t len, struct ibv_mr **mr);
+int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
+			struct ibv_mr **mr);
 /* post an ATOMIC WRITE (or a fenced 8-byte WRITE) of value at offset */
-int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
-			     size_t offset, uint64_t value);
+int pmrdma_link_atomic_write(struct pmrdma_link *l, size_t offset,
+			     uint64_t value);
 /* wait for everything posted */
-int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l);
+int pmrdma_link_drain(struct pmrdma_link *l);
 /*
  * take the completions there are without waiting, and fail the link
  * whose oldest batch has waited too long; on a failed link, only quiet
  * its channels
  */
-int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l);
+int pmrdma_link_progress(struct pmrdma_link *l);
 /* what has been posted so far, and whether it is done */
 void pmrdma_link_mark(const struct pmrdma_link *l, struct pmrdma_link_mark *m);
 bool pmrdma_link_passed(const struct pmrdma_link *l,
@@ -320,7 +334,7 @@ int pmrdma_link_watch(const struct pmrdma_link *l, int epfd);
  * push, flush-and-verify each range with alg, wait, compare; the caller
  * has checked every range against pmrdma_link_verify_max()
  */
-int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_flush_verify(struct pmrdma_link *l,
 			     const struct pmrdma_range *ranges, size_t n,
 			     uint32_t alg);
 /* the export's placement types and verify algorithms, as caps gives them */

@@ -51,7 +51,7 @@ static void link_device(struct pmrdma_link *l)
 	}
 }
 
-static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
+static int link_method(struct pmrdma_link *l,
 		       enum pmrdma_method want)
 {
 	bool flush = (l->conn.send_ops & IBV_QP_EX_WITH_FLUSH) &&
@@ -63,37 +63,37 @@ static int link_method(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	l->atomic_write = l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE;
 	if (want == PMRDMA_METHOD_AUTO && !flush && !gpspm)
-		return pmrdma_link_fail(map, l, -EOPNOTSUPP,
+		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "the target offers neither FLUSH nor GPSPM (APM, if its platform persists what the NIC places, must be asked for)");
 	if (want == PMRDMA_METHOD_AUTO)
 		want = flush ? PMRDMA_METHOD_FLUSH : PMRDMA_METHOD_GPSPM;
 	if (want == PMRDMA_METHOD_FLUSH && !flush)
-		return pmrdma_link_fail(map, l, -EOPNOTSUPP,
+		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "the device or the export cannot FLUSH to persistence");
 	if (want == PMRDMA_METHOD_APM &&
 	    !(l->conn.r.access & PMEM_RDMA_ACCESS_READ))
-		return pmrdma_link_fail(map, l, -EOPNOTSUPP,
+		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "APM needs READ access to the export");
 	if (want == PMRDMA_METHOD_GPSPM && !gpspm)
-		return pmrdma_link_fail(map, l, -EOPNOTSUPP,
+		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "GPSPM needs a target that persists on request (pmrdma_serve)");
 	l->method = want;
 	l->ops = method_ops[want];
-	return l->ops->init ? l->ops->init(map, l) : 0;
+	return l->ops->init ? l->ops->init(l) : 0;
 }
 
-static int link_connect(struct pmrdma_map *map, struct pmrdma_link *l,
-			const struct pmrdma_remote *r, struct ibv_pd *pd)
+static int link_connect(struct pmrdma_link *l, const struct pmrdma_remote *r,
+			const struct pmrdma_link_params *lp, struct ibv_pd *pd)
 {
 	struct sockaddr_storage ss;
 	struct pmrdma_conn_params p = {
 		.dst = (struct sockaddr *)&ss,
-		.timeout_ms = map->connect_ms,
+		.timeout_ms = lp->connect_ms,
 		.ibdev = r->ibdev,
 		.pd = pd,
 		.key = r->key, .key_len = r->key_len,
-		.send_depth = map->sq_size,
-		.inline_size = map->inline_size ? (int)map->inline_size : -1,
+		.send_depth = lp->sq_size,
+		.inline_size = lp->inline_size ? (int)lp->inline_size : -1,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
 		/* the verbs of upstream rdma-core, VERIFY aside */
 		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE |
@@ -104,41 +104,44 @@ static int link_connect(struct pmrdma_map *map, struct pmrdma_link *l,
 	int err;
 
 	snprintf(l->name, sizeof(l->name), "[%s]:%u", r->addr, r->port);
+	l->wait_ms = lp->wait_ms;
+	l->wait_rate = lp->wait_rate;
 	err = pmrdma_resolve(r->addr, r->port, &ss);
 	if (err)
-		return pmrdma_link_fail(map, l, err, "no such address");
+		return pmrdma_link_fail(l, err, "no such address");
 	err = pmrdma_conn_open(&l->conn, &p);
 	if (err)
-		return pmrdma_link_fail(map, l, err, l->conn.msg);
+		return pmrdma_link_fail(l, err, l->conn.msg);
 	l->batches = calloc(l->conn.send_depth, sizeof(*l->batches));
 	if (!l->batches)
-		return pmrdma_link_fail(map, l, -ENOMEM, "no memory");
+		return pmrdma_link_fail(l, -ENOMEM, "no memory");
 	if (!(l->conn.r.access & PMEM_RDMA_ACCESS_WRITE))
-		return pmrdma_link_fail(map, l, -EACCES, "the export takes no WRITE");
+		return pmrdma_link_fail(l, -EACCES, "the export takes no WRITE");
 	link_device(l);
-	err = link_method(map, l, r->method);
+	err = link_method(l, r->method);
 	if (err)
 		return err;
 	if (posix_memalign((void **)&l->scratch, 64, SCRATCH_SIZE))
-		return pmrdma_link_fail(map, l, -ENOMEM, "no memory");
+		return pmrdma_link_fail(l, -ENOMEM, "no memory");
 	l->scratch_mr = ibv_reg_mr(l->conn.pd, l->scratch, SCRATCH_SIZE,
 				   IBV_ACCESS_LOCAL_WRITE);
 	if (!l->scratch_mr)
-		return pmrdma_link_fail(map, l, -errno, "ibv_reg_mr");
+		return pmrdma_link_fail(l, -errno, "ibv_reg_mr");
 	return 0;
 }
 
-int pmrdma_link_open(struct pmrdma_map *map, struct pmrdma_link *l,
-		     const struct pmrdma_remote *r)
+int pmrdma_link_open(struct pmrdma_link *l, const struct pmrdma_remote *r,
+		     const struct pmrdma_link_params *lp)
 {
-	return link_connect(map, l, r, NULL);
+	return link_connect(l, r, lp, NULL);
 }
 
-int pmrdma_link_open_lane(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_open_lane(struct pmrdma_link *l,
 			  const struct pmrdma_remote *r,
+			  const struct pmrdma_link_params *lp,
 			  const struct pmrdma_link *first)
 {
-	int err = link_connect(map, l, r, first->conn.pd);
+	int err = link_connect(l, r, lp, first->conn.pd);
 
 	if (err)
 		return err;
@@ -150,17 +153,18 @@ int pmrdma_link_open_lane(struct pmrdma_map *map, struct pmrdma_link *l,
 	if (l->conn.r.length != first->conn.r.length ||
 	    l->conn.r.access != first->conn.r.access ||
 	    l->method != first->method)
-		return pmrdma_link_fail(map, l, -EPROTO,
+		return pmrdma_link_fail(l, -EPROTO,
 				 "another lane reached another export, or took another method");
 	l->window = first->window;
 	return 0;
 }
 
-int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
-		       char *view)
+int pmrdma_link_attach(struct pmrdma_link *l, char *view, size_t size)
 {
+	l->view = view;
+	l->view_size = size;
 	l->src = view;
-	l->src_mr = ibv_reg_mr(l->conn.pd, view, map->size,
+	l->src_mr = ibv_reg_mr(l->conn.pd, view, l->view_size,
 			       IBV_ACCESS_LOCAL_WRITE);
 	if (l->src_mr)
 		return 0;
@@ -168,27 +172,29 @@ int pmrdma_link_attach(struct pmrdma_map *map, struct pmrdma_link *l,
 	 * An fsdax mapping cannot be pinned for long (FOLL_LONGTERM): push
 	 * from a registered copy, refreshed by each flush.
 	 */
-	if (posix_memalign((void **)&l->shadow, 4096, map->size))
-		return pmrdma_link_fail(map, l, -ENOMEM, "no memory for a registered copy");
-	memcpy(l->shadow, view, map->size);
+	if (posix_memalign((void **)&l->shadow, 4096, l->view_size))
+		return pmrdma_link_fail(l, -ENOMEM, "no memory for a registered copy");
+	memcpy(l->shadow, view, l->view_size);
 	l->src = l->shadow;
-	l->src_mr = ibv_reg_mr(l->conn.pd, l->src, map->size,
+	l->src_mr = ibv_reg_mr(l->conn.pd, l->src, l->view_size,
 			       IBV_ACCESS_LOCAL_WRITE);
 	return l->src_mr ? 0 :
-	       pmrdma_link_fail(map, l, -errno, "ibv_reg_mr of the view");
+	       pmrdma_link_fail(l, -errno, "ibv_reg_mr of the view");
 }
 
 void pmrdma_link_attach_lane(struct pmrdma_link *l,
 			     const struct pmrdma_link *first)
 {
+	l->view = first->view;
+	l->view_size = first->view_size;
 	l->src = first->src;
 	l->src_mr = first->src_mr;
 	l->shadow = first->shadow;
 	l->src_shared = true;
 }
 
-int pmrdma_link_reg_buf(struct pmrdma_map *map, const struct pmrdma_link *l,
-			void *addr, size_t len, struct ibv_mr **mr)
+int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
+			struct ibv_mr **mr)
 {
 	int err;
 
@@ -198,8 +204,9 @@ int pmrdma_link_reg_buf(struct pmrdma_map *map, const struct pmrdma_link *l,
 		return 0;
 	err = errno ? errno : EINVAL;
 	/* the buffer's failure, not the link's: the copy goes on */
-	return pmrdma_fail(map, -err, "%s: ibv_reg_mr of [%p, +%zu): %s",
-			   l->name, addr, len, strerror(err));
+	snprintf(l->msg, sizeof(l->msg), "%s: ibv_reg_mr of [%p, +%zu): %s",
+		 l->name, addr, len, strerror(err));
+	return -err;
 }
 
 void pmrdma_link_close(struct pmrdma_link *l)
@@ -244,7 +251,7 @@ uint64_t pmrdma_link_verify_max(const struct pmrdma_link *l)
 }
 
 /* the WRITEs of the view's [off, off + len), their bytes from src/lkey */
-static int batch_write_from(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_write_from(struct pmrdma_link *l,
 			    struct pmrdma_batch *b, uint64_t off, uint64_t len,
 			    const char *src, uint32_t lkey)
 {
@@ -253,7 +260,7 @@ static int batch_write_from(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	for (; len; off += n, src += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = pmrdma_batch_add(map, l, b, IBV_WR_RDMA_WRITE, off, n, src,
+		err = pmrdma_batch_add(l, b, IBV_WR_RDMA_WRITE, off, n, src,
 				       lkey, 0);
 		if (err)
 			return err;
@@ -262,12 +269,12 @@ static int batch_write_from(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* the WRITEs of the view's [off, off + len), from the view */
-static int batch_write(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_write(struct pmrdma_link *l,
 		       struct pmrdma_batch *b, uint64_t off, uint64_t len)
 {
 	if (l->shadow)
-		memcpy(l->shadow + off, map->addr + off, len);
-	return batch_write_from(map, l, b, off, len, l->src + off,
+		memcpy(l->shadow + off, l->view + off, len);
+	return batch_write_from(l, b, off, len, l->src + off,
 				l->src_mr->lkey);
 }
 
@@ -289,7 +296,7 @@ static int atomic_in(const struct pmrdma_link *l, uint64_t off, uint64_t end)
  * them, and a WRITE of them now could land ahead of that (GPSPM's target
  * CPU stores them only once it has persisted the requests before).
  */
-static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_push(struct pmrdma_link *l,
 		      struct pmrdma_batch *b, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + len, aw;
@@ -299,7 +306,7 @@ static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
 		aw = l->atomics[i];
 		l->atomics[i] = l->atomics[--l->natomics];
 		if (aw > off) {
-			err = batch_write(map, l, b, off, aw - off);
+			err = batch_write(l, b, off, aw - off);
 			if (err)
 				return err;
 		}
@@ -307,14 +314,14 @@ static int batch_push(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (off >= end)
 			return 0;
 	}
-	return batch_write(map, l, b, off, end - off);
+	return batch_write(l, b, off, end - off);
 }
 
 /*
  * Remember the atomic write at offset; with PMRDMA_LINK_ATOMICS in flight,
  * wait for everything posted first, after which none is on its way.
  */
-static int atomic_remember(struct pmrdma_map *map, struct pmrdma_link *l,
+static int atomic_remember(struct pmrdma_link *l,
 			   uint64_t offset)
 {
 	unsigned int i;
@@ -324,7 +331,7 @@ static int atomic_remember(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (l->atomics[i] == offset)
 			return 0;
 	if (l->natomics == PMRDMA_LINK_ATOMICS) {
-		err = pmrdma_link_drain(map, l);
+		err = pmrdma_link_drain(l);
 		if (err)
 			return err;
 	}
@@ -332,12 +339,12 @@ static int atomic_remember(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
-static uint64_t view_off(const struct pmrdma_map *map, const void *addr)
+static uint64_t view_off(const struct pmrdma_link *l, const void *addr)
 {
-	return (uint64_t)((const char *)addr - map->addr);
+	return (uint64_t)((const char *)addr - l->view);
 }
 
-int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_read(struct pmrdma_link *l,
 		     uint64_t off, uint64_t len)
 {
 	struct pmrdma_batch b = { .n = 0 };
@@ -348,30 +355,30 @@ int pmrdma_link_read(struct pmrdma_map *map, struct pmrdma_link *l,
 		return l->err;
 	for (; len; off += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = pmrdma_batch_add(map, l, &b, IBV_WR_RDMA_READ, off, n,
+		err = pmrdma_batch_add(l, &b, IBV_WR_RDMA_READ, off, n,
 				       l->src + off, l->src_mr->lkey, 0);
 		if (err)
 			return err;
 	}
-	err = pmrdma_batch_post(map, l, &b);
-	return err ? err : pmrdma_link_drain(map, l);
+	err = pmrdma_batch_post(l, &b);
+	return err ? err : pmrdma_link_drain(l);
 }
 
 /* what makes the pushed [off, off + len) durable, by the link's method */
-static int batch_persist(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_persist(struct pmrdma_link *l,
 			 struct pmrdma_batch *b, uint64_t off, uint64_t len)
 {
-	return l->ops->persist ? l->ops->persist(map, l, b, off, len) : 0;
+	return l->ops->persist ? l->ops->persist(l, b, off, len) : 0;
 }
 
 /* what the method adds behind the last range, which ends at end */
-static int batch_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_persist_end(struct pmrdma_link *l,
 			     struct pmrdma_batch *b, uint64_t end)
 {
-	return l->ops->persist_end ? l->ops->persist_end(map, l, b, end) : 0;
+	return l->ops->persist_end ? l->ops->persist_end(l, b, end) : 0;
 }
 
-int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_flush(struct pmrdma_link *l,
 		      const struct pmrdma_range *r, size_t n)
 {
 	struct pmrdma_batch b = { .n = 0 };
@@ -385,10 +392,10 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 	for (i = 0; i < n; i++) {
 		if (!r[i].len)
 			continue;
-		off = view_off(map, r[i].addr);
-		err = batch_push(map, l, &b, off, r[i].len);
+		off = view_off(l, r[i].addr);
+		err = batch_push(l, &b, off, r[i].len);
 		if (!err)
-			err = batch_persist(map, l, &b, off, r[i].len);
+			err = batch_persist(l, &b, off, r[i].len);
 		if (err)
 			return err;
 		end = off + r[i].len;
@@ -396,11 +403,11 @@ int pmrdma_link_flush(struct pmrdma_map *map, struct pmrdma_link *l,
 	}
 	if (!any)
 		return 0;
-	err = batch_persist_end(map, l, &b, end);
-	return err ? err : pmrdma_batch_post(map, l, &b);
+	err = batch_persist_end(l, &b, end);
+	return err ? err : pmrdma_batch_post(l, &b);
 }
 
-int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_write(struct pmrdma_link *l,
 		      uint64_t off, uint64_t len, const void *src,
 		      uint32_t lkey)
 {
@@ -419,16 +426,16 @@ int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
 	 * buffer does not.
 	 */
 	if (atomic_in(l, off, off + len) >= 0) {
-		err = pmrdma_link_drain(map, l);
+		err = pmrdma_link_drain(l);
 		if (err)
 			return err;
 	}
-	err = batch_write_from(map, l, &b, off, len, src, lkey);
+	err = batch_write_from(l, &b, off, len, src, lkey);
 	if (!err)
-		err = batch_persist(map, l, &b, off, len);
+		err = batch_persist(l, &b, off, len);
 	if (!err)
-		err = batch_persist_end(map, l, &b, off + len);
-	return err ? err : pmrdma_batch_post(map, l, &b);
+		err = batch_persist_end(l, &b, off + len);
+	return err ? err : pmrdma_batch_post(l, &b);
 }
 
 /*
@@ -437,8 +444,7 @@ int pmrdma_link_write(struct pmrdma_map *map, struct pmrdma_link *l,
  * the scratch, which holds the value until its batch has completed (the
  * device reads it when it sends, not when it is posted).
  */
-static int atomic_write_from_slot(struct pmrdma_map *map,
-				  struct pmrdma_link *l, size_t offset,
+static int atomic_write_from_slot(struct pmrdma_link *l, size_t offset,
 				  uint64_t value)
 {
 	unsigned int i = l->aw_next;
@@ -447,15 +453,15 @@ static int atomic_write_from_slot(struct pmrdma_map *map,
 	int err;
 
 	while (l->done < l->aw_batch[i]) {
-		err = pmrdma_link_reap(map, l);
+		err = pmrdma_link_reap(l);
 		if (err)
 			return err;
 	}
 	memcpy(slot, &value, 8);
-	err = pmrdma_batch_add(map, l, &b, IBV_WR_RDMA_WRITE, offset, 8, slot,
+	err = pmrdma_batch_add(l, &b, IBV_WR_RDMA_WRITE, offset, 8, slot,
 			       l->scratch_mr->lkey, IBV_SEND_FENCE);
 	if (!err)
-		err = pmrdma_batch_post(map, l, &b);
+		err = pmrdma_batch_post(l, &b);
 	if (err)
 		return err;
 	l->aw_batch[i] = l->posted;
@@ -463,7 +469,7 @@ static int atomic_write_from_slot(struct pmrdma_map *map,
 	return 0;
 }
 
-int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_atomic_write(struct pmrdma_link *l,
 			     size_t offset, uint64_t value)
 {
 	struct pmrdma_batch b = { .n = 0 };
@@ -471,37 +477,37 @@ int pmrdma_link_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	if (l->err)
 		return l->err;
-	err = atomic_remember(map, l, offset);
+	err = atomic_remember(l, offset);
 	if (err)
 		return err;
 	if (l->ops->atomic_write) {
-		err = l->ops->atomic_write(map, l, &b, offset, value);
-		return err ? err : pmrdma_batch_post(map, l, &b);
+		err = l->ops->atomic_write(l, &b, offset, value);
+		return err ? err : pmrdma_batch_post(l, &b);
 	}
 	/* native where the device has it */
 	if (l->atomic_write) {
-		err = pmrdma_batch_add(map, l, &b, IBV_WR_ATOMIC_WRITE, offset, 8,
+		err = pmrdma_batch_add(l, &b, IBV_WR_ATOMIC_WRITE, offset, 8,
 				       &value, 0, 0);
-		return err ? err : pmrdma_batch_post(map, l, &b);
+		return err ? err : pmrdma_batch_post(l, &b);
 	}
 	/* else an 8-byte WRITE fenced behind the requests before, as librpma */
 	if (l->conn.max_inline >= 8) {
-		err = pmrdma_batch_add(map, l, &b, IBV_WR_RDMA_WRITE, offset, 8,
+		err = pmrdma_batch_add(l, &b, IBV_WR_RDMA_WRITE, offset, 8,
 				       &value, 0, IBV_SEND_INLINE | IBV_SEND_FENCE);
-		return err ? err : pmrdma_batch_post(map, l, &b);
+		return err ? err : pmrdma_batch_post(l, &b);
 	}
-	return atomic_write_from_slot(map, l, offset, value);
+	return atomic_write_from_slot(l, offset, value);
 }
 
 /* a VERIFY that flushes [off, off + len) to persistence first */
-static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+static int batch_flush_verify(struct pmrdma_link *l,
 			      struct pmrdma_batch *b, uint64_t off, uint64_t len,
 			      uint32_t alg, unsigned int slot)
 {
 	struct ibv_send_wr *wr;
 	int err = 0;
 
-	wr = pmrdma_batch_next(map, l, b, len, &err);
+	wr = pmrdma_batch_next(l, b, len, &err);
 	if (!wr)
 		return err;
 	pmrdma_wr_verify(wr, &b->sge[b->n - 1], l->conn.r.rkey,
@@ -512,7 +518,7 @@ static int batch_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 	return 0;
 }
 
-int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_link_flush_verify(struct pmrdma_link *l,
 			     const struct pmrdma_range *r, size_t n,
 			     uint32_t alg)
 {
@@ -527,21 +533,21 @@ int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 	/* LINK_BATCH / 2 ranges at a time: their digests fit in the scratch */
 	for (i = 0; i < n; i = j) {
 		for (j = i, k = 0; j < n && k < LINK_BATCH / 2; j++) {
-			uint64_t off = view_off(map, r[j].addr), len = r[j].len;
+			uint64_t off = view_off(l, r[j].addr), len = r[j].len;
 
 			if (!len)
 				continue;
-			err = batch_push(map, l, &b, off, len);
+			err = batch_push(l, &b, off, len);
 			if (!err)
-				err = batch_flush_verify(map, l, &b, off, len,
+				err = batch_flush_verify(l, &b, off, len,
 							 alg, k);
 			if (err)
 				return err;
 			k++;
 		}
-		err = pmrdma_batch_post(map, l, &b);
+		err = pmrdma_batch_post(l, &b);
 		if (!err)
-			err = pmrdma_link_drain(map, l);
+			err = pmrdma_link_drain(l);
 		if (err)
 			return err;
 		for (j = i, k = 0; j < n && k < LINK_BATCH / 2; j++) {
@@ -556,9 +562,9 @@ int pmrdma_link_flush_verify(struct pmrdma_map *map, struct pmrdma_link *l,
 			if (memcmp(want, l->scratch + k * PMRDMA_DIGEST_MAX, dlen)) {
 				snprintf(m, sizeof(m),
 					 "the durable copy of [%llu, +%zu) differs from the view",
-					 (unsigned long long)view_off(map, r[j].addr),
+					 (unsigned long long)view_off(l, r[j].addr),
 					 r[j].len);
-				return pmrdma_link_fail(map, l, -EBADMSG, m);
+				return pmrdma_link_fail(l, -EBADMSG, m);
 			}
 			k++;
 		}

@@ -15,6 +15,26 @@
 
 #include "pmrdma_internal.h"
 
+/* what a link's call that returned err said, as the map's message */
+static int link_said(struct pmrdma_map *map, const struct pmrdma_link *l,
+		     int err)
+{
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+/* what a link needs of the map when it connects */
+static void link_params(const struct pmrdma_map *map,
+			struct pmrdma_link_params *lp)
+{
+	*lp = (struct pmrdma_link_params){
+		.connect_ms = map->connect_ms,
+		.sq_size = map->sq_size,
+		.inline_size = map->inline_size,
+		.wait_ms = map->wait_ms,
+		.wait_rate = map->wait_rate,
+	};
+}
+
 /*
  * The other lanes of copy i, on the first's PD and registration: a
  * connection each to the same export r.
@@ -23,14 +43,16 @@ static int lanes_open(struct pmrdma_map *map, unsigned int i,
 		      const struct pmrdma_remote *r)
 {
 	struct pmrdma_link *first = copy_link(map, i, 0), *l;
+	struct pmrdma_link_params lp;
 	unsigned int k;
 	int err;
 
+	link_params(map, &lp);
 	for (k = 1; k < map->nlanes; k++) {
 		l = copy_link(map, i, k);
-		err = pmrdma_link_open_lane(map, l, r, first);
+		err = pmrdma_link_open_lane(l, r, &lp, first);
 		if (err)
-			return err;
+			return link_said(map, l, err);
 		pmrdma_link_attach_lane(l, first);
 	}
 	return 0;
@@ -43,12 +65,14 @@ static int lanes_open(struct pmrdma_map *map, unsigned int i,
 static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 {
 	struct pmrdma_link *l = copy_link(map, 0, 0);
+	struct pmrdma_link_params lp;
 	uint64_t elen;
 	int err;
 
-	err = pmrdma_link_open(map, l, &cfg->remote);
+	link_params(map, &lp);
+	err = pmrdma_link_open(l, &cfg->remote, &lp);
 	if (err)
-		return err;
+		return link_said(map, l, err);
 	elen = l->conn.r.length;
 	if (cfg->length &&
 	    (cfg->offset > elen || cfg->length > elen - cfg->offset))
@@ -63,7 +87,7 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	if (posix_memalign((void **)&map->addr, 4096, map->size ?: 1))
 		return pmrdma_fail(map, -ENOMEM, "no memory for a %zu-byte view",
 				   map->size);
-	err = pmrdma_link_attach(map, l, map->addr);
+	err = link_said(map, l, pmrdma_link_attach(l, map->addr, map->size));
 	if (!err)
 		err = lanes_open(map, 0, &cfg->remote);
 	if (err)
@@ -72,7 +96,7 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 		memset(map->addr, 0, map->size);
 		return 0;
 	}
-	return pmrdma_link_read(map, l, 0, map->size);
+	return link_said(map, l, pmrdma_link_read(l, 0, map->size));
 }
 
 /* replica i: the same size as the local map, and its content once made */
@@ -81,22 +105,24 @@ static int replica_map(struct pmrdma_map *map, unsigned int i,
 {
 	struct pmrdma_range all = { map->addr, map->size };
 	struct pmrdma_link *l = copy_link(map, i, 0);
+	struct pmrdma_link_params lp;
 	int err;
 
-	err = pmrdma_link_open(map, l, r);
+	link_params(map, &lp);
+	err = pmrdma_link_open(l, r, &lp);
 	if (err)
-		return err;
+		return link_said(map, l, err);
 	if (l->conn.r.length != map->size)
 		return pmrdma_fail(map, -EMSGSIZE,
 				   "%s: the export has %llu bytes, the map %zu",
 				   l->name, (unsigned long long)l->conn.r.length,
 				   map->size);
-	err = pmrdma_link_attach(map, l, map->addr);
+	err = link_said(map, l, pmrdma_link_attach(l, map->addr, map->size));
 	if (!err)
 		err = lanes_open(map, i, r);
 	if (!err)
-		err = pmrdma_link_flush(map, l, &all, 1);
-	return err ? err : pmrdma_link_drain(map, l);
+		err = link_said(map, l, pmrdma_link_flush(l, &all, 1));
+	return err ? err : link_said(map, l, pmrdma_link_drain(l));
 }
 
 /* the live maps, for the Windows layer's tokens */
@@ -351,10 +377,14 @@ static void links_begin(const struct pmrdma_map *map, struct links_step *st)
 		st->live += copy_live(map, i);
 }
 
-/* fold a link's result e into the step (a replica's is in l->err) */
-static void links_fold(const struct pmrdma_map *map, struct links_step *st,
-		       int e)
+/*
+ * fold link l's result e into the step (a replica's is in l->err), its
+ * message the map's
+ */
+static void links_fold(struct pmrdma_map *map, struct links_step *st,
+		       const struct pmrdma_link *l, int e)
 {
+	link_said(map, l, e);
 	if (e && !map->local && !st->err)
 		st->err = e;
 }
@@ -404,15 +434,16 @@ static int worse(int first, int then)
 static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 			     const struct pmrdma_range *ranges, size_t n)
 {
+	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i;
 
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (copy_live(map, i))
-			links_fold(map, &st,
-				   pmrdma_link_flush(map, copy_link(map, i, lane),
-						     ranges, n));
+		if (copy_live(map, i)) {
+			l = copy_link(map, i, lane);
+			links_fold(map, &st, l, pmrdma_link_flush(l, ranges, n));
+		}
 	return links_end(map, &st);
 }
 
@@ -429,6 +460,7 @@ static int flush_async_on(struct pmrdma_map *map, unsigned int lane,
 
 static int drain_on(struct pmrdma_map *map, unsigned int lane)
 {
+	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i;
 
@@ -438,9 +470,10 @@ static int drain_on(struct pmrdma_map *map, unsigned int lane)
 		pmrdma_local_drain();
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (copy_live(map, i))
-			links_fold(map, &st,
-				   pmrdma_link_drain(map, copy_link(map, i, lane)));
+		if (copy_live(map, i)) {
+			l = copy_link(map, i, lane);
+			links_fold(map, &st, l, pmrdma_link_drain(l));
+		}
 	return links_end(map, &st);
 }
 
@@ -553,6 +586,7 @@ int pmrdma_flush_start(struct pmrdma_map *map,
  */
 static int progress_on(struct pmrdma_map *map, unsigned int lane)
 {
+	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i;
 	bool live;
@@ -563,9 +597,10 @@ static int progress_on(struct pmrdma_map *map, unsigned int lane)
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++) {
 		live = copy_live(map, i);
-		err = pmrdma_link_progress(map, copy_link(map, i, lane));
+		l = copy_link(map, i, lane);
+		err = pmrdma_link_progress(l);
 		if (live)
-			links_fold(map, &st, err);
+			links_fold(map, &st, l, err);
 	}
 	err = links_end(map, &st);
 	if (err == -ENOLINK)
@@ -626,6 +661,7 @@ int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
 
 int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 {
+	struct pmrdma_link *l;
 	struct pmrdma_range r = { addr, len };
 	struct links_step st;
 	unsigned int lane;
@@ -636,9 +672,10 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 		return err;	/* a local view is the memory */
 	lane = pmrdma_lane_enter(map);
 	links_begin(map, &st);
-	links_fold(map, &st,
-		   pmrdma_link_read(map, copy_link(map, 0, lane),
-				    (uint64_t)((char *)addr - map->addr), len));
+	l = copy_link(map, 0, lane);
+	links_fold(map, &st, l,
+		   pmrdma_link_read(l, (uint64_t)((char *)addr - map->addr),
+				    len));
 	err = links_end(map, &st);
 	pmrdma_lane_leave(map, lane);
 	return err;
@@ -647,6 +684,7 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 			struct pmrdma_buf **bufp)
 {
+	struct pmrdma_link *l;
 	struct pmrdma_buf *buf;
 	unsigned int i;
 	int err;
@@ -670,8 +708,9 @@ int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 	for (i = 0; i < map->nlinks; i++) {
 		if (!copy_live(map, i))
 			continue;
-		err = pmrdma_link_reg_buf(map, copy_link(map, i, 0), addr, len,
-					  &buf->mr[i]);
+		l = copy_link(map, i, 0);
+		err = link_said(map, l,
+				pmrdma_link_reg_buf(l, addr, len, &buf->mr[i]));
 		if (err) {
 			pmrdma_buf_deregister(&buf);
 			return err;
@@ -704,6 +743,7 @@ int pmrdma_buf_deregister(struct pmrdma_buf **bufp)
 int pmrdma_write(struct pmrdma_map *map, void *dst,
 		 const struct pmrdma_buf *buf, size_t src_off, size_t len)
 {
+	struct pmrdma_link *l;
 	struct pmrdma_range r = { dst, len };
 	struct links_step st;
 	unsigned int i, lane;
@@ -733,11 +773,12 @@ int pmrdma_write(struct pmrdma_map *map, void *dst,
 	links_begin(map, &st);
 	/* a copy live now was live at registration: it has its MR */
 	for (i = 0; i < map->nlinks; i++)
-		if (copy_live(map, i))
-			links_fold(map, &st,
-				   pmrdma_link_write(map, copy_link(map, i, lane),
-						     off, len, src,
+		if (copy_live(map, i)) {
+			l = copy_link(map, i, lane);
+			links_fold(map, &st, l,
+				   pmrdma_link_write(l, off, len, src,
 						     buf->mr[i]->lkey));
+		}
 	err = links_end(map, &st);
 	pmrdma_lane_leave(map, lane);
 	return err;
@@ -767,6 +808,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n,
 			uint32_t alg)
 {
+	struct pmrdma_link *l;
 	struct links_step st;
 	struct pmrdma_caps caps;
 	unsigned int lane;
@@ -796,10 +838,11 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 	lane = pmrdma_lane_enter(map);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (copy_live(map, i))
-			links_fold(map, &st,
-				   pmrdma_link_flush_verify(map, copy_link(map, i, lane),
-							    ranges, n, alg));
+		if (copy_live(map, i)) {
+			l = copy_link(map, i, lane);
+			links_fold(map, &st, l,
+				   pmrdma_link_flush_verify(l, ranges, n, alg));
+		}
 	err = links_end(map, &st);
 	pmrdma_lane_leave(map, lane);
 	return err;
@@ -807,6 +850,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 {
+	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i, lane;
 	int err;
@@ -825,10 +869,11 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 			 __ATOMIC_RELEASE);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
-		if (copy_live(map, i))
-			links_fold(map, &st,
-				   pmrdma_link_atomic_write(map, copy_link(map, i, lane),
-							    offset, value));
+		if (copy_live(map, i)) {
+			l = copy_link(map, i, lane);
+			links_fold(map, &st, l,
+				   pmrdma_link_atomic_write(l, offset, value));
+		}
 	err = links_end(map, &st);
 	pmrdma_lane_leave(map, lane);
 	return err;

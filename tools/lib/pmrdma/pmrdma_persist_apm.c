@@ -12,12 +12,12 @@
  * the view's first 8): inside the view, so inside the export, which a READ
  * past its end would kill.
  */
-static int apm_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
+static int apm_persist_end(struct pmrdma_link *l,
 			   struct pmrdma_batch *b, uint64_t end)
 {
-	uint64_t n = map->size < 8 ? map->size : 8;
+	uint64_t n = l->view_size < 8 ? l->view_size : 8;
 
-	return pmrdma_batch_add(map, l, b, IBV_WR_RDMA_READ,
+	return pmrdma_batch_add(l, b, IBV_WR_RDMA_READ,
 				end < n ? 0 : end - n, n, l->scratch,
 				l->scratch_mr->lkey, 0);
 }

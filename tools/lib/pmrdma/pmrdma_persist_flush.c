@@ -8,7 +8,7 @@
  */
 #include "pmrdma_queue.h"
 
-static int flush_persist(struct pmrdma_map *map, struct pmrdma_link *l,
+static int flush_persist(struct pmrdma_link *l,
 			 struct pmrdma_batch *b, uint64_t off, uint64_t len)
 {
 	struct ibv_send_wr *wr;
@@ -17,7 +17,7 @@ static int flush_persist(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	for (; len; off += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		wr = pmrdma_batch_next(map, l, b, n, &err);
+		wr = pmrdma_batch_next(l, b, n, &err);
 		if (!wr)
 			return err;
 		wr->opcode = IBV_WR_FLUSH;

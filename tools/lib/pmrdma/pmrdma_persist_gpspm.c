@@ -31,7 +31,7 @@ static int gp_post_recv(struct pmrdma_link *l, unsigned int i)
 }
 
 /* the request and response rings, registered, a receive for each response */
-static int gpspm_init(struct pmrdma_map *map, struct pmrdma_link *l)
+static int gpspm_init(struct pmrdma_link *l)
 {
 	size_t req = PMRDMA_GPSPM_DEPTH * sizeof(*l->gp_req);
 	size_t len = req + PMRDMA_GPSPM_DEPTH * sizeof(*l->gp_resp);
@@ -39,16 +39,16 @@ static int gpspm_init(struct pmrdma_map *map, struct pmrdma_link *l)
 	int err;
 
 	if (posix_memalign((void **)&l->gp_req, 64, len))
-		return pmrdma_link_fail(map, l, -ENOMEM, "no memory");
+		return pmrdma_link_fail(l, -ENOMEM, "no memory");
 	memset(l->gp_req, 0, len);
 	l->gp_resp = (void *)((char *)l->gp_req + req);
 	l->gp_mr = ibv_reg_mr(l->conn.pd, l->gp_req, len, IBV_ACCESS_LOCAL_WRITE);
 	if (!l->gp_mr)
-		return pmrdma_link_fail(map, l, -errno, "ibv_reg_mr");
+		return pmrdma_link_fail(l, -errno, "ibv_reg_mr");
 	for (i = 0; i < PMRDMA_GPSPM_DEPTH; i++) {
 		err = gp_post_recv(l, i);
 		if (err)
-			return pmrdma_link_fail(map, l, err, "ibv_post_recv");
+			return pmrdma_link_fail(l, err, "ibv_post_recv");
 	}
 	return 0;
 }
@@ -63,7 +63,7 @@ static void gpspm_fini(struct pmrdma_link *l)
 }
 
 /* the target's answer to a GPSPM request, and its slot receives again */
-static int gpspm_recv(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gpspm_recv(struct pmrdma_link *l,
 		      unsigned int i)
 {
 	struct pmem_rdma_gpspm_resp r = l->gp_resp[i];
@@ -73,20 +73,20 @@ static int gpspm_recv(struct pmrdma_map *map, struct pmrdma_link *l,
 	l->gp_inflight--;
 	err = gp_post_recv(l, i);
 	if (err)
-		return pmrdma_link_fail(map, l, err, "ibv_post_recv");
+		return pmrdma_link_fail(l, err, "ibv_post_recv");
 	if (be32toh(r.magic) != PMEM_RDMA_GPSPM_MAGIC)
-		return pmrdma_link_fail(map, l, -EPROTO,
+		return pmrdma_link_fail(l, -EPROTO,
 					"a GPSPM response without its magic");
 	if (r.status) {
 		snprintf(m, sizeof(m), "the target could not persist: %s",
 			 strerror(be16toh(r.status)));
-		return pmrdma_link_fail(map, l, -EREMOTEIO, m);
+		return pmrdma_link_fail(l, -EREMOTEIO, m);
 	}
 	return 0;
 }
 
 /* the current GPSPM request goes out as a SEND in b */
-static int gp_send(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gp_send(struct pmrdma_link *l,
 		   struct pmrdma_batch *b)
 {
 	struct pmem_rdma_gpspm_req *q = l->gp_cur;
@@ -94,7 +94,7 @@ static int gp_send(struct pmrdma_map *map, struct pmrdma_link *l,
 	int err;
 
 	l->gp_cur = NULL;
-	err = pmrdma_batch_add(map, l, b, IBV_WR_SEND, 0,
+	err = pmrdma_batch_add(l, b, IBV_WR_SEND, 0,
 			       offsetof(struct pmem_rdma_gpspm_req, ops[nops]), q,
 			       l->gp_mr->lkey, 0);
 	if (err)
@@ -107,7 +107,7 @@ static int gp_send(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* one more op in the current GPSPM request, started when there is none */
-static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gp_add(struct pmrdma_link *l,
 		  struct pmrdma_batch *b, uint32_t op, uint64_t off, uint64_t len,
 		  uint64_t value)
 {
@@ -118,9 +118,9 @@ static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	if (!q) {
 		/* a free request slot: the oldest one answered */
 		while (l->gp_inflight == PMRDMA_GPSPM_DEPTH) {
-			err = pmrdma_batch_post(map, l, b);
+			err = pmrdma_batch_post(l, b);
 			if (!err)
-				err = pmrdma_link_reap(map, l);
+				err = pmrdma_link_reap(l);
 			if (err)
 				return err;
 		}
@@ -139,10 +139,10 @@ static int gp_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	};
 	q->nops = htobe16(n + 1);
 	b->bytes += len;	/* the target persists them before it answers */
-	return n + 1 == PMEM_RDMA_GPSPM_OPS ? gp_send(map, l, b) : 0;
+	return n + 1 == PMEM_RDMA_GPSPM_OPS ? gp_send(l, b) : 0;
 }
 
-static int gpspm_persist(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gpspm_persist(struct pmrdma_link *l,
 			 struct pmrdma_batch *b, uint64_t off, uint64_t len)
 {
 	uint64_t n;
@@ -150,7 +150,7 @@ static int gpspm_persist(struct pmrdma_map *map, struct pmrdma_link *l,
 
 	for (; len; off += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = gp_add(map, l, b, PMEM_RDMA_GPSPM_PERSIST, off, n, 0);
+		err = gp_add(l, b, PMEM_RDMA_GPSPM_PERSIST, off, n, 0);
 		if (err)
 			return err;
 	}
@@ -158,22 +158,22 @@ static int gpspm_persist(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* the request being filled goes out behind the last range */
-static int gpspm_persist_end(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gpspm_persist_end(struct pmrdma_link *l,
 			     struct pmrdma_batch *b, uint64_t end)
 {
 	(void)end;
-	return l->gp_cur ? gp_send(map, l, b) : 0;
+	return l->gp_cur ? gp_send(l, b) : 0;
 }
 
 /* the target's CPU stores it, behind the requests before */
-static int gpspm_atomic_write(struct pmrdma_map *map, struct pmrdma_link *l,
+static int gpspm_atomic_write(struct pmrdma_link *l,
 			      struct pmrdma_batch *b, uint64_t offset,
 			      uint64_t value)
 {
-	int err = gp_add(map, l, b, PMEM_RDMA_GPSPM_STORE8, offset, 8, value);
+	int err = gp_add(l, b, PMEM_RDMA_GPSPM_STORE8, offset, 8, value);
 
 	if (!err && l->gp_cur)
-		err = gp_send(map, l, b);
+		err = gp_send(l, b);
 	return err;
 }
 

@@ -19,15 +19,15 @@
 
 #include "pmrdma_queue.h"
 
-int pmrdma_link_fail(struct pmrdma_map *map, struct pmrdma_link *l, int err,
-		     const char *what)
+int pmrdma_link_fail(struct pmrdma_link *l, int err, const char *what)
 {
 	if (!l->err)
 		l->err = err;
 	/* the copy fails for every lane: the others skip it from now on */
 	if (l->copy_err && !__atomic_load_n(l->copy_err, __ATOMIC_ACQUIRE))
 		__atomic_store_n(l->copy_err, err, __ATOMIC_RELEASE);
-	return pmrdma_fail(map, err, "%s: %s", l->name, what);
+	snprintf(l->msg, sizeof(l->msg), "%s: %s", l->name, what);
+	return err;
 }
 
 /* what a completion in error means, as an errno */
@@ -51,18 +51,17 @@ static int wc_errno(enum ibv_wc_status st)
 }
 
 /*
- * How long the oldest batch may take: the map's wait, and its bytes at the
+ * How long the oldest batch may take: the link's wait, and its bytes at the
  * slowest rate the map accepts (a GPSPM answer: the bytes of its request,
  * counted in the batch that sent it).
  */
-static int link_wait_ms(const struct pmrdma_map *map,
-			const struct pmrdma_link *l)
+static int link_wait_ms(const struct pmrdma_link *l)
 {
 	uint64_t bytes = 0, ms;
 
 	if (l->done != l->posted)
 		bytes = l->batches[(l->done + 1) % l->conn.send_depth].bytes;
-	ms = map->wait_ms + bytes / (map->wait_rate / 1000 ?: 1);
+	ms = l->wait_ms + bytes / (l->wait_rate / 1000 ?: 1);
 	return ms < INT_MAX ? (int)ms : INT_MAX;
 }
 
@@ -81,27 +80,27 @@ bool pmrdma_link_busy(const struct pmrdma_link *l)
 }
 
 /* a completion of pmrdma_conn_*_wc(): 0, or the link's failure */
-static int link_complete(struct pmrdma_map *map, struct pmrdma_link *l,
+static int link_complete(struct pmrdma_link *l,
 			 int n, const struct ibv_wc *wc)
 {
 	char m[128];
 
 	if (n == -ECONNRESET)
-		return pmrdma_link_fail(map, l, n, "the target disconnected");
+		return pmrdma_link_fail(l, n, "the target disconnected");
 	if (n < 0)
-		return pmrdma_link_fail(map, l, n, "waiting for a completion failed");
+		return pmrdma_link_fail(l, n, "waiting for a completion failed");
 	l->wait_start = pmrdma_now_ns();
 	if (wc->status != IBV_WC_SUCCESS) {
 		snprintf(m, sizeof(m), "a request failed: %s%s",
 			 ibv_wc_status_str(wc->status),
 			 l->conn.disconnected ? " (the target disconnected)" : "");
-		return pmrdma_link_fail(map, l, wc_errno(wc->status), m);
+		return pmrdma_link_fail(l, wc_errno(wc->status), m);
 	}
 	if (wc->wr_id & PMRDMA_WR_RECV) {
 		if (!l->ops || !l->ops->recv)
-			return pmrdma_link_fail(map, l, -EPROTO,
+			return pmrdma_link_fail(l, -EPROTO,
 						"a receive the method did not post");
-		return l->ops->recv(map, l, wc->wr_id & ~PMRDMA_WR_RECV);
+		return l->ops->recv(l, wc->wr_id & ~PMRDMA_WR_RECV);
 	}
 	l->done = wc->wr_id;
 	l->inflight -= l->batches[wc->wr_id % l->conn.send_depth].wrs;
@@ -109,7 +108,7 @@ static int link_complete(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* wait for the oldest batch: 0, or the link's failure */
-int pmrdma_link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
+int pmrdma_link_reap(struct pmrdma_link *l)
 {
 	struct ibv_wc wc = { .status = IBV_WC_SUCCESS };
 	char m[128];
@@ -117,16 +116,16 @@ int pmrdma_link_reap(struct pmrdma_map *map, struct pmrdma_link *l)
 
 	if (l->err)
 		return l->err;
-	ms = link_wait_ms(map, l);
+	ms = link_wait_ms(l);
 	n = pmrdma_conn_wait_wc(&l->conn, &wc, ms);
 	if (n == 0) {
 		snprintf(m, sizeof(m), "no completion in %d ms", ms);
-		return pmrdma_link_fail(map, l, -ETIMEDOUT, m);
+		return pmrdma_link_fail(l, -ETIMEDOUT, m);
 	}
-	return link_complete(map, l, n, &wc);
+	return link_complete(l, n, &wc);
 }
 
-int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l)
+int pmrdma_link_progress(struct pmrdma_link *l)
 {
 	struct ibv_wc wc = { .status = IBV_WC_SUCCESS };
 	char m[128];
@@ -136,7 +135,7 @@ int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l)
 	/* a failed link only has its channels quieted, for the event fd */
 	while ((n = pmrdma_conn_poll_wc(&l->conn, &wc)) == 1)
 		if (!l->err) {
-			err = link_complete(map, l, n, &wc);
+			err = link_complete(l, n, &wc);
 			if (err)
 				return err;
 		}
@@ -147,12 +146,12 @@ int pmrdma_link_progress(struct pmrdma_map *map, struct pmrdma_link *l)
 		return 0;
 	}
 	if (n < 0)
-		return link_complete(map, l, n, &wc);
-	ms = (uint64_t)link_wait_ms(map, l);
+		return link_complete(l, n, &wc);
+	ms = (uint64_t)link_wait_ms(l);
 	if (pmrdma_now_ns() - l->wait_start > ms * 1000000) {
 		snprintf(m, sizeof(m), "no completion in %llu ms",
 			 (unsigned long long)ms);
-		return pmrdma_link_fail(map, l, -ETIMEDOUT, m);
+		return pmrdma_link_fail(l, -ETIMEDOUT, m);
 	}
 	return 0;
 }
@@ -185,12 +184,12 @@ int pmrdma_link_watch(const struct pmrdma_link *l, int epfd)
 	return 0;
 }
 
-int pmrdma_link_drain(struct pmrdma_map *map, struct pmrdma_link *l)
+int pmrdma_link_drain(struct pmrdma_link *l)
 {
 	int err;
 
 	while (pmrdma_link_busy(l)) {
-		err = pmrdma_link_reap(map, l);
+		err = pmrdma_link_reap(l);
 		if (err)
 			return err;
 	}
@@ -277,7 +276,7 @@ static int batch_post_wr(struct pmrdma_link *l, struct pmrdma_batch *b,
  * requests that take the same way in one call, run after run, so that the
  * send queue holds them in b's order.
  */
-int pmrdma_batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_batch_post(struct pmrdma_link *l,
 		      struct pmrdma_batch *b)
 {
 	unsigned int i, end;
@@ -287,7 +286,7 @@ int pmrdma_batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 	if (!b->n)
 		return 0;
 	while (l->inflight + b->n > l->conn.send_depth) {
-		err = pmrdma_link_reap(map, l);
+		err = pmrdma_link_reap(l);
 		if (err)
 			return err;
 	}
@@ -308,7 +307,7 @@ int pmrdma_batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 		if (err) {
 			/* the link fails: what went out is never waited for */
 			l->posted--;
-			return pmrdma_link_fail(map, l, -err,
+			return pmrdma_link_fail(l, -err,
 					 post_send ? "ibv_post_send refused a request" :
 						     "ibv_wr_complete refused a request");
 		}
@@ -320,14 +319,13 @@ int pmrdma_batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
 }
 
 /* the next WR of b, for bytes of the export, posting b first when full */
-struct ibv_send_wr *pmrdma_batch_next(struct pmrdma_map *map,
-				      struct pmrdma_link *l, struct pmrdma_batch *b,
+struct ibv_send_wr *pmrdma_batch_next(struct pmrdma_link *l, struct pmrdma_batch *b,
 				      uint64_t bytes, int *err)
 {
 	struct ibv_send_wr *wr;
 
 	if (b->n == LINK_BATCH) {
-		*err = pmrdma_batch_post(map, l, b);
+		*err = pmrdma_batch_post(l, b);
 		if (*err)
 			return NULL;
 	}
@@ -346,7 +344,7 @@ uint64_t pmrdma_link_raddr(const struct pmrdma_link *l, uint64_t off)
 }
 
 /* one request on the view's [off, off + len), data at local/lkey */
-int pmrdma_batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_batch_add(struct pmrdma_link *l,
 		     struct pmrdma_batch *b, enum ibv_wr_opcode op, uint64_t off,
 		     uint64_t len, const void *local, uint32_t lkey,
 		     unsigned int flags)
@@ -354,7 +352,7 @@ int pmrdma_batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
 	struct ibv_send_wr *wr;
 	int err = 0;
 
-	wr = pmrdma_batch_next(map, l, b, len, &err);
+	wr = pmrdma_batch_next(l, b, len, &err);
 	if (!wr)
 		return err;
 	wr->opcode = op;

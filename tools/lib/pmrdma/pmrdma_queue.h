@@ -42,23 +42,22 @@ struct pmrdma_batch {
 
 /* pmrdma_queue.c */
 /* the link fails with err; the map's message names the link and what */
-int pmrdma_link_fail(struct pmrdma_map *map, struct pmrdma_link *l, int err,
+int pmrdma_link_fail(struct pmrdma_link *l, int err,
 		     const char *what);
 uint64_t pmrdma_now_ns(void);
 /* something posted has not completed yet */
 bool pmrdma_link_busy(const struct pmrdma_link *l);
 /* wait for the oldest batch: 0, or the link's failure */
-int pmrdma_link_reap(struct pmrdma_map *map, struct pmrdma_link *l);
+int pmrdma_link_reap(struct pmrdma_link *l);
 /* post b, its last request signaled, once the queue has room */
-int pmrdma_batch_post(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_batch_post(struct pmrdma_link *l,
 		      struct pmrdma_batch *b);
 /* the next WR of b, for bytes of the export, posting b first when full */
-struct ibv_send_wr *pmrdma_batch_next(struct pmrdma_map *map,
-				      struct pmrdma_link *l,
+struct ibv_send_wr *pmrdma_batch_next(struct pmrdma_link *l,
 				      struct pmrdma_batch *b, uint64_t bytes,
 				      int *err);
 /* one request on the view's [off, off + len), data at local/lkey */
-int pmrdma_batch_add(struct pmrdma_map *map, struct pmrdma_link *l,
+int pmrdma_batch_add(struct pmrdma_link *l,
 		     struct pmrdma_batch *b, enum ibv_wr_opcode op,
 		     uint64_t off, uint64_t len, const void *local,
 		     uint32_t lkey, unsigned int flags);
@@ -73,23 +72,23 @@ uint64_t pmrdma_link_raddr(const struct pmrdma_link *l, uint64_t off);
 struct pmrdma_persist_ops {
 	enum pmrdma_method method;
 	/* what the method needs on a new link, and its release; or NULL */
-	int (*init)(struct pmrdma_map *map, struct pmrdma_link *l);
+	int (*init)(struct pmrdma_link *l);
 	void (*fini)(struct pmrdma_link *l);
 	/* behind the WRITEs of [off, off + len); or NULL */
-	int (*persist)(struct pmrdma_map *map, struct pmrdma_link *l,
+	int (*persist)(struct pmrdma_link *l,
 		       struct pmrdma_batch *b, uint64_t off, uint64_t len);
 	/* once behind the last range, which ends at end; or NULL */
-	int (*persist_end)(struct pmrdma_map *map, struct pmrdma_link *l,
+	int (*persist_end)(struct pmrdma_link *l,
 			   struct pmrdma_batch *b, uint64_t end);
 	/*
 	 * the 8-byte store of an atomic write, behind everything before it;
 	 * NULL: the link's own, an RDMA ATOMIC WRITE or fenced WRITE
 	 */
-	int (*atomic_write)(struct pmrdma_map *map, struct pmrdma_link *l,
+	int (*atomic_write)(struct pmrdma_link *l,
 			    struct pmrdma_batch *b, uint64_t offset,
 			    uint64_t value);
 	/* the receive of slot i completed; NULL: the method posts none */
-	int (*recv)(struct pmrdma_map *map, struct pmrdma_link *l,
+	int (*recv)(struct pmrdma_link *l,
 		    unsigned int i);
 };
 
