@@ -146,7 +146,29 @@ struct pmrdma_lane {
 	bool dropped;			/* a replica dropped out since a
 					 * token's test last said so
 					 */
+	/* group commit: the blocking flushes waiting for the lane */
+	pthread_mutex_t group_lock;
+	pthread_cond_t group_done;
+	struct pmrdma_lane_req *group, **group_tail;	/* a queue */
+	bool leading;			/* a thread flushes a group */
 };
+
+/*
+ * A blocking flush queued for its lane: the thread that leads the group
+ * it joins flushes it with the rest, and says how it went.
+ */
+struct pmrdma_lane_req {
+	const struct pmrdma_range *ranges;
+	size_t n;
+	int err;
+	bool done;
+	char msg[256];			/* why, if err */
+	struct pmrdma_lane_req *next;
+};
+
+/* flush a group of requests, each one's err and msg set, on lane */
+typedef void pmrdma_lane_work(struct pmrdma_map *map, unsigned int lane,
+			      struct pmrdma_lane_req *group);
 
 /*
  * A map's remote copies (its links) each have nlanes connections, one per
@@ -229,6 +251,14 @@ uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane);
 void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane);
 /* token's lane, or -1 for a token the map never gave */
 int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token);
+/*
+ * Join req to the group waiting for the calling thread's lane; the first
+ * to come leads, taking the lane and every request queued so far to
+ * work() at once: one flush for several threads (group commit).  req's
+ * err, once a leader has done it.
+ */
+int pmrdma_lane_group(struct pmrdma_map *map, struct pmrdma_lane_req *req,
+		      pmrdma_lane_work *work);
 /* token is durable: its lane's durable token has passed it */
 bool pmrdma_lane_token_durable(const struct pmrdma_map *map, uint64_t token);
 

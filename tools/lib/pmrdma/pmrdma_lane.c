@@ -29,8 +29,12 @@ int pmrdma_lanes_new(struct pmrdma_map *map)
 	map->lanes = calloc(map->nlanes, sizeof(*map->lanes));
 	if (!map->lanes)
 		return -ENOMEM;
-	for (k = 0; k < map->nlanes; k++)
+	for (k = 0; k < map->nlanes; k++) {
 		pthread_mutex_init(&map->lanes[k].lock, NULL);
+		pthread_mutex_init(&map->lanes[k].group_lock, NULL);
+		pthread_cond_init(&map->lanes[k].group_done, NULL);
+		map->lanes[k].group_tail = &map->lanes[k].group;
+	}
 	return 0;
 }
 
@@ -40,8 +44,11 @@ void pmrdma_lanes_free(struct pmrdma_map *map)
 
 	if (!map->lanes)
 		return;
-	for (k = 0; k < map->nlanes; k++)
+	for (k = 0; k < map->nlanes; k++) {
 		pthread_mutex_destroy(&map->lanes[k].lock);
+		pthread_mutex_destroy(&map->lanes[k].group_lock);
+		pthread_cond_destroy(&map->lanes[k].group_done);
+	}
 	free(map->lanes);
 	map->lanes = NULL;
 }
@@ -102,6 +109,52 @@ void pmrdma_lane_leave(struct pmrdma_map *map, unsigned int lane)
 {
 	if (map->nlinks)
 		pthread_mutex_unlock(&map->lanes[lane].lock);
+}
+
+/*
+ * Group commit, as a database's log does it: while one thread's flush
+ * waits on the lane, the flushes of the threads that share the lane
+ * queue up, and the next leader sends them as one - one round trip for
+ * them all instead of one each.  A lone thread leads a group of one.
+ */
+int pmrdma_lane_group(struct pmrdma_map *map, struct pmrdma_lane_req *req,
+		      pmrdma_lane_work *work)
+{
+	unsigned int lane = lane_of(map);
+	struct pmrdma_lane *ln = &map->lanes[lane];
+	struct pmrdma_lane_req *group, *next;
+
+	req->next = NULL;
+	req->done = false;
+	pthread_mutex_lock(&ln->group_lock);
+	*ln->group_tail = req;
+	ln->group_tail = &req->next;
+	while (!req->done) {
+		if (ln->leading) {
+			pthread_cond_wait(&ln->group_done, &ln->group_lock);
+			continue;
+		}
+		ln->leading = true;
+		group = ln->group;
+		ln->group = NULL;
+		ln->group_tail = &ln->group;
+		pthread_mutex_unlock(&ln->group_lock);
+
+		pmrdma_lane_take(map, lane);
+		work(map, lane, group);
+		pmrdma_lane_leave(map, lane);
+
+		pthread_mutex_lock(&ln->group_lock);
+		/* a request's thread may free it once done: next first */
+		for (; group; group = next) {
+			next = group->next;
+			group->done = true;
+		}
+		ln->leading = false;
+		pthread_cond_broadcast(&ln->group_done);
+	}
+	pthread_mutex_unlock(&ln->group_lock);
+	return req->err;
 }
 
 static struct pmrdma_lane_mark *mark_at(struct pmrdma_lane *ln, unsigned int i)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -646,10 +647,55 @@ int pmrdma_flush_test(struct pmrdma_map *map, uint64_t token)
 	return err;
 }
 
+/* the most ranges a group flushes at once; a bigger group, one by one */
+#define GROUP_RANGES	64
+
+/*
+ * The group's flushes as one (pmrdma_lane_group()): every range in one
+ * flush, so behind them one persistence request of the method (one
+ * GPSPM request, one APM READ) and one wait, and one result for all.
+ */
+static void flush_group(struct pmrdma_map *map, unsigned int lane,
+			struct pmrdma_lane_req *group)
+{
+	struct pmrdma_range all[GROUP_RANGES] = { { 0 } };
+	struct pmrdma_lane_req *q;
+	size_t n = 0;
+	int err;
+
+	for (q = group; q && n <= GROUP_RANGES; q = q->next)
+		n += q->n < GROUP_RANGES + 1 ? q->n : GROUP_RANGES + 1;
+	if (n <= GROUP_RANGES) {
+		for (n = 0, q = group; q; n += q->n, q = q->next)
+			memcpy(&all[n], q->ranges, q->n * sizeof(all[0]));
+		err = flush_on(map, lane, all, n);
+		for (q = group; q; q = q->next)
+			q->err = err;
+	} else {
+		for (q = group; q; q = q->next)
+			q->err = flush_on(map, lane, q->ranges, q->n);
+	}
+	/* the leader's message: the others' threads take it from here */
+	for (q = group; q; q = q->next)
+		if (q->err)
+			snprintf(q->msg, sizeof(q->msg), "%s",
+				 pmrdma_errormsg(map));
+}
+
 int pmrdma_flush_ranges(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n)
 {
-	return flush_on_lane(map, ranges, n, flush_on);
+	struct pmrdma_lane_req req = { .ranges = ranges, .n = n };
+	int err;
+
+	/* local memory: the CPU's flushes are the thread's own */
+	if (!map->nlinks)
+		return flush_on_lane(map, ranges, n, flush_on);
+	err = ranges_in_view(map, ranges, n, "flush");
+	if (err)
+		return err;
+	err = pmrdma_lane_group(map, &req, flush_group);
+	return err ? pmrdma_fail(map, err, "%s", req.msg) : 0;
 }
 
 int pmrdma_flush(struct pmrdma_map *map, void *addr, size_t len)
