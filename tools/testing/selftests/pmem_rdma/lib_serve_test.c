@@ -365,6 +365,52 @@ TEST_F(serve, a_lane_serves_one_call_at_a_time)
 }
 
 /*
+ * Group commit: threads that share a lane and flush while another
+ * thread's flush waits on it are sent as one flush when it is done - one
+ * GPSPM request for the three, not three.
+ */
+TEST_F(serve, flushes_waiting_for_a_lane_go_as_one)
+{
+	struct lane_call c[4];
+	struct pmrdma_server_stats st0, st;
+	pthread_t t[4];
+	int i;
+
+	if (!self->map)
+		return;
+	memset(self->sv, 0, 4 * 65536);
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	for (i = 0; i < 4; i++) {
+		c[i] = (struct lane_call){
+			.map = self->map, .addr = self->v + i * 65536,
+		};
+		pt_fill_pattern(c[i].addr, 4096, 180 + i);
+	}
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, lane_call, &c[0]));
+	/* the first flush's WRITE placed: it waits for the target's answer */
+	for (i = 0; i < 5000 && pt_check_pattern(self->sv, 4096, 180); i++)
+		usleep(1000);
+	ASSERT_EQ(0, pt_check_pattern(self->sv, 4096, 180));
+	for (i = 1; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, lane_call, &c[i]));
+	usleep(300000);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, __atomic_load_n(&c[i].done, __ATOMIC_ACQUIRE));
+	pmrdma_server_get_stats(self->s, &st0);
+
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, c[i].err) TH_LOG("%s", pmrdma_errormsg(self->map));
+		EXPECT_EQ(0, pt_check_pattern(self->sv + i * 65536, 4096, 180 + i));
+	}
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(2, st.requests - st0.requests)
+		TH_LOG("the waiting flushes were not sent as one");
+}
+
+/*
  * An event loop: one thread, two maps, each flush started with a token.
  * While the target's CPU is stopped the maps' fds wake the loop (GPSPM's
  * SEND completes) but no token is durable: each waits for its answer.
