@@ -203,7 +203,6 @@ struct pmrdma_map {
 	unsigned int nlinks;		/* the remote copies */
 	unsigned int nlanes;
 	struct pmrdma_lane *lanes;	/* nlanes */
-	unsigned int next_lane;		/* the next thread's, modulo nlanes */
 	int event_fd;			/* an epoll of every link's channels,
 					 * or -1 until asked for; __atomic
 					 */

@@ -54,34 +54,24 @@ void pmrdma_lanes_free(struct pmrdma_map *map)
 }
 
 /*
- * The lane of the calling thread: the one it took on its first call, kept
- * in a small cache of the thread's maps; a new thread takes the next lane,
- * round robin, so that threads spread over the lanes and share them when
- * there are more threads.
+ * The lane of the calling thread: its number (threads are numbered as
+ * they first ask) plus the map's, modulo the lanes.  The same for the life
+ * of the map, however many maps the thread uses, since a thread's calls
+ * are ordered only on one lane; consecutive threads take consecutive
+ * lanes, so that threads spread over the lanes and share them when there
+ * are more threads.
  */
-#define LANE_CACHE	8
+static unsigned int thread_count;
+static _Thread_local unsigned int thread_no;	/* 0: none yet */
 
-static _Thread_local struct {
-	uint64_t map;
-	unsigned int lane;
-} lane_cache[LANE_CACHE];
-static _Thread_local unsigned int lane_cache_next;
-
-static unsigned int lane_of(struct pmrdma_map *map)
+static unsigned int lane_of(const struct pmrdma_map *map)
 {
-	unsigned int i, lane;
-
 	if (map->nlanes == 1)
 		return 0;
-	for (i = 0; i < LANE_CACHE; i++)
-		if (lane_cache[i].map == map->id)
-			return lane_cache[i].lane;
-	lane = __atomic_fetch_add(&map->next_lane, 1, __ATOMIC_RELAXED) %
-	       map->nlanes;
-	i = lane_cache_next++ % LANE_CACHE;
-	lane_cache[i].map = map->id;
-	lane_cache[i].lane = lane;
-	return lane;
+	if (!thread_no)
+		thread_no = __atomic_add_fetch(&thread_count, 1,
+					       __ATOMIC_RELAXED);
+	return (unsigned int)((thread_no + map->id) % map->nlanes);
 }
 
 /* local memory needs no lane: the CPU's flushes are the thread's own */
