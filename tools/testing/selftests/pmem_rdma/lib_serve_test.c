@@ -365,6 +365,44 @@ TEST_F(serve, a_lane_serves_one_call_at_a_time)
 }
 
 /*
+ * A thread keeps its lane on a map however many maps it uses in between:
+ * a drain waits on the lane its async flush went out on.  With the
+ * target's CPU stopped and short timeouts, that drain fails for want of
+ * an answer; on another lane it would find nothing to wait for.
+ */
+TEST_F(serve, a_thread_keeps_its_lane_across_many_maps)
+{
+	struct lib_map_opts o = { .lanes = 2, .wait_ms = 300 };
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	struct pmrdma_map *m, *lm;
+	struct pmrdma_range r;
+	char *lv;
+	int i;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_map_remote(&m, &self->r, &o))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_server_stop(self->s);
+	pthread_join(self->th, NULL);
+	r = (struct pmrdma_range){ pmrdma_map_get_address(m), 4096 };
+	pt_fill_pattern(r.addr, 4096, 170);
+	ASSERT_EQ(0, pmrdma_flush_async(m, &r, 1));
+	/* more maps of two lanes than a thread was once said to keep */
+	for (i = 0; i < 12; i++) {
+		ASSERT_EQ(0, lib_map_lanes(&lm, dax, NULL, 0, 2))
+			TH_LOG("%s", pmrdma_errormsg(NULL));
+		lv = pmrdma_map_get_address(lm);
+		ASSERT_EQ(0, pmrdma_flush(lm, lv, 64));
+		pmrdma_map_delete(&lm);
+	}
+	EXPECT_EQ(-ETIMEDOUT, pmrdma_drain(m))
+		TH_LOG("the drain went to another lane: %s", pmrdma_errormsg(m));
+	pmrdma_map_delete(&m);
+	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+}
+
+/*
  * Group commit: threads that share a lane and flush while another
  * thread's flush waits on it are sent as one flush when it is done - one
  * GPSPM request for the three, not three.
