@@ -209,6 +209,14 @@ int pmrdma_config_set_timeouts(struct pmrdma_config *cfg,
 int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes);
 
 /*
+ * Whether the blocking flushes of threads that share a lane commit as a
+ * group (the default): those queued while the lane is busy go out as one
+ * flush, one wait for all.  Off, each waits for the lane and its own round
+ * trip.  0.
+ */
+int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
+
+/*
  * Each connection's send queue: sq_size requests, PMRDMA_SQ_SIZE_MIN (a
  * batch of the map's requests) to PMRDMA_SQ_SIZE_MAX, 0 for
  * PMRDMA_SQ_SIZE; a flush of more waits for room.  inline_size: the bytes

@@ -172,6 +172,12 @@ int pmrdma_config_set_lanes(struct pmrdma_config *cfg, unsigned int lanes)
 	return 0;
 }
 
+int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on)
+{
+	cfg->no_group_commit = !on;
+	return 0;
+}
+
 int pmrdma_config_set_sq_size(struct pmrdma_config *cfg, unsigned int sq_size)
 {
 	/* the map posts its requests in batches of up to the minimum */

@@ -38,6 +38,7 @@ struct pmrdma_config {
 	uint64_t wait_rate;
 	enum pmrdma_view_fill view_fill;
 	unsigned int lanes;		/* 0: one */
+	bool no_group_commit;		/* set: each flush on its own */
 	unsigned int sq_size;		/* 0: the default */
 	unsigned int inline_size;	/* UINT_MAX: the default */
 };
@@ -203,6 +204,7 @@ struct pmrdma_map {
 	unsigned int nlinks;		/* the remote copies */
 	unsigned int nlanes;
 	struct pmrdma_lane *lanes;	/* nlanes */
+	bool group_commit;		/* blocking flushes queue on a lane */
 	int event_fd;			/* an epoll of every link's channels,
 					 * or -1 until asked for; __atomic
 					 */

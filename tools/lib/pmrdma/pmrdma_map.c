@@ -219,6 +219,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	pthread_mutex_init(&map->rtl_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->nlanes = cfg->lanes ?: 1;
+	map->group_commit = !cfg->no_group_commit;
 	map->min_in_sync = cfg->min_in_sync != UINT_MAX ? cfg->min_in_sync :
 			   cfg->nreplicas ? 1 : 0;
 	map->connect_ms = cfg->connect_ms ?: PMRDMA_CONNECT_MS;
@@ -689,7 +690,7 @@ int pmrdma_flush_ranges(struct pmrdma_map *map,
 	int err;
 
 	/* local memory: the CPU's flushes are the thread's own */
-	if (!map->nlinks)
+	if (!map->nlinks || !map->group_commit)
 		return flush_on_lane(map, ranges, n, flush_on);
 	err = ranges_in_view(map, ranges, n, "flush");
 	if (err)
