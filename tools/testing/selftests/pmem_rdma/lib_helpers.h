@@ -162,6 +162,7 @@ struct lib_map_opts {
 	uint64_t wait_rate;
 	bool inline_set;		/* inline_size is asked for */
 	unsigned int inline_size;
+	bool no_group_commit;
 };
 
 /* a remote map of r as o says (NULL: the defaults): pmrdma_map_new()'s */
@@ -189,6 +190,8 @@ static inline int lib_map_remote(struct pmrdma_map **map,
 		ret = pmrdma_config_set_sq_size(cfg, o->sq_size);
 	if (!ret && o->inline_set)
 		ret = pmrdma_config_set_inline_size(cfg, o->inline_size);
+	if (!ret && o->no_group_commit)
+		ret = pmrdma_config_set_group_commit(cfg, false);
 	if (!ret && (o->wait_ms || o->wait_rate))
 		ret = pmrdma_config_set_timeouts(cfg, 0, o->wait_ms, o->wait_rate);
 	if (!ret)

@@ -405,47 +405,62 @@ TEST_F(serve, a_thread_keeps_its_lane_across_many_maps)
 /*
  * Group commit: threads that share a lane and flush while another
  * thread's flush waits on it are sent as one flush when it is done - one
- * GPSPM request for the three, not three.
+ * GPSPM request for the three, not three; with group commit off, each its
+ * own.  Four threads flush on map, one first, with the server stopped:
+ * the requests the server then answers.
  */
-TEST_F(serve, flushes_waiting_for_a_lane_go_as_one)
+static uint64_t waiting_flushes(struct __test_metadata *_metadata,
+				FIXTURE_DATA(serve) *self, struct pmrdma_map *map)
 {
-	struct lane_call c[4];
+	char *v = pmrdma_map_get_address(map);
 	struct pmrdma_server_stats st0, st;
+	struct lane_call c[4];
 	pthread_t t[4];
 	int i;
 
-	if (!self->map)
-		return;
 	memset(self->sv, 0, 4 * 65536);
 	pmrdma_server_stop(self->s);
 	pthread_join(self->th, NULL);
 	for (i = 0; i < 4; i++) {
-		c[i] = (struct lane_call){
-			.map = self->map, .addr = self->v + i * 65536,
-		};
+		c[i] = (struct lane_call){ .map = map, .addr = v + i * 65536 };
 		pt_fill_pattern(c[i].addr, 4096, 180 + i);
 	}
-	ASSERT_EQ(0, pthread_create(&t[0], NULL, lane_call, &c[0]));
+	EXPECT_EQ(0, pthread_create(&t[0], NULL, lane_call, &c[0]));
 	/* the first flush's WRITE placed: it waits for the target's answer */
 	for (i = 0; i < 5000 && pt_check_pattern(self->sv, 4096, 180); i++)
 		usleep(1000);
-	ASSERT_EQ(0, pt_check_pattern(self->sv, 4096, 180));
+	EXPECT_EQ(0, pt_check_pattern(self->sv, 4096, 180));
 	for (i = 1; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, lane_call, &c[i]));
+		EXPECT_EQ(0, pthread_create(&t[i], NULL, lane_call, &c[i]));
 	usleep(300000);
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, __atomic_load_n(&c[i].done, __ATOMIC_ACQUIRE));
 	pmrdma_server_get_stats(self->s, &st0);
 
-	ASSERT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
+	EXPECT_EQ(0, pthread_create(&self->th, NULL, serve_thread, self->s));
 	for (i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
-		EXPECT_EQ(0, c[i].err) TH_LOG("%s", pmrdma_errormsg(self->map));
+		EXPECT_EQ(0, c[i].err) TH_LOG("%s", pmrdma_errormsg(map));
 		EXPECT_EQ(0, pt_check_pattern(self->sv + i * 65536, 4096, 180 + i));
 	}
 	pmrdma_server_get_stats(self->s, &st);
-	EXPECT_EQ(2, st.requests - st0.requests)
+	return st.requests - st0.requests;
+}
+
+TEST_F(serve, flushes_waiting_for_a_lane_go_as_one)
+{
+	struct lib_map_opts off = { .no_group_commit = true };
+	struct pmrdma_map *m;
+
+	if (!self->map)
+		return;
+	EXPECT_EQ(2, waiting_flushes(_metadata, self, self->map))
 		TH_LOG("the waiting flushes were not sent as one");
+	ASSERT_EQ(0, lib_map_remote(&m, &self->r, &off))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(4, waiting_flushes(_metadata, self, m))
+		TH_LOG("group commit off, and the flushes went as one");
+	pmrdma_map_delete(&m);
 }
 
 /*
