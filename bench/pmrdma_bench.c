@@ -858,35 +858,48 @@ static double lanes_flush_us(struct pmrdma_map *map, unsigned int threads)
 }
 
 /*
+ * threads flushing 4 KiB on the maps m[0] and m[1], taking turns: the
+ * table's row, the ratio of the times per flush (that of the flushes per
+ * second, m[1]'s / m[0]'s) judged against goal_min, and both maps gone
+ */
+static void threads_row(const char *title, const char *section,
+			struct series *s, struct pmrdma_map **m,
+			unsigned int threads, const char *goal_name,
+			double goal_min)
+{
+	double ratio[2];
+	unsigned int it;
+
+	header(title, s, 2);
+	s[0].n = s[1].n = 0;
+	for (it = 0; it < iters; it++) {
+		s[0].v[s[0].n++] = lanes_flush_us(m[0], threads);
+		s[1].v[s[1].n++] = lanes_flush_us(m[1], threads);
+	}
+	row(section, 4096, s, 2, ratio);
+	goal(goal_name, ratio[1], ">=", goal_min);
+	pmrdma_map_delete(&m[0]);
+	pmrdma_map_delete(&m[1]);
+}
+
+/*
  * Two threads flushing 4 KiB each, on a map of one lane (they take turns
- * on its connection) and of two (a connection each), taking turns: the
- * ratio of the times per flush is that of the flushes per second.  Group
- * commit off, on both: the row measures the connections, not the sharing
- * of a round trip (row 8).
+ * on its connection) and of two (a connection each).  Group commit off,
+ * on both: the row measures the connections, not the sharing of a round
+ * trip (row 8).
  */
 static void lanes(void)
 {
 	static struct series s[2] = { { .name = "1 lane" }, { .name = "2 lanes" } };
-	struct pmrdma_map *m1 = map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO,
-						 0, 0, 1, false);
-	struct pmrdma_map *m2 = map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO,
-						 0, 0, 2, false);
-	double ratio[2];
-	unsigned int it;
+	struct pmrdma_map *m[2] = {
+		map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO, 0, 0, 1, false),
+		map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO, 0, 0, 2, false),
+	};
 
-	header("7. two threads flushing 4 KiB: one lane vs two (us per flush, both threads told)",
-	       s, 2);
-	s[0].n = s[1].n = 0;
-	for (it = 0; it < iters; it++) {
-		s[0].v[s[0].n++] = lanes_flush_us(m1, 2);
-		s[1].v[s[1].n++] = lanes_flush_us(m2, 2);
-	}
-	row("lanes", 4096, s, 2, ratio);
-	/* one lane's time per flush / two lanes': two lanes' rate / one's */
-	goal("4 KiB flushes per second, 2 threads: 2 lanes / 1 lane", ratio[1],
-	     ">=", GOAL_LANES_MIN);
-	pmrdma_map_delete(&m1);
-	pmrdma_map_delete(&m2);
+	threads_row("7. two threads flushing 4 KiB: one lane vs two (us per flush, both threads told)",
+		    "lanes", s, m, 2,
+		    "4 KiB flushes per second, 2 threads: 2 lanes / 1 lane",
+		    GOAL_LANES_MIN);
 }
 
 /* ---- 8. group commit: threads sharing a lane ---- */
@@ -894,30 +907,20 @@ static void lanes(void)
 /*
  * LANE_THREADS threads flushing 4 KiB on a map of one lane, with group
  * commit off (each flush its own round trip, in turn) and on (the flushes
- * that queue while the lane is busy go out as one), taking turns.
+ * that queue while the lane is busy go out as one).
  */
 static void group_commit(void)
 {
 	static struct series s[2] = { { .name = "off" }, { .name = "on" } };
-	struct pmrdma_map *off = map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO,
-						  0, 0, 1, false);
-	struct pmrdma_map *on = map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO,
-						 0, 0, 1, true);
-	double ratio[2];
-	unsigned int it;
+	struct pmrdma_map *m[2] = {
+		map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO, 0, 0, 1, false),
+		map_remote_group(PORT_FLUSH, PMRDMA_METHOD_AUTO, 0, 0, 1, true),
+	};
 
-	header("8. group commit: 4 threads flushing 4 KiB on one lane, off vs on (us per flush, all threads told)",
-	       s, 2);
-	s[0].n = s[1].n = 0;
-	for (it = 0; it < iters; it++) {
-		s[0].v[s[0].n++] = lanes_flush_us(off, LANE_THREADS);
-		s[1].v[s[1].n++] = lanes_flush_us(on, LANE_THREADS);
-	}
-	row("group", 4096, s, 2, ratio);
-	goal("4 KiB flushes per second, 4 threads on one lane: group commit on / off",
-	     ratio[1], ">=", GOAL_GROUP_MIN);
-	pmrdma_map_delete(&off);
-	pmrdma_map_delete(&on);
+	threads_row("8. group commit: 4 threads flushing 4 KiB on one lane, off vs on (us per flush, all threads told)",
+		    "group", s, m, LANE_THREADS,
+		    "4 KiB flushes per second, 4 threads on one lane: group commit on / off",
+		    GOAL_GROUP_MIN);
 }
 
 int main(int argc, char **argv)
