@@ -50,6 +50,19 @@ enum pmrdma_cpu_flush {
 	PMRDMA_CPU_CLWB,
 };
 
+/* local pmem: a mapping of a devdax device or a DAX file (pmrdma_local.c) */
+struct pmrdma_local {
+	char *base;			/* the mapping, or NULL */
+	size_t mapped;			/* its length */
+	char *addr;			/* the view: base + offset */
+	size_t size;
+	uint64_t offset;		/* of the view in the file or device */
+	enum pmrdma_granularity granularity;
+	enum pmrdma_cpu_flush cpu_flush;
+	int fd;				/* a mapped file, or -1 */
+	char msg[256];			/* why the last call failed */
+};
+
 /* the atomic writes a link remembers; one more waits for a drain */
 #define PMRDMA_LINK_ATOMICS	16
 
@@ -180,24 +193,20 @@ struct pmrdma_map {
 	uint64_t id;			/* never reused: names the map in a
 					 * thread's message and lane
 					 */
-	char *base;			/* the mapping */
-	size_t mapped;			/* its length */
-	char *addr;			/* the view: base + the range's offset */
+	char *addr;			/* the view: lc.addr, or on the heap */
 	size_t size;
 	enum pmrdma_granularity granularity;
-	enum pmrdma_cpu_flush cpu_flush;
 	bool failed;			/* a remote failure: refuse work;
 					 * __atomic
 					 */
-	bool local;			/* base is a local pmem mapping */
+	bool local;			/* the view is local pmem, lc's */
+	struct pmrdma_local lc;
 	unsigned int min_in_sync;	/* replicas a call needs in sync */
 	unsigned int connect_ms;	/* each step of a connect */
 	unsigned int wait_ms;		/* a batch of requests may take this */
 	uint64_t wait_rate;		/* and its bytes at this many per s */
 	unsigned int sq_size;		/* each connection's send queue */
 	unsigned int inline_size;	/* and the inline data it asks for */
-	int fd;				/* a mapped file, or -1 */
-	uint64_t file_offset;		/* of the view in it */
 	struct pmrdma_map *next;	/* in the list of live maps */
 	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
 	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k */
@@ -281,19 +290,25 @@ int pmrdma_fail_nomap(int err, const char *fmt, ...)
  */
 void pmrdma_map_on_delete(void (*hook)(struct pmrdma_map *map));
 
-/* pmrdma_local.c */
-int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg);
-void pmrdma_local_unmap(struct pmrdma_map *map);
+/*
+ * pmrdma_local.c.  Local pmem knows nothing of the map: it holds its own
+ * mapping and its own message (struct pmrdma_local, above), and is given
+ * addresses in its view.
+ */
+/* map [offset, offset + length) of path; length 0: to its end */
+int pmrdma_local_open(struct pmrdma_local *lc, const char *path,
+		      uint64_t offset, uint64_t length);
+void pmrdma_local_close(struct pmrdma_local *lc);
 /* write [addr, addr + len) back to the persistence domain, no fence */
-void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
+void pmrdma_local_flush(const struct pmrdma_local *lc, const void *addr,
 			size_t len);
 /* order every write-back started before it */
 void pmrdma_local_drain(void);
 /* copy with non-temporal stores, writing back the lines it cannot cover */
-void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
+void pmrdma_local_memcpy_nt(const struct pmrdma_local *lc, void *dst,
 			    const void *src, size_t len);
-/* read [addr, addr + len) back from the media and compare with the view */
-int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len);
+/* read the view's [off, off + len) back from the media and compare */
+int pmrdma_local_verify(struct pmrdma_local *lc, uint64_t off, size_t len);
 
 /*
  * pmrdma_link.c.  A link knows nothing of the map it serves: it is given

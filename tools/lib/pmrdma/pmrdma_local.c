@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,64 +95,76 @@ static int devdax_info(dev_t rdev, uint64_t *size,
 	return 0;
 }
 
-int pmrdma_local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
+/* say why a call failed, in lc->msg */
+static int local_fail(struct pmrdma_local *lc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int local_fail(struct pmrdma_local *lc, int err, const char *fmt, ...)
 {
-	int fd, flags = MAP_SHARED, err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lc->msg, sizeof(lc->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int pmrdma_local_open(struct pmrdma_local *lc, const char *path,
+		      uint64_t offset, uint64_t length)
+{
+	int fd, flags = MAP_SHARED, err, e;
 	uint64_t size;
 	struct stat st;
 	void *p;
 
-	fd = open(cfg->path, O_RDWR | O_CLOEXEC);
+	*lc = (struct pmrdma_local){ .fd = -1 };
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return pmrdma_fail(map, -errno, "%s: %s", cfg->path,
-				   strerror(errno));
+		return local_fail(lc, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
-		err = pmrdma_fail(map, -errno, "%s: %s", cfg->path,
-				  strerror(errno));
+		e = errno;
+		err = local_fail(lc, -e, "%s: %s", path, strerror(e));
 		goto out;
 	}
 	if (S_ISCHR(st.st_mode)) {
-		err = devdax_info(st.st_rdev, &size, &map->granularity);
+		err = devdax_info(st.st_rdev, &size, &lc->granularity);
 		if (err) {
-			pmrdma_fail(map, err, "%s: not a devdax device",
-				    cfg->path);
+			local_fail(lc, err, "%s: not a devdax device", path);
 			goto out;
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		/* a file: DAX and synchronous page faults, or no persistence */
 		size = st.st_size;
 		flags = MAP_SHARED_VALIDATE | MAP_SYNC;
-		map->granularity = PMRDMA_GRANULARITY_CACHE_LINE;
+		lc->granularity = PMRDMA_GRANULARITY_CACHE_LINE;
 	} else {
-		err = pmrdma_fail(map, -EINVAL, "%s: neither a devdax device nor a file",
-				  cfg->path);
+		err = local_fail(lc, -EINVAL,
+				 "%s: neither a devdax device nor a file", path);
 		goto out;
 	}
-	if (cfg->length ? cfg->offset + cfg->length > size : cfg->offset >= size) {
-		err = pmrdma_fail(map, -EINVAL,
-				  "%s: range beyond its %llu bytes", cfg->path,
-				  (unsigned long long)size);
+	if (length ? offset + length > size : offset >= size) {
+		err = local_fail(lc, -EINVAL,
+				 "%s: range beyond its %llu bytes", path,
+				 (unsigned long long)size);
 		goto out;
 	}
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (p == MAP_FAILED) {
 		err = -errno;
-		pmrdma_fail(map, err == -EOPNOTSUPP ? -EOPNOTSUPP : err,
-			    "%s: mmap: %s%s", cfg->path, strerror(-err),
-			    err == -EOPNOTSUPP ? " (not on a DAX filesystem?)" : "");
+		local_fail(lc, err, "%s: mmap: %s%s", path, strerror(-err),
+			   err == -EOPNOTSUPP ? " (not on a DAX filesystem?)" : "");
 		goto out;
 	}
-	map->base = p;
-	map->mapped = size;
-	map->addr = map->base + cfg->offset;
-	map->size = cfg->length ? cfg->length : size - cfg->offset;
-	map->cpu_flush = cpu_flush();
-	map->local = true;
-	map->file_offset = cfg->offset;
+	lc->base = p;
+	lc->mapped = size;
+	lc->offset = offset;
+	lc->addr = lc->base + offset;
+	lc->size = length ? length : size - offset;
+	lc->cpu_flush = cpu_flush();
 	/* a file is read back through it by flush-and-verify */
 	if (S_ISREG(st.st_mode)) {
-		map->fd = fd;
+		lc->fd = fd;
 		return 0;
 	}
 	err = 0;
@@ -160,14 +173,15 @@ out:
 	return err;
 }
 
-void pmrdma_local_unmap(struct pmrdma_map *map)
+void pmrdma_local_close(struct pmrdma_local *lc)
 {
-	if (map->base)
-		munmap(map->base, map->mapped);
-	if (map->fd >= 0)
-		close(map->fd);
-	map->base = NULL;
-	map->fd = -1;
+	if (lc->base)
+		munmap(lc->base, lc->mapped);
+	if (lc->fd >= 0)
+		close(lc->fd);
+	lc->base = NULL;
+	lc->addr = NULL;
+	lc->fd = -1;
 }
 
 /*
@@ -176,41 +190,40 @@ void pmrdma_local_unmap(struct pmrdma_map *map)
  * is -EIO there instead of a SIGBUS here.  A devdax device has no other
  * path than the mapping itself: the flush is all there is to check.
  */
-int pmrdma_local_verify(struct pmrdma_map *map, const void *addr, size_t len)
+int pmrdma_local_verify(struct pmrdma_local *lc, uint64_t off, size_t len)
 {
-	uint64_t off = (uint64_t)((const char *)addr - map->addr);
 	char buf[64 << 10];
 	size_t n;
 	ssize_t got;
 
-	if (map->fd < 0)
+	if (lc->fd < 0)
 		return 0;
 	for (; len; len -= n, off += n) {
 		n = len < sizeof(buf) ? len : sizeof(buf);
-		got = pread(map->fd, buf, n, map->file_offset + off);
+		got = pread(lc->fd, buf, n, lc->offset + off);
 		if (got != (ssize_t)n)
-			return pmrdma_fail(map, got < 0 ? -errno : -EIO,
-					   "flush-and-verify: reading back [%llu, +%zu): %s",
-					   (unsigned long long)off, n,
-					   got < 0 ? strerror(errno) : "short read");
-		if (memcmp(buf, map->addr + off, n))
-			return pmrdma_fail(map, -EBADMSG,
-					   "flush-and-verify: the media's [%llu, +%zu) differs from the view",
-					   (unsigned long long)off, n);
+			return local_fail(lc, got < 0 ? -errno : -EIO,
+					  "flush-and-verify: reading back [%llu, +%zu): %s",
+					  (unsigned long long)off, n,
+					  got < 0 ? strerror(errno) : "short read");
+		if (memcmp(buf, lc->addr + off, n))
+			return local_fail(lc, -EBADMSG,
+					  "flush-and-verify: the media's [%llu, +%zu) differs from the view",
+					  (unsigned long long)off, n);
 	}
 	return 0;
 }
 
-void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
+void pmrdma_local_flush(const struct pmrdma_local *lc, const void *addr,
 			size_t len)
 {
 	uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(CACHE_LINE - 1);
 	uintptr_t end = (uintptr_t)addr + len;
 
-	if (map->granularity == PMRDMA_GRANULARITY_BYTE)
+	if (lc->granularity == PMRDMA_GRANULARITY_BYTE)
 		return;
 	for (; p < end; p += CACHE_LINE) {
-		switch (map->cpu_flush) {
+		switch (lc->cpu_flush) {
 		case PMRDMA_CPU_CLWB:
 			__asm__ volatile("clwb %0" : "+m"(*(volatile char *)p));
 			break;
@@ -223,7 +236,7 @@ void pmrdma_local_flush(const struct pmrdma_map *map, const void *addr,
 	}
 }
 
-void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
+void pmrdma_local_memcpy_nt(const struct pmrdma_local *lc, void *dst,
 			    const void *src, size_t len)
 {
 	size_t head = (8 - ((uintptr_t)dst & 7)) & 7;
@@ -234,13 +247,13 @@ void pmrdma_local_memcpy_nt(const struct pmrdma_map *map, void *dst,
 	if (head > len)
 		head = len;
 	memcpy(d, s, head);
-	pmrdma_local_flush(map, d, head);
+	pmrdma_local_flush(lc, d, head);
 	for (d += head, s += head, len -= head; len >= 8; d += 8, s += 8, len -= 8) {
 		memcpy(&v, s, 8);
 		__builtin_ia32_movnti64((long long *)d, v);
 	}
 	memcpy(d, s, len);
-	pmrdma_local_flush(map, d, len);
+	pmrdma_local_flush(lc, d, len);
 }
 
 void pmrdma_local_drain(void)

@@ -59,6 +59,21 @@ static int lanes_open(struct pmrdma_map *map, unsigned int i,
 	return 0;
 }
 
+/* a local map: the view is the pmem itself */
+static int local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
+{
+	int err = pmrdma_local_open(&map->lc, cfg->path, cfg->offset,
+				    cfg->length);
+
+	if (err)
+		return pmrdma_fail(map, err, "%s", map->lc.msg);
+	map->local = true;
+	map->addr = map->lc.addr;
+	map->size = map->lc.size;
+	map->granularity = map->lc.granularity;
+	return 0;
+}
+
 /*
  * A remote map: a window of the export (the whole of it, or the config's
  * range), its view on the heap, filled from it unless the config says not.
@@ -181,7 +196,7 @@ static void map_free(struct pmrdma_map *map)
 	if (map->event_fd >= 0)
 		close(map->event_fd);
 	if (map->local)
-		pmrdma_local_unmap(map);
+		pmrdma_local_close(&map->lc);
 	else
 		free(map->addr);
 	pthread_mutex_destroy(&map->rtl_lock);
@@ -215,7 +230,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	if (!map)
 		return -ENOMEM;
 	map->id = __atomic_add_fetch(&map_ids, 1, __ATOMIC_RELAXED);
-	map->fd = -1;
+	map->lc.fd = -1;
 	pthread_mutex_init(&map->rtl_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->nlanes = cfg->lanes ?: 1;
@@ -243,7 +258,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	if (cfg->nremote) {
 		err = remote_map(map, cfg);
 	} else {
-		err = pmrdma_local_map(map, cfg);
+		err = local_map(map, cfg);
 		for (i = 0; !err && i < cfg->nreplicas; i++)
 			err = replica_map(map, i, &cfg->replicas[i]);
 	}
@@ -456,7 +471,7 @@ static int flush_async_on(struct pmrdma_map *map, unsigned int lane,
 
 	if (map->local)
 		for (i = 0; i < n; i++)
-			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
+			pmrdma_local_flush(&map->lc, ranges[i].addr, ranges[i].len);
 	return links_flush_async(map, lane, ranges, n);
 }
 
@@ -816,7 +831,7 @@ int pmrdma_write(struct pmrdma_map *map, void *dst,
 	lane = pmrdma_lane_enter(map);
 	/* the local copy is the view: the bytes go there, written back */
 	if (map->local)
-		pmrdma_local_memcpy_nt(map, dst, src, len);
+		pmrdma_local_memcpy_nt(&map->lc, dst, src, len);
 	links_begin(map, &st);
 	/* a copy live now was live at registration: it has its MR */
 	for (i = 0; i < map->nlinks; i++)
@@ -851,6 +866,16 @@ static int verify_lengths_ok(struct pmrdma_map *map,
 	return 0;
 }
 
+/* the local copy's media against the view over r */
+static int local_verify(struct pmrdma_map *map, const struct pmrdma_range *r)
+{
+	int err = pmrdma_local_verify(&map->lc,
+				      (uint64_t)((const char *)r->addr - map->addr),
+				      r->len);
+
+	return err ? pmrdma_fail(map, err, "%s", map->lc.msg) : 0;
+}
+
 int pmrdma_flush_verify(struct pmrdma_map *map,
 			const struct pmrdma_range *ranges, size_t n,
 			uint32_t alg)
@@ -875,10 +900,10 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 		return err;
 	if (map->local) {
 		for (i = 0; i < n; i++)
-			pmrdma_local_flush(map, ranges[i].addr, ranges[i].len);
+			pmrdma_local_flush(&map->lc, ranges[i].addr, ranges[i].len);
 		pmrdma_local_drain();
 		for (i = 0; i < n && !err; i++)
-			err = pmrdma_local_verify(map, ranges[i].addr, ranges[i].len);
+			err = local_verify(map, &ranges[i]);
 		if (err)
 			return err;
 	}
@@ -984,7 +1009,7 @@ void *pmrdma_memcpy(struct pmrdma_map *map, void *dst, const void *src,
 	nt = map->local && !(flags & PMRDMA_F_NOFLUSH) &&
 	     ((flags & PMRDMA_F_NONTEMPORAL) || len >= NONTEMPORAL_MIN);
 	if (nt)
-		pmrdma_local_memcpy_nt(map, dst, src, len);
+		pmrdma_local_memcpy_nt(&map->lc, dst, src, len);
 	else
 		memcpy(dst, src, len);
 	return stored(map, dst, len, flags, nt);
