@@ -185,6 +185,19 @@ int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n);
 
 /*
+ * The size of a replicated map's regions, a power of two of
+ * PMRDMA_RESYNC_GRANULARITY_MIN (4 KiB, the default) to
+ * PMRDMA_RESYNC_GRANULARITY_MAX (1 GiB) bytes: while a replica is out of
+ * sync the map records which regions changed, and a rejoin copies only
+ * those (pmrdma_replica_rejoin()).  Smaller regions copy less and keep a
+ * bigger bitmap (a bit per region and replica).  -EINVAL otherwise.
+ */
+#define PMRDMA_RESYNC_GRANULARITY_MIN	4096
+#define PMRDMA_RESYNC_GRANULARITY_MAX	(1UL << 30)
+int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
+					 size_t bytes);
+
+/*
  * How long a map waits for the network, 0 for each default: connect_ms
  * for each step of a connect (PMRDMA_CONNECT_MS); then a batch of requests
  * on a connection may take wait_ms plus its bytes at wait_rate bytes a
@@ -299,6 +312,47 @@ const char *pmrdma_method_name(enum pmrdma_method method);
  * from any thread.
  */
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i);
+
+/* ---- replicas that heal ---- */
+
+enum pmrdma_replica_state {
+	PMRDMA_REPLICA_IN_SYNC,		/* takes every flush, counts for it */
+	PMRDMA_REPLICA_OUT,		/* dropped out: takes nothing */
+	PMRDMA_REPLICA_RESYNCING,	/* rejoined: takes every flush, and the
+					 * regions it lacks are being copied;
+					 * does not count until they are
+					 */
+};
+
+struct pmrdma_replica_status {
+	enum pmrdma_replica_state state;
+	uint64_t out_of_sync;		/* bytes it may lack now */
+	uint64_t resync_total;		/* bytes the current (or last)
+					 * resync copies
+					 */
+	uint64_t resync_done;		/* and has copied */
+};
+
+/*
+ * Replica i's state, from any thread at any time: 0, or -EINVAL (not a
+ * replicated map, no replica i, no status).
+ */
+int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
+			  struct pmrdma_replica_status *st);
+
+/*
+ * Bring replica i back, online: connect to it again (every lane), let it
+ * take every flush from then on, and copy to it the regions that changed
+ * while it was out (pmrdma_config_set_resync_granularity()); then it is
+ * in sync.  Other threads go on writing and flushing meanwhile; each
+ * region is copied under every lane, so a flush of it either precedes the
+ * copy or follows it, never crosses it.  Blocks until the replica is in
+ * sync: 0, -EBUSY (it is in sync, or being rejoined by another thread),
+ * -EINVAL (not a replicated map, no replica i), the connect's failure
+ * (the replica stays out), or the failure during resync (the replica is
+ * out again, and keeps what it still lacks for the next rejoin).
+ */
+int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i);
 
 /* ---- making stores durable ---- */
 

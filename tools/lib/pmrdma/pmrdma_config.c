@@ -21,7 +21,7 @@ int pmrdma_config_new(struct pmrdma_config **cfg)
 	return 0;
 }
 
-static void remote_free(struct pmrdma_remote *r)
+void pmrdma_remote_free(struct pmrdma_remote *r)
 {
 	/* not memset(): a store before free() may be left out */
 	if (r->key)
@@ -40,9 +40,9 @@ void pmrdma_config_delete(struct pmrdma_config **cfg)
 		return;
 	free((*cfg)->path);
 	if ((*cfg)->nremote)
-		remote_free(&(*cfg)->remote);
+		pmrdma_remote_free(&(*cfg)->remote);
 	for (i = 0; i < (*cfg)->nreplicas; i++)
-		remote_free(&(*cfg)->replicas[i]);
+		pmrdma_remote_free(&(*cfg)->replicas[i]);
 	free(*cfg);
 	*cfg = NULL;
 }
@@ -81,7 +81,7 @@ int pmrdma_config_set_range(struct pmrdma_config *cfg, uint64_t offset,
 }
 
 /* a deep copy of src into dst */
-static int remote_copy(struct pmrdma_remote *dst,
+int pmrdma_remote_copy(struct pmrdma_remote *dst,
 		       const struct pmrdma_remote *src)
 {
 	void *key = NULL;
@@ -100,7 +100,7 @@ static int remote_copy(struct pmrdma_remote *dst,
 	}
 	dst->key = key;
 	if (!dst->addr || (src->ibdev && !dst->ibdev) || (src->key && !key)) {
-		remote_free(dst);
+		pmrdma_remote_free(dst);
 		return -ENOMEM;
 	}
 	return 0;
@@ -113,7 +113,7 @@ int pmrdma_config_set_remote(struct pmrdma_config *cfg,
 
 	if (cfg->nremote)
 		return -EINVAL;
-	err = remote_copy(&cfg->remote, remote);
+	err = pmrdma_remote_copy(&cfg->remote, remote);
 	if (!err)
 		cfg->nremote = 1;
 	return err;
@@ -126,10 +126,24 @@ int pmrdma_config_add_replica(struct pmrdma_config *cfg,
 
 	if (cfg->nreplicas == PMRDMA_REPLICAS_MAX)
 		return -E2BIG;
-	err = remote_copy(&cfg->replicas[cfg->nreplicas], replica);
+	err = pmrdma_remote_copy(&cfg->replicas[cfg->nreplicas], replica);
 	if (!err)
 		cfg->nreplicas++;
 	return err;
+}
+
+int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
+					 size_t bytes)
+{
+	unsigned int shift;
+
+	if (bytes < PMRDMA_RESYNC_GRANULARITY_MIN ||
+	    bytes > PMRDMA_RESYNC_GRANULARITY_MAX || bytes & (bytes - 1))
+		return -EINVAL;
+	for (shift = 0; (size_t)1 << shift < bytes; shift++)
+		;
+	cfg->region_shift = shift;
+	return 0;
 }
 
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)

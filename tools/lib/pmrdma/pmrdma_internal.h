@@ -6,6 +6,9 @@
  *   pmrdma_map.c     the map: making, the calls of pmrdma.h, errors
  *   pmrdma_lane.c    lanes: which thread takes which connections, and the
  *                    tokens of the flushes started on each
+ *   pmrdma_replica.c a replicated map's copies: connecting, rejoining,
+ *                    resync, their state
+ *   pmrdma_dirty.c   the regions a replica may lack: the bitmaps
  *   pmrdma_local.c   local pmem: the mapping and the CPU's flush
  *   pmrdma_link.c    one remote copy: its connection, the requests that
  *                    push and persist ranges
@@ -32,6 +35,7 @@ struct pmrdma_config {
 	unsigned int nremote;		/* 0 or 1 */
 	struct pmrdma_remote replicas[PMRDMA_REPLICAS_MAX];
 	unsigned int nreplicas;
+	unsigned int region_shift;	/* log2 of the resync region; 0: 4 KiB */
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
 	unsigned int connect_ms;	/* 0: the defaults */
 	unsigned int wait_ms;
@@ -61,6 +65,24 @@ struct pmrdma_local {
 	enum pmrdma_cpu_flush cpu_flush;
 	int fd;				/* a mapped file, or -1 */
 	char msg[256];			/* why the last call failed */
+};
+
+/*
+ * The regions (a power of two of bytes each) of a replicated map that a
+ * replica may lack, a bit each (pmrdma_dirty.c).  intent: a flush posted
+ * to them may not be durable on every copy yet; oos[i]: replica i may
+ * differ from the local copy there.  Bits are read and set with __atomic.
+ */
+struct pmrdma_dirty {
+	uint64_t size;			/* the map's bytes */
+	unsigned int shift;		/* log2 of a region's */
+	uint64_t nregions;
+	size_t words;			/* of each bitmap */
+	uint64_t *intent;
+	uint64_t lo, hi;		/* the intent words set since the last
+					 * clear: [lo, hi), __atomic
+					 */
+	uint64_t *oos[PMRDMA_REPLICAS_MAX];
 };
 
 /* the atomic writes a link remembers; one more waits for a drain */
@@ -143,6 +165,9 @@ struct pmrdma_link_mark {
 struct pmrdma_lane_mark {
 	uint64_t seq;			/* the token's sequence number */
 	struct pmrdma_link_mark copy[PMRDMA_REPLICAS_MAX];
+	uint32_t gen[PMRDMA_REPLICAS_MAX];	/* of each copy's links */
+	uint16_t live;			/* the copies that took the flush */
+	uint16_t in_sync;		/* and of them, those in sync */
 };
 
 /*
@@ -218,6 +243,21 @@ struct pmrdma_map {
 					 * or -1 until asked for; __atomic
 					 */
 	int copy_err[PMRDMA_REPLICAS_MAX];	/* each copy's failure */
+	/*
+	 * A replicated map's copies: each one's config, to rejoin; the
+	 * generation of its links (one more at every rejoin); whether it is
+	 * resyncing (live, not yet in sync) or being rejoined; its resync's
+	 * progress.  Changed under every lane, read with __atomic.
+	 */
+	struct pmrdma_remote replica_cfg[PMRDMA_REPLICAS_MAX];
+	uint32_t copy_gen[PMRDMA_REPLICAS_MAX];
+	bool copy_resyncing[PMRDMA_REPLICAS_MAX];
+	bool copy_rejoining[PMRDMA_REPLICAS_MAX];
+	uint64_t resync_total[PMRDMA_REPLICAS_MAX];	/* bytes */
+	uint64_t resync_done[PMRDMA_REPLICAS_MAX];
+	struct pmrdma_dirty dirty;	/* nregions 0: not replicated */
+	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
+	struct pmrdma_buf *bufs;	/* a rejoin's registering them */
 };
 
 /*
@@ -230,6 +270,7 @@ struct pmrdma_buf {
 	char *addr;
 	size_t len;
 	struct ibv_mr *mr[PMRDMA_REPLICAS_MAX];	/* copy i's, or NULL */
+	struct pmrdma_buf *next;	/* in the map's list */
 };
 
 /* copy i's link on lane k */
@@ -245,6 +286,13 @@ static inline bool copy_live(const struct pmrdma_map *map, unsigned int i)
 	return !__atomic_load_n(&map->copy_err[i], __ATOMIC_ACQUIRE);
 }
 
+/* copy i takes work and has every range flushed so far */
+static inline bool copy_in_sync(const struct pmrdma_map *map, unsigned int i)
+{
+	return copy_live(map, i) &&
+	       !__atomic_load_n(&map->copy_resyncing[i], __ATOMIC_ACQUIRE);
+}
+
 /* pmrdma_lane.c */
 int pmrdma_lanes_new(struct pmrdma_map *map);
 void pmrdma_lanes_free(struct pmrdma_map *map);
@@ -255,6 +303,9 @@ void pmrdma_lane_take(struct pmrdma_map *map, unsigned int lane);
 /* the same without waiting: false if another thread has it */
 bool pmrdma_lane_try(struct pmrdma_map *map, unsigned int lane);
 void pmrdma_lane_leave(struct pmrdma_map *map, unsigned int lane);
+/* every lane, in order: nothing else is posted while they are held */
+void pmrdma_lanes_take(struct pmrdma_map *map);
+void pmrdma_lanes_leave(struct pmrdma_map *map);
 /* a token for what the lane's links have posted so far */
 uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane);
 /* move the lane's durable token past the marks its links have passed */
@@ -388,5 +439,71 @@ void pmrdma_link_caps(const struct pmrdma_link *l, uint32_t *placement,
 		      uint32_t *algs);
 /* the longest range that pmrdma_link_flush_verify() takes */
 uint64_t pmrdma_link_verify_max(const struct pmrdma_link *l);
+
+/* what a link needs of the map when it connects */
+static inline void map_link_params(const struct pmrdma_map *map,
+				   struct pmrdma_link_params *lp)
+{
+	*lp = (struct pmrdma_link_params){
+		.connect_ms = map->connect_ms,
+		.sq_size = map->sq_size,
+		.inline_size = map->inline_size,
+		.wait_ms = map->wait_ms,
+		.wait_rate = map->wait_rate,
+	};
+}
+
+/* the other lanes of a copy, on first's PD and registration, to r */
+int pmrdma_link_open_lanes(struct pmrdma_link *first, unsigned int nlanes,
+			   const struct pmrdma_remote *r,
+			   const struct pmrdma_link_params *lp);
+/* nothing posted is waiting for its completion */
+bool pmrdma_link_idle(const struct pmrdma_link *l);
+
+/* pmrdma_config.c: a deep copy of a remote's config, and its freeing */
+int pmrdma_remote_copy(struct pmrdma_remote *dst,
+		       const struct pmrdma_remote *src);
+void pmrdma_remote_free(struct pmrdma_remote *r);
+
+/* pmrdma_dirty.c */
+int pmrdma_dirty_new(struct pmrdma_dirty *d, uint64_t size, unsigned int shift,
+		     unsigned int nreplicas);
+void pmrdma_dirty_free(struct pmrdma_dirty *d);
+/* a flush of [off, off + len) is about to be posted */
+void pmrdma_dirty_intend(struct pmrdma_dirty *d, uint64_t off, uint64_t len);
+/* replica i may lack what intent holds: add it to oos[i] */
+void pmrdma_dirty_fold(struct pmrdma_dirty *d, unsigned int i);
+/* everything intended is durable on every copy that took it */
+void pmrdma_dirty_clear_intent(struct pmrdma_dirty *d);
+/* the bytes of oos[i], with those of intent if asked */
+uint64_t pmrdma_dirty_bytes(const struct pmrdma_dirty *d, unsigned int i,
+			    bool intent);
+/*
+ * the first run of oos[i]'s regions at or after region from, at most max
+ * long: [*first, *first + *n), or false when there is none
+ */
+bool pmrdma_dirty_next(const struct pmrdma_dirty *d, unsigned int i,
+		       uint64_t from, uint64_t max, uint64_t *first,
+		       uint64_t *n);
+/* regions [first, first + n) as bytes of the map */
+void pmrdma_dirty_range(const struct pmrdma_dirty *d, uint64_t first,
+			uint64_t n, uint64_t *off, uint64_t *len);
+/* clear or set regions [first, first + n) of oos[i] */
+void pmrdma_dirty_take(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
+		       uint64_t n);
+void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
+		      uint64_t n);
+
+/*
+ * pmrdma_replica.c.  Connect replica i into links (nlanes of them), of
+ * the map's size, pushing from its view: 0, or the failure as the map's.
+ */
+int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
+			   struct pmrdma_link *links);
+/*
+ * After a drain on lane (held): when every other lane is idle, what was
+ * intended is durable on every live copy; a copy out of sync keeps it.
+ */
+void pmrdma_replica_sweep(struct pmrdma_map *map, unsigned int lane);
 
 #endif /* PMRDMA_INTERNAL_H */

@@ -101,6 +101,23 @@ void pmrdma_lane_leave(struct pmrdma_map *map, unsigned int lane)
 		pthread_mutex_unlock(&map->lanes[lane].lock);
 }
 
+/* in lane order, the one order in which any thread holds several */
+void pmrdma_lanes_take(struct pmrdma_map *map)
+{
+	unsigned int k;
+
+	for (k = 0; k < map->nlanes; k++)
+		pmrdma_lane_take(map, k);
+}
+
+void pmrdma_lanes_leave(struct pmrdma_map *map)
+{
+	unsigned int k;
+
+	for (k = map->nlanes; k-- > 0; )
+		pmrdma_lane_leave(map, k);
+}
+
 /*
  * Group commit, as a database's log does it: while one thread's flush
  * waits on the lane, the flushes of the threads that share the lane
@@ -171,29 +188,42 @@ uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane)
 	else
 		m = mark_at(ln, ln->n++);
 	m->seq = __atomic_add_fetch(&ln->started, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < map->nlinks; i++)
+	m->live = 0;
+	m->in_sync = 0;
+	for (i = 0; i < map->nlinks; i++) {
 		pmrdma_link_mark(copy_link(map, i, lane), &m->copy[i]);
+		m->gen[i] = map->copy_gen[i];
+		m->live |= copy_live(map, i) << i;
+		m->in_sync |= copy_in_sync(map, i) << i;
+	}
 	return m->seq << TOKEN_LANE_BITS | lane;
 }
 
 /*
  * The mark is durable where the map needs it: on a remote map's only
  * copy; on a replicated map's local memory (flushed when the mark was
- * made) and every replica in sync, and at least min_in_sync replicas.  A
- * replica that dropped out after it passed the mark still counts.
+ * made) and every replica that took the flush and is still live, and at
+ * least min_in_sync replicas that were in sync then.  A replica that
+ * dropped out after it passed the mark still counts; one that was out
+ * then, or has rejoined since (its links are another generation), never
+ * had the flush.  The caller holds the lane: generations stay.
  */
 static bool mark_durable(const struct pmrdma_map *map, unsigned int lane,
 			 const struct pmrdma_lane_mark *m)
 {
 	unsigned int i, passed = 0;
 
+	if (!map->local)
+		return pmrdma_link_passed(copy_link(map, 0, lane), &m->copy[0]);
 	for (i = 0; i < map->nlinks; i++) {
+		if (!(m->live & 1U << i) || m->gen[i] != map->copy_gen[i])
+			continue;
 		if (pmrdma_link_passed(copy_link(map, i, lane), &m->copy[i]))
-			passed++;
-		else if (!map->local || copy_live(map, i))
+			passed += !!(m->in_sync & 1U << i);
+		else if (copy_live(map, i))
 			return false;
 	}
-	return !map->local || passed >= map->min_in_sync;
+	return passed >= map->min_in_sync;
 }
 
 void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane)

@@ -193,6 +193,32 @@ void pmrdma_link_attach_lane(struct pmrdma_link *l,
 	l->src_shared = true;
 }
 
+int pmrdma_link_open_lanes(struct pmrdma_link *first, unsigned int nlanes,
+			   const struct pmrdma_remote *r,
+			   const struct pmrdma_link_params *lp)
+{
+	struct pmrdma_link *l;
+	unsigned int k;
+	int err;
+
+	for (k = 1; k < nlanes; k++) {
+		l = first + k;
+		err = pmrdma_link_open_lane(l, r, lp, first);
+		if (err) {
+			/* the copy's failure is told by its first lane */
+			snprintf(first->msg, sizeof(first->msg), "%s", l->msg);
+			return err;
+		}
+		pmrdma_link_attach_lane(l, first);
+	}
+	return 0;
+}
+
+bool pmrdma_link_idle(const struct pmrdma_link *l)
+{
+	return !pmrdma_link_busy(l);
+}
+
 int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
 			struct ibv_mr **mr)
 {

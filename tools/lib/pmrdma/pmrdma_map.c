@@ -23,42 +23,6 @@ static int link_said(struct pmrdma_map *map, const struct pmrdma_link *l,
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
-/* what a link needs of the map when it connects */
-static void link_params(const struct pmrdma_map *map,
-			struct pmrdma_link_params *lp)
-{
-	*lp = (struct pmrdma_link_params){
-		.connect_ms = map->connect_ms,
-		.sq_size = map->sq_size,
-		.inline_size = map->inline_size,
-		.wait_ms = map->wait_ms,
-		.wait_rate = map->wait_rate,
-	};
-}
-
-/*
- * The other lanes of copy i, on the first's PD and registration: a
- * connection each to the same export r.
- */
-static int lanes_open(struct pmrdma_map *map, unsigned int i,
-		      const struct pmrdma_remote *r)
-{
-	struct pmrdma_link *first = copy_link(map, i, 0), *l;
-	struct pmrdma_link_params lp;
-	unsigned int k;
-	int err;
-
-	link_params(map, &lp);
-	for (k = 1; k < map->nlanes; k++) {
-		l = copy_link(map, i, k);
-		err = pmrdma_link_open_lane(l, r, &lp, first);
-		if (err)
-			return link_said(map, l, err);
-		pmrdma_link_attach_lane(l, first);
-	}
-	return 0;
-}
-
 /* a local map: the view is the pmem itself */
 static int local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 {
@@ -85,7 +49,7 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	uint64_t elen;
 	int err;
 
-	link_params(map, &lp);
+	map_link_params(map, &lp);
 	err = pmrdma_link_open(l, &cfg->remote, &lp);
 	if (err)
 		return link_said(map, l, err);
@@ -103,11 +67,11 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	if (posix_memalign((void **)&map->addr, 4096, map->size ?: 1))
 		return pmrdma_fail(map, -ENOMEM, "no memory for a %zu-byte view",
 				   map->size);
-	err = link_said(map, l, pmrdma_link_attach(l, map->addr, map->size));
+	err = pmrdma_link_attach(l, map->addr, map->size);
 	if (!err)
-		err = lanes_open(map, 0, &cfg->remote);
+		err = pmrdma_link_open_lanes(l, map->nlanes, &cfg->remote, &lp);
 	if (err)
-		return err;
+		return link_said(map, l, err);
 	if (cfg->view_fill == PMRDMA_VIEW_ZEROED) {
 		memset(map->addr, 0, map->size);
 		return 0;
@@ -115,27 +79,14 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	return link_said(map, l, pmrdma_link_read(l, 0, map->size));
 }
 
-/* replica i: the same size as the local map, and its content once made */
-static int replica_map(struct pmrdma_map *map, unsigned int i,
-		       const struct pmrdma_remote *r)
+/* replica i: connected, and the local content pushed to it */
+static int replica_map(struct pmrdma_map *map, unsigned int i)
 {
 	struct pmrdma_range all = { map->addr, map->size };
 	struct pmrdma_link *l = copy_link(map, i, 0);
-	struct pmrdma_link_params lp;
 	int err;
 
-	link_params(map, &lp);
-	err = pmrdma_link_open(l, r, &lp);
-	if (err)
-		return link_said(map, l, err);
-	if (l->conn.r.length != map->size)
-		return pmrdma_fail(map, -EMSGSIZE,
-				   "%s: the export has %llu bytes, the map %zu",
-				   l->name, (unsigned long long)l->conn.r.length,
-				   map->size);
-	err = link_said(map, l, pmrdma_link_attach(l, map->addr, map->size));
-	if (!err)
-		err = lanes_open(map, i, r);
+	err = pmrdma_replica_connect(map, i, l);
 	if (!err)
 		err = link_said(map, l, pmrdma_link_flush(l, &all, 1));
 	return err ? err : link_said(map, l, pmrdma_link_drain(l));
@@ -199,8 +150,37 @@ static void map_free(struct pmrdma_map *map)
 		pmrdma_local_close(&map->lc);
 	else
 		free(map->addr);
+	for (i = 0; i < map->nlinks; i++)
+		if (map->local)
+			pmrdma_remote_free(&map->replica_cfg[i]);
+	pmrdma_dirty_free(&map->dirty);
+	pthread_mutex_destroy(&map->bufs_lock);
 	pthread_mutex_destroy(&map->rtl_lock);
 	free(map);
+}
+
+/* log2 of the default resync region */
+#define REGION_SHIFT	12
+
+/* a replicated map's copies: their configs, to rejoin, and the bitmaps */
+static int replicas_map(struct pmrdma_map *map,
+			const struct pmrdma_config *cfg)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < cfg->nreplicas; i++)
+		if (pmrdma_remote_copy(&map->replica_cfg[i], &cfg->replicas[i]))
+			return pmrdma_fail(map, -ENOMEM, "no memory for the replicas");
+	if (pmrdma_dirty_new(&map->dirty, map->size,
+			     cfg->region_shift ?: REGION_SHIFT, cfg->nreplicas))
+		return pmrdma_fail(map, -ENOMEM, "no memory for the replicas' bitmaps");
+	for (i = 0; i < cfg->nreplicas; i++) {
+		err = replica_map(map, i);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* the maps' ids: a thread's lane and message name a map by it */
@@ -232,6 +212,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->id = __atomic_add_fetch(&map_ids, 1, __ATOMIC_RELAXED);
 	map->lc.fd = -1;
 	pthread_mutex_init(&map->rtl_lock, NULL);
+	pthread_mutex_init(&map->bufs_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->nlanes = cfg->lanes ?: 1;
 	map->group_commit = !cfg->no_group_commit;
@@ -248,6 +229,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 			    sizeof(*map->links));
 	if (!map->links || pmrdma_lanes_new(map)) {
 		free(map->links);
+		pthread_mutex_destroy(&map->bufs_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
 		return -ENOMEM;
@@ -259,8 +241,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		err = remote_map(map, cfg);
 	} else {
 		err = local_map(map, cfg);
-		for (i = 0; !err && i < cfg->nreplicas; i++)
-			err = replica_map(map, i, &cfg->replicas[i]);
+		if (!err && cfg->nreplicas)
+			err = replicas_map(map, cfg);
 	}
 	if (err) {
 		pmrdma_fail_nomap(err, "%s", pmrdma_errormsg(map));
@@ -335,7 +317,7 @@ static bool map_failed(const struct pmrdma_map *map)
 
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
 {
-	return map->local && i < map->nlinks && copy_live(map, i);
+	return map->local && i < map->nlinks && copy_in_sync(map, i);
 }
 
 /* 0 when [addr, addr + len) is in the view (an empty range anywhere) */
@@ -413,7 +395,7 @@ static void links_fold(struct pmrdma_map *map, struct links_step *st,
  */
 static int links_end(struct pmrdma_map *map, const struct links_step *st)
 {
-	unsigned int i, live = 0;
+	unsigned int i, live = 0, in_sync = 0;
 
 	if (st->err) {
 		__atomic_store_n(&map->failed, true, __ATOMIC_RELEASE);
@@ -421,13 +403,15 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 	}
 	if (!map->local)
 		return 0;
-	for (i = 0; i < map->nlinks; i++)
+	for (i = 0; i < map->nlinks; i++) {
 		live += copy_live(map, i);
-	if (live < map->min_in_sync) {
+		in_sync += copy_in_sync(map, i);
+	}
+	if (in_sync < map->min_in_sync) {
 		if (live == st->live)
 			return pmrdma_fail(map, -ENOTCONN,
 					   "%u replicas in sync, the config asks for %u",
-					   live, map->min_in_sync);
+					   in_sync, map->min_in_sync);
 		return -ENOTCONN;
 	}
 	return live < st->live ? -ENOLINK : 0;
@@ -447,6 +431,22 @@ static int worse(int first, int then)
 	return first;
 }
 
+/*
+ * A replicated map's flush of ranges is about to be posted: a replica that
+ * drops out before they are durable on it lacks them (pmrdma_dirty.c)
+ */
+static void intend(struct pmrdma_map *map, const struct pmrdma_range *r,
+		   size_t n)
+{
+	size_t j;
+
+	if (map->dirty.nregions)
+		for (j = 0; j < n; j++)
+			pmrdma_dirty_intend(&map->dirty,
+					    (uint64_t)((char *)r[j].addr - map->addr),
+					    r[j].len);
+}
+
 /* the remote copies' part, on lane, of an async flush of checked ranges */
 static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 			     const struct pmrdma_range *ranges, size_t n)
@@ -455,6 +455,7 @@ static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 	struct links_step st;
 	unsigned int i;
 
+	intend(map, ranges, n);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
@@ -480,6 +481,7 @@ static int drain_on(struct pmrdma_map *map, unsigned int lane)
 	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i;
+	int err;
 
 	if (map_failed(map))
 		return pmrdma_fail(map, -EIO, "drain: the map failed before");
@@ -491,7 +493,10 @@ static int drain_on(struct pmrdma_map *map, unsigned int lane)
 			l = copy_link(map, i, lane);
 			links_fold(map, &st, l, pmrdma_link_drain(l));
 		}
-	return links_end(map, &st);
+	err = links_end(map, &st);
+	if (map->dirty.nregions)
+		pmrdma_replica_sweep(map, lane);
+	return err;
 }
 
 /* an async flush, then its drain unless it failed for good */
@@ -743,6 +748,23 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 	return err;
 }
 
+/* a buffer's registrations, and the buffer: 0, or the first failure */
+static int buf_free(struct pmrdma_buf *buf)
+{
+	unsigned int i;
+	int e, err = 0;
+
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
+		e = buf->mr[i] ? ibv_dereg_mr(buf->mr[i]) : 0;
+		if (e && !err)
+			err = pmrdma_fail(buf->map, -e,
+					  "deregister: ibv_dereg_mr of copy %u: %s",
+					  i, strerror(e));
+	}
+	free(buf);
+	return err;
+}
+
 int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 			struct pmrdma_buf **bufp)
 {
@@ -765,8 +787,10 @@ int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 	buf->len = len;
 	/*
 	 * Each copy's lanes share its PD: one registration a copy.  A copy
-	 * out of sync takes no more work, and its device may be gone.
+	 * out of sync takes no more work, and its device may be gone: a
+	 * rejoin registers the map's buffers on it (bufs_lock).
 	 */
+	pthread_mutex_lock(&map->bufs_lock);
 	for (i = 0; i < map->nlinks; i++) {
 		if (!copy_live(map, i))
 			continue;
@@ -774,32 +798,35 @@ int pmrdma_buf_register(struct pmrdma_map *map, void *addr, size_t len,
 		err = link_said(map, l,
 				pmrdma_link_reg_buf(l, addr, len, &buf->mr[i]));
 		if (err) {
-			pmrdma_buf_deregister(&buf);
+			pthread_mutex_unlock(&map->bufs_lock);
+			buf_free(buf);
 			return err;
 		}
 	}
+	buf->next = map->bufs;
+	map->bufs = buf;
+	pthread_mutex_unlock(&map->bufs_lock);
 	*bufp = buf;
 	return 0;
 }
 
 int pmrdma_buf_deregister(struct pmrdma_buf **bufp)
 {
-	struct pmrdma_buf *buf = bufp ? *bufp : NULL;
-	unsigned int i;
-	int e, err = 0;
+	struct pmrdma_buf *buf = bufp ? *bufp : NULL, **p;
+	struct pmrdma_map *map;
 
 	if (!buf)
 		return 0;
-	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
-		e = buf->mr[i] ? ibv_dereg_mr(buf->mr[i]) : 0;
-		if (e && !err)
-			err = pmrdma_fail(buf->map, -e,
-					  "deregister: ibv_dereg_mr of copy %u: %s",
-					  i, strerror(e));
-	}
-	free(buf);
+	map = buf->map;
+	pthread_mutex_lock(&map->bufs_lock);
+	for (p = &map->bufs; *p; p = &(*p)->next)
+		if (*p == buf) {
+			*p = buf->next;
+			break;
+		}
+	pthread_mutex_unlock(&map->bufs_lock);
 	*bufp = NULL;
-	return err;
+	return buf_free(buf);
 }
 
 int pmrdma_write(struct pmrdma_map *map, void *dst,
@@ -832,6 +859,7 @@ int pmrdma_write(struct pmrdma_map *map, void *dst,
 	/* the local copy is the view: the bytes go there, written back */
 	if (map->local)
 		pmrdma_local_memcpy_nt(&map->lc, dst, src, len);
+	intend(map, &r, 1);
 	links_begin(map, &st);
 	/* a copy live now was live at registration: it has its MR */
 	for (i = 0; i < map->nlinks; i++)
@@ -908,6 +936,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 			return err;
 	}
 	lane = pmrdma_lane_enter(map);
+	intend(map, ranges, n);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
@@ -922,6 +951,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 
 int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 {
+	struct pmrdma_range r;
 	struct pmrdma_link *l;
 	struct links_step st;
 	unsigned int i, lane;
@@ -939,6 +969,8 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 		pmrdma_local_drain();
 	__atomic_store_n((uint64_t *)(map->addr + offset), value,
 			 __ATOMIC_RELEASE);
+	r = (struct pmrdma_range){ map->addr + offset, 8 };
+	intend(map, &r, 1);
 	links_begin(map, &st);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {

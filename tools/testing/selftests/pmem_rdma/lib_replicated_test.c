@@ -532,4 +532,116 @@ TEST_F(replicated, size_mismatch_and_no_leaks)
 	EXPECT_EQ(fds, lib_fds());
 }
 
+/*
+ * A replica that dropped out comes back with only the regions flushed
+ * while it was out copied to it; then it takes every flush again.
+ */
+TEST_F(replicated, a_replica_rejoins_with_only_what_changed)
+{
+	static const size_t at[] = { 0, 65536 + 100, EXP_LEN - 4096 };
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_power_fail pf;
+	unsigned int j;
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	for (j = 0; j < 3; j++) {
+		pt_fill_pattern(self->v + at[j], 64, 131 + j);
+		ret = pmrdma_flush(self->map, self->v + at[j], 64);
+		EXPECT_EQ(j ? 0 : -ENOLINK, ret)
+			TH_LOG("%s", pmrdma_errormsg(self->map));
+	}
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(PMRDMA_REPLICA_OUT, st.state);
+	EXPECT_EQ(3 * 4096, st.out_of_sync);
+	EXPECT_EQ(-EBUSY, pmrdma_replica_rejoin(self->map, 0));
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	ret = pmrdma_replica_rejoin(self->map, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(PMRDMA_REPLICA_IN_SYNC, st.state);
+	EXPECT_EQ(0, st.out_of_sync);
+	EXPECT_EQ(3 * 4096, st.resync_total);
+	EXPECT_EQ(3 * 4096, st.resync_done);
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
+
+	/* and it takes the next flush */
+	pt_fill_pattern(self->v + 8192, 4096, 139);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 8192, 4096))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+	EXPECT_EQ(-EINVAL, pmrdma_replica_rejoin(self->map, NREP));
+	EXPECT_EQ(-EINVAL, pmrdma_replica_status(self->map, NREP, &st));
+}
+
+/* a thread that flushes region after region until told to stop */
+struct busy_writer {
+	struct pmrdma_map *map;
+	unsigned char *v;
+	bool stop;
+	unsigned int flushes, errors;
+	char msg[256];
+};
+
+static void *busy_write(void *arg)
+{
+	struct busy_writer *w = arg;
+	size_t off;
+	int err;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		off = (size_t)(w->flushes * 7 % (EXP_LEN / 4096)) * 4096;
+		pt_fill_pattern(w->v + off, 4096, 1000 + w->flushes);
+		err = pmrdma_flush(w->map, w->v + off, 4096);
+		if (err && !w->errors++)
+			snprintf(w->msg, sizeof(w->msg), "%d: %s", err,
+				 pmrdma_errormsg(w->map));
+		w->flushes++;
+	}
+	return NULL;
+}
+
+/*
+ * While a replica resyncs the whole map, another thread goes on flushing
+ * all over it: nothing it flushed is lost on the replica, whether its
+ * region was resynced before or after.
+ */
+TEST_F(replicated, flushes_during_a_resync_reach_the_replica)
+{
+	struct busy_writer w = { .map = self->map, .v = self->v };
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_power_fail pf;
+	pthread_t t;
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v, EXP_LEN, 141);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(self->map, self->v, EXP_LEN));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, busy_write, &w));
+	ret = pmrdma_replica_rejoin(self->map, 1);
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, w.errors) TH_LOG("%s", w.msg);
+	EXPECT_LT(0, w.flushes);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(EXP_LEN, st.resync_total);
+	TH_LOG("%u flushes during the resync", w.flushes);
+
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
 TEST_HARNESS_MAIN

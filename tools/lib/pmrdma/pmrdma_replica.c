@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: a replicated map's copies over their lives - connected when
+ * the map is made, dropped out when one fails, rejoined and resynced (as
+ * DRBD and md raid1 bring a mirror back), and their state for any thread.
+ *
+ * Which regions a replica lacks is kept in pmrdma_dirty.c's bitmaps.  The
+ * rules that make the resync exact:
+ *   - a flush marks its regions in intent before it posts (pmrdma_map.c);
+ *   - intent is cleared only here, holding every lane with every live
+ *     link idle, after it was folded into each out copy's oos;
+ *   - a rejoin folds intent into the copy's oos before its new links take
+ *     flushes, holding every lane;
+ *   - the resync copies a run of regions holding every lane, clearing
+ *     them first and setting them again if the copy fails.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmrdma_internal.h"
+
+/* the most regions one resync step copies while it holds the lanes */
+#define RESYNC_STEP_BYTES	(256UL << 10)
+
+int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
+			   struct pmrdma_link *links)
+{
+	const struct pmrdma_remote *r = &map->replica_cfg[i];
+	struct pmrdma_link_params lp;
+	struct pmrdma_link *l = &links[0];
+	int err;
+
+	map_link_params(map, &lp);
+	err = pmrdma_link_open(l, r, &lp);
+	if (err)
+		return pmrdma_fail(map, err, "%s", l->msg);
+	if (l->conn.r.length != map->size)
+		return pmrdma_fail(map, -EMSGSIZE,
+				   "%s: the export has %llu bytes, the map %zu",
+				   l->name, (unsigned long long)l->conn.r.length,
+				   map->size);
+	err = pmrdma_link_attach(l, map->addr, map->size);
+	if (!err)
+		err = pmrdma_link_open_lanes(l, map->nlanes, r, &lp);
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
+			  struct pmrdma_replica_status *st)
+{
+	if (!st || !map->local || i >= map->nlinks)
+		return pmrdma_fail(map, -EINVAL,
+				   "replica status: the map has no replica %u", i);
+	st->state = !copy_live(map, i) ? PMRDMA_REPLICA_OUT :
+		    copy_in_sync(map, i) ? PMRDMA_REPLICA_IN_SYNC :
+					   PMRDMA_REPLICA_RESYNCING;
+	/* an out copy lacks what intent holds too, folded in or not yet */
+	st->out_of_sync = pmrdma_dirty_bytes(&map->dirty, i,
+					     st->state == PMRDMA_REPLICA_OUT);
+	st->resync_total = __atomic_load_n(&map->resync_total[i],
+					   __ATOMIC_RELAXED);
+	st->resync_done = __atomic_load_n(&map->resync_done[i],
+					  __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* every copy out of sync keeps what intent holds; the caller has every lane */
+static void fold_out_copies(struct pmrdma_map *map)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++)
+		if (!copy_live(map, i))
+			pmrdma_dirty_fold(&map->dirty, i);
+}
+
+/* every live copy's link on lane k is idle */
+static bool lane_idle(const struct pmrdma_map *map, unsigned int k)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++)
+		if (copy_live(map, i) && !pmrdma_link_idle(copy_link(map, i, k)))
+			return false;
+	return true;
+}
+
+void pmrdma_replica_sweep(struct pmrdma_map *map, unsigned int lane)
+{
+	unsigned int k, held;
+	bool idle = true;
+
+	if (!map->dirty.nregions ||
+	    __atomic_load_n(&map->dirty.lo, __ATOMIC_RELAXED) >=
+	    __atomic_load_n(&map->dirty.hi, __ATOMIC_RELAXED))
+		return;
+	/* the other lanes, if no thread is in them: never wait here */
+	for (held = 0; held < map->nlanes && idle; held++)
+		if (held != lane && !pmrdma_lane_try(map, held))
+			break;
+	for (k = 0; k < held && idle; k++)
+		idle = lane_idle(map, k);
+	if (held == map->nlanes && idle) {
+		fold_out_copies(map);
+		pmrdma_dirty_clear_intent(&map->dirty);
+	}
+	while (held-- > 0)
+		if (held != lane)
+			pmrdma_lane_leave(map, held);
+}
+
+/*
+ * Register every buffer of the map on the new links of copy i (first
+ * lane's PD) into mr[]: 0, or the failure with the ones made deregistered.
+ * The caller holds bufs_lock.
+ */
+static int bufs_register(struct pmrdma_map *map, struct pmrdma_link *first,
+			 struct ibv_mr **mr)
+{
+	struct pmrdma_buf *b;
+	size_t n = 0;
+	int err;
+
+	for (b = map->bufs; b; b = b->next, n++) {
+		err = pmrdma_link_reg_buf(first, b->addr, b->len, &mr[n]);
+		if (err) {
+			while (n-- > 0) {
+				ibv_dereg_mr(mr[n]);
+				mr[n] = NULL;
+			}
+			return pmrdma_fail(map, err, "%s", first->msg);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Put the new links of copy i in place of its old ones, and the new
+ * registrations of the buffers; the old go into links and mr.  The caller
+ * holds every lane.
+ */
+static void swap_in(struct pmrdma_map *map, unsigned int i,
+		    struct pmrdma_link *links, struct ibv_mr **mr)
+{
+	struct pmrdma_link tmp;
+	struct pmrdma_buf *b;
+	struct ibv_mr *old;
+	unsigned int k;
+	int efd = __atomic_load_n(&map->event_fd, __ATOMIC_ACQUIRE);
+	size_t n = 0;
+
+	for (k = 0; k < map->nlanes; k++) {
+		tmp = *copy_link(map, i, k);
+		*copy_link(map, i, k) = links[k];
+		links[k] = tmp;
+		copy_link(map, i, k)->copy_err = &map->copy_err[i];
+		if (efd >= 0)
+			pmrdma_link_watch(copy_link(map, i, k), efd);
+	}
+	for (b = map->bufs; b; b = b->next, n++) {
+		old = b->mr[i];
+		b->mr[i] = mr[n];
+		mr[n] = old;
+	}
+	map->copy_gen[i]++;
+	__atomic_store_n(&map->copy_resyncing[i], true, __ATOMIC_RELEASE);
+	__atomic_store_n(&map->copy_err[i], 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Copy i's resync: each run of the regions it lacks, under every lane.
+ * 0 when it has them all, or the copy's failure (it is out again).
+ */
+static int resync(struct pmrdma_map *map, unsigned int i)
+{
+	struct pmrdma_dirty *d = &map->dirty;
+	uint64_t step = RESYNC_STEP_BYTES >> d->shift ?: 1;
+	uint64_t from = 0, first, n;
+	struct pmrdma_range r;
+	struct pmrdma_link *l;
+	uint64_t off, len;
+	int err = 0;
+
+	__atomic_store_n(&map->resync_done[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&map->resync_total[i], pmrdma_dirty_bytes(d, i, false),
+			 __ATOMIC_RELAXED);
+	for (;;) {
+		pmrdma_lanes_take(map);
+		if (!copy_live(map, i)) {
+			err = pmrdma_fail(map, -ENOLINK,
+					  "rejoin: replica %u dropped out again",
+					  i);
+			break;
+		}
+		if (!pmrdma_dirty_next(d, i, from, step, &first, &n))
+			break;
+		pmrdma_dirty_take(d, i, first, n);
+		pmrdma_dirty_range(d, first, n, &off, &len);
+		r = (struct pmrdma_range){ map->addr + off, len };
+		l = copy_link(map, i, 0);
+		err = pmrdma_link_flush(l, &r, 1);
+		if (!err)
+			err = pmrdma_link_drain(l);
+		if (err) {
+			pmrdma_dirty_put(d, i, first, n);
+			pmrdma_fail(map, err, "%s", l->msg);
+			break;
+		}
+		__atomic_add_fetch(&map->resync_done[i], len, __ATOMIC_RELAXED);
+		pmrdma_lanes_leave(map);
+		from = first + n;
+	}
+	if (!err)
+		__atomic_store_n(&map->copy_resyncing[i], false,
+				 __ATOMIC_RELEASE);
+	pmrdma_lanes_leave(map);
+	return err;
+}
+
+/* close links (nlanes of them, a copy's), its first lane last */
+static void links_close(struct pmrdma_map *map, struct pmrdma_link *links)
+{
+	unsigned int k;
+
+	for (k = map->nlanes; k-- > 0; )
+		pmrdma_link_close(&links[k]);
+}
+
+int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
+{
+	struct pmrdma_link *links = NULL;
+	struct ibv_mr **mr = NULL;
+	struct pmrdma_buf *b;
+	bool no = false;
+	size_t nbufs = 0;
+	int err;
+
+	if (!map->local || i >= map->nlinks)
+		return pmrdma_fail(map, -EINVAL, "rejoin: the map has no replica %u",
+				   i);
+	if (!__atomic_compare_exchange_n(&map->copy_rejoining[i], &no, true,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return pmrdma_fail(map, -EBUSY,
+				   "rejoin: another thread is rejoining replica %u",
+				   i);
+	if (copy_live(map, i)) {
+		err = pmrdma_fail(map, -EBUSY, "rejoin: replica %u is %s", i,
+				  copy_in_sync(map, i) ? "in sync" : "resyncing");
+		goto out;
+	}
+	err = -ENOMEM;
+	links = calloc(map->nlanes, sizeof(*links));
+	pthread_mutex_lock(&map->bufs_lock);
+	for (b = map->bufs; b; b = b->next)
+		nbufs++;
+	mr = calloc(nbufs ?: 1, sizeof(*mr));
+	if (!links || !mr) {
+		pmrdma_fail(map, err, "rejoin: no memory");
+		goto unlock;
+	}
+	/* connect with no lane held: the map's calls go on meanwhile */
+	err = pmrdma_replica_connect(map, i, links);
+	if (!err)
+		err = bufs_register(map, &links[0], mr);
+	if (err)
+		goto unlock;
+	pmrdma_lanes_take(map);
+	/* what was flushed while it was out, and may be in flight now */
+	pmrdma_dirty_fold(&map->dirty, i);
+	swap_in(map, i, links, mr);
+	pmrdma_lanes_leave(map);
+	err = 0;
+unlock:
+	pthread_mutex_unlock(&map->bufs_lock);
+	/* the old links and registrations, or the new ones that failed */
+	while (nbufs-- > 0)
+		if (mr && mr[nbufs])
+			ibv_dereg_mr(mr[nbufs]);
+	if (links)
+		links_close(map, links);
+	free(links);
+	free(mr);
+	if (!err)
+		err = resync(map, i);
+out:
+	__atomic_store_n(&map->copy_rejoining[i], false, __ATOMIC_RELEASE);
+	return err;
+}
