@@ -198,6 +198,16 @@ int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
 					 size_t bytes);
 
 /*
+ * The rate at which pmrdma_replica_rejoin() copies what a replica lacks,
+ * in bytes a second, so that the flushes of the map's other threads keep
+ * their latency during a large resync (DRBD's c-max-rate); 0, the
+ * default, copies as fast as it goes.  -EINVAL under
+ * PMRDMA_RESYNC_GRANULARITY_MIN a second.
+ */
+int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
+				  uint64_t bytes_per_s);
+
+/*
  * How long a map waits for the network, 0 for each default: connect_ms
  * for each step of a connect (PMRDMA_CONNECT_MS); then a batch of requests
  * on a connection may take wait_ms plus its bytes at wait_rate bytes a

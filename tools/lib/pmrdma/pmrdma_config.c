@@ -146,6 +146,16 @@ int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
 	return 0;
 }
 
+int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
+				  uint64_t bytes_per_s)
+{
+	/* under 4 KiB/s a region would wait more than a second */
+	if (bytes_per_s && bytes_per_s < PMRDMA_RESYNC_GRANULARITY_MIN)
+		return -EINVAL;
+	cfg->resync_rate = bytes_per_s;
+	return 0;
+}
+
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)
 {
 	/* against the replicas once they are all added: pmrdma_map_new() */

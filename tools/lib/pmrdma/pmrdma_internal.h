@@ -36,6 +36,7 @@ struct pmrdma_config {
 	struct pmrdma_remote replicas[PMRDMA_REPLICAS_MAX];
 	unsigned int nreplicas;
 	unsigned int region_shift;	/* log2 of the resync region; 0: 4 KiB */
+	uint64_t resync_rate;		/* bytes/s; 0: as fast as it goes */
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
 	unsigned int connect_ms;	/* 0: the defaults */
 	unsigned int wait_ms;
@@ -255,6 +256,7 @@ struct pmrdma_map {
 	bool copy_rejoining[PMRDMA_REPLICAS_MAX];
 	uint64_t resync_total[PMRDMA_REPLICAS_MAX];	/* bytes */
 	uint64_t resync_done[PMRDMA_REPLICAS_MAX];
+	uint64_t resync_rate;		/* bytes/s, or 0 */
 	struct pmrdma_dirty dirty;	/* nregions 0: not replicated */
 	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
 	struct pmrdma_buf *bufs;	/* a rejoin's registering them */

@@ -172,6 +172,7 @@ static int replicas_map(struct pmrdma_map *map,
 	for (i = 0; i < cfg->nreplicas; i++)
 		if (pmrdma_remote_copy(&map->replica_cfg[i], &cfg->replicas[i]))
 			return pmrdma_fail(map, -ENOMEM, "no memory for the replicas");
+	map->resync_rate = cfg->resync_rate;
 	if (pmrdma_dirty_new(&map->dirty, map->size,
 			     cfg->region_shift ?: REGION_SHIFT, cfg->nreplicas))
 		return pmrdma_fail(map, -ENOMEM, "no memory for the replicas' bitmaps");

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pmrdma_internal.h"
 
@@ -168,6 +169,37 @@ static void swap_in(struct pmrdma_map *map, unsigned int i,
 	__atomic_store_n(&map->copy_err[i], 0, __ATOMIC_RELEASE);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * Hold the resync to the map's rate: done bytes copied since start (ns)
+ * may not be ahead of it.  Called with no lane held.
+ */
+static void resync_pace(const struct pmrdma_map *map, uint64_t start,
+			uint64_t done)
+{
+	uint64_t due, now;
+	struct timespec t;
+
+	if (!map->resync_rate)
+		return;
+	/* done / rate seconds, in 128 bits: no product overflows */
+	due = start + (uint64_t)((unsigned __int128)done * 1000000000 /
+				 map->resync_rate);
+	now = now_ns();
+	if (due <= now)
+		return;
+	t.tv_sec = (due - now) / 1000000000;
+	t.tv_nsec = (due - now) % 1000000000;
+	nanosleep(&t, NULL);
+}
+
 /*
  * Copy i's resync: each run of the regions it lacks, under every lane.
  * 0 when it has them all, or the copy's failure (it is out again).
@@ -176,7 +208,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 {
 	struct pmrdma_dirty *d = &map->dirty;
 	uint64_t step = RESYNC_STEP_BYTES >> d->shift ?: 1;
-	uint64_t from = 0, first, n;
+	uint64_t from = 0, first, n, start = now_ns(), done = 0;
 	struct pmrdma_range r;
 	struct pmrdma_link *l;
 	uint64_t off, len;
@@ -186,6 +218,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 	__atomic_store_n(&map->resync_total[i], pmrdma_dirty_bytes(d, i, false),
 			 __ATOMIC_RELAXED);
 	for (;;) {
+		resync_pace(map, start, done);
 		pmrdma_lanes_take(map);
 		if (!copy_live(map, i)) {
 			err = pmrdma_fail(map, -ENOLINK,
@@ -210,6 +243,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 		__atomic_add_fetch(&map->resync_done[i], len, __ATOMIC_RELAXED);
 		pmrdma_lanes_leave(map);
 		from = first + n;
+		done += len;
 	}
 	if (!err)
 		__atomic_store_n(&map->copy_resyncing[i], false,

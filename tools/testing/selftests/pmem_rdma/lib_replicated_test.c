@@ -23,13 +23,19 @@ FIXTURE(replicated)
 	unsigned char *v, *back;
 };
 
-/* the devdax range at LOCAL_OFF with the NREP replicas x */
-static int replicated_map(struct pmrdma_map **map, const struct lib_export *x)
+/*
+ * the devdax range at LOCAL_OFF with the NREP replicas x, resyncing at
+ * rate bytes a second (0: unpaced)
+ */
+static int replicated_map_paced(struct pmrdma_map **map,
+				const struct lib_export *x, uint64_t rate)
 {
 	struct pmrdma_config *cfg;
 	int i, ret;
 
 	ret = pmrdma_config_new(&cfg);
+	if (!ret)
+		ret = pmrdma_config_set_resync_rate(cfg, rate);
 	if (!ret)
 		ret = pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX"));
 	if (!ret)
@@ -40,6 +46,11 @@ static int replicated_map(struct pmrdma_map **map, const struct lib_export *x)
 		ret = pmrdma_map_new(map, cfg);
 	pmrdma_config_delete(&cfg);
 	return ret;
+}
+
+static int replicated_map(struct pmrdma_map **map, const struct lib_export *x)
+{
+	return replicated_map_paced(map, x, 0);
 }
 
 FIXTURE_SETUP(replicated)
@@ -640,6 +651,58 @@ TEST_F(replicated, flushes_during_a_resync_reach_the_replica)
 	EXPECT_EQ(EXP_LEN, st.resync_total);
 	TH_LOG("%u flushes during the resync", w.flushes);
 
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* a resync at 1 MiB/s takes as long as that rate says, and is complete */
+TEST_F(replicated, a_paced_resync_keeps_its_rate)
+{
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_config *cfg;
+	double t0, took;
+	int ret;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_rate(cfg, 4095));
+	EXPECT_EQ(0, pmrdma_config_set_resync_rate(cfg, 0));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_granularity(cfg, 6000));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_granularity(cfg, 2048));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_granularity(cfg, 2UL << 30));
+	EXPECT_EQ(0, pmrdma_config_set_resync_granularity(cfg, 1UL << 30));
+	pmrdma_config_delete(&cfg);
+
+	pmrdma_map_delete(&self->map);
+	ret = replicated_map_paced(&self->map, self->x, 1UL << 20);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v, EXP_LEN, 151);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(self->map, self->v, EXP_LEN));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+
+	t0 = seconds();
+	ret = pmrdma_replica_rejoin(self->map, 1);
+	took = seconds() - t0;
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	TH_LOG("2 MiB resynced in %.2f s at 1 MiB/s", took);
+	/* each step waits for the rate of those before it: 1.75 s */
+	EXPECT_LE(1.7, took);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(EXP_LEN, st.resync_done);
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }
