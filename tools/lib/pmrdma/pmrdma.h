@@ -208,6 +208,16 @@ int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 				  uint64_t bytes_per_s);
 
 /*
+ * Rejoin a replica that drops out on its own (pmrdma_replica_rejoin()),
+ * from a thread of the map's: the first try min_ms after it dropped out,
+ * each failed one doubling the wait up to max_ms.  0, 0 (the default):
+ * only the caller rejoins.  -EINVAL: min_ms 0 with max_ms, or max_ms
+ * under min_ms.
+ */
+int pmrdma_config_set_auto_rejoin(struct pmrdma_config *cfg,
+				  unsigned int min_ms, unsigned int max_ms);
+
+/*
  * How long a map waits for the network, 0 for each default: connect_ms
  * for each step of a connect (PMRDMA_CONNECT_MS); then a batch of requests
  * on a connection may take wait_ms plus its bytes at wait_rate bytes a
@@ -363,6 +373,15 @@ int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
  * out again, and keeps what it still lacks for the next rejoin).
  */
 int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i);
+
+/*
+ * A descriptor that becomes readable (poll(2) POLLIN) when a replica's
+ * state changes: it drops out, starts resyncing, gets in sync.  Read its
+ * 8 bytes (an eventfd(2) count of changes) to wait for the next one, then
+ * ask pmrdma_replica_status().  The map's: do not close it.  0, or
+ * -EINVAL (not a replicated map, fd NULL).
+ */
+int pmrdma_replica_get_fd(struct pmrdma_map *map, int *fd);
 
 /* ---- making stores durable ---- */
 

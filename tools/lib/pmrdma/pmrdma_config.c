@@ -156,6 +156,16 @@ int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 	return 0;
 }
 
+int pmrdma_config_set_auto_rejoin(struct pmrdma_config *cfg,
+				  unsigned int min_ms, unsigned int max_ms)
+{
+	if ((min_ms || max_ms) && (!min_ms || max_ms < min_ms))
+		return -EINVAL;
+	cfg->rejoin_min_ms = min_ms;
+	cfg->rejoin_max_ms = max_ms;
+	return 0;
+}
+
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)
 {
 	/* against the replicas once they are all added: pmrdma_map_new() */

@@ -37,6 +37,8 @@ struct pmrdma_config {
 	unsigned int nreplicas;
 	unsigned int region_shift;	/* log2 of the resync region; 0: 4 KiB */
 	uint64_t resync_rate;		/* bytes/s; 0: as fast as it goes */
+	unsigned int rejoin_min_ms;	/* automatic rejoin's first wait, */
+	unsigned int rejoin_max_ms;	/* and its longest; 0: none */
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
 	unsigned int connect_ms;	/* 0: the defaults */
 	unsigned int wait_ms;
@@ -257,6 +259,15 @@ struct pmrdma_map {
 	uint64_t resync_total[PMRDMA_REPLICAS_MAX];	/* bytes */
 	uint64_t resync_done[PMRDMA_REPLICAS_MAX];
 	uint64_t resync_rate;		/* bytes/s, or 0 */
+	int state_fd;			/* an eventfd: a replica's state
+					 * changed; or -1
+					 */
+	/* the automatic rejoin's thread, and what wakes it or stops it */
+	unsigned int rejoin_min_ms, rejoin_max_ms;
+	bool rejoin_running, rejoin_stop;
+	pthread_t rejoin_thread;
+	pthread_mutex_t rejoin_lock;
+	pthread_cond_t rejoin_wake;
 	struct pmrdma_dirty dirty;	/* nregions 0: not replicated */
 	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
 	struct pmrdma_buf *bufs;	/* a rejoin's registering them */
@@ -502,6 +513,11 @@ void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
  */
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links);
+/* a replica's state changed: tell the state fd and the rejoin thread */
+void pmrdma_replica_changed(struct pmrdma_map *map);
+/* start the automatic rejoin, if the config asked for it; and stop it */
+int pmrdma_replica_auto_start(struct pmrdma_map *map);
+void pmrdma_replica_auto_stop(struct pmrdma_map *map);
 /*
  * After a drain on lane (held): when every other lane is idle, what was
  * intended is durable on every live copy; a copy out of sync keeps it.

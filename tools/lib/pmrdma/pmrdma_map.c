@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "pmrdma_internal.h"
@@ -138,6 +139,7 @@ static void map_free(struct pmrdma_map *map)
 {
 	unsigned int i, k;
 
+	pmrdma_replica_auto_stop(map);
 	/* a copy's first lane last: it holds the PD and the registration */
 	for (i = 0; i < map->nlinks; i++)
 		for (k = map->nlanes; k-- > 0; )
@@ -154,6 +156,10 @@ static void map_free(struct pmrdma_map *map)
 		if (map->local)
 			pmrdma_remote_free(&map->replica_cfg[i]);
 	pmrdma_dirty_free(&map->dirty);
+	if (map->state_fd >= 0)
+		close(map->state_fd);
+	pthread_mutex_destroy(&map->rejoin_lock);
+	pthread_cond_destroy(&map->rejoin_wake);
 	pthread_mutex_destroy(&map->bufs_lock);
 	pthread_mutex_destroy(&map->rtl_lock);
 	free(map);
@@ -173,6 +179,11 @@ static int replicas_map(struct pmrdma_map *map,
 		if (pmrdma_remote_copy(&map->replica_cfg[i], &cfg->replicas[i]))
 			return pmrdma_fail(map, -ENOMEM, "no memory for the replicas");
 	map->resync_rate = cfg->resync_rate;
+	map->rejoin_min_ms = cfg->rejoin_min_ms;
+	map->rejoin_max_ms = cfg->rejoin_max_ms;
+	map->state_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (map->state_fd < 0)
+		return pmrdma_fail(map, -errno, "eventfd: %s", strerror(errno));
 	if (pmrdma_dirty_new(&map->dirty, map->size,
 			     cfg->region_shift ?: REGION_SHIFT, cfg->nreplicas))
 		return pmrdma_fail(map, -ENOMEM, "no memory for the replicas' bitmaps");
@@ -181,7 +192,7 @@ static int replicas_map(struct pmrdma_map *map,
 		if (err)
 			return err;
 	}
-	return 0;
+	return pmrdma_replica_auto_start(map);
 }
 
 /* the maps' ids: a thread's lane and message name a map by it */
@@ -189,6 +200,7 @@ static uint64_t map_ids;
 
 int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 {
+	pthread_condattr_t ca;
 	struct pmrdma_map *map;
 	unsigned int i, k;
 	int err;
@@ -226,10 +238,19 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->inline_size = cfg->inline_size != UINT_MAX ? cfg->inline_size :
 			   PMRDMA_INLINE_SIZE;
 	map->event_fd = -1;
+	map->state_fd = -1;
+	pthread_mutex_init(&map->rejoin_lock, NULL);
+	/* the automatic rejoin's waits are on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&map->rejoin_wake, &ca);
+	pthread_condattr_destroy(&ca);
 	map->links = calloc((size_t)(map->nlinks ?: 1) * map->nlanes,
 			    sizeof(*map->links));
 	if (!map->links || pmrdma_lanes_new(map)) {
 		free(map->links);
+		pthread_mutex_destroy(&map->rejoin_lock);
+		pthread_cond_destroy(&map->rejoin_wake);
 		pthread_mutex_destroy(&map->bufs_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
@@ -408,6 +429,8 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 		live += copy_live(map, i);
 		in_sync += copy_in_sync(map, i);
 	}
+	if (live < st->live)
+		pmrdma_replica_changed(map);
 	if (in_sync < map->min_in_sync) {
 		if (live == st->live)
 			return pmrdma_fail(map, -ENOTCONN,

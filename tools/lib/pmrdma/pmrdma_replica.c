@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pmrdma_internal.h"
 
@@ -45,6 +46,28 @@ int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 	if (!err)
 		err = pmrdma_link_open_lanes(l, map->nlanes, r, &lp);
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+void pmrdma_replica_changed(struct pmrdma_map *map)
+{
+	uint64_t one = 1;
+
+	/* a full counter (2^64 - 2 unread changes) is readable anyway */
+	if (map->state_fd >= 0 && write(map->state_fd, &one, sizeof(one)) < 0)
+		return;
+	pthread_mutex_lock(&map->rejoin_lock);
+	pthread_cond_broadcast(&map->rejoin_wake);
+	pthread_mutex_unlock(&map->rejoin_lock);
+}
+
+int pmrdma_replica_get_fd(struct pmrdma_map *map, int *fd)
+{
+	if (!fd || !map->local || !map->nlinks)
+		return pmrdma_fail(map, -EINVAL,
+				   "replica fd: %s", fd ? "the map has no replicas" :
+							  "nowhere to put it");
+	*fd = map->state_fd;
+	return 0;
 }
 
 int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
@@ -190,7 +213,7 @@ static void resync_pace(const struct pmrdma_map *map, uint64_t start,
 	if (!map->resync_rate)
 		return;
 	/* done / rate seconds, in 128 bits: no product overflows */
-	due = start + (uint64_t)((unsigned __int128)done * 1000000000 /
+	due = start + (uint64_t)((__uint128_t)done * 1000000000 /
 				 map->resync_rate);
 	now = now_ns();
 	if (due <= now)
@@ -305,6 +328,7 @@ int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
 	pmrdma_dirty_fold(&map->dirty, i);
 	swap_in(map, i, links, mr);
 	pmrdma_lanes_leave(map);
+	pmrdma_replica_changed(map);
 	err = 0;
 unlock:
 	pthread_mutex_unlock(&map->bufs_lock);
@@ -316,9 +340,102 @@ unlock:
 		links_close(map, links);
 	free(links);
 	free(mr);
-	if (!err)
+	if (!err) {
 		err = resync(map, i);
+		pmrdma_replica_changed(map);
+	}
 out:
 	__atomic_store_n(&map->copy_rejoining[i], false, __ATOMIC_RELEASE);
 	return err;
+}
+
+/* ---- the automatic rejoin: a thread, as DRBD's connect retries ---- */
+
+static uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+/*
+ * Rejoin every replica that is out once its wait is over; a failed try
+ * doubles its wait up to the config's longest, a success resets it.
+ */
+static void *auto_rejoin(void *arg)
+{
+	struct pmrdma_map *map = arg;
+	uint64_t wait[PMRDMA_REPLICAS_MAX], next[PMRDMA_REPLICAS_MAX];
+	uint64_t now, soonest;
+	struct timespec t;
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++) {
+		wait[i] = map->rejoin_min_ms;
+		next[i] = 0;
+	}
+	pthread_mutex_lock(&map->rejoin_lock);
+	while (!map->rejoin_stop) {
+		now = now_ms();
+		soonest = now + map->rejoin_max_ms;
+		for (i = 0; i < map->nlinks && !map->rejoin_stop; i++) {
+			if (copy_live(map, i)) {
+				wait[i] = map->rejoin_min_ms;
+				next[i] = 0;
+				continue;
+			}
+			/* a copy newly out waits the shortest time first */
+			if (!next[i])
+				next[i] = now + wait[i];
+			if (next[i] > now) {
+				soonest = next[i] < soonest ? next[i] : soonest;
+				continue;
+			}
+			pthread_mutex_unlock(&map->rejoin_lock);
+			if (pmrdma_replica_rejoin(map, i) && !copy_live(map, i)) {
+				wait[i] = wait[i] * 2 < map->rejoin_max_ms ?
+					  wait[i] * 2 : map->rejoin_max_ms;
+				next[i] = now_ms() + wait[i];
+			}
+			pthread_mutex_lock(&map->rejoin_lock);
+			now = now_ms();
+		}
+		if (map->rejoin_stop)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		soonest = soonest > now ? soonest - now : 0;
+		t.tv_sec += soonest / 1000;
+		t.tv_nsec += (soonest % 1000) * 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&map->rejoin_wake, &map->rejoin_lock, &t);
+	}
+	pthread_mutex_unlock(&map->rejoin_lock);
+	return NULL;
+}
+
+int pmrdma_replica_auto_start(struct pmrdma_map *map)
+{
+	int err;
+
+	if (!map->rejoin_min_ms)
+		return 0;
+	err = pthread_create(&map->rejoin_thread, NULL, auto_rejoin, map);
+	if (err)
+		return pmrdma_fail(map, -err, "automatic rejoin: pthread_create: %s",
+				   strerror(err));
+	map->rejoin_running = true;
+	return 0;
+}
+
+void pmrdma_replica_auto_stop(struct pmrdma_map *map)
+{
+	if (!map->rejoin_running)
+		return;
+	pthread_mutex_lock(&map->rejoin_lock);
+	map->rejoin_stop = true;
+	pthread_cond_broadcast(&map->rejoin_wake);
+	pthread_mutex_unlock(&map->rejoin_lock);
+	pthread_join(map->rejoin_thread, NULL);
+	map->rejoin_running = false;
 }

@@ -6,7 +6,9 @@
  * replica that fails drops out of sync, is reported once, and the map goes
  * on with the other.
  */
+#include <poll.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
@@ -23,19 +25,26 @@ FIXTURE(replicated)
 	unsigned char *v, *back;
 };
 
-/*
- * the devdax range at LOCAL_OFF with the NREP replicas x, resyncing at
- * rate bytes a second (0: unpaced)
- */
-static int replicated_map_paced(struct pmrdma_map **map,
-				const struct lib_export *x, uint64_t rate)
+/* how a replicated map resyncs, and rejoins on its own (0: it does not) */
+struct rejoin_opts {
+	uint64_t rate;
+	unsigned int auto_min_ms, auto_max_ms;
+};
+
+/* the devdax range at LOCAL_OFF with the NREP replicas x */
+static int replicated_map_opts(struct pmrdma_map **map,
+			       const struct lib_export *x,
+			       const struct rejoin_opts *o)
 {
 	struct pmrdma_config *cfg;
 	int i, ret;
 
 	ret = pmrdma_config_new(&cfg);
 	if (!ret)
-		ret = pmrdma_config_set_resync_rate(cfg, rate);
+		ret = pmrdma_config_set_resync_rate(cfg, o->rate);
+	if (!ret)
+		ret = pmrdma_config_set_auto_rejoin(cfg, o->auto_min_ms,
+						    o->auto_max_ms);
 	if (!ret)
 		ret = pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX"));
 	if (!ret)
@@ -50,7 +59,7 @@ static int replicated_map_paced(struct pmrdma_map **map,
 
 static int replicated_map(struct pmrdma_map **map, const struct lib_export *x)
 {
-	return replicated_map_paced(map, x, 0);
+	return replicated_map_opts(map, x, &(struct rejoin_opts){ 0 });
 }
 
 FIXTURE_SETUP(replicated)
@@ -684,7 +693,8 @@ TEST_F(replicated, a_paced_resync_keeps_its_rate)
 	pmrdma_config_delete(&cfg);
 
 	pmrdma_map_delete(&self->map);
-	ret = replicated_map_paced(&self->map, self->x, 1UL << 20);
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){ .rate = 1UL << 20 });
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
 	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
@@ -703,6 +713,74 @@ TEST_F(replicated, a_paced_resync_keeps_its_rate)
 	EXPECT_LE(1.7, took);
 	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
 	EXPECT_EQ(EXP_LEN, st.resync_done);
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
+/* fd readable within ms: its count of changes read, true; or false */
+static bool state_changed(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return read(fd, &n, sizeof(n)) == sizeof(n) && n;
+}
+
+/*
+ * With the automatic rejoin on, a replica that drops out comes back by
+ * itself once its export does, and every change of its state makes the
+ * map's state fd readable.
+ */
+TEST_F(replicated, a_replica_rejoins_on_its_own)
+{
+	struct pmrdma_replica_status st = { 0 };
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_config *cfg;
+	int fd = -1, ret, tries;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_auto_rejoin(cfg, 0, 100));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_auto_rejoin(cfg, 100, 50));
+	EXPECT_EQ(0, pmrdma_config_set_auto_rejoin(cfg, 0, 0));
+	pmrdma_config_delete(&cfg);
+	EXPECT_EQ(-EINVAL, pmrdma_replica_get_fd(self->map, NULL));
+
+	pmrdma_map_delete(&self->map);
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){ .auto_min_ms = 300,
+							 .auto_max_ms = 600 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, pmrdma_replica_get_fd(self->map, &fd));
+	EXPECT_FALSE(state_changed(fd, 0));
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v + 4096, 4096, 161);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(self->map, self->v + 4096, 4096));
+	EXPECT_TRUE(state_changed(fd, 1000));
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(PMRDMA_REPLICA_OUT, st.state);
+	/*
+	 * the first try is 300 ms after the drop: the state read above is
+	 * OUT; tries against the export without power fail, and wait longer
+	 */
+	usleep(1000000);
+	pt_fill_pattern(self->v + 12288, 4096, 162);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 12288, 4096));
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	for (tries = 0; tries < 40 && st.state != PMRDMA_REPLICA_IN_SYNC; tries++) {
+		state_changed(fd, 500);
+		ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	}
+	ASSERT_EQ(PMRDMA_REPLICA_IN_SYNC, st.state);
+	EXPECT_EQ(2 * 4096, st.resync_done);
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }
