@@ -363,14 +363,14 @@ int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
 /*
  * Bring replica i back, online: connect to it again (every lane), let it
  * take every flush from then on, and copy to it the regions that changed
- * while it was out (pmrdma_config_set_resync_granularity()); then it is
- * in sync.  Other threads go on writing and flushing meanwhile; each
- * region is copied under every lane, so a flush of it either precedes the
- * copy or follows it, never crosses it.  Blocks until the replica is in
- * sync: 0, -EBUSY (it is in sync, or being rejoined by another thread),
- * -EINVAL (not a replicated map, no replica i), the connect's failure
- * (the replica stays out), or the failure during resync (the replica is
- * out again, and keeps what it still lacks for the next rejoin).
+ * while it was out (pmrdma_config_set_resync_granularity()); then it is in
+ * sync.  Other threads go on writing and flushing meanwhile; each region
+ * is copied under every lane, so a flush of it either precedes the copy or
+ * follows it, never crosses it.  Blocks until the replica is in sync: 0,
+ * -EBUSY (it is in sync, resyncing, or being rejoined by another thread),
+ * -EINVAL (not a replicated map, no replica i), the connect's failure (the
+ * replica stays out), or the failure during resync (the replica is out
+ * again, and keeps what it still lacks for the next rejoin).
  */
 int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i);
 

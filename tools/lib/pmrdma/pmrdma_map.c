@@ -582,9 +582,12 @@ int pmrdma_map_get_fd(struct pmrdma_map *map, int *fd)
 		if (efd < 0)
 			return pmrdma_fail(map, -errno, "epoll_create1: %s",
 					   strerror(errno));
+		/* every lane: a rejoin swaps links in only under them all */
+		pmrdma_lanes_take(map);
 		for (i = 0; i < map->nlinks * map->nlanes; i++) {
 			err = pmrdma_link_watch(&map->links[i], efd);
 			if (err) {
+				pmrdma_lanes_leave(map);
 				close(efd);
 				return pmrdma_fail(map, err, "epoll_ctl: %s",
 						   strerror(-err));
@@ -597,6 +600,7 @@ int pmrdma_map_get_fd(struct pmrdma_map *map, int *fd)
 			close(efd);
 			efd = old;
 		}
+		pmrdma_lanes_leave(map);
 	}
 	*fd = efd;
 	return 0;
@@ -651,6 +655,9 @@ static int progress_on(struct pmrdma_map *map, unsigned int lane)
 	err = links_end(map, &st);
 	if (err == -ENOLINK)
 		map->lanes[lane].dropped = true;
+	/* an event loop may never drain: intent is cleared here as well */
+	if (map->dirty.nregions)
+		pmrdma_replica_sweep(map, lane);
 	pmrdma_lane_retire(map, lane);
 	return err;
 }

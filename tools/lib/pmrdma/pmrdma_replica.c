@@ -215,12 +215,13 @@ static void resync_pace(const struct pmrdma_map *map, uint64_t start,
 	/* done / rate seconds, in 128 bits: no product overflows */
 	due = start + (uint64_t)((__uint128_t)done * 1000000000 /
 				 map->resync_rate);
-	now = now_ns();
-	if (due <= now)
-		return;
-	t.tv_sec = (due - now) / 1000000000;
-	t.tv_nsec = (due - now) % 1000000000;
-	nanosleep(&t, NULL);
+	/* in slices, so that a map being deleted stops its resync soon */
+	while ((now = now_ns()) < due &&
+	       !__atomic_load_n(&map->rejoin_stop, __ATOMIC_RELAXED)) {
+		t.tv_sec = 0;
+		t.tv_nsec = due - now < 100000000 ? due - now : 100000000;
+		nanosleep(&t, NULL);
+	}
 }
 
 /*
@@ -243,6 +244,12 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 	for (;;) {
 		resync_pace(map, start, done);
 		pmrdma_lanes_take(map);
+		/* the map is being deleted: its automatic rejoin ends here */
+		if (__atomic_load_n(&map->rejoin_stop, __ATOMIC_RELAXED)) {
+			err = pmrdma_fail(map, -ECANCELED,
+					  "rejoin: the map is being deleted");
+			break;
+		}
 		if (!copy_live(map, i)) {
 			err = pmrdma_fail(map, -ENOLINK,
 					  "rejoin: replica %u dropped out again",
@@ -394,6 +401,7 @@ static void *auto_rejoin(void *arg)
 				wait[i] = wait[i] * 2 < map->rejoin_max_ms ?
 					  wait[i] * 2 : map->rejoin_max_ms;
 				next[i] = now_ms() + wait[i];
+				soonest = next[i] < soonest ? next[i] : soonest;
 			}
 			pthread_mutex_lock(&map->rejoin_lock);
 			now = now_ms();
@@ -433,7 +441,7 @@ void pmrdma_replica_auto_stop(struct pmrdma_map *map)
 	if (!map->rejoin_running)
 		return;
 	pthread_mutex_lock(&map->rejoin_lock);
-	map->rejoin_stop = true;
+	__atomic_store_n(&map->rejoin_stop, true, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&map->rejoin_wake);
 	pthread_mutex_unlock(&map->rejoin_lock);
 	pthread_join(map->rejoin_thread, NULL);

@@ -785,4 +785,43 @@ TEST_F(replicated, a_replica_rejoins_on_its_own)
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }
 
+/*
+ * Deleting a map stops the resync its own thread runs: at 4 KiB/s the
+ * 2 MiB would take over 8 minutes; the delete takes a step at most.
+ */
+TEST_F(replicated, deleting_a_map_stops_its_resync)
+{
+	struct pmrdma_replica_status st = { 0 };
+	struct pmem_rdma_power_fail pf;
+	double t0, took;
+	int tries, ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){ .rate = 4096,
+							 .auto_min_ms = 100,
+							 .auto_max_ms = 200 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v, EXP_LEN, 171);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(self->map, self->v, EXP_LEN));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	for (tries = 0; tries < 100 && st.state != PMRDMA_REPLICA_RESYNCING; tries++) {
+		usleep(50000);
+		ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	}
+	ASSERT_EQ(PMRDMA_REPLICA_RESYNCING, st.state);
+
+	t0 = seconds();
+	pmrdma_map_delete(&self->map);
+	took = seconds() - t0;
+	TH_LOG("deleted in %.2f s during the resync", took);
+	EXPECT_GT(10, took);
+}
+
 TEST_HARNESS_MAIN
