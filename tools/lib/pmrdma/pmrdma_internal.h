@@ -182,7 +182,13 @@ struct pmrdma_lane_mark {
 struct pmrdma_lane {
 	pthread_mutex_t lock;
 	uint64_t started;		/* the last token's sequence number */
-	uint64_t durable;		/* every one up to it is durable */
+	uint64_t durable;		/* every one up to it is settled:
+					 * durable, or short
+					 */
+	uint64_t short_first, short_last;	/* the last run of short
+						 * ones (settled on too few
+						 * replicas), or none: 0, 0
+						 */
 	struct pmrdma_lane_mark marks[PMRDMA_LANE_MARKS];	/* a ring */
 	unsigned int head, n;		/* its oldest, and how many */
 	bool dropped;			/* a replica dropped out since a
@@ -268,6 +274,15 @@ struct pmrdma_map {
 	pthread_t rejoin_thread;
 	pthread_mutex_t rejoin_lock;
 	pthread_cond_t rejoin_wake;
+	/*
+	 * what each remote copy offers, as its links found it when they
+	 * connected: set under every lane, read by any thread with __atomic
+	 */
+	struct pmrdma_copy_caps {
+		uint32_t placement, algs;	/* as pmrdma_link_caps() */
+		uint32_t method;		/* enum pmrdma_method */
+		uint64_t verify_max;		/* pmrdma_link_verify_max() */
+	} copy_caps[PMRDMA_REPLICAS_MAX];
 	struct pmrdma_dirty dirty;	/* nregions 0: not replicated */
 	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
 	struct pmrdma_buf *bufs;	/* a rejoin's registering them */
@@ -321,7 +336,7 @@ void pmrdma_lanes_take(struct pmrdma_map *map);
 void pmrdma_lanes_leave(struct pmrdma_map *map);
 /* a token for what the lane's links have posted so far */
 uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane);
-/* move the lane's durable token past the marks its links have passed */
+/* move the lane's settled token past the marks its links have passed */
 void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane);
 /* token's lane, or -1 for a token the map never gave */
 int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token);
@@ -333,8 +348,13 @@ int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token);
  */
 int pmrdma_lane_group(struct pmrdma_map *map, struct pmrdma_lane_req *req,
 		      pmrdma_lane_work *work);
-/* token is durable: its lane's durable token has passed it */
-bool pmrdma_lane_token_durable(const struct pmrdma_map *map, uint64_t token);
+/* token is settled: its lane's settled token has passed it */
+bool pmrdma_lane_token_settled(const struct pmrdma_map *map, uint64_t token);
+/*
+ * and it settled short: durable locally and on the replicas that took it,
+ * but on fewer in sync than the config asks for
+ */
+bool pmrdma_lane_token_short(const struct pmrdma_map *map, uint64_t token);
 
 /* pmrdma_map.c: the live map whose view holds [addr, addr + len), or NULL */
 struct pmrdma_map *pmrdma_map_find(const void *addr, size_t len);
@@ -464,6 +484,21 @@ static inline void map_link_params(const struct pmrdma_map *map,
 		.wait_ms = map->wait_ms,
 		.wait_rate = map->wait_rate,
 	};
+}
+
+/* copy i offers what its link l does; the caller holds every lane */
+static inline void copy_caps_set(struct pmrdma_map *map, unsigned int i,
+				 const struct pmrdma_link *l)
+{
+	struct pmrdma_copy_caps *c = &map->copy_caps[i];
+	uint32_t placement, algs;
+
+	pmrdma_link_caps(l, &placement, &algs);
+	__atomic_store_n(&c->placement, placement, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->algs, algs, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->method, l->method, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->verify_max, pmrdma_link_verify_max(l),
+			 __ATOMIC_RELAXED);
 }
 
 /* the other lanes of a copy, on first's PD and registration, to r */

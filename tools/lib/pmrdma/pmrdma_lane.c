@@ -199,6 +199,13 @@ uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane)
 	return m->seq << TOKEN_LANE_BITS | lane;
 }
 
+/* what became of the flush a mark stands for */
+enum mark_state {
+	MARK_PENDING,		/* a copy it needs has not passed it yet */
+	MARK_DURABLE,
+	MARK_SHORT,		/* settled on too few replicas in sync */
+};
+
 /*
  * The mark is durable where the map needs it: on a remote map's only
  * copy; on a replicated map's local memory (flushed when the mark was
@@ -206,31 +213,46 @@ uint64_t pmrdma_lane_mark(struct pmrdma_map *map, unsigned int lane)
  * least min_in_sync replicas that were in sync then.  A replica that
  * dropped out after it passed the mark still counts; one that was out
  * then, or has rejoined since (its links are another generation), never
- * had the flush.  The caller holds the lane: generations stay.
+ * had the flush.  Once no live copy is left to pass it, a mark that too
+ * few passed never will be: it is short.  The caller holds the lane:
+ * generations stay.
  */
-static bool mark_durable(const struct pmrdma_map *map, unsigned int lane,
-			 const struct pmrdma_lane_mark *m)
+static enum mark_state mark_state(const struct pmrdma_map *map,
+				  unsigned int lane,
+				  const struct pmrdma_lane_mark *m)
 {
 	unsigned int i, passed = 0;
 
 	if (!map->local)
-		return pmrdma_link_passed(copy_link(map, 0, lane), &m->copy[0]);
+		return pmrdma_link_passed(copy_link(map, 0, lane), &m->copy[0]) ?
+		       MARK_DURABLE : MARK_PENDING;
 	for (i = 0; i < map->nlinks; i++) {
 		if (!(m->live & 1U << i) || m->gen[i] != map->copy_gen[i])
 			continue;
 		if (pmrdma_link_passed(copy_link(map, i, lane), &m->copy[i]))
 			passed += !!(m->in_sync & 1U << i);
 		else if (copy_live(map, i))
-			return false;
+			return MARK_PENDING;
 	}
-	return passed >= map->min_in_sync;
+	return passed >= map->min_in_sync ? MARK_DURABLE : MARK_SHORT;
 }
 
 void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane)
 {
 	struct pmrdma_lane *ln = &map->lanes[lane];
+	enum mark_state st;
 
-	while (ln->n && mark_durable(map, lane, mark_at(ln, 0))) {
+	while (ln->n && (st = mark_state(map, lane, mark_at(ln, 0))) !=
+			MARK_PENDING) {
+		/*
+		 * the tokens it settles are those after the last one settled:
+		 * a run of short ones grows, or a new run starts
+		 */
+		if (st == MARK_SHORT) {
+			if (ln->short_last != ln->durable)
+				ln->short_first = ln->durable + 1;
+			ln->short_last = mark_at(ln, 0)->seq;
+		}
 		ln->durable = mark_at(ln, 0)->seq;
 		ln->head = (ln->head + 1) % PMRDMA_LANE_MARKS;
 		ln->n--;
@@ -248,10 +270,19 @@ int pmrdma_lane_of_token(const struct pmrdma_map *map, uint64_t token)
 	return lane;
 }
 
-bool pmrdma_lane_token_durable(const struct pmrdma_map *map, uint64_t token)
+bool pmrdma_lane_token_settled(const struct pmrdma_map *map, uint64_t token)
 {
 	const struct pmrdma_lane *ln =
 		&map->lanes[token & ((1U << TOKEN_LANE_BITS) - 1)];
 
 	return !map->nlinks || token >> TOKEN_LANE_BITS <= ln->durable;
+}
+
+bool pmrdma_lane_token_short(const struct pmrdma_map *map, uint64_t token)
+{
+	const struct pmrdma_lane *ln =
+		&map->lanes[token & ((1U << TOKEN_LANE_BITS) - 1)];
+	uint64_t seq = token >> TOKEN_LANE_BITS;
+
+	return map->nlinks && seq >= ln->short_first && seq <= ln->short_last;
 }

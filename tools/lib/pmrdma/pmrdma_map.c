@@ -73,6 +73,7 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 		err = pmrdma_link_open_lanes(l, map->nlanes, &cfg->remote, &lp);
 	if (err)
 		return link_said(map, l, err);
+	copy_caps_set(map, 0, l);
 	if (cfg->view_fill == PMRDMA_VIEW_ZEROED) {
 		memset(map->addr, 0, map->size);
 		return 0;
@@ -88,8 +89,10 @@ static int replica_map(struct pmrdma_map *map, unsigned int i)
 	int err;
 
 	err = pmrdma_replica_connect(map, i, l);
-	if (!err)
-		err = link_said(map, l, pmrdma_link_flush(l, &all, 1));
+	if (err)
+		return err;
+	copy_caps_set(map, i, l);
+	err = link_said(map, l, pmrdma_link_flush(l, &all, 1));
 	return err ? err : link_said(map, l, pmrdma_link_drain(l));
 }
 
@@ -311,22 +314,25 @@ size_t pmrdma_map_get_size(const struct pmrdma_map *map)
 
 void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 {
-	uint32_t placement, algs;
+	const struct pmrdma_copy_caps *c;
 	unsigned int i;
 
 	memset(caps, 0, sizeof(*caps));
 	caps->granularity = map->granularity;
-	caps->method = map->nlinks ? copy_link(map, 0, 0)->method :
-				     PMRDMA_METHOD_AUTO;
+	caps->method = map->nlinks ?
+		       __atomic_load_n(&map->copy_caps[0].method, __ATOMIC_RELAXED) :
+		       PMRDMA_METHOD_AUTO;
 	/* local memory is both visible and persistent once flushed */
 	caps->placement_types = PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT;
 	caps->verify_algs = PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_CRC32C) |
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_SHA256) |
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_XXH64);
+	/* the copies' caps, not their links: a rejoin may be swapping them */
 	for (i = 0; i < map->nlinks; i++) {
-		pmrdma_link_caps(copy_link(map, i, 0), &placement, &algs);
-		caps->placement_types &= placement;
-		caps->verify_algs &= algs;
+		c = &map->copy_caps[i];
+		caps->placement_types &= __atomic_load_n(&c->placement,
+							 __ATOMIC_RELAXED);
+		caps->verify_algs &= __atomic_load_n(&c->algs, __ATOMIC_RELAXED);
 	}
 	caps->replicas = map->local ? map->nlinks : 0;
 }
@@ -686,9 +692,12 @@ int pmrdma_flush_test(struct pmrdma_map *map, uint64_t token)
 				   "flush_test: %#llx is not a token of the map",
 				   (unsigned long long)token);
 	pmrdma_lane_take(map, lane);
-	if (!pmrdma_lane_token_durable(map, token))
+	if (!pmrdma_lane_token_settled(map, token))
 		err = progress_on(map, lane);
-	if (pmrdma_lane_token_durable(map, token)) {
+	if (pmrdma_lane_token_short(map, token)) {
+		err = pmrdma_fail(map, -ENOTCONN,
+				  "flush_test: the flush is durable on fewer replicas in sync than the config asks for");
+	} else if (pmrdma_lane_token_settled(map, token)) {
 		/* the first durable token after a drop tells of it */
 		err = map->lanes[lane].dropped ? -ENOLINK : 0;
 		map->lanes[lane].dropped = false;
@@ -914,7 +923,8 @@ static int verify_lengths_ok(struct pmrdma_map *map,
 	size_t j;
 
 	for (i = 0; i < map->nlinks; i++) {
-		m = pmrdma_link_verify_max(copy_link(map, i, 0));
+		m = __atomic_load_n(&map->copy_caps[i].verify_max,
+				    __ATOMIC_RELAXED);
 		max = m < max ? m : max;
 	}
 	for (j = 0; j < n; j++)

@@ -187,6 +187,7 @@ static void swap_in(struct pmrdma_map *map, unsigned int i,
 		b->mr[i] = mr[n];
 		mr[n] = old;
 	}
+	copy_caps_set(map, i, copy_link(map, i, 0));
 	map->copy_gen[i]++;
 	__atomic_store_n(&map->copy_resyncing[i], true, __ATOMIC_RELEASE);
 	__atomic_store_n(&map->copy_err[i], 0, __ATOMIC_RELEASE);
