@@ -208,6 +208,29 @@ int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 				  uint64_t bytes_per_s);
 
 /*
+ * Keep metadata in each copy of a replicated map, as DRBD's internal
+ * meta-data (<linux/pmem_rdma_md.h>): the last pages of the local range
+ * and of every replica's export (all of one size) hold a write-intent
+ * bitmap and a header with the copy's generations, and the view is what
+ * comes before them (pmrdma_map_get_size()).  Then a primary that crashes
+ * resyncs only the regions its bitmap holds, a stale replica is never
+ * taken for a current one, and a replica that is newer than the local
+ * copy (-ESTALE) or diverged from it (-EUCLEAN) is refused.  A local copy
+ * without metadata is a new primary's: its metadata is made, and every
+ * replica gets a full copy.  Off by default.
+ */
+int pmrdma_config_set_metadata(struct pmrdma_config *cfg, bool on);
+
+/*
+ * Replica i (in the order of pmrdma_config_add_replica()) loses its
+ * content whatever its generation says, and gets a full copy: how the
+ * survivor of a split brain is chosen (DRBD's --discard-my-data, on the
+ * victim).  Only with metadata; -EINVAL for i >= PMRDMA_REPLICAS_MAX,
+ * and pmrdma_map_new() refuses an i the config has no replica for.
+ */
+int pmrdma_config_discard_replica(struct pmrdma_config *cfg, unsigned int i);
+
+/*
  * Rejoin a replica that drops out on its own (pmrdma_replica_rejoin()),
  * from a thread of the map's: the first try min_ms after it dropped out,
  * each failed one doubling the wait up to max_ms.  0, 0 (the default):

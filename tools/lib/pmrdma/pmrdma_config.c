@@ -166,6 +166,21 @@ int pmrdma_config_set_auto_rejoin(struct pmrdma_config *cfg,
 	return 0;
 }
 
+int pmrdma_config_set_metadata(struct pmrdma_config *cfg, bool on)
+{
+	cfg->metadata = on;
+	return 0;
+}
+
+int pmrdma_config_discard_replica(struct pmrdma_config *cfg, unsigned int i)
+{
+	/* against the replicas once they are all added: pmrdma_map_new() */
+	if (i >= PMRDMA_REPLICAS_MAX)
+		return -EINVAL;
+	cfg->discard |= 1U << i;
+	return 0;
+}
+
 int pmrdma_config_set_min_in_sync(struct pmrdma_config *cfg, unsigned int n)
 {
 	/* against the replicas once they are all added: pmrdma_map_new() */

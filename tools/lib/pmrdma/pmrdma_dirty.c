@@ -13,8 +13,16 @@
  *
  * A flush sets a bit only when it is clear: a region written over and
  * over costs one atomic operation until the next clear.
+ *
+ * A map with metadata also keeps a persistent bitmap in its local pmem
+ * (<linux/pmem_rdma_md.h>), md raid1's on-disk bitmap: a region's bit is
+ * made durable there before the first flush that dirties it is posted,
+ * and the whole is rewritten from intent and every oos now and then (at
+ * most once a second by a sweep, and whenever a replica's state changes),
+ * so that a primary that crashes resyncs only what it holds.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +58,7 @@ void pmrdma_dirty_free(struct pmrdma_dirty *d)
 {
 	unsigned int i;
 
+	free(d->known);
 	free(d->intent);
 	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++)
 		free(d->oos[i]);
@@ -96,6 +105,43 @@ static void word_max(uint64_t *p, uint64_t v)
 		;
 }
 
+/* regions [first, last]'s bits of word w */
+static uint64_t word_mask(uint64_t w, uint64_t first, uint64_t last)
+{
+	uint64_t lo = first > w * BITS ? first - w * BITS : 0;
+	uint64_t hi = last < w * BITS + BITS - 1 ? last - w * BITS : BITS - 1;
+
+	return (~0ULL >> (BITS - 1 - hi)) & (~0ULL << lo);
+}
+
+/*
+ * Regions [first, last] set in the persistent bitmap and durable there
+ * before the flush that dirties them is posted: only those not known to
+ * be, so a region flushed over and over costs a load until the next sync.
+ */
+static void persist_bits(struct pmrdma_dirty *d, uint64_t first, uint64_t last)
+{
+	uint64_t w, mask, missing;
+	bool any = false;
+
+	for (w = first / BITS; w <= last / BITS; w++) {
+		mask = word_mask(w, first, last);
+		missing = mask & ~__atomic_load_n(&d->known[w], __ATOMIC_ACQUIRE);
+		if (!missing)
+			continue;
+		__atomic_fetch_or(&d->pmem[w], missing, __ATOMIC_RELAXED);
+		pmrdma_local_flush(d->lc, &d->pmem[w], sizeof(d->pmem[w]));
+		any = true;
+	}
+	if (!any)
+		return;
+	/* another thread may find the bits set: known only once durable */
+	pmrdma_local_drain();
+	for (w = first / BITS; w <= last / BITS; w++)
+		__atomic_fetch_or(&d->known[w], word_mask(w, first, last),
+				  __ATOMIC_RELEASE);
+}
+
 void pmrdma_dirty_intend(struct pmrdma_dirty *d, uint64_t off, uint64_t len)
 {
 	uint64_t first, last;
@@ -106,9 +152,67 @@ void pmrdma_dirty_intend(struct pmrdma_dirty *d, uint64_t off, uint64_t len)
 		len = d->size - off;
 	first = off >> d->shift;
 	last = (off + len - 1) >> d->shift;
+	if (d->pmem)
+		persist_bits(d, first, last);
 	set_bits(d->intent, first, last - first + 1);
 	word_min(&d->lo, first / BITS);
 	word_max(&d->hi, last / BITS + 1);
+}
+
+int pmrdma_dirty_persist(struct pmrdma_dirty *d, const struct pmrdma_local *lc,
+			 uint64_t *pmem)
+{
+	d->known = calloc(d->words ?: 1, sizeof(uint64_t));
+	if (!d->known)
+		return -ENOMEM;
+	memcpy(d->known, pmem, d->words * sizeof(uint64_t));
+	d->lc = lc;
+	d->pmem = pmem;
+	return 0;
+}
+
+/* the persistent bitmap is rewritten at most this often (ns) by a sweep */
+#define SYNC_NS	1000000000ULL
+
+void pmrdma_dirty_sync(struct pmrdma_dirty *d, bool now)
+{
+	uint64_t w, want, t = pmrdma_now_ns();
+	unsigned int i;
+
+	if (!d->pmem || (!now && t - d->synced < SYNC_NS))
+		return;
+	for (w = 0; w < d->words; w++) {
+		want = __atomic_load_n(&d->intent[w], __ATOMIC_RELAXED);
+		for (i = 0; i < PMRDMA_REPLICAS_MAX && d->oos[i]; i++)
+			want |= __atomic_load_n(&d->oos[i][w], __ATOMIC_RELAXED);
+		if (__atomic_load_n(&d->pmem[w], __ATOMIC_RELAXED) == want)
+			continue;
+		__atomic_store_n(&d->pmem[w], want, __ATOMIC_RELAXED);
+		pmrdma_local_flush(d->lc, &d->pmem[w], sizeof(d->pmem[w]));
+	}
+	pmrdma_local_drain();
+	for (w = 0; w < d->words; w++)
+		__atomic_store_n(&d->known[w], d->pmem[w], __ATOMIC_RELEASE);
+	d->synced = t;
+}
+
+void pmrdma_dirty_add(struct pmrdma_dirty *d, unsigned int i,
+		      const uint64_t *bits)
+{
+	uint64_t w, last = d->nregions % BITS;
+
+	for (w = 0; w < d->words; w++)
+		if (bits[w])
+			__atomic_fetch_or(&d->oos[i][w],
+					  w + 1 < d->words || !last ? bits[w] :
+					  bits[w] & ~0ULL >> (BITS - last),
+					  __ATOMIC_RELAXED);
+}
+
+void pmrdma_dirty_fill(struct pmrdma_dirty *d, unsigned int i)
+{
+	if (d->nregions)
+		set_bits(d->oos[i], 0, d->nregions);
 }
 
 void pmrdma_dirty_fold(struct pmrdma_dirty *d, unsigned int i)

@@ -9,6 +9,8 @@
  *   pmrdma_replica.c a replicated map's copies: connecting, rejoining,
  *                    resync, their state
  *   pmrdma_dirty.c   the regions a replica may lack: the bitmaps
+ *   pmrdma_gen.c     the copies' generations: current, stale, diverged
+ *   pmrdma_md.c      a copy's metadata: its layout, its header
  *   pmrdma_local.c   local pmem: the mapping and the CPU's flush
  *   pmrdma_link.c    one remote copy: its connection, the requests that
  *                    push and persist ranges
@@ -24,6 +26,9 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
+
+#include <linux/pmem_rdma_md.h>
 
 #include "pmrdma.h"
 #include "pmrdma_conn.h"
@@ -40,6 +45,8 @@ struct pmrdma_config {
 	unsigned int rejoin_min_ms;	/* automatic rejoin's first wait, */
 	unsigned int rejoin_max_ms;	/* and its longest; 0: none */
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
+	bool metadata;			/* each copy keeps metadata */
+	uint32_t discard;		/* replicas whose content goes */
 	unsigned int connect_ms;	/* 0: the defaults */
 	unsigned int wait_ms;
 	uint64_t wait_rate;
@@ -86,6 +93,30 @@ struct pmrdma_dirty {
 					 * clear: [lo, hi), __atomic
 					 */
 	uint64_t *oos[PMRDMA_REPLICAS_MAX];
+	/* a map with metadata: the local copy's persistent bitmap, or NULL */
+	uint64_t *pmem;
+	uint64_t *known;		/* its bits known durable */
+	const struct pmrdma_local *lc;	/* the local pmem it is in */
+	uint64_t synced;		/* ns of its last rewrite */
+};
+
+/* a copy's metadata header (<linux/pmem_rdma_md.h>), in host order */
+struct pmrdma_md {
+	uint64_t seq;
+	unsigned int shift;
+	uint64_t size, data_size;
+	unsigned int bitmap_gens;
+	uint64_t gen[PMEM_RDMA_MD_GENS];
+};
+
+/* what a replica's metadata says of it, to the local copy's */
+enum pmrdma_md_rel {
+	PMRDMA_MD_NONE,		/* it has none: a new copy */
+	PMRDMA_MD_SAME,		/* the same generation: current */
+	PMRDMA_MD_BEHIND,	/* stale; the bitmap holds what it lacks */
+	PMRDMA_MD_FAR_BEHIND,	/* stale beyond the bitmap */
+	PMRDMA_MD_AHEAD,	/* the local copy is the stale one */
+	PMRDMA_MD_DIVERGED,	/* both written as primary since they parted */
 };
 
 /* the atomic writes a link remembers; one more waits for a drain */
@@ -284,6 +315,19 @@ struct pmrdma_map {
 		uint64_t verify_max;		/* pmrdma_link_verify_max() */
 	} copy_caps[PMRDMA_REPLICAS_MAX];
 	struct pmrdma_dirty dirty;	/* nregions 0: not replicated */
+	/*
+	 * A map with metadata (pmrdma_gen.c): the local copy's, the size of
+	 * each copy (the view, the bitmap and the header), and the copies
+	 * whose header has the current generation; changed under md_lock,
+	 * holders read with __atomic.
+	 */
+	bool has_md;
+	bool md_new;			/* made at open: every replica is new */
+	uint32_t discard;		/* replicas whose content goes */
+	struct pmrdma_md md;
+	uint64_t copy_size;
+	pthread_mutex_t md_lock;
+	uint32_t md_holders;
 	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
 	struct pmrdma_buf *bufs;	/* a rejoin's registering them */
 };
@@ -300,6 +344,15 @@ struct pmrdma_buf {
 	struct ibv_mr *mr[PMRDMA_REPLICAS_MAX];	/* copy i's, or NULL */
 	struct pmrdma_buf *next;	/* in the map's list */
 };
+
+/* CLOCK_MONOTONIC, in ns */
+static inline uint64_t pmrdma_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 /* copy i's link on lane k */
 static inline struct pmrdma_link *copy_link(const struct pmrdma_map *map,
@@ -443,6 +496,9 @@ int pmrdma_link_write(struct pmrdma_link *l, uint64_t off, uint64_t len,
  */
 int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
 			struct ibv_mr **mr);
+/* the same for READs into [addr, addr + len) */
+int pmrdma_link_reg_dst(struct pmrdma_link *l, void *addr, size_t len,
+			struct ibv_mr **mr);
 /* post an ATOMIC WRITE (or a fenced 8-byte WRITE) of value at offset */
 int pmrdma_link_atomic_write(struct pmrdma_link *l, size_t offset,
 			     uint64_t value);
@@ -508,6 +564,13 @@ int pmrdma_link_open_lanes(struct pmrdma_link *first, unsigned int nlanes,
 /* nothing posted is waiting for its completion */
 bool pmrdma_link_idle(const struct pmrdma_link *l);
 
+/*
+ * READ the export's [off, off + len) of the view's offsets into dst
+ * (lkey, registered on the copy's PD), and wait
+ */
+int pmrdma_link_read_into(struct pmrdma_link *l, uint64_t off, uint64_t len,
+			  void *dst, uint32_t lkey);
+
 /* pmrdma_config.c: a deep copy of a remote's config, and its freeing */
 int pmrdma_remote_copy(struct pmrdma_remote *dst,
 		       const struct pmrdma_remote *src);
@@ -543,11 +606,74 @@ void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 		      uint64_t n);
 
 /*
+ * The local copy's metadata is in pmem: make the bitmap at pmem the
+ * persistent one, its bits known durable
+ */
+int pmrdma_dirty_persist(struct pmrdma_dirty *d, const struct pmrdma_local *lc,
+			 uint64_t *pmem);
+/*
+ * rewrite the persistent bitmap from intent and every oos: now, or if a
+ * second has gone by since the last time.  The caller holds every lane.
+ */
+void pmrdma_dirty_sync(struct pmrdma_dirty *d, bool now);
+/* oos[i] gains the bits of a bitmap of the same layout, or every region */
+void pmrdma_dirty_add(struct pmrdma_dirty *d, unsigned int i,
+		      const uint64_t *bits);
+void pmrdma_dirty_fill(struct pmrdma_dirty *d, unsigned int i);
+
+/* pmrdma_md.c: a copy of size bytes, regions of 1 << shift: -EINVAL */
+int pmrdma_md_layout(struct pmrdma_md *md, uint64_t size, unsigned int shift);
+/*
+ * the header of a copy of size bytes from its header page: 0; -ENODATA
+ * when it has none, -EUCLEAN when it is not of this copy's layout
+ */
+int pmrdma_md_parse(const void *page, uint64_t size, struct pmrdma_md *md);
+/* into a slot, PMEM_RDMA_MD_SLOT bytes */
+void pmrdma_md_encode(const struct pmrdma_md *md, void *slot);
+/* where in the copy the header of md's seq goes */
+uint64_t pmrdma_md_slot_offset(const struct pmrdma_md *md);
+/* write md, with the next seq, to the local copy's header, durably */
+void pmrdma_md_store(const struct pmrdma_local *lc, struct pmrdma_md *md);
+/* a new current generation, the old one kept in the history: -errno */
+int pmrdma_md_new_gen(struct pmrdma_md *md);
+enum pmrdma_md_rel pmrdma_md_compare(const struct pmrdma_md *local,
+				     const struct pmrdma_md *rep);
+
+/*
+ * pmrdma_gen.c.  The local copy's metadata at open: read, or made for a
+ * copy that has none; the view is then the data before it.
+ */
+int pmrdma_gen_open(struct pmrdma_map *map, unsigned int shift);
+/*
+ * Read replica i's metadata through its first link l and judge it: 0,
+ * its oos given what it lacks; or why it may not join (the local copy
+ * stale, or the two diverged), as the map's failure
+ */
+int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
+		     struct pmrdma_link *l);
+/*
+ * Replica i has every range: its header gets the current generation.
+ * The caller holds every lane.  0, or the copy's failure.
+ */
+int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i);
+/*
+ * A call on lane is about to return: a copy whose header has the current
+ * generation and is no longer in sync makes a new one, written to the
+ * local copy and pushed to every copy in sync before any call returns.
+ */
+void pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
+
+/*
  * pmrdma_replica.c.  Connect replica i into links (nlanes of them), of
  * the map's size, pushing from its view: 0, or the failure as the map's.
  */
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links);
+/*
+ * Replica i, as the map is made: connected, judged by its generation
+ * and given what it lacks (everything, without metadata)
+ */
+int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i);
 /* a replica's state changed: tell the state fd and the rejoin thread */
 void pmrdma_replica_changed(struct pmrdma_map *map);
 /* start the automatic rejoin, if the config asked for it; and stop it */

@@ -219,13 +219,12 @@ bool pmrdma_link_idle(const struct pmrdma_link *l)
 	return !pmrdma_link_busy(l);
 }
 
-int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
-			struct ibv_mr **mr)
+static int reg(struct pmrdma_link *l, void *addr, size_t len, int access,
+	       struct ibv_mr **mr)
 {
 	int err;
 
-	/* WRITEs only read it: no access beyond the local read */
-	*mr = ibv_reg_mr(l->conn.pd, addr, len, 0);
+	*mr = ibv_reg_mr(l->conn.pd, addr, len, access);
 	if (*mr)
 		return 0;
 	err = errno ? errno : EINVAL;
@@ -233,6 +232,19 @@ int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
 	snprintf(l->msg, sizeof(l->msg), "%s: ibv_reg_mr of [%p, +%zu): %s",
 		 l->name, addr, len, strerror(err));
 	return -err;
+}
+
+int pmrdma_link_reg_buf(struct pmrdma_link *l, void *addr, size_t len,
+			struct ibv_mr **mr)
+{
+	/* WRITEs only read it: no access beyond the local read */
+	return reg(l, addr, len, 0, mr);
+}
+
+int pmrdma_link_reg_dst(struct pmrdma_link *l, void *addr, size_t len,
+			struct ibv_mr **mr)
+{
+	return reg(l, addr, len, IBV_ACCESS_LOCAL_WRITE, mr);
 }
 
 void pmrdma_link_close(struct pmrdma_link *l)
@@ -370,24 +382,31 @@ static uint64_t view_off(const struct pmrdma_link *l, const void *addr)
 	return (uint64_t)((const char *)addr - l->view);
 }
 
-int pmrdma_link_read(struct pmrdma_link *l,
-		     uint64_t off, uint64_t len)
+int pmrdma_link_read_into(struct pmrdma_link *l, uint64_t off, uint64_t len,
+			  void *dst, uint32_t lkey)
 {
 	struct pmrdma_batch b = { .n = 0 };
+	char *p = dst;
 	uint64_t n;
 	int err;
 
 	if (l->err)
 		return l->err;
-	for (; len; off += n, len -= n) {
+	for (; len; off += n, p += n, len -= n) {
 		n = len < LINK_CHUNK ? len : LINK_CHUNK;
-		err = pmrdma_batch_add(l, &b, IBV_WR_RDMA_READ, off, n,
-				       l->src + off, l->src_mr->lkey, 0);
+		err = pmrdma_batch_add(l, &b, IBV_WR_RDMA_READ, off, n, p, lkey,
+				       0);
 		if (err)
 			return err;
 	}
 	err = pmrdma_batch_post(l, &b);
 	return err ? err : pmrdma_link_drain(l);
+}
+
+int pmrdma_link_read(struct pmrdma_link *l, uint64_t off, uint64_t len)
+{
+	return pmrdma_link_read_into(l, off, len, l->src + off,
+				     l->src_mr->lkey);
 }
 
 /* what makes the pushed [off, off + len) durable, by the link's method */

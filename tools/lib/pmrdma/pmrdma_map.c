@@ -24,7 +24,10 @@ static int link_said(struct pmrdma_map *map, const struct pmrdma_link *l,
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
-/* a local map: the view is the pmem itself */
+/* log2 of the default resync region */
+#define REGION_SHIFT	12
+
+/* a local map: the view is the pmem itself, but for its metadata */
 static int local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 {
 	int err = pmrdma_local_open(&map->lc, cfg->path, cfg->offset,
@@ -36,7 +39,9 @@ static int local_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 	map->addr = map->lc.addr;
 	map->size = map->lc.size;
 	map->granularity = map->lc.granularity;
-	return 0;
+	map->discard = cfg->discard;
+	return cfg->metadata ?
+	       pmrdma_gen_open(map, cfg->region_shift ?: REGION_SHIFT) : 0;
 }
 
 /*
@@ -79,21 +84,6 @@ static int remote_map(struct pmrdma_map *map, const struct pmrdma_config *cfg)
 		return 0;
 	}
 	return link_said(map, l, pmrdma_link_read(l, 0, map->size));
-}
-
-/* replica i: connected, and the local content pushed to it */
-static int replica_map(struct pmrdma_map *map, unsigned int i)
-{
-	struct pmrdma_range all = { map->addr, map->size };
-	struct pmrdma_link *l = copy_link(map, i, 0);
-	int err;
-
-	err = pmrdma_replica_connect(map, i, l);
-	if (err)
-		return err;
-	copy_caps_set(map, i, l);
-	err = link_said(map, l, pmrdma_link_flush(l, &all, 1));
-	return err ? err : link_said(map, l, pmrdma_link_drain(l));
 }
 
 /* the live maps, for the Windows layer's tokens */
@@ -164,12 +154,10 @@ static void map_free(struct pmrdma_map *map)
 	pthread_mutex_destroy(&map->rejoin_lock);
 	pthread_cond_destroy(&map->rejoin_wake);
 	pthread_mutex_destroy(&map->bufs_lock);
+	pthread_mutex_destroy(&map->md_lock);
 	pthread_mutex_destroy(&map->rtl_lock);
 	free(map);
 }
-
-/* log2 of the default resync region */
-#define REGION_SHIFT	12
 
 /* a replicated map's copies: their configs, to rejoin, and the bitmaps */
 static int replicas_map(struct pmrdma_map *map,
@@ -188,10 +176,19 @@ static int replicas_map(struct pmrdma_map *map,
 	if (map->state_fd < 0)
 		return pmrdma_fail(map, -errno, "eventfd: %s", strerror(errno));
 	if (pmrdma_dirty_new(&map->dirty, map->size,
+			     map->has_md ? map->md.shift :
 			     cfg->region_shift ?: REGION_SHIFT, cfg->nreplicas))
 		return pmrdma_fail(map, -ENOMEM, "no memory for the replicas' bitmaps");
+	if (map->has_md) {
+		/* what the persistent bitmap holds, every replica may lack */
+		if (pmrdma_dirty_persist(&map->dirty, &map->lc,
+					 (uint64_t *)(map->addr + map->size)))
+			return pmrdma_fail(map, -ENOMEM, "no memory for the replicas' bitmaps");
+		for (i = 0; i < cfg->nreplicas; i++)
+			pmrdma_dirty_add(&map->dirty, i, map->dirty.pmem);
+	}
 	for (i = 0; i < cfg->nreplicas; i++) {
-		err = replica_map(map, i);
+		err = pmrdma_replica_open(map, i);
 		if (err)
 			return err;
 	}
@@ -218,6 +215,15 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		return pmrdma_fail_nomap(-EINVAL,
 					 "the config asks for %u replicas in sync and has %u",
 					 cfg->min_in_sync, cfg->nreplicas);
+	if (cfg->metadata && !cfg->path)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "metadata is kept by a map with a local copy");
+	if (cfg->discard >> cfg->nreplicas)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "the config discards a replica it does not have");
+	if (cfg->discard && !cfg->metadata)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "only a map with metadata discards a replica: the others get a full copy anyway");
 	/* a local view is the memory itself: nothing to fill */
 	if (!cfg->nremote && cfg->view_fill != PMRDMA_VIEW_READ)
 		return pmrdma_fail_nomap(-EINVAL,
@@ -229,6 +235,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->lc.fd = -1;
 	pthread_mutex_init(&map->rtl_lock, NULL);
 	pthread_mutex_init(&map->bufs_lock, NULL);
+	pthread_mutex_init(&map->md_lock, NULL);
 	map->nlinks = cfg->nremote + cfg->nreplicas;
 	map->nlanes = cfg->lanes ?: 1;
 	map->group_commit = !cfg->no_group_commit;
@@ -255,6 +262,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		pthread_mutex_destroy(&map->rejoin_lock);
 		pthread_cond_destroy(&map->rejoin_wake);
 		pthread_mutex_destroy(&map->bufs_lock);
+		pthread_mutex_destroy(&map->md_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
 		free(map);
 		return -ENOMEM;
@@ -392,14 +400,17 @@ static int ranges_in_view(struct pmrdma_map *map,
 struct links_step {
 	unsigned int live;
 	int err;
+	unsigned int lane;		/* the caller's */
 };
 
-static void links_begin(const struct pmrdma_map *map, struct links_step *st)
+static void links_begin(const struct pmrdma_map *map, struct links_step *st,
+			unsigned int lane)
 {
 	unsigned int i;
 
 	st->live = 0;
 	st->err = 0;
+	st->lane = lane;
 	for (i = 0; i < map->nlinks; i++)
 		st->live += copy_live(map, i);
 }
@@ -437,6 +448,8 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 	}
 	if (live < st->live)
 		pmrdma_replica_changed(map);
+	/* a copy that dropped out is stale before anything is acknowledged */
+	pmrdma_gen_settle(map, st->lane);
 	if (in_sync < map->min_in_sync) {
 		if (live == st->live)
 			return pmrdma_fail(map, -ENOTCONN,
@@ -486,7 +499,7 @@ static int links_flush_async(struct pmrdma_map *map, unsigned int lane,
 	unsigned int i;
 
 	intend(map, ranges, n);
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
 			l = copy_link(map, i, lane);
@@ -517,7 +530,7 @@ static int drain_on(struct pmrdma_map *map, unsigned int lane)
 		return pmrdma_fail(map, -EIO, "drain: the map failed before");
 	if (map->local)
 		pmrdma_local_drain();
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
 			l = copy_link(map, i, lane);
@@ -650,7 +663,7 @@ static int progress_on(struct pmrdma_map *map, unsigned int lane)
 
 	if (map_failed(map))
 		return pmrdma_fail(map, -EIO, "progress: the map failed before");
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	for (i = 0; i < map->nlinks; i++) {
 		live = copy_live(map, i);
 		l = copy_link(map, i, lane);
@@ -778,7 +791,7 @@ int pmrdma_read(struct pmrdma_map *map, void *addr, size_t len)
 	if (err || map->local || !len)
 		return err;	/* a local view is the memory */
 	lane = pmrdma_lane_enter(map);
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	l = copy_link(map, 0, lane);
 	links_fold(map, &st, l,
 		   pmrdma_link_read(l, (uint64_t)((char *)addr - map->addr),
@@ -900,7 +913,7 @@ int pmrdma_write(struct pmrdma_map *map, void *dst,
 	if (map->local)
 		pmrdma_local_memcpy_nt(&map->lc, dst, src, len);
 	intend(map, &r, 1);
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	/* a copy live now was live at registration: it has its MR */
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
@@ -978,7 +991,7 @@ int pmrdma_flush_verify(struct pmrdma_map *map,
 	}
 	lane = pmrdma_lane_enter(map);
 	intend(map, ranges, n);
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
 			l = copy_link(map, i, lane);
@@ -1012,7 +1025,7 @@ int pmrdma_atomic_write(struct pmrdma_map *map, size_t offset, uint64_t value)
 			 __ATOMIC_RELEASE);
 	r = (struct pmrdma_range){ map->addr + offset, 8 };
 	intend(map, &r, 1);
-	links_begin(map, &st);
+	links_begin(map, &st, lane);
 	for (i = 0; i < map->nlinks; i++)
 		if (copy_live(map, i)) {
 			l = copy_link(map, i, lane);

@@ -65,14 +65,6 @@ static int link_wait_ms(const struct pmrdma_link *l)
 	return ms < INT_MAX ? (int)ms : INT_MAX;
 }
 
-uint64_t pmrdma_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* something posted has not completed yet */
 bool pmrdma_link_busy(const struct pmrdma_link *l)
 {

@@ -44,7 +44,6 @@ struct pmrdma_batch {
 /* the link fails with err; the map's message names the link and what */
 int pmrdma_link_fail(struct pmrdma_link *l, int err,
 		     const char *what);
-uint64_t pmrdma_now_ns(void);
 /* something posted has not completed yet */
 bool pmrdma_link_busy(const struct pmrdma_link *l);
 /* wait for the oldest batch: 0, or the link's failure */

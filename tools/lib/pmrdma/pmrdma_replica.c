@@ -33,16 +33,19 @@ int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 	struct pmrdma_link *l = &links[0];
 	int err;
 
+	/* a copy with metadata has it after the view, as the local one */
+	uint64_t size = map->has_md ? map->copy_size : map->size;
+
 	map_link_params(map, &lp);
 	err = pmrdma_link_open(l, r, &lp);
 	if (err)
 		return pmrdma_fail(map, err, "%s", l->msg);
-	if (l->conn.r.length != map->size)
+	if (l->conn.r.length != size)
 		return pmrdma_fail(map, -EMSGSIZE,
-				   "%s: the export has %llu bytes, the map %zu",
+				   "%s: the export has %llu bytes, the map's copies %llu",
 				   l->name, (unsigned long long)l->conn.r.length,
-				   map->size);
-	err = pmrdma_link_attach(l, map->addr, map->size);
+				   (unsigned long long)size);
+	err = pmrdma_link_attach(l, map->addr, size);
 	if (!err)
 		err = pmrdma_link_open_lanes(l, map->nlanes, r, &lp);
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
@@ -128,6 +131,7 @@ void pmrdma_replica_sweep(struct pmrdma_map *map, unsigned int lane)
 	if (held == map->nlanes && idle) {
 		fold_out_copies(map);
 		pmrdma_dirty_clear_intent(&map->dirty);
+		pmrdma_dirty_sync(&map->dirty, false);
 	}
 	while (held-- > 0)
 		if (held != lane)
@@ -193,14 +197,6 @@ static void swap_in(struct pmrdma_map *map, unsigned int i,
 	__atomic_store_n(&map->copy_err[i], 0, __ATOMIC_RELEASE);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /*
  * Hold the resync to the map's rate: done bytes copied since start (ns)
  * may not be ahead of it.  Called with no lane held.
@@ -217,7 +213,7 @@ static void resync_pace(const struct pmrdma_map *map, uint64_t start,
 	due = start + (uint64_t)((__uint128_t)done * 1000000000 /
 				 map->resync_rate);
 	/* in slices, so that a map being deleted stops its resync soon */
-	while ((now = now_ns()) < due &&
+	while ((now = pmrdma_now_ns()) < due &&
 	       !__atomic_load_n(&map->rejoin_stop, __ATOMIC_RELAXED)) {
 		t.tv_sec = 0;
 		t.tv_nsec = due - now < 100000000 ? due - now : 100000000;
@@ -233,7 +229,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 {
 	struct pmrdma_dirty *d = &map->dirty;
 	uint64_t step = RESYNC_STEP_BYTES >> d->shift ?: 1;
-	uint64_t from = 0, first, n, start = now_ns(), done = 0;
+	uint64_t from = 0, first, n, start = pmrdma_now_ns(), done = 0;
 	struct pmrdma_range r;
 	struct pmrdma_link *l;
 	uint64_t off, len;
@@ -257,8 +253,11 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 					  i);
 			break;
 		}
-		if (!pmrdma_dirty_next(d, i, from, step, &first, &n))
+		/* all of it: the copy's header says it is current, then */
+		if (!pmrdma_dirty_next(d, i, from, step, &first, &n)) {
+			err = pmrdma_gen_in_sync(map, i);
 			break;
+		}
 		pmrdma_dirty_take(d, i, first, n);
 		pmrdma_dirty_range(d, first, n, &off, &len);
 		r = (struct pmrdma_range){ map->addr + off, len };
@@ -325,8 +324,13 @@ int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
 		pmrdma_fail(map, err, "rejoin: no memory");
 		goto unlock;
 	}
-	/* connect with no lane held: the map's calls go on meanwhile */
+	/*
+	 * connect with no lane held: the map's calls go on meanwhile; a copy
+	 * that is not what it was when it dropped out is judged again
+	 */
 	err = pmrdma_replica_connect(map, i, links);
+	if (!err)
+		err = pmrdma_gen_judge(map, i, &links[0]);
 	if (!err)
 		err = bufs_register(map, &links[0], mr);
 	if (err)
@@ -334,6 +338,7 @@ int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
 	pmrdma_lanes_take(map);
 	/* what was flushed while it was out, and may be in flight now */
 	pmrdma_dirty_fold(&map->dirty, i);
+	pmrdma_dirty_sync(&map->dirty, true);
 	swap_in(map, i, links, mr);
 	pmrdma_lanes_leave(map);
 	pmrdma_replica_changed(map);
@@ -357,11 +362,31 @@ out:
 	return err;
 }
 
+int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i)
+{
+	struct pmrdma_range all = { map->addr, map->size };
+	struct pmrdma_link *l = copy_link(map, i, 0);
+	int err;
+
+	err = pmrdma_replica_connect(map, i, l);
+	if (err)
+		return err;
+	copy_caps_set(map, i, l);
+	if (map->has_md) {
+		err = pmrdma_gen_judge(map, i, l);
+		return err ? err : resync(map, i);
+	}
+	err = pmrdma_link_flush(l, &all, 1);
+	if (!err)
+		err = pmrdma_link_drain(l);
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
 /* ---- the automatic rejoin: a thread, as DRBD's connect retries ---- */
 
 static uint64_t now_ms(void)
 {
-	return now_ns() / 1000000;
+	return pmrdma_now_ns() / 1000000;
 }
 
 /*

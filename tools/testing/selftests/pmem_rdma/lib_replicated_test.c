@@ -6,9 +6,13 @@
  * replica that fails drops out of sync, is reported once, and the map goes
  * on with the other.
  */
+#include <endian.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <unistd.h>
+
+#include <linux/pmem_rdma_md.h>
 
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
@@ -29,7 +33,11 @@ FIXTURE(replicated)
 struct rejoin_opts {
 	uint64_t rate;
 	unsigned int auto_min_ms, auto_max_ms;
-	unsigned int min_in_sync;	/* 0: the default */
+	unsigned int min_in_sync;	/* 1 + the minimum; 0: the default */
+	bool metadata;
+	uint32_t discard;		/* replicas that get a full copy */
+	uint32_t only;			/* the replicas it has; 0: all */
+	uint64_t local_off;		/* 0: LOCAL_OFF */
 };
 
 /* the devdax range at LOCAL_OFF with the NREP replicas x */
@@ -49,11 +57,18 @@ static int replicated_map_opts(struct pmrdma_map **map,
 	if (!ret)
 		ret = pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX"));
 	if (!ret)
-		ret = pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN);
+		ret = pmrdma_config_set_range(cfg, o->local_off ?: LOCAL_OFF,
+					      EXP_LEN);
 	for (i = 0; i < NREP && !ret; i++)
-		ret = pmrdma_config_add_replica(cfg, &x[i].remote);
+		if (!o->only || o->only & 1U << i)
+			ret = pmrdma_config_add_replica(cfg, &x[i].remote);
 	if (!ret && o->min_in_sync)
-		ret = pmrdma_config_set_min_in_sync(cfg, o->min_in_sync);
+		ret = pmrdma_config_set_min_in_sync(cfg, o->min_in_sync - 1);
+	if (!ret)
+		ret = pmrdma_config_set_metadata(cfg, o->metadata);
+	for (i = 0; i < PMRDMA_REPLICAS_MAX && !ret; i++)
+		if (o->discard & 1U << i)
+			ret = pmrdma_config_discard_replica(cfg, i);
 	if (!ret)
 		ret = pmrdma_map_new(map, cfg);
 	pmrdma_config_delete(&cfg);
@@ -849,7 +864,7 @@ TEST_F(replicated, a_token_short_of_replicas_settles)
 		return;
 	pmrdma_map_delete(&self->map);
 	ret = replicated_map_opts(&self->map, self->x,
-				  &(struct rejoin_opts){ .min_in_sync = 2 });
+				  &(struct rejoin_opts){ .min_in_sync = 1 + 2 });
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
 	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
@@ -885,6 +900,262 @@ TEST_F(replicated, a_token_short_of_replicas_settles)
 	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, 8192));
+}
+
+/* ---- metadata: generations and the persistent bitmap ---- */
+
+#define HDR	PMEM_RDMA_MD_HEADER
+
+/* the current header of a copy's raw bytes (EXP_LEN of them), or false */
+static bool md_header(const unsigned char *copy,
+		      struct pmem_rdma_md_header *h)
+{
+	const struct pmem_rdma_md_header *s;
+	bool found = false;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		s = (const void *)(copy + EXP_LEN - HDR + k * PMEM_RDMA_MD_SLOT);
+		if (memcmp(s->magic, PMEM_RDMA_MD_MAGIC, 8) ||
+		    le64toh(s->csum) != pmrdma_xxh64(s, offsetof(typeof(*s), csum), 0))
+			continue;
+		if (!found || le64toh(s->seq) > le64toh(h->seq))
+			*h = *s;
+		found = true;
+	}
+	return found;
+}
+
+/*
+ * The local range and the replicas without metadata, through the
+ * fixture's map (no metadata: its view is all of each copy): the next
+ * map with metadata is a new primary's
+ */
+#define wipe_md(self)	\
+	__wipe_md(_metadata, (self)->map, (self)->v)
+
+static void __wipe_md(struct __test_metadata *_metadata,
+		      struct pmrdma_map *map, unsigned char *v)
+{
+	ASSERT_EQ(EXP_LEN, pmrdma_map_get_size(map));
+	memset(v + EXP_LEN - HDR, 0, HDR);
+	ASSERT_EQ(0, pmrdma_flush(map, v + EXP_LEN - HDR, HDR));
+}
+
+/* the fixture's map for one with metadata, and o's other options */
+static int md_map(struct pmrdma_map **map, const struct lib_export *x,
+		  struct rejoin_opts o)
+{
+	o.metadata = true;
+	return replicated_map_opts(map, x, &o);
+}
+
+/*
+ * The fixture's map for one with metadata, made anew: a new primary's,
+ * every replica given a full copy.  Its view's size.
+ */
+#define fresh_md_map(self)	__fresh_md_map(_metadata, self)
+
+static size_t __fresh_md_map(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(replicated) *self)
+{
+	int ret;
+
+	wipe_md(self);
+	pmrdma_map_delete(&self->map);
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ 0 });
+	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	if (ret)
+		return 0;
+	self->v = pmrdma_map_get_address(self->map);
+	return pmrdma_map_get_size(self->map);
+}
+
+/*
+ * A map with metadata keeps it in the last pages of every copy: its view
+ * is what comes before; each replica's header names the local copy's
+ * generation, the bitmap covers none before it.
+ */
+TEST_F(replicated, metadata_keeps_a_generation_in_every_copy)
+{
+	struct pmem_rdma_md_header h[NREP];
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	size_t size;
+	int i, ret;
+
+	if (!self->map)
+		return;
+	wipe_md(self);
+	pmrdma_map_delete(&self->map);
+	/* a remote map has no local copy to keep it; no discard without it */
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_remote(cfg, &self->x[0].remote));
+	ASSERT_EQ(0, pmrdma_config_set_metadata(cfg, true));
+	EXPECT_EQ(-EINVAL, pmrdma_map_new(&m, cfg));
+	pmrdma_config_delete(&cfg);
+	EXPECT_EQ(-EINVAL, replicated_map_opts(&m, self->x,
+					       &(struct rejoin_opts){ .discard = 1 }));
+	EXPECT_EQ(-EINVAL, md_map(&m, self->x,
+				  (struct rejoin_opts){ .discard = 1U << NREP }));
+
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ 0 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	size = pmrdma_map_get_size(self->map);
+	/* 512 regions: a page of bitmap, and the header page */
+	EXPECT_EQ(EXP_LEN - 2 * HDR, size);
+	pt_fill_pattern(self->v, size, 201);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v, size));
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size));
+		ASSERT_TRUE(md_header(self->back, &h[i]));
+		EXPECT_EQ(EXP_LEN, le64toh(h[i].size));
+		EXPECT_EQ(size, le64toh(h[i].data_size));
+		EXPECT_EQ(12, le32toh(h[i].region_shift));
+		EXPECT_EQ(0, le32toh(h[i].bitmap_gens));
+		EXPECT_NE(0, h[i].gen[0]);
+	}
+	EXPECT_EQ(h[0].gen[0], h[1].gen[0]);
+}
+
+/*
+ * A primary that goes while a replica is out (a map deleted writes
+ * nothing of its metadata: for it that is a crash) resyncs, when it is
+ * made again, only the regions its persistent bitmap holds: the three
+ * flushed meanwhile, on both replicas - the one that was out lacks them,
+ * the other may, had they been in flight.
+ */
+TEST_F(replicated, a_restarted_primary_resyncs_only_its_bitmap)
+{
+	static const size_t at[] = { 0, 65536 + 100, 1UL << 20 };
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_power_fail pf;
+	struct pmem_rdma_md_header h;
+	double t0;
+	size_t size;
+	int i, ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+
+	t0 = seconds();
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	for (i = 0; i < 3; i++) {
+		pt_fill_pattern(self->v + at[i], 64, 211 + i);
+		ret = pmrdma_flush(self->map, self->v + at[i], 64);
+		EXPECT_EQ(i ? 0 : -ENOLINK, ret)
+			TH_LOG("%s", pmrdma_errormsg(self->map));
+	}
+	pmrdma_map_delete(&self->map);
+	TH_LOG("out, flushed and gone in %.2f s", seconds() - t0);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ 0 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	for (i = 0; i < NREP; i++) {
+		ASSERT_EQ(0, pmrdma_replica_status(self->map, i, &st));
+		EXPECT_EQ(PMRDMA_REPLICA_IN_SYNC, st.state);
+		EXPECT_EQ(3 * 4096, st.resync_total) TH_LOG("replica %d", i);
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size));
+		/* in sync again: the bitmap covers no old generation */
+		ASSERT_TRUE(md_header(self->back, &h));
+		EXPECT_EQ(0, le32toh(h.bitmap_gens));
+	}
+}
+
+/* the devdax range a promoted replica's copy is put in */
+#define PROMOTED_OFF	(LOCAL_OFF + EXP_LEN)
+
+/*
+ * Generations against split brain.  Replica 1's copy is made the local
+ * copy of another map (a failover), which writes while replica 1 is out:
+ * replica 0 then has a generation newer than the first local copy's, and
+ * the first map refuses it.  The first local copy written as a primary
+ * too has diverged from replica 0: refused, until replica 0 is discarded;
+ * replica 1, stale, gets only what changed.
+ */
+TEST_F(replicated, generations_tell_stale_newer_and_diverged_copies)
+{
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m;
+	size_t size;
+	int i, ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	pt_fill_pattern(self->v, size, 221);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, size));
+	pmrdma_map_delete(&self->map);
+
+	/* replica 1's copy, header and all, as a local copy elsewhere */
+	replica_media(self, 1);
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, PROMOTED_OFF, EXP_LEN));
+	ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
+	pmrdma_config_delete(&cfg);
+	memcpy(pmrdma_map_get_address(m), self->back, EXP_LEN);
+	ASSERT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m), EXP_LEN));
+	pmrdma_map_delete(&m);
+	/* promoted, it writes with replica 1 out: replica 0 follows it */
+	ret = md_map(&m, self->x,
+		     (struct rejoin_opts){ .local_off = PROMOTED_OFF });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(pmrdma_map_get_address(m), 4096, 222);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(m, pmrdma_map_get_address(m), 4096));
+	pmrdma_map_delete(&m);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+
+	/* the first local copy is older than replica 0 now */
+	EXPECT_EQ(-ESTALE, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "replica 0 is newer than the local copy"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	/* and written as a primary with replica 1 alone, then out too */
+	ret = md_map(&m, self->x, (struct rejoin_opts){ .only = 2,
+							.min_in_sync = 1 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(pmrdma_map_get_address(m) + 8192, 4096, 223);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(m, pmrdma_map_get_address(m) + 8192,
+					 4096));
+	pmrdma_map_delete(&m);
+	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	EXPECT_EQ(-EUCLEAN, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "have diverged"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	/* the local copy survives: replica 0 gets all of it, 1 what changed */
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ .discard = 1 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 0, &st));
+	EXPECT_EQ(size, st.resync_total);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(4096, st.resync_total);
+	EXPECT_EQ(0, pt_check_pattern(self->v + 8192, 4096, 223));
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size))
+			TH_LOG("replica %d", i);
+	}
 }
 
 TEST_HARNESS_MAIN

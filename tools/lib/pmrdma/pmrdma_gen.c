@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * libpmrdma: a replicated map's generations, as DRBD's UUIDs tell a
+ * current copy from a stale or a diverged one (<linux/pmem_rdma_md.h>).
+ *
+ *   - The local copy's metadata is read when the map is made, or made
+ *     for a copy that has none: a new primary, whose replicas all get a
+ *     full copy.
+ *   - Each replica's header is read when it connects and judged against
+ *     the local one: current and stale ones are resynced (from the
+ *     bitmaps, or in full); a newer one, or one that diverged, is refused.
+ *   - A replica's header gets the current generation once it has every
+ *     range (pmrdma_gen_in_sync()), and only then: a copy cut off in the
+ *     middle of a resync is never taken for a current one.
+ *   - When a copy with the current generation is no longer in sync, a
+ *     new generation is written to the local copy and pushed to every
+ *     copy in sync before any call of the map returns
+ *     (pmrdma_gen_settle()): the one that dropped out is then stale, by
+ *     its header, whatever host opens it next.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmrdma_internal.h"
+
+#define HEADER	PMEM_RDMA_MD_HEADER
+
+int pmrdma_gen_open(struct pmrdma_map *map, unsigned int shift)
+{
+	struct pmrdma_local *lc = &map->lc;
+	uint64_t size = lc->size;
+	char *page;
+	int err;
+
+	if (size < HEADER || size % HEADER)
+		return pmrdma_fail(map, -EINVAL,
+				   "metadata: the local copy's %llu bytes are not whole pages",
+				   (unsigned long long)size);
+	page = lc->addr + size - HEADER;
+	err = pmrdma_md_parse(page, size, &map->md);
+	if (err == -EUCLEAN)
+		return pmrdma_fail(map, err,
+				   "metadata: the local copy's is not of a copy of %llu bytes",
+				   (unsigned long long)size);
+	if (err) {
+		/* none: a new primary's, with an empty bitmap */
+		if (pmrdma_md_layout(&map->md, size, shift))
+			return pmrdma_fail(map, -EINVAL,
+					   "metadata: %llu bytes leave no room for a view, a bitmap of %llu-byte regions and a header",
+					   (unsigned long long)size,
+					   1ULL << shift);
+		memset(lc->addr + map->md.data_size, 0,
+		       size - HEADER - map->md.data_size);
+		pmrdma_local_flush(lc, lc->addr + map->md.data_size,
+				   size - HEADER - map->md.data_size);
+		err = pmrdma_md_new_gen(&map->md);
+		if (err)
+			return pmrdma_fail(map, err, "metadata: getrandom: %s",
+					   strerror(-err));
+		map->md.bitmap_gens = 0;
+		pmrdma_md_store(lc, &map->md);
+		map->md_new = true;
+	}
+	map->has_md = true;
+	map->copy_size = size;
+	map->size = map->md.data_size;
+	return 0;
+}
+
+/* copy i, through l, which connected and attached, reads its header page
+ * and, for a stale copy, its bitmap into buf (registered as mr)
+ */
+static int read_md(struct pmrdma_map *map, struct pmrdma_link *l,
+		   char *buf, uint32_t lkey, bool bitmap)
+{
+	uint64_t bm = map->copy_size - HEADER - map->size;
+	int err;
+
+	err = bitmap ? pmrdma_link_read_into(l, map->size, bm, buf + HEADER,
+					     lkey) :
+		       pmrdma_link_read_into(l, map->copy_size - HEADER, HEADER,
+					     buf, lkey);
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+/* replica i's relation, from its header page in buf */
+static enum pmrdma_md_rel judge(struct pmrdma_map *map, unsigned int i,
+				const char *buf, struct pmrdma_md *rep)
+{
+	int err;
+
+	if (map->md_new || map->discard & 1U << i)
+		return PMRDMA_MD_NONE;
+	err = pmrdma_md_parse(buf, map->copy_size, rep);
+	if (err == -ENODATA)
+		return PMRDMA_MD_NONE;
+	/* another layout is another map's */
+	if (err)
+		return PMRDMA_MD_DIVERGED;
+	return pmrdma_md_compare(&map->md, rep);
+}
+
+int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
+		     struct pmrdma_link *l)
+{
+	uint64_t bm = map->copy_size - HEADER - map->size;
+	enum pmrdma_md_rel rel;
+	struct pmrdma_md rep = { 0 };
+	struct ibv_mr *mr = NULL;
+	char *buf = NULL;
+	int err;
+
+	if (!map->has_md)
+		return 0;
+	if (posix_memalign((void **)&buf, HEADER, HEADER + bm))
+		return pmrdma_fail(map, -ENOMEM, "no memory for replica %u's metadata",
+				   i);
+	err = pmrdma_link_reg_dst(l, buf, HEADER + bm, &mr);
+	if (err) {
+		pmrdma_fail(map, err, "%s", l->msg);
+		goto out;
+	}
+	err = read_md(map, l, buf, mr->lkey, false);
+	if (err)
+		goto out;
+	rel = judge(map, i, buf, &rep);
+	switch (rel) {
+	case PMRDMA_MD_NONE:
+	case PMRDMA_MD_FAR_BEHIND:
+		pmrdma_dirty_fill(&map->dirty, i);
+		break;
+	case PMRDMA_MD_SAME:
+	case PMRDMA_MD_BEHIND:
+		/* what it wrote as a primary once, and did not pass on */
+		err = read_md(map, l, buf, mr->lkey, true);
+		if (!err)
+			pmrdma_dirty_add(&map->dirty, i,
+					 (const uint64_t *)(buf + HEADER));
+		break;
+	case PMRDMA_MD_AHEAD:
+		err = pmrdma_fail(map, -ESTALE,
+				  "%s: replica %u is newer than the local copy (its generation %016llx follows the local %016llx): make it the primary, or discard the local copy",
+				  l->name, i, (unsigned long long)rep.gen[0],
+				  (unsigned long long)map->md.gen[0]);
+		break;
+	case PMRDMA_MD_DIVERGED:
+		err = pmrdma_fail(map, -EUCLEAN,
+				  "%s: replica %u and the local copy have diverged (generations %016llx and %016llx, each written as a primary since they parted): choose the survivor, and discard the other (pmrdma_config_discard_replica())",
+				  l->name, i, (unsigned long long)rep.gen[0],
+				  (unsigned long long)map->md.gen[0]);
+		break;
+	}
+out:
+	if (mr)
+		ibv_dereg_mr(mr);
+	free(buf);
+	return err;
+}
+
+/* push the local header page to copy i through l, and wait: 0 or -errno */
+static int header_push(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	struct pmrdma_range r = { map->lc.addr + map->copy_size - HEADER,
+				  HEADER };
+	int err = pmrdma_link_flush(l, &r, 1);
+
+	return err ? err : pmrdma_link_drain(l);
+}
+
+/*
+ * The bitmap copy i kept as a primary once was merged into its oos when
+ * it joined, and it now has every range: zeroed, so that it is not
+ * merged again.  0, or the failure as the map's.
+ */
+static int bitmap_clear(struct pmrdma_map *map, struct pmrdma_link *l)
+{
+	uint64_t bm = map->copy_size - HEADER - map->size;
+	struct ibv_mr *mr;
+	char *zero;
+	int err;
+
+	if (posix_memalign((void **)&zero, HEADER, bm))
+		return pmrdma_fail(map, -ENOMEM, "no memory to clear a bitmap");
+	memset(zero, 0, bm);
+	err = pmrdma_link_reg_buf(l, zero, bm, &mr);
+	if (!err) {
+		err = pmrdma_link_write(l, map->size, bm, zero, mr->lkey);
+		if (!err)
+			err = pmrdma_link_drain(l);
+		ibv_dereg_mr(mr);
+	}
+	free(zero);
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+/* the copies in sync now, a bit each */
+static uint32_t in_sync_mask(const struct pmrdma_map *map)
+{
+	uint32_t m = 0;
+	unsigned int i;
+
+	for (i = 0; i < map->nlinks; i++)
+		m |= (uint32_t)copy_in_sync(map, i) << i;
+	return m;
+}
+
+int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
+{
+	uint32_t all = (1U << map->nlinks) - 1, holders;
+	struct pmrdma_link *l = copy_link(map, i, 0);
+	unsigned int j;
+	int err;
+
+	if (!map->has_md)
+		return 0;
+	pthread_mutex_lock(&map->md_lock);
+	err = bitmap_clear(map, l);
+	if (!err) {
+		err = header_push(map, l);
+		if (err)
+			pmrdma_fail(map, err, "%s", l->msg);
+	}
+	if (err) {
+		pthread_mutex_unlock(&map->md_lock);
+		return err;
+	}
+	holders = __atomic_or_fetch(&map->md_holders, 1U << i, __ATOMIC_RELEASE);
+	/* every copy current: the bitmap need not cover old generations */
+	if (holders == all && map->md.bitmap_gens) {
+		map->md.bitmap_gens = 0;
+		pmrdma_md_store(&map->lc, &map->md);
+		for (j = 0; j < map->nlinks; j++)
+			if (header_push(map, copy_link(map, j, 0)))
+				__atomic_and_fetch(&map->md_holders, ~(1U << j),
+						   __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&map->md_lock);
+	pmrdma_dirty_sync(&map->dirty, true);
+	return 0;
+}
+
+void pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane)
+{
+	uint32_t in_sync, holders = 0;
+	unsigned int i;
+
+	if (!map->has_md ||
+	    !(__atomic_load_n(&map->md_holders, __ATOMIC_ACQUIRE) &
+	      ~in_sync_mask(map)))
+		return;
+	pthread_mutex_lock(&map->md_lock);
+	in_sync = in_sync_mask(map);
+	if (map->md_holders & ~in_sync && !pmrdma_md_new_gen(&map->md)) {
+		pmrdma_md_store(&map->lc, &map->md);
+		for (i = 0; i < map->nlinks; i++)
+			if (in_sync & 1U << i &&
+			    !header_push(map, copy_link(map, i, lane)))
+				holders |= 1U << i;
+		__atomic_store_n(&map->md_holders, holders, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&map->md_lock);
+}
