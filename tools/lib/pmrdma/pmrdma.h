@@ -398,6 +398,18 @@ int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
 int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i);
 
 /*
+ * Add a replica to a replicated map while it is in use, as a new, empty
+ * copy: an export of the copies' size (with metadata, of the local
+ * range's), whatever it holds overwritten.  It is numbered after the
+ * others (*i), starts out of sync, and is given all of the view online
+ * as pmrdma_replica_rejoin() resyncs, then is in sync.  0; -EINVAL (a map
+ * made without replicas, a bad remote), -E2BIG (PMRDMA_REPLICAS_MAX
+ * already); or the rejoin's failure, the replica out (rejoin it later).
+ */
+int pmrdma_replica_add(struct pmrdma_map *map, const struct pmrdma_remote *r,
+		       unsigned int *i);
+
+/*
  * A descriptor that becomes readable (poll(2) POLLIN) when a replica's
  * state changes: it drops out, starts resyncing, gets in sync.  Read its
  * 8 bytes (an eventfd(2) count of changes) to wait for the next one, then

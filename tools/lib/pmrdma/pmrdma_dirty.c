@@ -209,6 +209,15 @@ void pmrdma_dirty_add(struct pmrdma_dirty *d, unsigned int i,
 					  __ATOMIC_RELAXED);
 }
 
+int pmrdma_dirty_new_replica(struct pmrdma_dirty *d, unsigned int i)
+{
+	d->oos[i] = calloc(d->words ?: 1, sizeof(uint64_t));
+	if (!d->oos[i])
+		return -ENOMEM;
+	pmrdma_dirty_fill(d, i);
+	return 0;
+}
+
 void pmrdma_dirty_fill(struct pmrdma_dirty *d, unsigned int i)
 {
 	if (d->nregions)

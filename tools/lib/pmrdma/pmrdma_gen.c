@@ -84,9 +84,10 @@ static int read_md(struct pmrdma_map *map, struct pmrdma_link *l,
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
-/* replica i's relation, from its header page in buf */
-static enum pmrdma_md_rel judge(struct pmrdma_map *map, unsigned int i,
-				const char *buf, struct pmrdma_md *rep)
+/* replica i's relation to local, from its header page in buf */
+static enum pmrdma_md_rel judge(const struct pmrdma_map *map, unsigned int i,
+				const struct pmrdma_md *local, const char *buf,
+				struct pmrdma_md *rep)
 {
 	int err;
 
@@ -96,9 +97,9 @@ static enum pmrdma_md_rel judge(struct pmrdma_map *map, unsigned int i,
 	if (err == -ENODATA)
 		return PMRDMA_MD_NONE;
 	/* another layout is another map's */
-	if (err)
+	if (err || rep->shift != local->shift)
 		return PMRDMA_MD_DIVERGED;
-	return pmrdma_md_compare(&map->md, rep);
+	return pmrdma_md_compare(local, rep);
 }
 
 int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
@@ -106,7 +107,7 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 {
 	uint64_t bm = map->copy_size - HEADER - map->size;
 	enum pmrdma_md_rel rel;
-	struct pmrdma_md rep = { 0 };
+	struct pmrdma_md rep = { 0 }, local;
 	struct ibv_mr *mr = NULL;
 	char *buf = NULL;
 	int err;
@@ -124,7 +125,11 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 	err = read_md(map, l, buf, mr->lkey, false);
 	if (err)
 		goto out;
-	rel = judge(map, i, buf, &rep);
+	/* another thread's settle may be drawing a generation */
+	pthread_mutex_lock(&map->md_lock);
+	local = map->md;
+	pthread_mutex_unlock(&map->md_lock);
+	rel = judge(map, i, &local, buf, &rep);
 	switch (rel) {
 	case PMRDMA_MD_NONE:
 	case PMRDMA_MD_FAR_BEHIND:
@@ -142,13 +147,13 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 		err = pmrdma_fail(map, -ESTALE,
 				  "%s: replica %u is newer than the local copy (its generation %016llx follows the local %016llx): make it the primary, or discard the local copy",
 				  l->name, i, (unsigned long long)rep.gen[0],
-				  (unsigned long long)map->md.gen[0]);
+				  (unsigned long long)local.gen[0]);
 		break;
 	case PMRDMA_MD_DIVERGED:
 		err = pmrdma_fail(map, -EUCLEAN,
 				  "%s: replica %u and the local copy have diverged (generations %016llx and %016llx, each written as a primary since they parted): choose the survivor, and discard the other (pmrdma_config_discard_replica())",
 				  l->name, i, (unsigned long long)rep.gen[0],
-				  (unsigned long long)map->md.gen[0]);
+				  (unsigned long long)local.gen[0]);
 		break;
 	}
 out:
@@ -158,40 +163,43 @@ out:
 	return err;
 }
 
-/* push the local header page to copy i through l, and wait: 0 or -errno */
-static int header_push(struct pmrdma_map *map, struct pmrdma_link *l)
-{
-	struct pmrdma_range r = { map->lc.addr + map->copy_size - HEADER,
-				  HEADER };
-	int err = pmrdma_link_flush(l, &r, 1);
-
-	return err ? err : pmrdma_link_drain(l);
-}
-
 /*
- * The bitmap copy i kept as a primary once was merged into its oos when
- * it joined, and it now has every range: zeroed, so that it is not
- * merged again.  0, or the failure as the map's.
+ * Stamp a copy through l with the local header as a replica's: its
+ * bitmap_gens 0, since its own bitmap covers nothing (a replica promoted
+ * later must not take the primary's bitmap for its own), in the slot of
+ * the current seq only.  With clear, its bitmap is zeroed first: what it
+ * kept as a primary once was merged into its oos when it joined.  The
+ * caller holds md_lock.  0 or -errno, the message in l->msg.
  */
-static int bitmap_clear(struct pmrdma_map *map, struct pmrdma_link *l)
+static int stamp(struct pmrdma_map *map, struct pmrdma_link *l, bool clear)
 {
 	uint64_t bm = map->copy_size - HEADER - map->size;
+	uint64_t len = clear ? bm + PMEM_RDMA_MD_SLOT : PMEM_RDMA_MD_SLOT;
+	struct pmrdma_md rep = map->md;
 	struct ibv_mr *mr;
-	char *zero;
+	char *buf;
 	int err;
 
-	if (posix_memalign((void **)&zero, HEADER, bm))
-		return pmrdma_fail(map, -ENOMEM, "no memory to clear a bitmap");
-	memset(zero, 0, bm);
-	err = pmrdma_link_reg_buf(l, zero, bm, &mr);
+	if (posix_memalign((void **)&buf, HEADER, len))
+		return -ENOMEM;
+	memset(buf, 0, len);
+	rep.bitmap_gens = 0;
+	pmrdma_md_encode(&rep, buf + len - PMEM_RDMA_MD_SLOT);
+	err = pmrdma_link_reg_buf(l, buf, len, &mr);
 	if (!err) {
-		err = pmrdma_link_write(l, map->size, bm, zero, mr->lkey);
+		if (clear)
+			err = pmrdma_link_write(l, map->size, bm, buf, mr->lkey);
+		if (!err)
+			err = pmrdma_link_write(l, pmrdma_md_slot_offset(&rep),
+						PMEM_RDMA_MD_SLOT,
+						buf + len - PMEM_RDMA_MD_SLOT,
+						mr->lkey);
 		if (!err)
 			err = pmrdma_link_drain(l);
 		ibv_dereg_mr(mr);
 	}
-	free(zero);
-	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+	free(buf);
+	return err;
 }
 
 /* the copies in sync now, a bit each */
@@ -205,6 +213,26 @@ static uint32_t in_sync_mask(const struct pmrdma_map *map)
 	return m;
 }
 
+int pmrdma_gen_start(struct pmrdma_map *map)
+{
+	int err;
+
+	if (!map->has_md)
+		return 0;
+	/*
+	 * A primary's session is a generation of its own, as DRBD's new
+	 * current UUID: a copy that was current when it began and takes no
+	 * part in it is stale by its header, even if no replica drops out
+	 */
+	err = pmrdma_md_new_gen(&map->md);
+	if (err)
+		return pmrdma_fail(map, err, "metadata: getrandom: %s",
+				   strerror(-err));
+	pmrdma_md_store(&map->lc, &map->md);
+	map->md_new = false;
+	return 0;
+}
+
 int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
 {
 	uint32_t all = (1U << map->nlinks) - 1, holders;
@@ -215,49 +243,61 @@ int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
 	if (!map->has_md)
 		return 0;
 	pthread_mutex_lock(&map->md_lock);
-	err = bitmap_clear(map, l);
-	if (!err) {
-		err = header_push(map, l);
-		if (err)
-			pmrdma_fail(map, err, "%s", l->msg);
-	}
+	err = stamp(map, l, true);
 	if (err) {
 		pthread_mutex_unlock(&map->md_lock);
-		return err;
+		return pmrdma_fail(map, err, "%s",
+				   err == -ENOMEM ? "no memory to stamp a replica" :
+						    l->msg);
 	}
+	map->discard &= ~(1U << i);
 	holders = __atomic_or_fetch(&map->md_holders, 1U << i, __ATOMIC_RELEASE);
-	/* every copy current: the bitmap need not cover old generations */
+	/*
+	 * every copy current: the bitmap need not cover old generations.  A
+	 * copy the new header does not reach stays a holder, and out of
+	 * sync: the next call's settle makes it stale.
+	 */
 	if (holders == all && map->md.bitmap_gens) {
 		map->md.bitmap_gens = 0;
 		pmrdma_md_store(&map->lc, &map->md);
 		for (j = 0; j < map->nlinks; j++)
-			if (header_push(map, copy_link(map, j, 0)))
-				__atomic_and_fetch(&map->md_holders, ~(1U << j),
-						   __ATOMIC_RELEASE);
+			if (copy_live(map, j))
+				stamp(map, copy_link(map, j, 0), false);
 	}
 	pthread_mutex_unlock(&map->md_lock);
 	pmrdma_dirty_sync(&map->dirty, true);
 	return 0;
 }
 
-void pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane)
+int pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane)
 {
-	uint32_t in_sync, holders = 0;
+	uint32_t in_sync;
 	unsigned int i;
+	int err = 0;
 
 	if (!map->has_md ||
 	    !(__atomic_load_n(&map->md_holders, __ATOMIC_ACQUIRE) &
 	      ~in_sync_mask(map)))
-		return;
+		return 0;
 	pthread_mutex_lock(&map->md_lock);
-	in_sync = in_sync_mask(map);
-	if (map->md_holders & ~in_sync && !pmrdma_md_new_gen(&map->md)) {
+	/*
+	 * Every copy stamped counts as a holder, reached or not: one that
+	 * failed while being stamped may hold the new generation, and is
+	 * made stale by the next one
+	 */
+	while (!err && map->md_holders & ~(in_sync = in_sync_mask(map))) {
+		err = pmrdma_md_new_gen(&map->md);
+		if (err) {
+			pmrdma_fail(map, err, "metadata: getrandom: %s",
+				    strerror(-err));
+			break;
+		}
 		pmrdma_md_store(&map->lc, &map->md);
 		for (i = 0; i < map->nlinks; i++)
-			if (in_sync & 1U << i &&
-			    !header_push(map, copy_link(map, i, lane)))
-				holders |= 1U << i;
-		__atomic_store_n(&map->md_holders, holders, __ATOMIC_RELEASE);
+			if (in_sync & 1U << i)
+				stamp(map, copy_link(map, i, lane), false);
+		__atomic_store_n(&map->md_holders, in_sync, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&map->md_lock);
+	return err;
 }

@@ -195,6 +195,8 @@ struct pmrdma_link_mark {
 
 /* the flushes started on a lane with a token, oldest first */
 #define PMRDMA_LANE_MARKS	32
+/* the runs of tokens that settled short a lane remembers */
+#define PMRDMA_LANE_SHORTS	8
 
 struct pmrdma_lane_mark {
 	uint64_t seq;			/* the token's sequence number */
@@ -216,10 +218,18 @@ struct pmrdma_lane {
 	uint64_t durable;		/* every one up to it is settled:
 					 * durable, or short
 					 */
-	uint64_t short_first, short_last;	/* the last run of short
-						 * ones (settled on too few
-						 * replicas), or none: 0, 0
-						 */
+	/*
+	 * the last runs of short ones (settled on too few replicas), a ring;
+	 * every token up to short_floor counts as short, for the runs that
+	 * fell out of it
+	 */
+	struct {
+		uint64_t first, last;
+	} shorts[PMRDMA_LANE_SHORTS];
+	unsigned int nshorts;		/* runs ever: the newest at
+					 * (nshorts - 1) % PMRDMA_LANE_SHORTS
+					 */
+	uint64_t short_floor;
 	struct pmrdma_lane_mark marks[PMRDMA_LANE_MARKS];	/* a ring */
 	unsigned int head, n;		/* its oldest, and how many */
 	bool dropped;			/* a replica dropped out since a
@@ -274,8 +284,13 @@ struct pmrdma_map {
 	unsigned int inline_size;	/* and the inline data it asks for */
 	struct pmrdma_map *next;	/* in the list of live maps */
 	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
-	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k */
-	unsigned int nlinks;		/* the remote copies */
+	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k;
+					 * a replicated map has room for
+					 * PMRDMA_REPLICAS_MAX copies
+					 */
+	unsigned int nlinks;		/* the remote copies: one more only
+					 * under every lane
+					 */
 	unsigned int nlanes;
 	struct pmrdma_lane *lanes;	/* nlanes */
 	bool group_commit;		/* blocking flushes queue on a lane */
@@ -359,6 +374,12 @@ static inline struct pmrdma_link *copy_link(const struct pmrdma_map *map,
 					    unsigned int i, unsigned int k)
 {
 	return &map->links[i * map->nlanes + k];
+}
+
+/* the map's remote copies, for a thread that holds no lane */
+static inline unsigned int map_copies(const struct pmrdma_map *map)
+{
+	return __atomic_load_n(&map->nlinks, __ATOMIC_ACQUIRE);
 }
 
 /* copy i still takes work, on every lane; any thread may ask */
@@ -620,6 +641,8 @@ void pmrdma_dirty_sync(struct pmrdma_dirty *d, bool now);
 void pmrdma_dirty_add(struct pmrdma_dirty *d, unsigned int i,
 		      const uint64_t *bits);
 void pmrdma_dirty_fill(struct pmrdma_dirty *d, unsigned int i);
+/* a new replica i lacks every region: 0 or -ENOMEM */
+int pmrdma_dirty_new_replica(struct pmrdma_dirty *d, unsigned int i);
 
 /* pmrdma_md.c: a copy of size bytes, regions of 1 << shift: -EINVAL */
 int pmrdma_md_layout(struct pmrdma_md *md, uint64_t size, unsigned int shift);
@@ -660,8 +683,14 @@ int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i);
  * A call on lane is about to return: a copy whose header has the current
  * generation and is no longer in sync makes a new one, written to the
  * local copy and pushed to every copy in sync before any call returns.
+ * 0, or the failure to draw one, as the map's.
  */
-void pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
+int pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
+/*
+ * The primary's session begins, every replica judged: a new generation,
+ * which replicas get once in sync.  0, or the failure as the map's.
+ */
+int pmrdma_gen_start(struct pmrdma_map *map);
 
 /*
  * pmrdma_replica.c.  Connect replica i into links (nlanes of them), of
@@ -669,11 +698,10 @@ void pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
  */
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links);
-/*
- * Replica i, as the map is made: connected, judged by its generation
- * and given what it lacks (everything, without metadata)
- */
+/* replica i, as the map is made: connected, and judged by its generation */
 int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i);
+/* then given what it lacks (everything, without metadata) */
+int pmrdma_replica_fill(struct pmrdma_map *map, unsigned int i);
 /* a replica's state changed: tell the state fd and the rejoin thread */
 void pmrdma_replica_changed(struct pmrdma_map *map);
 /* start the automatic rejoin, if the config asked for it; and stop it */

@@ -237,6 +237,26 @@ static enum mark_state mark_state(const struct pmrdma_map *map,
 	return passed >= map->min_in_sync ? MARK_DURABLE : MARK_SHORT;
 }
 
+/*
+ * The tokens a short mark of seq settles are those after the last one
+ * settled: the newest run of short ones grows, or a new run starts, the
+ * oldest falling out of the ring into short_floor.
+ */
+static void short_run(struct pmrdma_lane *ln, uint64_t seq)
+{
+	unsigned int newest = (ln->nshorts - 1) % PMRDMA_LANE_SHORTS;
+
+	if (ln->nshorts && ln->shorts[newest].last == ln->durable) {
+		ln->shorts[newest].last = seq;
+		return;
+	}
+	newest = ln->nshorts++ % PMRDMA_LANE_SHORTS;
+	if (ln->nshorts > PMRDMA_LANE_SHORTS)
+		ln->short_floor = ln->shorts[newest].last;
+	ln->shorts[newest].first = ln->durable + 1;
+	ln->shorts[newest].last = seq;
+}
+
 void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane)
 {
 	struct pmrdma_lane *ln = &map->lanes[lane];
@@ -244,15 +264,8 @@ void pmrdma_lane_retire(struct pmrdma_map *map, unsigned int lane)
 
 	while (ln->n && (st = mark_state(map, lane, mark_at(ln, 0))) !=
 			MARK_PENDING) {
-		/*
-		 * the tokens it settles are those after the last one settled:
-		 * a run of short ones grows, or a new run starts
-		 */
-		if (st == MARK_SHORT) {
-			if (ln->short_last != ln->durable)
-				ln->short_first = ln->durable + 1;
-			ln->short_last = mark_at(ln, 0)->seq;
-		}
+		if (st == MARK_SHORT)
+			short_run(ln, mark_at(ln, 0)->seq);
 		ln->durable = mark_at(ln, 0)->seq;
 		ln->head = (ln->head + 1) % PMRDMA_LANE_MARKS;
 		ln->n--;
@@ -283,6 +296,14 @@ bool pmrdma_lane_token_short(const struct pmrdma_map *map, uint64_t token)
 	const struct pmrdma_lane *ln =
 		&map->lanes[token & ((1U << TOKEN_LANE_BITS) - 1)];
 	uint64_t seq = token >> TOKEN_LANE_BITS;
+	unsigned int k;
 
-	return map->nlinks && seq >= ln->short_first && seq <= ln->short_last;
+	if (!map->nlinks)
+		return false;
+	if (seq <= ln->short_floor)
+		return true;
+	for (k = 0; k < ln->nshorts && k < PMRDMA_LANE_SHORTS; k++)
+		if (seq >= ln->shorts[k].first && seq <= ln->shorts[k].last)
+			return true;
+	return false;
 }

@@ -187,11 +187,19 @@ static int replicas_map(struct pmrdma_map *map,
 		for (i = 0; i < cfg->nreplicas; i++)
 			pmrdma_dirty_add(&map->dirty, i, map->dirty.pmem);
 	}
+	/* every replica judged before any is written to */
 	for (i = 0; i < cfg->nreplicas; i++) {
 		err = pmrdma_replica_open(map, i);
 		if (err)
 			return err;
 	}
+	err = pmrdma_gen_start(map);
+	for (i = 0; i < cfg->nreplicas && !err; i++)
+		err = pmrdma_replica_fill(map, i);
+	if (err)
+		return err;
+	/* made: the replicas are what they were judged, discarded or not */
+	map->discard = 0;
 	return pmrdma_replica_auto_start(map);
 }
 
@@ -255,7 +263,9 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&map->rejoin_wake, &ca);
 	pthread_condattr_destroy(&ca);
-	map->links = calloc((size_t)(map->nlinks ?: 1) * map->nlanes,
+	/* a replicated map may take more replicas (pmrdma_replica_add()) */
+	map->links = calloc((size_t)(cfg->nreplicas ? PMRDMA_REPLICAS_MAX :
+				     map->nlinks ?: 1) * map->nlanes,
 			    sizeof(*map->links));
 	if (!map->links || pmrdma_lanes_new(map)) {
 		free(map->links);
@@ -276,6 +286,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		err = local_map(map, cfg);
 		if (!err && cfg->nreplicas)
 			err = replicas_map(map, cfg);
+		else if (!err)
+			err = pmrdma_gen_start(map);
 	}
 	if (err) {
 		pmrdma_fail_nomap(err, "%s", pmrdma_errormsg(map));
@@ -336,13 +348,13 @@ void pmrdma_map_get_caps(const struct pmrdma_map *map, struct pmrdma_caps *caps)
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_SHA256) |
 			    PMRDMA_VERIFY_BIT(PMRDMA_VERIFY_ALG_XXH64);
 	/* the copies' caps, not their links: a rejoin may be swapping them */
-	for (i = 0; i < map->nlinks; i++) {
+	for (i = 0; i < map_copies(map); i++) {
 		c = &map->copy_caps[i];
 		caps->placement_types &= __atomic_load_n(&c->placement,
 							 __ATOMIC_RELAXED);
 		caps->verify_algs &= __atomic_load_n(&c->algs, __ATOMIC_RELAXED);
 	}
-	caps->replicas = map->local ? map->nlinks : 0;
+	caps->replicas = map->local ? map_copies(map) : 0;
 }
 
 /* a remote failure made the map refuse work */
@@ -353,7 +365,7 @@ static bool map_failed(const struct pmrdma_map *map)
 
 bool pmrdma_map_replica_in_sync(const struct pmrdma_map *map, unsigned int i)
 {
-	return map->local && i < map->nlinks && copy_in_sync(map, i);
+	return map->local && i < map_copies(map) && copy_in_sync(map, i);
 }
 
 /* 0 when [addr, addr + len) is in the view (an empty range anywhere) */
@@ -435,6 +447,7 @@ static void links_fold(struct pmrdma_map *map, struct links_step *st,
 static int links_end(struct pmrdma_map *map, const struct links_step *st)
 {
 	unsigned int i, live = 0, in_sync = 0;
+	int err;
 
 	if (st->err) {
 		__atomic_store_n(&map->failed, true, __ATOMIC_RELEASE);
@@ -442,14 +455,19 @@ static int links_end(struct pmrdma_map *map, const struct links_step *st)
 	}
 	if (!map->local)
 		return 0;
+	/*
+	 * a copy that dropped out is stale by its header before anything is
+	 * acknowledged; and a copy that fails meanwhile is counted below
+	 */
+	err = pmrdma_gen_settle(map, st->lane);
+	if (err)
+		return err;
 	for (i = 0; i < map->nlinks; i++) {
 		live += copy_live(map, i);
 		in_sync += copy_in_sync(map, i);
 	}
 	if (live < st->live)
 		pmrdma_replica_changed(map);
-	/* a copy that dropped out is stale before anything is acknowledged */
-	pmrdma_gen_settle(map, st->lane);
 	if (in_sync < map->min_in_sync) {
 		if (live == st->live)
 			return pmrdma_fail(map, -ENOTCONN,

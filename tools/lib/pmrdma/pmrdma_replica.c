@@ -76,7 +76,7 @@ int pmrdma_replica_get_fd(struct pmrdma_map *map, int *fd)
 int pmrdma_replica_status(struct pmrdma_map *map, unsigned int i,
 			  struct pmrdma_replica_status *st)
 {
-	if (!st || !map->local || i >= map->nlinks)
+	if (!st || !map->local || i >= map_copies(map))
 		return pmrdma_fail(map, -EINVAL,
 				   "replica status: the map has no replica %u", i);
 	st->state = !copy_live(map, i) ? PMRDMA_REPLICA_OUT :
@@ -253,9 +253,16 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 					  i);
 			break;
 		}
-		/* all of it: the copy's header says it is current, then */
+		/*
+		 * all of it: the copy's header says it is current, then; a
+		 * copy that cannot be told so is out (it has every region, and
+		 * the next rejoin judges its header again)
+		 */
 		if (!pmrdma_dirty_next(d, i, from, step, &first, &n)) {
 			err = pmrdma_gen_in_sync(map, i);
+			if (err)
+				__atomic_store_n(&map->copy_err[i], err,
+						 __ATOMIC_RELEASE);
 			break;
 		}
 		pmrdma_dirty_take(d, i, first, n);
@@ -291,30 +298,18 @@ static void links_close(struct pmrdma_map *map, struct pmrdma_link *links)
 		pmrdma_link_close(&links[k]);
 }
 
-int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
+/*
+ * Rejoin copy i, which is out, for the thread that set its
+ * copy_rejoining: connected, judged, put in place, resynced
+ */
+static int rejoin(struct pmrdma_map *map, unsigned int i)
 {
 	struct pmrdma_link *links = NULL;
 	struct ibv_mr **mr = NULL;
 	struct pmrdma_buf *b;
-	bool no = false;
 	size_t nbufs = 0;
-	int err;
+	int err = -ENOMEM;
 
-	if (!map->local || i >= map->nlinks)
-		return pmrdma_fail(map, -EINVAL, "rejoin: the map has no replica %u",
-				   i);
-	if (!__atomic_compare_exchange_n(&map->copy_rejoining[i], &no, true,
-					 false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
-		return pmrdma_fail(map, -EBUSY,
-				   "rejoin: another thread is rejoining replica %u",
-				   i);
-	if (copy_live(map, i)) {
-		err = pmrdma_fail(map, -EBUSY, "rejoin: replica %u is %s", i,
-				  copy_in_sync(map, i) ? "in sync" : "resyncing");
-		goto out;
-	}
-	err = -ENOMEM;
 	links = calloc(map->nlanes, sizeof(*links));
 	pthread_mutex_lock(&map->bufs_lock);
 	for (b = map->bufs; b; b = b->next)
@@ -357,14 +352,84 @@ unlock:
 		err = resync(map, i);
 		pmrdma_replica_changed(map);
 	}
-out:
+	return err;
+}
+
+int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i)
+{
+	bool no = false;
+	int err;
+
+	if (!map->local || i >= map_copies(map))
+		return pmrdma_fail(map, -EINVAL, "rejoin: the map has no replica %u",
+				   i);
+	if (!__atomic_compare_exchange_n(&map->copy_rejoining[i], &no, true,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return pmrdma_fail(map, -EBUSY,
+				   "rejoin: another thread is rejoining replica %u",
+				   i);
+	if (copy_live(map, i))
+		err = pmrdma_fail(map, -EBUSY, "rejoin: replica %u is %s", i,
+				  copy_in_sync(map, i) ? "in sync" : "resyncing");
+	else
+		err = rejoin(map, i);
+	__atomic_store_n(&map->copy_rejoining[i], false, __ATOMIC_RELEASE);
+	return err;
+}
+
+int pmrdma_replica_add(struct pmrdma_map *map, const struct pmrdma_remote *r,
+		       unsigned int *idx)
+{
+	struct pmrdma_copy_caps *c;
+	unsigned int i;
+	int err;
+
+	if (!map->local || !map->dirty.nregions || !r || !idx)
+		return pmrdma_fail(map, -EINVAL,
+				   "add a replica: %s", !r || !idx ? "nothing to add, or nowhere to say where" :
+				   "only a map made with replicas takes more");
+	/* one add at a time: the next copy's slot is this one's */
+	pthread_mutex_lock(&map->bufs_lock);
+	i = map->nlinks;
+	if (i == PMRDMA_REPLICAS_MAX) {
+		pthread_mutex_unlock(&map->bufs_lock);
+		return pmrdma_fail(map, -E2BIG, "add a replica: the map has %u",
+				   i);
+	}
+	err = pmrdma_remote_copy(&map->replica_cfg[i], r);
+	if (!err && pmrdma_dirty_new_replica(&map->dirty, i)) {
+		pmrdma_remote_free(&map->replica_cfg[i]);
+		err = -ENOMEM;
+	}
+	if (err) {
+		pthread_mutex_unlock(&map->bufs_lock);
+		return pmrdma_fail(map, err, "add a replica: %s",
+				   err == -EINVAL ? "no address, no port, a bad key or method" :
+						    "no memory");
+	}
+	/* out, and being rejoined, before any other thread can see it */
+	map->copy_err[i] = -ENOLINK;
+	map->copy_rejoining[i] = true;
+	/* whatever the export holds goes: a new copy gets all of the view */
+	map->discard |= 1U << i;
+	/* offers anything until it connects: the others' caps stand */
+	c = &map->copy_caps[i];
+	c->placement = c->algs = UINT32_MAX;
+	c->verify_max = UINT64_MAX;
+	pmrdma_lanes_take(map);
+	__atomic_store_n(&map->nlinks, i + 1, __ATOMIC_RELEASE);
+	pmrdma_lanes_leave(map);
+	pthread_mutex_unlock(&map->bufs_lock);
+	*idx = i;
+	pmrdma_replica_changed(map);
+	err = rejoin(map, i);
 	__atomic_store_n(&map->copy_rejoining[i], false, __ATOMIC_RELEASE);
 	return err;
 }
 
 int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i)
 {
-	struct pmrdma_range all = { map->addr, map->size };
 	struct pmrdma_link *l = copy_link(map, i, 0);
 	int err;
 
@@ -372,10 +437,17 @@ int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i)
 	if (err)
 		return err;
 	copy_caps_set(map, i, l);
-	if (map->has_md) {
-		err = pmrdma_gen_judge(map, i, l);
-		return err ? err : resync(map, i);
-	}
+	return pmrdma_gen_judge(map, i, l);
+}
+
+int pmrdma_replica_fill(struct pmrdma_map *map, unsigned int i)
+{
+	struct pmrdma_range all = { map->addr, map->size };
+	struct pmrdma_link *l = copy_link(map, i, 0);
+	int err;
+
+	if (map->has_md)
+		return resync(map, i);
 	err = pmrdma_link_flush(l, &all, 1);
 	if (!err)
 		err = pmrdma_link_drain(l);
@@ -401,7 +473,8 @@ static void *auto_rejoin(void *arg)
 	struct timespec t;
 	unsigned int i;
 
-	for (i = 0; i < map->nlinks; i++) {
+	/* every slot: a replica may be added while the thread runs */
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
 		wait[i] = map->rejoin_min_ms;
 		next[i] = 0;
 	}
@@ -409,7 +482,7 @@ static void *auto_rejoin(void *arg)
 	while (!map->rejoin_stop) {
 		now = now_ms();
 		soonest = now + map->rejoin_max_ms;
-		for (i = 0; i < map->nlinks && !map->rejoin_stop; i++) {
+		for (i = 0; i < map_copies(map) && !map->rejoin_stop; i++) {
 			if (copy_live(map, i)) {
 				wait[i] = map->rejoin_min_ms;
 				next[i] = 0;

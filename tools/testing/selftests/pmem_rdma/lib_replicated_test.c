@@ -128,7 +128,7 @@ static void __replica_media(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * Replica i drops out of a flush of the whole map filled with seed, its
+ * Replica i drops out of a flush of the whole view filled with seed, its
  * export powered off; then the export is back, the replica still out.
  */
 #define take_out(self, i, seed)	\
@@ -143,8 +143,8 @@ static void __take_out(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_EQ(0, lib_power(fd, x->id, PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0,
 			       &pf));
-	pt_fill_pattern(v, EXP_LEN, seed);
-	EXPECT_EQ(-ENOLINK, pmrdma_flush(map, v, EXP_LEN))
+	pt_fill_pattern(v, pmrdma_map_get_size(map), seed);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(map, v, pmrdma_map_get_size(map)))
 		TH_LOG("%s", pmrdma_errormsg(map));
 	ASSERT_EQ(0, lib_power(fd, x->id, PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0,
 			       &pf));
@@ -796,11 +796,16 @@ TEST_F(replicated, a_replica_rejoins_on_its_own)
 	EXPECT_EQ(PMRDMA_REPLICA_OUT, st.state);
 	/*
 	 * the first try is 300 ms after the drop: the state read above is
-	 * OUT; tries against the export without power fail, and wait longer
+	 * OUT; tries against the export without power fail, and wait longer.
+	 * The powered-off export still takes a connection: a try may have
+	 * the replica resyncing for a moment, and the flush find it failing
+	 * again (-ENOLINK); either way the flush is durable on the rest.
 	 */
 	usleep(1000000);
 	pt_fill_pattern(self->v + 12288, 4096, 162);
-	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 12288, 4096));
+	ret = pmrdma_flush(self->map, self->v + 12288, 4096);
+	EXPECT_TRUE(ret == 0 || ret == -ENOLINK)
+		TH_LOG("%d: %s", ret, pmrdma_errormsg(self->map));
 
 	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
 			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
@@ -853,12 +858,55 @@ TEST_F(replicated, deleting_a_map_stops_its_resync)
  * its test says -ENOTCONN, and goes on saying so; the lane is not stuck
  * behind it, and once the replica is back the next token is durable.
  */
-TEST_F(replicated, a_token_short_of_replicas_settles)
+/* token's test once it says something else than -EAGAIN */
+static int token_settled(struct pmrdma_map *map, uint64_t token)
+{
+	int ret = -EAGAIN, tries;
+
+	for (tries = 0; tries < 500 && ret == -EAGAIN; tries++) {
+		ret = pmrdma_flush_test(map, token);
+		if (ret == -EAGAIN)
+			usleep(10000);
+	}
+	return ret;
+}
+
+/* replica i powered off: a flush_start's token, settled short */
+#define short_token(self, i, off, seed, t)	\
+	__short_token(_metadata, self, i, off, seed, t)
+
+static void __short_token(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(replicated) *self, int i, size_t off,
+			  unsigned int seed, uint64_t *t)
 {
 	struct pmem_rdma_power_fail pf;
+	struct pmrdma_range r = { self->v + off, 4096 };
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[i].id,
+			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
+	pt_fill_pattern(self->v + off, 4096, seed);
+	ASSERT_EQ(0, pmrdma_flush_start(self->map, &r, 1, t))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(-ENOTCONN, token_settled(self->map, *t))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, lib_power(self->fd, self->x[i].id,
+			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	ASSERT_EQ(0, pmrdma_replica_rejoin(self->map, i))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+}
+
+/*
+ * A token whose flush a replica dropped out of before it was durable
+ * there, leaving fewer in sync than the config asks for, settles short:
+ * its test says -ENOTCONN, and goes on saying so, after another run of
+ * short ones too; the lane is not stuck behind it, and once the replica
+ * is back the next token is durable.
+ */
+TEST_F(replicated, a_token_short_of_replicas_settles)
+{
 	struct pmrdma_range r;
-	uint64_t t1 = 0, t2 = 0;
-	int ret, tries;
+	uint64_t t1 = 0, t2 = 0, t3 = 0;
+	int ret;
 
 	if (!self->map)
 		return;
@@ -867,23 +915,7 @@ TEST_F(replicated, a_token_short_of_replicas_settles)
 				  &(struct rejoin_opts){ .min_in_sync = 1 + 2 });
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
-	pt_fill_pattern(self->v, 4096, 181);
-	r = (struct pmrdma_range){ self->v, 4096 };
-	ret = pmrdma_flush_start(self->map, &r, 1, &t1);
-	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
-	for (tries = 0; tries < 500; tries++) {
-		ret = pmrdma_flush_test(self->map, t1);
-		if (ret != -EAGAIN)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(-ENOTCONN, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
-	ret = pmrdma_replica_rejoin(self->map, 1);
-	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	short_token(self, 1, 0, 181, &t1);
 	EXPECT_EQ(-ENOTCONN, pmrdma_flush_test(self->map, t1));
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(self->map), "fewer replicas"))
 		TH_LOG("%s", pmrdma_errormsg(self->map));
@@ -891,15 +923,15 @@ TEST_F(replicated, a_token_short_of_replicas_settles)
 	pt_fill_pattern(self->v + 4096, 4096, 182);
 	r = (struct pmrdma_range){ self->v + 4096, 4096 };
 	ASSERT_EQ(0, pmrdma_flush_start(self->map, &r, 1, &t2));
-	for (tries = 0; tries < 500; tries++) {
-		ret = pmrdma_flush_test(self->map, t2);
-		if (ret != -EAGAIN)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, token_settled(self->map, t2))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	/* a second run of short tokens: the first is still short */
+	short_token(self, 0, 8192, 183, &t3);
+	EXPECT_EQ(-ENOTCONN, pmrdma_flush_test(self->map, t1));
+	EXPECT_EQ(0, pmrdma_flush_test(self->map, t2));
+	EXPECT_EQ(-ENOTCONN, pmrdma_flush_test(self->map, t3));
 	replica_media(self, 1);
-	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, 8192));
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, 3 * 4096));
 }
 
 /* ---- metadata: generations and the persistent bitmap ---- */
@@ -1074,19 +1106,36 @@ TEST_F(replicated, a_restarted_primary_resyncs_only_its_bitmap)
 /* the devdax range a promoted replica's copy is put in */
 #define PROMOTED_OFF	(LOCAL_OFF + EXP_LEN)
 
+/* replica i's copy, header and all, as the local copy at PROMOTED_OFF */
+#define promote(self, i)	__promote(_metadata, self, i)
+
+static void __promote(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(replicated) *self, int i)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m;
+
+	replica_media(self, i);
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, PROMOTED_OFF, EXP_LEN));
+	ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
+	pmrdma_config_delete(&cfg);
+	memcpy(pmrdma_map_get_address(m), self->back, EXP_LEN);
+	ASSERT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m), EXP_LEN));
+	pmrdma_map_delete(&m);
+}
+
 /*
  * Generations against split brain.  Replica 1's copy is made the local
- * copy of another map (a failover), which writes while replica 1 is out:
- * replica 0 then has a generation newer than the first local copy's, and
- * the first map refuses it.  The first local copy written as a primary
- * too has diverged from replica 0: refused, until replica 0 is discarded;
- * replica 1, stale, gets only what changed.
+ * copy of another map (a failover), which writes with both replicas in
+ * sync: the replicas are then newer than the first local copy, which is
+ * refused.  The first local copy written as a primary on its own has
+ * diverged from them: refused, until they are discarded.
  */
-TEST_F(replicated, generations_tell_stale_newer_and_diverged_copies)
+TEST_F(replicated, generations_tell_newer_and_diverged_copies)
 {
 	struct pmrdma_replica_status st;
-	struct pmem_rdma_power_fail pf;
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *m;
 	size_t size;
 	int i, ret;
@@ -1099,63 +1148,132 @@ TEST_F(replicated, generations_tell_stale_newer_and_diverged_copies)
 	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, size));
 	pmrdma_map_delete(&self->map);
 
-	/* replica 1's copy, header and all, as a local copy elsewhere */
+	/* promoted, it writes: a session of its own, nothing dropping out */
+	promote(self, 1);
+	ret = md_map(&m, self->x,
+		     (struct rejoin_opts){ .local_off = PROMOTED_OFF });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pt_fill_pattern(pmrdma_map_get_address(m), 4096, 222);
+	EXPECT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m), 4096));
+	pmrdma_map_delete(&m);
+	EXPECT_EQ(-ESTALE, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "replica 0 is newer than the local copy"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	/* the first local copy written as a primary on its own: no replica */
+	ret = md_map(&m, self->x, (struct rejoin_opts){ .only = 1U << 31 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pt_fill_pattern(pmrdma_map_get_address(m) + 8192, 4096, 223);
+	EXPECT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m) + 8192, 4096));
+	pmrdma_map_delete(&m);
+	EXPECT_EQ(-EUCLEAN, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "have diverged"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	/* the local copy survives: the replicas get all of it */
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ .discard = 3 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	EXPECT_EQ(0, pt_check_pattern(self->v, 4096, 221));
+	EXPECT_EQ(0, pt_check_pattern(self->v + 8192, 4096, 223));
+	for (i = 0; i < NREP; i++) {
+		ASSERT_EQ(0, pmrdma_replica_status(self->map, i, &st));
+		EXPECT_EQ(size, st.resync_total);
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size))
+			TH_LOG("replica %d", i);
+	}
+}
+
+/*
+ * Failover with a stale replica.  Replica 1 drops out, the primary goes
+ * on with replica 0 and is gone; replica 0 is promoted.  Its bitmap is
+ * not the old primary's: replica 1, stale beyond it, gets a full copy.
+ */
+TEST_F(replicated, a_promoted_replica_gives_a_stale_one_all_of_it)
+{
+	struct pmrdma_replica_status st;
+	size_t size;
+	int ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	take_out(self, 1, 231);
+	pmrdma_map_delete(&self->map);
+
+	promote(self, 0);
+	ret = md_map(&self->map, self->x,
+		     (struct rejoin_opts){ .local_off = PROMOTED_OFF });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	EXPECT_EQ(0, pt_check_pattern(self->v, size, 231));
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(size, st.resync_total);
 	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size));
+}
+
+/*
+ * A map made with replica 0 alone takes replica 1 while another thread
+ * flushes all over it: the new copy, whose export holds other bytes, gets
+ * all of the view online and is then in sync, and takes the next flush.
+ */
+TEST_F(replicated, a_new_replica_is_added_online)
+{
+	struct busy_writer w = { 0 };
+	struct pmrdma_replica_status st;
+	struct pmrdma_remote bad = { 0 };
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m = NULL;
+	unsigned int i = 99;
+	pthread_t t;
+	int ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){ .only = 1 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	/* the local copy and replica 0 now differ from replica 1's export */
+	pt_fill_pattern(self->v, EXP_LEN, 241);
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, EXP_LEN));
+
+	EXPECT_EQ(-EINVAL, pmrdma_replica_add(self->map, &bad, &i));
+	EXPECT_EQ(-EINVAL, pmrdma_replica_add(self->map, &self->x[1].remote,
+					      NULL));
+	/* a map made without replicas takes none */
 	ASSERT_EQ(0, pmrdma_config_new(&cfg));
 	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
 	ASSERT_EQ(0, pmrdma_config_set_range(cfg, PROMOTED_OFF, EXP_LEN));
 	ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
 	pmrdma_config_delete(&cfg);
-	memcpy(pmrdma_map_get_address(m), self->back, EXP_LEN);
-	ASSERT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m), EXP_LEN));
+	EXPECT_EQ(-EINVAL, pmrdma_replica_add(m, &self->x[1].remote, &i));
 	pmrdma_map_delete(&m);
-	/* promoted, it writes with replica 1 out: replica 0 follows it */
-	ret = md_map(&m, self->x,
-		     (struct rejoin_opts){ .local_off = PROMOTED_OFF });
-	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
-	pt_fill_pattern(pmrdma_map_get_address(m), 4096, 222);
-	EXPECT_EQ(-ENOLINK, pmrdma_flush(m, pmrdma_map_get_address(m), 4096));
-	pmrdma_map_delete(&m);
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
+	EXPECT_EQ(99, i);
 
-	/* the first local copy is older than replica 0 now */
-	EXPECT_EQ(-ESTALE, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
-	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "replica 0 is newer than the local copy"))
-		TH_LOG("%s", pmrdma_errormsg(NULL));
-
-	/* and written as a primary with replica 1 alone, then out too */
-	ret = md_map(&m, self->x, (struct rejoin_opts){ .only = 2,
-							.min_in_sync = 1 });
-	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0, &pf));
-	pt_fill_pattern(pmrdma_map_get_address(m) + 8192, 4096, 223);
-	EXPECT_EQ(-ENOLINK, pmrdma_flush(m, pmrdma_map_get_address(m) + 8192,
-					 4096));
-	pmrdma_map_delete(&m);
-	ASSERT_EQ(0, lib_power(self->fd, self->x[1].id,
-			       PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0, &pf));
-	EXPECT_EQ(-EUCLEAN, md_map(&m, self->x, (struct rejoin_opts){ 0 }));
-	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "have diverged"))
-		TH_LOG("%s", pmrdma_errormsg(NULL));
-
-	/* the local copy survives: replica 0 gets all of it, 1 what changed */
-	ret = md_map(&self->map, self->x, (struct rejoin_opts){ .discard = 1 });
-	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
-	self->v = pmrdma_map_get_address(self->map);
-	ASSERT_EQ(0, pmrdma_replica_status(self->map, 0, &st));
-	EXPECT_EQ(size, st.resync_total);
+	w.map = self->map;
+	w.v = self->v;
+	ASSERT_EQ(0, pthread_create(&t, NULL, busy_write, &w));
+	ret = pmrdma_replica_add(self->map, &self->x[1].remote, &i);
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(1, i);
+	EXPECT_EQ(0, w.errors) TH_LOG("%s", w.msg);
+	TH_LOG("%u flushes during the add", w.flushes);
 	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
-	EXPECT_EQ(4096, st.resync_total);
-	EXPECT_EQ(0, pt_check_pattern(self->v + 8192, 4096, 223));
-	for (i = 0; i < NREP; i++) {
-		replica_media(self, i);
-		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size))
-			TH_LOG("replica %d", i);
-	}
+	EXPECT_EQ(PMRDMA_REPLICA_IN_SYNC, st.state);
+	EXPECT_EQ(EXP_LEN, st.resync_total);
+	EXPECT_TRUE(pmrdma_map_replica_in_sync(self->map, 1));
+
+	pt_fill_pattern(self->v + 4096, 4096, 242);
+	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 4096, 4096));
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }
 
 TEST_HARNESS_MAIN
