@@ -22,8 +22,12 @@
 
 #include "pmrdma_internal.h"
 
-/* the most regions one resync step copies while it holds the lanes */
+/*
+ * The most bytes one resync step copies while it holds the lanes, and
+ * the most runs of regions it takes them from
+ */
 #define RESYNC_STEP_BYTES	(256UL << 10)
+#define RESYNC_STEP_RUNS	64
 
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links)
@@ -221,22 +225,65 @@ static void resync_pace(const struct pmrdma_map *map, uint64_t start,
 	}
 }
 
+/* a resync step: the runs of regions it copies, in one flush */
+struct resync_step {
+	struct pmrdma_range r[RESYNC_STEP_RUNS];
+	uint64_t first[RESYNC_STEP_RUNS], n[RESYNC_STEP_RUNS];
+	unsigned int runs;
+	uint64_t bytes;
+};
+
 /*
- * Copy i's resync: each run of the regions it lacks, under every lane.
- * 0 when it has them all, or the copy's failure (it is out again).
+ * Take the next runs of copy i's regions at or after *from, up to the
+ * step's bytes in all: scattered regions cost one round trip together,
+ * not one each.  The caller holds every lane.
+ */
+static void step_take(struct pmrdma_map *map, unsigned int i, uint64_t *from,
+		      struct resync_step *st)
+{
+	struct pmrdma_dirty *d = &map->dirty;
+	uint64_t left = RESYNC_STEP_BYTES >> d->shift ?: 1, off, len;
+
+	st->runs = 0;
+	st->bytes = 0;
+	while (left && st->runs < RESYNC_STEP_RUNS &&
+	       pmrdma_dirty_next(d, i, *from, left,
+				 &st->first[st->runs], &st->n[st->runs])) {
+		pmrdma_dirty_take(d, i, st->first[st->runs], st->n[st->runs]);
+		pmrdma_dirty_range(d, st->first[st->runs], st->n[st->runs],
+				   &off, &len);
+		st->r[st->runs] = (struct pmrdma_range){ map->addr + off, len };
+		st->bytes += len;
+		left -= st->n[st->runs];
+		*from = st->first[st->runs] + st->n[st->runs];
+		st->runs++;
+	}
+}
+
+/* the step's regions are still to copy */
+static void step_put_back(struct pmrdma_map *map, unsigned int i,
+			  const struct resync_step *st)
+{
+	unsigned int k;
+
+	for (k = 0; k < st->runs; k++)
+		pmrdma_dirty_put(&map->dirty, i, st->first[k], st->n[k]);
+}
+
+/*
+ * Copy i's resync: the regions it lacks, a step at a time under every
+ * lane.  0 when it has them all, or the copy's failure (it is out again).
  */
 static int resync(struct pmrdma_map *map, unsigned int i)
 {
-	struct pmrdma_dirty *d = &map->dirty;
-	uint64_t step = RESYNC_STEP_BYTES >> d->shift ?: 1;
-	uint64_t from = 0, first, n, start = pmrdma_now_ns(), done = 0;
-	struct pmrdma_range r;
+	uint64_t from = 0, start = pmrdma_now_ns(), done = 0;
+	struct resync_step st;
 	struct pmrdma_link *l;
-	uint64_t off, len;
 	int err = 0;
 
 	__atomic_store_n(&map->resync_done[i], 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&map->resync_total[i], pmrdma_dirty_bytes(d, i, false),
+	__atomic_store_n(&map->resync_total[i],
+			 pmrdma_dirty_bytes(&map->dirty, i, false),
 			 __ATOMIC_RELAXED);
 	for (;;) {
 		resync_pace(map, start, done);
@@ -253,34 +300,32 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 					  i);
 			break;
 		}
+		step_take(map, i, &from, &st);
 		/*
 		 * all of it: the copy's header says it is current, then; a
 		 * copy that cannot be told so is out (it has every region, and
 		 * the next rejoin judges its header again)
 		 */
-		if (!pmrdma_dirty_next(d, i, from, step, &first, &n)) {
+		if (!st.runs) {
 			err = pmrdma_gen_in_sync(map, i);
 			if (err)
 				__atomic_store_n(&map->copy_err[i], err,
 						 __ATOMIC_RELEASE);
 			break;
 		}
-		pmrdma_dirty_take(d, i, first, n);
-		pmrdma_dirty_range(d, first, n, &off, &len);
-		r = (struct pmrdma_range){ map->addr + off, len };
 		l = copy_link(map, i, 0);
-		err = pmrdma_link_flush(l, &r, 1);
+		err = pmrdma_link_flush(l, st.r, st.runs);
 		if (!err)
 			err = pmrdma_link_drain(l);
 		if (err) {
-			pmrdma_dirty_put(d, i, first, n);
+			step_put_back(map, i, &st);
 			pmrdma_fail(map, err, "%s", l->msg);
 			break;
 		}
-		__atomic_add_fetch(&map->resync_done[i], len, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&map->resync_done[i], st.bytes,
+				   __ATOMIC_RELAXED);
 		pmrdma_lanes_leave(map);
-		from = first + n;
-		done += len;
+		done += st.bytes;
 	}
 	if (!err)
 		__atomic_store_n(&map->copy_resyncing[i], false,
