@@ -68,19 +68,12 @@ int pmrdma_gen_open(struct pmrdma_map *map, unsigned int shift)
 	return 0;
 }
 
-/* copy i, through l, which connected and attached, reads its header page
- * and, for a stale copy, its bitmap into buf (registered as mr)
- */
+/* READ [off, off + len) of the copy behind l into dst, as the map's failure */
 static int read_md(struct pmrdma_map *map, struct pmrdma_link *l,
-		   char *buf, uint32_t lkey, bool bitmap)
+		   uint64_t off, uint64_t len, void *dst, uint32_t lkey)
 {
-	uint64_t bm = map->copy_size - HEADER - map->size;
-	int err;
+	int err = pmrdma_link_read_into(l, off, len, dst, lkey);
 
-	err = bitmap ? pmrdma_link_read_into(l, map->size, bm, buf + HEADER,
-					     lkey) :
-		       pmrdma_link_read_into(l, map->copy_size - HEADER, HEADER,
-					     buf, lkey);
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
@@ -122,7 +115,7 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 		pmrdma_fail(map, err, "%s", l->msg);
 		goto out;
 	}
-	err = read_md(map, l, buf, mr->lkey, false);
+	err = read_md(map, l, map->copy_size - HEADER, HEADER, buf, mr->lkey);
 	if (err)
 		goto out;
 	/* another thread's settle may be drawing a generation */
@@ -138,7 +131,7 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 	case PMRDMA_MD_SAME:
 	case PMRDMA_MD_BEHIND:
 		/* what it wrote as a primary once, and did not pass on */
-		err = read_md(map, l, buf, mr->lkey, true);
+		err = read_md(map, l, map->size, bm, buf + HEADER, mr->lkey);
 		if (!err)
 			pmrdma_dirty_add(&map->dirty, i,
 					 (const uint64_t *)(buf + HEADER));
