@@ -38,10 +38,14 @@ static const char usage_text[] =
 "  -a, --addr ADDR -P, --port PORT [-k, --key-file F]\n"
 "                        an export of the pmem_rdma target (or pmrdma\n"
 "                        serve); the key file as the export's\n"
-"  -p, --path PATH [-a ADDR -P PORT [-k F]]...\n"
-"                        a devdax device or a file on fsdax, and its\n"
-"                        replicas\n"
+"  -p, --path PATH [-o OFFSET] [-l LENGTH] [-a ADDR -P PORT [-k F]]...\n"
+"                        a devdax device or a file on fsdax (or that\n"
+"                        range of it), and its replicas\n"
 "options:\n"
+"  -M, --metadata        with -p: the copies keep metadata (generations,\n"
+"                        a write-intent bitmap; pmrdma(7), High\n"
+"                        availability), as a primary keeps them\n"
+"  -v, --verbose         write: a line 'acked N' once record N is durable\n"
 "  -m, --mode MODE       pipelined (default), wait, verify\n"
 "  -s, --slot BYTES      format: the slot size (default 256)\n"
 "  -S, --slots N         format: that many slots (default: as many as fit)\n"
@@ -54,6 +58,8 @@ static const char usage_text[] =
 
 struct opts {
 	const char *path;
+	uint64_t offset, length;
+	bool metadata, verbose;
 	struct pmrdma_remote remote[MAX_REMOTES];
 	uint8_t key[MAX_REMOTES][PMRDMA_KEY_MAX];
 	unsigned int nremote;
@@ -103,6 +109,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "port", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "path", required_argument, NULL, 'p' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "metadata", no_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "slot", required_argument, NULL, 's' },
 		{ "slots", required_argument, NULL, 'S' },
@@ -114,7 +124,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->slot = 256;
-	while ((c = getopt_long(argc, argv, "a:P:k:p:m:s:S:n:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:P:k:p:o:l:Mvm:s:S:n:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->nremote == MAX_REMOTES)
@@ -131,6 +141,18 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			o->path = optarg;
+			break;
+		case 'o':
+			o->offset = strtoull(optarg, NULL, 0);
+			break;
+		case 'l':
+			o->length = strtoull(optarg, NULL, 0);
+			break;
+		case 'M':
+			o->metadata = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "pipelined"))
@@ -163,6 +185,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (!o->path && o->nremote != 1)
 		bad_usage("say where the log is: -a ADDR -P PORT, or -p PATH");
+	if (!o->path && (o->offset || o->length || o->metadata))
+		bad_usage("-o, -l and -M are for a log in -p PATH");
 }
 
 static struct pmrdma_map *map_open(struct opts *o)
@@ -175,6 +199,10 @@ static struct pmrdma_map *map_open(struct opts *o)
 	err = pmrdma_config_new(&cfg);
 	if (!err && o->path)
 		err = pmrdma_config_set_path(cfg, o->path);
+	if (!err && (o->offset || o->length))
+		err = pmrdma_config_set_range(cfg, o->offset, o->length);
+	if (!err && o->metadata)
+		err = pmrdma_config_set_metadata(cfg, true);
 	for (i = 0; !err && i < o->nremote; i++)
 		err = o->path ? pmrdma_config_add_replica(cfg, &o->remote[i]) :
 				pmrdma_config_set_remote(cfg, &o->remote[i]);
@@ -236,6 +264,11 @@ static double write_records(struct pmrdma_map *map, struct pmlog *log,
 			       (unsigned long long)pmlog_next(log) - 1);
 			fflush(stdout);
 			fail("append", err, map);
+		}
+		if (o->verbose) {
+			printf("acked %llu\n",
+			       (unsigned long long)pmlog_next(log) - 1);
+			fflush(stdout);
 		}
 		t = now();
 		if (!o->quiet && t - shown >= 0.5) {
