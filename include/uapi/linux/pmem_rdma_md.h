@@ -29,6 +29,15 @@
  * gen[0] is the local gen[k] is stale, and the bitmap has what it lacks
  * if k <= bitmap_gens; a local gen[0] found in the replica's gen[1..]
  * makes the local copy the stale one; anything else has diverged.
+ *
+ * flags (DRBD's md flags): PRIMARY while a map has the copy as its local
+ * copy, so one still set when no map has it open says the primary
+ * crashed; CLOSED when the last primary deleted its map (on its local
+ * copy and every replica then in sync): with neither, a replica's
+ * primary went with writes in flight, which may have reached one
+ * replica and not another; INCONSISTENT from the moment a replica is
+ * judged until its resync ends: a copy cut off in between is not whole,
+ * and gen[0] is 0 when it had no generation before (a new copy).
  */
 #ifndef _UAPI_LINUX_PMEM_RDMA_MD_H
 #define _UAPI_LINUX_PMEM_RDMA_MD_H
@@ -41,6 +50,11 @@
 #define PMEM_RDMA_MD_SLOT	512	/* each of its two slots */
 #define PMEM_RDMA_MD_GENS	16
 
+#define PMEM_RDMA_MD_PRIMARY		(1U << 0)
+#define PMEM_RDMA_MD_CLOSED		(1U << 1)
+#define PMEM_RDMA_MD_INCONSISTENT	(1U << 2)
+#define PMEM_RDMA_MD_FLAGS		0x7	/* all of them */
+
 struct pmem_rdma_md_header {
 	__u8 magic[8];
 	__le32 version;
@@ -48,7 +62,7 @@ struct pmem_rdma_md_header {
 	__le64 seq;		/* of the header: the higher valid one wins */
 	__le64 size;		/* of the copy */
 	__le64 data_size;	/* the view: where the bitmap starts */
-	__le32 flags;		/* none yet: 0 */
+	__le32 flags;		/* PMEM_RDMA_MD_* */
 	__le32 bitmap_gens;	/* gen[1..bitmap_gens] are in the bitmap */
 	__le64 gen[PMEM_RDMA_MD_GENS];
 	__le64 csum;		/* XXH64, seed 0, of the bytes before it */

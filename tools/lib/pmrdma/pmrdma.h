@@ -409,6 +409,43 @@ int pmrdma_replica_rejoin(struct pmrdma_map *map, unsigned int i);
 int pmrdma_replica_add(struct pmrdma_map *map, const struct pmrdma_remote *r,
 		       unsigned int *i);
 
+/* ---- a copy's metadata, for a cluster manager ---- */
+
+#define PMRDMA_METADATA_GENS		16
+#define PMRDMA_METADATA_PRIMARY		(1U << 0)	/* a map has it as its
+							 * local copy, or had
+							 * when it crashed
+							 */
+#define PMRDMA_METADATA_CLOSED		(1U << 1)	/* its last primary
+							 * closed the map
+							 */
+#define PMRDMA_METADATA_INCONSISTENT	(1U << 2)	/* cut off in a resync:
+							 * not whole
+							 */
+
+/* what a copy's metadata says (<linux/pmem_rdma_md.h>) */
+struct pmrdma_metadata {
+	uint64_t gen[PMRDMA_METADATA_GENS];	/* the current generation,
+						 * then older ones; 0: none
+						 */
+	unsigned int bitmap_gens;	/* the bitmap covers gen[1..this] */
+	uint32_t flags;			/* PMRDMA_METADATA_* */
+	uint64_t region_size;		/* a bitmap bit's bytes */
+	uint64_t view_size;		/* the view before the metadata */
+	uint64_t dirty_regions;		/* bits set in the bitmap */
+	uint64_t seq;			/* of the header */
+};
+
+/*
+ * Read the metadata of the local copy cfg names (its path and range: a
+ * devdax device, a DAX file, or a pmem block device a target exports),
+ * without making a map, while a map or a target may be using it: 0;
+ * -ENODATA (none), -EUCLEAN (not of a copy of this size), -EINVAL (no
+ * path), or the device's errno; pmrdma_errormsg(NULL) says which.
+ */
+int pmrdma_metadata_read(const struct pmrdma_config *cfg,
+			 struct pmrdma_metadata *md);
+
 /*
  * A descriptor that becomes readable (poll(2) POLLIN) when a replica's
  * state changes: it drops out, starts resyncing, gets in sync.  Read its

@@ -43,6 +43,13 @@ int pmrdma_gen_open(struct pmrdma_map *map, unsigned int shift)
 		return pmrdma_fail(map, err,
 				   "metadata: the local copy's is not of a copy of %llu bytes",
 				   (unsigned long long)size);
+	if (!err && map->md.flags & PMEM_RDMA_MD_INCONSISTENT)
+		return pmrdma_fail(map, -ESTALE,
+				   "metadata: the local copy was cut off in a resync (from generation %016llx): it is not whole; make a current copy the primary, and this one its replica",
+				   (unsigned long long)map->md.gen[0]);
+	/* a replica whose primary went with writes in flight */
+	if (!err && !(map->md.flags & (PMEM_RDMA_MD_PRIMARY | PMEM_RDMA_MD_CLOSED)))
+		map->md_unclean_gen = map->md.gen[0];
 	if (err) {
 		/* none: a new primary's, with an empty bitmap */
 		if (pmrdma_md_layout(&map->md, size, shift))
@@ -77,22 +84,58 @@ static int read_md(struct pmrdma_map *map, struct pmrdma_link *l,
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
-/* replica i's relation to local, from its header page in buf */
+/*
+ * replica i's relation to local, from its header page in buf; rep has
+ * its header's seq whatever it is (0: none)
+ */
 static enum pmrdma_md_rel judge(const struct pmrdma_map *map, unsigned int i,
 				const struct pmrdma_md *local, const char *buf,
 				struct pmrdma_md *rep)
 {
-	int err;
+	int err = pmrdma_md_parse(buf, map->copy_size, rep);
 
-	if (map->md_new || map->discard & 1U << i)
-		return PMRDMA_MD_NONE;
-	err = pmrdma_md_parse(buf, map->copy_size, rep);
-	if (err == -ENODATA)
+	if (map->md_new || map->discard & 1U << i || err == -ENODATA)
 		return PMRDMA_MD_NONE;
 	/* another layout is another map's */
 	if (err || rep->shift != local->shift)
 		return PMRDMA_MD_DIVERGED;
+	/*
+	 * cut off in a resync that was to give it all; or a fellow replica
+	 * of the primary that went with writes in flight, which may differ
+	 * from the local copy where no bitmap says
+	 */
+	if (!rep->gen[0] ||
+	    (map->md_unclean_gen && rep->gen[0] == map->md_unclean_gen))
+		return PMRDMA_MD_FAR_BEHIND;
 	return pmrdma_md_compare(local, rep);
+}
+
+/*
+ * Before anything is written to replica i: its header says INCONSISTENT,
+ * with its generations if it is to get only what it lacks, or none if
+ * all of the view, so that a copy cut off in its resync is never taken
+ * for a whole one (as DRBD's Inconsistent).  buf is registered, at least
+ * a slot.
+ */
+static int mark_inconsistent(struct pmrdma_map *map, unsigned int i,
+			     struct pmrdma_link *l, const struct pmrdma_md *local,
+			     const struct pmrdma_md *rep, bool all, char *buf,
+			     uint32_t lkey)
+{
+	struct pmrdma_md m = all ? *local : *rep;
+	int err;
+
+	if (all)
+		memset(m.gen, 0, sizeof(m.gen));
+	m.bitmap_gens = 0;
+	m.flags = PMEM_RDMA_MD_INCONSISTENT;
+	m.seq = ++map->copy_md_seq[i];
+	pmrdma_md_encode(&m, buf);
+	err = pmrdma_link_write(l, pmrdma_md_slot_offset(&m), PMEM_RDMA_MD_SLOT,
+				buf, lkey);
+	if (!err)
+		err = pmrdma_link_drain(l);
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
 }
 
 int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
@@ -123,6 +166,7 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 	local = map->md;
 	pthread_mutex_unlock(&map->md_lock);
 	rel = judge(map, i, &local, buf, &rep);
+	map->copy_md_seq[i] = rep.seq;
 	switch (rel) {
 	case PMRDMA_MD_NONE:
 	case PMRDMA_MD_FAR_BEHIND:
@@ -149,6 +193,11 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 				  (unsigned long long)local.gen[0]);
 		break;
 	}
+	if (!err)
+		err = mark_inconsistent(map, i, l, &local, &rep,
+					rel == PMRDMA_MD_NONE ||
+					rel == PMRDMA_MD_FAR_BEHIND,
+					buf, mr->lkey);
 out:
 	if (mr)
 		ibv_dereg_mr(mr);
@@ -157,14 +206,16 @@ out:
 }
 
 /*
- * Stamp a copy through l with the local header as a replica's: its
+ * Stamp copy i through l with the local header as a replica's: its
  * bitmap_gens 0, since its own bitmap covers nothing (a replica promoted
- * later must not take the primary's bitmap for its own), in the slot of
- * the current seq only.  With clear, its bitmap is zeroed first: what it
- * kept as a primary once was merged into its oos when it joined.  The
- * caller holds md_lock.  0 or -errno, the message in l->msg.
+ * later must not take the primary's bitmap for its own); CLOSED if the
+ * primary is closing, else no flag; in the slot after its own header's.
+ * With clear, its bitmap is zeroed first: what it kept as a primary once
+ * was merged into its oos when it joined.  The caller holds md_lock.  0
+ * or -errno, the message in l->msg.
  */
-static int stamp(struct pmrdma_map *map, struct pmrdma_link *l, bool clear)
+static int stamp(struct pmrdma_map *map, unsigned int i, struct pmrdma_link *l,
+		 bool clear)
 {
 	uint64_t bm = map->copy_size - HEADER - map->size;
 	uint64_t len = clear ? bm + PMEM_RDMA_MD_SLOT : PMEM_RDMA_MD_SLOT;
@@ -177,6 +228,8 @@ static int stamp(struct pmrdma_map *map, struct pmrdma_link *l, bool clear)
 		return -ENOMEM;
 	memset(buf, 0, len);
 	rep.bitmap_gens = 0;
+	rep.flags = map->md.flags & PMEM_RDMA_MD_CLOSED;
+	rep.seq = ++map->copy_md_seq[i];
 	pmrdma_md_encode(&rep, buf + len - PMEM_RDMA_MD_SLOT);
 	err = pmrdma_link_reg_buf(l, buf, len, &mr);
 	if (!err) {
@@ -221,9 +274,29 @@ int pmrdma_gen_start(struct pmrdma_map *map)
 	if (err)
 		return pmrdma_fail(map, err, "metadata: getrandom: %s",
 				   strerror(-err));
+	map->md.flags = PMEM_RDMA_MD_PRIMARY;
 	pmrdma_md_store(&map->lc, &map->md);
 	map->md_new = false;
 	return 0;
+}
+
+void pmrdma_gen_close(struct pmrdma_map *map)
+{
+	unsigned int i;
+
+	if (!map->has_md || !(map->md.flags & PMEM_RDMA_MD_PRIMARY))
+		return;
+	/* a copy that dropped out unnoticed is made stale first */
+	pmrdma_gen_settle(map, 0);
+	/* nothing in flight: the bitmap keeps what copies out lack */
+	pmrdma_dirty_sync(&map->dirty, true);
+	pthread_mutex_lock(&map->md_lock);
+	map->md.flags = PMEM_RDMA_MD_CLOSED;
+	for (i = 0; i < map->nlinks; i++)
+		if (copy_in_sync(map, i))
+			stamp(map, i, copy_link(map, i, 0), false);
+	pmrdma_md_store(&map->lc, &map->md);
+	pthread_mutex_unlock(&map->md_lock);
 }
 
 int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
@@ -236,7 +309,7 @@ int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
 	if (!map->has_md)
 		return 0;
 	pthread_mutex_lock(&map->md_lock);
-	err = stamp(map, l, true);
+	err = stamp(map, i, l, true);
 	if (err) {
 		pthread_mutex_unlock(&map->md_lock);
 		return pmrdma_fail(map, err, "%s",
@@ -255,7 +328,7 @@ int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
 		pmrdma_md_store(&map->lc, &map->md);
 		for (j = 0; j < map->nlinks; j++)
 			if (copy_live(map, j))
-				stamp(map, copy_link(map, j, 0), false);
+				stamp(map, j, copy_link(map, j, 0), false);
 	}
 	pthread_mutex_unlock(&map->md_lock);
 	pmrdma_dirty_sync(&map->dirty, true);
@@ -288,7 +361,7 @@ int pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane)
 		pmrdma_md_store(&map->lc, &map->md);
 		for (i = 0; i < map->nlinks; i++)
 			if (in_sync & 1U << i)
-				stamp(map, copy_link(map, i, lane), false);
+				stamp(map, i, copy_link(map, i, lane), false);
 		__atomic_store_n(&map->md_holders, in_sync, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&map->md_lock);

@@ -106,6 +106,7 @@ struct pmrdma_md {
 	unsigned int shift;
 	uint64_t size, data_size;
 	unsigned int bitmap_gens;
+	uint32_t flags;			/* PMEM_RDMA_MD_* */
 	uint64_t gen[PMEM_RDMA_MD_GENS];
 };
 
@@ -343,6 +344,15 @@ struct pmrdma_map {
 	uint64_t copy_size;
 	pthread_mutex_t md_lock;
 	uint32_t md_holders;
+	/* each replica's header seq, as judged: the next goes after it */
+	uint64_t copy_md_seq[PMRDMA_REPLICAS_MAX];
+	/*
+	 * the local copy's generation at open when it was a replica whose
+	 * primary went with writes in flight (its header neither PRIMARY nor
+	 * CLOSED), or 0: a replica with that generation may hold writes the
+	 * local copy lacks, or lack some it holds
+	 */
+	uint64_t md_unclean_gen;
 	pthread_mutex_t bufs_lock;	/* the registered buffers, and */
 	struct pmrdma_buf *bufs;	/* a rejoin's registering them */
 };
@@ -691,6 +701,11 @@ int pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
  * which replicas get once in sync.  0, or the failure as the map's.
  */
 int pmrdma_gen_start(struct pmrdma_map *map);
+/*
+ * The primary's map goes, no other thread in it: the local copy and
+ * every replica in sync say CLOSED, nothing in flight.
+ */
+void pmrdma_gen_close(struct pmrdma_map *map);
 
 /*
  * pmrdma_replica.c.  Connect replica i into links (nlanes of them), of

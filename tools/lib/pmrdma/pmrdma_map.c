@@ -133,6 +133,7 @@ static void map_free(struct pmrdma_map *map)
 	unsigned int i, k;
 
 	pmrdma_replica_auto_stop(map);
+	pmrdma_gen_close(map);
 	/* a copy's first lane last: it holds the PD and the registration */
 	for (i = 0; i < map->nlinks; i++)
 		for (k = map->nlanes; k-- > 0; )

@@ -60,6 +60,7 @@ static int slot_parse(const struct pmem_rdma_md_header *h,
 	md->size = le64toh(h->size);
 	md->data_size = le64toh(h->data_size);
 	md->bitmap_gens = le32toh(h->bitmap_gens);
+	md->flags = le32toh(h->flags);
 	for (k = 0; k < PMEM_RDMA_MD_GENS; k++)
 		md->gen[k] = le64toh(h->gen[k]);
 	return 0;
@@ -79,7 +80,9 @@ int pmrdma_md_parse(const void *page, uint64_t size, struct pmrdma_md *md)
 	if (md->shift < 12 || md->shift > 30 ||
 	    pmrdma_md_layout(&want, size, md->shift) || md->size != size ||
 	    md->data_size != want.data_size ||
-	    md->bitmap_gens >= PMEM_RDMA_MD_GENS || !md->gen[0])
+	    md->bitmap_gens >= PMEM_RDMA_MD_GENS ||
+	    md->flags & ~PMEM_RDMA_MD_FLAGS ||
+	    (!md->gen[0] && !(md->flags & PMEM_RDMA_MD_INCONSISTENT)))
 		return -EUCLEAN;
 	return 0;
 }
@@ -97,6 +100,7 @@ void pmrdma_md_encode(const struct pmrdma_md *md, void *slot)
 	h->size = htole64(md->size);
 	h->data_size = htole64(md->data_size);
 	h->bitmap_gens = htole32(md->bitmap_gens);
+	h->flags = htole32(md->flags);
 	for (k = 0; k < PMEM_RDMA_MD_GENS; k++)
 		h->gen[k] = htole64(md->gen[k]);
 	h->csum = htole64(pmrdma_xxh64(h, offsetof(struct pmem_rdma_md_header, csum), 0));

@@ -9,13 +9,19 @@
 #include <endian.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
+#include <fcntl.h>
+#include <libgen.h>
 #include <linux/pmem_rdma_md.h>
 
 #include "lib_dv_helpers.h"
 #include "lib_helpers.h"
+#include "pmlog.h"
 
 #define NREP	2
 #define LOCAL_OFF	(2UL << 20)
@@ -1274,6 +1280,333 @@ TEST_F(replicated, a_new_replica_is_added_online)
 	EXPECT_EQ(0, pmrdma_flush(self->map, self->v + 4096, 4096));
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
+/* len bytes of src written into export x at off, through a remote map */
+#define put_export(x, off, src, len)	\
+	__put_export(_metadata, x, off, src, len)
+
+static void __put_export(struct __test_metadata *_metadata,
+			 const struct lib_export *x, size_t off,
+			 const void *src, size_t len)
+{
+	struct pmrdma_map *m;
+	char *v;
+
+	ASSERT_EQ(0, lib_map_remote(&m, &x->remote, NULL));
+	v = pmrdma_map_get_address(m);
+	memcpy(v + off, src, len);
+	ASSERT_EQ(0, pmrdma_flush(m, v + off, len));
+	pmrdma_map_delete(&m);
+}
+
+/* a copy's metadata as pmrdma_metadata_read() finds it */
+static int read_metadata(const char *path, uint64_t off,
+			 struct pmrdma_metadata *md)
+{
+	struct pmrdma_config *cfg;
+	int ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_path(cfg, path);
+	if (!ret)
+		ret = pmrdma_config_set_range(cfg, off, EXP_LEN);
+	if (!ret)
+		ret = pmrdma_metadata_read(cfg, md);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/*
+ * A replica's header goes to the slot after its own, whatever seq the
+ * primary's has: a replica whose two slots hold headers of a higher seq
+ * (it was a primary for longer) takes the current generation.
+ */
+TEST_F(replicated, a_replica_header_goes_after_its_own)
+{
+	struct pmem_rdma_md_header h, old[2];
+	size_t size;
+	int k, ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	pmrdma_map_delete(&self->map);
+	replica_media(self, 1);
+	ASSERT_TRUE(md_header(self->back, &h));
+	for (k = 0; k < 2; k++) {
+		old[k] = h;
+		old[k].seq = htole64(1000 + k);
+		old[k].gen[0] = htole64(0x5eedULL + k);
+		old[k].csum = htole64(pmrdma_xxh64(&old[k],
+					offsetof(typeof(h), csum), 0));
+	}
+	/* both slots: 1000 in slot 0, 1001 in slot 1 */
+	for (k = 0; k < 2; k++)
+		put_export(&self->x[1], EXP_LEN - HDR + k * PMEM_RDMA_MD_SLOT,
+			   &old[k], sizeof(old[k]));
+	replica_media(self, 1);
+	ASSERT_TRUE(md_header(self->back, &h));
+	EXPECT_EQ(1001, le64toh(h.seq));
+
+	/* another generation's copy: the primary's own history has not it */
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ .discard = 2 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	replica_media(self, 0);
+	ASSERT_TRUE(md_header(self->back, &old[0]));
+	replica_media(self, 1);
+	ASSERT_TRUE(md_header(self->back, &h));
+	EXPECT_LT(1001, le64toh(h.seq));
+	EXPECT_EQ(old[0].gen[0], h.gen[0]);
+	EXPECT_EQ(0, le32toh(h.flags));
+}
+
+/*
+ * A replica cut off in its resync says INCONSISTENT in its header, and
+ * is never opened as a primary's local copy; judged by its primary again,
+ * it gets what it lacks and is whole: its header says so.
+ */
+TEST_F(replicated, a_copy_cut_off_in_its_resync_is_not_whole)
+{
+	struct pmrdma_replica_status st = { 0 };
+	struct pmem_rdma_md_header h;
+	struct pmrdma_metadata md;
+	struct pmrdma_map *m;
+	uint64_t dirty;
+	size_t size;
+	int tries, ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	pmrdma_map_delete(&self->map);
+	ret = md_map(&self->map, self->x,
+		     (struct rejoin_opts){ .rate = 4096, .auto_min_ms = 100,
+					   .auto_max_ms = 200 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	/* a primary's local copy says so */
+	ASSERT_EQ(0, read_metadata(getenv("PMEM_RDMA_DAX"), LOCAL_OFF, &md))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(PMRDMA_METADATA_PRIMARY, md.flags);
+	EXPECT_EQ(size, md.view_size);
+	EXPECT_EQ(4096, md.region_size);
+	take_out(self, 1, 251);
+	for (tries = 0; tries < 100 && st.state != PMRDMA_REPLICA_RESYNCING; tries++) {
+		usleep(50000);
+		ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	}
+	ASSERT_EQ(PMRDMA_REPLICA_RESYNCING, st.state);
+	pmrdma_map_delete(&self->map);
+
+	/* through the target's block device, and as a local copy */
+	ASSERT_EQ(0, read_metadata(self->pmem, self->x[1].off, &md))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(PMRDMA_METADATA_INCONSISTENT, md.flags);
+	EXPECT_EQ(0, md.bitmap_gens);
+	ASSERT_EQ(0, read_metadata(getenv("PMEM_RDMA_DAX"), LOCAL_OFF, &md));
+	EXPECT_EQ(PMRDMA_METADATA_CLOSED, md.flags);
+	/* the bitmap keeps what replica 1 still lacks */
+	EXPECT_LT(0, md.dirty_regions);
+	EXPECT_GT(size / 4096, md.dirty_regions);
+	dirty = md.dirty_regions;
+	/* alone: no newer replica to say it is stale */
+	promote(self, 1);
+	EXPECT_EQ(-ESTALE, md_map(&m, self->x,
+				  (struct rejoin_opts){ .local_off = PROMOTED_OFF,
+							.only = 1U << 31 }));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "cut off in a resync"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ 0 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(PMRDMA_REPLICA_IN_SYNC, st.state);
+	EXPECT_EQ(dirty * 4096, st.resync_total);
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size));
+	ASSERT_TRUE(md_header(self->back, &h));
+	EXPECT_EQ(0, le32toh(h.flags));
+}
+
+/*
+ * build/tools/pmlog cmd on the devdax range at LOCAL_OFF with metadata
+ * and the NREP replicas, its stdout to out; started, or waited for (its
+ * exit status returned).  An exec: a forked child cannot use the
+ * parent's RDMA CM and verbs files.
+ */
+static int pmlog_run(const struct lib_export *x, const char *const *args,
+		     const char *out, bool wait, pid_t *pidp)
+{
+	char exe[4096], tool[4200], off[32], len[32], port[NREP][8];
+	char key[NREP][64];
+	const char *argv[64];
+	int n = 0, i, fd, st;
+	ssize_t l;
+	pid_t pid;
+
+	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (l < 0)
+		return -errno;
+	exe[l] = 0;
+	snprintf(tool, sizeof(tool), "%s/../tools/pmlog", dirname(exe));
+	argv[n++] = tool;
+	while (*args)
+		argv[n++] = *args++;
+	snprintf(off, sizeof(off), "%lu", LOCAL_OFF);
+	snprintf(len, sizeof(len), "%lu", (unsigned long)EXP_LEN);
+	argv[n++] = "-M";
+	argv[n++] = "-p";
+	argv[n++] = getenv("PMEM_RDMA_DAX");
+	argv[n++] = "-o";
+	argv[n++] = off;
+	argv[n++] = "-l";
+	argv[n++] = len;
+	for (i = 0; i < NREP; i++) {
+		snprintf(port[i], sizeof(port[i]), "%u", x[i].port);
+		argv[n++] = "-a";
+		argv[n++] = x[i].addr;
+		argv[n++] = "-P";
+		argv[n++] = port[i];
+		if (!x[i].remote.key)
+			continue;
+		snprintf(key[i], sizeof(key[i]), "/tmp/pmlog-key.%d.%d", getpid(), i);
+		fd = open(key[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, x[i].key, LIB_KEY_LEN) != LIB_KEY_LEN)
+			return -EIO;
+		close(fd);
+		argv[n++] = "-k";
+		argv[n++] = key[i];
+	}
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		execv(tool, (char *const *)argv);
+		_exit(127);
+	}
+	*pidp = pid;
+	if (!wait)
+		return 0;
+	if (waitpid(pid, &st, 0) != pid)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/*
+ * Failover.  The primary's host is gone (its writer killed with records
+ * in flight); replica 0 is promoted: its copy is the new local one, whose
+ * log holds every record acknowledged; replica 1, with the generation the
+ * primary left, may hold writes replica 0 lacks or lack some it holds, and
+ * gets all of the view.  The old primary's copy comes back as a replica
+ * and gets all of it too.  The log goes on; every copy is the new one.
+ */
+TEST_F(replicated, the_log_fails_over_to_a_replica)
+{
+	static const char *const fmt[] = { "format", "-S", "64", NULL };
+	static const char *const wr[] = { "write", "-q", "-v", "-n", "100000000",
+					  NULL };
+	char out[64], want[256];
+	struct pmrdma_replica_status st;
+	struct pmem_rdma_md_header h;
+	struct pmlog_recovery rec;
+	struct pmrdma_metadata md;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *old;
+	struct pmlog *log;
+	unsigned int i = 99;
+	size_t size, len;
+	uint64_t n, acked;
+	const void *p;
+	pid_t pid;
+	int ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	pmrdma_map_delete(&self->map);
+	snprintf(out, sizeof(out), "/tmp/pmlog-out.%d", getpid());
+	ASSERT_EQ(0, pmlog_run(self->x, fmt, out, true, &pid));
+	ASSERT_EQ(0, pmlog_run(self->x, wr, out, false, &pid));
+	usleep(2000000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &ret, 0));
+	ASSERT_TRUE(WIFSIGNALED(ret)) TH_LOG("pmlog stopped by itself: %d",
+					     WEXITSTATUS(ret));
+	acked = pt_pmlog_acked(out);
+	unlink(out);
+	ASSERT_LT(10, acked);
+	/* the primary's copy says it was open when it went */
+	ASSERT_EQ(0, read_metadata(getenv("PMEM_RDMA_DAX"), LOCAL_OFF, &md));
+	EXPECT_EQ(PMRDMA_METADATA_PRIMARY, md.flags);
+
+	/* replica 0's host promoted: its copy, what its media kept */
+	promote(self, 0);
+	ret = md_map(&self->map, self->x,
+		     (struct rejoin_opts){ .local_off = PROMOTED_OFF, .only = 2 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 0, &st));
+	EXPECT_EQ(size, st.resync_total);
+	ret = pmlog_open(&log, self->map, &rec);
+	ASSERT_EQ(0, ret) TH_LOG("record %llu is not whole",
+				 (unsigned long long)rec.first_invalid);
+	EXPECT_LE(acked, rec.pointer) TH_LOG("an acknowledged record was lost");
+	for (n = rec.first; n < rec.pointer; n++) {
+		p = pmlog_record(log, n, &len);
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(pmlog_sample(n, want, pmlog_max_record(log)), len);
+		ASSERT_EQ(0, memcmp(p, want, len)) TH_LOG("record %llu",
+							 (unsigned long long)n);
+	}
+	TH_LOG("%llu records acknowledged, %llu recovered", (unsigned long long)acked,
+	       (unsigned long long)rec.pointer);
+	for (n = 0; n < 100; n++) {
+		len = pmlog_sample(pmlog_next(log), want, pmlog_max_record(log));
+		ASSERT_EQ(0, pmlog_append(log, want, len, PMLOG_PIPELINED));
+	}
+
+	/* the old primary's host back, its copy exported as replica 0 was */
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+	ASSERT_EQ(0, pmrdma_map_new(&old, cfg));
+	pmrdma_config_delete(&cfg);
+	put_export(&self->x[0], 0, pmrdma_map_get_address(old), EXP_LEN);
+	pmrdma_map_delete(&old);
+	ret = pmrdma_replica_add(self->map, &self->x[0].remote, &i);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(1, i);
+	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
+	EXPECT_EQ(size, st.resync_total);
+	len = pmlog_sample(pmlog_next(log), want, pmlog_max_record(log));
+	ASSERT_EQ(0, pmlog_append(log, want, len, PMLOG_WAIT));
+	pmlog_close(&log);
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size))
+			TH_LOG("replica %u", i);
+	}
+	pmrdma_map_delete(&self->map);
+	/* closed: the local copy and both replicas say so */
+	ASSERT_EQ(0, read_metadata(getenv("PMEM_RDMA_DAX"), PROMOTED_OFF, &md));
+	EXPECT_EQ(PMRDMA_METADATA_CLOSED, md.flags);
+	EXPECT_EQ(0, md.dirty_regions);
+	for (i = 0; i < NREP; i++) {
+		replica_media(self, i);
+		ASSERT_TRUE(md_header(self->back, &h));
+		EXPECT_EQ(PMEM_RDMA_MD_CLOSED, le32toh(h.flags));
+		EXPECT_EQ(md.gen[0], le64toh(h.gen[0]));
+	}
 }
 
 TEST_HARNESS_MAIN

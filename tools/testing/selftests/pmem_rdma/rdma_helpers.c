@@ -53,6 +53,21 @@ int pt_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+unsigned long long pt_pmlog_acked(const char *path)
+{
+	unsigned long long n, acked = 0;
+	char line[128];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "acked %llu", &n) == 1)
+			acked = n + 1;
+	fclose(f);
+	return acked;
+}
+
 int pt_restore_stack(void)
 {
 	int err = 0;

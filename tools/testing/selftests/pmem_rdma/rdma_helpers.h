@@ -95,6 +95,8 @@ int pt_read_line(const char *path, char *buf, size_t len);
 int pt_write_line(const char *path, const char *line);
 /* Whether path exists. */
 int pt_exists(const char *path);
+/* the last record pmlog -v said acknowledged in file path, plus one; 0: none */
+unsigned long long pt_pmlog_acked(const char *path);
 /* Run the shell command fmt makes: its exit status, or -1. */
 int pt_sh(const char *fmt, ...);
 /*
