@@ -137,7 +137,8 @@ build/bench/libnodelay.so: bench/nodelay.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
-PMRDMACTL_SRCS	:= tools/pmrdmactl/pmrdmactl.c tools/pmrdmactl/pmrdmactl_serve.c
+PMRDMACTL_SRCS	:= tools/pmrdmactl/pmrdmactl.c tools/pmrdmactl/pmrdmactl_serve.c \
+		   tools/pmrdmactl/pmrdmactl_copy.c
 $(TOOLS_BLD)/pmrdmactl: $(PMRDMACTL_SRCS) tools/pmrdmactl/pmrdmactl.h \
 		include/uapi/linux/pmem_rdma.h $(wildcard $(LIB_DIR)/*.h) \
 		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)

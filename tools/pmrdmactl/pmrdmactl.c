@@ -80,6 +80,17 @@ static const char usage_text[] =
 "                        power, until power-on\n"
 "  power-on ID           power a stayed-down export on again: what it\n"
 "                        still stored while down is lost\n"
+"  status -p PATH [-o OFFSET] [-l LENGTH]\n"
+"                        a copy of a replicated map with metadata (a\n"
+"                        devdax device, a DAX file, a pmem block device,\n"
+"                        or that range of it): its role, whether it is\n"
+"                        whole, its generations and bitmap, its exports\n"
+"  promote -p PATH [-o OFFSET] [-l LENGTH]\n"
+"                        refuse a copy that is not whole, remove its\n"
+"                        exports: a primary may then map it\n"
+"  demote [-f] EXPORT-OPTIONS\n"
+"                        export a copy as a replica; refused while its\n"
+"                        metadata says a primary has it (-f: it crashed)\n"
 "  serve -p PATH -P PORT (-k KEYFILE | -A any) [-o OFFSET] [-l LENGTH]\n"
 "        [-a ADDR] [-m N]\n"
 "                        the user-space target, without the module: serve\n"
@@ -89,7 +100,7 @@ static const char usage_text[] =
 "\n"
 "options of every command:\n"
 "  -j, --json            JSON output (export, list, stats, power-fail,\n"
-"                        power-on)\n"
+"                        power-on, status, promote, demote)\n"
 "  -h, --help            this text\n"
 "\n"
 "exit status: 0 done; 1 failed, with one line on stderr: the errno text\n"
@@ -251,7 +262,7 @@ static void print_set(uint32_t bits, const struct name_bit *table, bool json)
 }
 
 /* a string as JSON: the paths and names we print need only these escapes */
-static void print_json_string(const char *s)
+void print_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -350,7 +361,7 @@ struct export_args {
 	const char *path, *dev;
 	uint64_t offset, length;
 	uint32_t access, verify_algs, port, max_peers;
-	bool have_len, emulated, any, json;
+	bool have_len, emulated, any, json, force;
 	struct pmem_rdma_policy policy;		/* the allow-list and key */
 };
 
@@ -368,6 +379,7 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 		{ "max-peers", required_argument, NULL, 'm' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -375,9 +387,14 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 	int c;
 
 	*a = (struct export_args){ .dev = "rxe0", .access = ACCESS_DEFAULT };
-	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:ejh", opts,
+	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:fejh", opts,
 				NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			if (strcmp(cmd_name, "demote"))
+				bad_usage("--force is demote's");
+			a->force = true;
+			break;
 		case 'p':
 			a->path = optarg;
 			break;
@@ -484,6 +501,9 @@ static int cmd_export(int argc, char **argv)
 	int err;
 
 	export_parse(argc, argv, &a);
+	/* a copy a primary still has is no replica */
+	if (!strcmp(cmd_name, "demote"))
+		copy_demote_check(a.path, a.offset, a.length, a.force);
 	export_request(&a, &e);
 	t = target_open();
 	err = pmrdma_target_export(t, &e);
@@ -685,6 +705,9 @@ int main(int argc, char **argv)
 		{ "stats", cmd_stats },
 		{ "power-fail", cmd_power_fail },
 		{ "power-on", cmd_power_on },
+		{ "status", cmd_status },
+		{ "promote", cmd_promote },
+		{ "demote", cmd_export },
 		{ "serve", cmd_serve },
 	};
 	size_t i;

@@ -3,7 +3,7 @@
  * What pmrdmactl's commands share: the exits with a message, the parsers
  * of numbers, keys and the common options.  pmrdmactl.c has them and the
  * commands of the kernel target; pmrdmactl_serve.c has serve, the
- * user-space target.
+ * user-space target; pmrdmactl_copy.c status, promote and demote's check.
  */
 #ifndef PMRDMACTL_H
 #define PMRDMACTL_H
@@ -30,6 +30,16 @@ void common_opt(int c, bool *json);
 /* the key: every byte of a file that only its owner may read */
 void read_key(struct pmem_rdma_policy *p, const char *path);
 
+/* a string as JSON, quoted and escaped */
+void print_json_string(const char *s);
+
 int cmd_serve(int argc, char **argv);
+
+/* pmrdmactl_copy.c: a copy of a replicated map, for a cluster manager */
+int cmd_status(int argc, char **argv);
+int cmd_promote(int argc, char **argv);
+/* demote's check before its export: exit 1 while a primary has the copy */
+int copy_demote_check(const char *path, uint64_t offset, uint64_t length,
+		      bool force);
 
 #endif /* PMRDMACTL_H */

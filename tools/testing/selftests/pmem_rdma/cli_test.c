@@ -367,4 +367,140 @@ TEST_F(cli, serve_without_the_module)
 	unlink(key);
 }
 
+/* the value of "generation" in a status -j, or "" */
+static void json_generation(const char *out, char gen[17])
+{
+	const char *p = strstr(out, "\"generation\":\"");
+
+	gen[0] = 0;
+	if (p)
+		snprintf(gen, 17, "%s", p + 14);
+}
+
+/*
+ * Failover with the commands a cluster manager runs (pmrdma(7),
+ * "Failover").  Host A writes a log with metadata on devdax, replicated to
+ * B (pmrdmactl serve, devdax) and C (the kernel target); A is killed with
+ * records in flight.  The status of each copy tells B and C current; B is
+ * promoted, recovers every record A acknowledged and writes on with C.
+ * A's copy, which says a primary had it, is not demoted by mistake; served
+ * again, it is judged and made whole.  C goes through promote and demote.
+ */
+TEST_F(cli, failover_with_the_commands_a_cluster_manager_runs)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	const char *top = getenv("PMEM_RDMA_TOP");
+	char pmlog[512], repl[512], c_only[256], addr[96], ga[17], g[17];
+	char key[] = "/tmp/cli_fo_key", acked_file[] = "/tmp/cli_fo_acked";
+	char a_copy[256], b_copy[256];
+	unsigned long long acked, pointer = 0;
+	const char *p;
+	int id;
+
+	if (!self->pmem || !self->pmem[0] || !dax || !dax[0])
+		SKIP(return, "needs the devdax device and the fsdax namespace");
+	snprintf(pmlog, sizeof(pmlog), "%s/build/tools/pmlog", top);
+	ASSERT_EQ(0, pt_peer_device_addr_str(addr, sizeof(addr)));
+	snprintf(c_only, sizeof(c_only), "-a %s -P %d -k %s", addr, PORT + 1, key);
+	snprintf(repl, sizeof(repl), "-a %s -P %d -k %s %s", addr, PORT, key,
+		 c_only);
+	snprintf(a_copy, sizeof(a_copy), "-p %s -o 0x1000000 -l 0x200000", dax);
+	snprintf(b_copy, sizeof(b_copy), "-p %s -o 0x1400000 -l 0x200000", dax);
+
+	/* C exported by the kernel target, B served from its devdax range */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "umask 077; head -c 32 /dev/urandom >%s && %s export -p %s -l 2M -P %d -e -k %s -j",
+			 key, tool, self->pmem, PORT + 1, key));
+	id = strncmp(self->out, "{\"id\":", 6) ? 0 : atoi(self->out + 6);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s serve %s -P %d -k %s >/dev/null 2>&1 & echo $! >/tmp/cli_fo_serve; sleep 1",
+			 tool, b_copy, PORT, key));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s format -M %s %s 2>&1",
+			 pmlog, a_copy, repl)) TH_LOG("%s", self->out);
+	/* A writes, and its host is gone */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s write -M -q -v -n 100000000 %s %s >%s 2>&1 & p=$!; sleep 2; kill -9 $p; wait $p; [ $? = 137 ]",
+			 pmlog, a_copy, repl, acked_file)) TH_LOG("%s", self->out);
+	acked = pt_pmlog_acked(acked_file);
+	ASSERT_LT(10, acked);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "p=$(cat /tmp/cli_fo_serve); kill -INT $p; while kill -0 $p 2>/dev/null; do sleep 0.1; done"));
+
+	/* the status of each copy */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -j %s", tool,
+			 a_copy));
+	EXPECT_NE(NULL, strstr(self->out, "\"role\":\"primary\", \"disk\":\"consistent\""))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"closed\":false"));
+	json_generation(self->out, ga);
+	EXPECT_EQ(16, strlen(ga));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -j %s", tool,
+			 b_copy));
+	EXPECT_NE(NULL, strstr(self->out, "\"role\":\"none\", \"disk\":\"consistent\""))
+		TH_LOG("%s", self->out);
+	json_generation(self->out, g);
+	EXPECT_STREQ(ga, g);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -j -p %s -l 2M",
+			 tool, self->pmem));
+	EXPECT_NE(NULL, strstr(self->out, "\"role\":\"secondary\", \"disk\":\"consistent\""))
+		TH_LOG("%s", self->out);
+	json_generation(self->out, g);
+	EXPECT_STREQ(ga, g);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -p %s -o 24M -l 2M",
+			 tool, dax));
+	EXPECT_NE(NULL, strstr(self->out, "disk: none")) TH_LOG("%s", self->out);
+
+	/* A's copy is not exported by mistake; B is promoted */
+	EXPECT_EQ(1, run(self->out, sizeof(self->out),
+			 "%s demote %s -P %d -A any 2>&1", tool, a_copy, PORT + 2));
+	EXPECT_NE(NULL, strstr(self->out, "says a map has it as its local copy"))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export %s -P %d -A any -f 2>&1", tool, a_copy, PORT + 2));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s promote %s 2>&1", tool, b_copy))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s recover -M %s %s 2>&1", pmlog,
+			 b_copy, c_only)) TH_LOG("%s", self->out);
+	p = strstr(self->out, "recovered: pointer ");
+	ASSERT_NE(NULL, p);
+	pointer = strtoull(p + 19, NULL, 10);
+	EXPECT_LE(acked, pointer) TH_LOG("an acknowledged record was lost");
+	EXPECT_NE(NULL, strstr(self->out, " 0 torn or lost, 0 not the record written"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s write -M -q -n 100 %s %s 2>&1",
+			 pmlog, b_copy, c_only)) TH_LOG("%s", self->out);
+
+	/* A's host back: its copy served, judged and made whole */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s serve %s -P %d -k %s >/dev/null 2>&1 & p=$!; sleep 1; %s write -M -q -n 10 %s %s; r=$?; kill -INT $p; while kill -0 $p 2>/dev/null; do sleep 0.1; done; exit $r",
+			 tool, a_copy, PORT, key, pmlog, b_copy, repl))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -j %s", tool,
+			 b_copy));
+	json_generation(self->out, g);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s status -j %s", tool,
+			 a_copy));
+	EXPECT_NE(NULL, strstr(self->out, "\"role\":\"none\", \"disk\":\"consistent\""))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"closed\":true"));
+	json_generation(self->out, ga);
+	EXPECT_STREQ(g, ga);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s recover -M %s", pmlog,
+			 a_copy)) TH_LOG("%s", self->out);
+	snprintf(g, sizeof(g), "%llu", pointer + 110);
+	EXPECT_NE(NULL, strstr(self->out, g)) TH_LOG("%s", self->out);
+
+	/* C: promoted, its export goes; demoted, it is back */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s promote -p %s -l 2M && %s list",
+			 tool, self->pmem, tool));
+	EXPECT_EQ(NULL, strstr(self->out, "port=7492")) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s demote -p %s -l 2M -P %d -e -k %s && %s status -p %s -l 2M",
+			 tool, self->pmem, PORT + 1, key, tool, self->pmem));
+	EXPECT_NE(NULL, strstr(self->out, "role: secondary")) TH_LOG("%s", self->out);
+	unlink(key);
+	unlink(acked_file);
+}
+
 TEST_HARNESS_MAIN

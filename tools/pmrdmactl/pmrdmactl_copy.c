@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmrdmactl status, promote, demote - what a cluster manager runs on a
+ * host to learn and change what its copy of a replicated map is, as
+ * Pacemaker runs drbdadm: the copy's metadata (pmrdma_metadata_read()),
+ * and the kernel target's exports of it.  pmrdmactl(8) has the commands,
+ * pmrdma(7) "High availability" the failover they make.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmrdma.h"
+#include "pmrdma_target.h"
+#include "pmrdmactl.h"
+
+struct copy_args {
+	const char *path;
+	uint64_t offset, length;
+	bool json;
+};
+
+/* -p PATH [-o OFFSET] [-l LENGTH] [-j] */
+static void copy_parse(int argc, char **argv, struct copy_args *a)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	*a = (struct copy_args){ 0 };
+	while ((c = getopt_long(argc, argv, "p:o:l:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			a->path = optarg;
+			break;
+		case 'o':
+			a->offset = parse_size(optarg, "offset");
+			break;
+		case 'l':
+			a->length = parse_size(optarg, "length");
+			break;
+		default:
+			common_opt(c, &a->json);
+		}
+	}
+	if (optind != argc)
+		bad_usage("unexpected argument");
+	if (!a->path)
+		bad_usage("needs --path");
+}
+
+/* the copy's metadata; 0, or -errno with msg set */
+int copy_metadata(const char *path, uint64_t offset, uint64_t length,
+		  struct pmrdma_metadata *md)
+{
+	struct pmrdma_config *cfg;
+	int err = pmrdma_config_new(&cfg);
+
+	if (!err)
+		err = pmrdma_config_set_path(cfg, path);
+	if (!err && (offset || length))
+		err = pmrdma_config_set_range(cfg, offset, length);
+	if (!err)
+		err = pmrdma_metadata_read(cfg, md);
+	pmrdma_config_delete(&cfg);
+	return err;
+}
+
+/*
+ * The kernel target's exports of exactly this range (length 0: from the
+ * offset to the end), their ids in ids (up to max): how many; none when
+ * the module is not loaded.
+ */
+static unsigned int copy_exports(const struct copy_args *a, uint32_t *ids,
+				 unsigned int max)
+{
+	struct pmem_rdma_export_info *info = NULL;
+	struct pmrdma_target *t;
+	uint32_t i, count;
+	unsigned int n = 0;
+	char msg[256];
+
+	if (pmrdma_target_open(&t, msg, sizeof(msg)))
+		return 0;
+	if (!pmrdma_target_list(t, &info, &count))
+		for (i = 0; i < count && n < max; i++)
+			if (!strcmp(info[i].path, a->path) &&
+			    info[i].offset == a->offset &&
+			    (!a->length || info[i].length == a->length))
+				ids[n++] = info[i].id;
+	pmrdma_target_close(&t);
+	free(info);
+	return n;
+}
+
+#define MAX_EXPORTS	16
+
+/*
+ * Print the copy's status: its role (secondary while the kernel target
+ * exports it, primary while its metadata says a map has it or had it
+ * when it crashed, else none), whether it is whole, its generations and
+ * bitmap.  0, or -errno of the metadata (none: -ENODATA, printed too).
+ */
+static int copy_print(const struct copy_args *a)
+{
+	static const char *const disk[] = { "consistent", "inconsistent", "none" };
+	uint32_t ids[MAX_EXPORTS];
+	struct pmrdma_metadata md = { 0 };
+	unsigned int n, k, d;
+	const char *role;
+	int err;
+
+	err = copy_metadata(a->path, a->offset, a->length, &md);
+	if (err && err != -ENODATA)
+		return err;
+	n = copy_exports(a, ids, MAX_EXPORTS);
+	role = n ? "secondary" : md.flags & PMRDMA_METADATA_PRIMARY ?
+	       "primary" : "none";
+	d = err ? 2 : md.flags & PMRDMA_METADATA_INCONSISTENT ? 1 : 0;
+	if (a->json) {
+		printf("{\"path\":");
+		print_json_string(a->path);
+		printf(", \"offset\":%" PRIu64 ", \"role\":\"%s\", \"disk\":\"%s\", \"exports\":[",
+		       a->offset, role, disk[d]);
+		for (k = 0; k < n; k++)
+			printf("%s%u", k ? ", " : "", ids[k]);
+		printf("], \"closed\":%s, \"generation\":\"%016" PRIx64
+		       "\", \"history\":[",
+		       md.flags & PMRDMA_METADATA_CLOSED ? "true" : "false",
+		       md.gen[0]);
+		for (k = 1; k < PMRDMA_METADATA_GENS && md.gen[k]; k++)
+			printf("%s\"%016" PRIx64 "\"", k > 1 ? ", " : "",
+			       md.gen[k]);
+		printf("], \"bitmap_gens\":%u, \"dirty_regions\":%" PRIu64
+		       ", \"region_size\":%" PRIu64 ", \"view_size\":%" PRIu64
+		       "}\n", md.bitmap_gens, md.dirty_regions, md.region_size,
+		       md.view_size);
+		return err;
+	}
+	printf("copy: %s offset %" PRIu64 "\nrole: %s\ndisk: %s\nexports:",
+	       a->path, a->offset, role, disk[d]);
+	for (k = 0; k < n; k++)
+		printf(" %u", ids[k]);
+	if (err) {
+		printf("\n");
+		return err;
+	}
+	printf("\nclosed: %s\ngeneration: %016" PRIx64 "\nhistory:",
+	       md.flags & PMRDMA_METADATA_CLOSED ? "yes" : "no", md.gen[0]);
+	for (k = 1; k < PMRDMA_METADATA_GENS && md.gen[k]; k++)
+		printf(" %016" PRIx64, md.gen[k]);
+	printf("\nbitmap: %" PRIu64 " regions of %" PRIu64
+	       " bytes dirty, covering %u generations\nview: %" PRIu64
+	       " bytes\n", md.dirty_regions, md.region_size, md.bitmap_gens,
+	       md.view_size);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct copy_args a;
+	int err;
+
+	copy_parse(argc, argv, &a);
+	err = copy_print(&a);
+	if (err && err != -ENODATA)
+		die("%s", pmrdma_errormsg(NULL));
+	return 0;
+}
+
+int cmd_promote(int argc, char **argv)
+{
+	uint32_t ids[MAX_EXPORTS];
+	struct pmrdma_metadata md;
+	struct pmrdma_target *t;
+	struct copy_args a;
+	char msg[256];
+	unsigned int n, k;
+	int err;
+
+	copy_parse(argc, argv, &a);
+	err = copy_metadata(a.path, a.offset, a.length, &md);
+	if (err == -ENODATA)
+		die("%s: a copy without metadata is no replica to promote",
+		    pmrdma_errormsg(NULL));
+	if (err)
+		die("%s", pmrdma_errormsg(NULL));
+	if (md.flags & PMRDMA_METADATA_INCONSISTENT)
+		die("%s: cut off in a resync, the copy is not whole: promote a consistent one",
+		    a.path);
+	/* fenced: the old primary's connections to it go with its exports */
+	n = copy_exports(&a, ids, MAX_EXPORTS);
+	if (n && pmrdma_target_open(&t, msg, sizeof(msg)))
+		die("%s", msg);
+	for (k = 0; k < n; k++)
+		if (pmrdma_target_unexport(t, ids[k]))
+			die("unexport %u: %s", ids[k], pmrdma_target_errormsg(t));
+	if (n)
+		pmrdma_target_close(&t);
+	copy_print(&a);
+	return 0;
+}
+
+int copy_demote_check(const char *path, uint64_t offset, uint64_t length,
+		      bool force)
+{
+	struct pmrdma_metadata md;
+
+	if (copy_metadata(path, offset, length, &md) ||
+	    !(md.flags & PMRDMA_METADATA_PRIMARY) || force)
+		return 0;
+	die("%s: the copy's metadata says a map has it as its local copy, or had when it crashed: stop the application first; --force if it crashed",
+	    path);
+}
