@@ -503,4 +503,64 @@ TEST_F(cli, failover_with_the_commands_a_cluster_manager_runs)
 	unlink(acked_file);
 }
 
+/*
+ * The OCF resource agent (tools/ocf/pmrdma) as Pacemaker runs it: its
+ * actions move a copy exported by the kernel target between the roles,
+ * monitor says which role, and a copy without metadata is not promoted.
+ */
+TEST_F(cli, ocf_agent_moves_a_copy_between_roles)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	const char *top = getenv("PMEM_RDMA_TOP");
+	char env[1024], agent[1200], pmlog[512], addr[96];
+	char key[] = "/tmp/cli_ocf_key";
+
+	if (!self->pmem || !self->pmem[0] || !dax || !dax[0])
+		SKIP(return, "needs the devdax device and the fsdax namespace");
+	ASSERT_EQ(0, pt_peer_device_addr_str(addr, sizeof(addr)));
+	snprintf(pmlog, sizeof(pmlog), "%s/build/tools/pmlog", top);
+	snprintf(env, sizeof(env),
+		 "env PMRDMACTL=%s HA_RSCTMP=/tmp/cli_ocf OCF_RESOURCE_INSTANCE=copy OCF_RESKEY_path=%s OCF_RESKEY_offset=0x600000 OCF_RESKEY_length=0x200000 OCF_RESKEY_port=%d OCF_RESKEY_key_file=%s OCF_RESKEY_emulated=true",
+		 tool, self->pmem, PORT + 1, key);
+	snprintf(agent, sizeof(agent), "%s %s/tools/ocf/pmrdma", env, top);
+	/* [6M, 8M) of the namespace, its last page (a header) wiped */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "umask 077; rm -rf /tmp/cli_ocf; head -c 32 /dev/urandom >%s && dd if=/dev/zero of=%s bs=4096 seek=2047 count=1 oflag=direct status=none",
+			 key, self->pmem));
+
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s meta-data", agent));
+	EXPECT_NE(NULL, strstr(self->out, "<resource-agent name=\"pmrdma\""));
+	EXPECT_EQ(6, run(self->out, sizeof(self->out),
+			 "%s OCF_RESKEY_port= %s/tools/ocf/pmrdma validate-all 2>&1",
+			 env, top));
+	EXPECT_NE(NULL, strstr(self->out, "are required")) TH_LOG("%s", self->out);
+	EXPECT_EQ(3, run(self->out, sizeof(self->out), "%s migrate_to", agent));
+	EXPECT_EQ(7, run(self->out, sizeof(self->out), "%s monitor", agent));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s start 2>&1", agent))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s monitor", agent));
+	/* a copy without metadata is no replica to promote */
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "%s promote 2>&1", agent));
+	EXPECT_NE(NULL, strstr(self->out, "no metadata: not promoted")) TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s monitor", agent));
+	/* a primary elsewhere gives it metadata */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s format -M -p %s -o 0x1000000 -l 0x200000 -a %s -P %d -k %s 2>&1",
+			 pmlog, dax, addr, PORT + 1, key)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s promote 2>&1", agent))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(8, run(self->out, sizeof(self->out), "%s monitor", agent));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s list", tool));
+	EXPECT_EQ(NULL, strstr(self->out, "port=7492")) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s demote 2>&1", agent))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s monitor", agent));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s list", tool));
+	EXPECT_NE(NULL, strstr(self->out, "port=7492")) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s stop 2>&1", agent))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(7, run(self->out, sizeof(self->out), "%s monitor", agent));
+	unlink(key);
+}
+
 TEST_HARNESS_MAIN
