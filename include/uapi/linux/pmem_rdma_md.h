@@ -45,7 +45,7 @@
 #include <linux/types.h>
 
 #define PMEM_RDMA_MD_MAGIC	"PMRDMAMD"	/* 8 bytes, no NUL */
-#define PMEM_RDMA_MD_VERSION	1
+#define PMEM_RDMA_MD_VERSION	2	/* 2: the flags */
 #define PMEM_RDMA_MD_HEADER	4096	/* the header page */
 #define PMEM_RDMA_MD_SLOT	512	/* each of its two slots */
 #define PMEM_RDMA_MD_GENS	16

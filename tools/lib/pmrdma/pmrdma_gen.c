@@ -111,31 +111,23 @@ static enum pmrdma_md_rel judge(const struct pmrdma_map *map, unsigned int i,
 }
 
 /*
- * Before anything is written to replica i: its header says INCONSISTENT,
- * with its generations if it is to get only what it lacks, or none if
- * all of the view, so that a copy cut off in its resync is never taken
- * for a whole one (as DRBD's Inconsistent).  buf is registered, at least
- * a slot.
+ * What replica i's header says once it is judged, before anything is
+ * written to it (pmrdma_gen_mark()): INCONSISTENT, with its generations
+ * if it is to get only what it lacks, or none if all of the view, so
+ * that a copy cut off in its resync is never taken for a whole one (as
+ * DRBD's Inconsistent).
  */
-static int mark_inconsistent(struct pmrdma_map *map, unsigned int i,
-			     struct pmrdma_link *l, const struct pmrdma_md *local,
-			     const struct pmrdma_md *rep, bool all, char *buf,
-			     uint32_t lkey)
+static void prepare_mark(struct pmrdma_map *map, unsigned int i,
+			 const struct pmrdma_md *local,
+			 const struct pmrdma_md *rep, bool all)
 {
-	struct pmrdma_md m = all ? *local : *rep;
-	int err;
+	struct pmrdma_md *m = &map->copy_mark[i];
 
+	*m = all ? *local : *rep;
 	if (all)
-		memset(m.gen, 0, sizeof(m.gen));
-	m.bitmap_gens = 0;
-	m.flags = PMEM_RDMA_MD_INCONSISTENT;
-	m.seq = ++map->copy_md_seq[i];
-	pmrdma_md_encode(&m, buf);
-	err = pmrdma_link_write(l, pmrdma_md_slot_offset(&m), PMEM_RDMA_MD_SLOT,
-				buf, lkey);
-	if (!err)
-		err = pmrdma_link_drain(l);
-	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+		memset(m->gen, 0, sizeof(m->gen));
+	m->bitmap_gens = 0;
+	m->flags = PMEM_RDMA_MD_INCONSISTENT;
 }
 
 int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
@@ -194,10 +186,8 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 		break;
 	}
 	if (!err)
-		err = mark_inconsistent(map, i, l, &local, &rep,
-					rel == PMRDMA_MD_NONE ||
-					rel == PMRDMA_MD_FAR_BEHIND,
-					buf, mr->lkey);
+		prepare_mark(map, i, &local, &rep,
+			     rel == PMRDMA_MD_NONE || rel == PMRDMA_MD_FAR_BEHIND);
 out:
 	if (mr)
 		ibv_dereg_mr(mr);
@@ -206,20 +196,17 @@ out:
 }
 
 /*
- * Stamp copy i through l with the local header as a replica's: its
- * bitmap_gens 0, since its own bitmap covers nothing (a replica promoted
- * later must not take the primary's bitmap for its own); CLOSED if the
- * primary is closing, else no flag; in the slot after its own header's.
- * With clear, its bitmap is zeroed first: what it kept as a primary once
- * was merged into its oos when it joined.  The caller holds md_lock.  0
- * or -errno, the message in l->msg.
+ * Write m to copy i through l, with the seq after its own header's (so
+ * in the slot its newest header is not in), durably.  With clear, its
+ * bitmap is zeroed first.  The seq counts only once written: a header
+ * that did not land is never followed into the slot of the newest.  0 or
+ * -errno, the message in l->msg.
  */
-static int stamp(struct pmrdma_map *map, unsigned int i, struct pmrdma_link *l,
-		 bool clear)
+static int write_header(struct pmrdma_map *map, unsigned int i,
+			struct pmrdma_link *l, struct pmrdma_md m, bool clear)
 {
 	uint64_t bm = map->copy_size - HEADER - map->size;
 	uint64_t len = clear ? bm + PMEM_RDMA_MD_SLOT : PMEM_RDMA_MD_SLOT;
-	struct pmrdma_md rep = map->md;
 	struct ibv_mr *mr;
 	char *buf;
 	int err;
@@ -227,16 +214,14 @@ static int stamp(struct pmrdma_map *map, unsigned int i, struct pmrdma_link *l,
 	if (posix_memalign((void **)&buf, HEADER, len))
 		return -ENOMEM;
 	memset(buf, 0, len);
-	rep.bitmap_gens = 0;
-	rep.flags = map->md.flags & PMEM_RDMA_MD_CLOSED;
-	rep.seq = ++map->copy_md_seq[i];
-	pmrdma_md_encode(&rep, buf + len - PMEM_RDMA_MD_SLOT);
+	m.seq = map->copy_md_seq[i] + 1;
+	pmrdma_md_encode(&m, buf + len - PMEM_RDMA_MD_SLOT);
 	err = pmrdma_link_reg_buf(l, buf, len, &mr);
 	if (!err) {
 		if (clear)
 			err = pmrdma_link_write(l, map->size, bm, buf, mr->lkey);
 		if (!err)
-			err = pmrdma_link_write(l, pmrdma_md_slot_offset(&rep),
+			err = pmrdma_link_write(l, pmrdma_md_slot_offset(&m),
 						PMEM_RDMA_MD_SLOT,
 						buf + len - PMEM_RDMA_MD_SLOT,
 						mr->lkey);
@@ -245,7 +230,42 @@ static int stamp(struct pmrdma_map *map, unsigned int i, struct pmrdma_link *l,
 		ibv_dereg_mr(mr);
 	}
 	free(buf);
+	if (!err)
+		map->copy_md_seq[i] = m.seq;
 	return err;
+}
+
+/*
+ * Stamp copy i through l with the local header as a replica's: its
+ * bitmap_gens 0, since its own bitmap covers nothing (a replica promoted
+ * later must not take the primary's bitmap for its own); CLOSED if the
+ * primary is closing, else no flag.  With clear, its bitmap is zeroed
+ * first: what it kept as a primary once was merged into its oos when it
+ * joined.  The caller holds md_lock.
+ */
+static int stamp(struct pmrdma_map *map, unsigned int i, struct pmrdma_link *l,
+		 bool clear)
+{
+	struct pmrdma_md rep = map->md;
+
+	rep.bitmap_gens = 0;
+	rep.flags = map->md.flags & PMEM_RDMA_MD_CLOSED;
+	return write_header(map, i, l, rep, clear);
+}
+
+int pmrdma_gen_mark(struct pmrdma_map *map, unsigned int i,
+		    struct pmrdma_link *l)
+{
+	int err;
+
+	if (!map->has_md)
+		return 0;
+	err = write_header(map, i, l, map->copy_mark[i], false);
+	if (err)
+		return pmrdma_fail(map, err, "%s",
+				   err == -ENOMEM ? "no memory to mark a replica" :
+						    l->msg);
+	return 0;
 }
 
 /* the copies in sync now, a bit each */
@@ -274,26 +294,48 @@ int pmrdma_gen_start(struct pmrdma_map *map)
 	if (err)
 		return pmrdma_fail(map, err, "metadata: getrandom: %s",
 				   strerror(-err));
+	/*
+	 * a replica whose primary went with writes in flight: its bitmap
+	 * says nothing of them, so that no later session takes it for one
+	 * that covers the generation before (a copy still at it is stale
+	 * beyond the bitmap, and gets all of the view)
+	 */
+	if (map->md_unclean_gen)
+		map->md.bitmap_gens = 0;
 	map->md.flags = PMEM_RDMA_MD_PRIMARY;
 	pmrdma_md_store(&map->lc, &map->md);
 	map->md_new = false;
+	map->md_started = true;
 	return 0;
 }
 
 void pmrdma_gen_close(struct pmrdma_map *map)
 {
-	unsigned int i;
+	bool clean = true;
+	unsigned int i, k;
+	uint32_t holders;
 
-	if (!map->has_md || !(map->md.flags & PMEM_RDMA_MD_PRIMARY))
+	if (!map->md_started)
 		return;
+	/*
+	 * nothing in flight, or no CLOSED: what this thread or another
+	 * started and did not drain may reach one copy and not another
+	 */
+	for (i = 0; i < map->nlinks; i++)
+		for (k = 0; k < map->nlanes; k++)
+			if (copy_live(map, i) &&
+			    pmrdma_link_drain(copy_link(map, i, k)))
+				clean = false;
 	/* a copy that dropped out unnoticed is made stale first */
-	pmrdma_gen_settle(map, 0);
-	/* nothing in flight: the bitmap keeps what copies out lack */
+	if (pmrdma_gen_settle(map, 0))
+		clean = false;
 	pmrdma_dirty_sync(&map->dirty, true);
 	pthread_mutex_lock(&map->md_lock);
-	map->md.flags = PMEM_RDMA_MD_CLOSED;
-	for (i = 0; i < map->nlinks; i++)
-		if (copy_in_sync(map, i))
+	map->md.flags = clean ? PMEM_RDMA_MD_CLOSED : 0;
+	holders = __atomic_load_n(&map->md_holders, __ATOMIC_ACQUIRE);
+	/* only copies that were given the current generation */
+	for (i = 0; i < map->nlinks && clean; i++)
+		if (holders & 1U << i && copy_in_sync(map, i))
 			stamp(map, i, copy_link(map, i, 0), false);
 	pmrdma_md_store(&map->lc, &map->md);
 	pthread_mutex_unlock(&map->md_lock);
@@ -327,7 +369,7 @@ int pmrdma_gen_in_sync(struct pmrdma_map *map, unsigned int i)
 		map->md.bitmap_gens = 0;
 		pmrdma_md_store(&map->lc, &map->md);
 		for (j = 0; j < map->nlinks; j++)
-			if (copy_live(map, j))
+			if (copy_in_sync(map, j))
 				stamp(map, j, copy_link(map, j, 0), false);
 	}
 	pthread_mutex_unlock(&map->md_lock);

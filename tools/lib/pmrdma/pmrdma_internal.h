@@ -344,8 +344,13 @@ struct pmrdma_map {
 	uint64_t copy_size;
 	pthread_mutex_t md_lock;
 	uint32_t md_holders;
-	/* each replica's header seq, as judged: the next goes after it */
+	/*
+	 * each replica's header seq, as judged and written since: the next
+	 * goes after it; and what its header says once judged
+	 */
 	uint64_t copy_md_seq[PMRDMA_REPLICAS_MAX];
+	struct pmrdma_md copy_mark[PMRDMA_REPLICAS_MAX];
+	bool md_started;		/* a generation drawn: the map's */
 	/*
 	 * the local copy's generation at open when it was a replica whose
 	 * primary went with writes in flight (its header neither PRIMARY nor
@@ -702,8 +707,17 @@ int pmrdma_gen_settle(struct pmrdma_map *map, unsigned int lane);
  */
 int pmrdma_gen_start(struct pmrdma_map *map);
 /*
- * The primary's map goes, no other thread in it: the local copy and
- * every replica in sync say CLOSED, nothing in flight.
+ * Replica i, judged, is about to be written (resynced, or to take
+ * flushes): its header says INCONSISTENT until it is in sync.  0, or the
+ * copy's failure as the map's.
+ */
+int pmrdma_gen_mark(struct pmrdma_map *map, unsigned int i,
+		    struct pmrdma_link *l);
+/*
+ * The primary's map goes, no other thread in it: every link drained, the
+ * local copy and every replica given the current generation say CLOSED;
+ * with anything failing, the local copy says neither PRIMARY nor CLOSED
+ * (writes may have been in flight).
  */
 void pmrdma_gen_close(struct pmrdma_map *map);
 

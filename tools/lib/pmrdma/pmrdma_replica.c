@@ -372,6 +372,8 @@ static int rejoin(struct pmrdma_map *map, unsigned int i)
 	if (!err)
 		err = pmrdma_gen_judge(map, i, &links[0]);
 	if (!err)
+		err = pmrdma_gen_mark(map, i, &links[0]);
+	if (!err)
 		err = bufs_register(map, &links[0], mr);
 	if (err)
 		goto unlock;
@@ -482,7 +484,11 @@ int pmrdma_replica_open(struct pmrdma_map *map, unsigned int i)
 	if (err)
 		return err;
 	copy_caps_set(map, i, l);
-	return pmrdma_gen_judge(map, i, l);
+	err = pmrdma_gen_judge(map, i, l);
+	/* not in sync until filled: it counts for no generation before */
+	if (!err && map->has_md)
+		__atomic_store_n(&map->copy_resyncing[i], true, __ATOMIC_RELEASE);
+	return err;
 }
 
 int pmrdma_replica_fill(struct pmrdma_map *map, unsigned int i)
@@ -491,8 +497,10 @@ int pmrdma_replica_fill(struct pmrdma_map *map, unsigned int i)
 	struct pmrdma_link *l = copy_link(map, i, 0);
 	int err;
 
-	if (map->has_md)
-		return resync(map, i);
+	if (map->has_md) {
+		err = pmrdma_gen_mark(map, i, l);
+		return err ?: resync(map, i);
+	}
 	err = pmrdma_link_flush(l, &all, 1);
 	if (!err)
 		err = pmrdma_link_drain(l);
