@@ -175,7 +175,8 @@ fuzz: all
 		sh -c '$(TOP)/build/selftests/fuzz_test && \
 		       $(TOP)/build/selftests/target_cm_test'
 
-## make crash       build, boot the VM, fail the power 1000 times under the log writer
+## make crash       build, boot the VM, fail the power 1000 times under the log writer,
+##                   then 1000 rounds of failures of a replicated log's every copy
 ##                   (CRASH_COUNT=N sets the count, CRASH_SEED=N replays a run)
 crash: all
 	@scripts/vm-run --timeout 3600 -- env \

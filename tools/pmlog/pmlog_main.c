@@ -45,6 +45,9 @@ static const char usage_text[] =
 "  -M, --metadata        with -p: the copies keep metadata (generations,\n"
 "                        a write-intent bitmap; pmrdma(7), High\n"
 "                        availability), as a primary keeps them\n"
+"  -R, --auto-rejoin MS  with replicas: one that drops out rejoins on its\n"
+"                        own, first tried after MS ms, then up to 8 times\n"
+"                        longer apart\n"
 "  -v, --verbose         write: a line 'acked N' once record N is durable\n"
 "  -m, --mode MODE       pipelined (default), wait, verify\n"
 "  -s, --slot BYTES      format: the slot size (default 256)\n"
@@ -59,6 +62,7 @@ static const char usage_text[] =
 struct opts {
 	const char *path;
 	uint64_t offset, length;
+	unsigned int rejoin_ms;
 	bool metadata, verbose;
 	struct pmrdma_remote remote[MAX_REMOTES];
 	uint8_t key[MAX_REMOTES][PMRDMA_KEY_MAX];
@@ -112,6 +116,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "metadata", no_argument, NULL, 'M' },
+		{ "auto-rejoin", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "slot", required_argument, NULL, 's' },
@@ -124,7 +129,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->slot = 256;
-	while ((c = getopt_long(argc, argv, "a:P:k:p:o:l:Mvm:s:S:n:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:P:k:p:o:l:MR:vm:s:S:n:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->nremote == MAX_REMOTES)
@@ -150,6 +155,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'M':
 			o->metadata = true;
+			break;
+		case 'R':
+			o->rejoin_ms = strtoul(optarg, NULL, 0);
+			if (!o->rejoin_ms || o->rejoin_ms > UINT32_MAX / 8)
+				bad_usage("-R takes a number of ms, 1 or more");
 			break;
 		case 'v':
 			o->verbose = true;
@@ -203,6 +213,9 @@ static struct pmrdma_map *map_open(struct opts *o)
 		err = pmrdma_config_set_range(cfg, o->offset, o->length);
 	if (!err && o->metadata)
 		err = pmrdma_config_set_metadata(cfg, true);
+	if (!err && o->rejoin_ms)
+		err = pmrdma_config_set_auto_rejoin(cfg, o->rejoin_ms,
+						    8 * o->rejoin_ms);
 	for (i = 0; !err && i < o->nremote; i++)
 		err = o->path ? pmrdma_config_add_replica(cfg, &o->remote[i]) :
 				pmrdma_config_set_remote(cfg, &o->remote[i]);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pmrdma.h"
 #include "pmrdma_target.h"
@@ -75,28 +77,40 @@ int copy_metadata(const char *path, uint64_t offset, uint64_t length,
 	return err;
 }
 
+/* [a, a + alen) and [b, b + blen) overlap (alen 0: to the end) */
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return (!alen || b < a + alen) && a < b + blen;
+}
+
 /*
- * The kernel target's exports of exactly this range (length 0: from the
- * offset to the end), their ids in ids (up to max): how many; none when
- * the module is not loaded.
+ * The kernel target's exports of the copy's device that overlap its range
+ * (length 0: from the offset to the end) - an export takes any spelling of
+ * the device's path - their ids in ids (up to max): how many; none when
+ * the module is not loaded.  Exit 1 when the target cannot say.
  */
 static unsigned int copy_exports(const struct copy_args *a, uint32_t *ids,
 				 unsigned int max)
 {
 	struct pmem_rdma_export_info *info = NULL;
 	struct pmrdma_target *t;
+	struct stat want, st;
 	uint32_t i, count;
 	unsigned int n = 0;
 	char msg[256];
 
-	if (pmrdma_target_open(&t, msg, sizeof(msg)))
+	if (stat(a->path, &want) || !S_ISBLK(want.st_mode) ||
+	    access(PMRDMA_TARGET_PATH, F_OK))
 		return 0;
-	if (!pmrdma_target_list(t, &info, &count))
-		for (i = 0; i < count && n < max; i++)
-			if (!strcmp(info[i].path, a->path) &&
-			    info[i].offset == a->offset &&
-			    (!a->length || info[i].length == a->length))
-				ids[n++] = info[i].id;
+	if (pmrdma_target_open(&t, msg, sizeof(msg)))
+		die("%s", msg);
+	if (pmrdma_target_list(t, &info, &count))
+		die("%s", pmrdma_target_errormsg(t));
+	for (i = 0; i < count && n < max; i++)
+		if (!stat(info[i].path, &st) && S_ISBLK(st.st_mode) &&
+		    st.st_rdev == want.st_rdev &&
+		    overlap(a->offset, a->length, info[i].offset, info[i].length))
+			ids[n++] = info[i].id;
 	pmrdma_target_close(&t);
 	free(info);
 	return n;
@@ -112,7 +126,9 @@ static unsigned int copy_exports(const struct copy_args *a, uint32_t *ids,
  */
 static int copy_print(const struct copy_args *a)
 {
-	static const char *const disk[] = { "consistent", "inconsistent", "none" };
+	static const char *const disk[] = {
+		"consistent", "inconsistent", "none", "foreign",
+	};
 	uint32_t ids[MAX_EXPORTS];
 	struct pmrdma_metadata md = { 0 };
 	unsigned int n, k, d;
@@ -120,12 +136,16 @@ static int copy_print(const struct copy_args *a)
 	int err;
 
 	err = copy_metadata(a->path, a->offset, a->length, &md);
-	if (err && err != -ENODATA)
+	/* no metadata, or another copy's: the exports are still the copy's */
+	if (err && err != -ENODATA && err != -EUCLEAN)
 		return err;
+	if (err)
+		memset(&md, 0, sizeof(md));
 	n = copy_exports(a, ids, MAX_EXPORTS);
 	role = n ? "secondary" : md.flags & PMRDMA_METADATA_PRIMARY ?
 	       "primary" : "none";
-	d = err ? 2 : md.flags & PMRDMA_METADATA_INCONSISTENT ? 1 : 0;
+	d = err == -ENODATA ? 2 : err ? 3 :
+	    md.flags & PMRDMA_METADATA_INCONSISTENT ? 1 : 0;
 	if (a->json) {
 		printf("{\"path\":");
 		print_json_string(a->path);
@@ -172,7 +192,7 @@ int cmd_status(int argc, char **argv)
 
 	copy_parse(argc, argv, &a);
 	err = copy_print(&a);
-	if (err && err != -ENODATA)
+	if (err && err != -ENODATA && err != -EUCLEAN)
 		die("%s", pmrdma_errormsg(NULL));
 	return 0;
 }
@@ -188,16 +208,11 @@ int cmd_promote(int argc, char **argv)
 	int err;
 
 	copy_parse(argc, argv, &a);
-	err = copy_metadata(a.path, a.offset, a.length, &md);
-	if (err == -ENODATA)
-		die("%s: a copy without metadata is no replica to promote",
-		    pmrdma_errormsg(NULL));
-	if (err)
-		die("%s", pmrdma_errormsg(NULL));
-	if (md.flags & PMRDMA_METADATA_INCONSISTENT)
-		die("%s: cut off in a resync, the copy is not whole: promote a consistent one",
-		    a.path);
-	/* fenced: the old primary's connections to it go with its exports */
+	/*
+	 * fenced first: the old primary's connections go with the exports,
+	 * so that nothing it does (a rejoin's judging) changes what is
+	 * checked next
+	 */
 	n = copy_exports(&a, ids, MAX_EXPORTS);
 	if (n && pmrdma_target_open(&t, msg, sizeof(msg)))
 		die("%s", msg);
@@ -206,6 +221,16 @@ int cmd_promote(int argc, char **argv)
 			die("unexport %u: %s", ids[k], pmrdma_target_errormsg(t));
 	if (n)
 		pmrdma_target_close(&t);
+	err = copy_metadata(a.path, a.offset, a.length, &md);
+	if (err == -ENODATA)
+		die("%s: a copy without metadata is no replica to promote%s",
+		    pmrdma_errormsg(NULL), n ? " (its exports are gone)" : "");
+	if (err)
+		die("%s%s", pmrdma_errormsg(NULL),
+		    n ? " (its exports are gone)" : "");
+	if (md.flags & PMRDMA_METADATA_INCONSISTENT)
+		die("%s: cut off in a resync, the copy is not whole: promote a consistent one%s",
+		    a.path, n ? " (its exports are gone)" : "");
 	copy_print(&a);
 	return 0;
 }

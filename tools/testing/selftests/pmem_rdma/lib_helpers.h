@@ -12,6 +12,8 @@
 #define PMEM_RDMA_LIB_HELPERS_H
 
 #include <dirent.h>
+#include <libgen.h>
+#include <sys/wait.h>
 
 #include "target_helpers.h"
 #include "pmrdma.h"
@@ -254,6 +256,113 @@ static inline int lib_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+/* the metadata of the copy at [off, off + EXP_LEN) of path (devdax, the namespace) */
+static inline int lib_metadata(const char *path, uint64_t off,
+			       struct pmrdma_metadata *md)
+{
+	struct pmrdma_config *cfg;
+	int ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_path(cfg, path);
+	if (!ret)
+		ret = pmrdma_config_set_range(cfg, off, EXP_LEN);
+	if (!ret)
+		ret = pmrdma_metadata_read(cfg, md);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/* len bytes of src written into export x at off, through a remote map */
+static inline int lib_put_export(const struct lib_export *x, size_t off,
+				 const void *src, size_t len)
+{
+	struct pmrdma_map *m;
+	char *v;
+	int ret = lib_map_remote(&m, &x->remote, NULL);
+
+	if (ret)
+		return ret;
+	v = pmrdma_map_get_address(m);
+	memcpy(v + off, src, len);
+	ret = pmrdma_flush(m, v + off, len);
+	pmrdma_map_delete(&m);
+	return ret;
+}
+
+/*
+ * build/tools/pmlog with args, then -M and the devdax range [off, off +
+ * EXP_LEN) with the n replicas x, its stdout and stderr to out: started
+ * (*pid), or waited for (its exit status returned, 128 if killed).  An
+ * exec: a forked child cannot use its parent's RDMA CM and verbs files.
+ */
+static inline int lib_pmlog(const struct lib_export *x, unsigned int n,
+			    uint64_t off, const char *const *args,
+			    const char *out, bool wait, pid_t *pidp)
+{
+	char exe[4096], tool[4200], offs[32], lens[32], port[8][8];
+	char key[8][64];
+	const char *argv[64];
+	unsigned int i;
+	int k = 0, fd, st;
+	ssize_t l;
+	pid_t pid;
+
+	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (l < 0 || n > 8)
+		return -EINVAL;
+	exe[l] = 0;
+	snprintf(tool, sizeof(tool), "%s/../tools/pmlog", dirname(exe));
+	argv[k++] = tool;
+	while (*args && k < 32)
+		argv[k++] = *args++;
+	snprintf(offs, sizeof(offs), "%llu", (unsigned long long)off);
+	snprintf(lens, sizeof(lens), "%lu", (unsigned long)EXP_LEN);
+	argv[k++] = "-M";
+	argv[k++] = "-p";
+	argv[k++] = getenv("PMEM_RDMA_DAX");
+	argv[k++] = "-o";
+	argv[k++] = offs;
+	argv[k++] = "-l";
+	argv[k++] = lens;
+	for (i = 0; i < n; i++) {
+		snprintf(port[i], sizeof(port[i]), "%u", x[i].port);
+		argv[k++] = "-a";
+		argv[k++] = x[i].addr;
+		argv[k++] = "-P";
+		argv[k++] = port[i];
+		if (!x[i].remote.key)
+			continue;
+		snprintf(key[i], sizeof(key[i]), "/tmp/pmlog-key.%d.%u", getpid(), i);
+		fd = open(key[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			return -errno;
+		l = write(fd, x[i].key, LIB_KEY_LEN);
+		close(fd);
+		if (l != LIB_KEY_LEN)
+			return -EIO;
+		argv[k++] = "-k";
+		argv[k++] = key[i];
+	}
+	argv[k] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execv(tool, (char *const *)argv);
+		_exit(127);
+	}
+	*pidp = pid;
+	if (!wait)
+		return 0;
+	if (waitpid(pid, &st, 0) != pid)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 #endif /* PMEM_RDMA_LIB_HELPERS_H */

@@ -15,8 +15,15 @@
  * PMEM_RDMA_CRASH_COUNT failures (default 100; make crash runs 1000),
  * PMEM_RDMA_CRASH_SEED to replay a run.  The modes take turns: pipelined,
  * waiting after the record's flush, flush-and-verify.
+ *
+ * The second test is the same log replicated, with metadata: its writer a
+ * pmlog process on a devdax range with two replicas on exports, which
+ * rejoin on their own; the test fails replicas' power and takes their
+ * exports away and back at random moments - during resyncs too - then
+ * kills the writer (its host gone), as many rounds.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #include "lib_helpers.h"
@@ -197,6 +204,403 @@ TEST_F_TIMEOUT(crash, power_failures_under_a_running_log_writer, 3000)
 	fflush(stdout);
 	pmlog_close(&log);
 	pmrdma_map_delete(&map);
+}
+
+/* ---- the replicated log: every copy fails, the primary's host too ---- */
+
+#define HA_NREP		2
+#define HA_LOCAL_OFF	(32UL << 20)	/* the primary's copy, on devdax */
+#define HA_SCRATCH_OFF	(36UL << 20)	/* where a replica's bytes are read */
+#define HA_OUT		"/tmp/log_crash_ha.out"
+
+FIXTURE(ha)
+{
+	int fd;
+	const char *pmem, *dax;
+	struct lib_export x[HA_NREP];
+	unsigned char *buf;
+};
+
+FIXTURE_SETUP(ha)
+{
+	int i;
+
+	self->fd = open(CTL, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->pmem = getenv("PMEM_RDMA_PMEM");
+	self->dax = getenv("PMEM_RDMA_DAX");
+	if (!self->pmem || !self->pmem[0] || !self->dax || !self->dax[0])
+		SKIP(return, "needs the devdax device and the fsdax namespace");
+	for (i = 0; i < HA_NREP; i++)
+		ASSERT_EQ(0, lib_export(self->fd, self->pmem, TARGET_PORT + i,
+					EXP_OFF + i * EXP_LEN, &self->x[i]));
+	ASSERT_EQ(0, posix_memalign((void **)&self->buf, 4096, EXP_LEN));
+}
+
+FIXTURE_TEARDOWN(ha)
+{
+	int i;
+
+	for (i = 0; i < HA_NREP; i++)
+		if (self->x[i].id)
+			unexport(self->fd, self->x[i].id);
+	free(self->buf);
+	close(self->fd);
+}
+
+/* a map of the devdax range at off, without metadata: its raw bytes */
+static int dax_map(struct pmrdma_map **map, const char *dax, uint64_t off)
+{
+	struct pmrdma_config *cfg;
+	int ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_path(cfg, dax);
+	if (!ret)
+		ret = pmrdma_config_set_range(cfg, off, EXP_LEN);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
+/*
+ * The log in the copy whose bytes are at off of the devdax device (the
+ * primary's, or a replica's read into the scratch range): whole, and
+ * holding every record acknowledged
+ */
+#define check_log(self, off, acked, what, pointer)	\
+	__check_log(_metadata, (self)->dax, off, acked, what, pointer)
+
+static void __check_log(struct __test_metadata *_metadata, const char *dax,
+			uint64_t off, uint64_t acked, const char *what,
+			uint64_t *pointer)
+{
+	struct pmlog_recovery rec;
+	struct pmrdma_map *map;
+	struct pmlog *log;
+	char want[SLOT];
+	const void *p;
+	uint64_t n;
+	size_t len;
+	int ret;
+
+	ASSERT_EQ(0, dax_map(&map, dax, off));
+	ret = pmlog_open(&log, map, &rec);
+	ASSERT_EQ(0, ret) TH_LOG("%s: the log does not recover: %d, record %llu",
+				 what, ret, (unsigned long long)rec.first_invalid);
+	ASSERT_LE(acked, rec.pointer) TH_LOG("%s: an acknowledged record was lost: %llu of %llu",
+					     what, (unsigned long long)rec.pointer,
+					     (unsigned long long)acked);
+	for (n = rec.first; n < rec.pointer; n++) {
+		p = pmlog_record(log, n, &len);
+		ASSERT_NE(NULL, p) TH_LOG("%s: record %llu", what, (unsigned long long)n);
+		ASSERT_EQ(pmlog_sample(n, want, pmlog_max_record(log)), len);
+		ASSERT_EQ(0, memcmp(p, want, len)) TH_LOG("%s: record %llu", what,
+							 (unsigned long long)n);
+	}
+	*pointer = rec.pointer;
+	pmlog_close(&log);
+	pmrdma_map_delete(&map);
+}
+
+/* replica i's media, after a power failure of its own, into the scratch range */
+#define replica_to_scratch(self, i)	\
+	__replica_to_scratch(_metadata, self, i)
+
+static void __replica_to_scratch(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(ha) *self, int i)
+{
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_map *map;
+
+	ASSERT_EQ(0, lib_power(self->fd, self->x[i].id, 0, 0, 7, &pf));
+	ASSERT_EQ(0, read_pmem(self->pmem, self->x[i].off, self->buf, EXP_LEN));
+	ASSERT_EQ(0, dax_map(&map, self->dax, HA_SCRATCH_OFF));
+	memcpy(pmrdma_map_get_address(map), self->buf, EXP_LEN);
+	ASSERT_EQ(0, pmrdma_flush(map, pmrdma_map_get_address(map), EXP_LEN));
+	pmrdma_map_delete(&map);
+}
+
+/* what the writer printed but its acks, into buf (4 KiB), as a string */
+static const char *writer_said(unsigned char *buf)
+{
+	char line[256], *out = (char *)buf;
+	size_t len = 0;
+	FILE *f = fopen(HA_OUT, "r");
+
+	out[0] = 0;
+	if (!f)
+		return out;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "acked ", 6) && len + strlen(line) < 4096) {
+			strcpy(out + len, line);
+			len += strlen(line);
+		}
+	fclose(f);
+	return out;
+}
+
+/* the writer's exit within a minute: 0; or -1, and it is killed */
+static int wait_exit(pid_t pid, int *st)
+{
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return 0;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, st, 0);
+	return -1;
+}
+
+/* wait until the writer acknowledged a record, or stopped: 0, or -1 */
+static int first_ack(pid_t pid)
+{
+	int i, st;
+
+	for (i = 0; i < 30000; i++) {
+		if (pt_pmlog_acked(HA_OUT))
+			return 0;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/*
+ * Replica 1 is written as a primary on its own: its copy made a primary's
+ * local copy (in the scratch range), written and put back.  It then is
+ * newer than the primary's copy if it had the primary's generation (it
+ * was promoted), or has diverged from it (split brain) if not: *newer
+ * says which.  Its header may say it is not whole (cut off in a resync):
+ * no primary then, and false.
+ */
+#define diverge(self, newer)	__diverge(_metadata, self, newer)
+
+static bool __diverge(struct __test_metadata *_metadata, FIXTURE_DATA(ha) *self,
+		      bool *newer)
+{
+	struct pmrdma_metadata md, rmd;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	char *v;
+	int ret;
+
+	replica_to_scratch(self, 1);
+	ASSERT_EQ(0, lib_metadata(self->dax, HA_LOCAL_OFF, &md));
+	ASSERT_EQ(0, lib_metadata(self->dax, HA_SCRATCH_OFF, &rmd));
+	*newer = rmd.gen[0] == md.gen[0];
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	ASSERT_EQ(0, pmrdma_config_set_path(cfg, self->dax));
+	ASSERT_EQ(0, pmrdma_config_set_range(cfg, HA_SCRATCH_OFF, EXP_LEN));
+	ASSERT_EQ(0, pmrdma_config_set_metadata(cfg, true));
+	ret = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (ret == -ESTALE)
+		return false;
+	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	if (ret)
+		return false;
+	v = pmrdma_map_get_address(map);
+	memset(v + (1UL << 20), 0x5a, 64);
+	EXPECT_EQ(0, pmrdma_flush(map, v + (1UL << 20), 64));
+	pmrdma_map_delete(&map);
+	ASSERT_EQ(0, dax_map(&map, self->dax, HA_SCRATCH_OFF));
+	EXPECT_EQ(0, lib_put_export(&self->x[1], 0, pmrdma_map_get_address(map),
+				EXP_LEN));
+	pmrdma_map_delete(&map);
+	return true;
+}
+
+/*
+ * A session of the primary with the replicas in mask, replica 1 discarded
+ * if it is one: made and deleted.  With replica 0 alone, the primary has
+ * written (a generation of its own) while replica 1 was apart.
+ */
+static int primary_session(const FIXTURE_DATA(ha) *self, uint32_t mask)
+{
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map = NULL;
+	int i, ret = pmrdma_config_new(&cfg);
+
+	if (!ret)
+		ret = pmrdma_config_set_path(cfg, self->dax);
+	if (!ret)
+		ret = pmrdma_config_set_range(cfg, HA_LOCAL_OFF, EXP_LEN);
+	for (i = 0; i < HA_NREP && !ret; i++)
+		if (mask & 1U << i)
+			ret = pmrdma_config_add_replica(cfg, &self->x[i].remote);
+	if (!ret)
+		ret = pmrdma_config_set_metadata(cfg, true);
+	if (!ret && mask & 2)
+		ret = pmrdma_config_discard_replica(cfg, 1);
+	if (!ret)
+		ret = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	pmrdma_map_delete(&map);
+	return ret;
+}
+
+TEST_F_TIMEOUT(ha, a_replicated_log_survives_every_copy_failing, 3000)
+{
+	static const char *const fmt[] = { "format", "-S", "64", NULL };
+	static const char *const wr[] = { "write", "-q", "-v", "-R", "20", "-n",
+					  "100000000", NULL };
+	const char *c = getenv("PMEM_RDMA_CRASH_COUNT");
+	const char *sd = getenv("PMEM_RDMA_CRASH_SEED");
+	unsigned int count = c ? strtoul(c, NULL, 0) : 100, i, e, r;
+	uint64_t seed = sd ? strtoull(sd, NULL, 0) : (uint64_t)time(NULL) + 1;
+	uint64_t rng = seed, acked, records = 0, claims = 0, faults = 0;
+	uint64_t pointer = 0, rp;
+	int ret;
+	uint64_t unexports = 0, diverged = 0, promoted = 0, stops = 0;
+	struct pmem_rdma_power_fail pf;
+	struct pmrdma_metadata md, rmd;
+	struct pmrdma_map *map;
+	char *v;
+	pid_t pid;
+	int st;
+
+	if (!self->x[0].id)
+		return;
+	ksft_print_msg("ha crash: %u rounds, seed %llu\n", count,
+		       (unsigned long long)seed);
+	fflush(stdout);
+	/* no copy keeps metadata from before: a new primary's */
+	ASSERT_EQ(0, dax_map(&map, self->dax, HA_LOCAL_OFF));
+	v = pmrdma_map_get_address(map);
+	memset(v + EXP_LEN - 4096, 0, 4096);
+	ASSERT_EQ(0, pmrdma_flush(map, v + EXP_LEN - 4096, 4096));
+	for (r = 0; r < HA_NREP; r++)
+		ASSERT_EQ(0, lib_put_export(&self->x[r], EXP_LEN - 4096,
+					v + EXP_LEN - 4096, 4096));
+	pmrdma_map_delete(&map);
+	ASSERT_EQ(0, lib_pmlog(self->x, HA_NREP, HA_LOCAL_OFF, fmt, HA_OUT,
+			       true, &pid));
+
+	for (i = 0; i < count; i++) {
+		bool newer = false, split = false;
+
+		/*
+		 * every tenth round replica 1 is written as a primary on its
+		 * own: every other time after the primary wrote without it
+		 * (a split brain), else as it was (promoted, maybe)
+		 */
+		if (i % 20 == 19)
+			ASSERT_EQ(0, primary_session(self, 1))
+				TH_LOG("%s", pmrdma_errormsg(NULL));
+		if (i % 10 == 9)
+			split = diverge(self, &newer);
+
+		/* no ack of the round before is taken for this one's */
+		unlink(HA_OUT);
+		ASSERT_EQ(0, lib_pmlog(self->x, HA_NREP, HA_LOCAL_OFF, wr, HA_OUT,
+				       false, &pid));
+		if (split) {
+			/* refused, until the survivor is chosen */
+			ret = wait_exit(pid, &st);
+			ASSERT_EQ(0, ret) TH_LOG("round %u: a %s replica was not refused: the writer writes",
+						 i, newer ? "newer" : "diverged");
+			EXPECT_EQ(1, WEXITSTATUS(st));
+			ASSERT_NE(NULL, strstr(writer_said(self->buf),
+					       newer ? "replica 1 is newer than the local copy" :
+						       "have diverged"))
+				TH_LOG("round %u: a %s replica was not refused: %s",
+				       i, newer ? "newer" : "diverged",
+				       (char *)self->buf);
+			ASSERT_EQ(0, primary_session(self, 3))
+				TH_LOG("%s", pmrdma_errormsg(NULL));
+			if (newer)
+				promoted++;
+			else
+				diverged++;
+			continue;
+		}
+		ASSERT_EQ(0, first_ack(pid)) TH_LOG("round %u: the writer did not write: %s",
+						    i, writer_said(self->buf));
+		for (e = splitmix(&rng) % 4; e > 0; e--) {
+			unsigned int k = splitmix(&rng) % HA_NREP;
+
+			usleep(splitmix(&rng) % 200000);
+			switch (splitmix(&rng) % 3) {
+			case 0:		/* a replica's power, during a resync or not */
+				ASSERT_EQ(0, lib_power(self->fd, self->x[k].id,
+						       PMEM_RDMA_POWER_FAIL_STAY_DOWN,
+						       splitmix(&rng) % 300000,
+						       splitmix(&rng), &pf));
+				usleep(splitmix(&rng) % 100000);
+				ASSERT_EQ(0, lib_power(self->fd, self->x[k].id,
+						       PMEM_RDMA_POWER_FAIL_POWER_ON,
+						       0, 0, &pf));
+				faults++;
+				break;
+			case 1:		/* its export taken away, and back */
+				ASSERT_EQ(0, unexport(self->fd, self->x[k].id));
+				self->x[k].id = 0;
+				usleep(splitmix(&rng) % 100000);
+				ASSERT_EQ(0, lib_export(self->fd, self->pmem,
+							TARGET_PORT + k,
+							EXP_OFF + k * EXP_LEN,
+							&self->x[k]));
+				unexports++;
+				break;
+			default:
+				break;
+			}
+		}
+		/* the primary's host is gone */
+		usleep(splitmix(&rng) % 100000);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		/*
+		 * or the writer stopped first, as it should with no replica
+		 * in sync for a while (pmrdma_config_set_min_in_sync())
+		 */
+		if (!WIFSIGNALED(st)) {
+			ASSERT_NE(NULL, strstr(writer_said(self->buf),
+					       "append: Transport endpoint is not connected"))
+				TH_LOG("round %u: the writer stopped: %s", i,
+				       (char *)self->buf);
+			stops++;
+		}
+		acked = pt_pmlog_acked(HA_OUT);
+		/* the records of this round: after the pointer it began at */
+		records += acked > pointer ? acked - pointer : 0;
+
+		/* every copy that says it is current holds every record */
+		ASSERT_EQ(0, lib_metadata(self->dax, HA_LOCAL_OFF, &md));
+		EXPECT_EQ(PMRDMA_METADATA_PRIMARY, md.flags);
+		check_log(self, HA_LOCAL_OFF, acked, "the primary", &pointer);
+		for (r = 0; r < HA_NREP; r++) {
+			replica_to_scratch(self, r);
+			ASSERT_EQ(0, lib_metadata(self->dax, HA_SCRATCH_OFF, &rmd));
+			if (rmd.gen[0] != md.gen[0] ||
+			    rmd.flags & PMRDMA_METADATA_INCONSISTENT)
+				continue;
+			check_log(self, HA_SCRATCH_OFF, acked,
+				  r ? "replica 1" : "replica 0", &rp);
+			claims++;
+		}
+		if (!_metadata->passed) {
+			TH_LOG("round %u of seed %llu", i, (unsigned long long)seed);
+			break;
+		}
+	}
+	ksft_print_msg("ha crash: %u rounds, %llu records acknowledged, %llu replicas claiming the current generation checked, %llu replica power failures, %llu exports taken away, %llu writers stopped with no replica in sync, %llu split brains and %llu newer replicas refused, seed %llu\n",
+		       count, (unsigned long long)records,
+		       (unsigned long long)claims, (unsigned long long)faults,
+		       (unsigned long long)unexports, (unsigned long long)stops,
+		       (unsigned long long)diverged, (unsigned long long)promoted,
+		       (unsigned long long)seed);
+	fflush(stdout);
+	EXPECT_LT(count / 2, claims);
+	if (count >= 20)
+		EXPECT_LT(0, diverged);
+	unlink(HA_OUT);
 }
 
 TEST_HARNESS_MAIN
