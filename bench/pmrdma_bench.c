@@ -17,6 +17,7 @@
  * The ports and the goals' thresholds come from bench/bench.conf, the one
  * table, as build/bench/bench_conf.h.
  */
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -725,6 +726,225 @@ static void bitmap_cost(void)
 	pmrdma_map_delete(&m[1]);
 }
 
+/*
+ * A resync's cost against what it copies, as DRBD's bitmap earns its
+ * keep: a map with metadata of 64 MiB (the PORT_BIG export its replica)
+ * opened with nothing to resync, with 1 % of its regions dirty in the
+ * local copy's bitmap (every hundredth, set there by hand, as a primary
+ * that crashed leaves them), and with the replica discarded (all of it).
+ * What the first open takes - connecting, judging - is taken from both.
+ */
+#define RESYNC_OFF	(8UL << 20)	/* the local copy, on devdax */
+#define RESYNC_LEN	(64UL << 20)	/* PORT_BIG's export */
+#define RESYNC_ITERS	8
+
+/* open a map with metadata of the 64 MiB copies: us; its resync's bytes */
+static double resync_open(bool discard, uint64_t *total)
+{
+	struct pmrdma_remote r = { .addr = addr, .port = PORT_BIG };
+	struct pmrdma_replica_status st;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	double t0, t;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_path(cfg, dax);
+	if (!err)
+		err = pmrdma_config_set_range(cfg, RESYNC_OFF, RESYNC_LEN);
+	if (!err)
+		err = pmrdma_config_set_metadata(cfg, true);
+	if (!err)
+		err = pmrdma_config_add_replica(cfg, &r);
+	if (!err && discard)
+		err = pmrdma_config_discard_replica(cfg, 0);
+	t0 = now_us();
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	t = now_us() - t0;
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("a map with metadata of 64 MiB", err);
+	if (pmrdma_replica_status(map, 0, &st))
+		die("replica status", -EIO);
+	*total = st.resync_total;
+	pmrdma_map_delete(&map);
+	return t;
+}
+
+/* every hundredth region dirty in the local copy's bitmap: how many */
+static uint64_t dirty_one_percent(void)
+{
+	struct pmrdma_metadata md;
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	uint64_t *bits, r, n = 0, regions;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_path(cfg, dax);
+	if (!err)
+		err = pmrdma_config_set_range(cfg, RESYNC_OFF, RESYNC_LEN);
+	if (!err)
+		err = pmrdma_metadata_read(cfg, &md);
+	/* the copy's raw bytes: a map without metadata */
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("the 64 MiB copy's bitmap", err);
+	bits = (uint64_t *)((char *)pmrdma_map_get_address(map) + md.view_size);
+	regions = md.view_size / md.region_size;
+	for (r = 0; r < regions; r += 100, n++)
+		bits[r / 64] |= htole64(1ULL << (r % 64));
+	if (pmrdma_flush(map, bits, (regions + 63) / 64 * 8))
+		die("flush the bitmap", -EIO);
+	pmrdma_map_delete(&map);
+	return n * md.region_size;
+}
+
+static void resync_cost(void)
+{
+	static struct series s[3] = {
+		{ .name = "nothing" }, { .name = "1 % dirty" }, { .name = "all" },
+	};
+	uint64_t total, want;
+	double ratio[3], m[3];
+	unsigned int it, n = iters < RESYNC_ITERS ? iters : RESYNC_ITERS, k;
+
+	if (!dax) {
+		printf("\n### 5d. resync (%s): skipped, no local devdax (-l)\n",
+		       label);
+		return;
+	}
+	header("5d. opening a map with metadata of 64 MiB: nothing to resync, 1 % of it, all of it", s, 3);
+	s[0].n = s[1].n = s[2].n = 0;
+	for (it = 0; it < n; it++) {
+		s[2].v[s[2].n++] = resync_open(true, &total);
+		if (total < RESYNC_LEN / 2)
+			die("a full resync copied little", -EIO);
+		s[0].v[s[0].n++] = resync_open(false, &total);
+		if (total)
+			die("a resync with nothing dirty copied", -EIO);
+		want = dirty_one_percent();
+		s[1].v[s[1].n++] = resync_open(false, &total);
+		if (total != want)
+			die("the resync of 1 % copied another amount", -EIO);
+	}
+	row("resync", RESYNC_LEN, s, 3, ratio);
+	for (k = 0; k < 3; k++)
+		m[k] = quantile(&s[k], 0.5);
+	printf("\nthe resync alone (the open with nothing to resync taken away): 1 %% in %.1f ms, all in %.1f ms, 1 %% / all: %.3f\n",
+	       (m[1] - m[0]) / 1000, (m[2] - m[0]) / 1000,
+	       (m[1] - m[0]) / (m[2] - m[0]));
+	goal("resync of 1 % / all of 64 MiB", (m[1] - m[0]) / (m[2] - m[0]),
+	     "<=", GOAL_RESYNC_MAX);
+}
+
+/*
+ * A 4 KiB flush while a replica is given all of the view at a paced rate
+ * (pmrdma_replica_add() at 1 MiB/s), against the same flush once both
+ * replicas are in sync: the pacing leaves the flushes their latency.
+ */
+#define PACED_OFF	(72UL << 20)	/* the local copy, on devdax */
+#define PACED_RATE	(1UL << 20)
+
+struct adder {
+	struct pmrdma_map *map;
+	int err;
+	bool done;
+};
+
+static void *add_replica(void *arg)
+{
+	struct pmrdma_remote r = { .addr = addr, .port = PORT_REPLICA + 1 };
+	struct adder *a = arg;
+	unsigned int i;
+
+	a->err = pmrdma_replica_add(a->map, &r, &i);
+	__atomic_store_n(&a->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void paced_resync(void)
+{
+	static struct series s[2] = {
+		{ .name = "in sync" }, { .name = "during a paced resync" },
+	};
+	struct pmrdma_remote r = { .addr = addr, .port = PORT_REPLICA };
+	struct pmrdma_replica_status st;
+	struct adder a = { 0 };
+	struct pmrdma_config *cfg;
+	double ratio[2], t0;
+	size_t size;
+	unsigned int it;
+	pthread_t th;
+	char *v;
+	int err;
+
+	if (!dax) {
+		printf("\n### 5e. flushes during a resync (%s): skipped, no local devdax (-l)\n",
+		       label);
+		return;
+	}
+	a.map = map_remote(PORT_REPLICA, PMRDMA_METHOD_FLUSH);
+	size = pmrdma_map_get_size(a.map);
+	pmrdma_map_delete(&a.map);
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_path(cfg, dax);
+	if (!err)
+		err = pmrdma_config_set_range(cfg, PACED_OFF, size);
+	if (!err)
+		err = pmrdma_config_set_metadata(cfg, true);
+	if (!err)
+		err = pmrdma_config_add_replica(cfg, &r);
+	if (!err)
+		err = pmrdma_config_discard_replica(cfg, 0);
+	if (!err)
+		err = pmrdma_config_set_resync_rate(cfg, PACED_RATE);
+	if (!err)
+		err = pmrdma_map_new(&a.map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("a map with metadata and a paced resync", err);
+	v = pmrdma_map_get_address(a.map);
+	header("5e. a 4 KiB flush with both replicas in sync vs while one is given all of 2 MiB at 1 MiB/s", s, 2);
+	s[0].n = s[1].n = 0;
+	if (pthread_create(&th, NULL, add_replica, &a))
+		die("pthread_create", -EAGAIN);
+	for (it = 0; !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE) &&
+		     s[1].n < MAX_ITERS; it++) {
+		memset(v + (it % 64) * 4096, it, 4096);
+		t0 = now_us();
+		err = pmrdma_flush(a.map, v + (it % 64) * 4096, 4096);
+		if (err)
+			die_map(a.map, "flush during the resync", err);
+		if (!pmrdma_replica_status(a.map, 1, &st) &&
+		    st.state == PMRDMA_REPLICA_RESYNCING)
+			s[1].v[s[1].n++] = now_us() - t0;
+	}
+	pthread_join(th, NULL);
+	if (a.err || !s[1].n)
+		die_map(a.map, "add a replica", a.err ?: -EIO);
+	for (it = 0; it < iters; it++) {
+		memset(v + (it % 64) * 4096, it, 4096);
+		t0 = now_us();
+		err = pmrdma_flush(a.map, v + (it % 64) * 4096, 4096);
+		if (err)
+			die_map(a.map, "flush in sync", err);
+		s[0].v[s[0].n++] = now_us() - t0;
+	}
+	row("paced", 4096, s, 2, ratio);
+	printf("\n%u flushes during the resync\n", s[1].n);
+	/* during / in sync */
+	goal("4 KiB flush during a paced resync / in sync", 1 / ratio[1], "<=",
+	     GOAL_PACED_FLUSH_MAX);
+	pmrdma_map_delete(&a.map);
+}
+
 /* ---- 6. windows into big exports ---- */
 
 /*
@@ -1025,6 +1245,8 @@ int main(int argc, char **argv)
 	overhead();
 	replicas();
 	bitmap_cost();
+	resync_cost();
+	paced_resync();
 	windows();
 	lanes();
 	group_commit();
