@@ -8,9 +8,28 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "pmrdma.h"
+#include "pmrdma_internal.h"
+
+static void crypto_init(void)
+{
+	/*
+	 * no cleanup at exit(): a map's thread (the automatic rejoin's
+	 * connect) may be in libcrypto while another calls exit(), and
+	 * libcrypto's atexit handler would free what it uses
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
+void pmrdma_crypto_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, crypto_init);
+}
 
 /* CRC32C (Castagnoli, reflected 0x82F63B78), a byte at a time by table */
 static uint32_t crc32c_table[256];

@@ -659,6 +659,9 @@ void pmrdma_dirty_fill(struct pmrdma_dirty *d, unsigned int i);
 /* a new replica i lacks every region: 0 or -ENOMEM */
 int pmrdma_dirty_new_replica(struct pmrdma_dirty *d, unsigned int i);
 
+/* pmrdma_digest.c: libcrypto set up once, with no cleanup at exit */
+void pmrdma_crypto_once(void);
+
 /* pmrdma_md.c: a copy of size bytes, regions of 1 << shift: -EINVAL */
 int pmrdma_md_layout(struct pmrdma_md *md, uint64_t size, unsigned int shift);
 /*

@@ -215,6 +215,7 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	int err;
 
 	*mapp = NULL;
+	pmrdma_crypto_once();
 	pmrdma_fail_nomap(0, "%s", "");
 	if (!cfg || (!cfg->path && !cfg->nremote) ||
 	    (cfg->path && cfg->nremote) || (cfg->nreplicas && !cfg->path))

@@ -515,6 +515,7 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 	int err;
 
 	*sp = NULL;
+	pmrdma_crypto_once();
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

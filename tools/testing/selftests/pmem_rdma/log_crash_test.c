@@ -560,6 +560,10 @@ TEST_F_TIMEOUT(ha, a_replicated_log_survives_every_copy_failing, 3000)
 		 * or the writer stopped first, as it should with no replica
 		 * in sync for a while (pmrdma_config_set_min_in_sync())
 		 */
+		/* a writer that died of anything else crashed */
+		ASSERT_FALSE(WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+			TH_LOG("round %u: the writer died of signal %d: %s", i,
+			       WTERMSIG(st), writer_said(self->buf));
 		if (!WIFSIGNALED(st)) {
 			ASSERT_NE(NULL, strstr(writer_said(self->buf),
 					       "append: Transport endpoint is not connected"))
