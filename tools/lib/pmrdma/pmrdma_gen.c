@@ -121,7 +121,7 @@ static void prepare_mark(struct pmrdma_map *map, unsigned int i,
 			 const struct pmrdma_md *local,
 			 const struct pmrdma_md *rep, bool all)
 {
-	struct pmrdma_md *m = &map->copy_mark[i];
+	struct pmrdma_md *m = &map->copy_md[i].mark;
 
 	*m = all ? *local : *rep;
 	if (all)
@@ -158,7 +158,7 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 	local = map->md;
 	pthread_mutex_unlock(&map->md_lock);
 	rel = judge(map, i, &local, buf, &rep);
-	map->copy_md_seq[i] = rep.seq;
+	map->copy_md[i].seq = rep.seq;
 	switch (rel) {
 	case PMRDMA_MD_NONE:
 	case PMRDMA_MD_FAR_BEHIND:
@@ -214,7 +214,7 @@ static int write_header(struct pmrdma_map *map, unsigned int i,
 	if (posix_memalign((void **)&buf, HEADER, len))
 		return -ENOMEM;
 	memset(buf, 0, len);
-	m.seq = map->copy_md_seq[i] + 1;
+	m.seq = map->copy_md[i].seq + 1;
 	pmrdma_md_encode(&m, buf + len - PMEM_RDMA_MD_SLOT);
 	err = pmrdma_link_reg_buf(l, buf, len, &mr);
 	if (!err) {
@@ -231,7 +231,7 @@ static int write_header(struct pmrdma_map *map, unsigned int i,
 	}
 	free(buf);
 	if (!err)
-		map->copy_md_seq[i] = m.seq;
+		map->copy_md[i].seq = m.seq;
 	return err;
 }
 
@@ -260,7 +260,7 @@ int pmrdma_gen_mark(struct pmrdma_map *map, unsigned int i,
 
 	if (!map->has_md)
 		return 0;
-	err = write_header(map, i, l, map->copy_mark[i], false);
+	err = write_header(map, i, l, map->copy_md[i].mark, false);
 	if (err)
 		return pmrdma_fail(map, err, "%s",
 				   err == -ENOMEM ? "no memory to mark a replica" :

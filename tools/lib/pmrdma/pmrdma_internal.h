@@ -344,12 +344,13 @@ struct pmrdma_map {
 	uint64_t copy_size;
 	pthread_mutex_t md_lock;
 	uint32_t md_holders;
-	/*
-	 * each replica's header seq, as judged and written since: the next
-	 * goes after it; and what its header says once judged
-	 */
-	uint64_t copy_md_seq[PMRDMA_REPLICAS_MAX];
-	struct pmrdma_md copy_mark[PMRDMA_REPLICAS_MAX];
+	/* each replica's header, as the map knows it */
+	struct {
+		/* its seq, as judged and written since: the next goes after */
+		uint64_t seq;
+		/* what it says once judged, before anything else is written */
+		struct pmrdma_md mark;
+	} copy_md[PMRDMA_REPLICAS_MAX];
 	bool md_started;		/* a generation drawn: the map's */
 	/*
 	 * the local copy's generation at open when it was a replica whose
