@@ -258,17 +258,44 @@ static inline int lib_fds(void)
 	return n;
 }
 
+/* a config of [off, off + len) of path: 0; or its error, *cfg NULL */
+static inline int lib_range_config(struct pmrdma_config **cfg, const char *path,
+				   uint64_t off, uint64_t len)
+{
+	int ret = pmrdma_config_new(cfg);
+
+	if (ret)
+		return ret;
+	ret = pmrdma_config_set_path(*cfg, path);
+	if (!ret)
+		ret = pmrdma_config_set_range(*cfg, off, len);
+	if (ret)
+		pmrdma_config_delete(cfg);
+	return ret;
+}
+
+/* a local map of [off, off + len) of path, keeping metadata if md */
+static inline int lib_map_range(struct pmrdma_map **map, const char *path,
+				uint64_t off, uint64_t len, bool md)
+{
+	struct pmrdma_config *cfg;
+	int ret = lib_range_config(&cfg, path, off, len);
+
+	if (!ret && md)
+		ret = pmrdma_config_set_metadata(cfg, true);
+	if (!ret)
+		ret = pmrdma_map_new(map, cfg);
+	pmrdma_config_delete(&cfg);
+	return ret;
+}
+
 /* the metadata of the copy at [off, off + EXP_LEN) of path (devdax, the namespace) */
 static inline int lib_metadata(const char *path, uint64_t off,
 			       struct pmrdma_metadata *md)
 {
 	struct pmrdma_config *cfg;
-	int ret = pmrdma_config_new(&cfg);
+	int ret = lib_range_config(&cfg, path, off, EXP_LEN);
 
-	if (!ret)
-		ret = pmrdma_config_set_path(cfg, path);
-	if (!ret)
-		ret = pmrdma_config_set_range(cfg, off, EXP_LEN);
 	if (!ret)
 		ret = pmrdma_metadata_read(cfg, md);
 	pmrdma_config_delete(&cfg);

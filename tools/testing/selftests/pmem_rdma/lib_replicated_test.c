@@ -52,17 +52,13 @@ static int replicated_map_opts(struct pmrdma_map **map,
 	struct pmrdma_config *cfg;
 	int i, ret;
 
-	ret = pmrdma_config_new(&cfg);
+	ret = lib_range_config(&cfg, getenv("PMEM_RDMA_DAX"),
+			       o->local_off ?: LOCAL_OFF, EXP_LEN);
 	if (!ret)
 		ret = pmrdma_config_set_resync_rate(cfg, o->rate);
 	if (!ret)
 		ret = pmrdma_config_set_auto_rejoin(cfg, o->auto_min_ms,
 						    o->auto_max_ms);
-	if (!ret)
-		ret = pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX"));
-	if (!ret)
-		ret = pmrdma_config_set_range(cfg, o->local_off ?: LOCAL_OFF,
-					      EXP_LEN);
 	for (i = 0; i < NREP && !ret; i++)
 		if (!o->only || o->only & 1U << i)
 			ret = pmrdma_config_add_replica(cfg, &x[i].remote);
@@ -331,9 +327,8 @@ TEST_F(replicated, a_replica_lost_on_one_lane_is_lost_on_all)
 	if (!self->map)
 		return;
 	pmrdma_map_delete(&self->map);
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+	ASSERT_EQ(0, lib_range_config(&cfg, getenv("PMEM_RDMA_DAX"), LOCAL_OFF,
+				      EXP_LEN));
 	ASSERT_EQ(0, pmrdma_config_set_lanes(cfg, 2));
 	for (i = 0; i < NREP; i++)
 		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[i].remote));
@@ -426,9 +421,8 @@ TEST_F(replicated, too_few_replicas_in_sync_fail_every_call)
 	pmrdma_map_delete(&self->map);
 	for (i = 0; i < 2; i++) {
 		/* more than the replicas it has, then all of them */
-		ASSERT_EQ(0, pmrdma_config_new(&cfg));
-		ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-		ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
+		ASSERT_EQ(0, lib_range_config(&cfg, getenv("PMEM_RDMA_DAX"),
+					      LOCAL_OFF, EXP_LEN));
 		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[0].remote));
 		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[1].remote));
 		ASSERT_EQ(0, pmrdma_config_set_min_in_sync(cfg, 3 - i));
@@ -579,10 +573,9 @@ TEST_F(replicated, size_mismatch_and_no_leaks)
 	pmrdma_map_delete(&self->map);
 	fds = lib_fds();
 	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, pmrdma_config_new(&cfg));
-		ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-		ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF,
-						     i ? EXP_LEN : EXP_LEN / 2));
+		ASSERT_EQ(0, lib_range_config(&cfg, getenv("PMEM_RDMA_DAX"),
+					      LOCAL_OFF,
+					      i ? EXP_LEN : EXP_LEN / 2));
 		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[0].remote));
 		ASSERT_EQ(0, pmrdma_config_add_replica(cfg, &self->x[1].remote));
 		if (i) {
@@ -1116,15 +1109,11 @@ TEST_F(replicated, a_restarted_primary_resyncs_only_its_bitmap)
 static void __promote(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(replicated) *self, int i)
 {
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *m;
 
 	replica_media(self, i);
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, PROMOTED_OFF, EXP_LEN));
-	ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
-	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, lib_map_range(&m, getenv("PMEM_RDMA_DAX"), PROMOTED_OFF,
+				   EXP_LEN, false));
 	memcpy(pmrdma_map_get_address(m), self->back, EXP_LEN);
 	ASSERT_EQ(0, pmrdma_flush(m, pmrdma_map_get_address(m), EXP_LEN));
 	pmrdma_map_delete(&m);
@@ -1229,7 +1218,6 @@ TEST_F(replicated, a_new_replica_is_added_online)
 	struct busy_writer w = { 0 };
 	struct pmrdma_replica_status st;
 	struct pmrdma_remote bad = { 0 };
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *m = NULL;
 	unsigned int i = 99;
 	pthread_t t;
@@ -1250,11 +1238,8 @@ TEST_F(replicated, a_new_replica_is_added_online)
 	EXPECT_EQ(-EINVAL, pmrdma_replica_add(self->map, &self->x[1].remote,
 					      NULL));
 	/* a map made without replicas takes none */
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, PROMOTED_OFF, EXP_LEN));
-	ASSERT_EQ(0, pmrdma_map_new(&m, cfg));
-	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, lib_map_range(&m, getenv("PMEM_RDMA_DAX"), PROMOTED_OFF,
+				   EXP_LEN, false));
 	EXPECT_EQ(-EINVAL, pmrdma_replica_add(m, &self->x[1].remote, &i));
 	pmrdma_map_delete(&m);
 	EXPECT_EQ(99, i);
@@ -1418,7 +1403,6 @@ TEST_F(replicated, the_log_fails_over_to_a_replica)
 	struct pmem_rdma_md_header h;
 	struct pmlog_recovery rec;
 	struct pmrdma_metadata md;
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *old;
 	struct pmlog *log;
 	unsigned int i = 99;
@@ -1475,11 +1459,8 @@ TEST_F(replicated, the_log_fails_over_to_a_replica)
 	}
 
 	/* the old primary's host back, its copy exported as replica 0 was */
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, getenv("PMEM_RDMA_DAX")));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, LOCAL_OFF, EXP_LEN));
-	ASSERT_EQ(0, pmrdma_map_new(&old, cfg));
-	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, lib_map_range(&old, getenv("PMEM_RDMA_DAX"), LOCAL_OFF,
+				   EXP_LEN, false));
 	put_export(&self->x[0], 0, pmrdma_map_get_address(old), EXP_LEN);
 	pmrdma_map_delete(&old);
 	ret = pmrdma_replica_add(self->map, &self->x[0].remote, &i);

@@ -27,17 +27,12 @@ static void check_ints(struct __test_metadata *_metadata, const void *buf,
 TEST(examples_over_a_local_map)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *map;
 	char *v;
 
 	if (!dax || !dax[0])
 		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, dax));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, 4UL << 20, 2UL << 20));
-	ASSERT_EQ(0, pmrdma_map_new(&map, cfg));
-	pmrdma_config_delete(&cfg);
+	ASSERT_EQ(0, lib_map_range(&map, dax, 4UL << 20, 2UL << 20, false));
 	v = pmrdma_map_get_address(map);
 
 	EXPECT_EQ(STATUS_SUCCESS, ExplicitFlushExample(v, N));
@@ -53,15 +48,10 @@ TEST(examples_over_a_local_map)
 static struct pmrdma_map *dax_map(void)
 {
 	const char *dax = getenv("PMEM_RDMA_DAX");
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *map = NULL;
 
-	if (!dax || !dax[0] || pmrdma_config_new(&cfg))
-		return NULL;
-	if (!pmrdma_config_set_path(cfg, dax) &&
-	    !pmrdma_config_set_range(cfg, 4UL << 20, 2UL << 20))
-		pmrdma_map_new(&map, cfg);
-	pmrdma_config_delete(&cfg);
+	if (dax && dax[0])
+		lib_map_range(&map, dax, 4UL << 20, 2UL << 20, false);
 	return map;
 }
 

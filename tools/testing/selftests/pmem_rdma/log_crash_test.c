@@ -248,22 +248,6 @@ FIXTURE_TEARDOWN(ha)
 	close(self->fd);
 }
 
-/* a map of the devdax range at off, without metadata: its raw bytes */
-static int dax_map(struct pmrdma_map **map, const char *dax, uint64_t off)
-{
-	struct pmrdma_config *cfg;
-	int ret = pmrdma_config_new(&cfg);
-
-	if (!ret)
-		ret = pmrdma_config_set_path(cfg, dax);
-	if (!ret)
-		ret = pmrdma_config_set_range(cfg, off, EXP_LEN);
-	if (!ret)
-		ret = pmrdma_map_new(map, cfg);
-	pmrdma_config_delete(&cfg);
-	return ret;
-}
-
 /*
  * The log in the copy whose bytes are at off of the devdax device (the
  * primary's, or a replica's read into the scratch range): whole, and
@@ -285,7 +269,7 @@ static void __check_log(struct __test_metadata *_metadata, const char *dax,
 	size_t len;
 	int ret;
 
-	ASSERT_EQ(0, dax_map(&map, dax, off));
+	ASSERT_EQ(0, lib_map_range(&map, dax, off, EXP_LEN, false));
 	ret = pmlog_open(&log, map, &rec);
 	ASSERT_EQ(0, ret) TH_LOG("%s: the log does not recover: %d, record %llu",
 				 what, ret, (unsigned long long)rec.first_invalid);
@@ -316,7 +300,7 @@ static void __replica_to_scratch(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, lib_power(self->fd, self->x[i].id, 0, 0, 7, &pf));
 	ASSERT_EQ(0, read_pmem(self->pmem, self->x[i].off, self->buf, EXP_LEN));
-	ASSERT_EQ(0, dax_map(&map, self->dax, HA_SCRATCH_OFF));
+	ASSERT_EQ(0, lib_map_range(&map, self->dax, HA_SCRATCH_OFF, EXP_LEN, false));
 	memcpy(pmrdma_map_get_address(map), self->buf, EXP_LEN);
 	ASSERT_EQ(0, pmrdma_flush(map, pmrdma_map_get_address(map), EXP_LEN));
 	pmrdma_map_delete(&map);
@@ -385,7 +369,6 @@ static bool __diverge(struct __test_metadata *_metadata, FIXTURE_DATA(ha) *self,
 		      bool *newer)
 {
 	struct pmrdma_metadata md, rmd;
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *map;
 	char *v;
 	int ret;
@@ -394,12 +377,7 @@ static bool __diverge(struct __test_metadata *_metadata, FIXTURE_DATA(ha) *self,
 	ASSERT_EQ(0, lib_metadata(self->dax, HA_LOCAL_OFF, &md));
 	ASSERT_EQ(0, lib_metadata(self->dax, HA_SCRATCH_OFF, &rmd));
 	*newer = rmd.gen[0] == md.gen[0];
-	ASSERT_EQ(0, pmrdma_config_new(&cfg));
-	ASSERT_EQ(0, pmrdma_config_set_path(cfg, self->dax));
-	ASSERT_EQ(0, pmrdma_config_set_range(cfg, HA_SCRATCH_OFF, EXP_LEN));
-	ASSERT_EQ(0, pmrdma_config_set_metadata(cfg, true));
-	ret = pmrdma_map_new(&map, cfg);
-	pmrdma_config_delete(&cfg);
+	ret = lib_map_range(&map, self->dax, HA_SCRATCH_OFF, EXP_LEN, true);
 	if (ret == -ESTALE)
 		return false;
 	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
@@ -409,7 +387,7 @@ static bool __diverge(struct __test_metadata *_metadata, FIXTURE_DATA(ha) *self,
 	memset(v + (1UL << 20), 0x5a, 64);
 	EXPECT_EQ(0, pmrdma_flush(map, v + (1UL << 20), 64));
 	pmrdma_map_delete(&map);
-	ASSERT_EQ(0, dax_map(&map, self->dax, HA_SCRATCH_OFF));
+	ASSERT_EQ(0, lib_map_range(&map, self->dax, HA_SCRATCH_OFF, EXP_LEN, false));
 	EXPECT_EQ(0, lib_put_export(&self->x[1], 0, pmrdma_map_get_address(map),
 				EXP_LEN));
 	pmrdma_map_delete(&map);
@@ -425,12 +403,8 @@ static int primary_session(const FIXTURE_DATA(ha) *self, uint32_t mask)
 {
 	struct pmrdma_config *cfg;
 	struct pmrdma_map *map = NULL;
-	int i, ret = pmrdma_config_new(&cfg);
+	int i, ret = lib_range_config(&cfg, self->dax, HA_LOCAL_OFF, EXP_LEN);
 
-	if (!ret)
-		ret = pmrdma_config_set_path(cfg, self->dax);
-	if (!ret)
-		ret = pmrdma_config_set_range(cfg, HA_LOCAL_OFF, EXP_LEN);
 	for (i = 0; i < HA_NREP && !ret; i++)
 		if (mask & 1U << i)
 			ret = pmrdma_config_add_replica(cfg, &self->x[i].remote);
@@ -471,7 +445,7 @@ TEST_F_TIMEOUT(ha, a_replicated_log_survives_every_copy_failing, 3000)
 		       (unsigned long long)seed);
 	fflush(stdout);
 	/* no copy keeps metadata from before: a new primary's */
-	ASSERT_EQ(0, dax_map(&map, self->dax, HA_LOCAL_OFF));
+	ASSERT_EQ(0, lib_map_range(&map, self->dax, HA_LOCAL_OFF, EXP_LEN, false));
 	v = pmrdma_map_get_address(map);
 	memset(v + EXP_LEN - 4096, 0, 4096);
 	ASSERT_EQ(0, pmrdma_flush(map, v + EXP_LEN - 4096, 4096));
