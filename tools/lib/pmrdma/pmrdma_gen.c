@@ -41,8 +41,9 @@ int pmrdma_gen_open(struct pmrdma_map *map, unsigned int shift)
 	err = pmrdma_md_parse(page, size, &map->md);
 	if (err == -EUCLEAN)
 		return pmrdma_fail(map, err,
-				   "metadata: the local copy's is not of a copy of %llu bytes",
-				   (unsigned long long)size);
+				   "metadata: the local copy's header is not one of a copy of %llu bytes (%s): it is another map's, or damaged",
+				   (unsigned long long)size,
+				   pmrdma_md_fault(&map->md, size));
 	if (!err && map->md.flags & PMEM_RDMA_MD_INCONSISTENT)
 		return pmrdma_fail(map, -ESTALE,
 				   "metadata: the local copy was cut off in a resync (from generation %016llx): it is not whole; make a current copy the primary, and this one its replica",
@@ -98,7 +99,7 @@ static enum pmrdma_md_rel judge(const struct pmrdma_map *map, unsigned int i,
 		return PMRDMA_MD_NONE;
 	/* another layout is another map's */
 	if (err || rep->shift != local->shift)
-		return PMRDMA_MD_DIVERGED;
+		return PMRDMA_MD_FOREIGN;
 	/*
 	 * cut off in a resync that was to give it all; or a fellow replica
 	 * of the primary that went with writes in flight, which may differ
@@ -128,6 +129,17 @@ static void prepare_mark(struct pmrdma_map *map, unsigned int i,
 		memset(m->gen, 0, sizeof(m->gen));
 	m->bitmap_gens = 0;
 	m->flags = PMEM_RDMA_MD_INCONSISTENT;
+}
+
+/* why a replica's header judged PMRDMA_MD_FOREIGN is not one of the map */
+static const char *foreign_why(const struct pmrdma_map *map,
+			       const struct pmrdma_md *local,
+			       const struct pmrdma_md *rep)
+{
+	return pmrdma_md_fault(rep, map->copy_size) ?:
+	       rep->shift > local->shift ?
+	       "its regions are larger than this map's" :
+	       "its regions are smaller than this map's";
 }
 
 int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
@@ -183,6 +195,11 @@ int pmrdma_gen_judge(struct pmrdma_map *map, unsigned int i,
 				  "%s: replica %u and the local copy have diverged (generations %016llx and %016llx, each written as a primary since they parted): choose the survivor, and discard the other (pmrdma_config_discard_replica())",
 				  l->name, i, (unsigned long long)rep.gen[0],
 				  (unsigned long long)local.gen[0]);
+		break;
+	case PMRDMA_MD_FOREIGN:
+		err = pmrdma_fail(map, -EUCLEAN,
+				  "%s: replica %u's header is not one of this map (%s): it is another map's copy, or damaged; discard it to give it all of the view (pmrdma_config_discard_replica())",
+				  l->name, i, foreign_why(map, &local, &rep));
 		break;
 	}
 	if (!err)

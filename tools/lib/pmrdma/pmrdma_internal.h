@@ -118,6 +118,7 @@ enum pmrdma_md_rel {
 	PMRDMA_MD_FAR_BEHIND,	/* stale beyond the bitmap */
 	PMRDMA_MD_AHEAD,	/* the local copy is the stale one */
 	PMRDMA_MD_DIVERGED,	/* both written as primary since they parted */
+	PMRDMA_MD_FOREIGN,	/* not a header of this map's layout */
 };
 
 /* the atomic writes a link remembers; one more waits for a drain */
@@ -667,9 +668,12 @@ void pmrdma_crypto_once(void);
 int pmrdma_md_layout(struct pmrdma_md *md, uint64_t size, unsigned int shift);
 /*
  * the header of a copy of size bytes from its header page: 0; -ENODATA
- * when it has none, -EUCLEAN when it is not of this copy's layout
+ * when it has none, -EUCLEAN when it is not of this copy's layout (md is
+ * then what it says, and pmrdma_md_fault() why it is not one)
  */
 int pmrdma_md_parse(const void *page, uint64_t size, struct pmrdma_md *md);
+/* what makes md not a header of a copy of size bytes, or NULL */
+const char *pmrdma_md_fault(const struct pmrdma_md *md, uint64_t size);
 /* into a slot, PMEM_RDMA_MD_SLOT bytes */
 void pmrdma_md_encode(const struct pmrdma_md *md, void *slot);
 /* where in the copy the header of md's seq goes */

@@ -66,9 +66,29 @@ static int slot_parse(const struct pmem_rdma_md_header *h,
 	return 0;
 }
 
+const char *pmrdma_md_fault(const struct pmrdma_md *md, uint64_t size)
+{
+	struct pmrdma_md want;
+
+	if (md->shift < 12 || md->shift > 30)
+		return "its region size is not a power of two from 4 KiB to 1 GiB";
+	if (md->size != size)
+		return "it is of a copy of another size";
+	if (pmrdma_md_layout(&want, size, md->shift) ||
+	    md->data_size != want.data_size)
+		return "its view does not end where its bitmap begins";
+	if (md->bitmap_gens >= PMEM_RDMA_MD_GENS)
+		return "its bitmap covers more generations than it keeps";
+	if (md->flags & ~PMEM_RDMA_MD_FLAGS)
+		return "it has flags this version does not know";
+	if (!md->gen[0] && !(md->flags & PMEM_RDMA_MD_INCONSISTENT))
+		return "it has no generation, yet says it is whole";
+	return NULL;
+}
+
 int pmrdma_md_parse(const void *page, uint64_t size, struct pmrdma_md *md)
 {
-	struct pmrdma_md s[2], want;
+	struct pmrdma_md s[2];
 	int ok0, ok1;
 
 	ok0 = !slot_parse(page, &s[0]);
@@ -77,14 +97,7 @@ int pmrdma_md_parse(const void *page, uint64_t size, struct pmrdma_md *md)
 		return -ENODATA;
 	*md = ok0 && (!ok1 || s[0].seq > s[1].seq) ? s[0] : s[1];
 	/* a header that does not describe this copy's layout is not one */
-	if (md->shift < 12 || md->shift > 30 ||
-	    pmrdma_md_layout(&want, size, md->shift) || md->size != size ||
-	    md->data_size != want.data_size ||
-	    md->bitmap_gens >= PMEM_RDMA_MD_GENS ||
-	    md->flags & ~PMEM_RDMA_MD_FLAGS ||
-	    (!md->gen[0] && !(md->flags & PMEM_RDMA_MD_INCONSISTENT)))
-		return -EUCLEAN;
-	return 0;
+	return pmrdma_md_fault(md, size) ? -EUCLEAN : 0;
 }
 
 void pmrdma_md_encode(const struct pmrdma_md *md, void *slot)

@@ -156,7 +156,8 @@ int pmrdma_metadata_read(const struct pmrdma_config *cfg,
 		return pmrdma_fail_nomap(err, "%s: no metadata in the last page of its %llu bytes",
 					 cfg->path, (unsigned long long)size);
 	if (err)
-		return pmrdma_fail_nomap(err, "%s: metadata not of a copy of %llu bytes",
-					 cfg->path, (unsigned long long)size);
+		return pmrdma_fail_nomap(err, "%s: metadata not of a copy of %llu bytes (%s)",
+					 cfg->path, (unsigned long long)size,
+					 pmrdma_md_fault(&md, size));
 	return 0;
 }

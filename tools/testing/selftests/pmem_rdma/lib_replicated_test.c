@@ -1316,6 +1316,98 @@ TEST_F(replicated, a_replica_header_goes_after_its_own)
 }
 
 /*
+ * A replica header that is whole (magic, version, checksum) but says
+ * what no copy of this map can be is refused as another map's, with the
+ * field at fault named, and nothing is written to that replica; a
+ * discard then gives it all of the view.
+ */
+TEST_F(replicated, a_hostile_replica_header_is_refused_by_its_field)
+{
+	static const struct {
+		const char *why;
+		unsigned int field;
+		int64_t delta;
+	} bad[] = {
+		{ "region size is not a power of two", 0, 31 - 12 },
+		{ "regions are larger than this map's", 0, 1 },
+		{ "of another size", 1, HDR },
+		{ "view does not end where its bitmap begins", 2, -(int64_t)HDR },
+		{ "covers more generations", 3, PMEM_RDMA_MD_GENS },
+		{ "flags this version does not know", 4, 1 << 3 },
+		{ "no generation, yet says it is whole", 5, 0 },
+	};
+	struct pmem_rdma_md_header h, cur;
+	unsigned char *media;
+	unsigned int k;
+	size_t size;
+	int ret;
+
+	if (!self->map)
+		return;
+	size = fresh_md_map(self);
+	ASSERT_NE(0, size);
+	pmrdma_map_delete(&self->map);
+	media = malloc(EXP_LEN);
+	ASSERT_NE(NULL, media);
+	replica_media(self, 1);
+	ASSERT_TRUE(md_header(self->back, &cur));
+	for (k = 0; k < ARRAY_SIZE(bad); k++) {
+		h = cur;
+		h.seq = htole64(le64toh(cur.seq) + 1);
+		switch (bad[k].field) {
+		case 0:
+			h.region_shift = htole32(le32toh(h.region_shift) +
+						 bad[k].delta);
+			break;
+		case 1:
+			h.size = htole64(le64toh(h.size) + bad[k].delta);
+			break;
+		case 2:
+			h.data_size = htole64(le64toh(h.data_size) +
+					      bad[k].delta);
+			break;
+		case 3:
+			h.bitmap_gens = htole32(bad[k].delta);
+			break;
+		case 4:
+			h.flags = htole32(bad[k].delta);
+			break;
+		case 5:
+			h.gen[0] = 0;
+			h.flags = 0;
+			break;
+		}
+		h.csum = htole64(pmrdma_xxh64(&h, offsetof(typeof(h), csum), 0));
+		put_export(&self->x[1],
+			   EXP_LEN - HDR + (le64toh(h.seq) & 1) * PMEM_RDMA_MD_SLOT,
+			   &h, sizeof(h));
+		replica_media(self, 1);
+		memcpy(media, self->back, EXP_LEN);
+
+		EXPECT_EQ(-EUCLEAN, md_map(&self->map, self->x,
+					   (struct rejoin_opts){ 0 }));
+		EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+				       "replica 1's header is not one of this map"))
+			TH_LOG("%s", pmrdma_errormsg(NULL));
+		EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), bad[k].why))
+			TH_LOG("%u: %s", k, pmrdma_errormsg(NULL));
+		replica_media(self, 1);
+		EXPECT_EQ(-1, lib_first_diff(self->back, media, EXP_LEN))
+			TH_LOG("%u: the refused replica was written", k);
+		pmrdma_map_delete(&self->map);
+	}
+	free(media);
+
+	ret = md_map(&self->map, self->x, (struct rejoin_opts){ .discard = 2 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, size));
+	ASSERT_TRUE(md_header(self->back, &h));
+	EXPECT_EQ(0, le32toh(h.flags));
+}
+
+/*
  * A replica cut off in its resync says INCONSISTENT in its header, and
  * is never opened as a primary's local copy; judged by its primary again,
  * it gets what it lacks and is whole: its header says so.
