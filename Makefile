@@ -103,7 +103,7 @@ selftests: $(RDMA_CORE_DEP) lib
 
 # user-side tools, built on libpmrdma alone (never the selftests' helpers)
 TOOLS_CFLAGS	:= -O2 -g -Wall -Wextra -D_GNU_SOURCE -I$(RDMA_CORE_BLD)/include \
-		   -I$(TOP)/$(LIB_DIR) $(EXTRA_CFLAGS)
+		   -I$(TOP)/$(LIB_DIR) -I$(TOP)/tools/include $(EXTRA_CFLAGS)
 # the tools link libpmrdma.a in the build tree, libpmrdma.so.0 when installed;
 # EXTRA_CFLAGS, EXTRA_LDFLAGS: added by a package build (hardening)
 PMRDMA_LINK	?= $(LIB_BLD)/libpmrdma.a
@@ -115,7 +115,7 @@ tools: lib $(TOOLS_BLD)/rdma_write_read $(TOOLS_BLD)/pmrdmactl $(TOOLS_BLD)/pmlo
 	build/bench/pmrdma_bench build/bench/libnodelay.so build/examples/replicated_log
 
 $(TOOLS_BLD)/pmlog: tools/pmlog/pmlog_main.c tools/pmlog/pmlog.c tools/pmlog/pmlog.h \
-		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
+		tools/include/cli_size.h $(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) -std=c11 -Werror -I$(TOP)/include/uapi -o $@ tools/pmlog/pmlog_main.c \
 		tools/pmlog/pmlog.c $(TOOLS_LDLIBS)
@@ -139,7 +139,7 @@ build/bench/libnodelay.so: bench/nodelay.c
 
 PMRDMACTL_SRCS	:= tools/pmrdmactl/pmrdmactl.c tools/pmrdmactl/pmrdmactl_serve.c \
 		   tools/pmrdmactl/pmrdmactl_copy.c
-$(TOOLS_BLD)/pmrdmactl: $(PMRDMACTL_SRCS) tools/pmrdmactl/pmrdmactl.h \
+$(TOOLS_BLD)/pmrdmactl: $(PMRDMACTL_SRCS) tools/pmrdmactl/pmrdmactl.h tools/include/cli_size.h \
 		include/uapi/linux/pmem_rdma.h $(wildcard $(LIB_DIR)/*.h) \
 		$(LIB_BLD)/libpmrdma.a | $(RDMA_CORE_DEP)
 	@mkdir -p $(@D)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_size.h"
 #include "pmlog.h"
 
 static const char usage_text[] =
@@ -80,6 +81,19 @@ static _Noreturn void bad_usage(const char *what)
 	exit(2);
 }
 
+/* opt's argument, a size (K, M, G) up to max, or exit 2 */
+static uint64_t size_arg(const char *s, char opt, uint64_t max)
+{
+	uint64_t v;
+
+	if (cli_parse_size(s, &v) || v > max) {
+		fprintf(stderr, "pmlog: -%c: bad number '%s' (0..%llu, K, M or G after it)\ntry 'pmlog --help'\n",
+			opt, s, (unsigned long long)max);
+		exit(2);
+	}
+	return v;
+}
+
 static _Noreturn void fail(const char *what, int err, struct pmrdma_map *map)
 {
 	fprintf(stderr, "pmlog: %s: %s%s%s\n", what, strerror(-err),
@@ -139,7 +153,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'P':
 			if (!o->nremote)
 				bad_usage("-P comes after the -a it is for");
-			o->remote[o->nremote - 1].port = strtoul(optarg, NULL, 0);
+			o->remote[o->nremote - 1].port = size_arg(optarg, c, UINT16_MAX);
 			break;
 		case 'k':
 			read_key(o, optarg);
@@ -148,17 +162,17 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->path = optarg;
 			break;
 		case 'o':
-			o->offset = strtoull(optarg, NULL, 0);
+			o->offset = size_arg(optarg, c, UINT64_MAX);
 			break;
 		case 'l':
-			o->length = strtoull(optarg, NULL, 0);
+			o->length = size_arg(optarg, c, UINT64_MAX);
 			break;
 		case 'M':
 			o->metadata = true;
 			break;
 		case 'R':
-			o->rejoin_ms = strtoul(optarg, NULL, 0);
-			if (!o->rejoin_ms || o->rejoin_ms > UINT32_MAX / 8)
+			o->rejoin_ms = size_arg(optarg, c, UINT32_MAX / 8);
+			if (!o->rejoin_ms)
 				bad_usage("-R takes a number of ms, 1 or more");
 			break;
 		case 'v':
@@ -175,13 +189,13 @@ static void parse(int argc, char **argv, struct opts *o)
 				bad_usage("a mode is pipelined, wait or verify");
 			break;
 		case 's':
-			o->slot = strtoul(optarg, NULL, 0);
+			o->slot = size_arg(optarg, c, SIZE_MAX);
 			break;
 		case 'S':
-			o->nslots = strtoul(optarg, NULL, 0);
+			o->nslots = size_arg(optarg, c, UINT32_MAX);
 			break;
 		case 'n':
-			o->n = strtoull(optarg, NULL, 0);
+			o->n = size_arg(optarg, c, UINT64_MAX);
 			break;
 		case 'q':
 			o->quiet = true;

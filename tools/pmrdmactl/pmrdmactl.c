@@ -27,6 +27,7 @@
 
 #include "pmrdma.h"
 #include "pmrdma_target.h"
+#include "cli_size.h"
 #include "pmrdmactl.h"
 
 #define CTL_PATH	PMRDMA_TARGET_PATH
@@ -151,27 +152,10 @@ static void check(struct pmrdma_target *t, int err)
 
 uint64_t parse_size(const char *s, const char *what)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10, end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20, end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30, end++;
-		break;
-	}
-	if (!*end)
+	if (!cli_parse_size(s, &v))
 		return v;
-bad:
 	fprintf(stderr, "pmrdmactl: %s: bad %s '%s'\n", cmd_name, what, s);
 	exit(2);
 }

@@ -62,6 +62,10 @@ TEST_F(cli, help_and_usage_errors)
 	EXPECT_EQ(2, run(self->out, sizeof(self->out),
 			 "%s export -p /dev/x -l 2Q -P 1 2>&1", tool));
 	EXPECT_NE(NULL, strstr(self->out, "bad length '2Q'"));
+	/* 2^34 G is 2^64: it does not fit, and is not taken modulo */
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s export -p /dev/x -l 17179869184G -P 1 2>&1", tool));
+	EXPECT_NE(NULL, strstr(self->out, "bad length '17179869184G'"));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out),
 			 "%s export -p /dev/x -l 2M -P 1 -a read,fly 2>&1", tool));
 	EXPECT_NE(NULL, strstr(self->out, "unknown access 'fly'"));
@@ -74,6 +78,18 @@ TEST_F(cli, help_and_usage_errors)
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), "%s stats 2>&1", tool));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out),
 			 "%s power-fail 1 -E 1000001 2>&1", tool));
+
+	/* the log writer takes sizes as pmrdmactl does, never a prefix */
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s/build/tools/pmlog write -p /dev/x -o 16X 2>&1",
+			 getenv("PMEM_RDMA_TOP")));
+	EXPECT_NE(NULL, strstr(self->out, "pmlog: -o: bad number '16X'"))
+		TH_LOG("%s", self->out);
+	EXPECT_EQ(2, run(self->out, sizeof(self->out),
+			 "%s/build/tools/pmlog write -a ::1 -P 65536 2>&1",
+			 getenv("PMEM_RDMA_TOP")));
+	EXPECT_NE(NULL, strstr(self->out, "pmlog: -P: bad number '65536'"))
+		TH_LOG("%s", self->out);
 }
 
 TEST_F(cli, export_list_stats_power_fail_in_json)
