@@ -160,6 +160,23 @@ uint64_t parse_size(const char *s, const char *what)
 	exit(2);
 }
 
+bool dev_range_opt(int c, struct dev_range *r)
+{
+	switch (c) {
+	case 'p':
+		r->path = optarg;
+		return true;
+	case 'o':
+		r->offset = parse_size(optarg, "offset");
+		return true;
+	case 'l':
+		r->length = parse_size(optarg, "length");
+		r->have_len = true;
+		return true;
+	}
+	return false;
+}
+
 uint32_t parse_u32(const char *s, const char *what, uint32_t max)
 {
 	uint64_t v = parse_size(s, what);
@@ -342,19 +359,17 @@ void read_key(struct pmem_rdma_policy *p, const char *path)
 
 /* export's options as given, checked for what they need of each other */
 struct export_args {
-	const char *path, *dev;
-	uint64_t offset, length;
+	struct dev_range r;
+	const char *dev;
 	uint32_t access, verify_algs, port, max_peers;
-	bool have_len, emulated, any, json, force;
+	bool emulated, any, json, force;
 	struct pmem_rdma_policy policy;		/* the allow-list and key */
 };
 
 static void export_parse(int argc, char **argv, struct export_args *a)
 {
 	static const struct option opts[] = {
-		{ "path", required_argument, NULL, 'p' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
+		DEV_RANGE_OPTIONS,
 		{ "access", required_argument, NULL, 'a' },
 		{ "verify", required_argument, NULL, 'V' },
 		{ "dev", required_argument, NULL, 'd' },
@@ -378,16 +393,6 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 			if (strcmp(cmd_name, "demote"))
 				bad_usage("--force is demote's");
 			a->force = true;
-			break;
-		case 'p':
-			a->path = optarg;
-			break;
-		case 'o':
-			a->offset = parse_size(optarg, "offset");
-			break;
-		case 'l':
-			a->length = parse_size(optarg, "length");
-			a->have_len = true;
 			break;
 		case 'a':
 			a->access = parse_set(optarg, access_names, "access");
@@ -423,19 +428,20 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 			read_key(&a->policy, optarg);
 			break;
 		default:
-			common_opt(c, &a->json);
+			if (!dev_range_opt(c, &a->r))
+				common_opt(c, &a->json);
 		}
 	}
 	if (optind != argc)
 		bad_usage("unexpected argument");
-	if (!a->path || !a->have_len || !a->port)
+	if (!a->r.path || !a->r.have_len || !a->port)
 		bad_usage("needs --path, --length and --port");
 	/* no open default: an export open to all says so */
 	if (a->any && (a->policy.nallow || a->policy.key_len))
 		bad_usage("--allow any goes alone");
 	if (!a->any && !a->policy.nallow && !a->policy.key_len)
 		bad_usage("say who may connect: --allow ADDR[/LEN], --key-file FILE, or --allow any");
-	if (strlen(a->path) >= PMEM_RDMA_PATH_MAX)
+	if (strlen(a->r.path) >= PMEM_RDMA_PATH_MAX)
 		bad_usage("path too long");
 	if (strlen(a->dev) >= PMEM_RDMA_IBDEV_MAX)
 		bad_usage("RDMA device name too long");
@@ -447,8 +453,8 @@ static void export_request(const struct export_args *a,
 {
 	memset(e, 0, sizeof(*e));	/* reserved and padding too */
 	e->abi_version = PMEM_RDMA_ABI_VERSION;
-	e->offset = a->offset;
-	e->length = a->length;
+	e->offset = a->r.offset;
+	e->length = a->r.length;
 	e->access = a->access;
 	e->verify_algs = a->verify_algs;
 	e->port = a->port;
@@ -463,7 +469,7 @@ static void export_request(const struct export_args *a,
 		e->flags |= PMEM_RDMA_EXPORT_EMULATED;
 	if (a->any)
 		e->flags |= PMEM_RDMA_EXPORT_ANY_PEER;
-	strcpy(e->path, a->path);
+	strcpy(e->path, a->r.path);
 	strcpy(e->ib_dev, a->dev);
 }
 
@@ -487,7 +493,7 @@ static int cmd_export(int argc, char **argv)
 	export_parse(argc, argv, &a);
 	/* a copy a primary still has is no replica */
 	if (!strcmp(cmd_name, "demote"))
-		copy_demote_check(a.path, a.offset, a.length, a.force);
+		copy_demote_check(&a.r, a.force);
 	export_request(&a, &e);
 	t = target_open();
 	err = pmrdma_target_export(t, &e);

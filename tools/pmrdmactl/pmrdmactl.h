@@ -25,6 +25,18 @@ _Noreturn void bad_usage(const char *what);
 uint64_t parse_size(const char *s, const char *what);
 /* a number up to max, without a suffix, or exit 2 naming what */
 uint32_t parse_u32(const char *s, const char *what, uint32_t max);
+/* -p PATH [-o OFFSET] [-l LENGTH]: the range of a device a command names */
+struct dev_range {
+	const char *path;
+	uint64_t offset, length;
+	bool have_len;
+};
+#define DEV_RANGE_OPTIONS \
+	{ "path", required_argument, NULL, 'p' }, \
+	{ "offset", required_argument, NULL, 'o' }, \
+	{ "length", required_argument, NULL, 'l' }
+/* c's argument into r when c is -p, -o or -l: true; else false */
+bool dev_range_opt(int c, struct dev_range *r);
 /* -j, -h and anything unknown, the same for every command */
 void common_opt(int c, bool *json);
 /* the key: every byte of a file that only its owner may read */
@@ -39,7 +51,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 /* demote's check before its export: exit 1 while a primary has the copy */
-int copy_demote_check(const char *path, uint64_t offset, uint64_t length,
-		      bool force);
+void copy_demote_check(const struct dev_range *r, bool force);
 
 #endif /* PMRDMACTL_H */

@@ -20,8 +20,7 @@
 #include "pmrdmactl.h"
 
 struct copy_args {
-	const char *path;
-	uint64_t offset, length;
+	struct dev_range r;
 	bool json;
 };
 
@@ -29,9 +28,7 @@ struct copy_args {
 static void copy_parse(int argc, char **argv, struct copy_args *a)
 {
 	static const struct option opts[] = {
-		{ "path", required_argument, NULL, 'p' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
+		DEV_RANGE_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -39,38 +36,26 @@ static void copy_parse(int argc, char **argv, struct copy_args *a)
 	int c;
 
 	*a = (struct copy_args){ 0 };
-	while ((c = getopt_long(argc, argv, "p:o:l:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			a->path = optarg;
-			break;
-		case 'o':
-			a->offset = parse_size(optarg, "offset");
-			break;
-		case 'l':
-			a->length = parse_size(optarg, "length");
-			break;
-		default:
+	while ((c = getopt_long(argc, argv, "p:o:l:jh", opts, NULL)) != -1)
+		if (!dev_range_opt(c, &a->r))
 			common_opt(c, &a->json);
-		}
-	}
 	if (optind != argc)
 		bad_usage("unexpected argument");
-	if (!a->path)
+	if (!a->r.path)
 		bad_usage("needs --path");
 }
 
 /* the copy's metadata; 0, or -errno with msg set */
-int copy_metadata(const char *path, uint64_t offset, uint64_t length,
-		  struct pmrdma_metadata *md)
+static int copy_metadata(const struct dev_range *r,
+			 struct pmrdma_metadata *md)
 {
 	struct pmrdma_config *cfg;
 	int err = pmrdma_config_new(&cfg);
 
 	if (!err)
-		err = pmrdma_config_set_path(cfg, path);
-	if (!err && (offset || length))
-		err = pmrdma_config_set_range(cfg, offset, length);
+		err = pmrdma_config_set_path(cfg, r->path);
+	if (!err && (r->offset || r->length))
+		err = pmrdma_config_set_range(cfg, r->offset, r->length);
 	if (!err)
 		err = pmrdma_metadata_read(cfg, md);
 	pmrdma_config_delete(&cfg);
@@ -99,7 +84,7 @@ static unsigned int copy_exports(const struct copy_args *a, uint32_t *ids,
 	unsigned int n = 0;
 	char msg[256];
 
-	if (stat(a->path, &want) || !S_ISBLK(want.st_mode) ||
+	if (stat(a->r.path, &want) || !S_ISBLK(want.st_mode) ||
 	    access(PMRDMA_TARGET_PATH, F_OK))
 		return 0;
 	if (pmrdma_target_open(&t, msg, sizeof(msg)))
@@ -109,7 +94,7 @@ static unsigned int copy_exports(const struct copy_args *a, uint32_t *ids,
 	for (i = 0; i < count && n < max; i++)
 		if (!stat(info[i].path, &st) && S_ISBLK(st.st_mode) &&
 		    st.st_rdev == want.st_rdev &&
-		    overlap(a->offset, a->length, info[i].offset, info[i].length))
+		    overlap(a->r.offset, a->r.length, info[i].offset, info[i].length))
 			ids[n++] = info[i].id;
 	pmrdma_target_close(&t);
 	free(info);
@@ -135,7 +120,7 @@ static int copy_print(const struct copy_args *a)
 	const char *role;
 	int err;
 
-	err = copy_metadata(a->path, a->offset, a->length, &md);
+	err = copy_metadata(&a->r, &md);
 	/* no metadata, or another copy's: the exports are still the copy's */
 	if (err && err != -ENODATA && err != -EUCLEAN)
 		return err;
@@ -148,9 +133,9 @@ static int copy_print(const struct copy_args *a)
 	    md.flags & PMRDMA_METADATA_INCONSISTENT ? 1 : 0;
 	if (a->json) {
 		printf("{\"path\":");
-		print_json_string(a->path);
+		print_json_string(a->r.path);
 		printf(", \"offset\":%" PRIu64 ", \"role\":\"%s\", \"disk\":\"%s\", \"exports\":[",
-		       a->offset, role, disk[d]);
+		       a->r.offset, role, disk[d]);
 		for (k = 0; k < n; k++)
 			printf("%s%u", k ? ", " : "", ids[k]);
 		printf("], \"closed\":%s, \"generation\":\"%016" PRIx64
@@ -167,7 +152,7 @@ static int copy_print(const struct copy_args *a)
 		return err;
 	}
 	printf("copy: %s offset %" PRIu64 "\nrole: %s\ndisk: %s\nexports:",
-	       a->path, a->offset, role, disk[d]);
+	       a->r.path, a->r.offset, role, disk[d]);
 	for (k = 0; k < n; k++)
 		printf(" %u", ids[k]);
 	if (err) {
@@ -221,7 +206,7 @@ int cmd_promote(int argc, char **argv)
 			die("unexport %u: %s", ids[k], pmrdma_target_errormsg(t));
 	if (n)
 		pmrdma_target_close(&t);
-	err = copy_metadata(a.path, a.offset, a.length, &md);
+	err = copy_metadata(&a.r, &md);
 	if (err == -ENODATA)
 		die("%s: a copy without metadata is no replica to promote%s",
 		    pmrdma_errormsg(NULL), n ? " (its exports are gone)" : "");
@@ -230,19 +215,18 @@ int cmd_promote(int argc, char **argv)
 		    n ? " (its exports are gone)" : "");
 	if (md.flags & PMRDMA_METADATA_INCONSISTENT)
 		die("%s: cut off in a resync, the copy is not whole: promote a consistent one%s",
-		    a.path, n ? " (its exports are gone)" : "");
+		    a.r.path, n ? " (its exports are gone)" : "");
 	copy_print(&a);
 	return 0;
 }
 
-int copy_demote_check(const char *path, uint64_t offset, uint64_t length,
-		      bool force)
+void copy_demote_check(const struct dev_range *r, bool force)
 {
 	struct pmrdma_metadata md;
 
-	if (copy_metadata(path, offset, length, &md) ||
+	if (copy_metadata(r, &md) ||
 	    !(md.flags & PMRDMA_METADATA_PRIMARY) || force)
-		return 0;
+		return;
 	die("%s: the copy's metadata says a map has it as its local copy, or had when it crashed: stop the application first; --force if it crashed",
-	    path);
+	    r->path);
 }

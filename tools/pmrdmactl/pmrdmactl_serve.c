@@ -26,9 +26,7 @@ static void stop_serving(int sig)
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "path", required_argument, NULL, 'p' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "length", required_argument, NULL, 'l' },
+		DEV_RANGE_OPTIONS,
 		{ "port", required_argument, NULL, 'P' },
 		{ "addr", required_argument, NULL, 'a' },
 		{ "max-peers", required_argument, NULL, 'm' },
@@ -39,6 +37,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct pmrdma_serve_config cfg = { 0 };
 	struct pmem_rdma_policy key = { 0 };
+	struct dev_range r = { 0 };
 	struct pmrdma_server_stats st;
 	struct sigaction sa = { .sa_handler = stop_serving };
 	bool json = false;
@@ -48,15 +47,6 @@ int cmd_serve(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:h", opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			cfg.path = optarg;
-			break;
-		case 'o':
-			cfg.offset = parse_size(optarg, "offset");
-			break;
-		case 'l':
-			cfg.length = parse_size(optarg, "length");
-			break;
 		case 'P':
 			cfg.port = parse_u32(optarg, "port", 65535);
 			break;
@@ -78,9 +68,13 @@ int cmd_serve(int argc, char **argv)
 			cfg.key_len = key.key_len;
 			break;
 		default:
-			common_opt(c, &json);
+			if (!dev_range_opt(c, &r))
+				common_opt(c, &json);
 		}
 	}
+	cfg.path = r.path;
+	cfg.offset = r.offset;
+	cfg.length = r.length;
 	if (!cfg.path || !cfg.port)
 		bad_usage("needs --path and --port");
 	if (!cfg.any_peer == !cfg.key)
