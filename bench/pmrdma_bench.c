@@ -103,34 +103,61 @@ static struct pmrdma_map *map_remote(uint16_t port, enum pmrdma_method m)
 	return map_remote_with(port, m, 0, 0, 0);
 }
 
-/*
- * [off, off + size) of the local devdax with n replicas, the exports from
- * port on, with metadata in each copy or not
- */
-static struct pmrdma_map *map_replicated_at(unsigned int n, uint64_t off,
-					    size_t size, uint16_t port,
-					    bool metadata)
+/* a config of [off, off + len) of the local devdax: 0, or *cfg NULL */
+static int dax_config(struct pmrdma_config **cfg, uint64_t off, uint64_t len)
+{
+	int err = pmrdma_config_new(cfg);
+
+	if (err)
+		return err;
+	err = pmrdma_config_set_path(*cfg, dax);
+	if (!err)
+		err = pmrdma_config_set_range(*cfg, off, len);
+	if (err)
+		pmrdma_config_delete(cfg);
+	return err;
+}
+
+/* a replicated map: [off, off + size) of the local devdax, n replicas */
+struct replicated {
+	unsigned int n;
+	uint64_t off;
+	size_t size;
+	uint16_t port;		/* the first replica's export; the next on */
+	bool metadata;		/* in each copy */
+	bool discard;		/* replica 0 is given all of the view */
+	uint64_t rate;		/* the resync's bytes a second; 0: unpaced */
+};
+
+static int map_replicated_try(struct pmrdma_map **map,
+			      const struct replicated *o)
 {
 	struct pmrdma_config *cfg;
-	struct pmrdma_map *map;
 	unsigned int i;
-	int err;
+	int err = dax_config(&cfg, o->off, o->size);
 
-	err = pmrdma_config_new(&cfg);
 	if (!err)
-		err = pmrdma_config_set_path(cfg, dax);
-	if (!err)
-		err = pmrdma_config_set_range(cfg, off, size);
-	if (!err)
-		err = pmrdma_config_set_metadata(cfg, metadata);
-	for (i = 0; !err && i < n; i++) {
-		struct pmrdma_remote r = { .addr = addr, .port = port + i };
+		err = pmrdma_config_set_metadata(cfg, o->metadata);
+	for (i = 0; !err && i < o->n; i++) {
+		struct pmrdma_remote r = { .addr = addr, .port = o->port + i };
 
 		err = pmrdma_config_add_replica(cfg, &r);
 	}
+	if (!err && o->discard)
+		err = pmrdma_config_discard_replica(cfg, 0);
+	if (!err && o->rate)
+		err = pmrdma_config_set_resync_rate(cfg, o->rate);
 	if (!err)
-		err = pmrdma_map_new(&map, cfg);
+		err = pmrdma_map_new(map, cfg);
 	pmrdma_config_delete(&cfg);
+	return err;
+}
+
+static struct pmrdma_map *map_replicated_at(const struct replicated *o)
+{
+	struct pmrdma_map *map;
+	int err = map_replicated_try(&map, o);
+
 	if (err)
 		die("replicated map", err);
 	return map;
@@ -138,7 +165,8 @@ static struct pmrdma_map *map_replicated_at(unsigned int n, uint64_t off,
 
 static struct pmrdma_map *map_replicated(unsigned int n, size_t size)
 {
-	return map_replicated_at(n, 0, size, PORT_REPLICA, false);
+	return map_replicated_at(&(struct replicated){
+		.n = n, .size = size, .port = PORT_REPLICA });
 }
 
 /* ---- statistics ---- */
@@ -715,8 +743,11 @@ static void bitmap_cost(void)
 	m[0] = map_remote(PORT_REPLICA, PMRDMA_METHOD_FLUSH);
 	size = pmrdma_map_get_size(m[0]);
 	pmrdma_map_delete(&m[0]);
-	m[0] = map_replicated_at(1, 0, size, PORT_REPLICA, false);
-	m[1] = map_replicated_at(1, size, size, PORT_REPLICA + 1, true);
+	m[0] = map_replicated_at(&(struct replicated){
+		.n = 1, .size = size, .port = PORT_REPLICA });
+	m[1] = map_replicated_at(&(struct replicated){
+		.n = 1, .off = size, .size = size, .port = PORT_REPLICA + 1,
+		.metadata = true });
 	header("5c. a replicated map's flush without and with the write-intent bitmap", s, 2);
 	flush_interleaved("bitmap", m, s, 2, 4, r4k);
 	/* with the bitmap's median / without */
@@ -741,29 +772,18 @@ static void bitmap_cost(void)
 /* open a map with metadata of the 64 MiB copies: us; its resync's bytes */
 static double resync_open(bool discard, uint64_t *total)
 {
-	struct pmrdma_remote r = { .addr = addr, .port = PORT_BIG };
+	const struct replicated o = {
+		.n = 1, .off = RESYNC_OFF, .size = RESYNC_LEN, .port = PORT_BIG,
+		.metadata = true, .discard = discard,
+	};
 	struct pmrdma_replica_status st;
-	struct pmrdma_config *cfg;
 	struct pmrdma_map *map;
 	double t0, t;
 	int err;
 
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_path(cfg, dax);
-	if (!err)
-		err = pmrdma_config_set_range(cfg, RESYNC_OFF, RESYNC_LEN);
-	if (!err)
-		err = pmrdma_config_set_metadata(cfg, true);
-	if (!err)
-		err = pmrdma_config_add_replica(cfg, &r);
-	if (!err && discard)
-		err = pmrdma_config_discard_replica(cfg, 0);
 	t0 = now_us();
-	if (!err)
-		err = pmrdma_map_new(&map, cfg);
+	err = map_replicated_try(&map, &o);
 	t = now_us() - t0;
-	pmrdma_config_delete(&cfg);
 	if (err)
 		die("a map with metadata of 64 MiB", err);
 	if (pmrdma_replica_status(map, 0, &st))
@@ -782,11 +802,7 @@ static uint64_t dirty_one_percent(void)
 	uint64_t *bits, r, n = 0, regions;
 	int err;
 
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_path(cfg, dax);
-	if (!err)
-		err = pmrdma_config_set_range(cfg, RESYNC_OFF, RESYNC_LEN);
+	err = dax_config(&cfg, RESYNC_OFF, RESYNC_LEN);
 	if (!err)
 		err = pmrdma_metadata_read(cfg, &md);
 	/* the copy's raw bytes: a map without metadata */
@@ -873,10 +889,8 @@ static void paced_resync(void)
 	static struct series s[2] = {
 		{ .name = "in sync" }, { .name = "during a paced resync" },
 	};
-	struct pmrdma_remote r = { .addr = addr, .port = PORT_REPLICA };
 	struct pmrdma_replica_status st;
 	struct adder a = { 0 };
-	struct pmrdma_config *cfg;
 	double ratio[2], t0;
 	size_t size;
 	unsigned int it;
@@ -892,22 +906,9 @@ static void paced_resync(void)
 	a.map = map_remote(PORT_REPLICA, PMRDMA_METHOD_FLUSH);
 	size = pmrdma_map_get_size(a.map);
 	pmrdma_map_delete(&a.map);
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_path(cfg, dax);
-	if (!err)
-		err = pmrdma_config_set_range(cfg, PACED_OFF, size);
-	if (!err)
-		err = pmrdma_config_set_metadata(cfg, true);
-	if (!err)
-		err = pmrdma_config_add_replica(cfg, &r);
-	if (!err)
-		err = pmrdma_config_discard_replica(cfg, 0);
-	if (!err)
-		err = pmrdma_config_set_resync_rate(cfg, PACED_RATE);
-	if (!err)
-		err = pmrdma_map_new(&a.map, cfg);
-	pmrdma_config_delete(&cfg);
+	err = map_replicated_try(&a.map, &(struct replicated){
+		.n = 1, .off = PACED_OFF, .size = size, .port = PORT_REPLICA,
+		.metadata = true, .discard = true, .rate = PACED_RATE });
 	if (err)
 		die("a map with metadata and a paced resync", err);
 	v = pmrdma_map_get_address(a.map);
