@@ -17,6 +17,7 @@
  *                        (test builds only: CONFIG_RDMA_RXE_FLUSH_FAULT)
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
  *   rxe_flush_guard.c    the responder's guards against malformed requests
+ *   rxe_flush_key.c      data keys (a uverbs object) and keyed MRs
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -31,6 +32,7 @@
 #include <linux/sizes.h>
 #include <linux/xxhash.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 #include <rdma/rxe_flush.h>
 #include <rdma/rxe_flush_domain.h>
 
@@ -39,12 +41,13 @@
  * string in sysfs ("rxe_flush-0.4.0") and the numeric fw_ver that
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
- * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps.
+ * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps;
+ * 0.5.0: data keys and keyed MRs.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	4
+#define RXE_FLUSH_VERSION_MINOR	5
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.4.0"
+#define RXE_FLUSH_VERSION	"0.5.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -126,6 +129,11 @@ int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access);
 int rxe_flush_mr_check_pages(struct ib_umem *umem, int access);
 int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
 		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx);
+
+/* rxe_flush_key.c: the driver's uverbs objects, and an MR's data key */
+extern const struct uapi_definition rxe_flush_key_defs[];
+int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr);
+void rxe_flush_key_mr_cleanup(struct rxe_mr *mr);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

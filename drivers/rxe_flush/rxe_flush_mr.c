@@ -6,7 +6,9 @@
  * in REG_MR before a driver sees them, so the provider repeats the complete
  * access set in the command's driver data (struct rxe_flush_reg_mr_cmd).
  * Persistence access is granted on persistent memory pages only, as
- * upstream does: a DRAM buffer is refused with EINVAL.
+ * upstream does: a DRAM buffer is refused with EINVAL.  The same data
+ * may bind the MR to a data key, which rxe_flush_key.c does once the MR
+ * is made.
  *
  * rxe_flush_mr_walk() visits a range of an MR the way FLUSH writes it back
  * and VERIFY hashes it: a kernel-mapped piece at a time.
@@ -36,7 +38,9 @@ int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access)
 	if (ib_copy_from_udata(&cmd, udata, len))
 		return -EFAULT;
 
-	if (cmd.abi_version != RXE_FLUSH_ABI_VERSION || cmd.reserved)
+	if (cmd.abi_version != RXE_FLUSH_ABI_VERSION ||
+	    cmd.flags & ~RXE_FLUSH_REG_MR_FLAGS ||
+	    (!(cmd.flags & RXE_FLUSH_REG_MR_KEYED) && cmd.key_id))
 		return -EINVAL;
 	/* only the flush bits may differ from what ib_core checked */
 	if ((cmd.access_flags & ~RXE_FLUSH_ACCESS_FLUSH) != (u32)*access)

@@ -15,6 +15,7 @@
 #define _UAPI_RDMA_RXE_FLUSH_H
 
 #include <linux/types.h>
+#include <rdma/ib_user_ioctl_cmds.h>
 
 /* Bumped on any incompatible change to what this header describes. */
 #define RXE_FLUSH_ABI_VERSION			1
@@ -71,7 +72,8 @@ struct rxe_flush_send_wr_flush {
  * access set here.  The driver accepts the command only if:
  *   abi_version == RXE_FLUSH_ABI_VERSION,
  *   access_flags == core access_flags | (any of RXE_FLUSH_ACCESS_FLUSH),
- *   reserved == 0 and any further driver data is zero;
+ *   flags within RXE_FLUSH_REG_MR_FLAGS, key_id 0 without KEYED, and any
+ *   further driver data is zero;
  * otherwise ibv_reg_mr() fails with EINVAL.  Without driver data (stock
  * rdma-core) an MR simply has no flush access.  Persistence access
  * (RXE_FLUSH_ACCESS_FLUSH_PERSISTENT) needs every page of the MR to be
@@ -86,12 +88,62 @@ struct rxe_flush_send_wr_flush {
 struct rxe_flush_reg_mr_cmd {
 	__u32		abi_version;
 	__u32		access_flags;
-	__aligned_u64	reserved;
+	__u32		flags;		/* RXE_FLUSH_REG_MR_*; 0.4.0: 0 */
+	__u32		key_id;		/* with RXE_FLUSH_REG_MR_KEYED */
 };
 
 struct rxe_flush_reg_mr_resp {
 	__u32		access_flags;
-	__u32		reserved;
+	__u32		flags;		/* the RXE_FLUSH_REG_MR_* taken */
+};
+
+/*
+ * Keyed MRs (from 0.5.0): the MR is bound to a data key, the user's
+ * AES-GCM key made a driver object beforehand (RXE_FLUSH_OBJECT_KEY), named
+ * by the id its creation returned.  The key must be of the MR's PD.  The
+ * driver answers with RXE_FLUSH_REG_MR_KEYED in the response's flags once
+ * the MR is bound; a driver before 0.5.0 refuses any flag (EINVAL), so a
+ * keyed registration is never taken for a plain one.  A key cannot be
+ * destroyed while an MR is bound to it (EBUSY).
+ */
+#define RXE_FLUSH_REG_MR_KEYED			(1U << 0)
+#define RXE_FLUSH_REG_MR_FLAGS			RXE_FLUSH_REG_MR_KEYED
+
+/*
+ * The data key, a uverbs object of the driver (the ioctl interface,
+ * UVERBS_ID_DRIVER_NS).  KEY_CREATE takes:
+ *   HANDLE  the new object,
+ *   PD      the PD its MRs will be of; the PD cannot be freed before the key,
+ *   ALG     RXE_FLUSH_KEY_AES_128_GCM (16 bytes) or _AES_256_GCM (32),
+ *   BYTES   the key, exactly as long as ALG says (EINVAL otherwise),
+ * and returns ID, the key's number for REG_MR's key_id.  KEY_DESTROY
+ * takes HANDLE.  No method returns a key's bytes; the driver wipes them
+ * when the key and the last MR bound to it are gone.  EOPNOTSUPP when the
+ * kernel's crypto API has no gcm(aes).
+ */
+#define RXE_FLUSH_KEY_AES_128_GCM		1
+#define RXE_FLUSH_KEY_AES_256_GCM		2
+#define RXE_FLUSH_KEY_MAX_BYTES			32
+
+enum rxe_flush_objects {
+	RXE_FLUSH_OBJECT_KEY = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+enum rxe_flush_key_methods {
+	RXE_FLUSH_METHOD_KEY_CREATE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_METHOD_KEY_DESTROY,
+};
+
+enum rxe_flush_key_create_attrs {
+	RXE_FLUSH_ATTR_KEY_CREATE_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_ATTR_KEY_CREATE_PD,
+	RXE_FLUSH_ATTR_KEY_CREATE_ALG,		/* u32, in */
+	RXE_FLUSH_ATTR_KEY_CREATE_BYTES,	/* 16 or 32 bytes, in */
+	RXE_FLUSH_ATTR_KEY_CREATE_ID,		/* u32, out */
+};
+
+enum rxe_flush_key_destroy_attrs {
+	RXE_FLUSH_ATTR_KEY_DESTROY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
 };
 
 /*
