@@ -102,7 +102,8 @@ TEST_F(dv, device_query_matches_the_driver)
 	ASSERT_EQ(0, rxe_flush_dv_query_device(self->e.c.ctx, &attr));
 	EXPECT_EQ(module_version(), attr.version);
 	EXPECT_EQ(RXE_FLUSH_DV_DEVICE_VERIFY |
-		  RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY, attr.flags);
+		  RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY |
+		  RXE_FLUSH_DV_DEVICE_KEYED_MR, attr.flags);
 	EXPECT_EQ(RXE_FLUSH_VERIFY_ALGS, attr.verify_algs);
 	EXPECT_EQ((1U << 31) - 1, attr.max_verify_length);
 	attr.comp_mask = 1;
