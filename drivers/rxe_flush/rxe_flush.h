@@ -18,6 +18,8 @@
  *   rxe_flush_domain.c   persistence domains of kernel MRs (pmem_rdma)
  *   rxe_flush_guard.c    the responder's guards against malformed requests
  *   rxe_flush_key.c      data keys (a uverbs object) and keyed MRs
+ *   rxe_flush_seal.c     the keyed wire: per-connection subkeys, and the
+ *                        payloads of keyed MRs sealed and opened
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -42,12 +44,12 @@
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
  * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps;
- * 0.5.0: data keys and keyed MRs.
+ * 0.5.0: data keys and keyed MRs; 0.6.0: the keyed wire.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	5
+#define RXE_FLUSH_VERSION_MINOR	6
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.5.0"
+#define RXE_FLUSH_VERSION	"0.6.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -130,10 +132,59 @@ int rxe_flush_mr_check_pages(struct ib_umem *umem, int access);
 int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
 		      void (*fn)(void *addr, size_t len, void *ctx), void *ctx);
 
-/* rxe_flush_key.c: the driver's uverbs objects, and an MR's data key */
+/*
+ * rxe_flush_key.c: the driver's uverbs objects, and an MR's data key.  A
+ * key's memory lives while its object, a bound MR or a bound QP holds it.
+ */
+struct rxe_flush_key {
+	struct kref ref;
+	u32 id;
+	u32 alg;
+	u32 len;
+	struct ib_pd *pd;
+	struct crypto_aead *tfm;
+	unsigned int mrs;		/* bound MRs, under the xarray's lock */
+	u8 bytes[RXE_FLUSH_KEY_MAX_BYTES];
+};
+
 extern const struct uapi_definition rxe_flush_key_defs[];
 int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr);
 void rxe_flush_key_mr_cleanup(struct rxe_mr *mr);
+void rxe_flush_key_get(struct rxe_flush_key *key);
+void rxe_flush_key_put(struct rxe_flush_key *key);
+
+/*
+ * rxe_flush_seal.c: the keyed wire.  A keyed packet carries a trailer of
+ * RXE_FLUSH_SEAL_LEN bytes (KCTR and tag) before its ICRC.
+ *   _req_trailer()   the requester's packet: the trailer's length or 0
+ *   _req()           seal it once its payload is copied; -EFAULT when the
+ *                    WR's MRs are not all of the QP's key
+ *   _resp_open()     the responder's WRITE packet into mr, before its
+ *                    length is checked: 0, -EALREADY (a replay: drop it),
+ *                    -EKEYREJECTED (NAK: authentication failure) or
+ *                    -EINVAL (NAK: invalid request)
+ *   _resp_trailer(), _read_resp()   the READ RESPONSE from mr
+ *   _comp_open()     the completer's READ RESPONSE: 0, -EALREADY, or
+ *                    -EFAULT (a local protection error)
+ */
+#define RXE_FLUSH_SEAL_LEN	RXE_FLUSH_KEY_TRAILER_BYTES
+/* the NAK of a keyed packet that fails (IBA reserves the code) */
+#define RXE_FLUSH_AETH_NAK_KEY	0x65
+
+extern const struct uapi_definition rxe_flush_seal_defs[];
+u32 rxe_flush_seal_req_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+			       u32 mask, u32 payload);
+int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+		       struct rxe_pkt_info *pkt, u32 payload);
+int rxe_flush_seal_resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			     struct rxe_mr *mr);
+u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload);
+int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
+			     struct resp_res *res, struct rxe_pkt_info *ack,
+			     u32 payload);
+int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			     struct rxe_send_wqe *wqe);
+void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);
@@ -183,6 +234,7 @@ void rxe_flush_resp_ack_payload(const struct resp_res *res,
 
 /* rxe_flush_guard.c: false for a packet to refuse as an invalid request */
 bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt);
+bool rxe_flush_resp_first_ok(struct rxe_pkt_info *pkt);
 bool rxe_flush_range_within(u64 start, u64 size, u64 iova, u64 len);
 
 /* rxe_flush_persist.c: one step of a FLUSH, last for its last one */

@@ -25,13 +25,17 @@
  *   RDMA WRITE ONLY (with or without immediate)  payload == length
  *   RDMA WRITE FIRST                              payload <  length
  *   RDMA READ REQUEST                             no payload
- * Later packets of a WRITE are held to what is left of the length by rxe.
+ * A WRITE of a keyed MR carries a trailer besides (rxe_flush_seal.c), and
+ * a zero-length WRITE, keyed or not, carries nothing.  Whether the MR is
+ * keyed is known only once it is looked up: rxe holds the payload to the
+ * length again then, with the trailer taken off a keyed packet.  Later
+ * packets of a WRITE are held to what is left of the length by rxe.
  * rxe_flush's own requests (FLUSH, ATOMIC WRITE, VERIFY) have checks of
  * their own.
  */
 bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt)
 {
-	u32 len, paylen;
+	u64 len, paylen, trailer;
 
 	if (!(pkt->mask & RXE_RETH_MASK) || (pkt->mask & RXE_FLUSH_OPS_MASK))
 		return true;
@@ -42,9 +46,21 @@ bool rxe_flush_resp_length_ok(struct rxe_pkt_info *pkt)
 		return !paylen && !bth_pad(pkt);
 	if (!(pkt->mask & RXE_WRITE_MASK))
 		return true;
+	trailer = len ? RXE_FLUSH_SEAL_LEN : 0;
 	if (pkt->mask & RXE_END_MASK)
-		return paylen == len;
-	return paylen < len;
+		return paylen == len || paylen == len + trailer;
+	return paylen < len + trailer;	/* rxe_flush_resp_first_ok() */
+}
+
+/*
+ * A WRITE FIRST once a keyed packet's trailer is off (rxe_flush_seal.c):
+ * its payload is shorter than its RETH length.
+ */
+bool rxe_flush_resp_first_ok(struct rxe_pkt_info *pkt)
+{
+	if ((pkt->mask & (RXE_RETH_MASK | RXE_END_MASK)) != RXE_RETH_MASK)
+		return true;
+	return payload_size(pkt) < reth_len(pkt);
 }
 
 /*

@@ -29,17 +29,6 @@
 #include "rxe.h"
 #include "rxe_flush.h"
 
-struct rxe_flush_key {
-	struct kref ref;
-	u32 id;
-	u32 alg;
-	u32 len;
-	struct ib_pd *pd;
-	struct crypto_aead *tfm;
-	unsigned int mrs;		/* bound MRs, under the xarray's lock */
-	u8 bytes[RXE_FLUSH_KEY_MAX_BYTES];
-};
-
 /* live keys by id; the lock also orders a bind against a destroy */
 static DEFINE_XARRAY_ALLOC1(rxe_flush_keys);
 static u32 rxe_flush_key_next;
@@ -50,6 +39,16 @@ static void key_release(struct kref *ref)
 
 	crypto_free_aead(key->tfm);
 	kfree_sensitive(key);
+}
+
+void rxe_flush_key_get(struct rxe_flush_key *key)
+{
+	kref_get(&key->ref);
+}
+
+void rxe_flush_key_put(struct rxe_flush_key *key)
+{
+	kref_put(&key->ref, key_release);
 }
 
 static u32 key_bytes(u32 alg)
@@ -186,6 +185,7 @@ DECLARE_UVERBS_NAMED_OBJECT(RXE_FLUSH_OBJECT_KEY,
 
 const struct uapi_definition rxe_flush_key_defs[] = {
 	UAPI_DEF_CHAIN_OBJ_TREE_NAMED(RXE_FLUSH_OBJECT_KEY),
+	UAPI_DEF_CHAIN(rxe_flush_seal_defs),
 	{}
 };
 

@@ -147,6 +147,41 @@ enum rxe_flush_key_destroy_attrs {
 };
 
 /*
+ * The keyed wire (from 0.6.0; Documentation/keyed-mrs.rst): methods of the
+ * QP object (UVERBS_OBJECT_QP) in the driver's namespace, for RC QPs.
+ *   QP_KEY_DRAW  HANDLE; returns DRAW, the 16 random bytes the QP drew for
+ *                its subkeys (the same bytes when asked again), for the
+ *                upper layer to send its peer.
+ *   QP_KEY_BIND  HANDLE, KEY (a data key object of the QP's PD) and
+ *                PEER_DRAW, the peer's draw: the QP derives the subkeys of
+ *                its connection, and from then on carries the payloads of
+ *                MRs bound to that key sealed.  Once per QP, in RTR or RTS
+ *                (EBUSY when bound, EINVAL without a draw, in another
+ *                state, for another PD or for a peer draw equal to ours).
+ * A keyed packet carries RXE_FLUSH_KEY_TRAILER_BYTES more than a plain
+ * one; a packet whose tag fails is NAKed with code 5 and completes with
+ * IBV_WC_REM_INV_RD_REQ_ERR at the requester.
+ */
+#define RXE_FLUSH_KEY_DRAW_BYTES		16
+#define RXE_FLUSH_KEY_TRAILER_BYTES		24
+
+enum rxe_flush_qp_methods {
+	RXE_FLUSH_METHOD_QP_KEY_DRAW = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_METHOD_QP_KEY_BIND,
+};
+
+enum rxe_flush_qp_key_draw_attrs {
+	RXE_FLUSH_ATTR_QP_KEY_DRAW_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,	/* 16 bytes, out */
+};
+
+enum rxe_flush_qp_key_bind_attrs {
+	RXE_FLUSH_ATTR_QP_KEY_BIND_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_ATTR_QP_KEY_BIND_KEY,
+	RXE_FLUSH_ATTR_QP_KEY_BIND_PEER_DRAW,	/* 16 bytes, in */
+};
+
+/*
  * ibv_post_send() with IBV_WR_FLUSH (the classic path, rdma-core's rxe
  * provider as patched by pmem-rdma):
  *   wr.rdma.remote_addr, wr.rdma.rkey   the range / the MR to flush,

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: the keyed wire - the payloads of keyed MRs sealed with
+ * AES-GCM under per-connection subkeys (Documentation/keyed-mrs.rst).
+ *
+ * A QP is made ready for keyed traffic by two methods of the QP object:
+ * QP_KEY_DRAW gives the 16 random bytes it drew, which the upper layer
+ * sends its peer; QP_KEY_BIND, once the QP knows its peer (RTR or RTS),
+ * takes a data key of the QP's PD and the peer's draw, and derives the
+ * four subkeys of the connection: what this QP sends as requester and as
+ * responder, and what its peer sends as each.  A QP is bound once, for its
+ * life: its transmission counters never go back, so no reconnect of the
+ * same QP can use a (subkey, nonce) pair twice.
+ *
+ * Each of the four streams is used by one of rxe's tasks only (requests
+ * sent: the requester; responses sent and requests received: the
+ * responder; responses received: the completer), and a task never runs
+ * beside itself, so a stream's request, AAD and counter need no lock.
+ *
+ * A keyed packet is a plain one with a trailer before the ICRC:
+ *   ... payload [pad] KCTR (8, big-endian) tag (16) ICRC
+ * The receiver knows a packet is keyed from its own MR, takes the trailer
+ * off, drops a packet whose counter is not above the last it accepted
+ * (a replay), and places nothing whose tag fails.
+ */
+
+#include <crypto/aead.h>
+#include <crypto/gcm.h>
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
+#include <linux/random.h>
+#include <linux/scatterlist.h>
+#include <rdma/uverbs_ioctl.h>
+
+#define UVERBS_MODULE_NAME rxe_flush
+#include <rdma/uverbs_named_ioctl.h>
+#include <rdma/uverbs_std_types.h>
+
+#include "rxe.h"
+#include "rxe_loc.h"
+#include "rxe_flush.h"
+#include "rxe_flush_hdr.h"
+
+#define SEAL_CTR_LEN	8
+#define SEAL_TAG_LEN	16
+#define SEAL_AAD_LEN	32
+#define SEAL_LABEL	"pmem-rdma keyed MR v1"
+
+/* the two streams of each direction */
+enum { SEAL_REQ, SEAL_RESP, SEAL_STREAMS };
+
+struct seal_stream {
+	struct crypto_aead *tfm;
+	struct aead_request *req;
+	u64 ctr;		/* sent: last used; received: highest taken */
+	u8 aad[SEAL_AAD_LEN];
+	u8 iv[GCM_AES_IV_SIZE];
+	struct scatterlist sg[3];
+};
+
+struct rxe_flush_seal {
+	struct rxe_flush_key *key;	/* set, with release, once bound */
+	u8 draw[RXE_FLUSH_KEY_DRAW_BYTES];
+	struct seal_stream tx[SEAL_STREAMS];
+	struct seal_stream rx[SEAL_STREAMS];
+};
+
+/* the QP's streams once it is bound, else NULL */
+static struct rxe_flush_seal *qp_seal(struct rxe_qp *qp)
+{
+	struct rxe_flush_seal *seal = READ_ONCE(qp->flush_seal);
+
+	/* pairs with the bind's release: the streams are complete */
+	return seal && smp_load_acquire(&seal->key) ? seal : NULL;
+}
+
+/*
+ * The data key of the MRs a work request's buffer lies in (those its
+ * gather or scatter list names with a length): NULL when none is keyed,
+ * ERR_PTR(-EFAULT) when they are not all of one key.  An lkey that names
+ * no MR counts as unkeyed: copy_data() refuses it.
+ */
+static struct rxe_flush_key *wqe_key(struct rxe_qp *qp,
+				     struct rxe_dma_info *dma)
+{
+	struct rxe_flush_key *key = NULL;
+	u32 i, n = min_t(u32, dma->num_sge, qp->sq.max_sge);
+	struct rxe_mr *mr;
+	bool plain = false;
+
+	for (i = 0; i < n; i++) {
+		if (!dma->sge[i].length)
+			continue;
+		mr = lookup_mr(qp->pd, 0, dma->sge[i].lkey, RXE_LOOKUP_LOCAL);
+		if (!mr) {
+			plain = true;
+			continue;
+		}
+		if (!mr->flush_key)
+			plain = true;
+		else if (key && key != mr->flush_key)
+			plain = true;	/* two keys: refused as mixed */
+		else
+			key = mr->flush_key;
+		rxe_put(mr);
+	}
+	if (key && plain)
+		return ERR_PTR(-EFAULT);
+	return key;
+}
+
+/*
+ * The additional authenticated data: what the sender puts in the packet
+ * and the receiver tracks on its own - the BTH's opcode, destination QP
+ * and PSN, the message's R_Key, the address of this packet's first byte,
+ * the bytes of the message left from it, and the counter.
+ */
+static void seal_aad(struct seal_stream *s, u8 opcode, u32 dqpn, u32 psn,
+		     u32 rkey, u64 va, u32 resid, u64 ctr)
+{
+	__be32 *w = (__be32 *)s->aad;
+
+	w[0] = cpu_to_be32((u32)opcode << 24 | (dqpn & BTH_QPN_MASK));
+	w[1] = cpu_to_be32(psn & BTH_PSN_MASK);
+	w[2] = cpu_to_be32(rkey);
+	put_unaligned_be64(va, &w[3]);
+	w[5] = cpu_to_be32(resid);
+	put_unaligned_be64(ctr, &w[6]);
+	memset(s->iv, 0, 4);
+	put_unaligned_be64(ctr, s->iv + 4);
+}
+
+/* GCM in place over data, with the tag in the trailer */
+static int seal_crypt(struct seal_stream *s, u8 *data, u32 len, u8 *trailer,
+		      bool encrypt)
+{
+	sg_init_table(s->sg, 3);
+	sg_set_buf(&s->sg[0], s->aad, SEAL_AAD_LEN);
+	sg_set_buf(&s->sg[1], data, len);
+	sg_set_buf(&s->sg[2], trailer + SEAL_CTR_LEN, SEAL_TAG_LEN);
+	aead_request_set_callback(s->req, 0, NULL, NULL);
+	aead_request_set_ad(s->req, SEAL_AAD_LEN);
+	aead_request_set_crypt(s->req, s->sg, s->sg,
+			       encrypt ? len : len + SEAL_TAG_LEN, s->iv);
+	return encrypt ? crypto_aead_encrypt(s->req) :
+			 crypto_aead_decrypt(s->req);
+}
+
+/*
+ * Seal len bytes at data, with the pad (if any) between them and the
+ * trailer: the next counter, the AAD, the ciphertext, then KCTR and tag.
+ */
+static int seal_tx(struct seal_stream *s, struct rxe_pkt_info *pkt,
+		   u32 dqpn, u32 rkey, u64 va, u32 resid, u8 *data, u32 len)
+{
+	u8 *trailer = data + len + bth_pad(pkt);
+
+	s->ctr++;
+	seal_aad(s, pkt->opcode, dqpn, pkt->psn, rkey, va, resid, s->ctr);
+	put_unaligned_be64(s->ctr, trailer);
+	return seal_crypt(s, data, len, trailer, true);
+}
+
+/*
+ * Open a received keyed packet in place: its data made the skb's own (a
+ * capture may share it), the tag checked, then the counter against
+ * replays, the trailer taken off pkt->paylen.  0, -EBADMSG for a packet
+ * that fails, -EALREADY for a genuine one whose counter is not above the
+ * last taken (drop it: a replay, or a packet that a retransmission of its
+ * PSN overtook, which RC recovers as any lost one).
+ */
+static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
+		   u32 dqpn, u32 rkey, u64 va, u32 resid)
+{
+	struct sk_buff *skb = PKT_TO_SKB(pkt);
+	unsigned int off;
+	size_t len;
+	u8 *trailer;
+	u64 ctr;
+
+	len = payload_size(pkt);
+	if (len <= RXE_FLUSH_SEAL_LEN)
+		return -EBADMSG;
+	len -= RXE_FLUSH_SEAL_LEN;
+	off = pkt->hdr - skb->head;
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -EBADMSG;
+	pkt->hdr = skb->head + off;
+	trailer = payload_addr(pkt) + len + bth_pad(pkt);
+	if (trailer + RXE_FLUSH_SEAL_LEN + RXE_ICRC_SIZE >
+	    skb_tail_pointer(skb))
+		return -EBADMSG;
+	ctr = get_unaligned_be64(trailer);
+	seal_aad(s, pkt->opcode, dqpn, pkt->psn, rkey, va, resid, ctr);
+	if (seal_crypt(s, payload_addr(pkt), len, trailer, false))
+		return -EBADMSG;
+	/* genuine, but taken before: a replay, or a retransmission's twin */
+	if (ctr <= s->ctr)
+		return -EALREADY;
+	s->ctr = ctr;
+	pkt->paylen -= RXE_FLUSH_SEAL_LEN;
+	return 0;
+}
+
+/* the bytes of a request's message sent or received before this packet */
+static u64 wqe_va(struct rxe_send_wqe *wqe, u32 resid)
+{
+	return wqe->wr.wr.rdma.remote_addr + (wqe->dma.length - resid);
+}
+
+u32 rxe_flush_seal_req_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+			       u32 mask, u32 payload)
+{
+	if (!payload || !(mask & RXE_WRITE_MASK) ||
+	    (mask & RXE_FLUSH_OPS_MASK) ||
+	    (wqe->wr.send_flags & IB_SEND_INLINE))
+		return 0;
+	return wqe_key(qp, &wqe->dma) ? RXE_FLUSH_SEAL_LEN : 0;
+}
+
+int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+		       struct rxe_pkt_info *pkt, u32 payload)
+{
+	struct rxe_flush_seal *seal;
+	u32 resid;
+
+	if (payload_size(pkt) == payload)
+		return 0;			/* no trailer: not keyed */
+	seal = qp_seal(qp);
+	if (!seal || wqe_key(qp, &wqe->dma) != seal->key)
+		return -EFAULT;
+	resid = wqe->dma.resid + payload;	/* before this packet's copy */
+	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
+		       wqe->wr.wr.rdma.rkey, wqe_va(wqe, resid), resid,
+		       payload_addr(pkt), payload) ? -EFAULT : 0;
+}
+
+static int resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+		     struct rxe_mr *mr)
+{
+	struct rxe_flush_seal *seal = qp_seal(qp);
+
+	if (!seal || seal->key != mr->flush_key)
+		return -EKEYREJECTED;
+	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
+			qp->resp.rkey, qp->resp.va, qp->resp.resid)) {
+	case 0:
+		return 0;
+	case -EALREADY:
+		return -EALREADY;
+	}
+	return -EKEYREJECTED;
+}
+
+/*
+ * Every WRITE packet, once its MR is known: a keyed one opened, and then
+ * a first packet held to its RETH length, which the guard could hold it
+ * to only with the trailer's allowance (-EINVAL).
+ */
+int rxe_flush_seal_resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			     struct rxe_mr *mr)
+{
+	int err;
+
+	if (!(pkt->mask & RXE_WRITE_MASK) || (pkt->mask & RXE_FLUSH_OPS_MASK))
+		return 0;
+	if (mr->flush_key) {
+		err = resp_open(qp, pkt, mr);
+		if (err)
+			return err;
+	}
+	return rxe_flush_resp_first_ok(pkt) ? 0 : -EINVAL;
+}
+
+u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload)
+{
+	return payload && mr && mr->flush_key ? RXE_FLUSH_SEAL_LEN : 0;
+}
+
+int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
+			     struct resp_res *res, struct rxe_pkt_info *ack,
+			     u32 payload)
+{
+	struct rxe_flush_seal *seal;
+
+	if (!rxe_flush_seal_resp_trailer(mr, payload))
+		return 0;
+	seal = qp_seal(qp);
+	if (!seal || seal->key != mr->flush_key)
+		return -EACCES;
+	return seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num,
+		       res->read.rkey, res->read.va, res->read.resid,
+		       payload_addr(ack), payload) ? -EACCES : 0;
+}
+
+int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			     struct rxe_send_wqe *wqe)
+{
+	struct rxe_flush_key *key = wqe_key(qp, &wqe->dma);
+	struct rxe_flush_seal *seal;
+
+	if (!key || !payload_size(pkt))
+		return 0;
+	seal = qp_seal(qp);
+	if (IS_ERR(key) || !seal || seal->key != key)
+		return -EFAULT;
+	switch (seal_rx(&seal->rx[SEAL_RESP], pkt, qp->ibqp.qp_num,
+			wqe->wr.wr.rdma.rkey, wqe_va(wqe, wqe->dma.resid),
+			wqe->dma.resid)) {
+	case 0:
+		return 0;
+	case -EALREADY:
+		return -EALREADY;
+	}
+	return -EFAULT;
+}
+
+/*
+ * HKDF-SHA-256 (RFC 5869) of one block: the subkeys are 16 or 32 bytes.
+ */
+static int seal_hkdf(struct crypto_shash *hmac, const u8 *ikm, u32 ikm_len,
+		     const u8 *salt, u32 salt_len, const u8 *info,
+		     u32 info_len, u8 *okm, u32 okm_len)
+{
+	SHASH_DESC_ON_STACK(desc, hmac);
+	u8 prk[SHA256_DIGEST_SIZE], t[SHA256_DIGEST_SIZE];
+	static const u8 one = 1;
+	int err;
+
+	desc->tfm = hmac;
+	err = crypto_shash_setkey(hmac, salt, salt_len) ?:
+	      crypto_shash_digest(desc, ikm, ikm_len, prk) ?:
+	      crypto_shash_setkey(hmac, prk, sizeof(prk)) ?:
+	      crypto_shash_init(desc) ?:
+	      crypto_shash_update(desc, info, info_len) ?:
+	      crypto_shash_update(desc, &one, 1) ?:
+	      crypto_shash_final(desc, t);
+	if (!err)
+		memcpy(okm, t, okm_len);
+	shash_desc_zero(desc);
+	memzero_explicit(prk, sizeof(prk));
+	memzero_explicit(t, sizeof(t));
+	return err;
+}
+
+/* one end of a connection, as the subkeys name it */
+struct seal_end {
+	const u8 *draw;
+	union ib_gid gid;
+	u32 qpn;
+};
+
+/* the subkey of what "from" sends to "to" in stream (SEAL_REQ/_RESP) */
+static int seal_stream_init(struct seal_stream *s, struct crypto_shash *hmac,
+			    struct rxe_flush_key *key, int stream,
+			    const struct seal_end *from,
+			    const struct seal_end *to)
+{
+	u8 salt[2 * RXE_FLUSH_KEY_DRAW_BYTES];
+	u8 info[sizeof(SEAL_LABEL) - 1 + 1 + 2 * (16 + 4)];
+	u8 subkey[RXE_FLUSH_KEY_MAX_BYTES];
+	u8 *p = info;
+	int err;
+
+	memcpy(salt, from->draw, RXE_FLUSH_KEY_DRAW_BYTES);
+	memcpy(salt + RXE_FLUSH_KEY_DRAW_BYTES, to->draw,
+	       RXE_FLUSH_KEY_DRAW_BYTES);
+	memcpy(p, SEAL_LABEL, sizeof(SEAL_LABEL) - 1);
+	p += sizeof(SEAL_LABEL) - 1;
+	*p++ = stream == SEAL_REQ ? 'q' : 's';
+	memcpy(p, from->gid.raw, 16);
+	put_unaligned_be32(from->qpn, p + 16);
+	memcpy(p + 20, to->gid.raw, 16);
+	put_unaligned_be32(to->qpn, p + 36);
+
+	err = seal_hkdf(hmac, key->bytes, key->len, salt, sizeof(salt),
+			info, sizeof(info), subkey, key->len);
+	if (err)
+		goto out;
+	/* synchronous: the wire runs it in softirq */
+	s->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(s->tfm)) {
+		err = PTR_ERR(s->tfm);
+		s->tfm = NULL;
+		goto out;
+	}
+	err = crypto_aead_setkey(s->tfm, subkey, key->len) ?:
+	      crypto_aead_setauthsize(s->tfm, SEAL_TAG_LEN);
+	if (err)
+		goto out;
+	s->req = aead_request_alloc(s->tfm, GFP_KERNEL);
+	if (!s->req)
+		err = -ENOMEM;
+out:
+	memzero_explicit(subkey, sizeof(subkey));
+	return err;
+}
+
+static void seal_stream_free(struct seal_stream *s)
+{
+	aead_request_free(s->req);
+	crypto_free_aead(s->tfm);
+}
+
+static void seal_free(struct rxe_flush_seal *seal)
+{
+	int i;
+
+	for (i = 0; i < SEAL_STREAMS; i++) {
+		seal_stream_free(&seal->tx[i]);
+		seal_stream_free(&seal->rx[i]);
+	}
+	if (seal->key)
+		rxe_flush_key_put(seal->key);
+	kfree_sensitive(seal);
+}
+
+void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp)
+{
+	struct rxe_flush_seal *seal = qp->flush_seal;
+
+	if (!seal)
+		return;
+	qp->flush_seal = NULL;
+	seal_free(seal);
+}
+
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_DRAW)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct ib_qp *ibqp =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_HANDLE);
+	struct rxe_qp *qp = to_rqp(ibqp);
+	struct rxe_flush_seal *seal;
+
+	if (IS_ERR(ibqp))
+		return PTR_ERR(ibqp);
+	if (qp_type(qp) != IB_QPT_RC)
+		return -EOPNOTSUPP;
+	/* one draw for the QP's life: asked again, the same bytes */
+	seal = qp->flush_seal;
+	if (!seal) {
+		seal = kzalloc(sizeof(*seal), GFP_KERNEL);
+		if (!seal)
+			return -ENOMEM;
+		get_random_bytes(seal->draw, sizeof(seal->draw));
+		WRITE_ONCE(qp->flush_seal, seal);
+	}
+	return uverbs_copy_to(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,
+			      seal->draw, sizeof(seal->draw));
+}
+
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct ib_qp *ibqp =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_HANDLE);
+	struct rxe_flush_key *key =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_KEY);
+	u8 peer_draw[RXE_FLUSH_KEY_DRAW_BYTES];
+	struct seal_end self, peer;
+	struct rxe_flush_seal *seal;
+	struct crypto_shash *hmac;
+	struct rxe_qp *qp;
+	int err, i;
+
+	if (IS_ERR(ibqp))
+		return PTR_ERR(ibqp);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	qp = to_rqp(ibqp);
+	seal = qp->flush_seal;
+	if (!seal)
+		return -EINVAL;			/* no draw to bind with */
+	if (seal->key)
+		return -EBUSY;			/* bound once, for its life */
+	if (key->pd != ibqp->pd || qp->attr.qp_state < IB_QPS_RTR ||
+	    qp->attr.qp_state > IB_QPS_RTS)
+		return -EINVAL;
+	err = _uverbs_copy_from(peer_draw, attrs,
+				RXE_FLUSH_ATTR_QP_KEY_BIND_PEER_DRAW,
+				sizeof(peer_draw));
+	if (err)
+		return err;
+	/* a peer that echoes our draw is not another end */
+	if (!memcmp(peer_draw, seal->draw, sizeof(peer_draw)))
+		return -EINVAL;
+
+	self.draw = seal->draw;
+	self.qpn = qp->ibqp.qp_num;
+	err = rdma_query_gid(ibqp->device, 1,
+			     qp->pri_av.grh.sgid_index, &self.gid);
+	if (err)
+		return err;
+	peer.draw = peer_draw;
+	memcpy(peer.gid.raw, qp->pri_av.grh.dgid.raw, sizeof(peer.gid.raw));
+	peer.qpn = qp->attr.dest_qp_num;
+
+	hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(hmac))
+		return PTR_ERR(hmac);
+	for (i = 0, err = 0; i < SEAL_STREAMS && !err; i++)
+		err = seal_stream_init(&seal->tx[i], hmac, key, i,
+				       &self, &peer) ?:
+		      seal_stream_init(&seal->rx[i], hmac, key, i,
+				       &peer, &self);
+	crypto_free_shash(hmac);
+	if (err) {
+		for (i = 0; i < SEAL_STREAMS; i++) {
+			seal_stream_free(&seal->tx[i]);
+			seal_stream_free(&seal->rx[i]);
+		}
+		memset(seal->tx, 0, sizeof(seal->tx));
+		memset(seal->rx, 0, sizeof(seal->rx));
+		return err == -ENOENT ? -EOPNOTSUPP : err;
+	}
+	rxe_flush_key_get(key);
+	/* the streams are complete before a task can see the key */
+	smp_store_release(&seal->key, key);
+	return 0;
+}
+
+DECLARE_UVERBS_NAMED_METHOD(
+	RXE_FLUSH_METHOD_QP_KEY_DRAW,
+	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_QP_KEY_DRAW_HANDLE, UVERBS_OBJECT_QP,
+			UVERBS_ACCESS_WRITE, UA_MANDATORY),
+	UVERBS_ATTR_PTR_OUT(RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,
+			    UVERBS_ATTR_SIZE(RXE_FLUSH_KEY_DRAW_BYTES,
+					     RXE_FLUSH_KEY_DRAW_BYTES),
+			    UA_MANDATORY));
+
+DECLARE_UVERBS_NAMED_METHOD(
+	RXE_FLUSH_METHOD_QP_KEY_BIND,
+	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_QP_KEY_BIND_HANDLE, UVERBS_OBJECT_QP,
+			UVERBS_ACCESS_WRITE, UA_MANDATORY),
+	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_QP_KEY_BIND_KEY, RXE_FLUSH_OBJECT_KEY,
+			UVERBS_ACCESS_READ, UA_MANDATORY),
+	UVERBS_ATTR_PTR_IN(RXE_FLUSH_ATTR_QP_KEY_BIND_PEER_DRAW,
+			   UVERBS_ATTR_SIZE(RXE_FLUSH_KEY_DRAW_BYTES,
+					    RXE_FLUSH_KEY_DRAW_BYTES),
+			   UA_MANDATORY));
+
+ADD_UVERBS_METHODS(rxe_flush_qp_seal_methods, UVERBS_OBJECT_QP,
+		   &UVERBS_METHOD(RXE_FLUSH_METHOD_QP_KEY_DRAW),
+		   &UVERBS_METHOD(RXE_FLUSH_METHOD_QP_KEY_BIND));
+
+const struct uapi_definition rxe_flush_seal_defs[] = {
+	UAPI_DEF_CHAIN_OBJ_TREE(UVERBS_OBJECT_QP, &rxe_flush_qp_seal_methods),
+	{}
+};
