@@ -3,11 +3,11 @@
  * Data keys and keyed MRs through the rxe_flush direct verbs (rdma-core
  * patch 0005, <infiniband/rxe_flush_dv.h>): the device offers them; the
  * driver refuses a key of another length than its algorithm takes, and
- * an MR bound to a key of another PD; a keyed MR is written and read as
- * any MR is (the wire does not change yet); a key is not destroyed while
- * an MR is bound to it, nor its PD freed; a key goes with the process
- * that made it, after its MRs; and the library keeps no copy of a key's
- * bytes.  A pair of QPs on rxe0.
+ * an MR bound to a key of another PD; a keyed MR is reached over a QP
+ * pair bound to its key only (keyed_wire_test has the wire); a key is not
+ * destroyed while an MR is bound to it, nor its PD freed; a key goes with
+ * the process that made it, after its MRs; and the library keeps no copy
+ * of a key's bytes.  A pair of QPs on rxe0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +75,7 @@ TEST_F(keyed, the_device_offers_keyed_mrs)
 
 	ASSERT_EQ(0, rxe_flush_dv_query_device(self->c.ctx, &attr));
 	EXPECT_TRUE(attr.flags & RXE_FLUSH_DV_DEVICE_KEYED_MR);
-	EXPECT_LE(0x000500, attr.version);
+	EXPECT_LE(0x000600, attr.version);
 }
 
 /*
@@ -126,47 +126,79 @@ TEST_F(keyed, a_key_not_of_its_algorithm_is_refused)
 	EXPECT_EQ(EINVAL, rxe_flush_dv_key_destroy(NULL));
 }
 
-/* nothing on the wire changes yet: a keyed MR is written and read back */
-TEST_F(keyed, a_keyed_mr_is_written_and_read)
+/*
+ * Over the pair not bound to a key, a WRITE into a keyed MR is refused
+ * (the responder has no subkey to open it) and places nothing; bound to
+ * an AES-256-GCM key with each other's draw (the two QPs of one device:
+ * the loopback path), keyed MRs are written and read back.
+ */
+TEST_F(keyed, a_keyed_mr_is_reached_over_a_bound_pair_only)
 {
 	struct rxe_flush_dv_key_init_attr a = {
 		.alg = RXE_FLUSH_KEY_AES_128_GCM, .key_len = 16,
 		.key = self->bytes,
 	};
+	uint8_t draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
 	struct rxe_flush_dv_key *k[2];
+	struct ibv_mr *mr, *src;
 	struct ibv_context *ctx2;
 	struct ibv_pd *other;
-	struct ibv_mr *mr;
 	struct ibv_wc wc;
 	unsigned int i;
 
 	k[0] = key_on(self->c.pd, RXE_FLUSH_KEY_AES_128_GCM, self->bytes, 16);
 	k[1] = key_on(self->c.pd, RXE_FLUSH_KEY_AES_256_GCM, self->bytes, 32);
+	ASSERT_NE(NULL, k[0]) TH_LOG("%s", strerror(errno));
+	ASSERT_NE(NULL, k[1]) TH_LOG("%s", strerror(errno));
+	mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->buf, BUF, ACCESS,
+				       k[0]);
+	ASSERT_NE(NULL, mr) TH_LOG("%s", strerror(errno));
+	/* what ibv_reg_mr() would have set */
+	EXPECT_EQ(self->c.pd, mr->pd);
+	EXPECT_EQ(self->buf, mr->addr);
+	EXPECT_EQ(BUF, mr->length);
+	EXPECT_EQ(self->c.ctx, mr->context);
+	memset(self->buf, 0, BUF);
+	pt_fill_pattern(self->src, BUF, 301);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, BUF,
+				  self->src_mr->lkey, (uintptr_t)self->buf,
+				  mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_INV_RD_REQ_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	for (i = 0; i < BUF; i++)
+		ASSERT_EQ(0, self->buf[i]) TH_LOG("byte %u placed", i);
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+	EXPECT_EQ(0, rxe_flush_dv_key_destroy(k[0]));
+
 	for (i = 0; i < 2; i++) {
-		ASSERT_NE(NULL, k[i]) TH_LOG("%s", strerror(errno));
-		mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->buf, BUF,
-					       ACCESS, k[i]);
-		ASSERT_NE(NULL, mr) TH_LOG("%s", strerror(errno));
-		/* what ibv_reg_mr() would have set */
-		EXPECT_EQ(self->c.pd, mr->pd);
-		EXPECT_EQ(self->buf, mr->addr);
-		EXPECT_EQ(BUF, mr->length);
-		EXPECT_EQ(self->c.ctx, mr->context);
-		pt_fill_pattern(self->src, BUF, 301 + i);
-		ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE,
-					  self->src, BUF, self->src_mr->lkey,
-					  (uintptr_t)self->buf, mr->rkey, &wc));
-		EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-		EXPECT_EQ(0, pt_check_pattern(self->buf, BUF, 301 + i));
-		memset(self->src, 0, BUF);
-		ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_READ,
-					  self->src, BUF, self->src_mr->lkey,
-					  (uintptr_t)self->buf, mr->rkey, &wc));
-		EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
-		EXPECT_EQ(0, pt_check_pattern(self->src, BUF, 301 + i));
-		EXPECT_EQ(0, ibv_dereg_mr(mr));
-		EXPECT_EQ(0, rxe_flush_dv_key_destroy(k[i]));
+		ASSERT_EQ(0, pt_qp_rearm(&self->c, i, ACCESS));
+		ASSERT_EQ(0, rxe_flush_dv_qp_key_draw(self->c.qp[i], draw[i]));
 	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, rxe_flush_dv_qp_key_bind(self->c.qp[i], k[1],
+						      draw[!i]));
+	mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->buf, BUF, ACCESS,
+				       k[1]);
+	src = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->src, BUF, ACCESS,
+					k[1]);
+	ASSERT_NE(NULL, mr);
+	ASSERT_NE(NULL, src);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, BUF,
+				  src->lkey, (uintptr_t)self->buf, mr->rkey,
+				  &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, pt_check_pattern(self->buf, BUF, 301));
+	memset(self->src, 0, BUF);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_READ, self->src, BUF,
+				  src->lkey, (uintptr_t)self->buf, mr->rkey,
+				  &wc));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, pt_check_pattern(self->src, BUF, 301));
+	EXPECT_EQ(0, ibv_dereg_mr(src));
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+	EXPECT_EQ(0, rxe_flush_dv_key_destroy(k[1]));
 
 	/* a key is of its PD: an MR of another is not bound to it */
 	other = ibv_alloc_pd(self->c.ctx);

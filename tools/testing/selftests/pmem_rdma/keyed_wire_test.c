@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The keyed wire (Documentation/keyed-mrs.rst, rdma_rxe_flush 0.6.0): the
+ * payloads of keyed MRs cross sealed.  Two patched rxe devices on a veth
+ * pair, a keyed MR on each side of the same data key, both QPs bound with
+ * each other's draw.
+ *
+ * The test has its own implementation of the wire's cryptography (the
+ * subkeys by HKDF-SHA-256, AES-GCM with OpenSSL), written from the
+ * document: every captured keyed packet must open with it, and packets it
+ * seals itself, injected at the PSN the responder expects with a valid
+ * ICRC, are taken.  Then one bit flipped, a counter used again, another
+ * key, and keyed against plain ends: each is refused and places nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <infiniband/rxe_flush_dv.h>
+
+#include "kselftest_harness.h"
+#include "rdma_helpers.h"
+#include "roce_helpers.h"
+
+#define NET0		"ptk_ve0"
+#define NET1		"ptk_ve1"
+#define DEV0		"ptk_rxe0"
+#define DEV1		"ptk_rxe1"
+#define BUF		8192
+#define MSG		3000		/* three packets at an MTU of 1024 */
+#define MARK		"PLAINTEXT-MARKER"
+#define ACCESS		(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ)
+#define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ)
+#define TRAILER		24
+#define AETH_NAK_KEY	0x65
+
+enum { STREAM_REQ = 'q', STREAM_RESP = 's' };
+
+FIXTURE(keyed_wire)
+{
+	struct pt_ctx c;
+	unsigned char *src, *dst, *back;	/* side 0, 1, 0 */
+	struct ibv_mr *src_mr, *dst_mr, *back_mr;
+	struct rxe_flush_dv_key *key[2];
+	uint8_t bytes[2][16];			/* each side's key */
+	uint8_t draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
+	int cap, inj;
+	struct pt_frame fr[64];
+	int nfr;
+};
+
+FIXTURE_SETUP(keyed_wire)
+{
+	int ret;
+
+	self->cap = self->inj = -1;
+	ret = pt_veth_pair_open(&self->c, NET0, NET1, DEV0, DEV1, ACCESS,
+				SEND_OPS);
+	ASSERT_EQ(0, ret) TH_LOG("%s/%s on a veth pair: %s", DEV0, DEV1,
+				 strerror(-ret));
+	self->src = aligned_alloc(4096, BUF);
+	self->dst = aligned_alloc(4096, BUF);
+	self->back = aligned_alloc(4096, BUF);
+	ASSERT_TRUE(self->src && self->dst && self->back);
+	ASSERT_EQ(sizeof(self->bytes[0]),
+		  getrandom(self->bytes[0], sizeof(self->bytes[0]), 0));
+	memcpy(self->bytes[1], self->bytes[0], sizeof(self->bytes[0]));
+	self->cap = pt_packet_socket(NET1);
+	self->inj = pt_packet_socket(NET0);
+	ASSERT_LE(0, self->cap);
+	ASSERT_LE(0, self->inj);
+}
+
+FIXTURE_TEARDOWN(keyed_wire)
+{
+	int i;
+
+	if (self->cap >= 0)
+		close(self->cap);
+	if (self->inj >= 0)
+		close(self->inj);
+	if (self->src_mr)
+		ibv_dereg_mr(self->src_mr);
+	if (self->back_mr)
+		ibv_dereg_mr(self->back_mr);
+	if (self->dst_mr)
+		ibv_dereg_mr(self->dst_mr);
+	for (i = 0; i < 2; i++)
+		if (self->key[i])
+			rxe_flush_dv_key_destroy(self->key[i]);
+	pt_veth_pair_close(&self->c, NET0, DEV0, DEV1);
+	free(self->src);
+	free(self->dst);
+	free(self->back);
+}
+
+/* an MR of side's PD, keyed with side's key if keyed */
+static struct ibv_mr *reg(FIXTURE_DATA(keyed_wire) *self, int side,
+			  void *buf, int keyed)
+{
+	struct ibv_pd *pd = pt_side_pd(&self->c, side);
+
+	if (!keyed)
+		return ibv_reg_mr(pd, buf, BUF, ACCESS);
+	return rxe_flush_dv_reg_keyed_mr(pd, buf, BUF, ACCESS, self->key[side]);
+}
+
+/*
+ * Keys on both sides (side 1's bytes as the test set them), src and back
+ * on side 0 and dst on side 1 keyed or not as asked, and, with bind,
+ * both QPs bound to their side's key with the other's draw.
+ */
+static int setup(FIXTURE_DATA(keyed_wire) *self, int src_keyed,
+		 int dst_keyed, int bind)
+{
+	struct rxe_flush_dv_key_init_attr ka = {
+		.alg = RXE_FLUSH_KEY_AES_128_GCM, .key_len = 16,
+	};
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		ka.pd = pt_side_pd(&self->c, i);
+		ka.key = self->bytes[i];
+		self->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&self->c, i),
+						       &ka);
+		if (!self->key[i])
+			return -errno;
+	}
+	self->src_mr = reg(self, 0, self->src, src_keyed);
+	self->back_mr = reg(self, 0, self->back, src_keyed);
+	self->dst_mr = reg(self, 1, self->dst, dst_keyed);
+	if (!self->src_mr || !self->back_mr || !self->dst_mr)
+		return -errno;
+	for (i = 0; i < 2; i++) {
+		ret = rxe_flush_dv_qp_key_draw(self->c.qp[i], self->draw[i]);
+		if (ret)
+			return -ret;
+	}
+	for (i = 0; bind && i < 2; i++) {
+		ret = rxe_flush_dv_qp_key_bind(self->c.qp[i], self->key[i],
+					       self->draw[!i]);
+		if (ret)
+			return -ret;
+	}
+	return 0;
+}
+
+/* the documented subkey of what side "from" sends in stream */
+static void subkey(FIXTURE_DATA(keyed_wire) *self, int from, int stream,
+		   uint8_t out[16])
+{
+	const union ibv_gid *gid[2] = { &self->c.gid, &self->c.rgid };
+	uint8_t salt[32], info[64], prk[32], t[32];
+	static const char label[] = "pmem-rdma keyed MR v1";
+	unsigned int len = 0;
+	size_t n = 0;
+	int to = !from;
+
+	memcpy(salt, self->draw[from], 16);
+	memcpy(salt + 16, self->draw[to], 16);
+	memcpy(info, label, sizeof(label) - 1);
+	n = sizeof(label) - 1;
+	info[n++] = stream;
+	memcpy(info + n, gid[from]->raw, 16);
+	pt_put_be32(info + n + 16, self->c.qp[from]->qp_num);
+	memcpy(info + n + 20, gid[to]->raw, 16);
+	pt_put_be32(info + n + 36, self->c.qp[to]->qp_num);
+	n += 40;
+	info[n++] = 1;
+	HMAC(EVP_sha256(), salt, sizeof(salt), self->bytes[from], 16, prk,
+	     &len);
+	HMAC(EVP_sha256(), prk, sizeof(prk), info, n, t, &len);
+	memcpy(out, t, 16);
+}
+
+/* the documented additional authenticated data */
+static void aad(uint8_t a[32], int opcode, uint32_t dqpn, uint32_t psn,
+		uint32_t rkey, uint64_t va, uint32_t resid, uint64_t ctr)
+{
+	pt_put_be32(a, (uint32_t)opcode << 24 | (dqpn & 0xffffff));
+	pt_put_be32(a + 4, psn & 0xffffff);
+	pt_put_be32(a + 8, rkey);
+	pt_put_be64(a + 12, va);
+	pt_put_be32(a + 20, resid);
+	pt_put_be64(a + 24, ctr);
+}
+
+/* AES-128-GCM of len bytes in place; the tag to or from tag: 0 or -1 */
+static int gcm(const uint8_t k[16], const uint8_t a[32], uint64_t ctr,
+	       uint8_t *data, int len, uint8_t tag[16], int encrypt)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	uint8_t iv[12] = { 0 };
+	int n, ok;
+
+	pt_put_be64(iv + 4, ctr);
+	ok = x && EVP_CipherInit_ex(x, EVP_aes_128_gcm(), NULL, k, iv,
+				    encrypt) &&
+	     EVP_CipherUpdate(x, NULL, &n, a, 32) &&
+	     EVP_CipherUpdate(x, data, &n, data, len) &&
+	     (encrypt || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16,
+					     tag)) &&
+	     EVP_CipherFinal_ex(x, data + n, &n) &&
+	     (!encrypt || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16,
+					      tag));
+	EVP_CIPHER_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+/* where a frame's payload starts, and how long it is with its trailer */
+static int frame_payload(const struct pt_frame *f, size_t *off, size_t *len)
+{
+	int op = pt_frame_opcode(f), pad = (f->b[PT_ROCE_OFF + 1] >> 4) & 3;
+	size_t hdr = PT_BTH_LEN;
+
+	if (op == PT_OP_WRITE_FIRST || op == PT_OP_WRITE_ONLY)
+		hdr += PT_RETH_LEN;
+	else if (op == PT_OP_READ_RESPONSE_FIRST ||
+		 op == PT_OP_READ_RESPONSE_ONLY || op == 0x0f)
+		hdr += PT_AETH_LEN;
+	else if (op != PT_OP_WRITE_MIDDLE && op != PT_OP_WRITE_LAST &&
+		 op != 0x0e)
+		return -1;
+	*off = PT_ROCE_OFF + hdr;
+	if (f->len < *off + pad + PT_ICRC_LEN)
+		return -1;
+	*len = f->len - *off - pad - PT_ICRC_LEN;
+	return 0;
+}
+
+/*
+ * Open a captured keyed frame with the test's own subkey: its plaintext
+ * into out (at most outlen), its counter; the plaintext's length or -1.
+ */
+static int open_frame(const struct pt_frame *f, const uint8_t k[16],
+		      uint32_t rkey, uint64_t va, uint32_t resid,
+		      uint8_t *out, size_t outlen, uint64_t *ctr)
+{
+	int pad = (f->b[PT_ROCE_OFF + 1] >> 4) & 3;
+	uint8_t a[32], tag[16];
+	size_t off, len;
+
+	if (frame_payload(f, &off, &len) || len <= TRAILER ||
+	    len - TRAILER > outlen)
+		return -1;
+	len -= TRAILER;
+	memcpy(out, f->b + off, len);
+	*ctr = pt_be64_at(f->b + off + len + pad);
+	memcpy(tag, f->b + off + len + pad + 8, 16);
+	aad(a, pt_frame_opcode(f), pt_frame_dqpn(f), pt_frame_psn(f), rkey,
+	    va, resid, *ctr);
+	return gcm(k, a, *ctr, out, len, tag, 0) ? -1 : (int)len;
+}
+
+/*
+ * A WRITE ONLY of len bytes of data to va, sealed by the test with the
+ * request subkey and counter ctr (one bit of the ciphertext flipped if
+ * flip), sent to qp[1] at psn; the frames seen afterwards are kept.
+ */
+static int inject_write(FIXTURE_DATA(keyed_wire) *self,
+			const struct pt_frame *tmpl, uint32_t psn,
+			uint64_t va, const uint8_t *data, uint32_t len,
+			uint64_t ctr, int flip)
+{
+	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 256 + TRAILER];
+	unsigned char *p = roce + PT_BTH_LEN + PT_RETH_LEN;
+	uint8_t k[16], a[32];
+	struct pt_frame f;
+	int ret;
+
+	if (len > 256 || len % 4)
+		return -EINVAL;
+	pt_bth(roce, PT_OP_WRITE_ONLY, 0, self->c.qp[1]->qp_num, 1, psn);
+	pt_reth(roce + PT_BTH_LEN, va, self->dst_mr->rkey, len);
+	memcpy(p, data, len);
+	subkey(self, 0, STREAM_REQ, k);
+	aad(a, PT_OP_WRITE_ONLY, self->c.qp[1]->qp_num, psn,
+	    self->dst_mr->rkey, va, len, ctr);
+	if (gcm(k, a, ctr, p, len, p + len + 8, 1))
+		return -EIO;
+	pt_put_be64(p + len, ctr);
+	if (flip)
+		p[len / 2] ^= 0x10;
+	ret = pt_frame_build(&f, tmpl, roce, p + len + TRAILER - roce);
+	if (!ret)
+		ret = pt_inject(self->inj, &f);
+	if (ret)
+		return ret;
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	return self->nfr < 0 ? self->nfr : 0;
+}
+
+/* the syndrome of the first ACK or NAK to qp[0] captured, or -1 */
+static int answer(FIXTURE_DATA(keyed_wire) *self, uint32_t psn)
+{
+	int i;
+
+	for (i = 0; i < self->nfr; i++)
+		if (pt_frame_dqpn(&self->fr[i]) == self->c.qp[0]->qp_num &&
+		    pt_frame_opcode(&self->fr[i]) == PT_OP_ACKNOWLEDGE &&
+		    pt_frame_psn(&self->fr[i]) == psn)
+			return pt_frame_syndrome(&self->fr[i]);
+	return -1;
+}
+
+static int has_marker(const struct pt_frame *f)
+{
+	return memmem(f->b, f->len, MARK, sizeof(MARK) - 1) != NULL;
+}
+
+/* src: MSG bytes, the marker every 64 bytes */
+static void fill_marked(unsigned char *buf, uint32_t seed)
+{
+	int i;
+
+	pt_fill_pattern(buf, BUF, seed);
+	for (i = 0; i + 64 <= MSG; i += 64)
+		memcpy(buf + i, MARK, sizeof(MARK) - 1);
+}
+
+/*
+ * A keyed WRITE of MSG bytes and a READ of them back: both complete, the
+ * bytes arrive, no captured frame holds the marker, and every keyed frame
+ * (WRITE FIRST, MIDDLE, LAST; READ RESPONSE FIRST, MIDDLE, LAST) opens
+ * with the test's own subkeys, with counters that only go up.
+ */
+TEST_F(keyed_wire, keyed_write_and_read_cross_sealed)
+{
+	uint8_t kq[16], ks[16], out[2048];
+	uint64_t ctr, last_q = 0, last_s = 0;
+	uint32_t off_q = 0, off_s = 0;
+	int i, n, nq = 0, ns = 0, ret;
+	struct ibv_wc wc;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	fill_marked(self->src, 1);
+	memset(self->dst, 0, BUF);
+	memset(self->back, 0, BUF);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, MSG,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, MSG));
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_READ, self->back, MSG,
+				  self->back_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	ASSERT_EQ(0, memcmp(self->src, self->back, MSG));
+
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	ASSERT_LT(0, self->nfr);
+	subkey(self, 0, STREAM_REQ, kq);
+	subkey(self, 1, STREAM_RESP, ks);
+	for (i = 0; i < self->nfr; i++) {
+		const struct pt_frame *f = &self->fr[i];
+		int op = pt_frame_opcode(f);
+
+		EXPECT_FALSE(has_marker(f)) TH_LOG("frame %d, opcode %#x", i,
+						   op);
+		if (op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY) {
+			n = open_frame(f, kq, self->dst_mr->rkey,
+				       (uintptr_t)self->dst + off_q,
+				       MSG - off_q, out, sizeof(out), &ctr);
+			ASSERT_LT(0, n) TH_LOG("WRITE frame %d does not open",
+					       i);
+			EXPECT_EQ(0, memcmp(out, self->src + off_q, n));
+			EXPECT_LT(last_q, ctr);
+			last_q = ctr;
+			off_q += n;
+			nq++;
+		} else if (op >= PT_OP_READ_RESPONSE_FIRST &&
+			   op <= PT_OP_READ_RESPONSE_ONLY) {
+			n = open_frame(f, ks, self->dst_mr->rkey,
+				       (uintptr_t)self->dst + off_s,
+				       MSG - off_s, out, sizeof(out), &ctr);
+			ASSERT_LT(0, n) TH_LOG("READ RESPONSE frame %d does not open",
+					       i);
+			EXPECT_EQ(0, memcmp(out, self->src + off_s, n));
+			EXPECT_LT(last_s, ctr);
+			last_s = ctr;
+			off_s += n;
+			ns++;
+		}
+	}
+	EXPECT_EQ(3, nq);
+	EXPECT_EQ(3, ns);
+	EXPECT_EQ(MSG, off_q);
+	EXPECT_EQ(MSG, off_s);
+}
+
+/*
+ * The captured keyed WRITE ONLY, at the PSN the responder expects next:
+ * sealed anew by the test for that PSN, it is placed; the same with one
+ * bit of its ciphertext flipped is NAKed (authentication failure), places
+ * nothing, and leaves the responder's QP in the error state.
+ */
+TEST_F(keyed_wire, a_flipped_bit_is_nakked_and_places_nothing)
+{
+	int i;
+	uint8_t data[64], out[64];
+	struct pt_frame tmpl;
+	uint64_t ctr;
+	uint32_t psn;
+	struct ibv_wc wc;
+	uint8_t kq[16];
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	memcpy(self->src, MARK MARK MARK MARK, sizeof(data));
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src,
+				  sizeof(data), self->src_mr->lkey,
+				  (uintptr_t)self->dst, self->dst_mr->rkey,
+				  &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	ASSERT_LT(0, self->nfr);
+	tmpl = self->fr[0];
+	ASSERT_EQ(PT_OP_WRITE_ONLY, pt_frame_opcode(&tmpl));
+	ASSERT_FALSE(has_marker(&tmpl));
+	subkey(self, 0, STREAM_REQ, kq);
+	ASSERT_EQ((int)sizeof(data),
+		  open_frame(&tmpl, kq, self->dst_mr->rkey,
+			     (uintptr_t)self->dst, sizeof(data), out,
+			     sizeof(out), &ctr));
+	psn = (pt_frame_psn(&tmpl) + 1) & 0xffffff;
+
+	memset(data, 0x11, sizeof(data));
+	ASSERT_EQ(0, inject_write(self, &tmpl, psn, (uintptr_t)self->dst + 64,
+				  data, sizeof(data), ctr + 1, 0));
+	EXPECT_EQ(PT_AETH_ACK, answer(self, psn));
+	EXPECT_EQ(0, memcmp(self->dst + 64, data, sizeof(data)));
+
+	memset(data, 0x22, sizeof(data));
+	psn = (psn + 1) & 0xffffff;
+	ASSERT_EQ(0, inject_write(self, &tmpl, psn, (uintptr_t)self->dst + 128,
+				  data, sizeof(data), ctr + 2, 1));
+	EXPECT_EQ(AETH_NAK_KEY, answer(self, psn));
+	for (i = 128; i < 128 + (int)sizeof(data); i++)
+		ASSERT_EQ(0, self->dst[i]) TH_LOG("byte %d placed", i);
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->c.qp[1]));
+}
+
+/*
+ * A counter used again is a replay: sealed by the test with the last
+ * counter the responder took, at the PSN it expects, the packet is
+ * dropped - neither placed nor answered; with the next counter it is
+ * placed.  The captured packet sent again as it was (a duplicate PSN) is
+ * not placed again either.
+ */
+TEST_F(keyed_wire, a_replayed_counter_is_not_placed)
+{
+	int i;
+	uint8_t data[64], out[64], kq[16];
+	struct pt_frame tmpl;
+	struct ibv_wc wc;
+	uint64_t ctr;
+	uint32_t psn;
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	memset(self->src, 0x33, sizeof(data));
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src,
+				  sizeof(data), self->src_mr->lkey,
+				  (uintptr_t)self->dst, self->dst_mr->rkey,
+				  &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	ASSERT_LT(0, self->nfr);
+	tmpl = self->fr[0];
+	subkey(self, 0, STREAM_REQ, kq);
+	ASSERT_EQ((int)sizeof(data),
+		  open_frame(&tmpl, kq, self->dst_mr->rkey,
+			     (uintptr_t)self->dst, sizeof(data), out,
+			     sizeof(out), &ctr));
+
+	/* the captured packet again: a duplicate, acknowledged, not placed */
+	memset(self->dst, 0x44, sizeof(data));
+	ASSERT_EQ(0, pt_inject(self->inj, &tmpl));
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	for (i = 0; i < (int)sizeof(data); i++)
+		ASSERT_EQ(0x44, self->dst[i]) TH_LOG("byte %d placed again", i);
+
+	psn = (pt_frame_psn(&tmpl) + 1) & 0xffffff;
+	memset(data, 0x55, sizeof(data));
+	ASSERT_EQ(0, inject_write(self, &tmpl, psn, (uintptr_t)self->dst,
+				  data, sizeof(data), ctr, 0));
+	EXPECT_EQ(-1, answer(self, psn));
+	for (i = 0; i < (int)sizeof(data); i++)
+		ASSERT_EQ(0x44, self->dst[i]) TH_LOG("byte %d replayed", i);
+	EXPECT_EQ(IBV_QPS_RTS, pt_qp_state(self->c.qp[1]));
+
+	ASSERT_EQ(0, inject_write(self, &tmpl, psn, (uintptr_t)self->dst,
+				  data, sizeof(data), ctr + 1, 0));
+	EXPECT_EQ(PT_AETH_ACK, answer(self, psn));
+	EXPECT_EQ(0, memcmp(self->dst, data, sizeof(data)));
+}
+
+/* another key on the responder's side: the tag fails, nothing placed */
+TEST_F(keyed_wire, a_wrong_key_places_nothing)
+{
+	int i;
+	struct ibv_wc wc;
+	int ret;
+
+	self->bytes[1][5] ^= 1;
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	fill_marked(self->src, 2);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, MSG,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_INV_RD_REQ_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	for (i = 0; i < MSG; i++)
+		ASSERT_EQ(0, self->dst[i]) TH_LOG("byte %d placed", i);
+}
+
+/* keyed source, plain target: refused for its length, nothing placed */
+TEST_F(keyed_wire, a_keyed_write_into_a_plain_mr_is_refused)
+{
+	int i;
+	struct ibv_wc wc;
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 0, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	fill_marked(self->src, 3);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	for (i = 0; i < 64 + TRAILER; i++)
+		ASSERT_EQ(0, self->dst[i]) TH_LOG("byte %d placed", i);
+}
+
+/* plain source, keyed target: no trailer, no tag, nothing placed */
+TEST_F(keyed_wire, a_plain_write_into_a_keyed_mr_is_refused)
+{
+	int i;
+	struct ibv_wc wc;
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 0, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	fill_marked(self->src, 4);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_REM_INV_RD_REQ_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, self->dst[i]) TH_LOG("byte %d placed", i);
+}
+
+/*
+ * A QP that is not bound carries no keyed work (a local protection
+ * error, nothing sent in clear); binding is refused twice, and with the
+ * QP's own draw as the peer's.
+ */
+TEST_F(keyed_wire, an_unbound_qp_sends_no_keyed_payload)
+{
+	uint8_t own[RXE_FLUSH_DV_KEY_DRAW_BYTES];
+	struct ibv_wc wc;
+	int i, ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 0)) TH_LOG("%s", strerror(-ret));
+	ASSERT_EQ(0, rxe_flush_dv_qp_key_draw(self->c.qp[0], own));
+	EXPECT_EQ(0, memcmp(own, self->draw[0], sizeof(own)));
+	EXPECT_NE(0, memcmp(self->draw[0], self->draw[1], sizeof(own)));
+	EXPECT_EQ(EINVAL, rxe_flush_dv_qp_key_bind(self->c.qp[0], self->key[0],
+						   self->draw[0]));
+	fill_marked(self->src, 5);
+	memset(self->dst, 0, BUF);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_LOC_PROT_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	for (i = 0; i < self->nfr; i++)
+		EXPECT_FALSE(has_marker(&self->fr[i]));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, self->dst[i]);
+
+	ASSERT_EQ(0, rxe_flush_dv_qp_key_bind(self->c.qp[1], self->key[1],
+					      self->draw[0]));
+	EXPECT_EQ(EBUSY, rxe_flush_dv_qp_key_bind(self->c.qp[1], self->key[1],
+						  self->draw[0]));
+}
+
+TEST_HARNESS_MAIN
