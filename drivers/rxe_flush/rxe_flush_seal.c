@@ -44,6 +44,8 @@
 #define SEAL_CTR_LEN	8
 #define SEAL_TAG_LEN	16
 #define SEAL_AAD_LEN	32
+/* IPv6, UDP, BTH, RETH with ImmDt, ICRC: a WRITE packet's headers at most */
+#define SEAL_MAX_HDRS	(40 + 8 + 12 + 20 + 4)
 #define SEAL_LABEL	"pmem-rdma keyed MR v1"
 
 /* the two streams of each direction */
@@ -485,6 +487,13 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
 	/* a peer that echoes our draw is not another end */
 	if (!memcmp(peer_draw, seal->draw, sizeof(peer_draw)))
 		return -EINVAL;
+	/*
+	 * The trailer makes a full packet longer than rxe's allowance for
+	 * headers beyond the path MTU; the link must carry it whole.
+	 */
+	if (qp->mtu + SEAL_MAX_HDRS + RXE_FLUSH_SEAL_LEN >
+	    READ_ONCE(to_rdev(ibqp->device)->ndev->mtu))
+		return -EMSGSIZE;
 
 	self.draw = seal->draw;
 	self.qpn = qp->ibqp.qp_num;

@@ -157,7 +157,10 @@ enum rxe_flush_key_destroy_attrs {
  *                its connection, and from then on carries the payloads of
  *                MRs bound to that key sealed.  Once per QP, in RTR or RTS
  *                (EBUSY when bound, EINVAL without a draw, in another
- *                state, for another PD or for a peer draw equal to ours).
+ *                state, for another PD or for a peer draw equal to ours;
+ *                EMSGSIZE when the link's MTU cannot carry a full packet
+ *                of the path MTU with the trailer: 104 bytes of headers
+ *                and trailer beyond it).
  * A keyed packet carries RXE_FLUSH_KEY_TRAILER_BYTES more than a plain
  * one; a packet whose tag fails is NAKed with code 5 and completes with
  * IBV_WC_REM_INV_RD_REQ_ERR at the requester.
