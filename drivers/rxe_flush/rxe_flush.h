@@ -144,6 +144,8 @@ struct rxe_flush_key {
 	struct ib_pd *pd;
 	struct crypto_aead *tfm;
 	unsigned int mrs;		/* bound MRs, under the xarray's lock */
+	u32 gen;			/* re-keys so far */
+	atomic64_t sealed;		/* packets sealed since the last */
 	u8 bytes[RXE_FLUSH_KEY_MAX_BYTES];
 };
 
@@ -152,13 +154,15 @@ int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr);
 void rxe_flush_key_mr_cleanup(struct rxe_mr *mr);
 void rxe_flush_key_get(struct rxe_flush_key *key);
 void rxe_flush_key_put(struct rxe_flush_key *key);
+int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead);
 
 /*
  * rxe_flush_seal.c: the keyed wire.  A keyed packet carries a trailer of
  * RXE_FLUSH_SEAL_LEN bytes (KCTR and tag) before its ICRC.
  *   _req_trailer()   the requester's packet: the trailer's length or 0
  *   _req()           seal it once its payload is copied; -EFAULT when the
- *                    WR's MRs are not all of the QP's key
+ *                    WR's MRs are not all of the QP's key, -EKEYEXPIRED or
+ *                    -EKEYREVOKED when the key's usage refuses it
  *   _resp_open()     the responder's WRITE packet into mr, before its
  *                    length is checked: 0, -EALREADY (a replay: drop it),
  *                    -EKEYREJECTED (NAK: authentication failure) or

@@ -10,6 +10,12 @@
  * cannot resolve a uverbs handle there, and the id is of no use outside
  * the key's PD.
  *
+ * A key counts the packets sealed under all the subkeys derived from it,
+ * and refuses keyed work that would take it past key_packets_max: GCM's
+ * bounds are per key, and a user's key lives long.  A re-key gives the key
+ * new bytes and a new generation; the connections bound before it are
+ * refused from then on and are made again.
+ *
  * Nothing reads a key back.  Its bytes live in the key (for the subkeys
  * the wire will derive from them) and in the cipher's schedule, and are
  * wiped when the key object and the last MR bound to it are gone: a kref
@@ -33,6 +39,11 @@
 static DEFINE_XARRAY_ALLOC1(rxe_flush_keys);
 static u32 rxe_flush_key_next;
 
+static ulong key_packets_max = 1UL << 48;
+module_param(key_packets_max, ulong, 0644);
+MODULE_PARM_DESC(key_packets_max,
+		 "Packets a data key seals, all its connections together, before keyed work is refused until it is re-keyed (default 2^48)");
+
 static void key_release(struct kref *ref)
 {
 	struct rxe_flush_key *key = container_of(ref, typeof(*key), ref);
@@ -49,6 +60,25 @@ void rxe_flush_key_get(struct rxe_flush_key *key)
 void rxe_flush_key_put(struct rxe_flush_key *key)
 {
 	kref_put(&key->ref, key_release);
+}
+
+/*
+ * Count a packet to seal under a subkey of key's generation gen, with
+ * ahead packets of its message left (this one included): refused when the
+ * key was re-keyed since (-EKEYREVOKED) or when the message would take the
+ * count past the limit (-EKEYEXPIRED), so that a message is refused
+ * before its first packet rather than cut.
+ */
+int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead)
+{
+	u64 max = READ_ONCE(key_packets_max);
+
+	if (gen != READ_ONCE(key->gen))
+		return -EKEYREVOKED;
+	if (ahead > max || atomic64_read(&key->sealed) > max - ahead)
+		return -EKEYEXPIRED;
+	atomic64_inc(&key->sealed);
+	return 0;
 }
 
 static u32 key_bytes(u32 alg)
@@ -173,6 +203,77 @@ DECLARE_UVERBS_NAMED_METHOD(
 	UVERBS_ATTR_PTR_OUT(RXE_FLUSH_ATTR_KEY_CREATE_ID,
 			    UVERBS_ATTR_TYPE(u32), UA_MANDATORY));
 
+/*
+ * New bytes for the key (as long as its algorithm's), a new generation
+ * and a count from zero.  The object is held exclusively, so that no bind
+ * reads the bytes meanwhile.
+ */
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_KEY_REKEY)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct rxe_flush_key *key =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_KEY_REKEY_HANDLE);
+	u8 bytes[RXE_FLUSH_KEY_MAX_BYTES];
+	int err;
+
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	if (uverbs_attr_get_len(attrs, RXE_FLUSH_ATTR_KEY_REKEY_BYTES) !=
+	    key->len)
+		return -EINVAL;
+	err = _uverbs_copy_from(bytes, attrs, RXE_FLUSH_ATTR_KEY_REKEY_BYTES,
+				key->len);
+	if (!err)
+		err = crypto_aead_setkey(key->tfm, bytes, key->len);
+	if (!err) {
+		memcpy(key->bytes, bytes, key->len);
+		atomic64_set(&key->sealed, 0);
+		WRITE_ONCE(key->gen, key->gen + 1);
+	}
+	memzero_explicit(bytes, sizeof(bytes));
+	return err;
+}
+
+/* the packets sealed since the last re-key, the limit, the generation */
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_KEY_QUERY)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct rxe_flush_key *key =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_KEY_QUERY_HANDLE);
+	u64 sealed, max = READ_ONCE(key_packets_max);
+	u32 gen;
+
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	sealed = atomic64_read(&key->sealed);
+	gen = READ_ONCE(key->gen);
+	return uverbs_copy_to(attrs, RXE_FLUSH_ATTR_KEY_QUERY_SEALED, &sealed,
+			      sizeof(sealed)) ?:
+	       uverbs_copy_to(attrs, RXE_FLUSH_ATTR_KEY_QUERY_MAX, &max,
+			      sizeof(max)) ?:
+	       uverbs_copy_to(attrs, RXE_FLUSH_ATTR_KEY_QUERY_GEN, &gen,
+			      sizeof(gen));
+}
+
+DECLARE_UVERBS_NAMED_METHOD(
+	RXE_FLUSH_METHOD_KEY_REKEY,
+	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_KEY_REKEY_HANDLE, RXE_FLUSH_OBJECT_KEY,
+			UVERBS_ACCESS_WRITE, UA_MANDATORY),
+	UVERBS_ATTR_PTR_IN(RXE_FLUSH_ATTR_KEY_REKEY_BYTES,
+			   UVERBS_ATTR_SIZE(16, RXE_FLUSH_KEY_MAX_BYTES),
+			   UA_MANDATORY));
+
+DECLARE_UVERBS_NAMED_METHOD(
+	RXE_FLUSH_METHOD_KEY_QUERY,
+	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_KEY_QUERY_HANDLE, RXE_FLUSH_OBJECT_KEY,
+			UVERBS_ACCESS_READ, UA_MANDATORY),
+	UVERBS_ATTR_PTR_OUT(RXE_FLUSH_ATTR_KEY_QUERY_SEALED,
+			    UVERBS_ATTR_TYPE(u64), UA_MANDATORY),
+	UVERBS_ATTR_PTR_OUT(RXE_FLUSH_ATTR_KEY_QUERY_MAX,
+			    UVERBS_ATTR_TYPE(u64), UA_MANDATORY),
+	UVERBS_ATTR_PTR_OUT(RXE_FLUSH_ATTR_KEY_QUERY_GEN,
+			    UVERBS_ATTR_TYPE(u32), UA_MANDATORY));
+
 DECLARE_UVERBS_NAMED_METHOD_DESTROY(
 	RXE_FLUSH_METHOD_KEY_DESTROY,
 	UVERBS_ATTR_IDR(RXE_FLUSH_ATTR_KEY_DESTROY_HANDLE, RXE_FLUSH_OBJECT_KEY,
@@ -181,7 +282,9 @@ DECLARE_UVERBS_NAMED_METHOD_DESTROY(
 DECLARE_UVERBS_NAMED_OBJECT(RXE_FLUSH_OBJECT_KEY,
 			    UVERBS_TYPE_ALLOC_IDR(key_destroy_object),
 			    &UVERBS_METHOD(RXE_FLUSH_METHOD_KEY_CREATE),
-			    &UVERBS_METHOD(RXE_FLUSH_METHOD_KEY_DESTROY));
+			    &UVERBS_METHOD(RXE_FLUSH_METHOD_KEY_DESTROY),
+			    &UVERBS_METHOD(RXE_FLUSH_METHOD_KEY_REKEY),
+			    &UVERBS_METHOD(RXE_FLUSH_METHOD_KEY_QUERY));
 
 const struct uapi_definition rxe_flush_key_defs[] = {
 	UAPI_DEF_CHAIN_OBJ_TREE_NAMED(RXE_FLUSH_OBJECT_KEY),

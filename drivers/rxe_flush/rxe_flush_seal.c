@@ -62,6 +62,7 @@ struct seal_stream {
 
 struct rxe_flush_seal {
 	struct rxe_flush_key *key;	/* set, with release, once bound */
+	u32 gen;			/* the key's generation then */
 	u8 draw[RXE_FLUSH_KEY_DRAW_BYTES];
 	struct seal_stream tx[SEAL_STREAMS];
 	struct seal_stream rx[SEAL_STREAMS];
@@ -204,6 +205,14 @@ static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
 	return 0;
 }
 
+/* a packet charged to the key, with the packets of its message ahead */
+static int seal_charge(struct rxe_qp *qp, struct rxe_flush_seal *seal,
+		       u32 resid)
+{
+	return rxe_flush_key_charge(seal->key, seal->gen,
+				    DIV_ROUND_UP((u64)resid, qp->mtu));
+}
+
 /* the bytes of a request's message sent or received before this packet */
 static u64 wqe_va(struct rxe_send_wqe *wqe, u32 resid)
 {
@@ -225,6 +234,7 @@ int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 {
 	struct rxe_flush_seal *seal;
 	u32 resid;
+	int err;
 
 	if (payload_size(pkt) == payload)
 		return 0;			/* no trailer: not keyed */
@@ -232,6 +242,9 @@ int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 	if (!seal || wqe_key(qp, &wqe->dma) != seal->key)
 		return -EFAULT;
 	resid = wqe->dma.resid + payload;	/* before this packet's copy */
+	err = seal_charge(qp, seal, resid);
+	if (err)
+		return err;
 	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
 		       wqe->wr.wr.rdma.rkey, wqe_va(wqe, resid), resid,
 		       payload_addr(pkt), payload) ? -EFAULT : 0;
@@ -288,7 +301,8 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 	if (!rxe_flush_seal_resp_trailer(mr, payload))
 		return 0;
 	seal = qp_seal(qp);
-	if (!seal || seal->key != mr->flush_key)
+	if (!seal || seal->key != mr->flush_key ||
+	    seal_charge(qp, seal, res->read.resid))
 		return -EACCES;
 	return seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num,
 		       res->read.rkey, res->read.va, res->read.resid,
@@ -524,6 +538,7 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
 		return err == -ENOENT ? -EOPNOTSUPP : err;
 	}
 	rxe_flush_key_get(key);
+	seal->gen = READ_ONCE(key->gen);
 	/* the streams are complete before a task can see the key */
 	smp_store_release(&seal->key, key);
 	return 0;

@@ -132,6 +132,8 @@ enum rxe_flush_objects {
 enum rxe_flush_key_methods {
 	RXE_FLUSH_METHOD_KEY_CREATE = (1U << UVERBS_ID_NS_SHIFT),
 	RXE_FLUSH_METHOD_KEY_DESTROY,
+	RXE_FLUSH_METHOD_KEY_REKEY,		/* from 0.6.0 */
+	RXE_FLUSH_METHOD_KEY_QUERY,		/* from 0.6.0 */
 };
 
 enum rxe_flush_key_create_attrs {
@@ -144,6 +146,27 @@ enum rxe_flush_key_create_attrs {
 
 enum rxe_flush_key_destroy_attrs {
 	RXE_FLUSH_ATTR_KEY_DESTROY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+/*
+ * The usage limit (from 0.6.0): a key counts the packets sealed under the
+ * subkeys derived from it; keyed work that would take the count past the
+ * module parameter key_packets_max (2^48 by default) is refused.
+ * KEY_REKEY gives the key new BYTES (as long as before) and a new
+ * generation, and counts from zero; QPs bound before it carry no keyed
+ * work any more (their connections are made again with new QPs).
+ * KEY_QUERY returns SEALED (u64), MAX (u64, the limit) and GEN (u32).
+ */
+enum rxe_flush_key_rekey_attrs {
+	RXE_FLUSH_ATTR_KEY_REKEY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_ATTR_KEY_REKEY_BYTES,
+};
+
+enum rxe_flush_key_query_attrs {
+	RXE_FLUSH_ATTR_KEY_QUERY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	RXE_FLUSH_ATTR_KEY_QUERY_SEALED,
+	RXE_FLUSH_ATTR_KEY_QUERY_MAX,
+	RXE_FLUSH_ATTR_KEY_QUERY_GEN,
 };
 
 /*

@@ -40,6 +40,7 @@
 #define SEND_OPS	(IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ)
 #define TRAILER		24
 #define AETH_NAK_KEY	0x65
+#define KEY_MAX_PARAM	"/sys/module/rdma_rxe_flush/parameters/key_packets_max"
 
 enum { STREAM_REQ = 'q', STREAM_RESP = 's' };
 
@@ -54,6 +55,7 @@ FIXTURE(keyed_wire)
 	int cap, inj;
 	struct pt_frame fr[64];
 	int nfr;
+	char old_max[32];			/* key_packets_max to restore */
 };
 
 FIXTURE_SETUP(keyed_wire)
@@ -82,6 +84,8 @@ FIXTURE_TEARDOWN(keyed_wire)
 {
 	int i;
 
+	if (self->old_max[0])
+		pt_write_line(KEY_MAX_PARAM, self->old_max);
 	if (self->cap >= 0)
 		close(self->cap);
 	if (self->inj >= 0)
@@ -150,6 +154,26 @@ static int setup(FIXTURE_DATA(keyed_wire) *self, int src_keyed,
 			return -ret;
 	}
 	return 0;
+}
+
+/* both QPs made again, connected, drawn and bound */
+static int reconnect(FIXTURE_DATA(keyed_wire) *self)
+{
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		ibv_destroy_qp(self->c.qp[i]);
+		ibv_destroy_cq(self->c.cq[i]);
+		self->c.qp[i] = NULL;
+		self->c.cq[i] = NULL;
+	}
+	ret = pt_connect_pair_ex(&self->c, ACCESS, SEND_OPS);
+	for (i = 0; !ret && i < 2; i++)
+		ret = -rxe_flush_dv_qp_key_draw(self->c.qp[i], self->draw[i]);
+	for (i = 0; !ret && i < 2; i++)
+		ret = -rxe_flush_dv_qp_key_bind(self->c.qp[i], self->key[i],
+						self->draw[!i]);
+	return ret;
 }
 
 /* the documented subkey of what side "from" sends in stream */
@@ -598,6 +622,88 @@ TEST_F(keyed_wire, an_unbound_qp_sends_no_keyed_payload)
 					      self->draw[0]));
 	EXPECT_EQ(EBUSY, rxe_flush_dv_qp_key_bind(self->c.qp[1], self->key[1],
 						  self->draw[0]));
+}
+
+/*
+ * A key counts what it seals: with a limit of 5 packets, a 3-packet WRITE
+ * goes, the next is refused before its first packet (nothing placed, the
+ * count unchanged); re-keyed on both ends, the old connection carries no
+ * keyed work, and a new one does, under the new bytes.
+ */
+TEST_F(keyed_wire, a_key_past_its_limit_is_refused_until_rekeyed)
+{
+	struct rxe_flush_dv_key_attr ka = { 0 };
+	uint8_t fresh[16];
+	struct ibv_wc wc;
+	int i, ret;
+
+	ASSERT_EQ(0, pt_read_line(KEY_MAX_PARAM, self->old_max,
+				  sizeof(self->old_max)));
+	ASSERT_EQ(0, pt_write_line(KEY_MAX_PARAM, "5"));
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	fill_marked(self->src, 6);
+	memset(self->dst, 0, BUF);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, MSG,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	ASSERT_EQ(0, rxe_flush_dv_key_query(self->key[0], &ka));
+	EXPECT_EQ(3, ka.sealed);
+	EXPECT_EQ(5, ka.max_sealed);
+	EXPECT_EQ(0, ka.generation);
+
+	fill_marked(self->src, 7);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, MSG,
+				  self->src_mr->lkey, (uintptr_t)self->dst + MSG,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_LOC_QP_OP_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	for (i = MSG; i < 2 * MSG; i++)
+		ASSERT_EQ(0, self->dst[i]) TH_LOG("byte %d placed", i);
+	ASSERT_EQ(0, rxe_flush_dv_key_query(self->key[0], &ka));
+	EXPECT_EQ(3, ka.sealed);
+
+	ASSERT_EQ(sizeof(fresh), getrandom(fresh, sizeof(fresh), 0));
+	EXPECT_EQ(EINVAL, rxe_flush_dv_key_rekey(self->key[0], fresh, 32));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, rxe_flush_dv_key_rekey(self->key[i], fresh, 16));
+	ASSERT_EQ(0, rxe_flush_dv_key_query(self->key[0], &ka));
+	EXPECT_EQ(0, ka.sealed);
+	EXPECT_EQ(1, ka.generation);
+	/* the old connection: revoked (qp[1] still bound to generation 0) */
+	ASSERT_EQ(0, pt_qp_rearm(&self->c, 0, ACCESS));
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+				  self->src_mr->lkey, (uintptr_t)self->dst + MSG,
+				  self->dst_mr->rkey, &wc));
+	EXPECT_EQ(IBV_WC_LOC_QP_OP_ERR, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+
+	memcpy(self->bytes[0], fresh, 16);
+	memcpy(self->bytes[1], fresh, 16);
+	ASSERT_EQ(0, ret = reconnect(self)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	fill_marked(self->src, 8);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, MSG,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, memcmp(self->src, self->dst, MSG));
+	/* sealed under the new bytes: the test's subkey opens it */
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	for (i = 0; i < self->nfr; i++) {
+		uint8_t kq[16], out[2048];
+		uint64_t ctr;
+
+		if (pt_frame_opcode(&self->fr[i]) != PT_OP_WRITE_FIRST ||
+		    pt_frame_dqpn(&self->fr[i]) != self->c.qp[1]->qp_num)
+			continue;
+		subkey(self, 0, STREAM_REQ, kq);
+		EXPECT_LT(0, open_frame(&self->fr[i], kq, self->dst_mr->rkey,
+					(uintptr_t)self->dst, MSG, out,
+					sizeof(out), &ctr));
+		EXPECT_EQ(1, ctr);
+	}
 }
 
 TEST_HARNESS_MAIN
