@@ -317,6 +317,9 @@ int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr)
 		return -EINVAL;
 	if (!(cmd.flags & RXE_FLUSH_REG_MR_KEYED))
 		return cmd.key_id ? -EINVAL : 0;
+	/* an atomic's operands cross in its headers, which no tag covers */
+	if (mr->access & IB_ACCESS_REMOTE_ATOMIC)
+		return -EINVAL;
 
 	xa_lock(&rxe_flush_keys);
 	key = xa_load(&rxe_flush_keys, cmd.key_id);

@@ -84,10 +84,10 @@ static struct rxe_flush_seal *qp_seal(struct rxe_qp *qp)
  * no MR counts as unkeyed: copy_data() refuses it.
  */
 static struct rxe_flush_key *wqe_key(struct rxe_qp *qp,
-				     struct rxe_dma_info *dma)
+				     struct rxe_dma_info *dma, u32 max_sge)
 {
 	struct rxe_flush_key *key = NULL;
-	u32 i, n = min_t(u32, dma->num_sge, qp->sq.max_sge);
+	u32 i, n = min_t(u32, dma->num_sge, max_sge);
 	struct rxe_mr *mr;
 	bool plain = false;
 
@@ -222,11 +222,11 @@ static u64 wqe_va(struct rxe_send_wqe *wqe, u32 resid)
 u32 rxe_flush_seal_req_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			       u32 mask, u32 payload)
 {
-	if (!payload || !(mask & RXE_WRITE_MASK) ||
+	if (!payload || !(mask & RXE_WRITE_OR_SEND_MASK) ||
 	    (mask & RXE_FLUSH_OPS_MASK) ||
 	    (wqe->wr.send_flags & IB_SEND_INLINE))
 		return 0;
-	return wqe_key(qp, &wqe->dma) ? RXE_FLUSH_SEAL_LEN : 0;
+	return wqe_key(qp, &wqe->dma, qp->sq.max_sge) ? RXE_FLUSH_SEAL_LEN : 0;
 }
 
 int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
@@ -239,12 +239,17 @@ int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 	if (payload_size(pkt) == payload)
 		return 0;			/* no trailer: not keyed */
 	seal = qp_seal(qp);
-	if (!seal || wqe_key(qp, &wqe->dma) != seal->key)
+	if (!seal || wqe_key(qp, &wqe->dma, qp->sq.max_sge) != seal->key)
 		return -EFAULT;
 	resid = wqe->dma.resid + payload;	/* before this packet's copy */
 	err = seal_charge(qp, seal, resid);
 	if (err)
 		return err;
+	/* a SEND names no R_Key: its packet's offset into the message */
+	if (pkt->mask & RXE_SEND_MASK)
+		return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
+			       0, wqe->dma.length - resid, 0,
+			       payload_addr(pkt), payload) ? -EFAULT : 0;
 	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
 		       wqe->wr.wr.rdma.rkey, wqe_va(wqe, resid), resid,
 		       payload_addr(pkt), payload) ? -EFAULT : 0;
@@ -270,7 +275,8 @@ static int resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 /*
  * Every WRITE packet, once its MR is known: a keyed one opened, and then
  * a first packet held to its RETH length, which the guard could hold it
- * to only with the trailer's allowance (-EINVAL).
+ * to only with the trailer's allowance (-EINVAL).  (A keyed MR has no
+ * remote atomic access: rxe_flush_key_reg_mr().)
  */
 int rxe_flush_seal_resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_mr *mr)
@@ -285,6 +291,37 @@ int rxe_flush_seal_resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			return err;
 	}
 	return rxe_flush_resp_first_ok(pkt) ? 0 : -EINVAL;
+}
+
+/*
+ * A SEND packet into the receive buffer of the responder's current receive
+ * WQE: opened when its MRs are keyed (they are the QP's PD's, or the
+ * SRQ's), with the bytes the WQE has taken so far as the offset.
+ */
+int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_recv_wqe *wqe = qp->resp.wqe;
+	struct rxe_flush_key *key;
+	struct rxe_flush_seal *seal;
+	u32 max_sge;
+
+	if (!wqe || !payload_size(pkt) || qp_type(qp) != IB_QPT_RC)
+		return 0;
+	max_sge = qp->srq ? qp->srq->rq.max_sge : qp->rq.max_sge;
+	key = wqe_key(qp, &wqe->dma, max_sge);
+	if (!key)
+		return 0;
+	seal = qp_seal(qp);
+	if (IS_ERR(key) || !seal || seal->key != key)
+		return -EKEYREJECTED;
+	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num, 0,
+			wqe->dma.length - wqe->dma.resid, 0)) {
+	case 0:
+		return 0;
+	case -EALREADY:
+		return -EALREADY;
+	}
+	return -EKEYREJECTED;
 }
 
 u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload)
@@ -312,7 +349,7 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe)
 {
-	struct rxe_flush_key *key = wqe_key(qp, &wqe->dma);
+	struct rxe_flush_key *key = wqe_key(qp, &wqe->dma, qp->sq.max_sge);
 	struct rxe_flush_seal *seal;
 
 	if (!key || !payload_size(pkt))

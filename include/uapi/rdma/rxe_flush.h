@@ -104,7 +104,8 @@ struct rxe_flush_reg_mr_resp {
  * driver answers with RXE_FLUSH_REG_MR_KEYED in the response's flags once
  * the MR is bound; a driver before 0.5.0 refuses any flag (EINVAL), so a
  * keyed registration is never taken for a plain one.  A key cannot be
- * destroyed while an MR is bound to it (EBUSY).
+ * destroyed while an MR is bound to it (EBUSY).  A keyed MR has no remote
+ * atomic access (EINVAL): an atomic's operands cross in its headers.
  */
 #define RXE_FLUSH_REG_MR_KEYED			(1U << 0)
 #define RXE_FLUSH_REG_MR_FLAGS			RXE_FLUSH_REG_MR_KEYED
