@@ -22,8 +22,9 @@
  * Judged: the guest's kernel log stays clean (scripts/run-tests), the
  * responder counted most of the requests as received, target memory
  * changes only behind the writable key and only where its requests point:
- * the read-only MR, the MR without remote access and the guard pages
- * around the writable one keep their pattern.
+ * the read-only MR, the MR without remote access, a keyed MR (whose
+ * requests carry no valid tag: keyed-mrs.rst) and the guard pages around
+ * the writable one keep their pattern.
  *
  * PMEM_RDMA_FUZZ_PACKETS (default 100000) and PMEM_RDMA_FUZZ_SECONDS
  * (default 120) bound the run, and the test's timeout follows the seconds;
@@ -38,6 +39,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
+
+#include <infiniband/rxe_flush_dv.h>
 
 #include "kselftest_harness.h"
 #include "rdma_helpers.h"
@@ -91,8 +95,9 @@ struct request {
 struct fuzz {
 	struct pt_ctx c;
 	unsigned char *area;		/* guard | writable MR | guard */
-	unsigned char *ro, *none, *src, *rbuf;
-	struct ibv_mr *rw_mr, *ro_mr, *none_mr, *src_mr, *rbuf_mr;
+	unsigned char *ro, *none, *src, *rbuf, *keyed;
+	struct ibv_mr *rw_mr, *ro_mr, *none_mr, *src_mr, *rbuf_mr, *keyed_mr;
+	struct rxe_flush_dv_key *key[2];	/* the same bytes, each side */
 	int cap, inj;
 	struct pt_frame tmpl;
 	uint64_t rng;
@@ -177,6 +182,44 @@ static int rearm(struct fuzz *f)
 	return ret ?: post_recvs(f, RECVS);
 }
 
+/*
+ * A keyed MR on the responder's side, and both QPs bound to its key (the
+ * same bytes on each side) with each other's draw: the responder opens
+ * the fuzzer's requests to it, whose tags cannot be valid.
+ */
+static int keyed_setup(struct fuzz *f)
+{
+	struct rxe_flush_dv_key_init_attr ka = {
+		.alg = RXE_FLUSH_KEY_AES_128_GCM, .key_len = 16,
+	};
+	uint8_t bytes[16], draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
+	int i, ret;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
+		return -EIO;
+	ka.key = bytes;
+	for (i = 0; i < 2; i++) {
+		ka.pd = pt_side_pd(&f->c, i);
+		f->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&f->c, i), &ka);
+		if (!f->key[i])
+			return -errno;
+		ret = rxe_flush_dv_qp_key_draw(f->c.qp[i], draw[i]);
+		if (ret)
+			return -ret;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = rxe_flush_dv_qp_key_bind(f->c.qp[i], f->key[i], draw[!i]);
+		if (ret)
+			return -ret;
+	}
+	/* all of QP_ACCESS but atomics, which a keyed MR refuses */
+	f->keyed_mr = rxe_flush_dv_reg_keyed_mr(f->c.rpd, f->keyed, SMALL_LEN,
+						QP_ACCESS &
+						~IBV_ACCESS_REMOTE_ATOMIC,
+						f->key[1]);
+	return f->keyed_mr ? 0 : -errno;
+}
+
 FIXTURE_SETUP(fuzz_wire)
 {
 	struct fuzz *f = &self->f;
@@ -193,15 +236,17 @@ FIXTURE_SETUP(fuzz_wire)
 	f->none = aligned_alloc(4096, SMALL_LEN);
 	f->src = aligned_alloc(4096, SMALL_LEN);
 	f->rbuf = aligned_alloc(4096, RECVS * 256);
+	f->keyed = aligned_alloc(4096, SMALL_LEN);
 	f->shadow = malloc(RW_LEN);
 	ASSERT_TRUE(f->area && f->ro && f->none && f->src && f->rbuf &&
-		    f->shadow);
+		    f->keyed && f->shadow);
 	pt_fill_pattern(f->area, RW_LEN, 11);
 	pt_fill_pattern(f->area + RW_LEN, RW_LEN, 15);
 	pt_fill_pattern(f->area + 2 * RW_LEN, RW_LEN, 14);
 	memcpy(f->shadow, f->area + RW_LEN, RW_LEN);
 	pt_fill_pattern(f->ro, SMALL_LEN, 12);
 	pt_fill_pattern(f->none, SMALL_LEN, 13);
+	pt_fill_pattern(f->keyed, SMALL_LEN, 16);
 	memset(f->src, 0, SMALL_LEN);
 	f->rw_mr = ibv_reg_mr(f->c.rpd, f->area + RW_LEN, RW_LEN, QP_ACCESS);
 	f->ro_mr = ibv_reg_mr(f->c.rpd, f->ro, SMALL_LEN,
@@ -214,6 +259,7 @@ FIXTURE_SETUP(fuzz_wire)
 			       IBV_ACCESS_LOCAL_WRITE);
 	ASSERT_TRUE(f->rw_mr && f->ro_mr && f->none_mr && f->rbuf_mr &&
 		    f->src_mr);
+	ASSERT_EQ(0, keyed_setup(f));
 	ASSERT_EQ(0, post_recvs(f, RECVS));
 	f->cap = pt_packet_socket(NET1);
 	f->inj = pt_packet_socket(NET0);
@@ -236,7 +282,7 @@ FIXTURE_TEARDOWN(fuzz_wire)
 {
 	struct fuzz *f = &self->f;
 	struct ibv_mr *mrs[] = { f->rw_mr, f->ro_mr, f->none_mr, f->rbuf_mr,
-				 f->src_mr };
+				 f->src_mr, f->keyed_mr };
 	size_t i;
 
 	if (f->cap >= 0)
@@ -246,12 +292,16 @@ FIXTURE_TEARDOWN(fuzz_wire)
 	for (i = 0; i < ARRAY_SIZE(mrs); i++)
 		if (mrs[i])
 			ibv_dereg_mr(mrs[i]);
+	for (i = 0; i < 2; i++)
+		if (f->key[i])
+			rxe_flush_dv_key_destroy(f->key[i]);
 	pt_veth_pair_close(&f->c, NET0, DEV0, DEV1);
 	free(f->area);
 	free(f->ro);
 	free(f->none);
 	free(f->src);
 	free(f->rbuf);
+	free(f->keyed);
 	free(f->shadow);
 }
 
@@ -262,12 +312,13 @@ static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room,
 	const uint64_t base = (uintptr_t)f->area + RW_LEN;
 	const uint64_t vas[] = {
 		base, base + RW_LEN - 8, base + RW_LEN, base - 8,
-		(uintptr_t)f->ro, (uintptr_t)f->none, 0, ~0ULL - 7,
+		(uintptr_t)f->ro, (uintptr_t)f->none, (uintptr_t)f->keyed,
+		0, ~0ULL - 7,
 		base + (rnd(f) % RW_LEN & ~7ULL), rnd(f),
 	};
 	const uint64_t rkeys[] = {
 		f->rw_mr->rkey, f->ro_mr->rkey, f->none_mr->rkey,
-		f->rw_mr->rkey ^ 1, 0, rnd(f),
+		f->keyed_mr->rkey, f->rw_mr->rkey ^ 1, 0, rnd(f),
 	};
 	const uint64_t lens[] = {
 		0, 1, 4, 8, 64, 1024, RW_LEN, RW_LEN + 1, 1U << 31,
@@ -612,6 +663,7 @@ TEST_F(fuzz_wire, random_requests_touch_only_writable_memory)
 		TH_LOG("guard above");
 	EXPECT_TRUE(unchanged(f->ro, SMALL_LEN, 12)) TH_LOG("read-only MR");
 	EXPECT_TRUE(unchanged(f->none, SMALL_LEN, 13)) TH_LOG("local MR");
+	EXPECT_TRUE(unchanged(f->keyed, SMALL_LEN, 16)) TH_LOG("keyed MR");
 }
 
 /*

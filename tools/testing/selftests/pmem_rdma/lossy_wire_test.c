@@ -8,12 +8,24 @@
  * memory must end equal to the model: no effect lost, none doubled.  The
  * device counters must show that requests were lost, duplicated and
  * reordered, or the test did not test the wire it claims to.
+ *
+ * The same wire with keyed MRs (keyed-mrs.rst): keyed WRITEs whose source
+ * changes while they may be resent, read back keyed.  Every completion is
+ * a success, every byte is the old or the new source's, and in a capture
+ * of the wire no transmission counter ever carries two different tags
+ * under one subkey - no nonce is used twice - while some PSNs were sent
+ * again under a fresh counter.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <infiniband/rxe_flush_dv.h>
 
 #include "kselftest_harness.h"
 #include "rdma_helpers.h"
@@ -164,6 +176,227 @@ TEST_F_TIMEOUT(lossy_wire, stream_10k_ops, 300)
 	EXPECT_LT(OPS / 100, delta[OOS_REQ]);
 	EXPECT_LT(OPS / 100, delta[SEQ_ERR] + delta[COMP_RETRY]);
 	EXPECT_EQ(0, delta[RETRY_EXC]);
+}
+
+#define KEYED_ROUNDS	400
+#define KEYED_MSG	3000		/* three packets */
+#define KEYED_SLOTS	8
+#define KEYED_BUF	(KEYED_SLOTS * 4096)
+#define KEYED_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ)
+#define CTR_MAX		(1 << 16)
+
+FIXTURE(keyed_lossy_wire)
+{
+	struct pt_ctx c;
+	unsigned char *src, *dst, *back;
+	struct ibv_mr *src_mr, *dst_mr, *back_mr;
+	struct rxe_flush_dv_key *key[2];
+	int cap;
+	/* per stream (0: qp[0]'s requests, 1: qp[1]'s responses) */
+	unsigned char (*tag)[CTR_MAX][16];	/* by counter */
+	uint32_t (*psn)[CTR_MAX];		/* by counter: PSN + 1 */
+	uint32_t (*ctr_of)[CTR_MAX];		/* by PSN's low bits */
+};
+
+FIXTURE_SETUP(keyed_lossy_wire)
+{
+	struct rxe_flush_dv_key_init_attr ka = {
+		.alg = RXE_FLUSH_KEY_AES_256_GCM, .key_len = 32,
+	};
+	uint8_t bytes[32], draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
+	int i, ret, rcvbuf = 8 << 20;
+
+	self->cap = -1;
+	ASSERT_EQ(0, pt_sh("modprobe sch_netem")) TH_LOG("no sch_netem");
+	ASSERT_EQ(0, pt_veth_up(NET0, NET1, DEV0, DEV1));
+	ret = pt_open_two(&self->c, DEV0, DEV1);
+	ASSERT_EQ(0, ret) TH_LOG("open %s, %s: %s", DEV0, DEV1, strerror(-ret));
+	self->c.timeout = RC_TIMEOUT;
+	self->c.retry_cnt = RC_RETRY_CNT;
+	ASSERT_EQ(0, pt_connect_pair_ex(&self->c, KEYED_ACCESS,
+					IBV_QP_EX_WITH_RDMA_WRITE));
+	ASSERT_EQ(sizeof(bytes), getrandom(bytes, sizeof(bytes), 0));
+	ka.key = bytes;
+	for (i = 0; i < 2; i++) {
+		ka.pd = pt_side_pd(&self->c, i);
+		self->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&self->c, i),
+						       &ka);
+		ASSERT_NE(NULL, self->key[i]) TH_LOG("%s", strerror(errno));
+		ASSERT_EQ(0, rxe_flush_dv_qp_key_draw(self->c.qp[i], draw[i]));
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, rxe_flush_dv_qp_key_bind(self->c.qp[i],
+						      self->key[i], draw[!i]));
+	self->src = aligned_alloc(4096, KEYED_BUF);
+	self->dst = aligned_alloc(4096, KEYED_BUF);
+	self->back = aligned_alloc(4096, KEYED_BUF);
+	self->tag = calloc(2, sizeof(*self->tag));
+	self->psn = calloc(2, sizeof(*self->psn));
+	self->ctr_of = calloc(2, sizeof(*self->ctr_of));
+	ASSERT_TRUE(self->src && self->dst && self->back && self->tag &&
+		    self->psn && self->ctr_of);
+	memset(self->dst, 0, KEYED_BUF);
+	self->src_mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->src,
+						 KEYED_BUF, KEYED_ACCESS,
+						 self->key[0]);
+	self->back_mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->back,
+						  KEYED_BUF, KEYED_ACCESS,
+						  self->key[0]);
+	self->dst_mr = rxe_flush_dv_reg_keyed_mr(self->c.rpd, self->dst,
+						 KEYED_BUF, KEYED_ACCESS,
+						 self->key[1]);
+	ASSERT_TRUE(self->src_mr && self->back_mr && self->dst_mr);
+	self->cap = pt_packet_socket(NET0);
+	ASSERT_LE(0, self->cap);
+	setsockopt(self->cap, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		   sizeof(rcvbuf));
+	ASSERT_EQ(0, pt_sh("tc qdisc add dev %s root netem %s", NET0, NETEM));
+	ASSERT_EQ(0, pt_sh("tc qdisc add dev %s root netem %s", NET1, NETEM));
+}
+
+FIXTURE_TEARDOWN(keyed_lossy_wire)
+{
+	int i;
+
+	pt_sh("tc qdisc del dev %s root 2>/dev/null", NET0);
+	pt_sh("tc qdisc del dev %s root 2>/dev/null", NET1);
+	if (self->cap >= 0)
+		close(self->cap);
+	if (self->src_mr)
+		ibv_dereg_mr(self->src_mr);
+	if (self->back_mr)
+		ibv_dereg_mr(self->back_mr);
+	if (self->dst_mr)
+		ibv_dereg_mr(self->dst_mr);
+	for (i = 0; i < 2; i++)
+		if (self->key[i])
+			rxe_flush_dv_key_destroy(self->key[i]);
+	pt_veth_pair_close(&self->c, NET0, DEV0, DEV1);
+	free(self->src);
+	free(self->dst);
+	free(self->back);
+	free(self->tag);
+	free(self->psn);
+	free(self->ctr_of);
+}
+
+struct nonce_count {
+	long frames, reused, resent_psns;
+};
+
+/*
+ * Take the keyed frames captured so far: each (stream, counter) keeps the
+ * tag and PSN it was first seen with; another under it is a nonce used
+ * twice (the wire's duplicates are the same frame).  A PSN seen under a
+ * second counter was sent again, sealed afresh.
+ */
+static void take_frames(FIXTURE_DATA(keyed_lossy_wire) *self,
+			struct nonce_count *n)
+{
+	static struct pt_frame fr[512];
+	int i, got, op, stream;
+	const unsigned char *t;
+	uint32_t psn, *first;
+	uint64_t ctr;
+
+	while ((got = pt_capture(self->cap, fr, 512, 0)) > 0) {
+		for (i = 0; i < got; i++) {
+			op = pt_frame_opcode(&fr[i]);
+			if (pt_frame_dqpn(&fr[i]) == self->c.qp[1]->qp_num &&
+			    op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY)
+				stream = 0;
+			else if (pt_frame_dqpn(&fr[i]) == self->c.qp[0]->qp_num &&
+				 op >= PT_OP_READ_RESPONSE_FIRST &&
+				 op <= PT_OP_READ_RESPONSE_ONLY)
+				stream = 1;
+			else
+				continue;
+			t = fr[i].b + fr[i].len - PT_ICRC_LEN - 16;
+			ctr = pt_be64_at(t - 8);
+			psn = pt_frame_psn(&fr[i]) + 1;	/* 0: none yet */
+			n->frames++;
+			if (!ctr || ctr >= CTR_MAX) {
+				n->reused++;	/* out of what a run sends */
+				continue;
+			}
+			if (!self->psn[stream][ctr]) {
+				memcpy(self->tag[stream][ctr], t, 16);
+				self->psn[stream][ctr] = psn;
+				first = &self->ctr_of[stream][psn % CTR_MAX];
+				if (!*first)
+					*first = ctr;
+				else if (*first != ctr)
+					n->resent_psns++;
+			} else if (memcmp(self->tag[stream][ctr], t, 16) ||
+				   self->psn[stream][ctr] != psn) {
+				n->reused++;
+			}
+		}
+	}
+}
+
+TEST_F_TIMEOUT(keyed_lossy_wire, keyed_writes_with_a_changing_source, 300)
+{
+	struct nonce_count n = { 0 };
+	struct ibv_send_wr wr, *bad;
+	struct ibv_sge sge;
+	struct ibv_wc wc;
+	unsigned char old[KEYED_MSG];
+	int r, i, slot;
+
+	pt_fill_pattern(self->src, KEYED_BUF, 11);
+	for (r = 0; r < KEYED_ROUNDS; r++) {
+		slot = r % KEYED_SLOTS;
+		memset(&wr, 0, sizeof(wr));
+		sge.addr = (uintptr_t)self->src + slot * 4096;
+		sge.length = KEYED_MSG;
+		sge.lkey = self->src_mr->lkey;
+		wr.wr_id = r;
+		wr.sg_list = &sge;
+		wr.num_sge = 1;
+		wr.opcode = IBV_WR_RDMA_WRITE;
+		wr.send_flags = IBV_SEND_SIGNALED;
+		wr.wr.rdma.remote_addr = (uintptr_t)self->dst + slot * 4096;
+		wr.wr.rdma.rkey = self->dst_mr->rkey;
+		memcpy(old, self->src + slot * 4096, KEYED_MSG);
+		ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &wr, &bad));
+		/* the source changes while its packets may be sent again */
+		usleep(500);
+		for (i = 0; i < KEYED_MSG; i++)
+			self->src[slot * 4096 + i] ^= 0xff;
+		ASSERT_EQ(0, pt_poll_one(self->c.cq[0], &wc, 20000));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("round %d: %s", r,
+			ibv_wc_status_str(wc.status));
+		for (i = 0; i < KEYED_MSG; i++) {
+			unsigned char b = self->dst[slot * 4096 + i];
+
+			ASSERT_TRUE(b == old[i] || b == (old[i] ^ 0xff))
+				TH_LOG("round %d, byte %d: %#x, neither %#x nor %#x",
+				       r, i, b, old[i], old[i] ^ 0xff);
+		}
+		if (!(r % 16))
+			take_frames(self, &n);
+	}
+	/* read it all back keyed */
+	for (slot = 0; slot < KEYED_SLOTS; slot++) {
+		ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_READ,
+					  self->back + slot * 4096, KEYED_MSG,
+					  self->back_mr->lkey,
+					  (uintptr_t)self->dst + slot * 4096,
+					  self->dst_mr->rkey, &wc));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+			ibv_wc_status_str(wc.status));
+		EXPECT_EQ(0, memcmp(self->back + slot * 4096,
+				    self->dst + slot * 4096, KEYED_MSG));
+	}
+	usleep(200000);
+	take_frames(self, &n);
+	TH_LOG("%ld keyed frames, %ld PSNs sent again under a fresh counter",
+	       n.frames, n.resent_psns);
+	EXPECT_EQ(0, n.reused);
+	EXPECT_LT(KEYED_ROUNDS, n.frames);
+	EXPECT_LT(0, n.resent_psns);
 }
 
 TEST_HARNESS_MAIN
