@@ -75,9 +75,13 @@ int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead)
 
 	if (gen != READ_ONCE(key->gen))
 		return -EKEYREVOKED;
-	if (ahead > max || atomic64_read(&key->sealed) > max - ahead)
+	if (ahead > max)
 		return -EKEYEXPIRED;
-	atomic64_inc(&key->sealed);
+	/* counted first, then checked: QPs charging at once cannot pass it */
+	if (atomic64_inc_return(&key->sealed) > max - ahead + 1) {
+		atomic64_dec(&key->sealed);
+		return -EKEYEXPIRED;
+	}
 	return 0;
 }
 
@@ -227,8 +231,10 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_KEY_REKEY)(
 		err = crypto_aead_setkey(key->tfm, bytes, key->len);
 	if (!err) {
 		memcpy(key->bytes, bytes, key->len);
-		atomic64_set(&key->sealed, 0);
+		/* the old generation's QPs are refused before the count resets */
 		WRITE_ONCE(key->gen, key->gen + 1);
+		smp_wmb();	/* the generation before the count */
+		atomic64_set(&key->sealed, 0);
 	}
 	memzero_explicit(bytes, sizeof(bytes));
 	return err;
@@ -317,8 +323,11 @@ int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr)
 		return -EINVAL;
 	if (!(cmd.flags & RXE_FLUSH_REG_MR_KEYED))
 		return cmd.key_id ? -EINVAL : 0;
-	/* an atomic's operands cross in its headers, which no tag covers */
-	if (mr->access & IB_ACCESS_REMOTE_ATOMIC)
+	/*
+	 * An atomic's operands cross in its headers, which no tag covers; a
+	 * memory window would grant access the MR's own key check never sees.
+	 */
+	if (mr->access & (IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_MW_BIND))
 		return -EINVAL;
 
 	xa_lock(&rxe_flush_keys);

@@ -43,7 +43,7 @@
 
 #define SEAL_CTR_LEN	8
 #define SEAL_TAG_LEN	16
-#define SEAL_AAD_LEN	32
+#define SEAL_AAD_LEN	36
 /* IPv6, UDP, BTH, RETH with ImmDt, ICRC: a WRITE packet's headers at most */
 #define SEAL_MAX_HDRS	(40 + 8 + 12 + 20 + 4)
 #define SEAL_LABEL	"pmem-rdma keyed MR v1"
@@ -71,10 +71,26 @@ struct rxe_flush_seal {
 /* the QP's streams once it is bound, else NULL */
 static struct rxe_flush_seal *qp_seal(struct rxe_qp *qp)
 {
-	struct rxe_flush_seal *seal = READ_ONCE(qp->flush_seal);
+	/* pairs with the draw's release: the seal is zeroed and drawn */
+	struct rxe_flush_seal *seal = smp_load_acquire(&qp->flush_seal);
 
 	/* pairs with the bind's release: the streams are complete */
 	return seal && smp_load_acquire(&seal->key) ? seal : NULL;
+}
+
+/*
+ * The QP's streams for a packet received into an MR of key: NULL when the
+ * QP is not bound to that key, or was bound before the key's last re-key
+ * (its subkeys come from bytes the user has replaced).
+ */
+static struct rxe_flush_seal *qp_seal_rx(struct rxe_qp *qp,
+					 struct rxe_flush_key *key)
+{
+	struct rxe_flush_seal *seal = qp_seal(qp);
+
+	if (!seal || seal->key != key || seal->gen != READ_ONCE(key->gen))
+		return NULL;
+	return seal;
 }
 
 /*
@@ -116,19 +132,26 @@ static struct rxe_flush_key *wqe_key(struct rxe_qp *qp,
  * The additional authenticated data: what the sender puts in the packet
  * and the receiver tracks on its own - the BTH's opcode, destination QP
  * and PSN, the message's R_Key, the address of this packet's first byte,
- * the bytes of the message left from it, and the counter.
+ * the bytes of the message left from it, the packet's ImmDt or IETH (0
+ * without), and the counter.
  */
-static void seal_aad(struct seal_stream *s, u8 opcode, u32 dqpn, u32 psn,
-		     u32 rkey, u64 va, u32 resid, u64 ctr)
+static void seal_aad(struct seal_stream *s, struct rxe_pkt_info *pkt,
+		     u32 dqpn, u32 rkey, u64 va, u32 resid, u64 ctr)
 {
 	__be32 *w = (__be32 *)s->aad;
+	u32 extra = 0;
 
-	w[0] = cpu_to_be32((u32)opcode << 24 | (dqpn & BTH_QPN_MASK));
-	w[1] = cpu_to_be32(psn & BTH_PSN_MASK);
+	if (pkt->mask & RXE_IMMDT_MASK)
+		extra = be32_to_cpu(immdt_imm(pkt));
+	else if (pkt->mask & RXE_IETH_MASK)
+		extra = ieth_rkey(pkt);
+	w[0] = cpu_to_be32((u32)pkt->opcode << 24 | (dqpn & BTH_QPN_MASK));
+	w[1] = cpu_to_be32(pkt->psn & BTH_PSN_MASK);
 	w[2] = cpu_to_be32(rkey);
 	put_unaligned_be64(va, &w[3]);
 	w[5] = cpu_to_be32(resid);
-	put_unaligned_be64(ctr, &w[6]);
+	w[6] = cpu_to_be32(extra);
+	put_unaligned_be64(ctr, &w[7]);
 	memset(s->iv, 0, 4);
 	put_unaligned_be64(ctr, s->iv + 4);
 }
@@ -159,7 +182,7 @@ static int seal_tx(struct seal_stream *s, struct rxe_pkt_info *pkt,
 	u8 *trailer = data + len + bth_pad(pkt);
 
 	s->ctr++;
-	seal_aad(s, pkt->opcode, dqpn, pkt->psn, rkey, va, resid, s->ctr);
+	seal_aad(s, pkt, dqpn, rkey, va, resid, s->ctr);
 	put_unaligned_be64(s->ctr, trailer);
 	return seal_crypt(s, data, len, trailer, true);
 }
@@ -187,14 +210,14 @@ static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
 	len -= RXE_FLUSH_SEAL_LEN;
 	off = pkt->hdr - skb->head;
 	if (skb_unclone(skb, GFP_ATOMIC))
-		return -EBADMSG;
+		return -EALREADY;	/* no memory: dropped, sent again */
 	pkt->hdr = skb->head + off;
 	trailer = payload_addr(pkt) + len + bth_pad(pkt);
 	if (trailer + RXE_FLUSH_SEAL_LEN + RXE_ICRC_SIZE >
 	    skb_tail_pointer(skb))
 		return -EBADMSG;
 	ctr = get_unaligned_be64(trailer);
-	seal_aad(s, pkt->opcode, dqpn, pkt->psn, rkey, va, resid, ctr);
+	seal_aad(s, pkt, dqpn, rkey, va, resid, ctr);
 	if (seal_crypt(s, payload_addr(pkt), len, trailer, false))
 		return -EBADMSG;
 	/* genuine, but taken before: a replay, or a retransmission's twin */
@@ -258,9 +281,9 @@ int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 static int resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		     struct rxe_mr *mr)
 {
-	struct rxe_flush_seal *seal = qp_seal(qp);
+	struct rxe_flush_seal *seal = qp_seal_rx(qp, mr->flush_key);
 
-	if (!seal || seal->key != mr->flush_key)
+	if (!seal)
 		return -EKEYREJECTED;
 	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
 			qp->resp.rkey, qp->resp.va, qp->resp.resid)) {
@@ -305,14 +328,18 @@ int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	struct rxe_flush_seal *seal;
 	u32 max_sge;
 
-	if (!wqe || !payload_size(pkt) || qp_type(qp) != IB_QPT_RC)
+	if (!wqe)
 		return 0;
 	max_sge = qp->srq ? qp->srq->rq.max_sge : qp->rq.max_sge;
 	key = wqe_key(qp, &wqe->dma, max_sge);
 	if (!key)
 		return 0;
-	seal = qp_seal(qp);
-	if (IS_ERR(key) || !seal || seal->key != key)
+	/*
+	 * Keyed: only over a bound RC QP, and never empty - an empty SEND
+	 * would complete a keyed message, or a receive, with no tag.
+	 */
+	seal = IS_ERR(key) ? NULL : qp_seal_rx(qp, key);
+	if (!seal || !payload_size(pkt))
 		return -EKEYREJECTED;
 	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num, 0,
 			wqe->dma.length - wqe->dma.resid, 0)) {
@@ -349,13 +376,17 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe)
 {
-	struct rxe_flush_key *key = wqe_key(qp, &wqe->dma, qp->sq.max_sge);
+	struct rxe_flush_key *key;
 	struct rxe_flush_seal *seal;
 
-	if (!key || !payload_size(pkt))
+	/* a READ's data (a VERIFY's digest is not a keyed payload) */
+	if (wqe->wr.opcode != IB_WR_RDMA_READ || !payload_size(pkt))
 		return 0;
-	seal = qp_seal(qp);
-	if (IS_ERR(key) || !seal || seal->key != key)
+	key = wqe_key(qp, &wqe->dma, qp->sq.max_sge);
+	if (!key)
+		return 0;
+	seal = IS_ERR(key) ? NULL : qp_seal_rx(qp, key);
+	if (!seal)
 		return -EFAULT;
 	switch (seal_rx(&seal->rx[SEAL_RESP], pkt, qp->ibqp.qp_num,
 			wqe->wr.wr.rdma.rkey, wqe_va(wqe, wqe->dma.resid),
@@ -497,7 +528,8 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_DRAW)(
 		if (!seal)
 			return -ENOMEM;
 		get_random_bytes(seal->draw, sizeof(seal->draw));
-		WRITE_ONCE(qp->flush_seal, seal);
+		/* the tasks see it zeroed: pairs with qp_seal() */
+		smp_store_release(&qp->flush_seal, seal);
 	}
 	return uverbs_copy_to(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,
 			      seal->draw, sizeof(seal->draw));

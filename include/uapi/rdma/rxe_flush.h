@@ -105,7 +105,8 @@ struct rxe_flush_reg_mr_resp {
  * the MR is bound; a driver before 0.5.0 refuses any flag (EINVAL), so a
  * keyed registration is never taken for a plain one.  A key cannot be
  * destroyed while an MR is bound to it (EBUSY).  A keyed MR has no remote
- * atomic access (EINVAL): an atomic's operands cross in its headers.
+ * atomic access and no memory windows (EINVAL): an atomic's operands
+ * cross in its headers, and a window grants access beside the MR's.
  */
 #define RXE_FLUSH_REG_MR_KEYED			(1U << 0)
 #define RXE_FLUSH_REG_MR_FLAGS			RXE_FLUSH_REG_MR_KEYED
@@ -183,7 +184,7 @@ enum rxe_flush_key_query_attrs {
  *                (EBUSY when bound, EINVAL without a draw, in another
  *                state, for another PD or for a peer draw equal to ours;
  *                EMSGSIZE when the link's MTU cannot carry a full packet
- *                of the path MTU with the trailer: 104 bytes of headers
+ *                of the path MTU with the trailer: 108 bytes of headers
  *                and trailer beyond it).
  * A keyed packet carries RXE_FLUSH_KEY_TRAILER_BYTES more than a plain
  * one; a packet whose tag fails is NAKed with code 5 and completes with
