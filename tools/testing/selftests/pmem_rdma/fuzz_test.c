@@ -44,6 +44,7 @@
 #include <infiniband/rxe_flush_dv.h>
 
 #include "kselftest_harness.h"
+#include "keyed_helpers.h"
 #include "rdma_helpers.h"
 #include "roce_helpers.h"
 
@@ -189,29 +190,17 @@ static int rearm(struct fuzz *f)
  */
 static int keyed_setup(struct fuzz *f)
 {
-	struct rxe_flush_dv_key_init_attr ka = {
-		.alg = RXE_FLUSH_KEY_AES_128_GCM, .key_len = 16,
-	};
 	uint8_t bytes[16], draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
-	int i, ret;
+	const uint8_t *both[2] = { bytes, bytes };
+	int ret;
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
 		return -EIO;
-	ka.key = bytes;
-	for (i = 0; i < 2; i++) {
-		ka.pd = pt_side_pd(&f->c, i);
-		f->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&f->c, i), &ka);
-		if (!f->key[i])
-			return -errno;
-		ret = rxe_flush_dv_qp_key_draw(f->c.qp[i], draw[i]);
-		if (ret)
-			return -ret;
-	}
-	for (i = 0; i < 2; i++) {
-		ret = rxe_flush_dv_qp_key_bind(f->c.qp[i], f->key[i], draw[!i]);
-		if (ret)
-			return -ret;
-	}
+	ret = pt_keys_create(&f->c, both, 16, f->key) ?:
+	      pt_keyed_draw(&f->c, draw) ?:
+	      pt_keyed_bind(&f->c, f->key, draw);
+	if (ret)
+		return ret;
 	/* all of QP_ACCESS but atomics, which a keyed MR refuses */
 	f->keyed_mr = rxe_flush_dv_reg_keyed_mr(f->c.rpd, f->keyed, SMALL_LEN,
 						QP_ACCESS &
@@ -363,6 +352,14 @@ static size_t fuzz_request(struct fuzz *f, unsigned char *r, size_t room,
 		q->va = pick(f, vas, ARRAY_SIZE(vas));
 		q->rkey = pick(f, rkeys, ARRAY_SIZE(rkeys));
 		q->len = (uint32_t)pick(f, lens, ARRAY_SIZE(lens));
+		/* now and then well aimed at the keyed MR, often 8 bytes */
+		if (rnd(f) % 8 == 0) {
+			q->rkey = f->keyed_mr->rkey;
+			q->va = (uintptr_t)f->keyed +
+				(rnd(f) % (SMALL_LEN - 64) & ~7ULL);
+			if (rnd(f) % 2)
+				q->len = 8;
+		}
 		pt_reth(r + n, q->va, q->rkey, q->len);
 		n += PT_RETH_LEN;
 	}

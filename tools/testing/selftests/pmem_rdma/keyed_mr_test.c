@@ -198,11 +198,19 @@ TEST_F(keyed, a_keyed_mr_is_reached_over_a_bound_pair_only)
 	EXPECT_EQ(0, pt_check_pattern(self->src, BUF, 301));
 	EXPECT_EQ(0, ibv_dereg_mr(src));
 	EXPECT_EQ(0, ibv_dereg_mr(mr));
-	/* no remote atomics: their operands would cross unsealed */
+	/*
+	 * No remote atomics (their operands would cross unsealed), no memory
+	 * windows (they would grant access beside the MR's key check)
+	 */
 	errno = 0;
 	EXPECT_EQ(NULL, rxe_flush_dv_reg_keyed_mr(self->c.pd, self->buf, BUF,
 						  ACCESS |
 						  IBV_ACCESS_REMOTE_ATOMIC,
+						  k[1]));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(NULL, rxe_flush_dv_reg_keyed_mr(self->c.pd, self->buf, BUF,
+						  ACCESS | IBV_ACCESS_MW_BIND,
 						  k[1]));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, rxe_flush_dv_key_destroy(k[1]));

@@ -25,6 +25,7 @@
 #include <infiniband/rxe_flush_dv.h>
 
 #include "kselftest_harness.h"
+#include "keyed_helpers.h"
 #include "rdma_helpers.h"
 #include "roce_helpers.h"
 
@@ -126,36 +127,21 @@ static struct ibv_mr *reg(FIXTURE_DATA(keyed_wire) *self, int side,
 static int setup(FIXTURE_DATA(keyed_wire) *self, int src_keyed,
 		 int dst_keyed, int bind)
 {
-	struct rxe_flush_dv_key_init_attr ka = {
-		.alg = RXE_FLUSH_KEY_AES_128_GCM, .key_len = 16,
-	};
-	int i, ret;
+	const uint8_t *bytes[2] = { self->bytes[0], self->bytes[1] };
+	int ret;
 
-	for (i = 0; i < 2; i++) {
-		ka.pd = pt_side_pd(&self->c, i);
-		ka.key = self->bytes[i];
-		self->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&self->c, i),
-						       &ka);
-		if (!self->key[i])
-			return -errno;
-	}
+	ret = pt_keys_create(&self->c, bytes, 16, self->key);
+	if (ret)
+		return ret;
 	self->src_mr = reg(self, 0, self->src, src_keyed);
 	self->back_mr = reg(self, 0, self->back, src_keyed);
 	self->dst_mr = reg(self, 1, self->dst, dst_keyed);
 	if (!self->src_mr || !self->back_mr || !self->dst_mr)
 		return -errno;
-	for (i = 0; i < 2; i++) {
-		ret = rxe_flush_dv_qp_key_draw(self->c.qp[i], self->draw[i]);
-		if (ret)
-			return -ret;
-	}
-	for (i = 0; bind && i < 2; i++) {
-		ret = rxe_flush_dv_qp_key_bind(self->c.qp[i], self->key[i],
-					       self->draw[!i]);
-		if (ret)
-			return -ret;
-	}
-	return 0;
+	ret = pt_keyed_draw(&self->c, self->draw);
+	if (!ret && bind)
+		ret = pt_keyed_bind(&self->c, self->key, self->draw);
+	return ret;
 }
 
 /* both QPs made again, connected, drawn and bound */
@@ -170,11 +156,10 @@ static int reconnect(FIXTURE_DATA(keyed_wire) *self)
 		self->c.cq[i] = NULL;
 	}
 	ret = pt_connect_pair_ex(&self->c, QP_ACCESS, SEND_OPS);
-	for (i = 0; !ret && i < 2; i++)
-		ret = -rxe_flush_dv_qp_key_draw(self->c.qp[i], self->draw[i]);
-	for (i = 0; !ret && i < 2; i++)
-		ret = -rxe_flush_dv_qp_key_bind(self->c.qp[i], self->key[i],
-						self->draw[!i]);
+	if (!ret)
+		ret = pt_keyed_draw(&self->c, self->draw);
+	if (!ret)
+		ret = pt_keyed_bind(&self->c, self->key, self->draw);
 	return ret;
 }
 
@@ -206,8 +191,10 @@ static void subkey(FIXTURE_DATA(keyed_wire) *self, int from, int stream,
 	memcpy(out, t, 16);
 }
 
-/* the documented additional authenticated data */
-static void aad(uint8_t a[32], int opcode, uint32_t dqpn, uint32_t psn,
+#define AAD_LEN		36
+
+/* the documented additional authenticated data (no ImmDt or IETH here) */
+static void aad(uint8_t a[AAD_LEN], int opcode, uint32_t dqpn, uint32_t psn,
 		uint32_t rkey, uint64_t va, uint32_t resid, uint64_t ctr)
 {
 	pt_put_be32(a, (uint32_t)opcode << 24 | (dqpn & 0xffffff));
@@ -215,11 +202,12 @@ static void aad(uint8_t a[32], int opcode, uint32_t dqpn, uint32_t psn,
 	pt_put_be32(a + 8, rkey);
 	pt_put_be64(a + 12, va);
 	pt_put_be32(a + 20, resid);
-	pt_put_be64(a + 24, ctr);
+	pt_put_be32(a + 24, 0);
+	pt_put_be64(a + 28, ctr);
 }
 
 /* AES-128-GCM of len bytes in place; the tag to or from tag: 0 or -1 */
-static int gcm(const uint8_t k[16], const uint8_t a[32], uint64_t ctr,
+static int gcm(const uint8_t k[16], const uint8_t a[AAD_LEN], uint64_t ctr,
 	       uint8_t *data, int len, uint8_t tag[16], int encrypt)
 {
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
@@ -229,7 +217,7 @@ static int gcm(const uint8_t k[16], const uint8_t a[32], uint64_t ctr,
 	pt_put_be64(iv + 4, ctr);
 	ok = x && EVP_CipherInit_ex(x, EVP_aes_128_gcm(), NULL, k, iv,
 				    encrypt) &&
-	     EVP_CipherUpdate(x, NULL, &n, a, 32) &&
+	     EVP_CipherUpdate(x, NULL, &n, a, AAD_LEN) &&
 	     EVP_CipherUpdate(x, data, &n, data, len) &&
 	     (encrypt || EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16,
 					     tag)) &&
@@ -272,7 +260,7 @@ static int open_frame(const struct pt_frame *f, const uint8_t k[16],
 		      uint8_t *out, size_t outlen, uint64_t *ctr)
 {
 	int pad = (f->b[PT_ROCE_OFF + 1] >> 4) & 3;
-	uint8_t a[32], tag[16];
+	uint8_t a[AAD_LEN], tag[16];
 	size_t off, len;
 
 	if (frame_payload(f, &off, &len) || len <= TRAILER ||
@@ -299,7 +287,7 @@ static int inject_write(FIXTURE_DATA(keyed_wire) *self,
 {
 	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 256 + TRAILER];
 	unsigned char *p = roce + PT_BTH_LEN + PT_RETH_LEN;
-	uint8_t k[16], a[32];
+	uint8_t k[16], a[AAD_LEN];
 	struct pt_frame f;
 	int ret;
 
@@ -679,38 +667,44 @@ TEST_F(keyed_wire, a_wrong_key_places_nothing)
 	EXPECT_EQ(-1, not_all(self->dst, MSG, 0));
 }
 
-/* keyed source, plain target: refused for its length, nothing placed */
-TEST_F(keyed_wire, a_keyed_write_into_a_plain_mr_is_refused)
+/*
+ * A WRITE of 64 bytes between a source and a target of which one is
+ * keyed; its completion status, and nothing placed (-1), or -errno.
+ */
+static int mixed_write(FIXTURE_DATA(keyed_wire) *self, int src_keyed,
+		       long *placed)
 {
 	struct ibv_wc wc;
 	int ret;
 
-	ASSERT_EQ(0, ret = setup(self, 1, 0, 1)) TH_LOG("%s", strerror(-ret));
+	ret = setup(self, src_keyed, !src_keyed, 1);
+	if (ret)
+		return ret;
 	memset(self->dst, 0, BUF);
 	fill_marked(self->src, 3);
-	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
-				  self->src_mr->lkey, (uintptr_t)self->dst,
-				  self->dst_mr->rkey, &wc));
-	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc.status) TH_LOG("%s",
-		ibv_wc_status_str(wc.status));
-	EXPECT_EQ(-1, not_all(self->dst, 64 + TRAILER, 0));
+	ret = pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+			   self->src_mr->lkey, (uintptr_t)self->dst,
+			   self->dst_mr->rkey, &wc);
+	*placed = not_all(self->dst, 64 + TRAILER, 0);
+	return ret ?: (int)wc.status;
+}
+
+/* keyed source, plain target: refused for its length, nothing placed */
+TEST_F(keyed_wire, a_keyed_write_into_a_plain_mr_is_refused)
+{
+	long placed;
+
+	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, mixed_write(self, 1, &placed));
+	EXPECT_EQ(-1, placed);
 }
 
 /* plain source, keyed target: no trailer, no tag, nothing placed */
 TEST_F(keyed_wire, a_plain_write_into_a_keyed_mr_is_refused)
 {
-	struct ibv_wc wc;
-	int ret;
+	long placed;
 
-	ASSERT_EQ(0, ret = setup(self, 0, 1, 1)) TH_LOG("%s", strerror(-ret));
-	memset(self->dst, 0, BUF);
-	fill_marked(self->src, 4);
-	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
-				  self->src_mr->lkey, (uintptr_t)self->dst,
-				  self->dst_mr->rkey, &wc));
-	EXPECT_EQ(IBV_WC_REM_INV_RD_REQ_ERR, wc.status) TH_LOG("%s",
-		ibv_wc_status_str(wc.status));
-	EXPECT_EQ(-1, not_all(self->dst, 64, 0));
+	EXPECT_EQ(IBV_WC_REM_INV_RD_REQ_ERR, mixed_write(self, 0, &placed));
+	EXPECT_EQ(-1, placed);
 }
 
 /*
@@ -757,8 +751,10 @@ TEST_F(keyed_wire, an_unbound_qp_sends_no_keyed_payload)
 TEST_F(keyed_wire, a_key_past_its_limit_is_refused_until_rekeyed)
 {
 	struct rxe_flush_dv_key_attr ka = { 0 };
-	uint8_t fresh[16];
+	uint8_t fresh[16], data[64];
+	struct pt_frame tmpl;
 	struct ibv_wc wc;
+	uint32_t psn;
 	int i, ret;
 
 	ASSERT_EQ(0, pt_read_line(KEY_MAX_PARAM, self->old_max,
@@ -793,7 +789,24 @@ TEST_F(keyed_wire, a_key_past_its_limit_is_refused_until_rekeyed)
 	ASSERT_EQ(0, rxe_flush_dv_key_query(self->key[0], &ka));
 	EXPECT_EQ(0, ka.sealed);
 	EXPECT_EQ(1, ka.generation);
-	/* the old connection: revoked (qp[1] still bound to generation 0) */
+	/*
+	 * The old connection is revoked both ways: qp[1], bound under the old
+	 * bytes, refuses a packet sealed with them (NAK, nothing placed) ...
+	 */
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	for (i = 0; i < self->nfr; i++)
+		if (pt_frame_opcode(&self->fr[i]) == PT_OP_WRITE_FIRST)
+			break;
+	ASSERT_LT(i, self->nfr);
+	tmpl = self->fr[i];
+	psn = (pt_frame_psn(&tmpl) + 3) & 0xffffff;
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, inject_write(self, &tmpl, psn,
+				  (uintptr_t)self->dst + 2 * MSG, data,
+				  sizeof(data), 1000, 0));
+	EXPECT_EQ(AETH_NAK_KEY, answer(self, psn));
+	EXPECT_EQ(-1, not_all(self->dst + 2 * MSG, sizeof(data), 0));
+	/* ... and qp[0] sends nothing under them */
 	ASSERT_EQ(0, pt_qp_rearm(&self->c, 0, QP_ACCESS));
 	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
 				  self->src_mr->lkey, (uintptr_t)self->dst + MSG,

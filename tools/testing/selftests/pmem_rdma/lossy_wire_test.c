@@ -28,6 +28,7 @@
 #include <infiniband/rxe_flush_dv.h>
 
 #include "kselftest_harness.h"
+#include "keyed_helpers.h"
 #include "rdma_helpers.h"
 #include "roce_helpers.h"
 #include "stream_helpers.h"
@@ -201,11 +202,9 @@ FIXTURE(keyed_lossy_wire)
 
 FIXTURE_SETUP(keyed_lossy_wire)
 {
-	struct rxe_flush_dv_key_init_attr ka = {
-		.alg = RXE_FLUSH_KEY_AES_256_GCM, .key_len = 32,
-	};
 	uint8_t bytes[32], draw[2][RXE_FLUSH_DV_KEY_DRAW_BYTES];
-	int i, ret, rcvbuf = 8 << 20;
+	const uint8_t *both[2] = { bytes, bytes };
+	int ret, rcvbuf = 8 << 20;
 
 	self->cap = -1;
 	ASSERT_EQ(0, pt_sh("modprobe sch_netem")) TH_LOG("no sch_netem");
@@ -217,17 +216,10 @@ FIXTURE_SETUP(keyed_lossy_wire)
 	ASSERT_EQ(0, pt_connect_pair_ex(&self->c, KEYED_ACCESS,
 					IBV_QP_EX_WITH_RDMA_WRITE));
 	ASSERT_EQ(sizeof(bytes), getrandom(bytes, sizeof(bytes), 0));
-	ka.key = bytes;
-	for (i = 0; i < 2; i++) {
-		ka.pd = pt_side_pd(&self->c, i);
-		self->key[i] = rxe_flush_dv_key_create(pt_side_ctx(&self->c, i),
-						       &ka);
-		ASSERT_NE(NULL, self->key[i]) TH_LOG("%s", strerror(errno));
-		ASSERT_EQ(0, rxe_flush_dv_qp_key_draw(self->c.qp[i], draw[i]));
-	}
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, rxe_flush_dv_qp_key_bind(self->c.qp[i],
-						      self->key[i], draw[!i]));
+	ret = pt_keys_create(&self->c, both, 32, self->key) ?:
+	      pt_keyed_draw(&self->c, draw) ?:
+	      pt_keyed_bind(&self->c, self->key, draw);
+	ASSERT_EQ(0, ret) TH_LOG("keyed connection: %s", strerror(-ret));
 	self->src = aligned_alloc(4096, KEYED_BUF);
 	self->dst = aligned_alloc(4096, KEYED_BUF);
 	self->back = aligned_alloc(4096, KEYED_BUF);
