@@ -169,6 +169,9 @@ int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead);
  *                    -EINVAL (NAK: invalid request)
  *   _send_open()     the responder's SEND packet, before it is placed in
  *                    the receive buffer: as _resp_open()
+ *   _flush_ops()     a FLUSH, ATOMIC WRITE or VERIFY once its target MR
+ *                    is found: -EKEYREJECTED for the latter two into a
+ *                    keyed MR
  *   _resp_trailer(), _read_resp()   the READ RESPONSE from mr
  *   _comp_open()     the completer's READ RESPONSE: 0, -EALREADY, or
  *                    -EFAULT (a local protection error)
@@ -191,6 +194,7 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe);
 int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */

@@ -459,20 +459,9 @@ int rxe_flush_resp_check(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	t.len = reth_len(pkt);
 	t.access = op->access(pkt);
 	err = op->parse(pkt, &t);
-	if (!err)
-		err = rxe_flush_target_get(qp, &t);
-	/*
-	 * Into a keyed MR nothing goes without a tag: a FLUSH places
-	 * nothing, but ATOMIC WRITE's value and VERIFY's digest are not
-	 * sealed in this version (keyed-mrs.rst).
-	 */
-	if (!err && qp->resp.mr->flush_key &&
-	    pkt->opcode != RXE_FLUSH_OPCODE_RC_FLUSH) {
-		rxe_put(qp->resp.mr);
-		qp->resp.mr = NULL;
-		err = -EKEYREJECTED;
-	}
-	return err;
+	if (err)
+		return err;
+	return rxe_flush_target_get(qp, &t);
 }
 
 /* the request is done: the next PSN is expected, res answers duplicates */

@@ -351,6 +351,23 @@ int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	return -EKEYREJECTED;
 }
 
+/*
+ * A FLUSH, ATOMIC WRITE or VERIFY whose target rxe_flush_resp_check() has
+ * made the QP's resp.mr: into a keyed MR nothing goes without a tag.  A
+ * FLUSH places nothing; ATOMIC WRITE's value and VERIFY's digest are not
+ * sealed in this version (keyed-mrs.rst), so both are refused there.
+ */
+int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_mr *mr = qp->resp.mr;
+
+	if (!mr || !mr->flush_key || pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH)
+		return 0;
+	rxe_put(mr);
+	qp->resp.mr = NULL;
+	return -EKEYREJECTED;
+}
+
 u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload)
 {
 	return payload && mr && mr->flush_key ? RXE_FLUSH_SEAL_LEN : 0;
