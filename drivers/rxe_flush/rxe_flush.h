@@ -20,6 +20,7 @@
  *   rxe_flush_key.c      data keys (a uverbs object) and keyed MRs
  *   rxe_flush_seal.c     the keyed wire: per-connection subkeys, and the
  *                        payloads of keyed MRs sealed and opened
+ *   rxe_flush_uapi.c     the device's uverbs definitions (driver_def)
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -181,6 +182,8 @@ int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead);
 #define RXE_FLUSH_AETH_NAK_KEY	0x65
 
 extern const struct uapi_definition rxe_flush_seal_defs[];
+/* rxe_flush_uapi.c: the root the device's driver_def points to */
+extern const struct uapi_definition rxe_flush_uapi_defs[];
 u32 rxe_flush_seal_req_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			       u32 mask, u32 payload);
 int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,

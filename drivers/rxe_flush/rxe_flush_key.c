@@ -294,7 +294,6 @@ DECLARE_UVERBS_NAMED_OBJECT(RXE_FLUSH_OBJECT_KEY,
 
 const struct uapi_definition rxe_flush_key_defs[] = {
 	UAPI_DEF_CHAIN_OBJ_TREE_NAMED(RXE_FLUSH_OBJECT_KEY),
-	UAPI_DEF_CHAIN(rxe_flush_seal_defs),
 	{}
 };
 
