@@ -360,11 +360,17 @@ static void fill_marked(unsigned char *buf, uint32_t seed)
  */
 TEST_F(keyed_wire, keyed_write_and_read_cross_sealed)
 {
-	uint8_t kq[16], ks[16], out[2048];
-	uint64_t ctr, last_q = 0, last_s = 0;
-	uint32_t off_q = 0, off_s = 0;
-	int i, n, nq = 0, ns = 0, ret;
+	/* [0]: qp[0]'s requests (WRITE), [1]: qp[1]'s responses (READ) */
+	struct {
+		uint8_t k[16];
+		uint64_t last;
+		uint32_t off;
+		int frames;
+	} st[2] = { 0 };
+	uint8_t out[2048];
+	int i, n, s, ret;
 	struct ibv_wc wc;
+	uint64_t ctr;
 
 	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
 	fill_marked(self->src, 1);
@@ -385,43 +391,36 @@ TEST_F(keyed_wire, keyed_write_and_read_cross_sealed)
 
 	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
 	ASSERT_LT(0, self->nfr);
-	subkey(self, 0, STREAM_REQ, kq);
-	subkey(self, 1, STREAM_RESP, ks);
+	subkey(self, 0, STREAM_REQ, st[0].k);
+	subkey(self, 1, STREAM_RESP, st[1].k);
 	for (i = 0; i < self->nfr; i++) {
 		const struct pt_frame *f = &self->fr[i];
 		int op = pt_frame_opcode(f);
 
 		EXPECT_FALSE(has_marker(f)) TH_LOG("frame %d, opcode %#x", i,
 						   op);
-		if (op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY) {
-			n = open_frame(f, kq, self->dst_mr->rkey,
-				       (uintptr_t)self->dst + off_q,
-				       MSG - off_q, out, sizeof(out), &ctr);
-			ASSERT_LT(0, n) TH_LOG("WRITE frame %d does not open",
-					       i);
-			EXPECT_EQ(0, memcmp(out, self->src + off_q, n));
-			EXPECT_LT(last_q, ctr);
-			last_q = ctr;
-			off_q += n;
-			nq++;
-		} else if (op >= PT_OP_READ_RESPONSE_FIRST &&
-			   op <= PT_OP_READ_RESPONSE_ONLY) {
-			n = open_frame(f, ks, self->dst_mr->rkey,
-				       (uintptr_t)self->dst + off_s,
-				       MSG - off_s, out, sizeof(out), &ctr);
-			ASSERT_LT(0, n) TH_LOG("READ RESPONSE frame %d does not open",
-					       i);
-			EXPECT_EQ(0, memcmp(out, self->src + off_s, n));
-			EXPECT_LT(last_s, ctr);
-			last_s = ctr;
-			off_s += n;
-			ns++;
-		}
+		if (op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY)
+			s = 0;
+		else if (op >= PT_OP_READ_RESPONSE_FIRST &&
+			 op <= PT_OP_READ_RESPONSE_ONLY)
+			s = 1;
+		else
+			continue;
+		n = open_frame(f, st[s].k, self->dst_mr->rkey,
+			       (uintptr_t)self->dst + st[s].off,
+			       MSG - st[s].off, out, sizeof(out), &ctr);
+		ASSERT_LT(0, n) TH_LOG("frame %d, opcode %#x, does not open",
+				       i, op);
+		EXPECT_EQ(0, memcmp(out, self->src + st[s].off, n));
+		EXPECT_LT(st[s].last, ctr);
+		st[s].last = ctr;
+		st[s].off += n;
+		st[s].frames++;
 	}
-	EXPECT_EQ(3, nq);
-	EXPECT_EQ(3, ns);
-	EXPECT_EQ(MSG, off_q);
-	EXPECT_EQ(MSG, off_s);
+	for (s = 0; s < 2; s++) {
+		EXPECT_EQ(3, st[s].frames) TH_LOG("stream %d", s);
+		EXPECT_EQ(MSG, st[s].off) TH_LOG("stream %d", s);
+	}
 }
 
 /*
