@@ -291,6 +291,12 @@ struct pmem_rdma_region_desc {
 #define PMEM_RDMA_REJECT_BUSY		8	/* more proofs in the window than
 						 * the target remembers; retry
 						 */
+#define PMEM_RDMA_REJECT_KEYED		9	/* the export is keyed: the peer
+						 * brought no data key
+						 */
+#define PMEM_RDMA_REJECT_UNKEYED	10	/* the peer brought a data key:
+						 * the export has none
+						 */
 
 struct pmem_rdma_reject {
 	__be32 magic;		/* PMEM_RDMA_DESC_MAGIC */
@@ -354,12 +360,60 @@ struct pmem_rdma_auth {
 #define PMEM_RDMA_ACCEPT_MAGIC		0x504d5254	/* "PMRT" */
 
 /*
- * The private data of the accept (REP) of a peer to an export with a key,
- * 56 bytes; without a key, the descriptor alone.
+ * Keyed exports.  The export's MR is bound to a data key (the user's
+ * AES-GCM key of rdma_rxe_flush's keyed MRs, <rdma/rxe_flush.h>), which
+ * is not the key of the proof; its payloads cross the wire sealed under
+ * subkeys of each connection.  A peer that brings the data key asks for a
+ * keyed connection with the draw of its QP (RXE_FLUSH_METHOD_QP_KEY_DRAW)
+ * in struct pmem_rdma_connect_req; the target answers with the draw of its
+ * QP in struct pmem_rdma_accept and PMEM_RDMA_DESC_KEYED in the
+ * descriptor's flags.  Each end binds its QP to its data key and the
+ * other's draw (RXE_FLUSH_METHOD_QP_KEY_BIND), the target before its
+ * accept leaves, the peer before its first request.
+ *
+ * The accept also carries the key check: the first 16 bytes of
+ * HMAC-SHA256(data key, k), where k (56 bytes) is
+ *
+ *   bytes  0..23  PMEM_RDMA_KEY_CHECK_LABEL, without its NUL
+ *   bytes 24..39  the peer's draw
+ *   bytes 40..55  the target's draw
+ *
+ * so that a peer with another data key is told so at connect rather than
+ * by its first request; the draws make it new for every connection, and
+ * it says nothing of the key to whoever lacks it.
+ *
+ * A draw of all zeros is no draw: the CM pads private data with zeros,
+ * and an unkeyed peer sends none.  A keyed export refuses a peer without
+ * a draw (PMEM_RDMA_REJECT_KEYED), an export without a data key a peer
+ * with one (PMEM_RDMA_REJECT_UNKEYED); a peer refuses an accept whose
+ * descriptor does not say what it asked for.  The draws carry no MAC of
+ * their own: a changed draw gives the two ends different subkeys, and
+ * every keyed packet then fails its tag and places nothing.
+ */
+#define PMEM_RDMA_DESC_KEYED		(1U << 14)
+#define PMEM_RDMA_KEY_DRAW_LEN		16		/* bytes */
+#define PMEM_RDMA_KEY_CHECK_LEN		16		/* bytes */
+#define PMEM_RDMA_KEY_CHECK_LABEL	"pmem-rdma data key check"
+
+/*
+ * The private data of the connect request (REQ), 56 bytes: all the CM
+ * carries in a REQ of the TCP port space.  Up to 40 bytes (the proof
+ * alone, or nothing without a key) for an unkeyed peer.
+ */
+struct pmem_rdma_connect_req {
+	struct pmem_rdma_auth auth;	/* zero for an export without a key */
+	__u8 key_draw[PMEM_RDMA_KEY_DRAW_LEN];	/* zero: an unkeyed peer */
+};
+
+/*
+ * The private data of the accept (REP): 88 bytes from a keyed export, 56
+ * from an export with a key, the descriptor alone from one without.
  */
 struct pmem_rdma_accept {
 	struct pmem_rdma_region_desc desc;
 	__u8 mac[PMEM_RDMA_AUTH_MAC_LEN];	/* the target's proof */
+	__u8 key_draw[PMEM_RDMA_KEY_DRAW_LEN];	/* a keyed export's QP's */
+	__u8 key_check[PMEM_RDMA_KEY_CHECK_LEN];	/* and its data key's */
 };
 
 /*

@@ -23,7 +23,10 @@
  *      request's destination), else PMEM_RDMA_REJECT_AUTH;
  *   3. pmem_rdma_auth_take(): the window (PMEM_RDMA_REJECT_STALE), then
  *      the replay memory (PMEM_RDMA_REJECT_REPLAY, PMEM_RDMA_REJECT_BUSY);
+ *   4. pmem_rdma_connect_draw(): a draw for a keyed export, none for
+ *      another (PMEM_RDMA_REJECT_KEYED, PMEM_RDMA_REJECT_UNKEYED);
  * and only then counts it against max_peers (PMEM_RDMA_REJECT_FULL).
+ * An export without a key judges the draw (4) right after its own checks.
  * It accepts with struct pmem_rdma_accept: the descriptor and its own
  * proof, the MAC of pmem_rdma_accept_mac_input(), which the peer checks
  * before it uses the descriptor.
@@ -293,6 +296,58 @@ static __inline__ void pmem_rdma_desc_encode(struct pmem_rdma_region_desc *d,
 	PMEM_RDMA_PUT(d->access, access);
 	PMEM_RDMA_PUT(d->placement_types, pmem_rdma_placement_types(access));
 	PMEM_RDMA_PUT(d->verify_algs, verify_algs);
+}
+
+/*
+ * The keyed peer's draw in a connect request's private data (len bytes at
+ * data): 1 with it in draw (PMEM_RDMA_KEY_DRAW_LEN bytes), or 0 when the
+ * peer is unkeyed (a short request, or a draw of all zeros).
+ */
+static __inline__ int pmem_rdma_connect_draw(__u8 *draw, const void *data,
+					     __u32 len)
+{
+	unsigned int i;
+	__u8 any = 0;
+
+	for (i = 0; i < PMEM_RDMA_KEY_DRAW_LEN; i++)
+		draw[i] = 0;
+	if (!data || len < sizeof(struct pmem_rdma_connect_req))
+		return 0;
+	pmem_rdma_bytes_copy(draw, (const __u8 *)data +
+			     sizeof(struct pmem_rdma_auth),
+			     PMEM_RDMA_KEY_DRAW_LEN);
+	for (i = 0; i < PMEM_RDMA_KEY_DRAW_LEN; i++)
+		any |= draw[i];
+	return any != 0;
+}
+
+/* the key check's input: k, PMEM_RDMA_KEY_CHECK_INPUT_LEN bytes */
+#define PMEM_RDMA_KEY_CHECK_INPUT_LEN \
+	(sizeof(PMEM_RDMA_KEY_CHECK_LABEL) - 1 + 2 * PMEM_RDMA_KEY_DRAW_LEN)
+
+static __inline__ void pmem_rdma_key_check_input(__u8 *k,
+						 const __u8 *peer_draw,
+						 const __u8 *target_draw)
+{
+	unsigned int n = sizeof(PMEM_RDMA_KEY_CHECK_LABEL) - 1;
+
+	pmem_rdma_bytes_copy(k, PMEM_RDMA_KEY_CHECK_LABEL, n);
+	pmem_rdma_bytes_copy(k + n, peer_draw, PMEM_RDMA_KEY_DRAW_LEN);
+	pmem_rdma_bytes_copy(k + n + PMEM_RDMA_KEY_DRAW_LEN, target_draw,
+			     PMEM_RDMA_KEY_DRAW_LEN);
+}
+
+/*
+ * Step 4 of the judgement: 0 when the request's draw (or its absence)
+ * fits an export that is keyed or not, else the REJECT's reason.
+ */
+static __inline__ __u16 pmem_rdma_draw_judge(int has_draw, int keyed)
+{
+	if (keyed && !has_draw)
+		return PMEM_RDMA_REJECT_KEYED;
+	if (!keyed && has_draw)
+		return PMEM_RDMA_REJECT_UNKEYED;
+	return 0;
 }
 
 /* the private data of a REJECT with reason (PMEM_RDMA_REJECT_*) */

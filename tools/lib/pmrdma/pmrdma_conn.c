@@ -168,9 +168,11 @@ int pmrdma_accept_check(const void *data, size_t len, const void *key,
 	struct pmem_rdma_accept acc;
 	int err;
 
-	if (!data || len < sizeof(acc))
+	/* what follows the mac is not the proof's: a keyless accept ends there */
+	if (!data || len < offsetof(struct pmem_rdma_accept, key_draw))
 		return -EACCES;
-	memcpy(&acc, data, sizeof(acc));
+	memset(&acc, 0, sizeof(acc));
+	memcpy(&acc, data, offsetof(struct pmem_rdma_accept, key_draw));
 	err = pmrdma_accept_mac(want, key, klen, au, &acc.desc);
 	if (!err && CRYPTO_memcmp(want, acc.mac, sizeof(want)))
 		err = -EACCES;
@@ -421,9 +423,11 @@ const char *pmrdma_reject_text(int reason)
 		[PMEM_RDMA_REJECT_STALE] = "the proof's time is off: check the clocks",
 		[PMEM_RDMA_REJECT_REPLAY] = "the proof was used before",
 		[PMEM_RDMA_REJECT_BUSY] = "too many connects just now: retry",
+		[PMEM_RDMA_REJECT_KEYED] = "the export is keyed: connect with its data key",
+		[PMEM_RDMA_REJECT_UNKEYED] = "the export has no data key: connect without one",
 	};
 
-	if (reason > 0 && reason <= PMEM_RDMA_REJECT_BUSY && text[reason])
+	if (reason > 0 && reason <= PMEM_RDMA_REJECT_UNKEYED && text[reason])
 		return text[reason];
 	return "no reason given";
 }

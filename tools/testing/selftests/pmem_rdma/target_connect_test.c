@@ -48,7 +48,8 @@
 #define P_SIZE		40
 #define M_SIZE		(P_MAC + 2 + 16 + 16)
 #define D_SIZE		40
-#define A_SIZE		(D_SIZE + 16)
+#define A_SIZE		(D_SIZE + 16 + 16 + 16)
+#define R_SIZE		56	/* a REQ's private data in the TCP port space */
 #define AM_SIZE		(4 + P_SIZE + D_SIZE)
 
 _Static_assert(offsetof(struct pmem_rdma_auth, mac) == P_MAC &&
@@ -58,9 +59,14 @@ _Static_assert(offsetof(struct pmem_rdma_auth, mac) == P_MAC &&
 	       "struct pmem_rdma_auth is not the documented layout");
 _Static_assert(sizeof(struct pmem_rdma_region_desc) == D_SIZE &&
 	       offsetof(struct pmem_rdma_accept, mac) == D_SIZE &&
+	       offsetof(struct pmem_rdma_accept, key_draw) == D_SIZE + 16 &&
+	       offsetof(struct pmem_rdma_accept, key_check) == D_SIZE + 32 &&
 	       sizeof(struct pmem_rdma_accept) == A_SIZE &&
 	       PMEM_RDMA_ACCEPT_MAC_INPUT_LEN == AM_SIZE,
 	       "struct pmem_rdma_accept is not the documented layout");
+_Static_assert(offsetof(struct pmem_rdma_connect_req, key_draw) == P_SIZE &&
+	       sizeof(struct pmem_rdma_connect_req) == R_SIZE,
+	       "struct pmem_rdma_connect_req is not the documented layout");
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -191,7 +197,10 @@ TEST(accept_proof)
 	EXPECT_EQ(0, pmrdma_accept_check(buf, sizeof(buf), key, sizeof(key),
 					 &au));
 	EXPECT_EQ(0, pmrdma_accept_check(buf, A_SIZE, key, sizeof(key), &au));
-	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, A_SIZE - 1, key,
+	/* a keyless export's accept ends at the proof; one byte short is not one */
+	EXPECT_EQ(0, pmrdma_accept_check(buf, D_SIZE + 16, key, sizeof(key),
+					 &au));
+	EXPECT_EQ(-EACCES, pmrdma_accept_check(buf, D_SIZE + 16 - 1, key,
 					       sizeof(key), &au));
 	/* an answer to another proof, with another key, for another descriptor */
 	other = au;
