@@ -32,11 +32,12 @@ int cmd_serve(int argc, char **argv)
 		{ "max-peers", required_argument, NULL, 'm' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "data-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	struct pmrdma_serve_config cfg = { 0 };
-	struct pmem_rdma_policy key = { 0 };
+	struct pmem_rdma_policy key = { 0 }, data_key = { 0 };
 	struct dev_range r = { 0 };
 	struct pmrdma_server_stats st;
 	struct sigaction sa = { .sa_handler = stop_serving };
@@ -44,7 +45,7 @@ int cmd_serve(int argc, char **argv)
 	char msg[256];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:h", opts,
+	while ((c = getopt_long(argc, argv, "p:o:l:P:a:m:A:k:K:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'P':
@@ -67,6 +68,12 @@ int cmd_serve(int argc, char **argv)
 			cfg.key = key.key;
 			cfg.key_len = key.key_len;
 			break;
+		case 'K':
+			/* a file as the connect key's; the server checks its length */
+			read_key(&data_key, optarg);
+			cfg.data_key = data_key.key;
+			cfg.data_key_len = data_key.key_len;
+			break;
 		default:
 			if (!dev_range_opt(c, &r))
 				common_opt(c, &json);
@@ -82,12 +89,14 @@ int cmd_serve(int argc, char **argv)
 	err = pmrdma_server_new(&serving, &cfg, msg, sizeof(msg));
 	/* the server has its copy */
 	explicit_bzero(&key, sizeof(key));
+	explicit_bzero(&data_key, sizeof(data_key));
 	if (err)
 		die("%s", msg);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("serving %s on port %u: GPSPM and APM, %s\n", cfg.path, cfg.port,
-	       cfg.key ? "peers with the key" : "any peer");
+	printf("serving %s on port %u: GPSPM and APM, %s%s\n", cfg.path,
+	       cfg.port, cfg.key ? "peers with the key" : "any peer",
+	       cfg.data_key ? ", keyed MRs" : "");
 	fflush(stdout);
 	err = pmrdma_server_run(serving, -1);
 	pmrdma_server_get_stats(serving, &st);

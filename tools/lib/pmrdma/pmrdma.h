@@ -283,6 +283,24 @@ int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
  * bounds, pmrdma_errormsg(NULL) saying why; a queue the device cannot
  * give fails pmrdma_map_new().
  */
+/*
+ * Keyed copies: every remote copy of the map (the remote export, each
+ * replica) is reached through MRs bound to this data key, the user's
+ * AES-GCM key (16 bytes: AES-128, 32: AES-256), not an export's connect
+ * key.  Its payloads - WRITEs, READs, GPSPM requests - cross the wire
+ * encrypted and authenticated under subkeys of each connection
+ * (rdma_rxe_flush's keyed MRs, rxe_flush_dv_qp_key_bind(3)).  The export
+ * must be keyed with the same key: a target refuses a keyed peer of an
+ * unkeyed export and the reverse (-ECONNREFUSED), and a map with another
+ * data key than the export's is told so at connect (-EKEYREJECTED).  A keyed map sends nothing inline and has no
+ * flush-and-verify.  NULL: unkeyed, the default.  0, or -EINVAL (another
+ * length), pmrdma_errormsg(NULL) saying why.
+ */
+#define PMRDMA_DATA_KEY_MIN	16
+#define PMRDMA_DATA_KEY_MAX	32
+int pmrdma_config_set_data_key(struct pmrdma_config *cfg, const void *key,
+			       size_t len);
+
 #define PMRDMA_SQ_SIZE		256
 #define PMRDMA_SQ_SIZE_MIN	32
 #define PMRDMA_SQ_SIZE_MAX	(1U << 15)

@@ -43,6 +43,7 @@ void pmrdma_config_delete(struct pmrdma_config **cfg)
 		pmrdma_remote_free(&(*cfg)->remote);
 	for (i = 0; i < (*cfg)->nreplicas; i++)
 		pmrdma_remote_free(&(*cfg)->replicas[i]);
+	explicit_bzero((*cfg)->data_key, sizeof((*cfg)->data_key));
 	free(*cfg);
 	*cfg = NULL;
 }
@@ -248,5 +249,20 @@ int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
 					 "%u bytes inline is more than %u",
 					 inline_size, PMRDMA_INLINE_SIZE_MAX);
 	cfg->inline_size = inline_size;
+	return 0;
+}
+
+int pmrdma_config_set_data_key(struct pmrdma_config *cfg, const void *key,
+			       size_t len)
+{
+	if (key && len != PMRDMA_DATA_KEY_MIN && len != PMRDMA_DATA_KEY_MAX)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "a data key has %d or %d bytes (AES-128 or AES-256), not %zu",
+					 PMRDMA_DATA_KEY_MIN, PMRDMA_DATA_KEY_MAX,
+					 len);
+	explicit_bzero(cfg->data_key, sizeof(cfg->data_key));
+	cfg->data_key_len = key ? len : 0;
+	if (key)
+		memcpy(cfg->data_key, key, len);
 	return 0;
 }

@@ -116,7 +116,10 @@ static int conn_event(struct pmrdma_conn *c, enum rdma_cm_event_type want,
 	return ret;
 }
 
-/* mac: the first PMEM_RDMA_AUTH_MAC_LEN bytes of HMAC-SHA256(key, m) */
+/*
+ * mac: the first PMEM_RDMA_AUTH_MAC_LEN bytes of HMAC-SHA256(key, m),
+ * which is also PMEM_RDMA_KEY_CHECK_LEN
+ */
 static int conn_hmac(uint8_t *mac, const void *key, size_t len,
 		     const unsigned char *m, size_t mlen)
 {
@@ -159,6 +162,17 @@ int pmrdma_accept_mac(uint8_t *mac, const void *key, size_t len,
 
 	pmem_rdma_accept_mac_input(a, au, d);
 	return conn_hmac(mac, key, len, a, sizeof(a));
+}
+
+int pmrdma_key_check(uint8_t *check, const void *key, size_t len,
+		     const uint8_t *peer_draw, const uint8_t *target_draw)
+{
+	unsigned char k[PMEM_RDMA_KEY_CHECK_INPUT_LEN];
+
+	_Static_assert(PMEM_RDMA_KEY_CHECK_LEN == PMEM_RDMA_AUTH_MAC_LEN,
+		       "the key check is as long as a proof's MAC");
+	pmem_rdma_key_check_input(k, peer_draw, target_draw);
+	return conn_hmac(check, key, len, k, sizeof(k));
 }
 
 int pmrdma_accept_check(const void *data, size_t len, const void *key,
@@ -265,11 +279,47 @@ static int conn_depth_fits(struct pmrdma_conn *c, const char *dev,
 	return 0;
 }
 
+/*
+ * The data key of a keyed connection on its PD: the one given with a
+ * shared PD, or one made here from the key's bytes.
+ */
+static int conn_data_key(struct pmrdma_conn *c,
+			 const struct pmrdma_conn_params *p, const char *dev)
+{
+	struct rxe_flush_dv_key_init_attr ka = {
+		.pd = c->pd, .key = p->data_key, .key_len = p->data_key_len,
+		.alg = p->data_key_len == 32 ? RXE_FLUSH_KEY_AES_256_GCM :
+					       RXE_FLUSH_KEY_AES_128_GCM,
+	};
+
+	if (p->data_key_len != 16 && p->data_key_len != 32)
+		return conn_fail(c, -EINVAL,
+				 "a data key has 16 or 32 bytes (AES-128 or -256), not %zu",
+				 p->data_key_len);
+	if (p->pd) {
+		if (!p->dkey)
+			return conn_fail(c, -EINVAL,
+					 "a keyed connection on a shared PD needs its key object");
+		c->dkey = p->dkey;
+		return 0;
+	}
+	c->dkey = rxe_flush_dv_key_create(c->id->verbs, &ka);
+	if (!c->dkey && errno == EOPNOTSUPP)
+		return conn_fail(c, -EOPNOTSUPP,
+				 "%s has no keyed MRs (rdma_rxe_flush 0.6.0 or later has)",
+				 dev);
+	if (!c->dkey)
+		return conn_fail(c, -errno, "making the data key on %s", dev);
+	c->own_dkey = true;
+	return 0;
+}
+
 /* route, then the verbs objects on the device the route took */
 static int conn_resources(struct pmrdma_conn *c,
 			  const struct pmrdma_conn_params *p)
 {
-	unsigned int asked = p->inline_size < 0 ? 0 :
+	/* inline data has no MR, so no data key: a keyed link sends none */
+	unsigned int asked = p->inline_size < 0 || p->data_key ? 0 :
 			     p->inline_size ?: PMRDMA_CONN_INLINE;
 	/* room for each send request's completion and each receive's */
 	unsigned int cqe = 2 * c->send_depth + 2;
@@ -307,6 +357,11 @@ static int conn_resources(struct pmrdma_conn *c,
 			return conn_fail(c, -errno, "ibv_alloc_pd on %s", dev);
 		c->own_pd = true;
 	}
+	if (p->data_key) {
+		err = conn_data_key(c, p, dev);
+		if (err)
+			return err;
+	}
 	c->cc = ibv_create_comp_channel(c->id->verbs);
 	if (!c->cc)
 		return conn_fail(c, -errno, "ibv_create_comp_channel");
@@ -330,7 +385,61 @@ static int conn_resources(struct pmrdma_conn *c,
 	/* the device may grant more inline room than asked, or less */
 	c->max_inline = qa.cap.max_inline_data < asked ?
 			qa.cap.max_inline_data : asked;
+	/* a keyed QP's draw goes to the target in the connect request */
+	err = c->dkey ? rxe_flush_dv_qp_key_draw(c->id->qp, c->draw) : 0;
+	if (err)
+		return conn_fail(c, -err, "drawing the keyed QP's bytes");
 	return 0;
+}
+
+/*
+ * An accept fits the connect: keyed, with the target's draw and the key
+ * check of the same data key, when this end brought one, and not keyed
+ * otherwise (a target that knows no keyed exports ignores the draw).
+ * Then the QP is bound to the data key and the target's draw, before any
+ * request.
+ */
+static int conn_bind(struct pmrdma_conn *c, const void *data_key,
+		     size_t data_key_len)
+{
+	static const uint8_t zero[PMEM_RDMA_KEY_DRAW_LEN];
+	uint8_t check[PMEM_RDMA_KEY_CHECK_LEN];
+	bool keyed = c->r.flags & PMEM_RDMA_DESC_KEYED;
+	int err;
+
+	if (!c->dkey && keyed)
+		return conn_fail(c, -ECONNREFUSED,
+				 "the export is keyed: connect with its data key");
+	if (!c->dkey)
+		return 0;
+	if (!keyed)
+		return conn_fail(c, -ECONNREFUSED,
+				 "the export has no data key: connect without one");
+	if (c->rep_len < sizeof(c->rep) ||
+	    !memcmp(c->rep.key_draw, zero, sizeof(zero)))
+		return conn_fail(c, -EPROTO, "the keyed export's accept has no draw");
+	err = pmrdma_key_check(check, data_key, data_key_len, c->draw,
+			       c->rep.key_draw);
+	if (!err && CRYPTO_memcmp(check, c->rep.key_check, sizeof(check)))
+		err = -EKEYREJECTED;
+	OPENSSL_cleanse(check, sizeof(check));
+	if (err)
+		return conn_fail(c, err, err == -EKEYREJECTED ?
+				 "the export is keyed with another data key" :
+				 "checking the export's data key");
+	err = rxe_flush_dv_qp_key_bind(c->id->qp, c->dkey, c->rep.key_draw);
+	if (err)
+		return conn_fail(c, -err, "binding the QP to the data key");
+	return 0;
+}
+
+struct ibv_mr *pmrdma_conn_reg_mr(struct pmrdma_conn *c, void *addr,
+				  size_t len, int access)
+{
+	if (c->dkey)
+		return rxe_flush_dv_reg_keyed_mr(c->pd, addr, len, access,
+						 c->dkey);
+	return ibv_reg_mr(c->pd, addr, len, access);
 }
 
 /* an accept without the target's proof: the CM pads what is missing with zeros */
@@ -342,6 +451,14 @@ static bool conn_rep_unproved(const struct pmrdma_conn *c)
 	       !memcmp(c->rep.mac, zero, sizeof(zero));
 }
 
+/*
+ * The CM ends an address or route resolution of ms with an event of its
+ * own, and its last try at ms may succeed: a neighbour that answered
+ * before the CM queued its request wakes it only then.  Wait a little
+ * past it, so that its verdict is heard rather than a timeout of ours.
+ */
+#define CONN_GRACE_MS	1000
+
 int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 {
 	struct rdma_conn_param cp = {
@@ -351,6 +468,7 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 		.rnr_retry_count = 7,
 	};
 	int ms = p->timeout_ms ?: PMRDMA_CONN_TIMEOUT_MS;
+	struct pmem_rdma_connect_req req = { 0 };
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -363,12 +481,12 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	if (rdma_resolve_addr(c->id, NULL, (struct sockaddr *)p->dst,
 			      ms))
 		return conn_fail(c, -errno, "rdma_resolve_addr");
-	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, ms);
+	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, ms + CONN_GRACE_MS);
 	if (err)
 		return conn_fail(c, err, "resolving the export's address");
 	if (rdma_resolve_route(c->id, ms))
 		return conn_fail(c, -errno, "rdma_resolve_route");
-	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, ms);
+	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, ms + CONN_GRACE_MS);
 	if (err)
 		return conn_fail(c, err, "resolving the route to the export");
 	err = conn_resources(c, p);
@@ -378,10 +496,16 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 		err = conn_proof(c, p);
 		if (err)
 			return conn_fail(c, err, "making the proof of the key");
-		cp.private_data = &c->sent;
+		req.auth = c->sent;
+		cp.private_data = &req;
 		cp.private_data_len = sizeof(c->sent);
 		if (p->replay_len && p->replay_len < sizeof(c->sent))
 			cp.private_data_len = p->replay_len;
+	}
+	if (c->dkey) {
+		memcpy(req.key_draw, c->draw, sizeof(req.key_draw));
+		cp.private_data = &req;
+		cp.private_data_len = sizeof(req);
 	}
 	if (rdma_connect(c->id, &cp))
 		return conn_fail(c, -errno, "rdma_connect");
@@ -407,6 +531,9 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 		if (err)
 			return conn_fail(c, err, "checking the target's proof of the key");
 	}
+	err = conn_bind(c, p->data_key, p->data_key_len);
+	if (err)
+		return err;
 	if (ibv_req_notify_cq(c->cq, 0))
 		return conn_fail(c, -errno, "ibv_req_notify_cq");
 	return 0;
@@ -414,7 +541,7 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 
 const char *pmrdma_reject_text(int reason)
 {
-	static const char *const text[PMEM_RDMA_REJECT_BUSY + 1] = {
+	static const char *const text[PMEM_RDMA_REJECT_UNKEYED + 1] = {
 		[PMEM_RDMA_REJECT_FULL] = "the export has all the peers it takes",
 		[PMEM_RDMA_REJECT_DEVICE] = "not the export's RDMA device",
 		[PMEM_RDMA_REJECT_SETUP] = "the target could not set the peer up",
@@ -535,6 +662,9 @@ void pmrdma_conn_close(struct pmrdma_conn *c)
 		ibv_destroy_cq(c->cq);
 	if (c->cc)
 		ibv_destroy_comp_channel(c->cc);
+	/* after the QP, which holds it, and the caller's MRs of it */
+	if (c->dkey && c->own_dkey)
+		rxe_flush_dv_key_destroy(c->dkey);
 	if (c->pd && c->own_pd)
 		ibv_dealloc_pd(c->pd);
 	if (c->id)
@@ -547,6 +677,8 @@ void pmrdma_conn_close(struct pmrdma_conn *c)
 	c->id = NULL;
 	c->pd = NULL;
 	c->own_pd = false;
+	c->dkey = NULL;
+	c->own_dkey = false;
 	c->cc = NULL;
 	c->cq = NULL;
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <endian.h>
+#include <infiniband/rxe_flush_dv.h>
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 #include <rdma/rxe_flush.h>
@@ -57,6 +58,14 @@ struct pmrdma_conn_params {
 					 * _ATOMIC_WRITE those that the
 					 * device reports it can do
 					 */
+	const void *data_key;		/* a keyed connection with this data
+					 * key (16 or 32 bytes: AES-128 or
+					 * -256-GCM), or NULL
+					 */
+	size_t data_key_len;
+	struct rxe_flush_dv_key *dkey;	/* with pd: pd's key object of
+					 * data_key (another connection's)
+					 */
 };
 
 /*
@@ -94,13 +103,17 @@ struct pmrdma_conn {
 					 */
 	uint64_t device_caps;		/* the device's device_cap_flags_ex */
 	uint64_t send_ops;		/* the QP's IBV_QP_EX_WITH_*; 0: plain */
+	struct rxe_flush_dv_key *dkey;	/* a keyed connection's data key */
+	bool own_dkey;			/* made here, destroyed at close */
+	uint8_t draw[PMEM_RDMA_KEY_DRAW_LEN];	/* its QP's, when keyed */
 	char msg[200];			/* what the last failure was */
 };
 
 /*
  * Connect: 0, or -errno with c->msg naming the step (and, for
  * -ECONNREFUSED, the target's reason).  c is zeroed first; close it
- * either way.
+ * either way.  A keyed connection (data_key) sends nothing inline: only
+ * what is read from an MR of its data key crosses sealed.
  */
 int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p);
 void pmrdma_conn_close(struct pmrdma_conn *c);
@@ -166,6 +179,13 @@ int pmrdma_accept_mac(uint8_t *mac, const void *key, size_t len,
 		      const struct pmem_rdma_region_desc *d);
 
 /*
+ * The key check of a keyed accept (PMEM_RDMA_KEY_CHECK_LEN bytes at check)
+ * for the data key (len bytes) and the two draws.  0, or -EIO.
+ */
+int pmrdma_key_check(uint8_t *check, const void *key, size_t len,
+		     const uint8_t *peer_draw, const uint8_t *target_draw);
+
+/*
  * An accept's private data (len bytes at data) is the answer of a holder
  * of key (klen bytes) to the proof au: 0, -EACCES when it has no target's
  * proof or a wrong one, or -EIO.
@@ -216,6 +236,14 @@ static inline void pmrdma_wr_verify(struct ibv_send_wr *wr, struct ibv_sge *sge,
 	wr->wr.atomic.compare_add = len;
 	wr->wr.atomic.swap = word;
 }
+
+/*
+ * An MR of c's PD, bound to its data key when the connection is keyed:
+ * what every buffer its keyed work reads or lands in needs.  NULL with
+ * errno.
+ */
+struct ibv_mr *pmrdma_conn_reg_mr(struct pmrdma_conn *c, void *addr,
+				  size_t len, int access);
 
 /* what a PMEM_RDMA_REJECT_* reason means, for messages */
 const char *pmrdma_reject_text(int reason);

@@ -55,6 +55,8 @@ struct pmrdma_config {
 	bool no_group_commit;		/* set: each flush on its own */
 	unsigned int sq_size;		/* 0: the default */
 	unsigned int inline_size;	/* UINT_MAX: the default */
+	uint8_t data_key[PMRDMA_DATA_KEY_MAX];	/* keyed copies: their key */
+	size_t data_key_len;		/* 0: unkeyed */
 };
 
 /* the CPU's way to write a cache line back */
@@ -170,7 +172,8 @@ struct pmrdma_link {
 	/* GPSPM: requests to the target's CPU, and its responses */
 	struct pmem_rdma_gpspm_req *gp_req;	/* PMRDMA_GPSPM_DEPTH of each */
 	struct pmem_rdma_gpspm_resp *gp_resp;
-	struct ibv_mr *gp_mr;
+	struct ibv_mr *gp_req_mr;	/* the requests' */
+	struct ibv_mr *gp_mr;		/* the responses' */
 	struct pmem_rdma_gpspm_req *gp_cur;	/* being filled, or NULL */
 	uint64_t gp_sent;		/* requests ever sent */
 	unsigned int gp_inflight;	/* sent, not answered */
@@ -284,6 +287,8 @@ struct pmrdma_map {
 	uint64_t wait_rate;		/* and its bytes at this many per s */
 	unsigned int sq_size;		/* each connection's send queue */
 	unsigned int inline_size;	/* and the inline data it asks for */
+	uint8_t data_key[PMRDMA_DATA_KEY_MAX];	/* keyed copies: their key */
+	size_t data_key_len;		/* 0: unkeyed */
 	struct pmrdma_map *next;	/* in the list of live maps */
 	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
 	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k;
@@ -498,6 +503,8 @@ struct pmrdma_link_params {
 	unsigned int inline_size;	/* the inline data asked for */
 	unsigned int wait_ms;		/* a batch may take this */
 	uint64_t wait_rate;		/* and its bytes at this many per s */
+	const void *data_key;		/* a keyed link: the data key */
+	size_t data_key_len;
 };
 
 /*
@@ -577,6 +584,8 @@ static inline void map_link_params(const struct pmrdma_map *map,
 		.inline_size = map->inline_size,
 		.wait_ms = map->wait_ms,
 		.wait_rate = map->wait_rate,
+		.data_key = map->data_key_len ? map->data_key : NULL,
+		.data_key_len = map->data_key_len,
 	};
 }
 

@@ -44,6 +44,9 @@ static void link_device(struct pmrdma_link *l)
 {
 	struct rxe_flush_dv_device_attr dv = { .comp_mask = 0 };
 
+	/* a VERIFY of a keyed MR is refused until its answer is sealed */
+	if (l->conn.dkey)
+		return;
 	if (!rxe_flush_dv_query_device(l->conn.id->verbs, &dv) &&
 	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY)) {
 		l->verify_algs = dv.verify_algs;
@@ -61,7 +64,9 @@ static int link_method(struct pmrdma_link *l,
 
 	bool gpspm = l->conn.r.flags & PMEM_RDMA_DESC_GPSPM;
 
-	l->atomic_write = l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE;
+	/* not into a keyed MR until its value is sealed: the fenced WRITE is */
+	l->atomic_write = (l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE) &&
+			  !l->conn.dkey;
 	if (want == PMRDMA_METHOD_AUTO && !flush && !gpspm)
 		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "the target offers neither FLUSH nor GPSPM (APM, if its platform persists what the NIC places, must be asked for)");
@@ -83,15 +88,18 @@ static int link_method(struct pmrdma_link *l,
 }
 
 static int link_connect(struct pmrdma_link *l, const struct pmrdma_remote *r,
-			const struct pmrdma_link_params *lp, struct ibv_pd *pd)
+			const struct pmrdma_link_params *lp,
+			const struct pmrdma_link *first)
 {
 	struct sockaddr_storage ss;
 	struct pmrdma_conn_params p = {
 		.dst = (struct sockaddr *)&ss,
 		.timeout_ms = lp->connect_ms,
 		.ibdev = r->ibdev,
-		.pd = pd,
+		.pd = first ? first->conn.pd : NULL,
+		.dkey = first ? first->conn.dkey : NULL,
 		.key = r->key, .key_len = r->key_len,
+		.data_key = lp->data_key, .data_key_len = lp->data_key_len,
 		.send_depth = lp->sq_size,
 		.inline_size = lp->inline_size ? (int)lp->inline_size : -1,
 		.recv_depth = PMRDMA_GPSPM_DEPTH,
@@ -123,8 +131,8 @@ static int link_connect(struct pmrdma_link *l, const struct pmrdma_remote *r,
 		return err;
 	if (posix_memalign((void **)&l->scratch, 64, SCRATCH_SIZE))
 		return pmrdma_link_fail(l, -ENOMEM, "no memory");
-	l->scratch_mr = ibv_reg_mr(l->conn.pd, l->scratch, SCRATCH_SIZE,
-				   IBV_ACCESS_LOCAL_WRITE);
+	l->scratch_mr = pmrdma_conn_reg_mr(&l->conn, l->scratch, SCRATCH_SIZE,
+					   IBV_ACCESS_LOCAL_WRITE);
 	if (!l->scratch_mr)
 		return pmrdma_link_fail(l, -errno, "ibv_reg_mr");
 	return 0;
@@ -141,7 +149,7 @@ int pmrdma_link_open_lane(struct pmrdma_link *l,
 			  const struct pmrdma_link_params *lp,
 			  const struct pmrdma_link *first)
 {
-	int err = link_connect(l, r, lp, first->conn.pd);
+	int err = link_connect(l, r, lp, first);
 
 	if (err)
 		return err;
@@ -164,8 +172,8 @@ int pmrdma_link_attach(struct pmrdma_link *l, char *view, size_t size)
 	l->view = view;
 	l->view_size = size;
 	l->src = view;
-	l->src_mr = ibv_reg_mr(l->conn.pd, view, l->view_size,
-			       IBV_ACCESS_LOCAL_WRITE);
+	l->src_mr = pmrdma_conn_reg_mr(&l->conn, view, l->view_size,
+				       IBV_ACCESS_LOCAL_WRITE);
 	if (l->src_mr)
 		return 0;
 	/*
@@ -176,8 +184,8 @@ int pmrdma_link_attach(struct pmrdma_link *l, char *view, size_t size)
 		return pmrdma_link_fail(l, -ENOMEM, "no memory for a registered copy");
 	memcpy(l->shadow, view, l->view_size);
 	l->src = l->shadow;
-	l->src_mr = ibv_reg_mr(l->conn.pd, l->src, l->view_size,
-			       IBV_ACCESS_LOCAL_WRITE);
+	l->src_mr = pmrdma_conn_reg_mr(&l->conn, l->src, l->view_size,
+				       IBV_ACCESS_LOCAL_WRITE);
 	return l->src_mr ? 0 :
 	       pmrdma_link_fail(l, -errno, "ibv_reg_mr of the view");
 }
@@ -224,7 +232,7 @@ static int reg(struct pmrdma_link *l, void *addr, size_t len, int access,
 {
 	int err;
 
-	*mr = ibv_reg_mr(l->conn.pd, addr, len, access);
+	*mr = pmrdma_conn_reg_mr(&l->conn, addr, len, access);
 	if (*mr)
 		return 0;
 	err = errno ? errno : EINVAL;

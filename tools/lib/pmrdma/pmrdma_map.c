@@ -257,6 +257,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->sq_size = cfg->sq_size ?: PMRDMA_SQ_SIZE;
 	map->inline_size = cfg->inline_size != UINT_MAX ? cfg->inline_size :
 			   PMRDMA_INLINE_SIZE;
+	memcpy(map->data_key, cfg->data_key, cfg->data_key_len);
+	map->data_key_len = cfg->data_key_len;
 	map->event_fd = -1;
 	map->state_fd = -1;
 	pthread_mutex_init(&map->rejoin_lock, NULL);

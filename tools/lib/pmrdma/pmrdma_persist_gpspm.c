@@ -30,7 +30,12 @@ static int gp_post_recv(struct pmrdma_link *l, unsigned int i)
 	return -ibv_post_recv(pmrdma_conn_qp(&l->conn), &wr, &bad);
 }
 
-/* the request and response rings, registered, a receive for each response */
+/*
+ * The request and response rings, registered, a receive for each
+ * response.  The requests are the link's data (a STORE8 carries the
+ * user's value), sealed on a keyed link; the responses are a status, in
+ * an MR of no key, which the target's unsealed SENDs may fill.
+ */
 static int gpspm_init(struct pmrdma_link *l)
 {
 	size_t req = PMRDMA_GPSPM_DEPTH * sizeof(*l->gp_req);
@@ -42,7 +47,11 @@ static int gpspm_init(struct pmrdma_link *l)
 		return pmrdma_link_fail(l, -ENOMEM, "no memory");
 	memset(l->gp_req, 0, len);
 	l->gp_resp = (void *)((char *)l->gp_req + req);
-	l->gp_mr = ibv_reg_mr(l->conn.pd, l->gp_req, len, IBV_ACCESS_LOCAL_WRITE);
+	l->gp_req_mr = pmrdma_conn_reg_mr(&l->conn, l->gp_req, req, 0);
+	if (!l->gp_req_mr)
+		return pmrdma_link_fail(l, -errno, "ibv_reg_mr");
+	l->gp_mr = ibv_reg_mr(l->conn.pd, l->gp_resp, len - req,
+			      IBV_ACCESS_LOCAL_WRITE);
 	if (!l->gp_mr)
 		return pmrdma_link_fail(l, -errno, "ibv_reg_mr");
 	for (i = 0; i < PMRDMA_GPSPM_DEPTH; i++) {
@@ -57,8 +66,11 @@ static void gpspm_fini(struct pmrdma_link *l)
 {
 	if (l->gp_mr)
 		ibv_dereg_mr(l->gp_mr);
+	if (l->gp_req_mr)
+		ibv_dereg_mr(l->gp_req_mr);
 	free(l->gp_req);
 	l->gp_mr = NULL;
+	l->gp_req_mr = NULL;
 	l->gp_req = NULL;
 }
 
@@ -96,7 +108,7 @@ static int gp_send(struct pmrdma_link *l,
 	l->gp_cur = NULL;
 	err = pmrdma_batch_add(l, b, IBV_WR_SEND, 0,
 			       offsetof(struct pmem_rdma_gpspm_req, ops[nops]), q,
-			       l->gp_mr->lkey, 0);
+			       l->gp_req_mr->lkey, 0);
 	if (err)
 		return err;
 	if (!pmrdma_link_busy(l))

@@ -27,6 +27,7 @@
 struct serve_peer {
 	struct pmrdma_server *s;
 	struct rdma_cm_id *id;
+	struct ibv_qp *qp;		/* ours, not the id's: see peer_qp_ready() */
 	struct ibv_cq *cq;
 	struct pmem_rdma_gpspm_req req[PMRDMA_GPSPM_DEPTH];
 	struct ibv_mr *req_mr;
@@ -42,6 +43,9 @@ struct pmrdma_server {
 	size_t key_len;
 	bool any_peer;
 	unsigned int max_peers;
+	uint8_t data_key[PMRDMA_DATA_KEY_MAX];	/* a keyed export's */
+	size_t data_key_len;		/* 0: not keyed */
+	struct rxe_flush_dv_key *dkey;	/* its object, on pd */
 	struct rdma_event_channel *ch;
 	struct rdma_cm_id *listen;
 	struct ibv_context *verbs;	/* the device of the first peer */
@@ -107,10 +111,10 @@ static bool serve_path_is_peer(const struct rdma_cm_id *id,
 }
 
 /*
- * 0, or the PMEM_RDMA_REJECT_* reason for this connect request; *au is
- * its proof.
+ * Steps 1 to 3 of the judgement: the address, then the proof of the key
+ * (into *au): 0 or the REJECT's reason.
  */
-static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev,
+static int serve_proof(struct pmrdma_server *s, const struct rdma_cm_event *ev,
 		       struct pmem_rdma_auth *au)
 {
 	uint8_t peer[PMEM_RDMA_ADDR_LEN], me[PMEM_RDMA_ADDR_LEN];
@@ -137,6 +141,24 @@ static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev,
 	return pmem_rdma_auth_take(s->seen, au, time(NULL), mono.tv_sec);
 }
 
+/*
+ * 0, or the PMEM_RDMA_REJECT_* reason for this connect request; *au is
+ * its proof, draw a keyed peer's draw.
+ */
+static int serve_judge(struct pmrdma_server *s, const struct rdma_cm_event *ev,
+		       struct pmem_rdma_auth *au, uint8_t *draw)
+{
+	const void *data = ev->param.conn.private_data;
+	uint8_t len = ev->param.conn.private_data_len;
+	int reason;
+
+	reason = serve_proof(s, ev, au);
+	if (reason)
+		return reason;
+	return pmem_rdma_draw_judge(pmem_rdma_connect_draw(draw, data, len),
+				    s->data_key_len != 0);
+}
+
 static void serve_reject(struct pmrdma_server *s, struct rdma_cm_id *id,
 			 int reason)
 {
@@ -158,13 +180,13 @@ static int peer_post_recv(struct serve_peer *p, unsigned int i)
 	struct ibv_recv_wr wr = { .wr_id = i, .sg_list = &sge, .num_sge = 1 },
 			   *bad;
 
-	return ibv_post_recv(p->id->qp, &wr, &bad);
+	return ibv_post_recv(p->qp, &wr, &bad);
 }
 
 static void peer_free(struct serve_peer *p)
 {
-	if (p->id->qp)
-		rdma_destroy_qp(p->id);
+	if (p->qp)
+		ibv_destroy_qp(p->qp);
 	if (p->cq)
 		ibv_destroy_cq(p->cq);
 	if (p->req_mr)
@@ -193,13 +215,26 @@ static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 {
 	if (s->verbs)
 		return 0;
+	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+		     IBV_ACCESS_REMOTE_READ;
+	struct rxe_flush_dv_key_init_attr ka = {
+		.key = s->data_key, .key_len = s->data_key_len,
+		.alg = s->data_key_len == PMRDMA_DATA_KEY_MAX ?
+		       RXE_FLUSH_KEY_AES_256_GCM : RXE_FLUSH_KEY_AES_128_GCM,
+	};
+
 	s->pd = ibv_alloc_pd(verbs);
 	if (!s->pd)
 		return -errno;
+	ka.pd = s->pd;
+	if (s->data_key_len)
+		s->dkey = rxe_flush_dv_key_create(verbs, &ka);
 	/* zero-based, as the kernel target's: no address of ours on the wire */
-	s->mr = ibv_reg_mr_iova(s->pd, s->view, s->size, 0,
-				IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-				IBV_ACCESS_REMOTE_READ);
+	if (s->dkey)
+		s->mr = rxe_flush_dv_reg_keyed_mr_iova(s->pd, s->view, s->size,
+						       0, access, s->dkey);
+	else if (!s->data_key_len)
+		s->mr = ibv_reg_mr_iova(s->pd, s->view, s->size, 0, access);
 	s->cc = ibv_create_comp_channel(verbs);
 	if (!s->mr || !s->cc) {
 		/* all or nothing: the next peer tries again from scratch */
@@ -207,14 +242,58 @@ static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 			ibv_destroy_comp_channel(s->cc);
 		if (s->mr)
 			ibv_dereg_mr(s->mr);
+		if (s->dkey)
+			rxe_flush_dv_key_destroy(s->dkey);
 		ibv_dealloc_pd(s->pd);
 		s->cc = NULL;
 		s->mr = NULL;
+		s->dkey = NULL;
 		s->pd = NULL;
 		return -ENOMEM;
 	}
 	s->verbs = verbs;
 	return 0;
+}
+
+/* the peer's QP to state, with the CM's attributes for it */
+static int peer_qp_to(struct serve_peer *p, enum ibv_qp_state state,
+		      uint8_t responder_resources)
+{
+	struct ibv_qp_attr a = { .qp_state = state };
+	int mask;
+
+	if (rdma_init_qp_attr(p->id, &a, &mask))
+		return -errno;
+	if (state == IBV_QPS_RTR)
+		a.max_dest_rd_atomic = responder_resources;
+	if (state == IBV_QPS_RTS)
+		a.max_rd_atomic = 0;	/* it asks nothing of the peer */
+	return -ibv_modify_qp(p->qp, &a, mask);
+}
+
+/*
+ * The peer's QP through INIT (with its receives) and RTR to RTS, as
+ * rdma_accept() would take it, but with the keyed bind between RTR and
+ * RTS: bound before the accept leaves, it never meets a keyed packet
+ * unbound.  Its draw goes back in the accept.
+ */
+static int peer_qp_ready(struct serve_peer *p, uint8_t responder_resources,
+			 const uint8_t *peer_draw, uint8_t *draw)
+{
+	struct rxe_flush_dv_key *dkey = p->s->dkey;
+	unsigned int i;
+	int err;
+
+	err = peer_qp_to(p, IBV_QPS_INIT, 0);
+	for (i = 0; !err && i < PMRDMA_GPSPM_DEPTH; i++)
+		err = peer_post_recv(p, i) ? -ENOMEM : 0;
+	if (!err)
+		err = peer_qp_to(p, IBV_QPS_RTR, responder_resources);
+	if (!err && dkey)
+		err = -rxe_flush_dv_qp_key_draw(p->qp, draw);
+	if (!err && dkey)
+		err = -rxe_flush_dv_qp_key_bind(p->qp, dkey, peer_draw);
+	return err ?: peer_qp_to(p, IBV_QPS_RTS, 0);
 }
 
 static int peer_setup(struct pmrdma_server *s, struct serve_peer *p)
@@ -228,29 +307,29 @@ static int peer_setup(struct pmrdma_server *s, struct serve_peer *p)
 			.max_inline_data = sizeof(struct pmem_rdma_gpspm_resp),
 		},
 	};
-	unsigned int i;
 
 	p->cq = ibv_create_cq(s->verbs, 3 * PMRDMA_GPSPM_DEPTH, p, s->cc, 0);
 	if (!p->cq || ibv_req_notify_cq(p->cq, 0))
 		return -ENOMEM;
-	p->req_mr = ibv_reg_mr(s->pd, p->req, sizeof(p->req),
+	/* a keyed peer's requests arrive sealed: their buffers are keyed */
+	p->req_mr = s->dkey ?
+		    rxe_flush_dv_reg_keyed_mr(s->pd, p->req, sizeof(p->req),
+					      IBV_ACCESS_LOCAL_WRITE, s->dkey) :
+		    ibv_reg_mr(s->pd, p->req, sizeof(p->req),
 			       IBV_ACCESS_LOCAL_WRITE);
 	if (!p->req_mr)
 		return -ENOMEM;
 	qa.send_cq = p->cq;
 	qa.recv_cq = p->cq;
-	if (rdma_create_qp(p->id, s->pd, &qa))
-		return -errno;
-	for (i = 0; i < PMRDMA_GPSPM_DEPTH; i++)
-		if (peer_post_recv(p, i))
-			return -ENOMEM;
-	return 0;
+	p->qp = ibv_create_qp(s->pd, &qa);
+	return p->qp ? 0 : -errno;
 }
 
 static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 {
+	uint8_t peer_draw[PMEM_RDMA_KEY_DRAW_LEN];
 	struct ibv_device_attr da;
-	struct pmem_rdma_accept acc;
+	struct pmem_rdma_accept acc = { 0 };
 	struct pmem_rdma_auth au = { 0 };
 	struct rdma_conn_param cp = {
 		.private_data = &acc, .private_data_len = sizeof(acc.desc),
@@ -262,7 +341,7 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	/* the kernel target's order: the device, the proof, then room */
 	if (s->verbs && s->verbs != ev->id->verbs)
 		return serve_reject(s, ev->id, PMEM_RDMA_REJECT_DEVICE);
-	reason = serve_judge(s, ev, &au);
+	reason = serve_judge(s, ev, &au, peer_draw);
 	if (reason)
 		return serve_reject(s, ev->id, reason);
 	if (s->st.peers >= s->max_peers)
@@ -276,13 +355,26 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	p->id = ev->id;
 	ev->id->context = p;
 	pmem_rdma_desc_encode(&acc.desc, PMEM_RDMA_DESC_GPSPM |
-			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0),
+			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0) |
+			      (s->dkey ? PMEM_RDMA_DESC_KEYED : 0),
 			      0, s->size, s->mr->rkey,
 			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
 	/* with the key, the target proves it back: the peer checks it */
 	if (!s->any_peer)
+		cp.private_data_len = offsetof(struct pmem_rdma_accept,
+					       key_draw);
+	if (s->dkey)
 		cp.private_data_len = sizeof(acc);
-	if (peer_setup(s, p) || ibv_query_device(s->verbs, &da) ||
+	/* the peer's initiator depth, for APM's READs */
+	if (!ibv_query_device(s->verbs, &da))
+		cp.responder_resources =
+			ev->param.conn.responder_resources < da.max_qp_rd_atom ?
+			ev->param.conn.responder_resources : da.max_qp_rd_atom;
+	if (peer_setup(s, p) ||
+	    peer_qp_ready(p, cp.responder_resources, peer_draw, acc.key_draw) ||
+	    (s->dkey && pmrdma_key_check(acc.key_check, s->data_key,
+					 s->data_key_len, peer_draw,
+					 acc.key_draw)) ||
 	    (!s->any_peer && pmrdma_accept_mac(acc.mac, s->key, s->key_len,
 					       &au, &acc.desc))) {
 		serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
@@ -290,11 +382,7 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 		ev->id->context = NULL;
 		return;
 	}
-	/* the peer's initiator depth, for APM's READs */
-	cp.responder_resources = ev->param.conn.responder_resources <
-				 da.max_qp_rd_atom ?
-				 ev->param.conn.responder_resources :
-				 da.max_qp_rd_atom;
+	cp.qp_num = p->qp->qp_num;
 	if (rdma_accept(ev->id, &cp)) {
 		peer_free(p);
 		ev->id->context = NULL;
@@ -372,7 +460,7 @@ static int serve_request(struct pmrdma_server *s, struct serve_peer *p,
 	s->st.requests++;
 	if (peer_post_recv(p, slot))
 		return -EIO;
-	return ibv_post_send(p->id->qp, &wr, &bad) ? -EIO : 0;
+	return ibv_post_send(p->qp, &wr, &bad) ? -EIO : 0;
 }
 
 /* every completion of every peer with one ready */
@@ -533,6 +621,14 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 				 PMRDMA_SERVE_MIN_LEN);
 		goto fail;
 	}
+	if (cfg->data_key && cfg->data_key_len != PMRDMA_DATA_KEY_MIN &&
+	    cfg->data_key_len != PMRDMA_DATA_KEY_MAX) {
+		err = serve_fail(s, -EINVAL,
+				 "a data key has %d or %d bytes (AES-128 or AES-256), not %zu",
+				 PMRDMA_DATA_KEY_MIN, PMRDMA_DATA_KEY_MAX,
+				 cfg->data_key_len);
+		goto fail;
+	}
 	if (cfg->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT) {
 		err = serve_fail(s, -EINVAL, "max_peers is at most %d",
 				 PMEM_RDMA_MAX_PEERS_LIMIT);
@@ -547,6 +643,10 @@ int pmrdma_server_new(struct pmrdma_server **sp,
 	if (cfg->key) {
 		memcpy(s->key, cfg->key, cfg->key_len);
 		s->key_len = cfg->key_len;
+	}
+	if (cfg->data_key) {
+		memcpy(s->data_key, cfg->data_key, cfg->data_key_len);
+		s->data_key_len = cfg->data_key_len;
 	}
 	err = pmrdma_config_new(&mc);
 	if (!err)
@@ -618,6 +718,8 @@ void pmrdma_server_delete(struct pmrdma_server **sp)
 		rdma_destroy_event_channel(s->ch);
 	if (s->mr)
 		ibv_dereg_mr(s->mr);
+	if (s->dkey)
+		rxe_flush_dv_key_destroy(s->dkey);
 	if (s->cc)
 		ibv_destroy_comp_channel(s->cc);
 	if (s->pd)
@@ -628,6 +730,7 @@ void pmrdma_server_delete(struct pmrdma_server **sp)
 	if (s->stop[1] >= 0)
 		close(s->stop[1]);
 	explicit_bzero(s->key, sizeof(s->key));
+	explicit_bzero(s->data_key, sizeof(s->data_key));
 	free(s);
 	*sp = NULL;
 }

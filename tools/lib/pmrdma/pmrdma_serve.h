@@ -41,6 +41,12 @@ struct pmrdma_serve_config {
 	size_t key_len;
 	bool any_peer;			/* or: no key, anyone who reaches us */
 	unsigned int max_peers;		/* 0: 8; at most 1024 */
+	const void *data_key;		/* a keyed export: its MR is bound to
+					 * this data key (16 or 32 bytes,
+					 * pmrdma_config_set_data_key()), and
+					 * only peers with it connect
+					 */
+	size_t data_key_len;
 };
 
 struct pmrdma_server;
@@ -57,7 +63,7 @@ struct pmrdma_server_stats {
 /*
  * Map the range and listen.  -EINVAL (no port, neither key nor any_peer,
  * a key length out of range, max_peers above 1024, a range under
- * PMRDMA_SERVE_MIN_LEN), the local map's
+ * PMRDMA_SERVE_MIN_LEN, a data key of another length), the local map's
  * errors, -EADDRINUSE, and the RDMA CM's.  On failure *s is NULL and msg
  * (msglen) says why.
  */

@@ -25,7 +25,7 @@ static char tool[512];
 FIXTURE(cli)
 {
 	const char *pmem;
-	char out[4096];
+	char out[8192];	/* the whole --help */
 };
 
 FIXTURE_SETUP(cli)

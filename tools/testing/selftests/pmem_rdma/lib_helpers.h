@@ -165,6 +165,8 @@ struct lib_map_opts {
 	bool inline_set;		/* inline_size is asked for */
 	unsigned int inline_size;
 	bool no_group_commit;
+	const void *data_key;		/* keyed copies, data_key_len bytes */
+	size_t data_key_len;
 };
 
 /* a remote map of r as o says (NULL: the defaults): pmrdma_map_new()'s */
@@ -194,6 +196,9 @@ static inline int lib_map_remote(struct pmrdma_map **map,
 		ret = pmrdma_config_set_inline_size(cfg, o->inline_size);
 	if (!ret && o->no_group_commit)
 		ret = pmrdma_config_set_group_commit(cfg, false);
+	if (!ret && o->data_key)
+		ret = pmrdma_config_set_data_key(cfg, o->data_key,
+						 o->data_key_len);
 	if (!ret && (o->wait_ms || o->wait_rate))
 		ret = pmrdma_config_set_timeouts(cfg, 0, o->wait_ms, o->wait_rate);
 	if (!ret)

@@ -961,6 +961,28 @@ TEST_F(remote, refusals_and_no_leaks)
 }
 
 /*
+ * The kernel target has no keyed exports: a keyed map is refused by the
+ * target itself, which says why, and the unkeyed map goes on.
+ */
+TEST_F(remote, a_keyed_map_is_refused_by_the_kernel_target)
+{
+	static const uint8_t data_key[16] = { 1, 2, 3 };
+	struct lib_map_opts o = {
+		.data_key = data_key, .data_key_len = sizeof(data_key),
+	};
+	struct pmrdma_map *m = (void *)1;
+
+	if (!self->map)
+		return;
+	EXPECT_EQ(-ECONNREFUSED, lib_map_remote(&m, &self->x.remote, &o));
+	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the target refused the connection (the export has no data key"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, pmrdma_flush(self->map, self->v, 64));
+}
+
+/*
  * A window of the export: its view is the window's bytes, and every
  * request lands at the window's offset in the export - pushes, the FLUSH,
  * the atomic write, a flush-and-verify - and nowhere else.

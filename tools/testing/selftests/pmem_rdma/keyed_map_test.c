@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keyed maps: libpmrdma's remote maps with a data key
+ * (pmrdma_config_set_data_key()) against the user-space target serving a
+ * keyed export of the devdax device (PMEM_RDMA_DAX), over two rxe devices
+ * on a veth pair, where a capture sees every frame.  What the map flushes
+ * arrives, what it reads comes back, and no frame carries the plaintext;
+ * a keyed map and an unkeyed export (and the reverse) are refused at
+ * connect, each saying why; a wrong data key places nothing.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sys/random.h>
+
+#include "lib_helpers.h"
+#include "pmrdma_serve.h"
+#include "roce_helpers.h"
+
+#define NET0		"ptm_ve0"
+#define NET1		"ptm_ve1"
+#define DEV0		"ptm_rxe0"
+#define DEV1		"ptm_rxe1"
+#define KEYED_PORT	7611
+#define PLAIN_PORT	7612
+#define KEYED_OFF	(16UL << 20)
+#define PLAIN_OFF	(18UL << 20)
+#define SERVE_LEN	(1UL << 20)
+#define MARK		"PLAINTEXT-MARKER"
+#define MSG		4000		/* four packets at an MTU of 1024 */
+#define LINKS_LOCK	"/run/pmem_rdma_keyed_map.lock"
+
+struct server {
+	struct pmrdma_server *s;
+	pthread_t th;
+	char *v;
+};
+
+FIXTURE(keyed_map)
+{
+	struct server keyed, plain;
+	uint8_t data_key[32];
+	char addr[96];			/* the target's, from NET0 */
+	struct pmrdma_remote r;
+	struct pmrdma_map *map;
+	int cap;
+	struct pt_frame fr[64];
+	int nfr;
+};
+
+static void *serve_thread(void *arg)
+{
+	pmrdma_server_run(arg, -1);
+	return NULL;
+}
+
+/* serve [off, +SERVE_LEN) of the devdax device on port, keyed with key */
+static int serve_start(struct server *sv, uint64_t off, uint16_t port,
+		       const uint8_t *key, size_t len, char *msg,
+		       size_t msglen)
+{
+	struct pmrdma_serve_config c = {
+		.path = getenv("PMEM_RDMA_DAX"), .offset = off,
+		.length = SERVE_LEN, .port = port, .any_peer = true,
+		.data_key = key, .data_key_len = len,
+	};
+	int ret = pmrdma_server_new(&sv->s, &c, msg, msglen);
+
+	if (ret)
+		return ret;
+	sv->v = pmrdma_server_get_address(sv->s);
+	memset(sv->v, 0, SERVE_LEN);
+	return -pthread_create(&sv->th, NULL, serve_thread, sv->s);
+}
+
+static void serve_end(struct server *sv)
+{
+	if (!sv->s)
+		return;
+	pmrdma_server_stop(sv->s);
+	pthread_join(sv->th, NULL);
+	pmrdma_server_delete(&sv->s);
+}
+
+/*
+ * ifname's link-local address, once it is usable (not tentative), as an
+ * address string scoped to scope: "fe80::...%scope"; 0 or -EAGAIN.
+ */
+static int link_local(const char *ifname, const char *scope, char *buf,
+		      size_t len)
+{
+	unsigned int idx, plen, sc, flags;
+	char hex[33], name[IF_NAMESIZE + 1], line[128];
+	FILE *f = fopen("/proc/net/if_inet6", "r");
+	int ret = -EAGAIN, i;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%32s %x %x %x %x %16s", hex, &idx, &plen, &sc,
+			   &flags, name) != 6 || strcmp(name, ifname) ||
+		    sc != 0x20 || (flags & 0x40))	/* link, not tentative */
+			continue;
+		for (i = 0; i < 8; i++)
+			len -= snprintf(buf + 5 * i, len, "%.4s%s", hex + 4 * i,
+					i < 7 ? ":" : "");
+		snprintf(buf + 39, len, "%%%s", scope);
+		ret = 0;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/*
+ * NET1's address as NET0 reaches it, once both ends are usable and NET0
+ * knows its neighbour: the CM's resolution misses a neighbour that
+ * answers as fast as a veth peer does, and waits for its timeout.
+ */
+static int target_addr(char *buf, size_t len)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = 9 };
+	char mine[96], out[256];
+	int tries, fd;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (!link_local(NET0, NET0, mine, sizeof(mine)) &&
+		    !link_local(NET1, NET0, buf, len))
+			break;
+		usleep(50000);
+	}
+	*strchr(buf, '%') = 0;
+	if (inet_pton(AF_INET6, buf, &sa.sin6_addr) != 1)
+		return -EADDRNOTAVAIL;
+	sa.sin6_scope_id = if_nametoindex(NET0);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	for (tries = 0; fd >= 0 && tries < 100; tries++) {
+		sendto(fd, "", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+		if (!pt_sh_out(out, sizeof(out), "ip -6 neigh show %s dev %s",
+			       buf, NET0) && strstr(out, "REACHABLE"))
+			break;
+		usleep(50000);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(buf + strlen(buf), len - strlen(buf), "%%%s", NET0);
+	return strstr(out, "REACHABLE") ? 0 : -EADDRNOTAVAIL;
+}
+
+FIXTURE_SETUP(keyed_map)
+{
+	const char *dax = getenv("PMEM_RDMA_DAX");
+	char msg[256] = "";
+	int ret;
+
+	self->cap = -1;
+	if (!dax || !dax[0])
+		SKIP(return, "no devdax device (PMEM_RDMA_DAX)");
+	/* the last test's links are gone */
+	ASSERT_EQ(0, pt_sh("flock " LINKS_LOCK " true"));
+	ASSERT_EQ(0, pt_veth_up(NET0, NET1, DEV0, DEV1));
+	/* the link-local addresses come up with the link */
+	ASSERT_EQ(0, target_addr(self->addr, sizeof(self->addr)));
+	ASSERT_EQ(sizeof(self->data_key),
+		  getrandom(self->data_key, sizeof(self->data_key), 0));
+	ret = serve_start(&self->keyed, KEYED_OFF, KEYED_PORT, self->data_key,
+			  sizeof(self->data_key), msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", msg);
+	ret = serve_start(&self->plain, PLAIN_OFF, PLAIN_PORT, NULL, 0, msg,
+			  sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", msg);
+	self->r = (struct pmrdma_remote){
+		.addr = self->addr, .port = KEYED_PORT,
+	};
+	self->cap = pt_packet_socket(NET1);
+	ASSERT_LE(0, self->cap);
+}
+
+FIXTURE_TEARDOWN(keyed_map)
+{
+	pmrdma_map_delete(&self->map);
+	serve_end(&self->keyed);
+	serve_end(&self->plain);
+	if (self->cap >= 0)
+		close(self->cap);
+	/*
+	 * librdmacm keeps its devices open until the process ends, and rxe's
+	 * unregistration waits for them: the links go once this test's
+	 * process is gone, under a lock the next setup waits for.
+	 */
+	pt_sh("flock " LINKS_LOCK " sh -c 'rdma link del %s; rdma link del %s; ip link del %s' >/dev/null 2>&1 &",
+	      DEV0, DEV1, NET0);
+}
+
+/* the bytes of p[0, len) that are not zero */
+static size_t nonzero(const char *p, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += p[i] != 0;
+	return n;
+}
+
+/* a map of r with data key (len bytes, or none), as pmrdma_map_new() says */
+static int keyed_map(struct pmrdma_map **map, const struct pmrdma_remote *r,
+		     enum pmrdma_method method, const void *key, size_t len)
+{
+	struct pmrdma_remote rm = *r;
+	struct lib_map_opts o = { .data_key = key, .data_key_len = len };
+
+	rm.method = method;
+	return lib_map_remote(map, &rm, &o);
+}
+
+static void fill_marked(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + sizeof(MARK) - 1 <= len; i += sizeof(MARK) - 1)
+		memcpy(p + i, MARK, sizeof(MARK) - 1);
+}
+
+/* the frames that carry the marker, of the first n of fr */
+static int marked_frames(const struct pt_frame *fr, int n)
+{
+	int i, hits = 0;
+
+	for (i = 0; i < n; i++)
+		if (memmem(fr[i].b, fr[i].len, MARK, 8))
+			hits++;
+	return hits;
+}
+
+/*
+ * GPSPM (chosen by itself) and APM: a flush of marked bytes lands on the
+ * target equal, a read brings them back, an atomic write's value lands,
+ * and of the frames the capture saw none holds the marker.
+ */
+static void crosses_sealed(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(keyed_map) *self,
+			   enum pmrdma_method method)
+{
+	char *v;
+	uint64_t word;
+	struct pmrdma_caps caps;
+	int ret;
+
+	ret = keyed_map(&self->map, &self->r, method, self->data_key,
+			sizeof(self->data_key));
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_get_caps(self->map, &caps);
+	EXPECT_EQ(method == PMRDMA_METHOD_AUTO ? PMRDMA_METHOD_GPSPM : method,
+		  caps.method);
+	EXPECT_EQ(0, caps.verify_algs);
+	v = pmrdma_map_get_address(self->map);
+	pt_capture(self->cap, self->fr, 64, 50);	/* the connect's */
+
+	fill_marked(v + 64, MSG);
+	ASSERT_EQ(0, pmrdma_flush(self->map, v + 64, MSG))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	memcpy(&word, MARK, 8);		/* what marked_frames() looks for */
+	ASSERT_EQ(0, pmrdma_atomic_write(self->map, 4096 * 2, word))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	ASSERT_EQ(0, pmrdma_drain(self->map));
+	EXPECT_EQ(0, memcmp(self->keyed.v + 64, v + 64, MSG));
+	EXPECT_EQ(0, memcmp(self->keyed.v + 4096 * 2, &word, 8));
+
+	/* the target's bytes, changed there, read back over the wire */
+	memset(self->keyed.v + 64, 0, MSG);
+	fill_marked(self->keyed.v + 96, MSG - 64);
+	memset(v + 64, 0, MSG);
+	ASSERT_EQ(0, pmrdma_read(self->map, v + 64, MSG))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, memcmp(self->keyed.v + 64, v + 64, MSG));
+
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	/* the WRITEs, the READ's responses, and GPSPM's request and answer */
+	EXPECT_LE(8, self->nfr);
+	EXPECT_EQ(0, marked_frames(self->fr, self->nfr > 0 ? self->nfr : 0));
+}
+
+TEST_F(keyed_map, gpspm_crosses_sealed)
+{
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_AUTO);
+}
+
+TEST_F(keyed_map, apm_crosses_sealed)
+{
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_APM);
+}
+
+/* an unkeyed map of the keyed export, and the reverse: refused, saying so */
+TEST_F(keyed_map, keyed_and_unkeyed_are_refused_at_connect)
+{
+	struct pmrdma_remote plain = self->r;
+	int ret;
+
+	ret = keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO, NULL, 0);
+	EXPECT_EQ(-ECONNREFUSED, ret);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the export is keyed: connect with its data key"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_delete(&self->map);
+
+	plain.port = PLAIN_PORT;
+	ret = keyed_map(&self->map, &plain, PMRDMA_METHOD_AUTO,
+			self->data_key, 16);
+	EXPECT_EQ(-ECONNREFUSED, ret);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the export has no data key: connect without one"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_delete(&self->map);
+
+	/* the plain export still serves an unkeyed map */
+	ret = keyed_map(&self->map, &plain, PMRDMA_METHOD_AUTO, NULL, 0);
+	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+
+	/* and a data key of another length never reaches the wire */
+	EXPECT_EQ(-EINVAL, keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO,
+				     self->data_key, 24));
+}
+
+/* another data key than the export's is refused at connect, saying so */
+TEST_F(keyed_map, another_data_key_is_refused_at_connect)
+{
+	uint8_t wrong[32];
+	int ret;
+
+	memcpy(wrong, self->data_key, sizeof(wrong));
+	wrong[31] ^= 1;
+	ret = keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO, wrong,
+			sizeof(wrong));
+	EXPECT_EQ(-EKEYREJECTED, ret);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the export is keyed with another data key"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	EXPECT_EQ(0, nonzero(self->keyed.v, SERVE_LEN));
+	/* the right one after it */
+	ret = keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO,
+			self->data_key, sizeof(self->data_key));
+	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+}
+
+TEST_HARNESS_MAIN
