@@ -101,7 +101,7 @@ static const char usage_text[] =
 "      -K, --data-key F  a keyed export: payloads cross encrypted and\n"
 "                        authenticated with the data key in file F (16 or\n"
 "                        32 bytes: AES-128 or -256-GCM; not the -k key);\n"
-"                        only peers with the same data key connect\n"
+"                        only peers with the same key read or write\n"
 "\n"
 "options of every command:\n"
 "  -j, --json            JSON output (export, list, stats, power-fail,\n"

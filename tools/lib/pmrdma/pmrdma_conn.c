@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -409,12 +410,12 @@ static int conn_bind(struct pmrdma_conn *c, const void *data_key,
 
 	if (!c->dkey && keyed)
 		return conn_fail(c, -ECONNREFUSED,
-				 "the export is keyed: connect with its data key");
+				 "the target accepted a peer without a data key into a keyed export");
 	if (!c->dkey)
 		return 0;
 	if (!keyed)
 		return conn_fail(c, -ECONNREFUSED,
-				 "the export has no data key: connect without one");
+				 "the target ignored the data key: its export has none");
 	if (c->rep_len < sizeof(c->rep) ||
 	    !memcmp(c->rep.key_draw, zero, sizeof(zero)))
 		return conn_fail(c, -EPROTO, "the keyed export's accept has no draw");
@@ -447,7 +448,7 @@ static bool conn_rep_unproved(const struct pmrdma_conn *c)
 {
 	static const uint8_t zero[PMEM_RDMA_AUTH_MAC_LEN];
 
-	return c->rep_len < sizeof(c->rep) ||
+	return c->rep_len < offsetof(struct pmem_rdma_accept, key_draw) ||
 	       !memcmp(c->rep.mac, zero, sizeof(zero));
 }
 
@@ -458,6 +459,11 @@ static bool conn_rep_unproved(const struct pmrdma_conn *c)
  * past it, so that its verdict is heard rather than a timeout of ours.
  */
 #define CONN_GRACE_MS	1000
+
+static int conn_graced(int ms)
+{
+	return ms > INT_MAX - CONN_GRACE_MS ? INT_MAX : ms + CONN_GRACE_MS;
+}
 
 int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 {
@@ -481,12 +487,12 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	if (rdma_resolve_addr(c->id, NULL, (struct sockaddr *)p->dst,
 			      ms))
 		return conn_fail(c, -errno, "rdma_resolve_addr");
-	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, ms + CONN_GRACE_MS);
+	err = conn_event(c, RDMA_CM_EVENT_ADDR_RESOLVED, conn_graced(ms));
 	if (err)
 		return conn_fail(c, err, "resolving the export's address");
 	if (rdma_resolve_route(c->id, ms))
 		return conn_fail(c, -errno, "rdma_resolve_route");
-	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, ms + CONN_GRACE_MS);
+	err = conn_event(c, RDMA_CM_EVENT_ROUTE_RESOLVED, conn_graced(ms));
 	if (err)
 		return conn_fail(c, err, "resolving the route to the export");
 	err = conn_resources(c, p);

@@ -157,6 +157,7 @@ static void map_free(struct pmrdma_map *map)
 	pthread_mutex_destroy(&map->bufs_lock);
 	pthread_mutex_destroy(&map->md_lock);
 	pthread_mutex_destroy(&map->rtl_lock);
+	explicit_bzero(map->data_key, sizeof(map->data_key));
 	free(map);
 }
 
@@ -257,8 +258,6 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->sq_size = cfg->sq_size ?: PMRDMA_SQ_SIZE;
 	map->inline_size = cfg->inline_size != UINT_MAX ? cfg->inline_size :
 			   PMRDMA_INLINE_SIZE;
-	memcpy(map->data_key, cfg->data_key, cfg->data_key_len);
-	map->data_key_len = cfg->data_key_len;
 	map->event_fd = -1;
 	map->state_fd = -1;
 	pthread_mutex_init(&map->rejoin_lock, NULL);
@@ -281,6 +280,9 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		free(map);
 		return -ENOMEM;
 	}
+	/* wiped by map_free() */
+	memcpy(map->data_key, cfg->data_key, cfg->data_key_len);
+	map->data_key_len = cfg->data_key_len;
 	for (i = 0; i < map->nlinks; i++)
 		for (k = 0; k < map->nlanes; k++)
 			copy_link(map, i, k)->copy_err = &map->copy_err[i];

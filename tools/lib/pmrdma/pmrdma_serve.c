@@ -183,6 +183,19 @@ static int peer_post_recv(struct serve_peer *p, unsigned int i)
 	return ibv_post_recv(p->qp, &wr, &bad);
 }
 
+/*
+ * The server ends a peer: its QP stops at once (rdma_disconnect() stops
+ * only the id's own QP, and this one is the server's), its DISCONNECTED
+ * event frees it.
+ */
+static void peer_disconnect(struct serve_peer *p)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
+
+	ibv_modify_qp(p->qp, &a, IBV_QP_STATE);
+	rdma_disconnect(p->id);
+}
+
 static void peer_free(struct serve_peer *p)
 {
 	if (p->qp)
@@ -365,23 +378,20 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 					       key_draw);
 	if (s->dkey)
 		cp.private_data_len = sizeof(acc);
+	if (ibv_query_device(s->verbs, &da) || peer_setup(s, p))
+		goto refuse;
 	/* the peer's initiator depth, for APM's READs */
-	if (!ibv_query_device(s->verbs, &da))
-		cp.responder_resources =
-			ev->param.conn.responder_resources < da.max_qp_rd_atom ?
-			ev->param.conn.responder_resources : da.max_qp_rd_atom;
-	if (peer_setup(s, p) ||
-	    peer_qp_ready(p, cp.responder_resources, peer_draw, acc.key_draw) ||
+	cp.responder_resources = ev->param.conn.responder_resources <
+				 da.max_qp_rd_atom ?
+				 ev->param.conn.responder_resources :
+				 da.max_qp_rd_atom;
+	if (peer_qp_ready(p, cp.responder_resources, peer_draw, acc.key_draw) ||
 	    (s->dkey && pmrdma_key_check(acc.key_check, s->data_key,
 					 s->data_key_len, peer_draw,
 					 acc.key_draw)) ||
 	    (!s->any_peer && pmrdma_accept_mac(acc.mac, s->key, s->key_len,
-					       &au, &acc.desc))) {
-		serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
-		peer_free(p);
-		ev->id->context = NULL;
-		return;
-	}
+					       &au, &acc.desc)))
+		goto refuse;
 	cp.qp_num = p->qp->qp_num;
 	if (rdma_accept(ev->id, &cp)) {
 		peer_free(p);
@@ -393,6 +403,11 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 	s->peers = p;
 	s->st.peers++;
 	s->st.connects++;
+	return;
+refuse:
+	serve_reject(s, ev->id, PMEM_RDMA_REJECT_SETUP);
+	peer_free(p);
+	ev->id->context = NULL;
 }
 
 /* ---- GPSPM requests ---- */
@@ -479,12 +494,12 @@ static void serve_completions(struct pmrdma_server *s)
 	while (ibv_poll_cq(cq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
 			/* the peer is going: its disconnect ends it */
-			rdma_disconnect(p->id);
+			peer_disconnect(p);
 			return;
 		}
 		if (wc.opcode == IBV_WC_RECV &&
 		    serve_request(s, p, wc.wr_id, wc.byte_len))
-			rdma_disconnect(p->id);
+			peer_disconnect(p);
 	}
 }
 
@@ -709,7 +724,7 @@ void pmrdma_server_delete(struct pmrdma_server **sp)
 	if (!s)
 		return;
 	while (s->peers) {
-		rdma_disconnect(s->peers->id);
+		peer_disconnect(s->peers);
 		peer_remove(s, s->peers);
 	}
 	if (s->listen)

@@ -43,8 +43,11 @@ struct pmrdma_serve_config {
 	unsigned int max_peers;		/* 0: 8; at most 1024 */
 	const void *data_key;		/* a keyed export: its MR is bound to
 					 * this data key (16 or 32 bytes,
-					 * pmrdma_config_set_data_key()), and
-					 * only peers with it connect
+					 * pmrdma_config_set_data_key()):
+					 * a peer without it can neither read
+					 * nor write the region (the target
+					 * cannot tell it at connect; the
+					 * peer can, by the key check)
 					 */
 	size_t data_key_len;
 };

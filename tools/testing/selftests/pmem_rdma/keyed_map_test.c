@@ -6,7 +6,7 @@
  * on a veth pair, where a capture sees every frame.  What the map flushes
  * arrives, what it reads comes back, and no frame carries the plaintext;
  * a keyed map and an unkeyed export (and the reverse) are refused at
- * connect, each saying why; a wrong data key places nothing.
+ * connect, each saying why; another data key is refused at connect.
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -119,7 +119,7 @@ static int link_local(const char *ifname, const char *scope, char *buf,
 static int target_addr(char *buf, size_t len)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = 9 };
-	char mine[96], out[256];
+	char mine[96], out[256] = "";
 	int tries, fd;
 
 	for (tries = 0; tries < 100; tries++) {
@@ -128,6 +128,8 @@ static int target_addr(char *buf, size_t len)
 			break;
 		usleep(50000);
 	}
+	if (!strchr(buf, '%'))
+		return -EADDRNOTAVAIL;
 	*strchr(buf, '%') = 0;
 	if (inet_pton(AF_INET6, buf, &sa.sin6_addr) != 1)
 		return -EADDRNOTAVAIL;
@@ -201,15 +203,28 @@ static size_t nonzero(const char *p, size_t len)
 	return n;
 }
 
-/* a map of r with data key (len bytes, or none), as pmrdma_map_new() says */
-static int keyed_map(struct pmrdma_map **map, const struct pmrdma_remote *r,
-		     enum pmrdma_method method, const void *key, size_t len)
+/*
+ * a map of r with data key (len bytes, or none) and lanes (0: one), as
+ * pmrdma_map_new() says
+ */
+static int keyed_map_lanes(struct pmrdma_map **map,
+			   const struct pmrdma_remote *r,
+			   enum pmrdma_method method, const void *key,
+			   size_t len, unsigned int lanes)
 {
 	struct pmrdma_remote rm = *r;
-	struct lib_map_opts o = { .data_key = key, .data_key_len = len };
+	struct lib_map_opts o = {
+		.data_key = key, .data_key_len = len, .lanes = lanes,
+	};
 
 	rm.method = method;
 	return lib_map_remote(map, &rm, &o);
+}
+
+static int keyed_map(struct pmrdma_map **map, const struct pmrdma_remote *r,
+		     enum pmrdma_method method, const void *key, size_t len)
+{
+	return keyed_map_lanes(map, r, method, key, len, 0);
 }
 
 static void fill_marked(char *p, size_t len)
@@ -238,15 +253,15 @@ static int marked_frames(const struct pt_frame *fr, int n)
  */
 static void crosses_sealed(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(keyed_map) *self,
-			   enum pmrdma_method method)
+			   enum pmrdma_method method, unsigned int lanes)
 {
 	char *v;
 	uint64_t word;
 	struct pmrdma_caps caps;
 	int ret;
 
-	ret = keyed_map(&self->map, &self->r, method, self->data_key,
-			sizeof(self->data_key));
+	ret = keyed_map_lanes(&self->map, &self->r, method, self->data_key,
+			      sizeof(self->data_key), lanes);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	pmrdma_map_get_caps(self->map, &caps);
 	EXPECT_EQ(method == PMRDMA_METHOD_AUTO ? PMRDMA_METHOD_GPSPM : method,
@@ -281,35 +296,51 @@ static void crosses_sealed(struct __test_metadata *_metadata,
 
 TEST_F(keyed_map, gpspm_crosses_sealed)
 {
-	crosses_sealed(_metadata, self, PMRDMA_METHOD_AUTO);
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_AUTO, 0);
 }
 
 TEST_F(keyed_map, apm_crosses_sealed)
 {
-	crosses_sealed(_metadata, self, PMRDMA_METHOD_APM);
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_APM, 0);
 }
 
-/* an unkeyed map of the keyed export, and the reverse: refused, saying so */
+/* lanes share the first's PD and data key: each its own keyed QP */
+TEST_F(keyed_map, two_lanes_cross_sealed)
+{
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_AUTO, 2);
+}
+
+/*
+ * An unkeyed map of the keyed export, and the reverse: refused by the
+ * target, which says why, and counts it.
+ */
 TEST_F(keyed_map, keyed_and_unkeyed_are_refused_at_connect)
 {
 	struct pmrdma_remote plain = self->r;
+	struct pmrdma_server_stats st;
 	int ret;
 
 	ret = keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO, NULL, 0);
 	EXPECT_EQ(-ECONNREFUSED, ret);
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
-			       "the export is keyed: connect with its data key"))
+			       "the target refused the connection (the export is keyed: connect with its data key)"))
 		TH_LOG("%s", pmrdma_errormsg(NULL));
 	pmrdma_map_delete(&self->map);
+	pmrdma_server_get_stats(self->keyed.s, &st);
+	EXPECT_EQ(1, st.refused);
+	EXPECT_EQ(0, st.connects);
 
 	plain.port = PLAIN_PORT;
 	ret = keyed_map(&self->map, &plain, PMRDMA_METHOD_AUTO,
 			self->data_key, 16);
 	EXPECT_EQ(-ECONNREFUSED, ret);
 	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
-			       "the export has no data key: connect without one"))
+			       "the target refused the connection (the export has no data key: connect without one)"))
 		TH_LOG("%s", pmrdma_errormsg(NULL));
 	pmrdma_map_delete(&self->map);
+	pmrdma_server_get_stats(self->plain.s, &st);
+	EXPECT_EQ(1, st.refused);
+	EXPECT_EQ(0, st.connects);
 
 	/* the plain export still serves an unkeyed map */
 	ret = keyed_map(&self->map, &plain, PMRDMA_METHOD_AUTO, NULL, 0);
