@@ -158,6 +158,26 @@ void rxe_flush_key_put(struct rxe_flush_key *key);
 int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead);
 
 /*
+ * rxe_flush_gcm.c: a stream's AES-GCM, synchronous: the CPU's (AES-NI)
+ * where the FPU may be used, else the generic.
+ */
+struct scatterlist;
+
+struct rxe_flush_gcm {
+	struct crypto_aead *cpu;	/* or NULL: the CPU has none */
+	struct aead_request *cpu_req;
+	struct crypto_aead *any;
+	struct aead_request *any_req;
+};
+
+int rxe_flush_gcm_init(struct rxe_flush_gcm *g, const u8 *key, u32 len,
+		       u32 authsize);
+void rxe_flush_gcm_free(struct rxe_flush_gcm *g);
+/* in place over sg: assoclen bytes of AAD, then cryptlen (tag included to open) */
+int rxe_flush_gcm_crypt(struct rxe_flush_gcm *g, struct scatterlist *sg,
+			u32 assoclen, u32 cryptlen, u8 *iv, bool encrypt);
+
+/*
  * rxe_flush_seal.c: the keyed wire.  A keyed packet carries a trailer of
  * RXE_FLUSH_SEAL_LEN bytes (KCTR and tag) before its ICRC.
  *   _req_trailer()   the requester's packet: the trailer's length or 0

@@ -52,8 +52,7 @@
 enum { SEAL_REQ, SEAL_RESP, SEAL_STREAMS };
 
 struct seal_stream {
-	struct crypto_aead *tfm;
-	struct aead_request *req;
+	struct rxe_flush_gcm gcm;
 	u64 ctr;		/* sent: last used; received: highest taken */
 	u8 aad[SEAL_AAD_LEN];
 	u8 iv[GCM_AES_IV_SIZE];
@@ -164,12 +163,9 @@ static int seal_crypt(struct seal_stream *s, u8 *data, u32 len, u8 *trailer,
 	sg_set_buf(&s->sg[0], s->aad, SEAL_AAD_LEN);
 	sg_set_buf(&s->sg[1], data, len);
 	sg_set_buf(&s->sg[2], trailer + SEAL_CTR_LEN, SEAL_TAG_LEN);
-	aead_request_set_callback(s->req, 0, NULL, NULL);
-	aead_request_set_ad(s->req, SEAL_AAD_LEN);
-	aead_request_set_crypt(s->req, s->sg, s->sg,
-			       encrypt ? len : len + SEAL_TAG_LEN, s->iv);
-	return encrypt ? crypto_aead_encrypt(s->req) :
-			 crypto_aead_decrypt(s->req);
+	return rxe_flush_gcm_crypt(&s->gcm, s->sg, SEAL_AAD_LEN,
+				   encrypt ? len : len + SEAL_TAG_LEN, s->iv,
+				   encrypt);
 }
 
 /*
@@ -476,31 +472,16 @@ static int seal_stream_init(struct seal_stream *s, struct crypto_shash *hmac,
 
 	err = seal_hkdf(hmac, key->bytes, key->len, salt, sizeof(salt),
 			info, sizeof(info), subkey, key->len);
-	if (err)
-		goto out;
-	/* synchronous: the wire runs it in softirq */
-	s->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(s->tfm)) {
-		err = PTR_ERR(s->tfm);
-		s->tfm = NULL;
-		goto out;
-	}
-	err = crypto_aead_setkey(s->tfm, subkey, key->len) ?:
-	      crypto_aead_setauthsize(s->tfm, SEAL_TAG_LEN);
-	if (err)
-		goto out;
-	s->req = aead_request_alloc(s->tfm, GFP_KERNEL);
-	if (!s->req)
-		err = -ENOMEM;
-out:
+	if (!err)
+		err = rxe_flush_gcm_init(&s->gcm, subkey, key->len,
+					 SEAL_TAG_LEN);
 	memzero_explicit(subkey, sizeof(subkey));
 	return err;
 }
 
 static void seal_stream_free(struct seal_stream *s)
 {
-	aead_request_free(s->req);
-	crypto_free_aead(s->tfm);
+	rxe_flush_gcm_free(&s->gcm);
 }
 
 static void seal_free(struct rxe_flush_seal *seal)
