@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+#include "keyed_helpers.h"
 #include "lib_helpers.h"
 #include "pmrdma_serve.h"
 #include "roce_helpers.h"
@@ -370,6 +371,111 @@ TEST_F(keyed_map, another_data_key_is_refused_at_connect)
 	ret = keyed_map(&self->map, &self->r, PMRDMA_METHOD_AUTO,
 			self->data_key, sizeof(self->data_key));
 	EXPECT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+}
+
+/*
+ * The keyed frames of a capture on NET1 into ledger: requests (WRITE,
+ * SEND) from NET0's MAC, READ responses from NET1's; GPSPM's answers, the
+ * target's SENDs, are not keyed.
+ */
+static void take_keyed(int cap, const unsigned char *mac0,
+		       struct pt_nonce_ledger *ledger)
+{
+	static struct pt_frame fr[512];
+	int i, got, op;
+	bool from0;
+
+	while ((got = pt_capture(cap, fr, 512, 0)) > 0) {
+		for (i = 0; i < got; i++) {
+			op = pt_frame_opcode(&fr[i]);
+			from0 = !memcmp(fr[i].b + 6, mac0, 6);
+			if ((from0 && op >= PT_OP_SEND_FIRST &&
+			     op <= PT_OP_WRITE_ONLY_IMM) ||
+			    (!from0 && op >= PT_OP_READ_RESPONSE_FIRST &&
+			     op <= PT_OP_READ_RESPONSE_ONLY))
+				pt_nonce_take(ledger, &fr[i]);
+		}
+	}
+}
+
+#define LOSSY_NETEM	"loss 5% duplicate 5% delay 1ms reorder 25% 50%"
+#define LOSSY_ROUNDS	48
+#define LOSSY_SLOTS	8
+#define LOSSY_MSG	3000		/* three packets */
+
+/*
+ * A keyed map over a wire that loses, duplicates and reorders: each round
+ * starts a flush of a slot and flips the slot's bytes while its WRITEs may
+ * be sent again; every flush completes, every target byte is the old or
+ * the new one, and at the end the target equals the view and reads back
+ * equal.  In the capture no (stream, counter) carries two tags or PSNs,
+ * and some PSNs went again under a fresh counter.
+ */
+TEST_F_TIMEOUT(keyed_map, a_keyed_map_over_a_lossy_wire, 300)
+{
+	static const struct lib_map_opts o0 = { .wait_ms = 60000 };
+	struct pmrdma_remote rm = self->r;
+	struct lib_map_opts o = o0;
+	struct pmrdma_range range = { .len = LOSSY_MSG };
+	struct pt_nonce_ledger ledger;
+	unsigned char mac0[6], old[LOSSY_MSG];
+	char line[32], *v, *slot;
+	int r, i, rcvbuf = 8 << 20;
+
+	ASSERT_EQ(0, pt_nonce_ledger_init(&ledger));
+	ASSERT_EQ(0, pt_read_line("/sys/class/net/" NET0 "/address", line,
+				  sizeof(line)));
+	ASSERT_EQ(6, sscanf(line, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac0[0],
+			    &mac0[1], &mac0[2], &mac0[3], &mac0[4], &mac0[5]));
+	o.data_key = self->data_key;
+	o.data_key_len = sizeof(self->data_key);
+	rm.method = PMRDMA_METHOD_GPSPM;
+	ASSERT_EQ(0, lib_map_remote(&self->map, &rm, &o))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	v = pmrdma_map_get_address(self->map);
+	setsockopt(self->cap, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		   sizeof(rcvbuf));
+	ASSERT_EQ(0, pt_sh("modprobe sch_netem && tc qdisc add dev %s root netem %s && tc qdisc add dev %s root netem %s",
+			   NET0, LOSSY_NETEM, NET1, LOSSY_NETEM));
+	for (r = 0; r < LOSSY_ROUNDS; r++) {
+		slot = v + (r % LOSSY_SLOTS) * 4096;
+		pt_fill_pattern(slot, LOSSY_MSG, r);
+		memcpy(old, slot, LOSSY_MSG);
+		range.addr = slot;
+		ASSERT_EQ(0, pmrdma_flush_async(self->map, &range, 1))
+			TH_LOG("round %d: %s", r, pmrdma_errormsg(self->map));
+		/* the source changes while its packets may be sent again */
+		usleep(500);
+		for (i = 0; i < LOSSY_MSG; i++)
+			slot[i] ^= 0xff;
+		ASSERT_EQ(0, pmrdma_drain(self->map))
+			TH_LOG("round %d: %s", r, pmrdma_errormsg(self->map));
+		for (i = 0; i < LOSSY_MSG; i++) {
+			unsigned char b = self->keyed.v[slot - v + i];
+
+			ASSERT_TRUE(b == old[i] || b == (old[i] ^ 0xff))
+				TH_LOG("round %d, byte %d: %#x, neither %#x nor %#x",
+				       r, i, b, old[i], old[i] ^ 0xff);
+		}
+		take_keyed(self->cap, mac0, &ledger);
+	}
+	/* the model: the view, flushed whole once more, then read back */
+	ASSERT_EQ(0, pmrdma_flush(self->map, v, LOSSY_SLOTS * 4096))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, memcmp(self->keyed.v, v, LOSSY_SLOTS * 4096));
+	memset(v, 0, LOSSY_SLOTS * 4096);
+	ASSERT_EQ(0, pmrdma_read(self->map, v, LOSSY_SLOTS * 4096))
+		TH_LOG("%s", pmrdma_errormsg(self->map));
+	EXPECT_EQ(0, memcmp(self->keyed.v, v, LOSSY_SLOTS * 4096));
+	pt_sh("tc qdisc del dev %s root; tc qdisc del dev %s root", NET0, NET1);
+	usleep(200000);
+	take_keyed(self->cap, mac0, &ledger);
+	TH_LOG("%ld keyed frames, %ld PSNs sent again under a fresh counter",
+	       ledger.frames, ledger.resent_psns);
+	EXPECT_EQ(0, ledger.reused);
+	EXPECT_LT(LOSSY_ROUNDS * 3, ledger.frames);
+	EXPECT_LT(0, ledger.resent_psns);
+	pt_nonce_ledger_free(&ledger);
 }
 
 TEST_HARNESS_MAIN

@@ -185,7 +185,6 @@ TEST_F_TIMEOUT(lossy_wire, stream_10k_ops, 300)
 #define KEYED_BUF	(KEYED_SLOTS * 4096)
 #define KEYED_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			 IBV_ACCESS_REMOTE_READ)
-#define CTR_MAX		(1 << 16)
 
 FIXTURE(keyed_lossy_wire)
 {
@@ -194,10 +193,7 @@ FIXTURE(keyed_lossy_wire)
 	struct ibv_mr *src_mr, *dst_mr, *back_mr;
 	struct rxe_flush_dv_key *key[2];
 	int cap;
-	/* per stream (0: qp[0]'s requests, 1: qp[1]'s responses) */
-	unsigned char (*tag)[CTR_MAX][16];	/* by counter */
-	uint32_t (*psn)[CTR_MAX];		/* by counter: PSN + 1 */
-	uint32_t (*ctr_of)[CTR_MAX];		/* by PSN's low bits */
+	struct pt_nonce_ledger ledger;
 };
 
 FIXTURE_SETUP(keyed_lossy_wire)
@@ -223,11 +219,8 @@ FIXTURE_SETUP(keyed_lossy_wire)
 	self->src = aligned_alloc(4096, KEYED_BUF);
 	self->dst = aligned_alloc(4096, KEYED_BUF);
 	self->back = aligned_alloc(4096, KEYED_BUF);
-	self->tag = calloc(2, sizeof(*self->tag));
-	self->psn = calloc(2, sizeof(*self->psn));
-	self->ctr_of = calloc(2, sizeof(*self->ctr_of));
-	ASSERT_TRUE(self->src && self->dst && self->back && self->tag &&
-		    self->psn && self->ctr_of);
+	ASSERT_EQ(0, pt_nonce_ledger_init(&self->ledger));
+	ASSERT_TRUE(self->src && self->dst && self->back);
 	memset(self->dst, 0, KEYED_BUF);
 	self->src_mr = rxe_flush_dv_reg_keyed_mr(self->c.pd, self->src,
 						 KEYED_BUF, KEYED_ACCESS,
@@ -268,69 +261,31 @@ FIXTURE_TEARDOWN(keyed_lossy_wire)
 	free(self->src);
 	free(self->dst);
 	free(self->back);
-	free(self->tag);
-	free(self->psn);
-	free(self->ctr_of);
+	pt_nonce_ledger_free(&self->ledger);
 }
 
-struct nonce_count {
-	long frames, reused, resent_psns;
-};
-
-/*
- * Take the keyed frames captured so far: each (stream, counter) keeps the
- * tag and PSN it was first seen with; another under it is a nonce used
- * twice (the wire's duplicates are the same frame).  A PSN seen under a
- * second counter was sent again, sealed afresh.
- */
-static void take_frames(FIXTURE_DATA(keyed_lossy_wire) *self,
-			struct nonce_count *n)
+/* the keyed frames captured so far into the ledger */
+static void take_frames(FIXTURE_DATA(keyed_lossy_wire) *self)
 {
 	static struct pt_frame fr[512];
-	int i, got, op, stream;
-	const unsigned char *t;
-	uint32_t psn, *first;
-	uint64_t ctr;
+	int i, got, op;
 
 	while ((got = pt_capture(self->cap, fr, 512, 0)) > 0) {
 		for (i = 0; i < got; i++) {
 			op = pt_frame_opcode(&fr[i]);
-			if (pt_frame_dqpn(&fr[i]) == self->c.qp[1]->qp_num &&
-			    op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY)
-				stream = 0;
-			else if (pt_frame_dqpn(&fr[i]) == self->c.qp[0]->qp_num &&
-				 op >= PT_OP_READ_RESPONSE_FIRST &&
-				 op <= PT_OP_READ_RESPONSE_ONLY)
-				stream = 1;
-			else
-				continue;
-			t = fr[i].b + fr[i].len - PT_ICRC_LEN - 16;
-			ctr = pt_be64_at(t - 8);
-			psn = pt_frame_psn(&fr[i]) + 1;	/* 0: none yet */
-			n->frames++;
-			if (!ctr || ctr >= CTR_MAX) {
-				n->reused++;	/* out of what a run sends */
-				continue;
-			}
-			if (!self->psn[stream][ctr]) {
-				memcpy(self->tag[stream][ctr], t, 16);
-				self->psn[stream][ctr] = psn;
-				first = &self->ctr_of[stream][psn % CTR_MAX];
-				if (!*first)
-					*first = ctr;
-				else if (*first != ctr)
-					n->resent_psns++;
-			} else if (memcmp(self->tag[stream][ctr], t, 16) ||
-				   self->psn[stream][ctr] != psn) {
-				n->reused++;
-			}
+			if ((pt_frame_dqpn(&fr[i]) == self->c.qp[1]->qp_num &&
+			     op >= PT_OP_WRITE_FIRST && op <= PT_OP_WRITE_ONLY) ||
+			    (pt_frame_dqpn(&fr[i]) == self->c.qp[0]->qp_num &&
+			     op >= PT_OP_READ_RESPONSE_FIRST &&
+			     op <= PT_OP_READ_RESPONSE_ONLY))
+				pt_nonce_take(&self->ledger, &fr[i]);
 		}
 	}
 }
 
 TEST_F_TIMEOUT(keyed_lossy_wire, keyed_writes_with_a_changing_source, 300)
 {
-	struct nonce_count n = { 0 };
+	struct pt_nonce_ledger *n = &self->ledger;
 	struct ibv_send_wr wr, *bad;
 	struct ibv_sge sge;
 	struct ibv_wc wc;
@@ -368,7 +323,7 @@ TEST_F_TIMEOUT(keyed_lossy_wire, keyed_writes_with_a_changing_source, 300)
 				       r, i, b, old[i], old[i] ^ 0xff);
 		}
 		if (!(r % 16))
-			take_frames(self, &n);
+			take_frames(self);
 	}
 	/* read it all back keyed */
 	for (slot = 0; slot < KEYED_SLOTS; slot++) {
@@ -383,12 +338,12 @@ TEST_F_TIMEOUT(keyed_lossy_wire, keyed_writes_with_a_changing_source, 300)
 				    self->dst + slot * 4096, KEYED_MSG));
 	}
 	usleep(200000);
-	take_frames(self, &n);
+	take_frames(self);
 	TH_LOG("%ld keyed frames, %ld PSNs sent again under a fresh counter",
-	       n.frames, n.resent_psns);
-	EXPECT_EQ(0, n.reused);
-	EXPECT_LT(KEYED_ROUNDS, n.frames);
-	EXPECT_LT(0, n.resent_psns);
+	       n->frames, n->resent_psns);
+	EXPECT_EQ(0, n->reused);
+	EXPECT_LT(KEYED_ROUNDS, n->frames);
+	EXPECT_LT(0, n->resent_psns);
 }
 
 TEST_HARNESS_MAIN
