@@ -156,6 +156,11 @@ void rxe_flush_key_mr_cleanup(struct rxe_mr *mr);
 void rxe_flush_key_get(struct rxe_flush_key *key);
 void rxe_flush_key_put(struct rxe_flush_key *key);
 int rxe_flush_key_charge(struct rxe_flush_key *key, u32 gen, u64 ahead);
+/* a kernel user's key (rxe_flush_keyed.c): ERR_PTR on failure */
+struct rxe_flush_key *rxe_flush_key_new(struct ib_pd *pd, u32 alg,
+					const u8 *bytes, u32 len);
+void rxe_flush_key_drop(struct rxe_flush_key *key);
+int rxe_flush_key_bind_kmr(struct rxe_mr *mr, struct rxe_flush_key *key);
 
 /*
  * rxe_flush_gcm.c: a stream's AES-GCM, synchronous: the CPU's (AES-NI)
@@ -219,6 +224,10 @@ int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
+/* a QP's draw and bind, for uverbs and kernel users alike */
+int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw);
+int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,
+			const u8 *peer_draw);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

@@ -96,6 +96,37 @@ static u32 key_bytes(u32 alg)
 	return 0;
 }
 
+/* a key of alg on pd, its bytes still to come; NULL without memory */
+static struct rxe_flush_key *dkey_alloc(struct ib_pd *pd, u32 alg)
+{
+	struct rxe_flush_key *key = kzalloc(sizeof(*key), GFP_KERNEL);
+
+	if (!key)
+		return NULL;
+	kref_init(&key->ref);
+	key->alg = alg;
+	key->len = key_bytes(alg);
+	key->pd = pd;
+	return key;
+}
+
+/* its bytes in: the cipher they key, as a check that the CPU can */
+static int dkey_arm(struct rxe_flush_key *key)
+{
+	int err;
+
+	/* a synchronous implementation: the wire runs it in softirq */
+	key->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(key->tfm)) {
+		err = PTR_ERR(key->tfm) == -ENOENT ? -EOPNOTSUPP :
+						     PTR_ERR(key->tfm);
+		key->tfm = NULL;
+		return err;
+	}
+	return crypto_aead_setkey(key->tfm, key->bytes, key->len) ?:
+	       crypto_aead_setauthsize(key->tfm, 16);
+}
+
 static int UVERBS_HANDLER(RXE_FLUSH_METHOD_KEY_CREATE)(
 	struct uverbs_attr_bundle *attrs)
 {
@@ -117,30 +148,13 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_KEY_CREATE)(
 					RXE_FLUSH_ATTR_KEY_CREATE_BYTES) != len)
 		return -EINVAL;
 
-	key = kzalloc(sizeof(*key), GFP_KERNEL);
+	key = dkey_alloc(pd, alg);
 	if (!key)
 		return -ENOMEM;
-	kref_init(&key->ref);
-	key->alg = alg;
-	key->len = len;
-	key->pd = pd;
 	/* straight from the caller: no copy of the key is left behind */
 	err = _uverbs_copy_from(key->bytes, attrs,
-				RXE_FLUSH_ATTR_KEY_CREATE_BYTES, len);
-	if (err)
-		goto err_free;
-
-	/* a synchronous implementation: the wire runs it in softirq */
-	key->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(key->tfm)) {
-		err = PTR_ERR(key->tfm) == -ENOENT ? -EOPNOTSUPP :
-						     PTR_ERR(key->tfm);
-		key->tfm = NULL;
-		goto err_free;
-	}
-	err = crypto_aead_setkey(key->tfm, key->bytes, len);
-	if (!err)
-		err = crypto_aead_setauthsize(key->tfm, 16);
+				RXE_FLUSH_ATTR_KEY_CREATE_BYTES, len) ?:
+	      dkey_arm(key);
 	if (err)
 		goto err_free;
 
@@ -297,6 +311,14 @@ const struct uapi_definition rxe_flush_key_defs[] = {
 	{}
 };
 
+/* mr bound to key, under the xarray's lock: a reference and a count */
+static void key_bind_mr(struct rxe_flush_key *key, struct rxe_mr *mr)
+{
+	key->mrs++;
+	kref_get(&key->ref);
+	mr->flush_key = key;
+}
+
 /*
  * REG_MR's driver data, once the MR is made: with RXE_FLUSH_REG_MR_KEYED,
  * bind mr to the key of that id and of its PD, and say so in the
@@ -335,10 +357,8 @@ int rxe_flush_key_reg_mr(struct ib_udata *udata, struct rxe_mr *mr)
 		xa_unlock(&rxe_flush_keys);
 		return -EINVAL;
 	}
-	key->mrs++;
-	kref_get(&key->ref);
+	key_bind_mr(key, mr);
 	xa_unlock(&rxe_flush_keys);
-	mr->flush_key = key;
 
 	resp.access_flags = cmd.access_flags;
 	resp.flags = RXE_FLUSH_REG_MR_KEYED;
@@ -361,4 +381,52 @@ void rxe_flush_key_mr_cleanup(struct rxe_mr *mr)
 	key->mrs--;
 	xa_unlock(&rxe_flush_keys);
 	kref_put(&key->ref, key_release);
+}
+
+/*
+ * A kernel user's data key (include/rdma/rxe_flush_keyed.h): never in the
+ * xarray of user keys, so that no user can name it; it holds its PD as a
+ * user's key does.
+ */
+struct rxe_flush_key *rxe_flush_key_new(struct ib_pd *pd, u32 alg,
+					const u8 *bytes, u32 len)
+{
+	struct rxe_flush_key *key;
+	int err;
+
+	if (!key_bytes(alg) || len != key_bytes(alg))
+		return ERR_PTR(-EINVAL);
+	key = dkey_alloc(pd, alg);
+	if (!key)
+		return ERR_PTR(-ENOMEM);
+	memcpy(key->bytes, bytes, len);
+	err = dkey_arm(key);
+	if (err) {
+		key_release(&key->ref);
+		return ERR_PTR(err);
+	}
+	atomic_inc(&pd->usecnt);
+	return key;
+}
+
+void rxe_flush_key_drop(struct rxe_flush_key *key)
+{
+	atomic_dec(&key->pd->usecnt);
+	kref_put(&key->ref, key_release);
+}
+
+/*
+ * A kernel MR bound to key, before its R_Key is handed out: of the key's
+ * PD, without remote atomics (an atomic's operands cross in its headers,
+ * which no tag covers), once.
+ */
+int rxe_flush_key_bind_kmr(struct rxe_mr *mr, struct rxe_flush_key *key)
+{
+	if (key->pd != mr->ibmr.pd || mr->flush_key ||
+	    mr->access & (IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_MW_BIND))
+		return -EINVAL;
+	xa_lock(&rxe_flush_keys);
+	key_bind_mr(key, mr);
+	xa_unlock(&rxe_flush_keys);
+	return 0;
 }

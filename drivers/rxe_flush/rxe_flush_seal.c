@@ -507,19 +507,16 @@ void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp)
 	seal_free(seal);
 }
 
-static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_DRAW)(
-	struct uverbs_attr_bundle *attrs)
+/*
+ * The QP's draw into draw (RXE_FLUSH_KEY_DRAW_BYTES): one for its life,
+ * the same bytes when asked again.  RC only.
+ */
+int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw)
 {
-	struct ib_qp *ibqp =
-		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_HANDLE);
-	struct rxe_qp *qp = to_rqp(ibqp);
 	struct rxe_flush_seal *seal;
 
-	if (IS_ERR(ibqp))
-		return PTR_ERR(ibqp);
 	if (qp_type(qp) != IB_QPT_RC)
 		return -EOPNOTSUPP;
-	/* one draw for the QP's life: asked again, the same bytes */
 	seal = qp->flush_seal;
 	if (!seal) {
 		seal = kzalloc(sizeof(*seal), GFP_KERNEL);
@@ -529,30 +526,23 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_DRAW)(
 		/* the tasks see it zeroed: pairs with qp_seal() */
 		smp_store_release(&qp->flush_seal, seal);
 	}
-	return uverbs_copy_to(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,
-			      seal->draw, sizeof(seal->draw));
+	memcpy(draw, seal->draw, sizeof(seal->draw));
+	return 0;
 }
 
-static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
-	struct uverbs_attr_bundle *attrs)
+/*
+ * Bind the QP, drawn, in RTR or RTS, to key (of its PD) with the peer's
+ * draw: the four subkeys of the connection.  Once per QP.
+ */
+int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,
+			const u8 *peer_draw)
 {
-	struct ib_qp *ibqp =
-		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_HANDLE);
-	struct rxe_flush_key *key =
-		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_KEY);
-	u8 peer_draw[RXE_FLUSH_KEY_DRAW_BYTES];
+	struct ib_qp *ibqp = &qp->ibqp;
+	struct rxe_flush_seal *seal = qp->flush_seal;
 	struct seal_end self, peer;
-	struct rxe_flush_seal *seal;
 	struct crypto_shash *hmac;
-	struct rxe_qp *qp;
 	int err, i;
 
-	if (IS_ERR(ibqp))
-		return PTR_ERR(ibqp);
-	if (IS_ERR(key))
-		return PTR_ERR(key);
-	qp = to_rqp(ibqp);
-	seal = qp->flush_seal;
 	if (!seal)
 		return -EINVAL;			/* no draw to bind with */
 	if (seal->key)
@@ -560,13 +550,8 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
 	if (key->pd != ibqp->pd || qp->attr.qp_state < IB_QPS_RTR ||
 	    qp->attr.qp_state > IB_QPS_RTS)
 		return -EINVAL;
-	err = _uverbs_copy_from(peer_draw, attrs,
-				RXE_FLUSH_ATTR_QP_KEY_BIND_PEER_DRAW,
-				sizeof(peer_draw));
-	if (err)
-		return err;
 	/* a peer that echoes our draw is not another end */
-	if (!memcmp(peer_draw, seal->draw, sizeof(peer_draw)))
+	if (!memcmp(peer_draw, seal->draw, sizeof(seal->draw)))
 		return -EINVAL;
 	/*
 	 * The trailer makes a full packet longer than rxe's allowance for
@@ -609,6 +594,41 @@ static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
 	/* the streams are complete before a task can see the key */
 	smp_store_release(&seal->key, key);
 	return 0;
+}
+
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_DRAW)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct ib_qp *ibqp =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_HANDLE);
+	u8 draw[RXE_FLUSH_KEY_DRAW_BYTES];
+	int err;
+
+	if (IS_ERR(ibqp))
+		return PTR_ERR(ibqp);
+	err = rxe_flush_seal_draw(to_rqp(ibqp), draw);
+	return err ?: uverbs_copy_to(attrs, RXE_FLUSH_ATTR_QP_KEY_DRAW_BYTES,
+				     draw, sizeof(draw));
+}
+
+static int UVERBS_HANDLER(RXE_FLUSH_METHOD_QP_KEY_BIND)(
+	struct uverbs_attr_bundle *attrs)
+{
+	struct ib_qp *ibqp =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_HANDLE);
+	struct rxe_flush_key *key =
+		uverbs_attr_get_obj(attrs, RXE_FLUSH_ATTR_QP_KEY_BIND_KEY);
+	u8 peer_draw[RXE_FLUSH_KEY_DRAW_BYTES];
+	int err;
+
+	if (IS_ERR(ibqp))
+		return PTR_ERR(ibqp);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	err = _uverbs_copy_from(peer_draw, attrs,
+				RXE_FLUSH_ATTR_QP_KEY_BIND_PEER_DRAW,
+				sizeof(peer_draw));
+	return err ?: rxe_flush_seal_bind(to_rqp(ibqp), key, peer_draw);
 }
 
 DECLARE_UVERBS_NAMED_METHOD(
