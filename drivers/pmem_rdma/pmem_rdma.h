@@ -96,6 +96,16 @@ struct pmem_rdma_cm_ctx {
 };
 
 /* One exported range of an fsdax block device. */
+struct ib_qp;
+struct rxe_flush_keyed_ops;
+struct rxe_flush_key;
+
+/* a keyed export's data key in rdma_rxe_flush (pmem_rdma_keyed.c) */
+struct pmem_rdma_keyed {
+	const struct rxe_flush_keyed_ops *ops;	/* held while keyed */
+	struct rxe_flush_key *key;
+};
+
 struct pmem_rdma_exp {
 	struct pmem_rdma_cm_ctx ctx;	/* first: the listener's context */
 	struct list_head node;		/* pmem_rdma_exports, under its lock */
@@ -119,6 +129,7 @@ struct pmem_rdma_exp {
 	struct pmem_rdma_access *access;	/* pmem_rdma_access.c */
 
 	struct pmem_rdma_domain dom;
+	struct pmem_rdma_keyed keyed;
 	struct pmem_rdma_counters cnt;
 };
 
@@ -126,6 +137,28 @@ static inline bool pmem_rdma_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
 }
+
+/* the bytes of an export's data key: 0 for an unkeyed export */
+static inline u32 pmem_rdma_data_key_len(const struct pmem_rdma_export_req *req)
+{
+	if (req->flags & PMEM_RDMA_EXPORT_KEYED_256)
+		return 32;
+	return req->flags & PMEM_RDMA_EXPORT_KEYED_128 ? 16 : 0;
+}
+
+/* pmem_rdma_keyed.c */
+struct rdma_conn_param;
+struct pmem_rdma_accept;
+int pmem_rdma_keyed_init(struct pmem_rdma_exp *exp);
+void pmem_rdma_keyed_free(struct pmem_rdma_exp *exp);
+u16 pmem_rdma_keyed_judge(struct pmem_rdma_exp *exp,
+			  const struct rdma_conn_param *conn);
+int pmem_rdma_keyed_bind_qp(struct pmem_rdma_exp *exp, struct ib_qp *qp,
+			    const struct rdma_conn_param *req, u8 *draw);
+int pmem_rdma_keyed_bind_mr(struct pmem_rdma_exp *exp, struct ib_mr *mr);
+int pmem_rdma_keyed_accept(struct pmem_rdma_exp *exp,
+			   const struct rdma_conn_param *req, const u8 *draw,
+			   struct pmem_rdma_accept *acc, int len);
 
 /* pmem_rdma_ioctl.c */
 long pmem_rdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

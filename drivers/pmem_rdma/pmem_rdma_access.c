@@ -288,22 +288,15 @@ u16 pmem_rdma_access_judge(struct pmem_rdma_exp *exp, struct rdma_cm_id *id,
 			   const struct rdma_conn_param *conn)
 {
 	const struct pmem_rdma_policy *p = &exp->req.policy;
-	u8 draw[PMEM_RDMA_KEY_DRAW_LEN];
 	struct in6_addr peer;
 	u16 reason = 0;
-	int keyed_peer;
 
 	pmem_rdma_peer_addr(id, &peer);
 	if (!pmem_rdma_path_is_peer(id, &peer) || !pmem_rdma_allowed(p, &peer))
 		return PMEM_RDMA_REJECT_ADDRESS;
 	if (p->key_len)
 		reason = pmem_rdma_proof(exp, id, conn, &peer);
-	if (reason)
-		return reason;
-	/* the kernel's exports are not keyed (yet): a keyed peer is told so */
-	keyed_peer = pmem_rdma_connect_draw(draw, conn->private_data,
-					    conn->private_data_len);
-	return pmem_rdma_draw_judge(keyed_peer, false);
+	return reason ?: pmem_rdma_keyed_judge(exp, conn);
 }
 
 int pmem_rdma_access_accept(struct pmem_rdma_exp *exp,
@@ -321,7 +314,7 @@ int pmem_rdma_access_accept(struct pmem_rdma_exp *exp,
 		return -EINVAL;
 	pmem_rdma_accept_mac_input(a, &au, &acc->desc);
 	err = pmem_rdma_hmac(exp, a, sizeof(a), acc->mac);
-	/* no keyed export here (yet): the accept ends at the proof */
+	/* the accept ends at the proof; a keyed export's goes on */
 	return err ?: offsetof(struct pmem_rdma_accept, key_draw);
 }
 

@@ -209,7 +209,8 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 			.max_send_sge = 1, .max_recv_sge = 1,
 		},
 	};
-	struct pmem_rdma_accept acc;
+	u8 draw[PMEM_RDMA_KEY_DRAW_LEN] = { 0 };
+	struct pmem_rdma_accept acc = { };
 	struct rdma_conn_param p = {};
 	int err;
 
@@ -235,17 +236,26 @@ static int pmem_rdma_peer_setup(struct pmem_rdma_peer *peer,
 			       IB_ACCESS_REMOTE_READ : 0));
 	if (!err)
 		err = pmem_rdma_qp_to(peer, IB_QPS_RTR, 0);
+	/* keyed: bound before the accept leaves, so never met unbound */
+	if (!err)
+		err = pmem_rdma_keyed_bind_qp(exp, peer->qp, req, draw);
 	if (!err)
 		err = pmem_rdma_qp_to(peer, IB_QPS_RTS, 0);
 	if (!err)
 		err = pmem_rdma_reg_mr(peer);
+	if (!err)
+		err = pmem_rdma_keyed_bind_mr(exp, peer->mr);
 	if (err)
 		return err;
 
-	pmem_rdma_desc_encode(&acc.desc, exp->req.flags, peer->mr->iova,
+	pmem_rdma_desc_encode(&acc.desc, exp->req.flags |
+			      (exp->keyed.key ? PMEM_RDMA_DESC_KEYED : 0),
+			      peer->mr->iova,
 			      exp->req.length, peer->mr->rkey, exp->req.access,
 			      exp->req.verify_algs);
 	err = pmem_rdma_access_accept(exp, req, &acc);
+	if (err >= 0)
+		err = pmem_rdma_keyed_accept(exp, req, draw, &acc, err);
 	if (err < 0)
 		return err;
 	p.private_data = &acc;
@@ -449,6 +459,9 @@ int pmem_rdma_cm_start(struct pmem_rdma_exp *exp)
 		exp->pd = NULL;
 		goto out;
 	}
+	err = pmem_rdma_keyed_init(exp);
+	if (err)
+		goto out;
 	exp->listen_id = rdma_create_id(&init_net, pmem_rdma_cm_handler, exp,
 					RDMA_PS_TCP, IB_QPT_RC);
 	if (IS_ERR(exp->listen_id)) {
@@ -496,6 +509,7 @@ void pmem_rdma_cm_stop(struct pmem_rdma_exp *exp)
 		pmem_rdma_peer_free(peer);
 	}
 
+	pmem_rdma_keyed_free(exp);
 	if (exp->pd) {
 		ib_dealloc_pd(exp->pd);
 		exp->pd = NULL;

@@ -66,8 +66,14 @@ static int pmem_rdma_check_export(const void *arg)
 		return -EINVAL;
 	if (!req->access || req->access & ~PMEM_RDMA_ACCESS_ALL)
 		return -EINVAL;
-	if (req->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT || req->id ||
-	    !pmem_rdma_zero(req->reserved, sizeof(req->reserved)))
+	if (req->max_peers > PMEM_RDMA_MAX_PEERS_LIMIT || req->id)
+		return -EINVAL;
+	/* one cipher, the key's bytes and nothing after them */
+	if ((req->flags & PMEM_RDMA_EXPORT_KEYED_128) &&
+	    (req->flags & PMEM_RDMA_EXPORT_KEYED_256))
+		return -EINVAL;
+	if (!pmem_rdma_zero(req->data_key + pmem_rdma_data_key_len(req),
+			    sizeof(req->data_key) - pmem_rdma_data_key_len(req)))
 		return -EINVAL;
 	if (!pmem_rdma_terminated(req->path, sizeof(req->path)) ||
 	    !pmem_rdma_terminated(req->ib_dev, sizeof(req->ib_dev)) ||

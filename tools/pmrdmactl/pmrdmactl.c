@@ -69,6 +69,9 @@ static const char usage_text[] =
 "      -k, --key-file F  peers must prove the key held in file F (16 to\n"
 "                        64 bytes, readable by its owner only; e.g.\n"
 "                        head -c 32 /dev/urandom >F), see pmem-target.rst\n"
+"      -K, --data-key F  a keyed export: payloads cross encrypted and\n"
+"                        authenticated with the data key in file F (16 or\n"
+"                        32 bytes; not the -k key); no VERIFY\n"
 "  unexport ID           disconnect the peers and remove export ID\n"
 "  list                  the exports\n"
 "  stats ID              the counters of export ID\n"
@@ -368,6 +371,7 @@ struct export_args {
 	uint32_t access, verify_algs, port, max_peers;
 	bool emulated, any, json, force;
 	struct pmem_rdma_policy policy;		/* the allow-list and key */
+	struct pmem_rdma_policy data_key;	/* --data-key's, in .key */
 };
 
 static void export_parse(int argc, char **argv, struct export_args *a)
@@ -382,6 +386,7 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 		{ "max-peers", required_argument, NULL, 'm' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "data-key", required_argument, NULL, 'K' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -390,7 +395,7 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 	int c;
 
 	*a = (struct export_args){ .dev = "rxe0", .access = ACCESS_DEFAULT };
-	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:fejh", opts,
+	while ((c = getopt_long(argc, argv, "p:o:l:a:V:d:P:m:A:k:K:fejh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -431,6 +436,13 @@ static void export_parse(int argc, char **argv, struct export_args *a)
 				bad_usage("one --key-file");
 			read_key(&a->policy, optarg);
 			break;
+		case 'K':
+			read_key(&a->data_key, optarg);
+			if (a->data_key.key_len != 16 &&
+			    a->data_key.key_len != 32)
+				die("%s: a data key has 16 or 32 bytes (AES-128 or AES-256)",
+				    optarg);
+			break;
 		default:
 			if (!dev_range_opt(c, &a->r))
 				common_opt(c, &a->json);
@@ -464,6 +476,12 @@ static void export_request(const struct export_args *a,
 	e->port = a->port;
 	e->max_peers = a->max_peers;
 	e->policy = a->policy;
+	if (a->data_key.key_len) {
+		memcpy(e->data_key, a->data_key.key, a->data_key.key_len);
+		e->flags |= a->data_key.key_len == 32 ?
+			    PMEM_RDMA_EXPORT_KEYED_256 :
+			    PMEM_RDMA_EXPORT_KEYED_128;
+	}
 	/* -V implies verify; verify alone allows every algorithm */
 	if (e->verify_algs)
 		e->access |= PMEM_RDMA_ACCESS_VERIFY;

@@ -71,7 +71,9 @@ struct pmem_rdma_version {
 /* Export flags */
 #define PMEM_RDMA_EXPORT_EMULATED	(1U << 0)	/* emulated persistence domain */
 #define PMEM_RDMA_EXPORT_ANY_PEER	(1U << 1)	/* no allow-list, no key */
-#define PMEM_RDMA_EXPORT_FLAGS_ALL	0x3U
+#define PMEM_RDMA_EXPORT_KEYED_128	(1U << 2)	/* keyed MRs, AES-128-GCM */
+#define PMEM_RDMA_EXPORT_KEYED_256	(1U << 3)	/* keyed MRs, AES-256-GCM */
+#define PMEM_RDMA_EXPORT_FLAGS_ALL	0xfU
 
 /*
  * Who may connect to an export.  A connect request is accepted when its
@@ -148,7 +150,13 @@ struct pmem_rdma_export_req {
 					 * PMEM_RDMA_MAX_PEERS_DEFAULT
 					 */
 	__u32 id;			/* out: the export's id, > 0 */
-	__u64 reserved[4];		/* in: zero */
+	/*
+	 * in: with PMEM_RDMA_EXPORT_KEYED_128 (_256), the data key in the
+	 * first 16 (32) bytes, the rest zero: the user's AES-GCM key of the
+	 * export's keyed MRs (not policy.key, which proves who connects);
+	 * never given back.  Else zero.
+	 */
+	__u8 data_key[32];
 	struct pmem_rdma_policy policy;	/* in: who may connect */
 };
 

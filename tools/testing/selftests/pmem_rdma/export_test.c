@@ -72,8 +72,13 @@ TEST_F(control_device, refusals)
 	e.access |= 1U << 9;
 	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
+	/* a data key without its flag, beyond its length, or two ciphers */
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);
-	e.reserved[3] = 1;
+	e.data_key[31] = 1;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	e.flags |= PMEM_RDMA_EXPORT_KEYED_128;
+	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	e.flags |= PMEM_RDMA_EXPORT_KEYED_256;
 	EXPECT_EQ(-EINVAL, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 
 	export_req(&e, self->pmem, 0, EXP_LEN, PORT);

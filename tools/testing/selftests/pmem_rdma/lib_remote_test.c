@@ -983,6 +983,72 @@ TEST_F(remote, a_keyed_map_is_refused_by_the_kernel_target)
 }
 
 /*
+ * A keyed export of the kernel target (pmrdmactl export --data-key): a
+ * keyed map persists by FLUSH and reads back through sealed WRITEs and
+ * READ responses; an unkeyed map is refused by the target, saying why;
+ * another data key is refused at connect; a keyed export takes no VERIFY.
+ */
+TEST_F(remote, a_keyed_export_of_the_kernel_target)
+{
+	static const uint8_t data_key[32] = { 9, 8, 7 }, other[32] = { 1 };
+	struct lib_map_opts o = {
+		.data_key = data_key, .data_key_len = sizeof(data_key),
+	};
+	struct pmem_rdma_export_req e;
+	struct pmrdma_map *m = NULL;
+	struct pmrdma_remote r;
+	char addr[96], *v;
+	int i;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, pt_peer_device_addr_str(addr, sizeof(addr)));
+	memset(&e, 0, sizeof(e));
+	e.abi_version = PMEM_RDMA_ABI_VERSION;
+	e.flags = PMEM_RDMA_EXPORT_EMULATED | PMEM_RDMA_EXPORT_ANY_PEER |
+		  PMEM_RDMA_EXPORT_KEYED_256;
+	e.offset = EXP_OFF + EXP_LEN;
+	e.length = EXP_LEN;
+	e.access = ACCESS_RWF | PMEM_RDMA_ACCESS_VERIFY;
+	e.verify_algs = PMEM_RDMA_VERIFY_ALL;
+	e.port = TARGET_PORT + 2;
+	memcpy(e.data_key, data_key, sizeof(data_key));
+	snprintf(e.path, sizeof(e.path), "%s", self->pmem);
+	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
+		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
+	/* VERIFY's answer is not sealed yet */
+	EXPECT_EQ(-EOPNOTSUPP, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	e.access = ACCESS_RWF;
+	e.verify_algs = 0;
+	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
+	r = (struct pmrdma_remote){
+		.addr = addr, .port = e.port, .method = PMRDMA_METHOD_FLUSH,
+	};
+
+	ASSERT_EQ(0, lib_map_remote(&m, &r, &o)) TH_LOG("%s",
+							pmrdma_errormsg(NULL));
+	v = pmrdma_map_get_address(m);
+	for (i = 0; i < 8192; i++)
+		v[i] = i * 7;
+	EXPECT_EQ(0, pmrdma_flush(m, v, 8192)) TH_LOG("%s",
+						     pmrdma_errormsg(m));
+	memset(v, 0, 8192);
+	EXPECT_EQ(0, pmrdma_read(m, v, 8192)) TH_LOG("%s", pmrdma_errormsg(m));
+	for (i = 0; i < 8192; i++)
+		ASSERT_EQ((char)(i * 7), v[i]) TH_LOG("byte %d", i);
+	pmrdma_map_delete(&m);
+
+	EXPECT_EQ(-ECONNREFUSED, lib_map_remote(&m, &r, NULL));
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL),
+			       "the target refused the connection (the export is keyed"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	o.data_key = other;
+	EXPECT_EQ(-EKEYREJECTED, lib_map_remote(&m, &r, &o));
+	EXPECT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_UNEXPORT,
+			 &(struct pmem_rdma_unexport){ .id = e.id }));
+}
+
+/*
  * A window of the export: its view is the window's bytes, and every
  * request lands at the window's offset in the export - pushes, the FLUSH,
  * the atomic write, a flush-and-verify - and nowhere else.
