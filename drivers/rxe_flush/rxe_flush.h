@@ -45,12 +45,13 @@
  * rdma-core's rxe provider prints as major.minor.sub (the in-tree driver
  * reports 0.0.0).  Keep the three numbers and the string in step.
  * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps;
- * 0.5.0: data keys and keyed MRs; 0.6.0: the keyed wire.
+ * 0.5.0: data keys and keyed MRs; 0.6.0: the keyed wire; 0.7.0: ATOMIC
+ * WRITE and VERIFY of keyed MRs sealed.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	6
+#define RXE_FLUSH_VERSION_MINOR	7
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.6.0"
+#define RXE_FLUSH_VERSION	"0.7.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -118,6 +119,8 @@ struct rxe_flush_exec {
 	u64 len;
 	u64 done;		/* bytes of the range done */
 	bool flushed;		/* flush-and-verify: the flush is done */
+	bool sealed;		/* its payload came sealed (a keyed MR) */
+	bool seal_answer;	/* its answer goes sealed (a keyed VERIFY) */
 	const void *image;	/* VERIFY: the domain's image, or NULL */
 	struct rxe_flush_hash hash;
 	u8 answer_len;
@@ -196,11 +199,16 @@ int rxe_flush_gcm_crypt(struct rxe_flush_gcm *g, struct scatterlist *sg,
  *   _send_open()     the responder's SEND packet, before it is placed in
  *                    the receive buffer: as _resp_open()
  *   _flush_ops()     a FLUSH, ATOMIC WRITE or VERIFY once its target MR
- *                    is found: -EKEYREJECTED for the latter two into a
- *                    keyed MR
+ *                    is found: a keyed MR's sealed payload opened, as
+ *                    _resp_open(); -EACCES when a VERIFY's answer cannot
+ *                    be sealed (past the key's limit)
+ *   _dup_open()      a duplicate of a request that came sealed, before it
+ *                    is compared: 0, -EALREADY or -EKEYREJECTED
+ *   _answer()        seal a keyed VERIFY's answer in place
  *   _resp_trailer(), _read_resp()   the READ RESPONSE from mr
- *   _comp_open()     the completer's READ RESPONSE: 0, -EALREADY, or
- *                    -EFAULT (a local protection error)
+ *   _comp_trailer()  the trailer of a VERIFY's answer, for the completer
+ *   _comp_open()     the completer's READ RESPONSE or VERIFY answer: 0,
+ *                    -EALREADY, or -EFAULT (a local protection error)
  */
 #define RXE_FLUSH_SEAL_LEN	RXE_FLUSH_KEY_TRAILER_BYTES
 /* the NAK of a keyed packet that fails (IBA reserves the code) */
@@ -223,6 +231,10 @@ int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe);
 int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
+void rxe_flush_seal_answer(struct rxe_qp *qp, struct rxe_pkt_info *ack,
+			   const struct rxe_flush_req_id *id, u32 len);
+u32 rxe_flush_seal_comp_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe);
 void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
 /* a QP's draw and bind, for uverbs and kernel users alike */
 int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw);
@@ -235,6 +247,9 @@ bool rxe_flush_icrc_rx_may_be_rxe6(const struct rxe_pkt_info *pkt);
 void rxe_flush_icrc_rx_rxe6_seen(const struct rxe_pkt_info *pkt);
 
 /* rxe_flush_req.c: the requester's hooks */
+/* a VERIFY WQE's VETH word (wr.atomic.swap: rxe_flush_req.c) */
+#define rxe_flush_verify_word(wqe)	lower_32_bits((wqe)->wr.wr.atomic.swap)
+
 int rxe_flush_req_opcode(u32 wr_opcode);
 void rxe_flush_req_init_headers(struct rxe_pkt_info *pkt,
 				struct rxe_send_wqe *wqe);
@@ -243,8 +258,7 @@ int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			  struct rxe_pkt_info *pkt, u32 payload);
 /* the completer's */
 int rxe_flush_wr_to_wc_opcode(u32 wr_opcode);
-bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
-			   struct rxe_pkt_info *pkt);
+bool rxe_flush_comp_is_ack(struct rxe_send_wqe *wqe, struct rxe_pkt_info *pkt);
 
 /*
  * rxe_flush_resp.c: the responder's hooks.  They return 0, or the errno of

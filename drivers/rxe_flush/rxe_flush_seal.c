@@ -22,6 +22,13 @@
  * The receiver knows a packet is keyed from its own MR, takes the trailer
  * off, drops a packet whose counter is not above the last it accepted
  * (a replay), and places nothing whose tag fails.
+ *
+ * ATOMIC WRITE's value has no MR at the requester: it is keyed by
+ * RXE_FLUSH_SEND_KEYED, under the key the QP is bound to.  A VERIFY is
+ * keyed by the MRs of its digest buffer, as a READ by its scatter list:
+ * a compared digest goes sealed, and the answer comes back sealed - a
+ * digest, or for a match a tag alone - so that no one but the responder
+ * can say what the range holds.
  */
 
 #include <crypto/aead.h>
@@ -57,6 +64,19 @@ struct seal_stream {
 	u8 aad[SEAL_AAD_LEN];
 	u8 iv[GCM_AES_IV_SIZE];
 	struct scatterlist sg[3];
+};
+
+/*
+ * What the AAD names besides the BTH, as the sender and the receiver each
+ * track it: the message's R_Key, the address of this packet's first byte,
+ * the bytes of the message from there on, and the packet's ImmDt or IETH
+ * R_Key (a VERIFY's: its VETH word), else 0.
+ */
+struct seal_msg {
+	u32 rkey;
+	u64 va;
+	u32 resid;
+	u32 extra;
 };
 
 struct rxe_flush_seal {
@@ -127,42 +147,50 @@ static struct rxe_flush_key *wqe_key(struct rxe_qp *qp,
 	return key;
 }
 
+/* the ImmDt or IETH R_Key of a WRITE, SEND or READ RESPONSE packet, else 0 */
+static u32 pkt_extra(struct rxe_pkt_info *pkt)
+{
+	if (pkt->mask & RXE_IMMDT_MASK)
+		return be32_to_cpu(immdt_imm(pkt));
+	if (pkt->mask & RXE_IETH_MASK)
+		return ieth_rkey(pkt);
+	return 0;
+}
+
 /*
- * The additional authenticated data: what the sender puts in the packet
- * and the receiver tracks on its own - the BTH's opcode, destination QP
- * and PSN, the message's R_Key, the address of this packet's first byte,
- * the bytes of the message left from it, the packet's ImmDt or IETH (0
- * without), and the counter.
+ * The additional authenticated data: the BTH's opcode, destination QP and
+ * PSN, the message (struct seal_msg), and the counter.
  */
 static void seal_aad(struct seal_stream *s, struct rxe_pkt_info *pkt,
-		     u32 dqpn, u32 rkey, u64 va, u32 resid, u64 ctr)
+		     u32 dqpn, const struct seal_msg *m, u64 ctr)
 {
 	__be32 *w = (__be32 *)s->aad;
-	u32 extra = 0;
 
-	if (pkt->mask & RXE_IMMDT_MASK)
-		extra = be32_to_cpu(immdt_imm(pkt));
-	else if (pkt->mask & RXE_IETH_MASK)
-		extra = ieth_rkey(pkt);
 	w[0] = cpu_to_be32((u32)pkt->opcode << 24 | (dqpn & BTH_QPN_MASK));
 	w[1] = cpu_to_be32(pkt->psn & BTH_PSN_MASK);
-	w[2] = cpu_to_be32(rkey);
-	put_unaligned_be64(va, &w[3]);
-	w[5] = cpu_to_be32(resid);
-	w[6] = cpu_to_be32(extra);
+	w[2] = cpu_to_be32(m->rkey);
+	put_unaligned_be64(m->va, &w[3]);
+	w[5] = cpu_to_be32(m->resid);
+	w[6] = cpu_to_be32(m->extra);
 	put_unaligned_be64(ctr, &w[7]);
 	memset(s->iv, 0, 4);
 	put_unaligned_be64(ctr, s->iv + 4);
 }
 
-/* GCM in place over data, with the tag in the trailer */
+/*
+ * GCM in place over data, with the tag in the trailer; no data (a VERIFY's
+ * match) is a tag over the AAD alone.
+ */
 static int seal_crypt(struct seal_stream *s, u8 *data, u32 len, u8 *trailer,
 		      bool encrypt)
 {
-	sg_init_table(s->sg, 3);
-	sg_set_buf(&s->sg[0], s->aad, SEAL_AAD_LEN);
-	sg_set_buf(&s->sg[1], data, len);
-	sg_set_buf(&s->sg[2], trailer + SEAL_CTR_LEN, SEAL_TAG_LEN);
+	int n = 0;
+
+	sg_init_table(s->sg, len ? 3 : 2);
+	sg_set_buf(&s->sg[n++], s->aad, SEAL_AAD_LEN);
+	if (len)
+		sg_set_buf(&s->sg[n++], data, len);
+	sg_set_buf(&s->sg[n], trailer + SEAL_CTR_LEN, SEAL_TAG_LEN);
 	return rxe_flush_gcm_crypt(&s->gcm, s->sg, SEAL_AAD_LEN,
 				   encrypt ? len : len + SEAL_TAG_LEN, s->iv,
 				   encrypt);
@@ -173,12 +201,12 @@ static int seal_crypt(struct seal_stream *s, u8 *data, u32 len, u8 *trailer,
  * trailer: the next counter, the AAD, the ciphertext, then KCTR and tag.
  */
 static int seal_tx(struct seal_stream *s, struct rxe_pkt_info *pkt,
-		   u32 dqpn, u32 rkey, u64 va, u32 resid, u8 *data, u32 len)
+		   u32 dqpn, const struct seal_msg *m, u8 *data, u32 len)
 {
 	u8 *trailer = data + len + bth_pad(pkt);
 
 	s->ctr++;
-	seal_aad(s, pkt, dqpn, rkey, va, resid, s->ctr);
+	seal_aad(s, pkt, dqpn, m, s->ctr);
 	put_unaligned_be64(s->ctr, trailer);
 	return seal_crypt(s, data, len, trailer, true);
 }
@@ -189,10 +217,11 @@ static int seal_tx(struct seal_stream *s, struct rxe_pkt_info *pkt,
  * replays, the trailer taken off pkt->paylen.  0, -EBADMSG for a packet
  * that fails, -EALREADY for a genuine one whose counter is not above the
  * last taken (drop it: a replay, or a packet that a retransmission of its
- * PSN overtook, which RC recovers as any lost one).
+ * PSN overtook, which RC recovers as any lost one).  Only a VERIFY's
+ * answer may hold a tag alone (empty_ok).
  */
 static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
-		   u32 dqpn, u32 rkey, u64 va, u32 resid)
+		   u32 dqpn, const struct seal_msg *m, bool empty_ok)
 {
 	struct sk_buff *skb = PKT_TO_SKB(pkt);
 	unsigned int off;
@@ -201,7 +230,7 @@ static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
 	u64 ctr;
 
 	len = payload_size(pkt);
-	if (len <= RXE_FLUSH_SEAL_LEN)
+	if (len < RXE_FLUSH_SEAL_LEN + (empty_ok ? 0 : 1))
 		return -EBADMSG;
 	len -= RXE_FLUSH_SEAL_LEN;
 	off = pkt->hdr - skb->head;
@@ -213,7 +242,7 @@ static int seal_rx(struct seal_stream *s, struct rxe_pkt_info *pkt,
 	    skb_tail_pointer(skb))
 		return -EBADMSG;
 	ctr = get_unaligned_be64(trailer);
-	seal_aad(s, pkt, dqpn, rkey, va, resid, ctr);
+	seal_aad(s, pkt, dqpn, m, ctr);
 	if (seal_crypt(s, payload_addr(pkt), len, trailer, false))
 		return -EBADMSG;
 	/* genuine, but taken before: a replay, or a retransmission's twin */
@@ -238,26 +267,95 @@ static u64 wqe_va(struct rxe_send_wqe *wqe, u32 resid)
 	return wqe->wr.wr.rdma.remote_addr + (wqe->dma.length - resid);
 }
 
+/*
+ * The data key a FLUSH-family request's payload is sealed with: ATOMIC
+ * WRITE's value (in the WQE, no MR) by RXE_FLUSH_SEND_KEYED, under the key
+ * the QP is bound to; a compared digest, or the answer of a VERIFY, by the
+ * MRs of its buffer (inline data has none).  NULL when plain; an ERR_PTR
+ * or a key the QP is not bound to fails the request (rxe_flush_seal_req()).
+ */
+static struct rxe_flush_key *wqe_op_key(struct rxe_qp *qp,
+					struct rxe_send_wqe *wqe)
+{
+	struct rxe_flush_seal *seal;
+
+	switch (wqe->wr.opcode) {
+	case RXE_FLUSH_WR_ATOMIC_WRITE:
+		if (!(wqe->wr.send_flags & RXE_FLUSH_SEND_KEYED))
+			return NULL;
+		seal = qp_seal(qp);
+		return seal ? seal->key : ERR_PTR(-EFAULT);
+	case RXE_FLUSH_WR_VERIFY:
+		if (wqe->wr.send_flags & IB_SEND_INLINE)
+			return NULL;
+		return wqe_key(qp, &wqe->dma, qp->sq.max_sge);
+	}
+	return NULL;
+}
+
+/* a VERIFY's message, as the requester posted it and the AAD names it */
+static void wqe_verify_msg(struct rxe_send_wqe *wqe, struct seal_msg *m)
+{
+	m->rkey = wqe->wr.wr.atomic.rkey;
+	m->va = wqe->wr.wr.atomic.remote_addr;
+	m->resid = lower_32_bits(wqe->wr.wr.atomic.compare_add);
+	m->extra = rxe_flush_verify_word(wqe);
+}
+
+/* a FLUSH-family request's message: its RETH, and a VERIFY's VETH word */
+static void pkt_op_msg(struct rxe_pkt_info *pkt, struct seal_msg *m)
+{
+	m->rkey = reth_rkey(pkt);
+	m->va = reth_va(pkt);
+	m->resid = reth_len(pkt);
+	m->extra = pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY ?
+		   rxe_flush_veth(pkt) : 0;
+}
+
 u32 rxe_flush_seal_req_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			       u32 mask, u32 payload)
 {
-	if (!payload || !(mask & RXE_WRITE_OR_SEND_MASK) ||
-	    (mask & RXE_FLUSH_OPS_MASK) ||
+	if (!payload)
+		return 0;
+	if (mask & RXE_FLUSH_OPS_MASK)
+		return wqe_op_key(qp, wqe) ? RXE_FLUSH_SEAL_LEN : 0;
+	if (!(mask & RXE_WRITE_OR_SEND_MASK) ||
 	    (wqe->wr.send_flags & IB_SEND_INLINE))
 		return 0;
 	return wqe_key(qp, &wqe->dma, qp->sq.max_sge) ? RXE_FLUSH_SEAL_LEN : 0;
+}
+
+/* ATOMIC WRITE's value or a compared digest: one packet, charged as one */
+static int seal_req_op(struct rxe_qp *qp, struct rxe_flush_seal *seal,
+		       struct rxe_send_wqe *wqe, struct rxe_pkt_info *pkt,
+		       u32 payload)
+{
+	struct seal_msg m;
+	int err;
+
+	if (!seal || wqe_op_key(qp, wqe) != seal->key)
+		return -EFAULT;
+	err = rxe_flush_key_charge(seal->key, seal->gen, 1);
+	if (err)
+		return err;
+	pkt_op_msg(pkt, &m);
+	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num, &m,
+		       payload_addr(pkt), payload) ? -EFAULT : 0;
 }
 
 int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 		       struct rxe_pkt_info *pkt, u32 payload)
 {
 	struct rxe_flush_seal *seal;
+	struct seal_msg m;
 	u32 resid;
 	int err;
 
 	if (payload_size(pkt) == payload)
 		return 0;			/* no trailer: not keyed */
 	seal = qp_seal(qp);
+	if (pkt->mask & RXE_FLUSH_OPS_MASK)
+		return seal_req_op(qp, seal, wqe, pkt, payload);
 	if (!seal || wqe_key(qp, &wqe->dma, qp->sq.max_sge) != seal->key)
 		return -EFAULT;
 	resid = wqe->dma.resid + payload;	/* before this packet's copy */
@@ -265,30 +363,42 @@ int rxe_flush_seal_req(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 	if (err)
 		return err;
 	/* a SEND names no R_Key: its packet's offset into the message */
+	m = (struct seal_msg){
+		.rkey = wqe->wr.wr.rdma.rkey,
+		.va = wqe_va(wqe, resid),
+		.resid = resid,
+		.extra = pkt_extra(pkt),
+	};
 	if (pkt->mask & RXE_SEND_MASK)
-		return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
-			       0, wqe->dma.length - resid, 0,
-			       payload_addr(pkt), payload) ? -EFAULT : 0;
-	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num,
-		       wqe->wr.wr.rdma.rkey, wqe_va(wqe, resid), resid,
+		m = (struct seal_msg){
+			.va = wqe->dma.length - resid,
+			.extra = pkt_extra(pkt),
+		};
+	return seal_tx(&seal->tx[SEAL_REQ], pkt, qp->attr.dest_qp_num, &m,
 		       payload_addr(pkt), payload) ? -EFAULT : 0;
+}
+
+/* 0, -EALREADY for a replay (dropped), -EKEYREJECTED for what fails */
+static int open_verdict(int err)
+{
+	return !err || err == -EALREADY ? err : -EKEYREJECTED;
 }
 
 static int resp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		     struct rxe_mr *mr)
 {
 	struct rxe_flush_seal *seal = qp_seal_rx(qp, mr->flush_key);
+	struct seal_msg m = {
+		.rkey = qp->resp.rkey,
+		.va = qp->resp.va,
+		.resid = qp->resp.resid,
+		.extra = pkt_extra(pkt),
+	};
 
 	if (!seal)
 		return -EKEYREJECTED;
-	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
-			qp->resp.rkey, qp->resp.va, qp->resp.resid)) {
-	case 0:
-		return 0;
-	case -EALREADY:
-		return -EALREADY;
-	}
-	return -EKEYREJECTED;
+	return open_verdict(seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
+				    &m, false));
 }
 
 /*
@@ -322,6 +432,7 @@ int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	struct rxe_recv_wqe *wqe = qp->resp.wqe;
 	struct rxe_flush_key *key;
 	struct rxe_flush_seal *seal;
+	struct seal_msg m;
 	u32 max_sge;
 
 	if (!wqe)
@@ -337,31 +448,87 @@ int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	seal = IS_ERR(key) ? NULL : qp_seal_rx(qp, key);
 	if (!seal || !payload_size(pkt))
 		return -EKEYREJECTED;
-	switch (seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num, 0,
-			wqe->dma.length - wqe->dma.resid, 0)) {
-	case 0:
-		return 0;
-	case -EALREADY:
-		return -EALREADY;
-	}
-	return -EKEYREJECTED;
+	m = (struct seal_msg){
+		.va = wqe->dma.length - wqe->dma.resid,
+		.extra = pkt_extra(pkt),
+	};
+	return open_verdict(seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
+				    &m, false));
 }
 
 /*
  * A FLUSH, ATOMIC WRITE or VERIFY whose target rxe_flush_resp_check() has
- * made the QP's resp.mr: into a keyed MR nothing goes without a tag.  A
- * FLUSH places nothing; ATOMIC WRITE's value and VERIFY's digest are not
- * sealed in this version (keyed-mrs.rst), so both are refused there.
+ * made the QP's resp.mr.  Into a keyed MR nothing goes without a tag:
+ * ATOMIC WRITE's value and a compared digest come sealed and are opened
+ * here; a VERIFY's answer goes back sealed, so the QP must be bound to the
+ * MR's key, and the answer is charged to the key now (past its limit the
+ * VERIFY is refused as a READ is).  A FLUSH places nothing.
  */
 int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
 	struct rxe_mr *mr = qp->resp.mr;
+	struct rxe_flush_seal *seal;
+	struct seal_msg m;
+	int err = 0;
 
 	if (!mr || !mr->flush_key || pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH)
 		return 0;
-	rxe_put(mr);
-	qp->resp.mr = NULL;
-	return -EKEYREJECTED;
+	seal = qp_seal_rx(qp, mr->flush_key);
+	if (!seal) {
+		err = -EKEYREJECTED;
+	} else if (payload_size(pkt)) {
+		pkt_op_msg(pkt, &m);
+		err = open_verdict(seal_rx(&seal->rx[SEAL_REQ], pkt,
+					   qp->ibqp.qp_num, &m, false));
+	}
+	if (!err && pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY &&
+	    rxe_flush_key_charge(seal->key, seal->gen, 1))
+		err = -EACCES;
+	if (err) {
+		rxe_put(mr);
+		qp->resp.mr = NULL;
+	}
+	return err;
+}
+
+/*
+ * A duplicate of a request whose payload came sealed: opened as the
+ * original was, so that it is compared in plaintext - a retransmission is
+ * sealed again under a higher counter - and a replay of a counter already
+ * taken is no duplicate (-EALREADY).
+ */
+int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+{
+	struct rxe_flush_seal *seal = qp_seal(qp);
+	struct seal_msg m;
+
+	if (!seal || !qp_seal_rx(qp, seal->key))
+		return -EKEYREJECTED;
+	pkt_op_msg(pkt, &m);
+	return open_verdict(seal_rx(&seal->rx[SEAL_REQ], pkt, qp->ibqp.qp_num,
+				    &m, false));
+}
+
+/*
+ * A keyed VERIFY's answer, its len bytes (a digest, or none for a match)
+ * at the payload of ack and the trailer's room after them: sealed under
+ * the responder's stream for the request id names.  A QP no longer bound
+ * to the key (re-keyed since) sends the tag zeroed, which fails.
+ */
+void rxe_flush_seal_answer(struct rxe_qp *qp, struct rxe_pkt_info *ack,
+			   const struct rxe_flush_req_id *id, u32 len)
+{
+	struct rxe_flush_seal *seal = qp_seal(qp);
+	struct seal_msg m = {
+		.rkey = id->rkey, .va = id->va, .resid = id->len,
+		.extra = id->ext,
+	};
+	u8 *data = payload_addr(ack);
+
+	if (!seal || !qp_seal_rx(qp, seal->key) ||
+	    seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num, &m,
+		    data, len))
+		memset(data + len, 0, RXE_FLUSH_SEAL_LEN);
 }
 
 u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload)
@@ -374,6 +541,11 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 			     u32 payload)
 {
 	struct rxe_flush_seal *seal;
+	struct seal_msg m = {
+		.rkey = res->read.rkey,
+		.va = res->read.va,
+		.resid = res->read.resid,
+	};
 
 	if (!rxe_flush_seal_resp_trailer(mr, payload))
 		return 0;
@@ -381,29 +553,50 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 	if (!seal || seal->key != mr->flush_key ||
 	    seal_charge(qp, seal, res->read.resid))
 		return -EACCES;
-	return seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num,
-		       res->read.rkey, res->read.va, res->read.resid,
+	return seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num, &m,
 		       payload_addr(ack), payload) ? -EACCES : 0;
 }
 
+/* the trailer a VERIFY's answer carries: its digest buffer is keyed */
+u32 rxe_flush_seal_comp_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe)
+{
+	if (wqe->wr.opcode != RXE_FLUSH_WR_VERIFY)
+		return 0;
+	return wqe_op_key(qp, wqe) ? RXE_FLUSH_SEAL_LEN : 0;
+}
+
+/*
+ * A response to open: a READ's data, or a keyed VERIFY's answer (which
+ * rxe_flush_comp_is_ack() has held to the digest, or none, and a trailer).
+ */
 int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe)
 {
+	bool verify = wqe->wr.opcode == RXE_FLUSH_WR_VERIFY;
 	struct rxe_flush_key *key;
 	struct rxe_flush_seal *seal;
+	struct seal_msg m;
 
-	/* a READ's data (a VERIFY's digest is not a keyed payload) */
-	if (wqe->wr.opcode != IB_WR_RDMA_READ || !payload_size(pkt))
+	if (verify) {
+		key = wqe_op_key(qp, wqe);
+		wqe_verify_msg(wqe, &m);
+	} else if (wqe->wr.opcode == IB_WR_RDMA_READ && payload_size(pkt)) {
+		key = wqe_key(qp, &wqe->dma, qp->sq.max_sge);
+		m = (struct seal_msg){
+			.rkey = wqe->wr.wr.rdma.rkey,
+			.va = wqe_va(wqe, wqe->dma.resid),
+			.resid = wqe->dma.resid,
+		};
+	} else {
 		return 0;
-	key = wqe_key(qp, &wqe->dma, qp->sq.max_sge);
+	}
 	if (!key)
 		return 0;
 	seal = IS_ERR(key) ? NULL : qp_seal_rx(qp, key);
 	if (!seal)
 		return -EFAULT;
-	switch (seal_rx(&seal->rx[SEAL_RESP], pkt, qp->ibqp.qp_num,
-			wqe->wr.wr.rdma.rkey, wqe_va(wqe, wqe->dma.resid),
-			wqe->dma.resid)) {
+	switch (seal_rx(&seal->rx[SEAL_RESP], pkt, qp->ibqp.qp_num, &m,
+			verify)) {
 	case 0:
 		return 0;
 	case -EALREADY:

@@ -193,6 +193,21 @@ enum rxe_flush_key_query_attrs {
 #define RXE_FLUSH_KEY_DRAW_BYTES		16
 #define RXE_FLUSH_KEY_TRAILER_BYTES		24
 
+/*
+ * Sealed ATOMIC WRITE and VERIFY (from 0.7.0).  ATOMIC WRITE's value lies
+ * in the WQE, in no MR: the send flag RXE_FLUSH_SEND_KEYED (in the range
+ * ib_verbs.h reserves for drivers; ibv_post_send()'s send_flags or the
+ * extended QP's wr_flags) seals it under the data key the QP is bound to,
+ * for a keyed MR of the peer (without it, or on an unbound QP, a keyed MR
+ * refuses the value: authentication failure).  On an unbound QP the WR
+ * completes with IBV_WC_LOC_PROT_ERR, nothing sent.  The flag means
+ * nothing on other opcodes; drivers before 0.7.0 ignore it.  A VERIFY is
+ * keyed by the MRs of its digest buffer (its sg_list, never inline data),
+ * as a READ by its scatter list: a compared digest goes sealed, and the
+ * answer comes back sealed - the digest, or for a match a tag alone.
+ */
+#define RXE_FLUSH_SEND_KEYED			(1U << 26)
+
 enum rxe_flush_qp_methods {
 	RXE_FLUSH_METHOD_QP_KEY_DRAW = (1U << UVERBS_ID_NS_SHIFT),
 	RXE_FLUSH_METHOD_QP_KEY_BIND,
@@ -223,7 +238,8 @@ enum rxe_flush_qp_key_bind_attrs {
  *
  * ibv_post_send() with IBV_WR_ATOMIC_WRITE: wr.rdma.remote_addr and rkey;
  * the value is the data of the sg_list (or inline data), copied into the
- * WQE's inline data area when the WR is posted.  It must be 8 bytes at an
+ * WQE's inline data area when the WR is posted (sealed when sent with
+ * RXE_FLUSH_SEND_KEYED).  It must be 8 bytes at an
  * 8-byte aligned address; anything else is refused by the responder
  * (IBV_WC_REM_INV_REQ_ERR), memory untouched, and more than the QP's inline
  * size fails ibv_post_send() with EINVAL.

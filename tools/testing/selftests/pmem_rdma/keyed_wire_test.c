@@ -26,8 +26,10 @@
 
 #include "kselftest_harness.h"
 #include "keyed_helpers.h"
+#include "pmrdma.h"
 #include "rdma_helpers.h"
 #include "roce_helpers.h"
+#include "verify_helpers.h"
 
 #define NET0		"ptk_ve0"
 #define NET1		"ptk_ve1"
@@ -193,16 +195,24 @@ static void subkey(FIXTURE_DATA(keyed_wire) *self, int from, int stream,
 
 #define AAD_LEN		36
 
-/* the documented additional authenticated data (no ImmDt or IETH here) */
+/* what the AAD names besides the BTH (no ImmDt or IETH here) */
+struct msg {
+	uint32_t rkey;
+	uint64_t va;
+	uint32_t resid;
+	uint32_t extra;		/* a VERIFY's VETH word, else 0 */
+};
+
+/* the documented additional authenticated data */
 static void aad(uint8_t a[AAD_LEN], int opcode, uint32_t dqpn, uint32_t psn,
-		uint32_t rkey, uint64_t va, uint32_t resid, uint64_t ctr)
+		const struct msg *m, uint64_t ctr)
 {
 	pt_put_be32(a, (uint32_t)opcode << 24 | (dqpn & 0xffffff));
 	pt_put_be32(a + 4, psn & 0xffffff);
-	pt_put_be32(a + 8, rkey);
-	pt_put_be64(a + 12, va);
-	pt_put_be32(a + 20, resid);
-	pt_put_be32(a + 24, 0);
+	pt_put_be32(a + 8, m->rkey);
+	pt_put_be64(a + 12, m->va);
+	pt_put_be32(a + 20, m->resid);
+	pt_put_be32(a + 24, m->extra);
 	pt_put_be64(a + 28, ctr);
 }
 
@@ -234,8 +244,11 @@ static int frame_payload(const struct pt_frame *f, size_t *off, size_t *len)
 	int op = pt_frame_opcode(f), pad = (f->b[PT_ROCE_OFF + 1] >> 4) & 3;
 	size_t hdr = PT_BTH_LEN;
 
-	if (op == PT_OP_WRITE_FIRST || op == PT_OP_WRITE_ONLY)
+	if (op == PT_OP_WRITE_FIRST || op == PT_OP_WRITE_ONLY ||
+	    op == PT_OP_ATOMIC_WRITE)
 		hdr += PT_RETH_LEN;
+	else if (op == PT_OP_VERIFY)
+		hdr += 4 + PT_RETH_LEN;		/* VETH, RETH */
 	else if (op == PT_OP_READ_RESPONSE_FIRST ||
 		 op == PT_OP_READ_RESPONSE_ONLY || op == 0x0f)
 		hdr += PT_AETH_LEN;
@@ -252,59 +265,88 @@ static int frame_payload(const struct pt_frame *f, size_t *off, size_t *len)
 }
 
 /*
- * Open a captured keyed frame with the test's own subkey: its plaintext
- * into out (at most outlen), its counter; the plaintext's length or -1.
+ * Open a captured keyed frame of message m with the test's own subkey: its
+ * plaintext into out (at most outlen), its counter; the plaintext's length
+ * (0: a tag alone) or -1.
  */
-static int open_frame(const struct pt_frame *f, const uint8_t k[16],
-		      uint32_t rkey, uint64_t va, uint32_t resid,
-		      uint8_t *out, size_t outlen, uint64_t *ctr)
+static int open_msg(const struct pt_frame *f, const uint8_t k[16],
+		    const struct msg *m, uint8_t *out, size_t outlen,
+		    uint64_t *ctr)
 {
 	int pad = (f->b[PT_ROCE_OFF + 1] >> 4) & 3;
 	uint8_t a[AAD_LEN], tag[16];
 	size_t off, len;
 
-	if (frame_payload(f, &off, &len) || len <= TRAILER ||
+	if (frame_payload(f, &off, &len) || len < TRAILER ||
 	    len - TRAILER > outlen)
 		return -1;
 	len -= TRAILER;
 	memcpy(out, f->b + off, len);
 	*ctr = pt_be64_at(f->b + off + len + pad);
 	memcpy(tag, f->b + off + len + pad + 8, 16);
-	aad(a, pt_frame_opcode(f), pt_frame_dqpn(f), pt_frame_psn(f), rkey,
-	    va, resid, *ctr);
+	aad(a, pt_frame_opcode(f), pt_frame_dqpn(f), pt_frame_psn(f), m, *ctr);
 	return gcm(k, a, *ctr, out, len, tag, 0) ? -1 : (int)len;
 }
 
-/*
- * A WRITE ONLY of len bytes of data to va, sealed by the test with the
- * request subkey and counter ctr (one bit of the ciphertext flipped if
- * flip), sent to qp[1] at psn; the frames seen afterwards are kept.
- */
-static int inject_write(FIXTURE_DATA(keyed_wire) *self,
-			const struct pt_frame *tmpl, uint32_t psn,
-			uint64_t va, const uint8_t *data, uint32_t len,
-			uint64_t ctr, int flip)
+/* a WRITE, SEND or READ RESPONSE frame: at least a byte of plaintext */
+static int open_frame(const struct pt_frame *f, const uint8_t k[16],
+		      uint32_t rkey, uint64_t va, uint32_t resid,
+		      uint8_t *out, size_t outlen, uint64_t *ctr)
 {
-	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 256 + TRAILER];
-	unsigned char *p = roce + PT_BTH_LEN + PT_RETH_LEN;
-	uint8_t k[16], a[AAD_LEN];
-	struct pt_frame f;
-	int ret;
+	struct msg m = { .rkey = rkey, .va = va, .resid = resid };
+	int n = open_msg(f, k, &m, out, outlen, ctr);
 
-	if (len > 256 || len % 4)
-		return -EINVAL;
-	pt_bth(roce, PT_OP_WRITE_ONLY, 0, self->c.qp[1]->qp_num, 1, psn);
-	pt_reth(roce + PT_BTH_LEN, va, self->dst_mr->rkey, len);
-	memcpy(p, data, len);
-	subkey(self, 0, STREAM_REQ, k);
-	aad(a, PT_OP_WRITE_ONLY, self->c.qp[1]->qp_num, psn,
-	    self->dst_mr->rkey, va, len, ctr);
+	return n > 0 ? n : -1;
+}
+
+/*
+ * Seal the len bytes at p of the RoCE packet at roce (BTH on) in place,
+ * under k and counter ctr for message m, with the trailer after them (one
+ * bit of the ciphertext flipped if flip), and make f of it with tmpl's
+ * headers.
+ */
+static int seal_frame(struct pt_frame *f, const struct pt_frame *tmpl,
+		      const uint8_t k[16], const struct msg *m,
+		      unsigned char *roce, unsigned char *p, uint32_t len,
+		      uint64_t ctr, int flip)
+{
+	uint8_t a[AAD_LEN];
+
+	aad(a, roce[0], pt_be32_at(roce + 4) & 0xffffff,
+	    pt_be32_at(roce + 8) & 0xffffff, m, ctr);
 	if (gcm(k, a, ctr, p, len, p + len + 8, 1))
 		return -EIO;
 	pt_put_be64(p + len, ctr);
 	if (flip)
 		p[len / 2] ^= 0x10;
-	ret = pt_frame_build(&f, tmpl, roce, p + len + TRAILER - roce);
+	return pt_frame_build(f, tmpl, roce, p + len + TRAILER - roce);
+}
+
+/*
+ * A WRITE ONLY (or an ATOMIC WRITE: op) of len bytes of data to va, sealed
+ * by the test with the request subkey and counter ctr (one bit of the
+ * ciphertext flipped if flip), sent to qp[1] at psn; the frames seen
+ * afterwards are kept.
+ */
+static int inject_sealed(FIXTURE_DATA(keyed_wire) *self,
+			 const struct pt_frame *tmpl, int op, uint32_t psn,
+			 uint64_t va, const uint8_t *data, uint32_t len,
+			 uint64_t ctr, int flip)
+{
+	unsigned char roce[PT_BTH_LEN + PT_RETH_LEN + 256 + TRAILER];
+	unsigned char *p = roce + PT_BTH_LEN + PT_RETH_LEN;
+	struct msg m = { .rkey = self->dst_mr->rkey, .va = va, .resid = len };
+	struct pt_frame f;
+	uint8_t k[16];
+	int ret;
+
+	if (len > 256 || len % 4)
+		return -EINVAL;
+	pt_bth(roce, op, 0, self->c.qp[1]->qp_num, 1, psn);
+	pt_reth(roce + PT_BTH_LEN, va, self->dst_mr->rkey, len);
+	memcpy(p, data, len);
+	subkey(self, 0, STREAM_REQ, k);
+	ret = seal_frame(&f, tmpl, k, &m, roce, p, len, ctr, flip);
 	if (!ret)
 		ret = pt_inject(self->inj, &f);
 	if (ret)
@@ -313,17 +355,41 @@ static int inject_write(FIXTURE_DATA(keyed_wire) *self,
 	return self->nfr < 0 ? self->nfr : 0;
 }
 
-/* the syndrome of the first ACK or NAK to qp[0] captured, or -1 */
-static int answer(FIXTURE_DATA(keyed_wire) *self, uint32_t psn)
+static int inject_write(FIXTURE_DATA(keyed_wire) *self,
+			const struct pt_frame *tmpl, uint32_t psn,
+			uint64_t va, const uint8_t *data, uint32_t len,
+			uint64_t ctr, int flip)
+{
+	return inject_sealed(self, tmpl, PT_OP_WRITE_ONLY, psn, va, data, len,
+			     ctr, flip);
+}
+
+/* the first captured frame of opcode to dqpn, at psn unless psn < 0 */
+static const struct pt_frame *find(FIXTURE_DATA(keyed_wire) *self, int op,
+				   uint32_t dqpn, long psn)
 {
 	int i;
 
 	for (i = 0; i < self->nfr; i++)
-		if (pt_frame_dqpn(&self->fr[i]) == self->c.qp[0]->qp_num &&
-		    pt_frame_opcode(&self->fr[i]) == PT_OP_ACKNOWLEDGE &&
-		    pt_frame_psn(&self->fr[i]) == psn)
-			return pt_frame_syndrome(&self->fr[i]);
-	return -1;
+		if (pt_frame_dqpn(&self->fr[i]) == dqpn &&
+		    pt_frame_opcode(&self->fr[i]) == op &&
+		    (psn < 0 || pt_frame_psn(&self->fr[i]) == psn))
+			return &self->fr[i];
+	return NULL;
+}
+
+/* the syndrome of the first answer of opcode to qp[0] at psn, or -1 */
+static int answered(FIXTURE_DATA(keyed_wire) *self, int op, uint32_t psn)
+{
+	const struct pt_frame *f = find(self, op, self->c.qp[0]->qp_num, psn);
+
+	return f ? pt_frame_syndrome(f) : -1;
+}
+
+/* the syndrome of the first ACK or NAK to qp[0] captured, or -1 */
+static int answer(FIXTURE_DATA(keyed_wire) *self, uint32_t psn)
+{
+	return answered(self, PT_OP_ACKNOWLEDGE, psn);
 }
 
 /* the first byte of [p, p + len) that is not c, or -1 */
@@ -588,9 +654,9 @@ TEST_F(keyed_wire, a_replayed_counter_is_not_placed)
 }
 
 /*
- * What carries no tag in this version does not reach a keyed MR, hand-made
- * at the expected PSN with a valid ICRC: an ATOMIC WRITE is NAKed as an
- * authentication failure, a FETCH ADD as a remote access error (a keyed
+ * What carries no tag does not reach a keyed MR, hand-made at the
+ * expected PSN with a valid ICRC: an ATOMIC WRITE without one is NAKed as
+ * an authentication failure, a FETCH ADD as a remote access error (a keyed
  * MR has no atomic access), and nothing changes.
  */
 TEST_F(keyed_wire, untagged_requests_do_not_reach_a_keyed_mr)
@@ -838,6 +904,304 @@ TEST_F(keyed_wire, a_key_past_its_limit_is_refused_until_rekeyed)
 					(uintptr_t)self->dst, MSG, out,
 					sizeof(out), &ctr));
 		EXPECT_EQ(1, ctr);
+	}
+}
+
+
+/* an ATOMIC WRITE of value (8 bytes) to va of dst, waited for: 0 or -errno */
+static int atomic_write(FIXTURE_DATA(keyed_wire) *self, uint64_t va,
+			const void *value, unsigned int flags,
+			struct ibv_wc *wc)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)value, .length = 8 };
+	struct ibv_send_wr wr = {
+		.wr_id = 0xa7, .opcode = IBV_WR_ATOMIC_WRITE,
+		.send_flags = IBV_SEND_SIGNALED | flags,
+		.sg_list = &sge, .num_sge = 1,
+		.wr.rdma = { .remote_addr = va, .rkey = self->dst_mr->rkey },
+	}, *bad;
+
+	if (ibv_post_send(self->c.qp[0], &wr, &bad))
+		return -errno;
+	return pt_poll_one(self->c.cq[0], wc, 5000);
+}
+
+/* a VERIFY of [dst, + MSG) with word, its digest buffer buf of mr */
+static struct pt_verify verify_of(FIXTURE_DATA(keyed_wire) *self,
+				  uint32_t word, void *buf, uint32_t buflen,
+				  struct ibv_mr *mr)
+{
+	return (struct pt_verify){
+		.rkey = self->dst_mr->rkey, .raddr = (uintptr_t)self->dst,
+		.len = MSG, .word = word, .buf = buf, .buflen = buflen,
+		.lkey = mr->lkey,
+	};
+}
+
+static int has_bytes(const struct pt_frame *f, const void *p, size_t len)
+{
+	return memmem(f->b, f->len, p, len) != NULL;
+}
+
+/*
+ * Sealed ATOMIC WRITE and VERIFY (0.7.0): an ATOMIC WRITE posted with
+ * RXE_FLUSH_SEND_KEYED, a VERIFY that returns its digest into a keyed
+ * buffer and a comparing VERIFY whose expected digest lies in one all
+ * complete as plain ones do; no frame shows the value or a digest; and
+ * every keyed frame opens with the test's subkeys - the value, the
+ * compared digest, the returned digest and the match (a tag alone) - its
+ * AAD naming the R_Key, the range and the VETH word.
+ */
+TEST_F(keyed_wire, keyed_atomic_write_and_verify_cross_sealed)
+{
+	static const char value[8] = "AW-PLAIN";
+	const uint32_t wsha = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_SHA256,
+						    0);
+	const uint32_t wcrc = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C,
+						    RXE_FLUSH_VERIFY_COMPARE);
+	uint8_t kq[16], ks[16], out[64], sha[32], crc[4];
+	const struct pt_frame *f, *a;
+	int i, ret, verifies = 0;
+	struct pt_verify v;
+	struct ibv_wc wc;
+	struct msg m;
+	uint64_t ctr;
+	uint32_t w;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	fill_marked(self->dst, 5);
+	memset(self->back, 0, BUF);
+	ASSERT_EQ(0, atomic_write(self, (uintptr_t)self->dst + MSG + 8, value,
+				  RXE_FLUSH_SEND_KEYED, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	ASSERT_EQ(0, memcmp(self->dst + MSG + 8, value, 8));
+
+	ASSERT_EQ(32, pmrdma_digest(RXE_FLUSH_VERIFY_ALG_SHA256, self->dst,
+				    MSG, sha));
+	v = verify_of(self, wsha, self->back, 32, self->back_mr);
+	ASSERT_EQ(0, pt_post_verify(&self->c, &v, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, memcmp(self->back, sha, 32));
+
+	ASSERT_EQ(4, pmrdma_digest(RXE_FLUSH_VERIFY_ALG_CRC32C, self->dst,
+				   MSG, crc));
+	memcpy(self->src, crc, 4);
+	v = verify_of(self, wcrc, self->src, 4, self->src_mr);
+	ASSERT_EQ(0, pt_post_verify(&self->c, &v, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	for (i = 0; i < self->nfr; i++) {
+		EXPECT_FALSE(has_bytes(&self->fr[i], value, 8)) TH_LOG("frame %d",
+								       i);
+		EXPECT_FALSE(has_bytes(&self->fr[i], sha, 32)) TH_LOG("frame %d",
+								     i);
+	}
+	subkey(self, 0, STREAM_REQ, kq);
+	subkey(self, 1, STREAM_RESP, ks);
+
+	f = find(self, PT_OP_ATOMIC_WRITE, self->c.qp[1]->qp_num, -1);
+	ASSERT_NE(NULL, f);
+	m = (struct msg){ .rkey = self->dst_mr->rkey,
+			  .va = (uintptr_t)self->dst + MSG + 8, .resid = 8 };
+	ASSERT_EQ(8, open_msg(f, kq, &m, out, sizeof(out), &ctr));
+	EXPECT_EQ(0, memcmp(out, value, 8));
+
+	for (i = 0; i < self->nfr; i++) {
+		f = &self->fr[i];
+		if (pt_frame_opcode(f) != PT_OP_VERIFY)
+			continue;
+		w = pt_be32_at(f->b + PT_ROCE_OFF + PT_BTH_LEN);
+		m = (struct msg){ .rkey = self->dst_mr->rkey,
+				  .va = (uintptr_t)self->dst, .resid = MSG,
+				  .extra = w };
+		a = find(self, PT_OP_READ_RESPONSE_ONLY, self->c.qp[0]->qp_num,
+			 pt_frame_psn(f));
+		ASSERT_NE(NULL, a);
+		if (w == wsha) {
+			EXPECT_EQ(32, open_msg(a, ks, &m, out, sizeof(out),
+					       &ctr));
+			EXPECT_EQ(0, memcmp(out, sha, 32));
+		} else {
+			EXPECT_EQ(4, open_msg(f, kq, &m, out, sizeof(out),
+					      &ctr));
+			EXPECT_EQ(0, memcmp(out, crc, 4));
+			/* the match: a tag alone */
+			EXPECT_EQ(0, open_msg(a, ks, &m, out, sizeof(out),
+					      &ctr));
+		}
+		verifies++;
+	}
+	EXPECT_EQ(2, verifies);
+}
+
+/*
+ * A sealed ATOMIC WRITE on the wire.  The captured one sent again (its
+ * PSN a duplicate, its counter taken) is neither answered nor placed;
+ * sealed again by the test under a new counter at the same PSN - a
+ * retransmission - it is answered again and still not placed twice; at
+ * the next PSN it is placed; with a bit of its value flipped it is NAKed
+ * (authentication failure) and places nothing.
+ */
+TEST_F(keyed_wire, a_sealed_atomic_write_is_checked_and_not_replayed)
+{
+	static const uint8_t v1[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t v2[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	uint64_t va, ctr;
+	uint8_t kq[16], out[8];
+	struct pt_frame tmpl;
+	const struct pt_frame *f;
+	struct ibv_wc wc;
+	struct msg m;
+	uint32_t psn;
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->dst, 0, BUF);
+	va = (uintptr_t)self->dst + 8;
+	ASSERT_EQ(0, atomic_write(self, va, v1, RXE_FLUSH_SEND_KEYED, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+		ibv_wc_status_str(wc.status));
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	f = find(self, PT_OP_ATOMIC_WRITE, self->c.qp[1]->qp_num, -1);
+	ASSERT_NE(NULL, f);
+	tmpl = *f;
+	psn = pt_frame_psn(&tmpl);
+	subkey(self, 0, STREAM_REQ, kq);
+	m = (struct msg){ .rkey = self->dst_mr->rkey, .va = va, .resid = 8 };
+	ASSERT_EQ(8, open_msg(&tmpl, kq, &m, out, sizeof(out), &ctr));
+
+	/* the captured packet again: its counter was taken */
+	memset(self->dst + 8, 0x44, 8);
+	ASSERT_EQ(0, pt_inject(self->inj, &tmpl));
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	EXPECT_EQ(-1, answered(self, PT_OP_READ_RESPONSE_ONLY, psn));
+	EXPECT_EQ(-1, not_all(self->dst + 8, 8, 0x44));
+
+	/* a retransmission: answered from the resource, not executed */
+	ASSERT_EQ(0, inject_sealed(self, &tmpl, PT_OP_ATOMIC_WRITE, psn, va,
+				   v1, 8, ctr + 1, 0));
+	EXPECT_EQ(PT_AETH_ACK, answered(self, PT_OP_READ_RESPONSE_ONLY, psn));
+	EXPECT_EQ(-1, not_all(self->dst + 8, 8, 0x44));
+
+	psn = (psn + 1) & 0xffffff;
+	ASSERT_EQ(0, inject_sealed(self, &tmpl, PT_OP_ATOMIC_WRITE, psn,
+				   va + 8, v2, 8, ctr + 2, 0));
+	EXPECT_EQ(PT_AETH_ACK, answered(self, PT_OP_READ_RESPONSE_ONLY, psn));
+	EXPECT_EQ(0, memcmp(self->dst + 16, v2, 8));
+
+	psn = (psn + 1) & 0xffffff;
+	ASSERT_EQ(0, inject_sealed(self, &tmpl, PT_OP_ATOMIC_WRITE, psn,
+				   va + 16, v2, 8, ctr + 3, 1));
+	EXPECT_EQ(AETH_NAK_KEY, answer(self, psn));
+	EXPECT_EQ(-1, not_all(self->dst + 24, 8, 0));
+	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->c.qp[1]));
+}
+
+/* the PSN of the next VERIFY frame to qp[1] captured within 3 s, or -1 */
+static long capture_verify(FIXTURE_DATA(keyed_wire) *self)
+{
+	struct pt_frame f;
+	int i, n;
+
+	/* qp[0] sends it again every ~70 ms: capture a frame at a time */
+	for (i = 0; i < 100; i++) {
+		n = pt_capture(self->cap, &f, 1, 30);
+		if (n == 1 && pt_frame_opcode(&f) == PT_OP_VERIFY &&
+		    pt_frame_dqpn(&f) == self->c.qp[1]->qp_num)
+			return pt_frame_psn(&f);
+	}
+	return -1;
+}
+
+/*
+ * A READ RESPONSE ONLY answering qp[0]'s VERIFY at psn with len bytes of
+ * digest, sealed by the test with the responder's subkey and counter ctr
+ * (a bit flipped if flip), sent from the responder's side.
+ */
+static int inject_answer(FIXTURE_DATA(keyed_wire) *self,
+			 const struct pt_frame *tmpl, uint32_t psn,
+			 const struct msg *m, const uint8_t *digest,
+			 uint32_t len, uint64_t ctr, int flip)
+{
+	unsigned char roce[PT_BTH_LEN + PT_AETH_LEN + 32 + TRAILER];
+	unsigned char *p = roce + PT_BTH_LEN + PT_AETH_LEN;
+	struct pt_frame f;
+	uint8_t k[16];
+
+	if (len > 32)
+		return -EINVAL;
+	pt_bth(roce, PT_OP_READ_RESPONSE_ONLY, 0, self->c.qp[0]->qp_num, 0,
+	       psn);
+	pt_put_be32(roce + PT_BTH_LEN, (uint32_t)PT_AETH_ACK << 24);
+	memcpy(p, digest, len);
+	subkey(self, 1, STREAM_RESP, k);
+	return seal_frame(&f, tmpl, k, m, roce, p, len, ctr, flip) ?:
+	       pt_inject(self->cap, &f);
+}
+
+/*
+ * A VERIFY's answer forged on the path.  The responder's QP is stopped
+ * (in the error state it answers nothing) and the test answers the VERIFY
+ * it sees, at its PSN, from the responder's side.  Sealed with the
+ * responder's subkey - which only a holder of the data key derives - the
+ * test's digest is taken; the same with one bit flipped completes with a
+ * local protection error and lands nothing: a forged digest is detected.
+ */
+TEST_F(keyed_wire, a_forged_verify_answer_is_detected)
+{
+	const uint32_t wsha = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_SHA256,
+						    0);
+	struct ibv_qp_attr qa = { .qp_state = IBV_QPS_ERR };
+	struct ibv_send_wr wr, *bad;
+	const struct pt_frame *f;
+	struct pt_frame tmpl;
+	struct pt_verify v;
+	struct ibv_sge sge;
+	uint8_t fake[32];
+	struct ibv_wc wc;
+	struct msg m;
+	int ret, round;
+	long psn;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
+	memset(self->src, 0x12, 64);
+	ASSERT_EQ(0, pt_rdma_sync(&self->c, IBV_WR_RDMA_WRITE, self->src, 64,
+				  self->src_mr->lkey, (uintptr_t)self->dst,
+				  self->dst_mr->rkey, &wc));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
+	f = find(self, PT_OP_ACKNOWLEDGE, self->c.qp[0]->qp_num, -1);
+	ASSERT_NE(NULL, f);
+	tmpl = *f;			/* the responder's headers */
+	ASSERT_EQ(0, ibv_modify_qp(self->c.qp[1], &qa, IBV_QP_STATE));
+
+	m = (struct msg){ .rkey = self->dst_mr->rkey,
+			  .va = (uintptr_t)self->dst, .resid = MSG,
+			  .extra = wsha };
+	for (round = 0; round < 2; round++) {
+		memset(self->back, 0, 64);
+		memset(fake, 0xf0 + round, sizeof(fake));
+		v = verify_of(self, wsha, self->back, 32, self->back_mr);
+		pt_verify_wr(&v, &wr, &sge);
+		ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &wr, &bad));
+		psn = capture_verify(self);
+		ASSERT_LE(0, psn);
+		ASSERT_EQ(0, inject_answer(self, &tmpl, psn, &m, fake, 32,
+					   100 + round, round));
+		ASSERT_EQ(0, pt_poll_one(self->c.cq[0], &wc, 5000));
+		if (!round) {
+			EXPECT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+				ibv_wc_status_str(wc.status));
+			EXPECT_EQ(0, memcmp(self->back, fake, 32));
+		} else {
+			EXPECT_EQ(IBV_WC_LOC_PROT_ERR, wc.status) TH_LOG("%s",
+				ibv_wc_status_str(wc.status));
+			EXPECT_EQ(-1, not_all(self->back, 32, 0));
+		}
 	}
 }
 
