@@ -145,7 +145,10 @@ struct pmrdma_link {
 	size_t view_size;
 	unsigned int wait_ms;		/* a batch may take this, and its */
 	uint64_t wait_rate;		/* bytes at this many per s */
-	bool atomic_write;		/* the device has ATOMIC WRITE */
+	bool atomic_write;		/* the device has ATOMIC WRITE (a
+					 * keyed link: sealed)
+					 */
+	unsigned int aw_flags;		/* RXE_FLUSH_SEND_KEYED on a keyed link */
 	uint32_t verify_algs;		/* the device's flush-and-verify
 					 * algorithms (RXE_FLUSH_VERIFY_ALG_BIT)
 					 */

@@ -36,19 +36,26 @@ static const struct pmrdma_persist_ops *const method_ops[] = {
 };
 
 /*
- * What the device can flush-and-verify: the provider of rdma_rxe_flush
- * says (every other fails the query), which keeps the driver's versions
- * out of the library.
+ * What the device can flush-and-verify, and whether it seals ATOMIC WRITE
+ * and VERIFY for a keyed link: the provider of rdma_rxe_flush says (every
+ * other fails the query), which keeps the driver's versions out of the
+ * library.
  */
 static void link_device(struct pmrdma_link *l)
 {
 	struct rxe_flush_dv_device_attr dv = { .comp_mask = 0 };
+	bool keyed = l->conn.dkey;
 
-	/* a VERIFY of a keyed MR is refused until its answer is sealed */
-	if (l->conn.dkey)
+	l->atomic_write = l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE;
+	if (rxe_flush_dv_query_device(l->conn.id->verbs, &dv))
+		dv.flags = 0;
+	/* into a keyed MR only sealed; else the fenced WRITE */
+	if (keyed && !(dv.flags & RXE_FLUSH_DV_DEVICE_KEYED_ATOMIC_WRITE))
+		l->atomic_write = false;
+	l->aw_flags = keyed ? RXE_FLUSH_SEND_KEYED : 0;
+	if (keyed && !(dv.flags & RXE_FLUSH_DV_DEVICE_KEYED_VERIFY))
 		return;
-	if (!rxe_flush_dv_query_device(l->conn.id->verbs, &dv) &&
-	    (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY)) {
+	if (dv.flags & RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY) {
 		l->verify_algs = dv.verify_algs;
 		l->verify_max = dv.max_verify_length;
 	}
@@ -64,9 +71,6 @@ static int link_method(struct pmrdma_link *l,
 
 	bool gpspm = l->conn.r.flags & PMEM_RDMA_DESC_GPSPM;
 
-	/* not into a keyed MR until its value is sealed: the fenced WRITE is */
-	l->atomic_write = (l->conn.send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE) &&
-			  !l->conn.dkey;
 	if (want == PMRDMA_METHOD_AUTO && !flush && !gpspm)
 		return pmrdma_link_fail(l, -EOPNOTSUPP,
 				 "the target offers neither FLUSH nor GPSPM (APM, if its platform persists what the NIC places, must be asked for)");
@@ -540,7 +544,7 @@ int pmrdma_link_atomic_write(struct pmrdma_link *l,
 	/* native where the device has it */
 	if (l->atomic_write) {
 		err = pmrdma_batch_add(l, &b, IBV_WR_ATOMIC_WRITE, offset, 8,
-				       &value, 0, 0);
+				       &value, 0, l->aw_flags);
 		return err ? err : pmrdma_batch_post(l, &b);
 	}
 	/* else an 8-byte WRITE fenced behind the requests before, as librpma */

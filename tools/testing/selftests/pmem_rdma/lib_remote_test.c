@@ -984,9 +984,11 @@ TEST_F(remote, a_keyed_map_is_refused_by_the_kernel_target)
 
 /*
  * A keyed export of the kernel target (pmrdmactl export --data-key): a
- * keyed map persists by FLUSH and reads back through sealed WRITEs and
- * READ responses; an unkeyed map is refused by the target, saying why;
- * another data key is refused at connect; a keyed export takes no VERIFY.
+ * keyed map persists by FLUSH, stores an atomic write as a sealed ATOMIC
+ * WRITE, checks with a flush-and-verify whose answer comes sealed, and
+ * reads back through sealed WRITEs and READ responses; an unkeyed map is
+ * refused by the target, saying why; another data key is refused at
+ * connect.
  */
 TEST_F(remote, a_keyed_export_of_the_kernel_target)
 {
@@ -994,10 +996,14 @@ TEST_F(remote, a_keyed_export_of_the_kernel_target)
 	struct lib_map_opts o = {
 		.data_key = data_key, .data_key_len = sizeof(data_key),
 	};
+	long long aw = pt_read_counter("atomic_write_rcvd");
+	long long vf = pt_read_counter("verify_rcvd");
 	struct pmem_rdma_export_req e;
 	struct pmrdma_map *m = NULL;
+	struct pmrdma_range rg;
 	struct pmrdma_remote r;
 	char addr[96], *v;
+	uint64_t word;
 	int i;
 
 	if (!self->map)
@@ -1016,10 +1022,6 @@ TEST_F(remote, a_keyed_export_of_the_kernel_target)
 	snprintf(e.path, sizeof(e.path), "%s", self->pmem);
 	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
 		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
-	/* VERIFY's answer is not sealed yet */
-	EXPECT_EQ(-EOPNOTSUPP, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
-	e.access = ACCESS_RWF;
-	e.verify_algs = 0;
 	ASSERT_EQ(0, ctl(self->fd, PMEM_RDMA_IOC_EXPORT, &e));
 	r = (struct pmrdma_remote){
 		.addr = addr, .port = e.port, .method = PMRDMA_METHOD_FLUSH,
@@ -1032,10 +1034,21 @@ TEST_F(remote, a_keyed_export_of_the_kernel_target)
 		v[i] = i * 7;
 	EXPECT_EQ(0, pmrdma_flush(m, v, 8192)) TH_LOG("%s",
 						     pmrdma_errormsg(m));
+	word = 0x0123456789abcdefULL;
+	EXPECT_EQ(0, pmrdma_atomic_write(m, 4096, word)) TH_LOG("%s",
+		pmrdma_errormsg(m));
+	memcpy(v + 4096, &word, 8);
+	rg = (struct pmrdma_range){ v, 8192 };
+	EXPECT_EQ(0, pmrdma_flush_verify(m, &rg, 1, PMRDMA_VERIFY_ALG_XXH64))
+		TH_LOG("%s", pmrdma_errormsg(m));
+	/* both went natively, sealed (a plain one would have been refused) */
+	EXPECT_EQ(aw + 1, pt_read_counter("atomic_write_rcvd"));
+	EXPECT_EQ(vf + 1, pt_read_counter("verify_rcvd"));
 	memset(v, 0, 8192);
 	EXPECT_EQ(0, pmrdma_read(m, v, 8192)) TH_LOG("%s", pmrdma_errormsg(m));
 	for (i = 0; i < 8192; i++)
-		ASSERT_EQ((char)(i * 7), v[i]) TH_LOG("byte %d", i);
+		ASSERT_EQ(i / 8 == 512 ? ((char *)&word)[i % 8] : (char)(i * 7),
+			  v[i]) TH_LOG("byte %d", i);
 	pmrdma_map_delete(&m);
 
 	EXPECT_EQ(-ECONNREFUSED, lib_map_remote(&m, &r, NULL));
