@@ -26,9 +26,6 @@ int pmem_rdma_keyed_init(struct pmem_rdma_exp *exp)
 
 	if (!len)
 		return 0;
-	/* VERIFY's answer is not sealed yet: a keyed MR refuses it */
-	if (exp->req.access & PMEM_RDMA_ACCESS_VERIFY)
-		return -EOPNOTSUPP;
 	k->ops = symbol_get(rxe_flush_keyed_ops);
 	if (!k->ops)
 		return -EOPNOTSUPP;
