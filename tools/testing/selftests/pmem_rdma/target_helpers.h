@@ -53,13 +53,15 @@ static inline int unexport(int fd, uint32_t id)
 }
 
 /* policy NULL: any peer, as every test but those of access control */
-static inline int export_range_port(int fd, const char *path,
-				    uint32_t flags, uint32_t access,
-				    uint32_t verify_algs, uint16_t max_peers,
-				    const struct pmem_rdma_policy *policy,
-				    uint16_t port, uint32_t *id)
+/* an export request of [EXP_OFF, + EXP_LEN) of path, on DEV's port */
+static inline void export_req_fill(struct pmem_rdma_export_req *e,
+				   const char *path, uint32_t flags,
+				   uint32_t access, uint32_t verify_algs,
+				   uint16_t max_peers,
+				   const struct pmem_rdma_policy *policy,
+				   uint16_t port)
 {
-	struct pmem_rdma_export_req e = {
+	*e = (struct pmem_rdma_export_req){
 		.abi_version = PMEM_RDMA_ABI_VERSION,
 		.flags = flags | (policy ? 0 : PMEM_RDMA_EXPORT_ANY_PEER),
 		.offset = EXP_OFF,
@@ -69,13 +71,24 @@ static inline int export_range_port(int fd, const char *path,
 		.port = port,
 		.max_peers = max_peers,
 	};
+	if (policy)
+		e->policy = *policy;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	snprintf(e->ib_dev, sizeof(e->ib_dev), "%s",
+		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
+}
+
+static inline int export_range_port(int fd, const char *path,
+				    uint32_t flags, uint32_t access,
+				    uint32_t verify_algs, uint16_t max_peers,
+				    const struct pmem_rdma_policy *policy,
+				    uint16_t port, uint32_t *id)
+{
+	struct pmem_rdma_export_req e;
 	int ret;
 
-	if (policy)
-		e.policy = *policy;
-	snprintf(e.path, sizeof(e.path), "%s", path);
-	snprintf(e.ib_dev, sizeof(e.ib_dev), "%s",
-		 getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT);
+	export_req_fill(&e, path, flags, access, verify_algs, max_peers,
+			policy, port);
 	ret = ctl(fd, PMEM_RDMA_IOC_EXPORT, &e);
 	*id = e.id;
 	return ret;
