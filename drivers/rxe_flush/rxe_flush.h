@@ -199,14 +199,19 @@ int rxe_flush_gcm_crypt(struct rxe_flush_gcm *g, struct scatterlist *sg,
  *   _send_open()     the responder's SEND packet, before it is placed in
  *                    the receive buffer: as _resp_open()
  *   _flush_ops()     a FLUSH, ATOMIC WRITE or VERIFY once its target MR
- *                    is found: a keyed MR's sealed payload opened, as
+ *                    is found: -EINVAL for a sealed payload into a plain
+ *                    MR; a keyed MR's sealed payload opened, as
  *                    _resp_open(); -EACCES when a VERIFY's answer cannot
  *                    be sealed (past the key's limit)
- *   _dup_open()      a duplicate of a request that came sealed, before it
- *                    is compared: 0, -EALREADY or -EKEYREJECTED
- *   _answer()        seal a keyed VERIFY's answer in place
+ *   _executed()      such a request executed: note what its answer and
+ *                    its duplicates need
+ *   _dup_open()      its duplicate, before it is compared: 0, -EALREADY
+ *                    or -EKEYREJECTED
+ *   _answer_len(), _answer()   a keyed VERIFY's answer: its trailer, and
+ *                    sealed in place
  *   _resp_trailer(), _read_resp()   the READ RESPONSE from mr
- *   _comp_trailer()  the trailer of a VERIFY's answer, for the completer
+ *   _comp_is_ack()   the completer's rxe_flush_comp_is_ack(), keyed
+ *                    VERIFY answers included
  *   _comp_open()     the completer's READ RESPONSE or VERIFY answer: 0,
  *                    -EALREADY, or -EFAULT (a local protection error)
  */
@@ -231,10 +236,15 @@ int rxe_flush_seal_comp_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 			     struct rxe_send_wqe *wqe);
 int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
 int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
-int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt);
-void rxe_flush_seal_answer(struct rxe_qp *qp, struct rxe_pkt_info *ack,
-			   const struct rxe_flush_req_id *id, u32 len);
-u32 rxe_flush_seal_comp_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe);
+int rxe_flush_seal_executed(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			    struct resp_res *res);
+int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct resp_res *res,
+			    struct rxe_pkt_info *pkt);
+u32 rxe_flush_seal_answer_len(const struct resp_res *res);
+void rxe_flush_seal_answer(struct rxe_qp *qp, const struct resp_res *res,
+			   struct rxe_pkt_info *ack);
+bool rxe_flush_seal_comp_is_ack(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+				struct rxe_pkt_info *pkt);
 void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
 /* a QP's draw and bind, for uverbs and kernel users alike */
 int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw);
@@ -258,7 +268,8 @@ int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 			  struct rxe_pkt_info *pkt, u32 payload);
 /* the completer's */
 int rxe_flush_wr_to_wc_opcode(u32 wr_opcode);
-bool rxe_flush_comp_is_ack(struct rxe_send_wqe *wqe, struct rxe_pkt_info *pkt);
+bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
+			   struct rxe_pkt_info *pkt);
 
 /*
  * rxe_flush_resp.c: the responder's hooks.  They return 0, or the errno of

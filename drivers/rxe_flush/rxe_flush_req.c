@@ -137,9 +137,9 @@ static int rxe_flush_verify_payload(struct rxe_qp *qp,
 	return 0;
 }
 
-/* the request's data into its packet */
-static int rxe_flush_req_copy(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
-			      struct rxe_pkt_info *pkt, u32 payload)
+/* in place of rxe's payload copy: each request is one packet */
+int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+			  struct rxe_pkt_info *pkt, u32 payload)
 {
 	switch (pkt->opcode) {
 	case RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE:
@@ -154,17 +154,6 @@ static int rxe_flush_req_copy(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 		wqe->dma.resid = 0;
 		return 0;
 	}
-}
-
-/*
- * In place of rxe's payload copy: each request is one packet, its data
- * sealed once copied when it is keyed (rxe_flush_seal.c).
- */
-int rxe_flush_req_payload(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
-			  struct rxe_pkt_info *pkt, u32 payload)
-{
-	return rxe_flush_req_copy(qp, wqe, pkt, payload) ?:
-	       rxe_flush_seal_req(qp, wqe, pkt, payload);
 }
 
 /* the completion opcode of ours, or 0xff like rxe for anything else */
@@ -185,26 +174,22 @@ int rxe_flush_wr_to_wc_opcode(u32 wr_opcode)
 /*
  * An RDMA READ RESPONSE ONLY that answers the WQE: zero-length for FLUSH,
  * ATOMIC WRITE and a comparing VERIFY that matched, or a digest that fills
- * a VERIFY's buffer exactly (it lands there like RDMA READ data).  A keyed
- * VERIFY's answer has a trailer besides (a match: the trailer alone),
- * which the completer opens before anything lands.
+ * a VERIFY's buffer exactly (it lands there like RDMA READ data).
  */
-bool rxe_flush_comp_is_ack(struct rxe_send_wqe *wqe, struct rxe_pkt_info *pkt)
+bool rxe_flush_comp_is_ack(const struct rxe_send_wqe *wqe,
+			   struct rxe_pkt_info *pkt)
 {
-	u32 n = payload_size(pkt);
-
 	if (pkt->opcode != IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY)
 		return false;
 
 	switch (wqe->wr.opcode) {
 	case RXE_FLUSH_WR_FLUSH:
 	case RXE_FLUSH_WR_ATOMIC_WRITE:
-		return !n;
+		return !payload_size(pkt);
 	case RXE_FLUSH_WR_VERIFY:
-		if (n != rxe_flush_seal_comp_trailer(pkt->qp, wqe) +
-			 (rxe_flush_verify_compares(wqe) ? 0 : wqe->dma.resid))
-			return false;
-		return n || rxe_flush_verify_compares(wqe);
+		if (rxe_flush_verify_compares(wqe))
+			return !payload_size(pkt);
+		return payload_size(pkt) && payload_size(pkt) == wqe->dma.resid;
 	default:
 		return false;
 	}

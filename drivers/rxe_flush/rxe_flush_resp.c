@@ -49,7 +49,6 @@ struct rxe_flush_target {
 	u32 verify_alg_bit;	/* VERIFY: an MR's domain grants by algorithm */
 	bool verify_compare;	/* VERIFY: compare mode, no digest returned */
 	bool whole_mr;		/* FLUSH of the whole MR: RETH VA/length unused */
-	bool sealed;		/* the payload has a keyed packet's trailer */
 };
 
 struct rxe_flush_resp_op {
@@ -114,15 +113,13 @@ static int rxe_flush_range(struct rxe_qp *qp, u32 type,
 /*
  * A payload of want bytes, plain or sealed (with a keyed packet's trailer):
  * which of the two the MR takes is known once the R_Key is looked up
- * (rxe_flush_target_get(), rxe_flush_seal_flush_ops()).
+ * (rxe_flush_seal_flush_ops()).
  */
-static bool rxe_flush_payload_fits(struct rxe_pkt_info *pkt, u32 want,
-				   struct rxe_flush_target *t)
+static bool rxe_flush_payload_fits(struct rxe_pkt_info *pkt, u32 want)
 {
 	u32 n = payload_size(pkt);
 
-	t->sealed = want && n == want + RXE_FLUSH_SEAL_LEN;
-	return n == want || t->sealed;
+	return n == want || (want && n == want + RXE_FLUSH_SEAL_LEN);
 }
 
 /* FLUSH: IBA 1.5 oA19-2, FETH */
@@ -173,7 +170,7 @@ static int rxe_flush_atomic_write_parse(struct rxe_pkt_info *pkt,
 					struct rxe_flush_target *t)
 {
 	if (t->len != RXE_FLUSH_ATOMIC_WRITE_BYTES ||
-	    !rxe_flush_payload_fits(pkt, RXE_FLUSH_ATOMIC_WRITE_BYTES, t) ||
+	    !rxe_flush_payload_fits(pkt, RXE_FLUSH_ATOMIC_WRITE_BYTES) ||
 	    bth_pad(pkt) || !IS_ALIGNED(t->va, RXE_FLUSH_ATOMIC_WRITE_BYTES))
 		return -EINVAL;
 
@@ -222,8 +219,8 @@ static int rxe_flush_verify_parse(struct rxe_pkt_info *pkt,
 
 	if (!size || rxe_flush_veth_rsvd(pkt) || bth_pad(pkt) ||
 	    (type & ~RXE_FLUSH_FETH_TYPE_VALID) ||
-	    !rxe_flush_payload_fits(pkt, rxe_flush_veth_compare(pkt) ? size : 0,
-				    t) ||
+	    !rxe_flush_payload_fits(pkt,
+				    rxe_flush_veth_compare(pkt) ? size : 0) ||
 	    t->len > S32_MAX)
 		return -EINVAL;
 
@@ -431,11 +428,6 @@ static int rxe_flush_target_get(struct rxe_qp *qp,
 		goto err;
 	if ((mr->access & t->mr_access) != t->mr_access)
 		goto err;
-	/* a keyed MR opens its own (rxe_flush_seal_flush_ops()) */
-	if (t->sealed && !mr->flush_key) {
-		err = -EINVAL;
-		goto err;
-	}
 
 	if (t->whole_mr) {
 		/* 64 bits, as the poison check below takes it */
@@ -531,22 +523,14 @@ static bool rxe_flush_req_id_get(const struct rxe_flush_resp_op *op,
 	return true;
 }
 
-/*
- * A request that came sealed is compared in plaintext: its duplicate is
- * opened first, and one that does not open (or replays a counter taken)
- * is none.
- */
 bool rxe_flush_resp_dup_matches(const struct resp_res *res,
 				struct rxe_pkt_info *pkt)
 {
 	const struct rxe_flush_resp_op *op = rxe_flush_resp_op(pkt);
 	struct rxe_flush_req_id id;
 
-	if (!op || res->type != (pkt->mask & RXE_FLUSH_OPS_MASK))
-		return false;
-	if (res->flush_exec.sealed && rxe_flush_seal_dup_open(pkt->qp, pkt))
-		return false;
-	return rxe_flush_req_id_get(op, pkt, &id) &&
+	return op && res->type == (pkt->mask & RXE_FLUSH_OPS_MASK) &&
+	       rxe_flush_req_id_get(op, pkt, &id) &&
 	       !memcmp(&id, &res->flush_exec.req, sizeof(id));
 }
 
@@ -570,10 +554,6 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 		rxe_flush_req_id_get(op, pkt, &x->req);
 		x->iova = qp->resp.va + qp->resp.offset;
 		x->len = qp->resp.length;
-		/* a keyed MR's: its payload was opened, its answer is sealed */
-		x->sealed = qp->resp.mr->flush_key && x->req.payload_len;
-		x->seal_answer = qp->resp.mr->flush_key &&
-				 pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY;
 		rxe_counter_inc(to_rdev(qp->ibqp.device), op->rcvd);
 		if (op->start)
 			op->start(qp, pkt, x);
@@ -600,28 +580,17 @@ int rxe_flush_resp_execute(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
 	return 0;
 }
 
-/*
- * The acknowledgment's payload: empty, or a VERIFY's digest; a keyed
- * VERIFY's with a trailer (a match: the trailer alone).
- */
+/* the acknowledgment's payload: empty, or a VERIFY's digest */
 u32 rxe_flush_resp_ack_len(const struct resp_res *res)
 {
-	if (!res)
-		return 0;
-	return res->flush_exec.answer_len +
-	       (res->flush_exec.seal_answer ? RXE_FLUSH_SEAL_LEN : 0);
+	return res ? res->flush_exec.answer_len : 0;
 }
 
 void rxe_flush_resp_ack_payload(const struct resp_res *res,
 				struct rxe_pkt_info *ack)
 {
-	const struct rxe_flush_exec *x;
+	u32 len = rxe_flush_resp_ack_len(res);
 
-	if (!res)
-		return;
-	x = &res->flush_exec;
-	if (x->answer_len)
-		memcpy(payload_addr(ack), x->answer, x->answer_len);
-	if (x->seal_answer)
-		rxe_flush_seal_answer(ack->qp, ack, &x->req, x->answer_len);
+	if (len)
+		memcpy(payload_addr(ack), res->flush_exec.answer, len);
 }

@@ -456,13 +456,28 @@ int rxe_flush_seal_send_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 				    &m, false));
 }
 
+/* the payload of a FLUSH-family request in plaintext: the value, a digest */
+static u32 op_plain_len(struct rxe_pkt_info *pkt)
+{
+	switch (pkt->opcode) {
+	case RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE:
+		return RXE_FLUSH_ATOMIC_WRITE_BYTES;
+	case RXE_FLUSH_OPCODE_RC_VERIFY:
+		return rxe_flush_veth_compare(pkt) ?
+		       rxe_flush_digest_len(rxe_flush_veth_alg(pkt)) : 0;
+	}
+	return 0;
+}
+
 /*
  * A FLUSH, ATOMIC WRITE or VERIFY whose target rxe_flush_resp_check() has
- * made the QP's resp.mr.  Into a keyed MR nothing goes without a tag:
- * ATOMIC WRITE's value and a compared digest come sealed and are opened
- * here; a VERIFY's answer goes back sealed, so the QP must be bound to the
- * MR's key, and the answer is charged to the key now (past its limit the
- * VERIFY is refused as a READ is).  A FLUSH places nothing.
+ * made the QP's resp.mr, its payload plain or sealed by its size alone.
+ * A plain MR takes the plain payload only (-EINVAL).  Into a keyed MR
+ * nothing goes without a tag: ATOMIC WRITE's value and a compared digest
+ * come sealed and are opened here; a VERIFY's answer goes back sealed, so
+ * the QP must be bound to the MR's key, and the answer is charged to the
+ * key now (past its limit the VERIFY is refused as a READ is).  A FLUSH
+ * places nothing.
  */
 int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 {
@@ -471,17 +486,23 @@ int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 	struct seal_msg m;
 	int err = 0;
 
-	if (!mr || !mr->flush_key || pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH)
+	if (!mr || pkt->opcode == RXE_FLUSH_OPCODE_RC_FLUSH)
 		return 0;
-	seal = qp_seal_rx(qp, mr->flush_key);
-	if (!seal) {
+	seal = mr->flush_key ? qp_seal_rx(qp, mr->flush_key) : NULL;
+	if (!mr->flush_key) {
+		if (payload_size(pkt) != op_plain_len(pkt))
+			err = -EINVAL;
+	} else if (!seal) {
 		err = -EKEYREJECTED;
 	} else if (payload_size(pkt)) {
 		pkt_op_msg(pkt, &m);
 		err = open_verdict(seal_rx(&seal->rx[SEAL_REQ], pkt,
 					   qp->ibqp.qp_num, &m, false));
+		/* genuine, so it is: a sender sealed what the opcode holds */
+		if (!err && payload_size(pkt) != op_plain_len(pkt))
+			err = -EKEYREJECTED;
 	}
-	if (!err && pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY &&
+	if (!err && seal && pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY &&
 	    rxe_flush_key_charge(seal->key, seal->gen, 1))
 		err = -EACCES;
 	if (err) {
@@ -492,16 +513,35 @@ int rxe_flush_seal_flush_ops(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 }
 
 /*
+ * A FLUSH-family request executed (res its resource, qp->resp.mr its MR):
+ * whether its payload came sealed and its answer goes so, for its answer
+ * and its duplicates.
+ */
+int rxe_flush_seal_executed(struct rxe_qp *qp, struct rxe_pkt_info *pkt,
+			    struct resp_res *res)
+{
+	struct rxe_flush_exec *x = &res->flush_exec;
+	bool keyed = qp->resp.mr && qp->resp.mr->flush_key;
+
+	x->sealed = keyed && x->req.payload_len;
+	x->seal_answer = keyed && pkt->opcode == RXE_FLUSH_OPCODE_RC_VERIFY;
+	return 0;
+}
+
+/*
  * A duplicate of a request whose payload came sealed: opened as the
  * original was, so that it is compared in plaintext - a retransmission is
  * sealed again under a higher counter - and a replay of a counter already
- * taken is no duplicate (-EALREADY).
+ * taken is no duplicate (-EALREADY).  0 for a request that came plain.
  */
-int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
+int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct resp_res *res,
+			    struct rxe_pkt_info *pkt)
 {
 	struct rxe_flush_seal *seal = qp_seal(qp);
 	struct seal_msg m;
 
+	if (!res->flush_exec.sealed)
+		return 0;
 	if (!seal || !qp_seal_rx(qp, seal->key))
 		return -EKEYREJECTED;
 	pkt_op_msg(pkt, &m);
@@ -509,26 +549,37 @@ int rxe_flush_seal_dup_open(struct rxe_qp *qp, struct rxe_pkt_info *pkt)
 				    &m, false));
 }
 
+/* the trailer of res's answer: a keyed VERIFY's */
+u32 rxe_flush_seal_answer_len(const struct resp_res *res)
+{
+	return res && res->flush_exec.seal_answer ? RXE_FLUSH_SEAL_LEN : 0;
+}
+
 /*
- * A keyed VERIFY's answer, its len bytes (a digest, or none for a match)
- * at the payload of ack and the trailer's room after them: sealed under
- * the responder's stream for the request id names.  A QP no longer bound
+ * A keyed VERIFY's answer, its digest (or none, for a match) at the
+ * payload of ack and the trailer's room after it: sealed under the
+ * responder's stream for the request res executed.  A QP no longer bound
  * to the key (re-keyed since) sends the tag zeroed, which fails.
  */
-void rxe_flush_seal_answer(struct rxe_qp *qp, struct rxe_pkt_info *ack,
-			   const struct rxe_flush_req_id *id, u32 len)
+void rxe_flush_seal_answer(struct rxe_qp *qp, const struct resp_res *res,
+			   struct rxe_pkt_info *ack)
 {
+	const struct rxe_flush_exec *x;
 	struct rxe_flush_seal *seal = qp_seal(qp);
-	struct seal_msg m = {
-		.rkey = id->rkey, .va = id->va, .resid = id->len,
-		.extra = id->ext,
-	};
+	struct seal_msg m;
 	u8 *data = payload_addr(ack);
 
+	if (!rxe_flush_seal_answer_len(res))
+		return;
+	x = &res->flush_exec;
+	m = (struct seal_msg){
+		.rkey = x->req.rkey, .va = x->req.va, .resid = x->req.len,
+		.extra = x->req.ext,
+	};
 	if (!seal || !qp_seal_rx(qp, seal->key) ||
 	    seal_tx(&seal->tx[SEAL_RESP], ack, qp->attr.dest_qp_num, &m,
-		    data, len))
-		memset(data + len, 0, RXE_FLUSH_SEAL_LEN);
+		    data, x->answer_len))
+		memset(data + x->answer_len, 0, RXE_FLUSH_SEAL_LEN);
 }
 
 u32 rxe_flush_seal_resp_trailer(struct rxe_mr *mr, u32 payload)
@@ -557,12 +608,24 @@ int rxe_flush_seal_read_resp(struct rxe_qp *qp, struct rxe_mr *mr,
 		       payload_addr(ack), payload) ? -EACCES : 0;
 }
 
-/* the trailer a VERIFY's answer carries: its digest buffer is keyed */
-u32 rxe_flush_seal_comp_trailer(struct rxe_qp *qp, struct rxe_send_wqe *wqe)
+/*
+ * The completer's rxe_flush_comp_is_ack(), which knows no keys: a keyed
+ * VERIFY's answer (its digest buffer keyed) is the plain one with a
+ * trailer - for a match, the trailer alone, so that a zero-length answer
+ * forged for a keyed VERIFY is none.
+ */
+bool rxe_flush_seal_comp_is_ack(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
+				struct rxe_pkt_info *pkt)
 {
-	if (wqe->wr.opcode != RXE_FLUSH_WR_VERIFY)
-		return 0;
-	return wqe_op_key(qp, wqe) ? RXE_FLUSH_SEAL_LEN : 0;
+	bool compares;
+
+	if (wqe->wr.opcode != RXE_FLUSH_WR_VERIFY || !wqe_op_key(qp, wqe))
+		return rxe_flush_comp_is_ack(wqe, pkt);
+	if (pkt->opcode != IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY)
+		return false;
+	compares = rxe_flush_verify_word(wqe) & RXE_FLUSH_VERIFY_COMPARE;
+	return payload_size(pkt) ==
+	       RXE_FLUSH_SEAL_LEN + (compares ? 0 : wqe->dma.resid);
 }
 
 /*

@@ -103,7 +103,9 @@ TEST_F(dv, device_query_matches_the_driver)
 	EXPECT_EQ(module_version(), attr.version);
 	EXPECT_EQ(RXE_FLUSH_DV_DEVICE_VERIFY |
 		  RXE_FLUSH_DV_DEVICE_FLUSH_AND_VERIFY |
-		  RXE_FLUSH_DV_DEVICE_KEYED_MR, attr.flags);
+		  RXE_FLUSH_DV_DEVICE_KEYED_MR |
+		  RXE_FLUSH_DV_DEVICE_KEYED_ATOMIC_WRITE |
+		  RXE_FLUSH_DV_DEVICE_KEYED_VERIFY, attr.flags);
 	EXPECT_EQ(RXE_FLUSH_VERIFY_ALGS, attr.verify_algs);
 	EXPECT_EQ((1U << 31) - 1, attr.max_verify_length);
 	attr.comp_mask = 1;

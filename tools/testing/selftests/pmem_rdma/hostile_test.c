@@ -247,6 +247,33 @@ TEST_F(hostile_wire, atomic_write_with_pad_count)
 }
 
 /*
+ * Into a plain MR an ATOMIC WRITE carries its 8 bytes and a comparing
+ * VERIFY its digest: with a keyed MR's trailer besides, they are refused
+ * and nothing lands.
+ */
+TEST_F(hostile_wire, a_trailer_into_a_plain_mr)
+{
+	const uint32_t crc = RXE_FLUSH_VERIFY_WORD(RXE_FLUSH_VERIFY_ALG_CRC32C,
+						   RXE_FLUSH_VERIFY_COMPARE);
+	long long aw = pt_read_dev_counter(DEV1, "atomic_write_rcvd");
+	long long vf = pt_read_dev_counter(DEV1, "verify_rcvd");
+
+	ASSERT_EQ(0, send_request(&self->h, PT_OP_ATOMIC_WRITE, 0,
+				  (uintptr_t)self->h.dst, 8,
+				  8 + RXE_FLUSH_KEY_TRAILER_BYTES));
+	expect_refused(_metadata, &self->h);
+	EXPECT_EQ(aw, pt_read_dev_counter(DEV1, "atomic_write_rcvd"));
+
+	ASSERT_EQ(0, pt_qp_rearm(&self->h.c, 1, QP_ACCESS));
+	self->h.psn = 0x1000;
+	ASSERT_EQ(0, send_frame(&self->h, PT_OP_VERIFY, 0, crc,
+				(uintptr_t)self->h.dst, 64, NULL,
+				4 + RXE_FLUSH_KEY_TRAILER_BYTES));
+	expect_refused(_metadata, &self->h);
+	EXPECT_EQ(vf, pt_read_dev_counter(DEV1, "verify_rcvd"));
+}
+
+/*
  * A duplicate READ aimed at the PSN of an ATOMIC WRITE (or FLUSH, VERIFY)
  * must not be replayed from that request's resource, whose bytes a READ
  * would misread: here, on a fresh QP, as va 0, rkey 0, length 0, which a

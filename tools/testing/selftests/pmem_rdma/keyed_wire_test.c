@@ -1101,8 +1101,12 @@ TEST_F(keyed_wire, a_sealed_atomic_write_is_checked_and_not_replayed)
 	EXPECT_EQ(IBV_QPS_ERR, pt_qp_state(self->c.qp[1]));
 }
 
-/* the PSN of the next VERIFY frame to qp[1] captured within 3 s, or -1 */
-static long capture_verify(FIXTURE_DATA(keyed_wire) *self)
+/*
+ * The PSN of the next VERIFY frame to qp[1] but one at PSN stale (a
+ * retransmission of an earlier VERIFY, still queued), captured within
+ * 3 s, or -1.
+ */
+static long capture_verify(FIXTURE_DATA(keyed_wire) *self, long stale)
 {
 	struct pt_frame f;
 	int i, n;
@@ -1111,7 +1115,8 @@ static long capture_verify(FIXTURE_DATA(keyed_wire) *self)
 	for (i = 0; i < 100; i++) {
 		n = pt_capture(self->cap, &f, 1, 30);
 		if (n == 1 && pt_frame_opcode(&f) == PT_OP_VERIFY &&
-		    pt_frame_dqpn(&f) == self->c.qp[1]->qp_num)
+		    pt_frame_dqpn(&f) == self->c.qp[1]->qp_num &&
+		    pt_frame_psn(&f) != stale)
 			return pt_frame_psn(&f);
 	}
 	return -1;
@@ -1165,7 +1170,7 @@ TEST_F(keyed_wire, a_forged_verify_answer_is_detected)
 	struct ibv_wc wc;
 	struct msg m;
 	int ret, round;
-	long psn;
+	long psn = -1;
 
 	ASSERT_EQ(0, ret = setup(self, 1, 1, 1)) TH_LOG("%s", strerror(-ret));
 	memset(self->src, 0x12, 64);
@@ -1188,7 +1193,7 @@ TEST_F(keyed_wire, a_forged_verify_answer_is_detected)
 		v = verify_of(self, wsha, self->back, 32, self->back_mr);
 		pt_verify_wr(&v, &wr, &sge);
 		ASSERT_EQ(0, ibv_post_send(self->c.qp[0], &wr, &bad));
-		psn = capture_verify(self);
+		psn = capture_verify(self, psn);
 		ASSERT_LE(0, psn);
 		ASSERT_EQ(0, inject_answer(self, &tmpl, psn, &m, fake, 32,
 					   100 + round, round));
