@@ -21,6 +21,7 @@
  *   rxe_flush_seal.c     the keyed wire: per-connection subkeys, and the
  *                        payloads of keyed MRs sealed and opened
  *   rxe_flush_uapi.c     the device's uverbs definitions (driver_def)
+ *   rxe_flush_qos.c      a QP's rate limit, paced in the requester
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -46,12 +47,12 @@
  * reports 0.0.0).  Keep the three numbers and the string in step.
  * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps;
  * 0.5.0: data keys and keyed MRs; 0.6.0: the keyed wire; 0.7.0: ATOMIC
- * WRITE and VERIFY of keyed MRs sealed.
+ * WRITE and VERIFY of keyed MRs sealed; 0.8.0: a QP's rate limit.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	7
+#define RXE_FLUSH_VERSION_MINOR	8
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.7.0"
+#define RXE_FLUSH_VERSION	"0.8.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -250,6 +251,18 @@ void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
 int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw);
 int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,
 			const u8 *peer_draw);
+
+/*
+ * rxe_flush_qos.c: a per-QP rate limit (IB_QP_RATE_LIMIT, kbps) that the
+ * requester paces by, from RXE_FLUSH_QOS_RATE_MIN to _MAX (uapi).
+ *   _modify_qp()  from rxe_modify_qp(): takes IB_QP_RATE_LIMIT off *mask
+ *   _wait()       the requester, before it builds a packet: true to stop
+ *                 (a timer runs it again when the packet may go)
+ */
+int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
+			    int *mask);
+bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload);
+void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

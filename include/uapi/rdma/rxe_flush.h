@@ -208,6 +208,18 @@ enum rxe_flush_key_query_attrs {
  */
 #define RXE_FLUSH_SEND_KEYED			(1U << 26)
 
+/*
+ * A QP's rate limit (from 0.8.0): ibv_modify_qp_rate_limit() on an RC QP,
+ * rate_limit in kbps, 0 for none or from RXE_FLUSH_QOS_RATE_MIN to _MAX;
+ * the requester paces every packet it sends, retransmissions included,
+ * by its size on the wire (a READ, FLUSH, ATOMIC WRITE or VERIFY by its
+ * request, not by its answer).  The rate comes alone (not with other
+ * attributes, EOPNOTSUPP).  The provider reports the range in
+ * ibv_query_device_ex()'s packet_pacing_caps.
+ */
+#define RXE_FLUSH_QOS_RATE_MIN			1000		/* 1 Mbit/s */
+#define RXE_FLUSH_QOS_RATE_MAX			100000000	/* 100 Gbit/s */
+
 enum rxe_flush_qp_methods {
 	RXE_FLUSH_METHOD_QP_KEY_DRAW = (1U << UVERBS_ID_NS_SHIFT),
 	RXE_FLUSH_METHOD_QP_KEY_BIND,

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rxe_flush: a per-QP rate limit (Documentation/qos.rst), through the
+ * standard verb: ibv_modify_qp_rate_limit() reaches rxe_modify_qp() as
+ * IB_QP_RATE_LIMIT, in kbps, which 6.1's ib_core passes on for any QP
+ * type and rxe refused.  6.1 has no packet_pacing_caps in the device's
+ * attributes: the provider reports the range (RXE_FLUSH_QOS_RATE_MIN and
+ * _MAX, <rdma/rxe_flush.h>) from the driver's version.
+ *
+ * The requester paces what it sends with a virtual clock: each packet
+ * moves the QP's schedule on by the time its bytes take at the rate, and
+ * a packet waits while the schedule is ahead of now.  A schedule that
+ * lags now by more than a burst is brought up to it, so an idle QP may
+ * send a burst at once and never more.  A waiting requester arms a soft
+ * hrtimer that runs its task again, as rxe waits for skbs: never a busy
+ * wait.  A packet is charged its own size on the wire, so a READ, FLUSH,
+ * ATOMIC WRITE or VERIFY costs its request, not the data that answers it.
+ */
+
+#include <linux/hrtimer.h>
+#include <linux/math64.h>
+
+#include "rxe.h"
+#include "rxe_loc.h"
+#include "rxe_flush.h"
+
+/* what a packet takes on the wire beyond its BTH..ICRC: IPv6, UDP, Ethernet */
+#define QOS_WIRE_OVERHEAD	(40 + 8 + 14)
+/* an idle QP may send this long at its rate at once, and two packets */
+#define QOS_BURST_NS		(10 * NSEC_PER_MSEC)
+#define QOS_BURST_PACKETS	2
+/* a timer may fire this much late, so that a wake sends a few packets */
+#define QOS_SLACK_NS		(100 * NSEC_PER_USEC)
+
+struct rxe_flush_pace {
+	spinlock_t lock;	/* the rate and the schedule */
+	u64 bytes_per_s;	/* 0: not limited */
+	u32 rate_kbps;
+	u64 burst_ns;
+	u64 next_ns;		/* the schedule: when the next packet may go */
+	struct hrtimer timer;
+	struct rxe_qp *qp;
+};
+
+static enum hrtimer_restart qos_wake(struct hrtimer *t)
+{
+	struct rxe_flush_pace *p = container_of(t, struct rxe_flush_pace,
+						timer);
+
+	rxe_sched_task(&p->qp->req.task);
+	return HRTIMER_NORESTART;
+}
+
+/* the QP's pace, made on its first rate limit (process context) */
+static struct rxe_flush_pace *qos_pace(struct rxe_qp *qp)
+{
+	struct rxe_flush_pace *p = qp->flush_pace;
+
+	if (p)
+		return p;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	spin_lock_init(&p->lock);
+	hrtimer_init(&p->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	p->timer.function = qos_wake;
+	p->qp = qp;
+	/* complete before the requester can see it: pairs with _wait() */
+	smp_store_release(&qp->flush_pace, p);
+	return p;
+}
+
+/*
+ * IB_QP_RATE_LIMIT, which rxe's own checks do not know: taken here and
+ * taken off *mask.  It comes alone, as ibv_modify_qp_rate_limit() sends
+ * it, on an RC QP: 0 (no limit) or a rate in packet_pacing_caps' range,
+ * in kbps.  0, or -EOPNOTSUPP (with other attributes, or another QP
+ * type), -EINVAL (out of range) or -ENOMEM.
+ */
+int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
+			    int *mask)
+{
+	u32 kbps = attr->rate_limit;
+	struct rxe_flush_pace *p;
+	u64 bps;
+
+	if (!(*mask & IB_QP_RATE_LIMIT))
+		return 0;
+	if (*mask != IB_QP_RATE_LIMIT || qp_type(qp) != IB_QPT_RC)
+		return -EOPNOTSUPP;
+	if (kbps && (kbps < RXE_FLUSH_QOS_RATE_MIN ||
+		     kbps > RXE_FLUSH_QOS_RATE_MAX))
+		return -EINVAL;
+	if (!kbps && !qp->flush_pace) {
+		*mask = 0;
+		return 0;
+	}
+	p = qos_pace(qp);
+	if (!p)
+		return -ENOMEM;
+
+	bps = (u64)kbps * 1000 / 8;
+	spin_lock_bh(&p->lock);
+	p->rate_kbps = kbps;
+	p->bytes_per_s = bps;
+	p->burst_ns = 0;
+	if (bps)
+		p->burst_ns = max_t(u64, QOS_BURST_NS,
+				    div64_u64(QOS_BURST_PACKETS * NSEC_PER_SEC *
+					      (u64)(qp->mtu + RXE_MAX_HDR_LENGTH +
+						    QOS_WIRE_OVERHEAD), bps));
+	p->next_ns = 0;			/* a new rate starts with a burst */
+	spin_unlock_bh(&p->lock);
+	/* a requester waiting on the old rate looks again */
+	hrtimer_cancel(&p->timer);
+	rxe_sched_task(&qp->req.task);
+	*mask = 0;
+	return 0;
+}
+
+/*
+ * The requester, before it builds a packet of payload bytes of opcode:
+ * true when the QP must wait for its schedule (a timer will run its task
+ * again), false when the packet may go, charged to the schedule.
+ */
+bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
+{
+	/* sees the pace whole: pairs with qos_pace()'s release */
+	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
+	u64 now, wire, delay = 0;
+
+	if (!p || !READ_ONCE(p->bytes_per_s))
+		return false;
+	wire = (u64)rxe_opcode[opcode].length + payload + RXE_ICRC_SIZE +
+	       QOS_WIRE_OVERHEAD;
+
+	spin_lock_bh(&p->lock);
+	if (p->bytes_per_s) {
+		now = ktime_get_ns();
+		/* no more than a burst of credit */
+		if (p->next_ns + p->burst_ns < now)
+			p->next_ns = now - p->burst_ns;
+		if (p->next_ns > now)
+			delay = p->next_ns - now;
+		else
+			p->next_ns += div64_u64(wire * NSEC_PER_SEC,
+						p->bytes_per_s);
+	}
+	spin_unlock_bh(&p->lock);
+	if (!delay) {
+		/*
+		 * rxe's retransmit timer runs from the first unanswered
+		 * packet, and a paced message may take longer to send than
+		 * the QP's timeout: a paced packet moves it on, so that it
+		 * runs from the packet sent last.
+		 */
+		if (qp->qp_timeout_jiffies)
+			mod_timer_pending(&qp->retrans_timer,
+					  jiffies + qp->qp_timeout_jiffies);
+		return false;
+	}
+
+	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_QOS_PACED);
+	hrtimer_start_range_ns(&p->timer, ns_to_ktime(delay),
+			       min_t(u64, delay / 4, QOS_SLACK_NS),
+			       HRTIMER_MODE_REL_SOFT);
+	return true;
+}
+
+void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
+{
+	struct rxe_flush_pace *p = qp->flush_pace;
+
+	if (!p)
+		return;
+	hrtimer_cancel(&p->timer);
+	qp->flush_pace = NULL;
+	kfree(p);
+}
