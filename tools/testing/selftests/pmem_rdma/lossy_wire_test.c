@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -124,14 +123,6 @@ FIXTURE_TEARDOWN(lossy_wire)
 	free(self->dst);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 TEST_F_TIMEOUT(lossy_wire, stream_10k_ops, 300)
 {
 	long long before[ARRAY_SIZE(counters)], delta[ARRAY_SIZE(counters)];
@@ -142,9 +133,9 @@ TEST_F_TIMEOUT(lossy_wire, stream_10k_ops, 300)
 
 	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		before[i] = pt_read_dev_counter(counters[i].dev, counters[i].name);
-	t0 = now_s();
+	t0 = pt_now_s();
 	ret = pt_stream_run(&self->s, OPS);
-	elapsed = now_s() - t0;
+	elapsed = pt_now_s() - t0;
 	for (i = 0; i < ARRAY_SIZE(counters); i++) {
 		delta[i] = pt_read_dev_counter(counters[i].dev, counters[i].name) -
 			   before[i];

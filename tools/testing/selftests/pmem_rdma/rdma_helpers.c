@@ -306,12 +306,17 @@ void pt_close(struct pt_ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static long long pt_now_ms(void)
+double pt_now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long pt_now_ms(void)
+{
+	return (long long)(pt_now_s() * 1000);
 }
 
 int pt_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms)

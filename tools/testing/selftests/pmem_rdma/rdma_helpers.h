@@ -71,6 +71,8 @@ int pt_qp_rearm(struct pt_ctx *c, int side, int access);
 void pt_close(struct pt_ctx *c);
 
 /* Poll one completion from cq within timeout_ms: 0, -ETIMEDOUT or -EIO. */
+/* CLOCK_MONOTONIC in seconds */
+double pt_now_s(void);
 int pt_poll_one(struct ibv_cq *cq, struct ibv_wc *wc, int timeout_ms);
 
 /*
