@@ -22,6 +22,7 @@
  *                        payloads of keyed MRs sealed and opened
  *   rxe_flush_uapi.c     the device's uverbs definitions (driver_def)
  *   rxe_flush_qos.c      a QP's rate limit, paced in the requester
+ *   rxe_flush_share.c    a device's rate shared by traffic class weight
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -33,6 +34,7 @@
 #define RXE_FLUSH_H
 
 #include <crypto/sha2.h>
+#include <linux/hrtimer.h>
 #include <linux/sizes.h>
 #include <linux/xxhash.h>
 #include <rdma/ib_verbs.h>
@@ -126,6 +128,29 @@ struct rxe_flush_exec {
 	struct rxe_flush_hash hash;
 	u8 answer_len;
 	u8 answer[RXE_FLUSH_DIGEST_MAX];
+};
+
+/*
+ * A QP's place in its device's shared rate (rxe_flush_share.c), in
+ * rxe_qp: zeroed with it, so that it needs no init.
+ */
+struct rxe_flush_share {
+	struct list_head node;	/* on the device's waiters while waiting */
+	bool waiting;
+	u64 finish;		/* virtual time its last packet finished */
+};
+
+/* a device's shared rate and its waiting QPs, in rxe_dev */
+struct rxe_flush_share_dev {
+	spinlock_t lock;	/* all of it, and each QP's rxe_flush_share */
+	u64 bytes_per_s;	/* 0: not limited */
+	u32 rate_kbps;
+	u64 burst_ns;
+	u64 next_ns;		/* the schedule: when the next packet may go */
+	u64 vtime;		/* virtual time: the start of the last packet */
+	u8 weight[RXE_FLUSH_QOS_CLASSES];
+	struct list_head waiters;
+	struct hrtimer timer;
 };
 
 /* rxe_flush_ident.c */
@@ -253,8 +278,53 @@ int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,
 			const u8 *peer_draw);
 
 /*
+ * A pacing schedule (rxe_flush_qos.c, rxe_flush_share.c), a virtual
+ * clock: each packet moves next_ns on by the time its bytes take at the
+ * rate, and a packet waits while next_ns is ahead of now; a schedule that
+ * lags now by more than a burst is brought up to it.  A packet is charged
+ * its size on the wire: BTH..ICRC and RXE_FLUSH_QOS_WIRE_OVERHEAD.
+ */
+#define RXE_FLUSH_QOS_WIRE_OVERHEAD	(40 + 8 + 14)	/* IPv6, UDP, Ethernet */
+/* the largest packet, in .c files that know rxe_hdr.h */
+#define RXE_FLUSH_QOS_MAX_WIRE		(4096 + RXE_MAX_HDR_LENGTH + \
+					 RXE_FLUSH_QOS_WIRE_OVERHEAD)
+/* a timer may fire this much late, so that a wake sends a few packets */
+#define RXE_FLUSH_QOS_SLACK_NS		(100 * NSEC_PER_USEC)
+
+/* 0 if a packet may go at now, else how long it must wait */
+static inline u64 rxe_flush_qos_delay(u64 *next_ns, u64 burst_ns, u64 now)
+{
+	if (*next_ns + burst_ns < now)
+		*next_ns = now - burst_ns;
+	return *next_ns > now ? *next_ns - now : 0;
+}
+
+/* how far wire bytes move a schedule at bytes_per_s */
+static inline u64 rxe_flush_qos_cost_ns(u64 wire, u64 bytes_per_s)
+{
+	return div64_u64(wire * NSEC_PER_SEC, bytes_per_s);
+}
+
+/* a burst: at_least_ns at the rate, and at least bytes */
+static inline u64 rxe_flush_qos_burst_ns(u64 bytes_per_s, u64 at_least_ns,
+					 u64 bytes)
+{
+	return max_t(u64, at_least_ns,
+		     rxe_flush_qos_cost_ns(bytes, bytes_per_s));
+}
+
+/* a soft hrtimer for a wait of delay ns, with a little slack */
+static inline void rxe_flush_qos_arm(struct hrtimer *t, u64 delay)
+{
+	hrtimer_start_range_ns(t, ns_to_ktime(delay),
+			       min_t(u64, delay / 4, RXE_FLUSH_QOS_SLACK_NS),
+			       HRTIMER_MODE_REL_SOFT);
+}
+
+/*
  * rxe_flush_qos.c: a per-QP rate limit (IB_QP_RATE_LIMIT, kbps) that the
- * requester paces by, from RXE_FLUSH_QOS_RATE_MIN to _MAX (uapi).
+ * requester paces by, from RXE_FLUSH_QOS_RATE_MIN to _MAX (uapi), and the
+ * requester's one entry to QoS, its own rate's and its device's.
  *   _modify_qp()  from rxe_modify_qp(): takes IB_QP_RATE_LIMIT off *mask
  *   _wait()       the requester, before it builds a packet: true to stop
  *                 (a timer runs it again when the packet may go)
@@ -263,6 +333,21 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 			    int *mask);
 bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload);
 void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp);
+
+/*
+ * rxe_flush_share.c: a device's rate shared by weight, for
+ * rxe_flush_qos.c, and its sysfs attributes (in rxe's own group).
+ *   _wait()        true when the device holds the QP's next packet
+ *   _qp_cleanup()  the QP off the device's waiters
+ *   _dev_init(), _dev_cleanup()   from rxe_init() and rxe_dealloc()
+ */
+bool rxe_flush_share_wait(struct rxe_qp *qp, u64 wire, u64 now);
+void rxe_flush_share_qp_cleanup(struct rxe_qp *qp);
+void rxe_flush_share_dev_init(struct rxe_dev *rxe);
+void rxe_flush_share_dev_cleanup(struct rxe_dev *rxe);
+/* in rxe_dev_attributes[] */
+extern struct device_attribute dev_attr_qos_rate_kbps;
+extern struct device_attribute dev_attr_qos_tc_weights;
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * rxe_flush: a per-QP rate limit (Documentation/qos.rst), through the
- * standard verb: ibv_modify_qp_rate_limit() reaches rxe_modify_qp() as
- * IB_QP_RATE_LIMIT, in kbps, which 6.1's ib_core passes on for any QP
- * type and rxe refused.  6.1 has no packet_pacing_caps in the device's
- * attributes: the provider reports the range (RXE_FLUSH_QOS_RATE_MIN and
- * _MAX, <rdma/rxe_flush.h>) from the driver's version.
+ * rxe_flush: a QP's rate limit, and the requester's one entry to QoS
+ * (Documentation/qos.rst).
  *
- * The requester paces what it sends with a virtual clock: each packet
- * moves the QP's schedule on by the time its bytes take at the rate, and
- * a packet waits while the schedule is ahead of now.  A schedule that
- * lags now by more than a burst is brought up to it, so an idle QP may
- * send a burst at once and never more.  A waiting requester arms a soft
- * hrtimer that runs its task again, as rxe waits for skbs: never a busy
- * wait.  A packet is charged its own size on the wire, so a READ, FLUSH,
- * ATOMIC WRITE or VERIFY costs its request, not the data that answers it.
+ * The rate limit comes through the standard verb: ibv_modify_qp_rate_limit()
+ * reaches rxe_modify_qp() as IB_QP_RATE_LIMIT, in kbps, which 6.1's
+ * ib_core passes on for any QP type and rxe refused.  6.1 has no
+ * packet_pacing_caps in the device's attributes: the provider reports the
+ * range (RXE_FLUSH_QOS_RATE_MIN and _MAX, <rdma/rxe_flush.h>) from the
+ * driver's version.
+ *
+ * The requester asks, before it builds each packet, the QP's own schedule
+ * (rxe_flush.h) and then its device's shared one (rxe_flush_share.c).
+ * A packet is charged its own size on the wire, so a READ, FLUSH, ATOMIC
+ * WRITE or VERIFY costs its request, not the data that answers it.  A
+ * waiting requester arms a soft hrtimer that runs its task again, as rxe
+ * waits for skbs: never a busy wait.
  */
 
 #include <linux/hrtimer.h>
@@ -24,13 +25,9 @@
 #include "rxe_loc.h"
 #include "rxe_flush.h"
 
-/* what a packet takes on the wire beyond its BTH..ICRC: IPv6, UDP, Ethernet */
-#define QOS_WIRE_OVERHEAD	(40 + 8 + 14)
 /* an idle QP may send this long at its rate at once, and two packets */
 #define QOS_BURST_NS		(10 * NSEC_PER_MSEC)
 #define QOS_BURST_PACKETS	2
-/* a timer may fire this much late, so that a wake sends a few packets */
-#define QOS_SLACK_NS		(100 * NSEC_PER_USEC)
 
 struct rxe_flush_pace {
 	spinlock_t lock;	/* the rate and the schedule */
@@ -103,12 +100,8 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	spin_lock_bh(&p->lock);
 	p->rate_kbps = kbps;
 	p->bytes_per_s = bps;
-	p->burst_ns = 0;
-	if (bps)
-		p->burst_ns = max_t(u64, QOS_BURST_NS,
-				    div64_u64(QOS_BURST_PACKETS * NSEC_PER_SEC *
-					      (u64)(qp->mtu + RXE_MAX_HDR_LENGTH +
-						    QOS_WIRE_OVERHEAD), bps));
+	p->burst_ns = bps ? rxe_flush_qos_burst_ns(bps, QOS_BURST_NS,
+				QOS_BURST_PACKETS * RXE_FLUSH_QOS_MAX_WIRE) : 0;
 	p->next_ns = 0;			/* a new rate starts with a burst */
 	spin_unlock_bh(&p->lock);
 	/* a requester waiting on the old rate looks again */
@@ -118,62 +111,78 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	return 0;
 }
 
+/* how long the QP's own rate holds its next packet, or 0 */
+static u64 qos_qp_delay(struct rxe_flush_pace *p, u64 now)
+{
+	u64 delay = 0;
+
+	spin_lock_bh(&p->lock);
+	if (p->bytes_per_s)
+		delay = rxe_flush_qos_delay(&p->next_ns, p->burst_ns, now);
+	spin_unlock_bh(&p->lock);
+	return delay;
+}
+
+static void qos_qp_charge(struct rxe_flush_pace *p, u64 wire)
+{
+	spin_lock_bh(&p->lock);
+	if (p->bytes_per_s)
+		p->next_ns += rxe_flush_qos_cost_ns(wire, p->bytes_per_s);
+	spin_unlock_bh(&p->lock);
+}
+
 /*
  * The requester, before it builds a packet of payload bytes of opcode:
- * true when the QP must wait for its schedule (a timer will run its task
- * again), false when the packet may go, charged to the schedule.
+ * true when the QP must wait for its schedule or its device's (a timer
+ * will run its task again), false when the packet may go, charged to
+ * both.
  */
 bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 {
 	/* sees the pace whole: pairs with qos_pace()'s release */
 	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
-	u64 now, wire, delay = 0;
+	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
+	bool limited = p && READ_ONCE(p->bytes_per_s);
+	u64 now, wire, delay;
 
-	if (!p || !READ_ONCE(p->bytes_per_s))
+	if (!limited && !READ_ONCE(rxe->flush_share.bytes_per_s))
 		return false;
 	wire = (u64)rxe_opcode[opcode].length + payload + RXE_ICRC_SIZE +
-	       QOS_WIRE_OVERHEAD;
+	       RXE_FLUSH_QOS_WIRE_OVERHEAD;
+	now = ktime_get_ns();
 
-	spin_lock_bh(&p->lock);
-	if (p->bytes_per_s) {
-		now = ktime_get_ns();
-		/* no more than a burst of credit */
-		if (p->next_ns + p->burst_ns < now)
-			p->next_ns = now - p->burst_ns;
-		if (p->next_ns > now)
-			delay = p->next_ns - now;
-		else
-			p->next_ns += div64_u64(wire * NSEC_PER_SEC,
-						p->bytes_per_s);
+	delay = limited ? qos_qp_delay(p, now) : 0;
+	if (delay) {
+		rxe_counter_inc(rxe, RXE_CNT_QOS_PACED);
+		rxe_flush_qos_arm(&p->timer, delay);
+		return true;
 	}
-	spin_unlock_bh(&p->lock);
-	if (!delay) {
-		/*
-		 * rxe's retransmit timer runs from the first unanswered
-		 * packet, and a paced message may take longer to send than
-		 * the QP's timeout: a paced packet moves it on, so that it
-		 * runs from the packet sent last.
-		 */
-		if (qp->qp_timeout_jiffies)
-			mod_timer_pending(&qp->retrans_timer,
-					  jiffies + qp->qp_timeout_jiffies);
-		return false;
-	}
+	if (rxe_flush_share_wait(qp, wire, now))
+		return true;
+	if (limited)
+		qos_qp_charge(p, wire);
 
-	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_QOS_PACED);
-	hrtimer_start_range_ns(&p->timer, ns_to_ktime(delay),
-			       min_t(u64, delay / 4, QOS_SLACK_NS),
-			       HRTIMER_MODE_REL_SOFT);
-	return true;
+	/*
+	 * rxe's retransmit timer runs from the first unanswered packet, and
+	 * a paced message may take longer to send than the QP's timeout: a
+	 * paced packet moves it on, so that it runs from the packet sent
+	 * last.
+	 */
+	if (qp->qp_timeout_jiffies)
+		mod_timer_pending(&qp->retrans_timer,
+				  jiffies + qp->qp_timeout_jiffies);
+	return false;
 }
 
 void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 {
 	struct rxe_flush_pace *p = qp->flush_pace;
 
+	rxe_flush_share_qp_cleanup(qp);
 	if (!p)
 		return;
 	hrtimer_cancel(&p->timer);
 	qp->flush_pace = NULL;
 	kfree(p);
 }
+

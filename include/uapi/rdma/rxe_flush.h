@@ -220,6 +220,19 @@ enum rxe_flush_key_query_attrs {
 #define RXE_FLUSH_QOS_RATE_MIN			1000		/* 1 Mbit/s */
 #define RXE_FLUSH_QOS_RATE_MAX			100000000	/* 100 Gbit/s */
 
+/*
+ * A device's rate (from 0.8.0), shared between the QPs that have work by
+ * the weight of their traffic class: sysfs
+ * /sys/class/infiniband/DEV/qos_rate_kbps (0 for none, or in the range
+ * above) and qos_tc_weights, RXE_FLUSH_QOS_CLASSES weights from 1 to
+ * RXE_FLUSH_QOS_WEIGHT_MAX (all 1 to start with).  A QP's class is its
+ * GRH traffic class >> 5, the DSCP class selector (CS0..CS7) that rxe
+ * copies into the IP header.
+ */
+#define RXE_FLUSH_QOS_CLASSES			8
+#define RXE_FLUSH_QOS_CLASS(traffic_class)	((traffic_class) >> 5)
+#define RXE_FLUSH_QOS_WEIGHT_MAX		100
+
 enum rxe_flush_qp_methods {
 	RXE_FLUSH_METHOD_QP_KEY_DRAW = (1U << UVERBS_ID_NS_SHIFT),
 	RXE_FLUSH_METHOD_QP_KEY_BIND,
