@@ -206,6 +206,7 @@ static int pt_qp_to_rts(struct pt_ctx *c, struct ibv_qp *qp, uint32_t dqpn,
 	a.ah_attr.grh.dgid = *dgid;
 	a.ah_attr.grh.sgid_index = PT_GID_INDEX;
 	a.ah_attr.grh.hop_limit = 1;
+	a.ah_attr.grh.traffic_class = c->tclass;
 	a.ah_attr.port_num = PT_PORT;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
 			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |

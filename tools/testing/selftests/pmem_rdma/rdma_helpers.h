@@ -38,6 +38,8 @@ struct pt_ctx {
 	 * them between pt_open*() and the connect.
 	 */
 	uint8_t timeout, retry_cnt;
+	/* the QPs' GRH traffic class (0 unless set before the connect) */
+	uint8_t tclass;
 };
 
 static inline struct ibv_context *pt_side_ctx(struct pt_ctx *c, int side)
