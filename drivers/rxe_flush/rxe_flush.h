@@ -138,6 +138,7 @@ struct rxe_flush_share {
 	struct list_head node;	/* on the device's waiters while waiting */
 	bool waiting;
 	u64 finish;		/* virtual time its last packet finished */
+	u64 throttled;		/* packets that waited for the device */
 };
 
 /* a device's shared rate and its waiting QPs, in rxe_dev */
@@ -328,11 +329,13 @@ static inline void rxe_flush_qos_arm(struct hrtimer *t, u64 delay)
  *   _modify_qp()  from rxe_modify_qp(): takes IB_QP_RATE_LIMIT off *mask
  *   _wait()       the requester, before it builds a packet: true to stop
  *                 (a timer runs it again when the packet may go)
+ *   _fill_res_qp_entry()   rxe's ops: the QP's QoS for the rdma tool
  */
 int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 			    int *mask);
 bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload);
 void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp);
+int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp);
 
 /*
  * rxe_flush_share.c: a device's rate shared by weight, for

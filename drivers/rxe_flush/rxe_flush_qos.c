@@ -20,6 +20,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/math64.h>
+#include <rdma/restrack.h>
 
 #include "rxe.h"
 #include "rxe_loc.h"
@@ -35,6 +36,7 @@ struct rxe_flush_pace {
 	u32 rate_kbps;
 	u64 burst_ns;
 	u64 next_ns;		/* the schedule: when the next packet may go */
+	u64 paced;		/* packets that waited */
 	struct hrtimer timer;
 	struct rxe_qp *qp;
 };
@@ -153,6 +155,7 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 
 	delay = limited ? qos_qp_delay(p, now) : 0;
 	if (delay) {
+		WRITE_ONCE(p->paced, p->paced + 1);	/* its requester only */
 		rxe_counter_inc(rxe, RXE_CNT_QOS_PACED);
 		rxe_flush_qos_arm(&p->timer, delay);
 		return true;
@@ -186,3 +189,36 @@ void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 	kfree(p);
 }
 
+
+/*
+ * The QP's QoS for the rdma tool's driver details (rdma resource show qp
+ * -dd): its rate limit, its class and the class's weight, and the packets
+ * that waited for its rate and for its device's.
+ */
+int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+{
+	struct rxe_qp *qp = to_rqp(ibqp);
+	/* pairs with qos_pace()'s release */
+	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
+	u8 class = RXE_FLUSH_QOS_CLASS(qp->pri_av.grh.traffic_class);
+	struct rxe_dev *rxe = to_rdev(ibqp->device);
+	struct nlattr *table;
+
+	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rdma_nl_put_driver_u32(msg, "rate_limit_kbps",
+				   p ? READ_ONCE(p->rate_kbps) : 0) ||
+	    rdma_nl_put_driver_u32(msg, "qos_class", class) ||
+	    rdma_nl_put_driver_u32(msg, "qos_weight",
+				   READ_ONCE(rxe->flush_share.weight[class])) ||
+	    rdma_nl_put_driver_u64(msg, "qos_paced",
+				   p ? READ_ONCE(p->paced) : 0) ||
+	    rdma_nl_put_driver_u64(msg, "qos_throttled",
+				   READ_ONCE(qp->flush_share.throttled))) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
+}

@@ -145,6 +145,8 @@ bool rxe_flush_share_wait(struct rxe_qp *qp, u64 wire, u64 now)
 		if (!list_empty(&d->waiters) && !hrtimer_active(&d->timer))
 			share_arm(d, now);
 	}
+	if (wait)
+		WRITE_ONCE(s->throttled, s->throttled + 1);
 out:
 	spin_unlock_bh(&d->lock);
 	if (wait)

@@ -12,7 +12,7 @@
  * A device's rate (sysfs qos_rate_kbps) shared by the weights of the QPs'
  * traffic classes (qos_tc_weights): two QPs of equal weight share it
  * fairly (Jain's index), weights 1 and 3 share it 1 : 3, a QP alone takes
- * all of it, and bad settings are refused.
+ * all of it, and bad settings are refused.  The rdma tool shows a QP's QoS.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -346,6 +346,28 @@ TEST_F(qos, an_idle_qps_share_goes_to_the_busy_one)
 	EXPECT_LT(2 * want, free);
 }
 
+/*
+ * The rdma tool's driver details of a QP (rdma resource show qp -dd) show
+ * its rate limit, its class and the class's weight.
+ */
+TEST_F(qos, the_rdma_tool_shows_a_qps_qos)
+{
+	const char *dev = ibv_get_device_name(self->f[0].c.ctx->device);
+	char out[4096];
+
+	ASSERT_EQ(0, pt_write_line(self->weights_path, "1 5 1 1 1 1 1 1"));
+	ASSERT_EQ(0, flow_open(&self->f[1], 0x20));
+	ASSERT_EQ(0, set_rate(self->f[1].c.qp[0], 16000));
+	ASSERT_EQ(0, pt_sh_out(out, sizeof(out),
+			       "rdma -dd resource show qp link %s/1 lqpn %u",
+			       dev, self->f[1].c.qp[0]->qp_num));
+	TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rate_limit_kbps 16000 "));
+	EXPECT_NE(NULL, strstr(out, "qos_class 1 "));
+	EXPECT_NE(NULL, strstr(out, "qos_weight 5 "));
+	EXPECT_NE(NULL, strstr(out, "qos_paced "));
+}
+
 /* a device rate out of range, weights out of range or not eight: EINVAL */
 TEST_F(qos, bad_device_settings_are_refused)
 {
@@ -364,7 +386,7 @@ TEST_F(qos, bad_device_settings_are_refused)
 	ASSERT_EQ(0, pt_write_line(self->weights_path, "2 2 2 2 2 2 2 2"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, pt_write_line(self->weights_path, bad[i]))
-			TH_LOG("weights \"%s\"", bad[i]);
+			TH_LOG("bad weights #%u", i);
 	ASSERT_EQ(0, pt_read_line(self->weights_path, got, sizeof(got)));
 	EXPECT_STREQ("2 2 2 2 2 2 2 2", got);
 	/* the edges are taken */
