@@ -349,8 +349,8 @@ void rxe_flush_share_qp_cleanup(struct rxe_qp *qp);
 void rxe_flush_share_dev_init(struct rxe_dev *rxe);
 void rxe_flush_share_dev_cleanup(struct rxe_dev *rxe);
 /* in rxe_dev_attributes[] */
-extern struct device_attribute dev_attr_qos_rate_kbps;
-extern struct device_attribute dev_attr_qos_tc_weights;
+extern struct device_attribute rxe_flush_attr_qos_rate_kbps;
+extern struct device_attribute rxe_flush_attr_qos_tc_weights;
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

@@ -50,10 +50,15 @@ static enum hrtimer_restart qos_wake(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
-/* the QP's pace, made on its first rate limit (process context) */
+/*
+ * The QP's pace, made on its first rate limit (process context).  Two
+ * modifies of one QP may race (uverbs holds the QP shared): the first to
+ * publish wins, and the other's is freed before any timer of it runs.
+ */
 static struct rxe_flush_pace *qos_pace(struct rxe_qp *qp)
 {
-	struct rxe_flush_pace *p = qp->flush_pace;
+	/* pairs with the release below */
+	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace), *old;
 
 	if (p)
 		return p;
@@ -65,7 +70,11 @@ static struct rxe_flush_pace *qos_pace(struct rxe_qp *qp)
 	p->timer.function = qos_wake;
 	p->qp = qp;
 	/* complete before the requester can see it: pairs with _wait() */
-	smp_store_release(&qp->flush_pace, p);
+	old = cmpxchg_release(&qp->flush_pace, NULL, p);
+	if (old) {
+		kfree(p);
+		return old;
+	}
 	return p;
 }
 
@@ -90,7 +99,7 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	if (kbps && (kbps < RXE_FLUSH_QOS_RATE_MIN ||
 		     kbps > RXE_FLUSH_QOS_RATE_MAX))
 		return -EINVAL;
-	if (!kbps && !qp->flush_pace) {
+	if (!kbps && !READ_ONCE(qp->flush_pace)) {
 		*mask = 0;
 		return 0;
 	}
@@ -100,8 +109,8 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 
 	bps = (u64)kbps * 1000 / 8;
 	spin_lock_bh(&p->lock);
-	p->rate_kbps = kbps;
-	p->bytes_per_s = bps;
+	WRITE_ONCE(p->rate_kbps, kbps);
+	WRITE_ONCE(p->bytes_per_s, bps);
 	p->burst_ns = bps ? rxe_flush_qos_burst_ns(bps, QOS_BURST_NS,
 				QOS_BURST_PACKETS * RXE_FLUSH_QOS_MAX_WIRE) : 0;
 	p->next_ns = 0;			/* a new rate starts with a burst */

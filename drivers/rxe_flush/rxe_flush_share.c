@@ -62,13 +62,16 @@ static struct rxe_flush_share *share_first(struct rxe_flush_share_dev *d)
 	return first;
 }
 
+static struct rxe_qp *share_qp(struct rxe_flush_share *s)
+{
+	return container_of(s, struct rxe_qp, flush_share);
+}
+
 /* run the QP s waits for; under d->lock, which _qp_cleanup() takes too */
 static void share_run(struct rxe_flush_share *s)
 {
-	struct rxe_qp *qp = container_of(s, struct rxe_qp, flush_share);
-
 	share_unwait(s);
-	rxe_sched_task(&qp->req.task);
+	rxe_sched_task(&share_qp(s)->req.task);
 }
 
 /*
@@ -88,6 +91,10 @@ static enum hrtimer_restart share_wake(struct hrtimer *t)
 		list_for_each_entry_safe(s, next, &d->waiters, node)
 			share_run(s);
 	} else {
+		/* a QP gone to error, reset or drain sends nothing: off */
+		list_for_each_entry_safe(s, next, &d->waiters, node)
+			if (share_qp(s)->req.state != QP_STATE_READY)
+				share_run(s);
 		s = share_first(d);
 		if (s)
 			share_run(s);
@@ -119,7 +126,8 @@ bool rxe_flush_share_wait(struct rxe_qp *qp, u64 wire, u64 now)
 	u64 start;
 	u8 weight;
 
-	if (!READ_ONCE(d->bytes_per_s))
+	/* RC QPs share the rate: not the CM's MADs, nor UD's datagrams */
+	if (!READ_ONCE(d->bytes_per_s) || qp_type(qp) != IB_QPT_RC)
 		return false;
 
 	spin_lock_bh(&d->lock);
@@ -141,8 +149,11 @@ bool rxe_flush_share_wait(struct rxe_qp *qp, u64 wire, u64 now)
 		d->next_ns += rxe_flush_qos_cost_ns(wire, d->bytes_per_s);
 		d->vtime = start;
 		s->finish = start + div_u64(wire << SHARE_VTIME_SHIFT, weight);
-		/* the next waiter goes when this packet is through */
-		if (!list_empty(&d->waiters) && !hrtimer_active(&d->timer))
+		/*
+		 * the next waiter goes when this packet is through, not at
+		 * the poll: this QP may have no more to send
+		 */
+		if (!list_empty(&d->waiters))
 			share_arm(d, now);
 	}
 	if (wait)
@@ -217,7 +228,7 @@ static ssize_t qos_rate_kbps_store(struct device *device,
 	bps = (u64)kbps * 1000 / 8;
 
 	spin_lock_bh(&d->lock);
-	d->rate_kbps = kbps;
+	WRITE_ONCE(d->rate_kbps, kbps);
 	WRITE_ONCE(d->bytes_per_s, bps);
 	d->burst_ns = bps ? rxe_flush_qos_burst_ns(bps, SHARE_BURST_NS,
 				SHARE_BURST_PACKETS * RXE_FLUSH_QOS_MAX_WIRE) : 0;
@@ -228,7 +239,7 @@ static ssize_t qos_rate_kbps_store(struct device *device,
 	spin_unlock_bh(&d->lock);
 	return count;
 }
-DEVICE_ATTR_RW(qos_rate_kbps);
+struct device_attribute rxe_flush_attr_qos_rate_kbps = __ATTR_RW(qos_rate_kbps);
 
 static ssize_t qos_tc_weights_show(struct device *device,
 				   struct device_attribute *attr, char *buf)
@@ -280,4 +291,5 @@ static ssize_t qos_tc_weights_store(struct device *device,
 	spin_unlock_bh(&d->lock);
 	return count;
 }
-DEVICE_ATTR_RW(qos_tc_weights);
+struct device_attribute rxe_flush_attr_qos_tc_weights =
+	__ATTR_RW(qos_tc_weights);

@@ -39,6 +39,8 @@ struct flow {
 	struct pt_ctx c;
 	unsigned char *src, *dst;
 	struct ibv_mr *src_mr, *dst_mr;
+	uint32_t len;		/* of each request: CHUNK */
+	int depth;		/* requests in flight: DEPTH */
 	int inflight, n;
 	double bytes;		/* completed within the window */
 };
@@ -48,6 +50,8 @@ static int flow_open(struct flow *f, uint8_t tclass)
 	int ret;
 
 	memset(f, 0, sizeof(*f));
+	f->len = CHUNK;
+	f->depth = DEPTH;
 	ret = pt_open(&f->c);
 	if (ret)
 		return ret;
@@ -76,12 +80,12 @@ static void flow_close(struct flow *f)
 	free(f->dst);
 }
 
-/* the next CHUNK-sized request of op from the flow's qp[0] */
+/* the flow's next request of op from its qp[0] */
 static int flow_post(struct flow *f, enum ibv_wr_opcode op)
 {
 	size_t off = (f->n % (BUF / CHUNK)) * CHUNK;
 	struct ibv_sge sge = {
-		.addr = (uintptr_t)f->src + off, .length = CHUNK,
+		.addr = (uintptr_t)f->src + off, .length = f->len,
 		.lkey = f->src_mr->lkey,
 	};
 	struct ibv_send_wr wr = {
@@ -99,8 +103,8 @@ static int flow_post(struct flow *f, enum ibv_wr_opcode op)
 }
 
 /*
- * CHUNK-sized requests of op from each flow's qp[0], DEPTH at a time, for
- * secs seconds: each flow's payload bytes completed in that window (in
+ * Requests of op from each flow's qp[0], its depth at a time, for secs
+ * seconds: each flow's payload bytes completed in that window (in
  * bytes), then the rest drained.  0, or -1 on an error or a stall (not
  * drained 10 s after the window).
  */
@@ -116,7 +120,7 @@ static int streams(struct flow *f, int nf, enum ibv_wr_opcode op,
 	do {
 		busy = 0;
 		for (i = 0; i < nf; i++) {
-			while (f[i].inflight < DEPTH && pt_now_s() < end)
+			while (f[i].inflight < f[i].depth && pt_now_s() < end)
 				if (flow_post(&f[i], op))
 					return -1;
 			while (f[i].inflight && ibv_poll_cq(f[i].c.cq[0], 1, &wc) == 1) {
@@ -124,7 +128,7 @@ static int streams(struct flow *f, int nf, enum ibv_wr_opcode op,
 					return -1;
 				f[i].inflight--;
 				if (pt_now_s() < end)
-					f[i].bytes += CHUNK;
+					f[i].bytes += f[i].len;
 			}
 			busy |= f[i].inflight;
 		}
@@ -344,6 +348,33 @@ TEST_F(qos, an_idle_qps_share_goes_to_the_busy_one)
 	EXPECT_LT(want * 0.85, alone);
 	EXPECT_GT(want * 1.15, alone);
 	EXPECT_LT(2 * want, free);
+}
+
+/*
+ * A flood of 64 KiB WRITEs beside a QP of 64-byte WRITEs, one at a time,
+ * under the device's rate: the small ones cost their own size, and the
+ * device goes on after each, so the flood keeps the rate they leave
+ * (within 15 %).
+ */
+TEST_F(qos, small_requests_beside_a_flood_keep_the_rate)
+{
+	const uint32_t kbps = 32000;
+	double small_wire, flood, want;
+
+	ASSERT_EQ(0, flow_open(&self->f[1], 0));
+	self->f[1].len = 64;
+	self->f[1].depth = 1;
+	ASSERT_EQ(0, set_dev_rate(self, kbps));
+	ASSERT_EQ(0, streams(self->f, 2, IBV_WR_RDMA_WRITE, 3));
+	flood = self->f[0].bytes / 3;
+	/* what the small WRITEs took of the rate, headers and all */
+	small_wire = self->f[1].bytes / 3 / 64 * (64 + WIRE_HDRS);
+	want = (kbps * 125.0 - small_wire) * self->mtu /
+	       (self->mtu + WIRE_HDRS);
+	TH_LOG("flood %.0f B/s (want %.0f), %.0f small WRITEs a second",
+	       flood, want, self->f[1].bytes / 3 / 64);
+	EXPECT_LT(want * 0.85, flood);
+	EXPECT_LT(0, self->f[1].bytes);
 }
 
 /*
