@@ -191,9 +191,10 @@ demo: all
 
 ## make bench        the seed's claims measured side by side: two VMs on a wire, then
 ##                   one; bench/results/DATE-COMMIT.md and .csv (QUICK=1: a few
-##                   iterations, a smoke run; see Documentation/benchmarks.rst)
+##                   iterations, a smoke run; ONLY=keyed,lanes: those sections of
+##                   pmrdma_bench on the wire alone; see Documentation/benchmarks.rst)
 bench: all
-	@scripts/bench $(if $(QUICK),--quick)
+	@scripts/bench $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 ## make man          the man pages, from Documentation/man/*.md (pandoc), into
 ##                   build/man/manN, with a .so page for every other name a page

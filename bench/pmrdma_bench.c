@@ -14,6 +14,7 @@
  *              ports of bench/bench.conf - scripts/bench-target makes them
  *   -l DAX     a local devdax device for the replicated maps
  *   -K FILE    the data key of the keyed export (section 13)
+ *   -s LIST    only these sections, by name, comma-separated (see sections[])
  *
  * The ports and the goals' thresholds come from bench/bench.conf, the one
  * table, as build/bench/bench_conf.h.
@@ -1289,14 +1290,67 @@ static void keyed(void)
 		pmrdma_map_delete(&m[k]);
 }
 
+/* the sections in the order they run; -s picks some by these names */
+static const struct {
+	const char *name;
+	void (*run)(void);
+} sections[] = {
+	{ "methods", methods },		{ "log", log_writer },
+	{ "integrity", integrity },	{ "flush_cost", flush_cost },
+	{ "overhead", overhead },	{ "replicas", replicas },
+	{ "bitmap", bitmap_cost },	{ "resync", resync_cost },
+	{ "paced_resync", paced_resync }, { "windows", windows },
+	{ "lanes", lanes },		{ "group", group_commit },
+	{ "keyed", keyed },
+};
+
+/* is NAME in the comma-separated LIST (NULL: every section is) */
+static bool section_picked(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	}
+	return !list;
+}
+
+/* does every name in the comma-separated LIST name a section */
+static bool sections_known(const char *list)
+{
+	const size_t count = sizeof(sections) / sizeof(sections[0]);
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < count; i++)
+			if (strlen(sections[i].name) == n &&
+			    !strncmp(p, sections[i].name, n))
+				break;
+		if (i == count) {
+			fprintf(stderr, "pmrdma_bench: no section '%.*s'\n",
+				(int)n, p);
+			return false;
+		}
+		if (!p[n])
+			return true;
+		p += n + 1;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *csv_path = "/dev/null";
+	const char *csv_path = "/dev/null", *only = NULL;
 	bool rss_probe = false;
+	unsigned int i;
 	int c;
 
 	bench_argv = argv;
-	while ((c = getopt(argc, argv, "a:t:n:c:l:w:RK:")) != -1) {
+	while ((c = getopt(argc, argv, "a:t:n:c:l:w:RK:s:")) != -1) {
 		switch (c) {
 		case 'R':
 			rss_probe = true;
@@ -1323,8 +1377,11 @@ int main(int argc, char **argv)
 		case 'K':	/* the keyed export's data key, in a file */
 			data_key_path = optarg;
 			break;
+		case 's':
+			only = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: pmrdma_bench -a ADDR -t LABEL [-w loopback|wire|delayed] [-n ITERS] [-c CSV] [-l DAX] [-K DATAKEYFILE]\n");
+			fprintf(stderr, "usage: pmrdma_bench -a ADDR -t LABEL [-w loopback|wire|delayed] [-n ITERS] [-c CSV] [-l DAX] [-K DATAKEYFILE] [-s SECTIONS]\n");
 			return 2;
 		}
 	}
@@ -1335,24 +1392,16 @@ int main(int argc, char **argv)
 	}
 	if (rss_probe)
 		return window_rss_probe();
+	if (only && !sections_known(only))
+		return 2;
 	csv = fopen(csv_path, "a");
 	if (!csv) {
 		perror(csv_path);
 		return 1;
 	}
-	methods();
-	log_writer();
-	integrity();
-	flush_cost();
-	overhead();
-	replicas();
-	bitmap_cost();
-	resync_cost();
-	paced_resync();
-	windows();
-	lanes();
-	group_commit();
-	keyed();
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (section_picked(only, sections[i].name))
+			sections[i].run();
 	fclose(csv);
 	printf("\n");
 	return 0;
