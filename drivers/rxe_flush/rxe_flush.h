@@ -23,6 +23,7 @@
  *   rxe_flush_uapi.c     the device's uverbs definitions (driver_def)
  *   rxe_flush_qos.c      a QP's rate limit, paced in the requester
  *   rxe_flush_share.c    a device's rate shared by traffic class weight
+ *   rxe_flush_cc.c       congestion notification: ECT, CNPs, DCQCN
  *
  * rxe's files test RXE_FLUSH_OPS_MASK (or WR_FLUSH_OPS_MASK) and call one
  * hook; the hook tells the three requests apart.  The wire format and its
@@ -49,12 +50,13 @@
  * reports 0.0.0).  Keep the three numbers and the string in step.
  * 0.3.0: VERIFY; 0.4.0: XXH64, flush-and-verify, long requests in steps;
  * 0.5.0: data keys and keyed MRs; 0.6.0: the keyed wire; 0.7.0: ATOMIC
- * WRITE and VERIFY of keyed MRs sealed; 0.8.0: a QP's rate limit.
+ * WRITE and VERIFY of keyed MRs sealed; 0.8.0: a QP's rate limit, a
+ * device's rate shared by weight; 0.9.0: congestion notification.
  */
 #define RXE_FLUSH_VERSION_MAJOR	0
-#define RXE_FLUSH_VERSION_MINOR	8
+#define RXE_FLUSH_VERSION_MINOR	9
 #define RXE_FLUSH_VERSION_SUB	0
-#define RXE_FLUSH_VERSION	"0.8.0"
+#define RXE_FLUSH_VERSION	"0.9.0"
 #define RXE_FLUSH_FW_VER	(((u64)RXE_FLUSH_VERSION_MAJOR << 32) | \
 				 ((u64)RXE_FLUSH_VERSION_MINOR << 16) | \
 				 RXE_FLUSH_VERSION_SUB)
@@ -351,6 +353,23 @@ void rxe_flush_share_dev_cleanup(struct rxe_dev *rxe);
 /* in rxe_dev_attributes[] */
 extern struct device_attribute rxe_flush_attr_qos_rate_kbps;
 extern struct device_attribute rxe_flush_attr_qos_tc_weights;
+
+/*
+ * rxe_flush_cc.c: congestion notification, end to end.
+ *   _tos()          the IP TOS of a packet: ECT(0) on RC requests
+ *   _cnp_rcv()      rxe_rcv(), first: true for a CNP (the caller frees it)
+ *   _rcv_ce()       rxe_rcv(), a checked packet: CE answered with a CNP
+ *   _delay(), _sent()   rxe_flush_qos.c: the QP's cut rate, its charge
+ */
+struct rxe_flush_cc;
+bool rxe_flush_cc_enabled(void);
+u8 rxe_flush_cc_tos(struct rxe_pkt_info *pkt, u8 tclass);
+bool rxe_flush_cc_cnp_rcv(struct rxe_pkt_info *pkt, struct sk_buff *skb);
+void rxe_flush_cc_rcv_ce(struct rxe_pkt_info *pkt, struct sk_buff *skb);
+u64 rxe_flush_cc_delay(struct rxe_qp *qp, u64 now, bool *cut);
+void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now);
+int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct rxe_qp *qp);
+void rxe_flush_cc_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt);

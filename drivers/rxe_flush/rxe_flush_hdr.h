@@ -55,6 +55,9 @@
 #define RXE_FLUSH_OPCODE_RC_FLUSH		0x1c
 #define RXE_FLUSH_OPCODE_RC_ATOMIC_WRITE	0x1d
 #define RXE_FLUSH_OPCODE_RC_VERIFY		0xe0
+/* RoCE v2's congestion notification packet: BTH, 16 bytes reserved, ICRC */
+#define RXE_FLUSH_OPCODE_CNP			0x81
+#define RXE_FLUSH_CNP_RESERVED			16
 
 #define RXE_FLUSH_FETH_BYTES			4
 #define RXE_FLUSH_VETH_BYTES			4

@@ -4,9 +4,9 @@
  *
  * The in-tree rdma_rxe and ours register the same link type and driver id,
  * so user space tells them apart by the device's firmware version: the
- * string /sys/class/infiniband/<dev>/fw_ver ("rxe_flush-0.8.0"), and the
+ * string /sys/class/infiniband/<dev>/fw_ver ("rxe_flush-0.9.0"), and the
  * number that rdma-core's rxe provider derives from the same version and
- * that ibv_devinfo prints as fw_ver ("0.8.0"; the in-tree driver's is
+ * that ibv_devinfo prints as fw_ver ("0.9.0"; the in-tree driver's is
  * "0.0.0").
  */
 #include <linux/string.h>

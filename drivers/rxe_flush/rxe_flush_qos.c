@@ -11,7 +11,8 @@
  * driver's version.
  *
  * The requester asks, before it builds each packet, the QP's own schedule
- * (rxe_flush.h) and then its device's shared one (rxe_flush_share.c).
+ * (rxe_flush.h), then the rate congestion notification cut it to
+ * (rxe_flush_cc.c), then its device's shared schedule (rxe_flush_share.c).
  * A packet is charged its own size on the wire, so a READ, FLUSH, ATOMIC
  * WRITE or VERIFY costs its request, not the data that answers it.  A
  * waiting requester arms a soft hrtimer that runs its task again, as rxe
@@ -154,9 +155,10 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 	bool limited = p && READ_ONCE(p->bytes_per_s);
+	bool shared = READ_ONCE(rxe->flush_share.bytes_per_s), cut;
 	u64 now, wire, delay;
 
-	if (!limited && !READ_ONCE(rxe->flush_share.bytes_per_s))
+	if (!limited && !shared && !rxe_flush_cc_enabled())
 		return false;
 	wire = (u64)rxe_opcode[opcode].length + payload + RXE_ICRC_SIZE +
 	       RXE_FLUSH_QOS_WIRE_OVERHEAD;
@@ -169,10 +171,13 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 		rxe_flush_qos_arm(&p->timer, delay);
 		return true;
 	}
-	if (rxe_flush_share_wait(qp, wire, now))
+	if (rxe_flush_cc_delay(qp, now, &cut))
+		return true;
+	if (shared && rxe_flush_share_wait(qp, wire, now))
 		return true;
 	if (limited)
 		qos_qp_charge(p, wire);
+	rxe_flush_cc_sent(qp, wire, now);
 
 	/*
 	 * rxe's retransmit timer runs from the first unanswered packet, and
@@ -180,7 +185,7 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 	 * paced packet moves it on, so that it runs from the packet sent
 	 * last.
 	 */
-	if (qp->qp_timeout_jiffies)
+	if ((limited || shared || cut) && qp->qp_timeout_jiffies)
 		mod_timer_pending(&qp->retrans_timer,
 				  jiffies + qp->qp_timeout_jiffies);
 	return false;
@@ -191,6 +196,7 @@ void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 	struct rxe_flush_pace *p = qp->flush_pace;
 
 	rxe_flush_share_qp_cleanup(qp);
+	rxe_flush_cc_qp_cleanup(qp);
 	if (!p)
 		return;
 	hrtimer_cancel(&p->timer);
@@ -202,7 +208,7 @@ void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 /*
  * The QP's QoS for the rdma tool's driver details (rdma resource show qp
  * -dd): its rate limit, its class and the class's weight, and the packets
- * that waited for its rate and for its device's.
+ * that waited for its rate and for its device's; its congestion state.
  */
 int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 {
@@ -224,7 +230,8 @@ int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 	    rdma_nl_put_driver_u64(msg, "qos_paced",
 				   p ? READ_ONCE(p->paced) : 0) ||
 	    rdma_nl_put_driver_u64(msg, "qos_throttled",
-				   READ_ONCE(qp->flush_share.throttled))) {
+				   READ_ONCE(qp->flush_share.throttled)) ||
+	    rxe_flush_cc_fill_res_qp_entry(msg, qp)) {
 		nla_nest_cancel(msg, table);
 		return -EMSGSIZE;
 	}

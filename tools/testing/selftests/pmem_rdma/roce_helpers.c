@@ -248,7 +248,6 @@ int pt_frame_build(struct pt_frame *f, const struct pt_frame *tmpl,
 	unsigned char *udp = ip6 + PT_IP6_LEN;
 	size_t udp_len = PT_UDP_LEN + roce_len + PT_ICRC_LEN;
 	uint32_t icrc;
-	uint16_t csum;
 
 	if (PT_ROCE_OFF + roce_len + PT_ICRC_LEN > sizeof(f->b))
 		return -EMSGSIZE;
@@ -265,11 +264,19 @@ int pt_frame_build(struct pt_frame *f, const struct pt_frame *tmpl,
 	f->b[f->len - 3] = icrc >> 8;
 	f->b[f->len - 2] = icrc >> 16;
 	f->b[f->len - 1] = icrc >> 24;
+	pt_frame_udp_csum(f);
+	return 0;
+}
+
+void pt_frame_udp_csum(struct pt_frame *f)
+{
+	unsigned char *ip6 = f->b + PT_ETH_LEN;
+	unsigned char *udp = ip6 + PT_IP6_LEN;
+	uint16_t csum;
 
 	udp[6] = 0;
 	udp[7] = 0;
-	csum = pt_udp6_csum(ip6, udp, udp_len);
+	csum = pt_udp6_csum(ip6, udp, f->len - PT_ETH_LEN - PT_IP6_LEN);
 	udp[6] = csum >> 8;
 	udp[7] = csum;
-	return 0;
 }

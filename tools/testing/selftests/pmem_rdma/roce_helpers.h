@@ -142,5 +142,7 @@ void pt_reth(unsigned char *reth, uint64_t va, uint32_t rkey, uint32_t len);
  */
 int pt_frame_build(struct pt_frame *f, const struct pt_frame *tmpl,
 		   const void *roce, size_t roce_len);
+/* The UDP checksum of f again, after a change behind the ICRC's back. */
+void pt_frame_udp_csum(struct pt_frame *f);
 
 #endif /* PMEM_RDMA_ROCE_HELPERS_H */
