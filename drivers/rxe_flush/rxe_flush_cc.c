@@ -12,12 +12,17 @@
  * and, without CNPs, brings it back on a timer and a byte counter; the
  * rate paces the QP's packets beside its own limit and its device's share
  * (rxe_flush_qos.c asks here).  A QP that receives no CNP is never paced
- * by it: a peer that sends none changes nothing.
+ * by it: against a peer that sends none it sends as before (a queue that
+ * marks ECN then marks its packets rather than dropping them).  Only
+ * requests carry ECT: the requester is what a CNP can slow down, so READ
+ * RESPONSEs, which their READs pace, are Not-ECT.
  *
  * DCQCN starts its first cut from the line rate.  rxe has none that means
  * anything, so the first cut starts from the rate the QP was sending at,
- * measured here, and the cut ends when the rate has climbed back to four
- * times that.
+ * measured here (RXE_FLUSH_QOS_RATE_MAX when not measured), and the cut
+ * ends when the rate has climbed back to four times that.  CNPs can be
+ * forged by anyone who can forge the peer's address, as on any RoCE NIC:
+ * the worst they do is hold the QP at cc_min_kbps.
  */
 
 #include <linux/hrtimer.h>
@@ -98,7 +103,7 @@ struct rxe_flush_cc {
 	u64 cut_ns;		/* the last cut */
 	u64 next_ns, burst_ns;	/* the schedule at rc */
 	u64 cnp_handled;
-	/* the QP's send rate, measured over windows */
+	/* the QP's send rate, measured over windows: its requester's only */
 	u64 win_start, win_bytes, sent_bps;
 	struct hrtimer tick;	/* DCQCN's period */
 	struct hrtimer wake;	/* the requester, when the schedule lets */
@@ -146,6 +151,7 @@ static struct rxe_flush_cc *cc_get(struct rxe_qp *qp)
 	cc->tick.function = cc_tick;
 	hrtimer_init(&cc->wake, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	cc->wake.function = cc_wake;
+	cc->alpha = CC_ALPHA_ONE;	/* kept from one congestion to the next */
 	old = cmpxchg_release(&qp->flush_cc, NULL, cc);
 	if (old) {
 		kfree(cc);
@@ -190,11 +196,12 @@ static u32 cc_g(void)
 static enum hrtimer_restart cc_tick(struct hrtimer *t)
 {
 	struct rxe_flush_cc *cc = container_of(t, struct rxe_flush_cc, tick);
+	u32 g = cc_g();
 	bool more;
 
 	spin_lock_bh(&cc->lock);
 	if (!cc->cnp_in_period)
-		cc->alpha -= cc->alpha >> cc_g();
+		cc->alpha -= cc->alpha >> g;
 	cc->cnp_in_period = false;
 	cc->timer_steps++;
 	cc_increase(cc);
@@ -212,39 +219,40 @@ static enum hrtimer_restart cc_tick(struct hrtimer *t)
 static void cc_react(struct rxe_qp *qp)
 {
 	struct rxe_flush_cc *cc = cc_get(qp);
-	u64 now = ktime_get_ns(), min_bps;
-	bool start = false;
+	u64 max_bps = kbps_to_bps(RXE_FLUSH_QOS_RATE_MAX);
+	u64 now, min_bps, sent, period = cc_period_ns();
+	u32 g = cc_g();
 
 	if (!cc)
 		return;
 	min_bps = kbps_to_bps(max_t(unsigned int, READ_ONCE(cc_min_kbps),
 				    RXE_FLUSH_QOS_RATE_MIN));
+	sent = READ_ONCE(cc->sent_bps) ?: max_bps;	/* not measured */
 	spin_lock_bh(&cc->lock);
+	now = ktime_get_ns();
 	cc->cnp_handled++;
 	cc->cnp_in_period = true;
 	if (!cc->cut) {
-		cc->rc = max(cc->sent_bps, min_bps);
-		cc->end_bps = cc->rc * CC_END_FACTOR;
-		cc->alpha = CC_ALPHA_ONE;
+		cc->rc = clamp(sent, min_bps, max_bps);
+		cc->end_bps = min(cc->rc * CC_END_FACTOR, max_bps);
 		cc->next_ns = now;
 		cc->cut = true;
-		start = true;
-	} else if (now - cc->cut_ns < cc_period_ns()) {
+	} else if ((s64)(now - cc->cut_ns) < (s64)period) {
 		spin_unlock_bh(&cc->lock);
 		return;
 	}
 	/* Rt = Rc, Rc = Rc (1 - alpha / 2), alpha = (1 - g) alpha + g */
+	cc->alpha = min_t(u32, cc->alpha, CC_ALPHA_ONE);
 	cc->rt = cc->rc;
 	cc->rc = max(cc->rc - ((cc->rc * cc->alpha) >> 11), min_bps);
-	cc->alpha += (CC_ALPHA_ONE >> cc_g()) - (cc->alpha >> cc_g());
+	cc->alpha += (CC_ALPHA_ONE >> g) - (cc->alpha >> g);
 	cc->timer_steps = 0;
 	cc->byte_steps = 0;
 	cc->bytes = 0;
 	cc->cut_ns = now;
 	cc_set_burst(cc);
-	if (start)
-		hrtimer_start(&cc->tick, ns_to_ktime(cc_period_ns()),
-			      HRTIMER_MODE_REL_SOFT);
+	/* the increase timer starts again from the cut, as DCQCN's */
+	hrtimer_start(&cc->tick, ns_to_ktime(period), HRTIMER_MODE_REL_SOFT);
 	spin_unlock_bh(&cc->lock);
 }
 
@@ -283,20 +291,28 @@ void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now)
 	cc = cc_get(qp);
 	if (!cc)
 		return;
-	reset = max(READ_ONCE(cc_byte_reset), 4096U);
-	spin_lock_bh(&cc->lock);
+	/* the requester alone writes the window: no lock */
 	span = now - cc->win_start;
-	if (span > 2 * CC_WINDOW_NS) {		/* idle: a new window */
+	/*
+	 * Idle: a new window.  The last rate stays, which waiting for skbs
+	 * behind a slow queue must not wipe out.
+	 */
+	if (span > 2 * CC_WINDOW_NS) {
 		cc->win_start = now;
 		cc->win_bytes = 0;
 		span = 0;
 	}
 	cc->win_bytes += wire;
 	if (span >= CC_WINDOW_NS) {
-		cc->sent_bps = div64_u64(cc->win_bytes * NSEC_PER_SEC, span);
+		WRITE_ONCE(cc->sent_bps,
+			   div64_u64(cc->win_bytes * NSEC_PER_SEC, span));
 		cc->win_start = now;
 		cc->win_bytes = 0;
 	}
+	if (!READ_ONCE(cc->cut))
+		return;
+	reset = max(READ_ONCE(cc_byte_reset), 4096U);
+	spin_lock_bh(&cc->lock);
 	if (cc->cut) {
 		cc->next_ns += rxe_flush_qos_cost_ns(wire, cc->rc);
 		cc->bytes += wire;
@@ -332,7 +348,7 @@ static void cnp_send(struct rxe_qp *qp, struct rxe_flush_cc *cc)
 		return;
 	pkt.qp = qp;
 	pkt.opcode = RXE_FLUSH_OPCODE_CNP;
-	pkt.mask = rxe_opcode[RXE_FLUSH_OPCODE_CNP].mask;
+	pkt.mask |= rxe_opcode[RXE_FLUSH_OPCODE_CNP].mask;
 	pkt.paylen = CNP_LEN;
 	bth_init(&pkt, RXE_FLUSH_OPCODE_CNP, 0, 0, 0, IB_DEFAULT_PKEY_FULL,
 		 qp->attr.dest_qp_num, 0, 0);
@@ -376,10 +392,10 @@ void rxe_flush_cc_rcv_ce(struct rxe_pkt_info *pkt, struct sk_buff *skb)
 	cc = cc_get(qp);
 	if (!cc)
 		return;
-	now = ktime_get_ns();
 	gap = (u64)READ_ONCE(cnp_interval_us) * NSEC_PER_USEC;
 	spin_lock_bh(&cc->lock);
-	send = !cc->cnp_sent_ns || now - cc->cnp_sent_ns >= gap;
+	now = ktime_get_ns();
+	send = !cc->cnp_sent_ns || (s64)(now - cc->cnp_sent_ns) >= (s64)gap;
 	if (send)
 		cc->cnp_sent_ns = now;
 	spin_unlock_bh(&cc->lock);
@@ -387,16 +403,22 @@ void rxe_flush_cc_rcv_ce(struct rxe_pkt_info *pkt, struct sk_buff *skb)
 		cnp_send(qp, cc);
 }
 
-/* does the packet come from the QP's peer */
+/* does the packet come from the QP's peer, to the QP's own address */
 static bool cnp_from_peer(struct rxe_qp *qp, struct sk_buff *skb)
 {
 	struct rxe_av *av = &qp->pri_av;
 
 	if (skb->protocol == htons(ETH_P_IP))
-		return ip_hdr(skb)->saddr ==
-		       av->dgid_addr._sockaddr_in.sin_addr.s_addr;
-	return ipv6_addr_equal(&ipv6_hdr(skb)->saddr,
-			       &av->dgid_addr._sockaddr_in6.sin6_addr);
+		return av->network_type == RXE_NETWORK_TYPE_IPV4 &&
+		       ip_hdr(skb)->saddr ==
+		       av->dgid_addr._sockaddr_in.sin_addr.s_addr &&
+		       ip_hdr(skb)->daddr ==
+		       av->sgid_addr._sockaddr_in.sin_addr.s_addr;
+	return av->network_type == RXE_NETWORK_TYPE_IPV6 &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->saddr,
+			       &av->dgid_addr._sockaddr_in6.sin6_addr) &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr,
+			       &av->sgid_addr._sockaddr_in6.sin6_addr);
 }
 
 /*
@@ -412,6 +434,8 @@ bool rxe_flush_cc_cnp_rcv(struct rxe_pkt_info *pkt, struct sk_buff *skb)
 
 	if (pkt->opcode != RXE_FLUSH_OPCODE_CNP)
 		return false;
+	if (!READ_ONCE(cc_ecn))
+		goto out;
 	if (pkt->paylen != CNP_LEN || skb->len < CNP_LEN ||
 	    bth_tver(pkt) != BTH_TVER ||
 	    (bth_pkey(pkt) & 0x7fff) != (IB_DEFAULT_PKEY_FULL & 0x7fff) ||
@@ -421,8 +445,7 @@ bool rxe_flush_cc_cnp_rcv(struct rxe_pkt_info *pkt, struct sk_buff *skb)
 	if (!qp)
 		goto out;
 	if (qp_type(qp) == IB_QPT_RC && qp->valid &&
-	    qp->attr.qp_state == IB_QPS_RTS && cnp_from_peer(qp, skb) &&
-	    READ_ONCE(cc_ecn)) {
+	    qp->attr.qp_state == IB_QPS_RTS && cnp_from_peer(qp, skb)) {
 		cc_react(qp);
 		heeded = true;
 	}

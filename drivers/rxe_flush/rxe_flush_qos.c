@@ -155,10 +155,13 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
 	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 	bool limited = p && READ_ONCE(p->bytes_per_s);
-	bool shared = READ_ONCE(rxe->flush_share.bytes_per_s), cut;
+	bool shared = READ_ONCE(rxe->flush_share.bytes_per_s);
 	u64 now, wire, delay;
+	bool cut;
 
-	if (!limited && !shared && !rxe_flush_cc_enabled())
+	/* rate limits, shares and congestion notification are RC's */
+	if (qp_type(qp) != IB_QPT_RC ||
+	    (!limited && !shared && !rxe_flush_cc_enabled()))
 		return false;
 	wire = (u64)rxe_opcode[opcode].length + payload + RXE_ICRC_SIZE +
 	       RXE_FLUSH_QOS_WIRE_OVERHEAD;

@@ -296,6 +296,22 @@ int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
  * flush-and-verify.  NULL: unkeyed, the default.  0, or -EINVAL (another
  * length), pmrdma_errormsg(NULL) saying why.
  */
+/*
+ * QoS of the map's connections (Documentation/qos.rst): traffic_class is
+ * their IP traffic class (DSCP and ECN, rdma_cm's ToS), whose top three
+ * bits are the class a device's shared rate weighs them by; -1, the
+ * default, leaves rdma_cm's (configfs default_roce_tos).  rate_kbps limits
+ * each of them - each lane to each remote copy - to that many kbit/s on
+ * the wire, paced by the device (ibv_modify_qp_rate_limit(3)); 0, the
+ * default, for none.  A device that cannot pace RC QPs, or a rate outside
+ * its packet_pacing_caps, fails pmrdma_map_new() (-EOPNOTSUPP, -ERANGE).
+ * -EINVAL for a traffic class outside -1..255.  pmrdma_errormsg(NULL)
+ * says why.
+ */
+int pmrdma_config_set_traffic_class(struct pmrdma_config *cfg,
+				    int traffic_class);
+int pmrdma_config_set_rate(struct pmrdma_config *cfg, uint32_t rate_kbps);
+
 #define PMRDMA_DATA_KEY_MIN	16
 #define PMRDMA_DATA_KEY_MAX	32
 int pmrdma_config_set_data_key(struct pmrdma_config *cfg, const void *key,

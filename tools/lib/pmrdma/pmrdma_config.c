@@ -18,6 +18,7 @@ int pmrdma_config_new(struct pmrdma_config **cfg)
 		return -ENOMEM;
 	(*cfg)->min_in_sync = UINT_MAX;
 	(*cfg)->inline_size = UINT_MAX;
+	(*cfg)->tos = -1;
 	return 0;
 }
 
@@ -249,6 +250,24 @@ int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
 					 "%u bytes inline is more than %u",
 					 inline_size, PMRDMA_INLINE_SIZE_MAX);
 	cfg->inline_size = inline_size;
+	return 0;
+}
+
+int pmrdma_config_set_traffic_class(struct pmrdma_config *cfg,
+				    int traffic_class)
+{
+	if (traffic_class < -1 || traffic_class > 255)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "a traffic class is 0..255 (or -1 for rdma_cm's), not %d",
+					 traffic_class);
+	cfg->tos = traffic_class;
+	return 0;
+}
+
+int pmrdma_config_set_rate(struct pmrdma_config *cfg, uint32_t rate_kbps)
+{
+	/* the device's range is checked at the connect, where it is known */
+	cfg->rate_kbps = rate_kbps;
 	return 0;
 }
 

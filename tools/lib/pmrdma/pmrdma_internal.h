@@ -57,6 +57,8 @@ struct pmrdma_config {
 	unsigned int inline_size;	/* UINT_MAX: the default */
 	uint8_t data_key[PMRDMA_DATA_KEY_MAX];	/* keyed copies: their key */
 	size_t data_key_len;		/* 0: unkeyed */
+	int tos;			/* the connections' ToS; -1: rdma_cm's */
+	uint32_t rate_kbps;		/* each connection's; 0: none */
 };
 
 /* the CPU's way to write a cache line back */
@@ -292,6 +294,8 @@ struct pmrdma_map {
 	unsigned int inline_size;	/* and the inline data it asks for */
 	uint8_t data_key[PMRDMA_DATA_KEY_MAX];	/* keyed copies: their key */
 	size_t data_key_len;		/* 0: unkeyed */
+	int tos;			/* the connections' ToS; -1: rdma_cm's */
+	uint32_t rate_kbps;		/* each connection's; 0: none */
 	struct pmrdma_map *next;	/* in the list of live maps */
 	pthread_mutex_t rtl_lock;	/* one Windows-layer call at a time */
 	struct pmrdma_link *links;	/* copy i's lane k: i * nlanes + k;
@@ -508,6 +512,8 @@ struct pmrdma_link_params {
 	uint64_t wait_rate;		/* and its bytes at this many per s */
 	const void *data_key;		/* a keyed link: the data key */
 	size_t data_key_len;
+	int tos;			/* its ToS; -1: rdma_cm's */
+	uint32_t rate_kbps;		/* its rate limit; 0: none */
 };
 
 /*

@@ -283,6 +283,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	/* wiped by map_free() */
 	memcpy(map->data_key, cfg->data_key, cfg->data_key_len);
 	map->data_key_len = cfg->data_key_len;
+	map->tos = cfg->tos;
+	map->rate_kbps = cfg->rate_kbps;
 	for (i = 0; i < map->nlinks; i++)
 		for (k = 0; k < map->nlanes; k++)
 			copy_link(map, i, k)->copy_err = &map->copy_err[i];
