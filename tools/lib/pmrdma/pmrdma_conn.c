@@ -343,6 +343,7 @@ static int conn_resources(struct pmrdma_conn *c,
 				 dev, p->ibdev);
 	if (ibv_query_device_ex(c->id->verbs, NULL, &a))
 		memset(&a, 0, sizeof(a));
+	c->pacing = a.packet_pacing_caps;
 	err = conn_depth_fits(c, dev, &a.orig_attr, cqe);
 	if (err)
 		return err;
@@ -484,6 +485,11 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 		return conn_fail(c, -errno, "rdma_create_event_channel");
 	if (rdma_create_id(c->ch, &c->id, c, RDMA_PS_TCP))
 		return conn_fail(c, -errno, "rdma_create_id");
+	/* before the route is resolved, which takes it */
+	if (p->set_tos &&
+	    rdma_set_option(c->id, RDMA_OPTION_ID, RDMA_OPTION_ID_TOS,
+			    (void *)&p->tos, sizeof(p->tos)))
+		return conn_fail(c, -errno, "rdma_set_option(TOS %u)", p->tos);
 	if (rdma_resolve_addr(c->id, NULL, (struct sockaddr *)p->dst,
 			      ms))
 		return conn_fail(c, -errno, "rdma_resolve_addr");
@@ -540,8 +546,34 @@ int pmrdma_conn_open(struct pmrdma_conn *c, const struct pmrdma_conn_params *p)
 	err = conn_bind(c, p->data_key, p->data_key_len);
 	if (err)
 		return err;
+	if (p->rate_kbps) {
+		err = pmrdma_conn_set_rate(c, p->rate_kbps);
+		if (err)
+			return err;
+	}
 	if (ibv_req_notify_cq(c->cq, 0))
 		return conn_fail(c, -errno, "ibv_req_notify_cq");
+	return 0;
+}
+
+int pmrdma_conn_set_rate(struct pmrdma_conn *c, uint32_t kbps)
+{
+	struct ibv_qp_rate_limit_attr a = { .rate_limit = kbps };
+	const char *dev = ibv_get_device_name(c->id->verbs->device);
+
+	if (kbps && !(c->pacing.supported_qpts & (1U << IBV_QPT_RC)))
+		return conn_fail(c, -EOPNOTSUPP,
+				 "%s cannot pace an RC QP: no rate limit of %u kbit/s",
+				 dev, kbps);
+	if (kbps && (kbps < c->pacing.qp_rate_limit_min ||
+		     kbps > c->pacing.qp_rate_limit_max))
+		return conn_fail(c, -ERANGE,
+				 "%s paces an RC QP at %u..%u kbit/s, not %u",
+				 dev, c->pacing.qp_rate_limit_min,
+				 c->pacing.qp_rate_limit_max, kbps);
+	if (ibv_modify_qp_rate_limit(c->id->qp, &a))
+		return conn_fail(c, -errno, "ibv_modify_qp_rate_limit(%u kbit/s)",
+				 kbps);
 	return 0;
 }
 

@@ -58,6 +58,9 @@ struct pmrdma_conn_params {
 					 * _ATOMIC_WRITE those that the
 					 * device reports it can do
 					 */
+	bool set_tos;			/* set the connection's ToS: */
+	uint8_t tos;			/* rdma_cm's, the IP traffic class */
+	uint32_t rate_kbps;		/* the QP's rate limit; 0: none */
 	const void *data_key;		/* a keyed connection with this data
 					 * key (16 or 32 bytes: AES-128 or
 					 * -256-GCM), or NULL
@@ -102,6 +105,7 @@ struct pmrdma_conn {
 					 * device granted less
 					 */
 	uint64_t device_caps;		/* the device's device_cap_flags_ex */
+	struct ibv_packet_pacing_caps pacing;	/* the device's pacing */
 	uint64_t send_ops;		/* the QP's IBV_QP_EX_WITH_*; 0: plain */
 	struct rxe_flush_dv_key *dkey;	/* a keyed connection's data key */
 	bool own_dkey;			/* made here, destroyed at close */
@@ -247,5 +251,11 @@ struct ibv_mr *pmrdma_conn_reg_mr(struct pmrdma_conn *c, void *addr,
 
 /* what a PMEM_RDMA_REJECT_* reason means, for messages */
 const char *pmrdma_reject_text(int reason);
+/*
+ * Limit the connection's QP to kbps on the wire (0: no limit) through the
+ * device's pacing: 0, or -EOPNOTSUPP (the device cannot pace RC QPs),
+ * -ERANGE (outside its packet_pacing_caps) or -errno, c->msg saying why.
+ */
+int pmrdma_conn_set_rate(struct pmrdma_conn *c, uint32_t kbps);
 
 #endif /* PMRDMA_CONN_H */

@@ -595,6 +595,8 @@ static inline void map_link_params(const struct pmrdma_map *map,
 		.wait_rate = map->wait_rate,
 		.data_key = map->data_key_len ? map->data_key : NULL,
 		.data_key_len = map->data_key_len,
+		.tos = map->tos,
+		.rate_kbps = map->rate_kbps,
 	};
 }
 

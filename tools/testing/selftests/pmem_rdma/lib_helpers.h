@@ -167,6 +167,9 @@ struct lib_map_opts {
 	bool no_group_commit;
 	const void *data_key;		/* keyed copies, data_key_len bytes */
 	size_t data_key_len;
+	bool tclass_set;		/* the connections' traffic class */
+	uint8_t tclass;
+	uint32_t rate_kbps;		/* each connection's rate limit */
 };
 
 /* a remote map of r as o says (NULL: the defaults): pmrdma_map_new()'s */
@@ -199,6 +202,10 @@ static inline int lib_map_remote(struct pmrdma_map **map,
 	if (!ret && o->data_key)
 		ret = pmrdma_config_set_data_key(cfg, o->data_key,
 						 o->data_key_len);
+	if (!ret && o->tclass_set)
+		ret = pmrdma_config_set_traffic_class(cfg, o->tclass);
+	if (!ret && o->rate_kbps)
+		ret = pmrdma_config_set_rate(cfg, o->rate_kbps);
 	if (!ret && (o->wait_ms || o->wait_rate))
 		ret = pmrdma_config_set_timeouts(cfg, 0, o->wait_ms, o->wait_rate);
 	if (!ret)

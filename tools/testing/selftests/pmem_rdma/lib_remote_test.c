@@ -1471,6 +1471,68 @@ static void __run_lanes(struct __test_metadata *_metadata,
  * Four lanes: a connection each, on one registration of the view (the
  * pinned memory grows by one view, not four), a thread on each.
  */
+/* how many times s occurs in out */
+static int count_of(const char *out, const char *s)
+{
+	int n = 0;
+
+	for (const char *p = out; (p = strstr(p, s)); p += strlen(s))
+		n++;
+	return n;
+}
+
+/*
+ * QoS of the map's connections: each lane's QP gets the traffic class
+ * (class 0x40 >> 5 = 2 of the device's weights) and the rate limit, as
+ * the rdma tool shows them, and a flush of 1 MiB takes as long as the
+ * rate says.  A rate the device cannot pace is refused by the map, a
+ * traffic class out of range by the config.
+ */
+TEST_F(remote, a_rate_and_a_traffic_class_for_the_maps_connections)
+{
+	struct lib_map_opts o = {
+		.lanes = 2, .tclass_set = true, .tclass = 0x40,
+		.rate_kbps = 16000,
+	};
+	const size_t len = LEN < (1 << 20) ? LEN : (1 << 20);
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *m;
+	char out[16384];
+	double t0, secs;
+	unsigned char *v;
+
+	if (!self->map)
+		return;
+	ASSERT_EQ(0, lib_map_remote(&m, &self->x.remote, &o))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, pt_sh_out(out, sizeof(out),
+			       "rdma -dd resource show qp link %s/1",
+			       getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT));
+	EXPECT_EQ(2, count_of(out, "rate_limit_kbps 16000 ")) TH_LOG("%s", out);
+	/* and the target's ends, which rdma_cm gives the request's ToS */
+	EXPECT_LE(2, count_of(out, "qos_class 2 ")) TH_LOG("%s", out);
+	v = pmrdma_map_get_address(m);
+	pt_fill_pattern(v, len, 95);
+	t0 = pt_now_s();
+	ASSERT_EQ(0, pmrdma_flush(m, v, len)) TH_LOG("%s", pmrdma_errormsg(m));
+	secs = pt_now_s() - t0;
+	/* len bytes at 2 MB/s, less the 10 ms burst: 0.5 s for 1 MiB */
+	EXPECT_LT(len / 2e6 * 0.85, secs) TH_LOG("%zu bytes in %.3f s", len, secs);
+	pmrdma_map_delete(&m);
+
+	o.rate_kbps = 500;		/* under rxe's 1 Mbit/s */
+	m = (void *)1;
+	EXPECT_EQ(-ERANGE, lib_map_remote(&m, &self->x.remote, &o));
+	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(pmrdma_errormsg(NULL), "paces an RC QP at"))
+		TH_LOG("%s", pmrdma_errormsg(NULL));
+	ASSERT_EQ(0, pmrdma_config_new(&cfg));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_traffic_class(cfg, 256));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_traffic_class(cfg, -2));
+	EXPECT_EQ(0, pmrdma_config_set_traffic_class(cfg, -1));
+	pmrdma_config_delete(&cfg);
+}
+
 TEST_F(remote, threads_on_their_own_lanes)
 {
 	struct pmem_rdma_stats st;
