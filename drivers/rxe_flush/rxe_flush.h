@@ -316,6 +316,11 @@ static inline u64 rxe_flush_qos_burst_ns(u64 bytes_per_s, u64 at_least_ns,
 		     rxe_flush_qos_cost_ns(bytes, bytes_per_s));
 }
 
+/* a packet's bytes on the wire, where rxe_opcode[] is known */
+#define RXE_FLUSH_QOS_WIRE(opcode, payload)				\
+	((u64)rxe_opcode[opcode].length + (payload) + RXE_ICRC_SIZE +	\
+	 RXE_FLUSH_QOS_WIRE_OVERHEAD)
+
 /* a soft hrtimer for a wait of delay ns, with a little slack */
 static inline void rxe_flush_qos_arm(struct hrtimer *t, u64 delay)
 {
@@ -336,8 +341,10 @@ static inline void rxe_flush_qos_arm(struct hrtimer *t, u64 delay)
 int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 			    int *mask);
 bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload);
+void rxe_flush_qos_paced_sent(struct rxe_qp *qp);
 void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp);
 int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp);
+int rxe_flush_qos_fill_res_attrs(struct sk_buff *msg, struct rxe_qp *qp);
 
 /*
  * rxe_flush_share.c: a device's rate shared by weight, for
@@ -359,16 +366,18 @@ extern struct device_attribute rxe_flush_attr_qos_tc_weights;
  *   _tos()          the IP TOS of a packet: ECT(0) on RC requests
  *   _cnp_rcv()      rxe_rcv(), first: true for a CNP (the caller frees it)
  *   _rcv_ce()       rxe_rcv(), a checked packet: CE answered with a CNP
- *   _delay(), _sent()   rxe_flush_qos.c: the QP's cut rate, its charge
+ *   _wait()         the requester, before a packet (and before QoS): true
+ *                   to stop while the QP's cut rate holds it
+ *   _sent()         the requester, the packet going: measured, charged
+ *   _fill_res_qp_entry()   rxe's ops: QoS and congestion for the rdma tool
  */
 struct rxe_flush_cc;
-bool rxe_flush_cc_enabled(void);
 u8 rxe_flush_cc_tos(struct rxe_pkt_info *pkt, u8 tclass);
 bool rxe_flush_cc_cnp_rcv(struct rxe_pkt_info *pkt, struct sk_buff *skb);
 void rxe_flush_cc_rcv_ce(struct rxe_pkt_info *pkt, struct sk_buff *skb);
-u64 rxe_flush_cc_delay(struct rxe_qp *qp, u64 now, bool *cut);
-void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now);
-int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct rxe_qp *qp);
+bool rxe_flush_cc_wait(struct rxe_qp *qp, int opcode, u32 payload);
+void rxe_flush_cc_sent(struct rxe_qp *qp, int opcode, u32 payload);
+int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp);
 void rxe_flush_cc_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */

@@ -10,8 +10,8 @@
  * requester's QP), at most one per QP per cnp_interval_us.  The reaction
  * point: a requester that receives a CNP cuts its QP's rate as DCQCN does
  * and, without CNPs, brings it back on a timer and a byte counter; the
- * rate paces the QP's packets beside its own limit and its device's share
- * (rxe_flush_qos.c asks here).  A QP that receives no CNP is never paced
+ * rate paces the QP's packets before its own limit and its device's share
+ * (the requester asks here first, then rxe_flush_qos.c).  A QP that receives no CNP is never paced
  * by it: against a peer that sends none it sends as before (a queue that
  * marks ECN then marks its packets rather than dropping them).  Only
  * requests carry ECT: the requester is what a CNP can slow down, so READ
@@ -108,11 +108,6 @@ struct rxe_flush_cc {
 	struct hrtimer tick;	/* DCQCN's period */
 	struct hrtimer wake;	/* the requester, when the schedule lets */
 };
-
-bool rxe_flush_cc_enabled(void)
-{
-	return READ_ONCE(cc_ecn);
-}
 
 static u64 kbps_to_bps(unsigned int kbps)
 {
@@ -257,40 +252,41 @@ static void cc_react(struct rxe_qp *qp)
 }
 
 /*
- * The requester, before a packet: how long the QP's cut rate holds it
- * (its wake timer is armed), or 0; *cut says whether it is cut.
+ * The requester, before a packet and before its QoS: true while the QP's
+ * cut rate holds the packet (its wake timer runs the requester again).
+ * Not charged here: a packet QoS then holds would be charged twice.
  */
-u64 rxe_flush_cc_delay(struct rxe_qp *qp, u64 now, bool *cut)
+bool rxe_flush_cc_wait(struct rxe_qp *qp, int opcode, u32 payload)
 {
 	/* pairs with cc_get()'s release */
 	struct rxe_flush_cc *cc = smp_load_acquire(&qp->flush_cc);
 	u64 delay = 0;
 
-	*cut = false;
 	if (!cc || !READ_ONCE(cc->cut))
-		return 0;
+		return false;
 	spin_lock_bh(&cc->lock);
-	if (cc->cut) {
-		*cut = true;
-		delay = rxe_flush_qos_delay(&cc->next_ns, cc->burst_ns, now);
-	}
+	if (cc->cut)
+		delay = rxe_flush_qos_delay(&cc->next_ns, cc->burst_ns,
+					    ktime_get_ns());
 	spin_unlock_bh(&cc->lock);
 	if (delay)
 		rxe_flush_qos_arm(&cc->wake, delay);
 	return delay;
 }
 
-/* the requester sent wire bytes: measured, charged, counted */
-void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now)
+/* the requester, a packet of payload bytes going: measured, charged */
+void rxe_flush_cc_sent(struct rxe_qp *qp, int opcode, u32 payload)
 {
+	u64 span, reset, now, wire = RXE_FLUSH_QOS_WIRE(opcode, payload);
 	struct rxe_flush_cc *cc;
-	u64 span, reset;
+	bool cut;
 
 	if (!READ_ONCE(cc_ecn) || qp_type(qp) != IB_QPT_RC)
 		return;
 	cc = cc_get(qp);
 	if (!cc)
 		return;
+	now = ktime_get_ns();
 	/* the requester alone writes the window: no lock */
 	span = now - cc->win_start;
 	/*
@@ -313,7 +309,8 @@ void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now)
 		return;
 	reset = max(READ_ONCE(cc_byte_reset), 4096U);
 	spin_lock_bh(&cc->lock);
-	if (cc->cut) {
+	cut = cc->cut;
+	if (cut) {
 		cc->next_ns += rxe_flush_qos_cost_ns(wire, cc->rc);
 		cc->bytes += wire;
 		if (cc->bytes >= reset) {
@@ -323,6 +320,8 @@ void rxe_flush_cc_sent(struct rxe_qp *qp, u64 wire, u64 now)
 		}
 	}
 	spin_unlock_bh(&cc->lock);
+	if (cut)
+		rxe_flush_qos_paced_sent(qp);
 }
 
 /* the IP header's TOS or traffic class of a packet the QP sends */
@@ -456,12 +455,17 @@ out:
 	return true;
 }
 
-/* the QP's congestion state for the rdma tool's driver details */
-int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct rxe_qp *qp)
+/*
+ * The QP for the rdma tool's driver details: its QoS (rxe_flush_qos.c),
+ * the rate congestion notification cut it to (0: not cut), and its CNPs.
+ */
+int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 {
+	struct rxe_qp *qp = to_rqp(ibqp);
 	/* pairs with cc_get()'s release */
 	struct rxe_flush_cc *cc = smp_load_acquire(&qp->flush_cc);
 	u64 kbps = 0, sent = 0, handled = 0;
+	struct nlattr *table;
 
 	if (cc) {
 		spin_lock_bh(&cc->lock);
@@ -470,9 +474,18 @@ int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct rxe_qp *qp)
 		handled = cc->cnp_handled;
 		spin_unlock_bh(&cc->lock);
 	}
-	return rdma_nl_put_driver_u64(msg, "cc_rate_kbps", kbps) ?:
-	       rdma_nl_put_driver_u64(msg, "np_cnp_sent", sent) ?:
-	       rdma_nl_put_driver_u64(msg, "rp_cnp_handled", handled);
+	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rxe_flush_qos_fill_res_attrs(msg, qp) ||
+	    rdma_nl_put_driver_u64(msg, "cc_rate_kbps", kbps) ||
+	    rdma_nl_put_driver_u64(msg, "np_cnp_sent", sent) ||
+	    rdma_nl_put_driver_u64(msg, "rp_cnp_handled", handled)) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
 }
 
 void rxe_flush_cc_qp_cleanup(struct rxe_qp *qp)

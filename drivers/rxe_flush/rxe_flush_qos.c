@@ -11,8 +11,7 @@
  * driver's version.
  *
  * The requester asks, before it builds each packet, the QP's own schedule
- * (rxe_flush.h), then the rate congestion notification cut it to
- * (rxe_flush_cc.c), then its device's shared schedule (rxe_flush_share.c).
+ * (rxe_flush.h) and then its device's shared one (rxe_flush_share.c).
  * A packet is charged its own size on the wire, so a READ, FLUSH, ATOMIC
  * WRITE or VERIFY costs its request, not the data that answers it.  A
  * waiting requester arms a soft hrtimer that runs its task again, as rxe
@@ -157,14 +156,11 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 	bool limited = p && READ_ONCE(p->bytes_per_s);
 	bool shared = READ_ONCE(rxe->flush_share.bytes_per_s);
 	u64 now, wire, delay;
-	bool cut;
 
-	/* rate limits, shares and congestion notification are RC's */
-	if (qp_type(qp) != IB_QPT_RC ||
-	    (!limited && !shared && !rxe_flush_cc_enabled()))
+	/* rate limits and shares are RC's */
+	if (qp_type(qp) != IB_QPT_RC || (!limited && !shared))
 		return false;
-	wire = (u64)rxe_opcode[opcode].length + payload + RXE_ICRC_SIZE +
-	       RXE_FLUSH_QOS_WIRE_OVERHEAD;
+	wire = RXE_FLUSH_QOS_WIRE(opcode, payload);
 	now = ktime_get_ns();
 
 	delay = limited ? qos_qp_delay(p, now) : 0;
@@ -174,24 +170,25 @@ bool rxe_flush_qos_wait(struct rxe_qp *qp, int opcode, u32 payload)
 		rxe_flush_qos_arm(&p->timer, delay);
 		return true;
 	}
-	if (rxe_flush_cc_delay(qp, now, &cut))
-		return true;
 	if (shared && rxe_flush_share_wait(qp, wire, now))
 		return true;
 	if (limited)
 		qos_qp_charge(p, wire);
-	rxe_flush_cc_sent(qp, wire, now);
+	rxe_flush_qos_paced_sent(qp);
+	return false;
+}
 
-	/*
-	 * rxe's retransmit timer runs from the first unanswered packet, and
-	 * a paced message may take longer to send than the QP's timeout: a
-	 * paced packet moves it on, so that it runs from the packet sent
-	 * last.
-	 */
-	if ((limited || shared || cut) && qp->qp_timeout_jiffies)
+/*
+ * A paced packet went.  rxe's retransmit timer runs from the first
+ * unanswered packet, and a paced message may take longer to send than the
+ * QP's timeout: the packet moves it on, so that it runs from the packet
+ * sent last.
+ */
+void rxe_flush_qos_paced_sent(struct rxe_qp *qp)
+{
+	if (qp->qp_timeout_jiffies)
 		mod_timer_pending(&qp->retrans_timer,
 				  jiffies + qp->qp_timeout_jiffies);
-	return false;
 }
 
 void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
@@ -199,7 +196,6 @@ void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 	struct rxe_flush_pace *p = qp->flush_pace;
 
 	rxe_flush_share_qp_cleanup(qp);
-	rxe_flush_cc_qp_cleanup(qp);
 	if (!p)
 		return;
 	hrtimer_cancel(&p->timer);
@@ -211,30 +207,34 @@ void rxe_flush_qos_qp_cleanup(struct rxe_qp *qp)
 /*
  * The QP's QoS for the rdma tool's driver details (rdma resource show qp
  * -dd): its rate limit, its class and the class's weight, and the packets
- * that waited for its rate and for its device's; its congestion state.
+ * that waited for its rate and for its device's: its attributes, and
+ * them alone in the driver's table (rxe_flush_cc.c adds its own).
  */
-int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+int rxe_flush_qos_fill_res_attrs(struct sk_buff *msg, struct rxe_qp *qp)
 {
-	struct rxe_qp *qp = to_rqp(ibqp);
 	/* pairs with qos_pace()'s release */
 	struct rxe_flush_pace *p = smp_load_acquire(&qp->flush_pace);
 	u8 class = RXE_FLUSH_QOS_CLASS(qp->pri_av.grh.traffic_class);
-	struct rxe_dev *rxe = to_rdev(ibqp->device);
-	struct nlattr *table;
+	struct rxe_dev *rxe = to_rdev(qp->ibqp.device);
 
-	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+	return rdma_nl_put_driver_u32(msg, "rate_limit_kbps",
+				      p ? READ_ONCE(p->rate_kbps) : 0) ?:
+	       rdma_nl_put_driver_u32(msg, "qos_class", class) ?:
+	       rdma_nl_put_driver_u32(msg, "qos_weight",
+				      READ_ONCE(rxe->flush_share.weight[class])) ?:
+	       rdma_nl_put_driver_u64(msg, "qos_paced",
+				      p ? READ_ONCE(p->paced) : 0) ?:
+	       rdma_nl_put_driver_u64(msg, "qos_throttled",
+				      READ_ONCE(qp->flush_share.throttled));
+}
+
+int rxe_flush_qos_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+{
+	struct nlattr *table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+
 	if (!table)
 		return -EMSGSIZE;
-	if (rdma_nl_put_driver_u32(msg, "rate_limit_kbps",
-				   p ? READ_ONCE(p->rate_kbps) : 0) ||
-	    rdma_nl_put_driver_u32(msg, "qos_class", class) ||
-	    rdma_nl_put_driver_u32(msg, "qos_weight",
-				   READ_ONCE(rxe->flush_share.weight[class])) ||
-	    rdma_nl_put_driver_u64(msg, "qos_paced",
-				   p ? READ_ONCE(p->paced) : 0) ||
-	    rdma_nl_put_driver_u64(msg, "qos_throttled",
-				   READ_ONCE(qp->flush_share.throttled)) ||
-	    rxe_flush_cc_fill_res_qp_entry(msg, qp)) {
+	if (rxe_flush_qos_fill_res_attrs(msg, to_rqp(ibqp))) {
 		nla_nest_cancel(msg, table);
 		return -EMSGSIZE;
 	}
