@@ -1290,6 +1290,205 @@ static void keyed(void)
 		pmrdma_map_delete(&m[k]);
 }
 
+/* ---- 14. QoS: the device's rate shared by class, a map's own rate ---- */
+
+#define QOS_DEV_RATE	"/sys/class/infiniband/rxe0/qos_rate_kbps"
+#define QOS_WEIGHTS	"/sys/class/infiniband/rxe0/qos_tc_weights"
+#define QOS_DEV_KBPS	32000		/* well under what the wire carries */
+#define QOS_MAP_KBPS	16000		/* a map's own rate */
+#define QOS_LOG_TCLASS	0xe0		/* class 7, weight 16 */
+#define QOS_BULK_TCLASS	0x00		/* class 0, weight 1 */
+#define QOS_FLOOD	(1 << 20)	/* a flood's flushes */
+#define QOS_SHARE_S	4.0		/* two floods sharing the device */
+
+static void qos_write(const char *path, const char *line)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f))
+		die(path, -errno);
+}
+
+/* the device's rate (0: none) and its weights, QoS_LOG_TCLASS's 16 */
+static void qos_device(unsigned int kbps)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "%u", kbps);
+	qos_write(QOS_DEV_RATE, line);
+	qos_write(QOS_WEIGHTS, kbps ? "1 1 1 1 1 1 1 16" : "1 1 1 1 1 1 1 1");
+}
+
+/* a map of [off, off + len) of the export at port, of tclass, at kbps */
+static struct pmrdma_map *map_qos(uint16_t port, uint64_t off, uint64_t len,
+				  int tclass, uint32_t kbps)
+{
+	struct pmrdma_remote r = {
+		.addr = addr, .port = port, .method = PMRDMA_METHOD_AUTO,
+	};
+	struct pmrdma_config *cfg;
+	struct pmrdma_map *map;
+	int err;
+
+	err = pmrdma_config_new(&cfg);
+	if (!err)
+		err = pmrdma_config_set_remote(cfg, &r);
+	if (!err && len)
+		err = pmrdma_config_set_range(cfg, off, len);
+	if (!err)
+		err = pmrdma_config_set_traffic_class(cfg, tclass);
+	if (!err)
+		err = pmrdma_config_set_rate(cfg, kbps);
+	if (!err)
+		err = pmrdma_map_new(&map, cfg);
+	pmrdma_config_delete(&cfg);
+	if (err)
+		die("QoS map", err);
+	return map;
+}
+
+/* a thread flushing QOS_FLOOD bytes of its map over and over */
+struct flood {
+	struct pmrdma_map *map;
+	pthread_t th;
+	bool stop;		/* __atomic */
+	uint64_t bytes;		/* flushed */
+	int err;
+};
+
+static void *flooder(void *arg)
+{
+	struct flood *f = arg;
+	char *v = pmrdma_map_get_address(f->map);
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED) && !f->err) {
+		f->err = pmrdma_flush(f->map, v, QOS_FLOOD);
+		if (!f->err)
+			__atomic_add_fetch(&f->bytes, QOS_FLOOD, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void flood_start(struct flood *f, struct pmrdma_map *map)
+{
+	*f = (struct flood){ .map = map };
+	if (pthread_create(&f->th, NULL, flooder, f))
+		die("pthread_create", -EAGAIN);
+}
+
+static void flood_stop(struct flood *f)
+{
+	__atomic_store_n(&f->stop, true, __ATOMIC_RELAXED);
+	pthread_join(f->th, NULL);
+	if (f->err)
+		die_map(f->map, "flood", f->err);
+}
+
+/* iters 4 KiB flushes of map, their times into s */
+static void log_flushes(struct pmrdma_map *map, struct series *s)
+{
+	char *v = pmrdma_map_get_address(map);
+	unsigned int it;
+	int err;
+
+	s->n = 0;
+	for (it = 0; it < iters; it++) {
+		double t0;
+
+		memset(v, it, 4096);
+		t0 = now_us();
+		err = pmrdma_flush(map, v, 4096);
+		s->v[s->n++] = now_us() - t0;
+		if (err)
+			die_map(map, "log flush", err);
+	}
+}
+
+/*
+ * A log map of class 7 (weight 16) flushing 4 KiB, alone and beside a
+ * bulk map of class 0 (weight 1) flushing 1 MiB over and over, with the
+ * device's rate shared by those weights and with no QoS at all; a map's
+ * own rate against what it achieves; and two bulk maps of one class
+ * sharing the device (Jain's fairness index).
+ */
+static void qos(void)
+{
+	static struct series s[3] = {
+		{ .name = "alone" }, { .name = "flood, QoS" },
+		{ .name = "flood, no QoS" },
+	};
+	struct pmrdma_map *log = map_qos(PORT_FLUSH, 0, 0, QOS_LOG_TCLASS, 0);
+	struct pmrdma_map *bulk[2] = {
+		map_qos(PORT_BIG, 0, 32 << 20, QOS_BULK_TCLASS, 0),
+		map_qos(PORT_BIG, 32 << 20, 32 << 20, QOS_BULK_TCLASS, 0),
+	};
+	struct pmrdma_map *paced;
+	double ratio[3], secs, wire_kbps, x, y, jain;
+	struct flood f[2];
+	unsigned int it;
+	char *v;
+
+	header("14. QoS: a class-7 map's 4 KiB flush alone and beside a class-0 flood of 1 MiB flushes, the device at 32 Mbit/s shared 16 : 1, and with no QoS",
+	       s, 3);
+	qos_device(QOS_DEV_KBPS);
+	log_flushes(log, &s[0]);
+	flood_start(&f[0], bulk[0]);
+	log_flushes(log, &s[1]);
+	flood_stop(&f[0]);
+	qos_device(0);
+	flood_start(&f[0], bulk[0]);
+	log_flushes(log, &s[2]);
+	flood_stop(&f[0]);
+	row("qos", 4096, s, 3, ratio);
+	printf("\nbeside the flood / alone: %.2f with QoS, %.2f without\n",
+	       1 / ratio[1], 1 / ratio[2]);
+	goal("4 KiB flush of class 7 beside a class-0 flood / alone, QoS on",
+	     1 / ratio[1], "<=", GOAL_QOS_LATENCY_MAX);
+
+	/* a map's own rate: 1 MiB flushes, on the wire with its headers */
+	paced = map_qos(PORT_BIG, 0, 32 << 20, QOS_BULK_TCLASS, QOS_MAP_KBPS);
+	v = pmrdma_map_get_address(paced);
+	secs = now_us();
+	for (it = 0; it < (iters < 8 ? iters : 8); it++) {
+		int err = pmrdma_flush(paced, v, QOS_FLOOD);
+
+		if (err)
+			die_map(paced, "paced flush", err);
+	}
+	secs = (now_us() - secs) / 1e6;
+	/* 1024-byte packets carry 78 bytes of headers on the wire */
+	wire_kbps = (double)it * QOS_FLOOD * 1102 / 1024 * 8 / 1000 / secs;
+	printf("a map limited to %u kbit/s: %.0f kbit/s on the wire, %.2f of its limit\n",
+	       QOS_MAP_KBPS, wire_kbps, wire_kbps / QOS_MAP_KBPS);
+	fprintf(csv, "%s,qos,achieved/limit,%d,%.3f,,%u\n", label, QOS_FLOOD,
+		wire_kbps / QOS_MAP_KBPS, it);
+	goal("a map's achieved / its rate limit, at least",
+	     wire_kbps / QOS_MAP_KBPS, ">=", GOAL_QOS_RATE_MIN);
+	goal("a map's achieved / its rate limit, at most",
+	     wire_kbps / QOS_MAP_KBPS, "<=", GOAL_QOS_RATE_MAX);
+	pmrdma_map_delete(&paced);
+
+	/* two floods of one class sharing the device's rate */
+	qos_device(QOS_DEV_KBPS);
+	flood_start(&f[0], bulk[0]);
+	flood_start(&f[1], bulk[1]);
+	usleep(QOS_SHARE_S * 1e6);
+	flood_stop(&f[0]);
+	flood_stop(&f[1]);
+	qos_device(0);
+	x = f[0].bytes;
+	y = f[1].bytes;
+	jain = x + y > 0 ? (x + y) * (x + y) / (2 * (x * x + y * y)) : 0;
+	printf("two class-0 floods sharing 32 Mbit/s for %.0f s: %.1f and %.1f MiB, Jain's index %.3f\n",
+	       QOS_SHARE_S, x / (1 << 20), y / (1 << 20), jain);
+	fprintf(csv, "%s,qos,fairness,%d,%.3f,,2\n", label, QOS_FLOOD, jain);
+	goal("Jain's fairness index of two equal floods", jain, ">=",
+	     GOAL_QOS_FAIRNESS_MIN);
+	pmrdma_map_delete(&bulk[0]);
+	pmrdma_map_delete(&bulk[1]);
+	pmrdma_map_delete(&log);
+}
+
 /* the sections in the order they run; -s picks some by these names */
 static const struct {
 	const char *name;
@@ -1301,7 +1500,7 @@ static const struct {
 	{ "bitmap", bitmap_cost },	{ "resync", resync_cost },
 	{ "paced_resync", paced_resync }, { "windows", windows },
 	{ "lanes", lanes },		{ "group", group_commit },
-	{ "keyed", keyed },
+	{ "keyed", keyed },		{ "qos", qos },
 };
 
 /* is NAME in the comma-separated LIST (NULL: every section is) */

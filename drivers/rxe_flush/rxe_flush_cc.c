@@ -35,10 +35,15 @@
 #include "rxe_flush.h"
 #include "rxe_flush_hdr.h"
 
-static bool cc_ecn = true;
+/*
+ * Off by default: Debian's default qdisc, fq_codel, marks ECT packets once
+ * they queue 5 ms, which a TCG guest's virtio queue does without any
+ * congestion; turn it on where the network's queues mark for congestion.
+ */
+static bool cc_ecn;
 module_param_named(ecn, cc_ecn, bool, 0644);
 MODULE_PARM_DESC(ecn,
-		 "RC requests carry ECT(0); CE-marked ones are answered with CNPs, and CNPs cut the QP's rate (DCQCN); default on");
+		 "RC requests carry ECT(0); CE-marked ones are answered with CNPs, and CNPs cut the QP's rate (DCQCN); default off");
 
 static unsigned int cnp_interval_us = 50;
 module_param(cnp_interval_us, uint, 0644);
@@ -203,11 +208,15 @@ static enum hrtimer_restart cc_tick(struct hrtimer *t)
 	if (cc->rc >= cc->end_bps)
 		cc->cut = false;
 	more = cc->cut;
+	/*
+	 * Started again here, under the lock, as cc_react() starts it: not
+	 * forwarded, which a cut on another CPU may have started meanwhile.
+	 */
+	if (more)
+		hrtimer_start(t, ns_to_ktime(cc_period_ns()),
+			      HRTIMER_MODE_REL_SOFT);
 	spin_unlock_bh(&cc->lock);
-	if (!more)
-		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(cc_period_ns()));
-	return HRTIMER_RESTART;
+	return HRTIMER_NORESTART;
 }
 
 /* a CNP for the QP: cut its rate, at most once a period */

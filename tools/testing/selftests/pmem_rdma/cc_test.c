@@ -76,7 +76,7 @@ FIXTURE_SETUP(cc)
 
 FIXTURE_TEARDOWN(cc)
 {
-	pt_write_line(ECN_PARAM, "1");
+	pt_write_line(ECN_PARAM, "0");		/* the module's default */
 	pt_write_line(PERIOD_PARAM, PERIOD_DEFAULT);
 	if (self->src_mr)
 		ibv_dereg_mr(self->src_mr);
