@@ -62,15 +62,21 @@ static _Noreturn void die(const char *what, int err)
 	die_map(NULL, what, err);
 }
 
-/*
- * A map of the export at port: [off, off + len) of it (len 0: all of it),
- * with lanes lanes (0: the default) and method m.
- */
-static struct pmrdma_map *map_remote_keyed(uint16_t port,
-					   enum pmrdma_method m,
-					   uint64_t off, uint64_t len,
-					   unsigned int lanes, bool group,
-					   const void *key, size_t key_len)
+/* what a remote map asks of its config beyond the default; zero: nothing */
+struct map_opts {
+	uint64_t off, len;		/* a window; len 0: all of the export */
+	unsigned int lanes;		/* 0: the default */
+	bool no_group_commit;
+	const void *key;		/* a data key of key_len bytes */
+	size_t key_len;
+	bool tclass_set;		/* the connections' traffic class */
+	uint8_t tclass;
+	uint32_t rate_kbps;		/* each connection's rate limit */
+};
+
+/* a map of the export at port with method m, as o says */
+static struct pmrdma_map *map_remote_opts(uint16_t port, enum pmrdma_method m,
+					  const struct map_opts *o)
 {
 	struct pmrdma_remote r = { .addr = addr, .port = port, .method = m };
 	struct pmrdma_config *cfg;
@@ -80,14 +86,18 @@ static struct pmrdma_map *map_remote_keyed(uint16_t port,
 	err = pmrdma_config_new(&cfg);
 	if (!err)
 		err = pmrdma_config_set_remote(cfg, &r);
-	if (!err && key)
-		err = pmrdma_config_set_data_key(cfg, key, key_len);
-	if (!err && len)
-		err = pmrdma_config_set_range(cfg, off, len);
-	if (!err && lanes)
-		err = pmrdma_config_set_lanes(cfg, lanes);
+	if (!err && o->key)
+		err = pmrdma_config_set_data_key(cfg, o->key, o->key_len);
+	if (!err && o->len)
+		err = pmrdma_config_set_range(cfg, o->off, o->len);
+	if (!err && o->lanes)
+		err = pmrdma_config_set_lanes(cfg, o->lanes);
 	if (!err)
-		err = pmrdma_config_set_group_commit(cfg, group);
+		err = pmrdma_config_set_group_commit(cfg, !o->no_group_commit);
+	if (!err && o->tclass_set)
+		err = pmrdma_config_set_traffic_class(cfg, o->tclass);
+	if (!err && o->rate_kbps)
+		err = pmrdma_config_set_rate(cfg, o->rate_kbps);
 	if (!err)
 		err = pmrdma_map_new(&map, cfg);
 	pmrdma_config_delete(&cfg);
@@ -96,12 +106,21 @@ static struct pmrdma_map *map_remote_keyed(uint16_t port,
 	return map;
 }
 
+/*
+ * A map of the export at port: [off, off + len) of it (len 0: all of it),
+ * with lanes lanes (0: the default), method m and group commit or not.
+ */
 static struct pmrdma_map *map_remote_group(uint16_t port,
 					   enum pmrdma_method m,
 					   uint64_t off, uint64_t len,
 					   unsigned int lanes, bool group)
 {
-	return map_remote_keyed(port, m, off, len, lanes, group, NULL, 0);
+	struct map_opts o = {
+		.off = off, .len = len, .lanes = lanes,
+		.no_group_commit = !group,
+	};
+
+	return map_remote_opts(port, m, &o);
 }
 
 static struct pmrdma_map *map_remote_with(uint16_t port, enum pmrdma_method m,
@@ -1257,8 +1276,9 @@ static void keyed(void)
 		exit(1);
 	}
 	m[0] = map_remote(PORT_SERVE, PMRDMA_METHOD_GPSPM);
-	m[1] = map_remote_keyed(PORT_SERVE_KEYED, PMRDMA_METHOD_GPSPM, 0, 0, 0,
-				true, key, key_len);
+	m[1] = map_remote_opts(PORT_SERVE_KEYED, PMRDMA_METHOD_GPSPM,
+			       &(struct map_opts){ .key = key,
+						   .key_len = key_len });
 	explicit_bzero(key, sizeof(key));
 	header("13. keyed maps: GPSPM, payloads plain vs sealed", s, 2);
 	for (z = 0; z < 2; z++) {
@@ -1321,30 +1341,14 @@ static void qos_device(unsigned int kbps)
 
 /* a map of [off, off + len) of the export at port, of tclass, at kbps */
 static struct pmrdma_map *map_qos(uint16_t port, uint64_t off, uint64_t len,
-				  int tclass, uint32_t kbps)
+				  uint8_t tclass, uint32_t kbps)
 {
-	struct pmrdma_remote r = {
-		.addr = addr, .port = port, .method = PMRDMA_METHOD_AUTO,
+	struct map_opts o = {
+		.off = off, .len = len, .tclass_set = true, .tclass = tclass,
+		.rate_kbps = kbps,
 	};
-	struct pmrdma_config *cfg;
-	struct pmrdma_map *map;
-	int err;
 
-	err = pmrdma_config_new(&cfg);
-	if (!err)
-		err = pmrdma_config_set_remote(cfg, &r);
-	if (!err && len)
-		err = pmrdma_config_set_range(cfg, off, len);
-	if (!err)
-		err = pmrdma_config_set_traffic_class(cfg, tclass);
-	if (!err)
-		err = pmrdma_config_set_rate(cfg, kbps);
-	if (!err)
-		err = pmrdma_map_new(&map, cfg);
-	pmrdma_config_delete(&cfg);
-	if (err)
-		die("QoS map", err);
-	return map;
+	return map_remote_opts(port, PMRDMA_METHOD_AUTO, &o);
 }
 
 /* a thread flushing QOS_FLOOD bytes of its map over and over */
