@@ -283,6 +283,15 @@ int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
  * bounds, pmrdma_errormsg(NULL) saying why; a queue the device cannot
  * give fails pmrdma_map_new().
  */
+#define PMRDMA_SQ_SIZE		256
+#define PMRDMA_SQ_SIZE_MIN	32
+#define PMRDMA_SQ_SIZE_MAX	(1U << 15)
+#define PMRDMA_INLINE_SIZE	64
+#define PMRDMA_INLINE_SIZE_MAX	1024
+int pmrdma_config_set_sq_size(struct pmrdma_config *cfg, unsigned int sq_size);
+int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
+				  unsigned int inline_size);
+
 /*
  * Keyed copies: every remote copy of the map (the remote export, each
  * replica) is reached through MRs bound to this data key, the user's
@@ -292,10 +301,16 @@ int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
  * (rdma_rxe_flush's keyed MRs, rxe_flush_dv_qp_key_bind(3)).  The export
  * must be keyed with the same key: a target refuses a keyed peer of an
  * unkeyed export and the reverse (-ECONNREFUSED), and a map with another
- * data key than the export's is told so at connect (-EKEYREJECTED).  A keyed map sends nothing inline and has no
- * flush-and-verify.  NULL: unkeyed, the default.  0, or -EINVAL (another
- * length), pmrdma_errormsg(NULL) saying why.
+ * data key than the export's is told so at connect (-EKEYREJECTED).  A
+ * keyed map sends nothing inline and has no flush-and-verify.  NULL:
+ * unkeyed, the default.  0, or -EINVAL (another length),
+ * pmrdma_errormsg(NULL) saying why.
  */
+#define PMRDMA_DATA_KEY_MIN	16
+#define PMRDMA_DATA_KEY_MAX	32
+int pmrdma_config_set_data_key(struct pmrdma_config *cfg, const void *key,
+			       size_t len);
+
 /*
  * QoS of the map's connections (Documentation/qos.rst): traffic_class is
  * their IP traffic class (DSCP and ECN, rdma_cm's ToS), whose top three
@@ -311,20 +326,6 @@ int pmrdma_config_set_group_commit(struct pmrdma_config *cfg, bool on);
 int pmrdma_config_set_traffic_class(struct pmrdma_config *cfg,
 				    int traffic_class);
 int pmrdma_config_set_rate(struct pmrdma_config *cfg, uint32_t rate_kbps);
-
-#define PMRDMA_DATA_KEY_MIN	16
-#define PMRDMA_DATA_KEY_MAX	32
-int pmrdma_config_set_data_key(struct pmrdma_config *cfg, const void *key,
-			       size_t len);
-
-#define PMRDMA_SQ_SIZE		256
-#define PMRDMA_SQ_SIZE_MIN	32
-#define PMRDMA_SQ_SIZE_MAX	(1U << 15)
-#define PMRDMA_INLINE_SIZE	64
-#define PMRDMA_INLINE_SIZE_MAX	1024
-int pmrdma_config_set_sq_size(struct pmrdma_config *cfg, unsigned int sq_size);
-int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
-				  unsigned int inline_size);
 
 /*
  * Read the key file at path into key (room for PMRDMA_KEY_MAX bytes) and
