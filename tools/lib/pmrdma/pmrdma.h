@@ -202,10 +202,25 @@ int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
  * in bytes a second, so that the flushes of the map's other threads keep
  * their latency during a large resync (DRBD's c-max-rate); 0, the
  * default, copies as fast as it goes.  -EINVAL under
- * PMRDMA_RESYNC_GRANULARITY_MIN a second.
+ * PMRDMA_RESYNC_GRANULARITY_MIN a second.  Where the replica's device
+ * paces RC QPs at that rate (packet_pacing_caps), the resync copies over
+ * a connection of its own that the device paces, in the traffic class
+ * set below, and in steps of about 10 ms of the rate, so that the map's
+ * flushes wait little for a step and other traffic on the wire meets no
+ * burst; elsewhere it copies over the map's first lane, at full speed a
+ * step of up to 256 KiB at a time, and waits between the steps.
  */
 int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 				  uint64_t bytes_per_s);
+
+/*
+ * The traffic class (rdma_cm's ToS) of the resync's own connection: a
+ * class of lower weight on the device (Documentation/qos.rst) lets the
+ * device's other traffic go first.  -1, the default, takes the map's
+ * (pmrdma_config_set_traffic_class()).  -EINVAL outside -1..255.
+ */
+int pmrdma_config_set_resync_traffic_class(struct pmrdma_config *cfg,
+					   int traffic_class);
 
 /*
  * Keep metadata in each copy of a replicated map, as DRBD's internal

@@ -19,6 +19,7 @@ int pmrdma_config_new(struct pmrdma_config **cfg)
 	(*cfg)->min_in_sync = UINT_MAX;
 	(*cfg)->inline_size = UINT_MAX;
 	(*cfg)->tos = -1;
+	(*cfg)->resync_tos = -1;
 	return 0;
 }
 
@@ -158,6 +159,26 @@ int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 	return 0;
 }
 
+/* a traffic class, or -1 for the default one: 0 or -EINVAL */
+static int tos_check(int traffic_class, const char *dflt)
+{
+	if (traffic_class < -1 || traffic_class > 255)
+		return pmrdma_fail_nomap(-EINVAL,
+					 "a traffic class is 0..255 (or -1 for %s), not %d",
+					 dflt, traffic_class);
+	return 0;
+}
+
+int pmrdma_config_set_resync_traffic_class(struct pmrdma_config *cfg,
+					   int traffic_class)
+{
+	int err = tos_check(traffic_class, "the map's");
+
+	if (!err)
+		cfg->resync_tos = traffic_class;
+	return err;
+}
+
 int pmrdma_config_set_auto_rejoin(struct pmrdma_config *cfg,
 				  unsigned int min_ms, unsigned int max_ms)
 {
@@ -256,12 +277,11 @@ int pmrdma_config_set_inline_size(struct pmrdma_config *cfg,
 int pmrdma_config_set_traffic_class(struct pmrdma_config *cfg,
 				    int traffic_class)
 {
-	if (traffic_class < -1 || traffic_class > 255)
-		return pmrdma_fail_nomap(-EINVAL,
-					 "a traffic class is 0..255 (or -1 for rdma_cm's), not %d",
-					 traffic_class);
-	cfg->tos = traffic_class;
-	return 0;
+	int err = tos_check(traffic_class, "rdma_cm's");
+
+	if (!err)
+		cfg->tos = traffic_class;
+	return err;
 }
 
 int pmrdma_config_set_rate(struct pmrdma_config *cfg, uint32_t rate_kbps)

@@ -42,6 +42,7 @@ struct pmrdma_config {
 	unsigned int nreplicas;
 	unsigned int region_shift;	/* log2 of the resync region; 0: 4 KiB */
 	uint64_t resync_rate;		/* bytes/s; 0: as fast as it goes */
+	int resync_tos;			/* its connection's; -1: tos */
 	unsigned int rejoin_min_ms;	/* automatic rejoin's first wait, */
 	unsigned int rejoin_max_ms;	/* and its longest; 0: none */
 	unsigned int min_in_sync;	/* replicas; UINT_MAX: the default */
@@ -325,6 +326,7 @@ struct pmrdma_map {
 	uint64_t resync_total[PMRDMA_REPLICAS_MAX];	/* bytes */
 	uint64_t resync_done[PMRDMA_REPLICAS_MAX];
 	uint64_t resync_rate;		/* bytes/s, or 0 */
+	int resync_tos;			/* its connection's; -1: tos */
 	int state_fd;			/* an eventfd: a replica's state
 					 * changed; or -1
 					 */

@@ -172,6 +172,7 @@ static int replicas_map(struct pmrdma_map *map,
 		if (pmrdma_remote_copy(&map->replica_cfg[i], &cfg->replicas[i]))
 			return pmrdma_fail(map, -ENOMEM, "no memory for the replicas");
 	map->resync_rate = cfg->resync_rate;
+	map->resync_tos = cfg->resync_tos;
 	map->rejoin_min_ms = cfg->rejoin_min_ms;
 	map->rejoin_max_ms = cfg->rejoin_max_ms;
 	map->state_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

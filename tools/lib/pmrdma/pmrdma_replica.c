@@ -24,10 +24,12 @@
 
 /*
  * The most bytes one resync step copies while it holds the lanes, and
- * the most runs of regions it takes them from
+ * the most runs of regions it takes them from; a step the device paces
+ * is the bytes of RESYNC_STEP_NS at the rate (the lanes wait for it).
  */
 #define RESYNC_STEP_BYTES	(256UL << 10)
 #define RESYNC_STEP_RUNS	64
+#define RESYNC_STEP_NS		10000000ULL
 
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links)
@@ -202,20 +204,86 @@ static void swap_in(struct pmrdma_map *map, unsigned int i,
 }
 
 /*
- * Hold the resync to the map's rate: done bytes copied since start (ns)
- * may not be ahead of it.  Called with no lane held.
+ * How a resync holds to the map's rate: over a connection of its own
+ * that the device paces (when it can, at that rate), or over the copy's
+ * first lane at full speed with waits between the steps.
  */
-static void resync_pace(const struct pmrdma_map *map, uint64_t start,
-			uint64_t done)
+struct resync_pacer {
+	struct pmrdma_link own;		/* the device paces it; or unused */
+	struct pmrdma_link *link;	/* the steps go over it */
+	bool by_device;
+	uint64_t step_bytes;		/* the most a step copies */
+	uint64_t start, done;		/* ns; and bytes copied since */
+};
+
+/* the device paces an RC QP at kbps */
+static bool device_paces(const struct pmrdma_link *l, uint64_t kbps)
+{
+	const struct ibv_packet_pacing_caps *c = &l->conn.pacing;
+
+	return c->supported_qpts & 1U << IBV_QPT_RC &&
+	       kbps >= c->qp_rate_limit_min && kbps <= c->qp_rate_limit_max;
+}
+
+/*
+ * Copy i's pacer, with no lane held: a connection of its own, paced by
+ * the device, when the map has a rate the device can keep; the first
+ * lane otherwise (no rate, a device without pacing, a connect that
+ * failed: the first lane is the copy's all the same).
+ */
+static void pacer_open(struct pmrdma_map *map, unsigned int i,
+		       struct resync_pacer *p)
+{
+	struct pmrdma_link *first = copy_link(map, i, 0);
+	uint64_t kbps = (map->resync_rate * 8 + 999) / 1000;
+	struct pmrdma_link_params lp;
+
+	memset(p, 0, sizeof(*p));
+	p->link = first;
+	p->step_bytes = RESYNC_STEP_BYTES;
+	p->start = pmrdma_now_ns();
+	if (!map->resync_rate || !device_paces(first, kbps))
+		return;
+	map_link_params(map, &lp);
+	lp.rate_kbps = kbps;
+	if (map->resync_tos >= 0)
+		lp.tos = map->resync_tos;
+	if (pmrdma_link_open_lane(&p->own, &map->replica_cfg[i], &lp,
+				  first)) {
+		pmrdma_link_close(&p->own);
+		memset(&p->own, 0, sizeof(p->own));
+		return;
+	}
+	pmrdma_link_attach_lane(&p->own, first);
+	p->own.copy_err = &map->copy_err[i];
+	p->link = &p->own;
+	p->by_device = true;
+	p->step_bytes = map->resync_rate * RESYNC_STEP_NS / 1000000000;
+	if (p->step_bytes > RESYNC_STEP_BYTES)
+		p->step_bytes = RESYNC_STEP_BYTES;
+}
+
+static void pacer_close(struct resync_pacer *p)
+{
+	if (p->by_device)
+		pmrdma_link_close(&p->own);
+}
+
+/*
+ * Hold the resync to the map's rate when the device does not: the bytes
+ * done since start may not be ahead of it.  Called with no lane held.
+ */
+static void pacer_wait(const struct pmrdma_map *map,
+		       const struct resync_pacer *p)
 {
 	uint64_t due, now;
 	struct timespec t;
 
-	if (!map->resync_rate)
+	if (!map->resync_rate || p->by_device)
 		return;
 	/* done / rate seconds, in 128 bits: no product overflows */
-	due = start + (uint64_t)((__uint128_t)done * 1000000000 /
-				 map->resync_rate);
+	due = p->start + (uint64_t)((__uint128_t)p->done * 1000000000 /
+				    map->resync_rate);
 	/* in slices, so that a map being deleted stops its resync soon */
 	while ((now = pmrdma_now_ns()) < due &&
 	       !__atomic_load_n(&map->rejoin_stop, __ATOMIC_RELAXED)) {
@@ -239,10 +307,10 @@ struct resync_step {
  * not one each.  The caller holds every lane.
  */
 static void step_take(struct pmrdma_map *map, unsigned int i, uint64_t *from,
-		      struct resync_step *st)
+		      uint64_t bytes, struct resync_step *st)
 {
 	struct pmrdma_dirty *d = &map->dirty;
-	uint64_t left = RESYNC_STEP_BYTES >> d->shift ?: 1, off, len;
+	uint64_t left = bytes >> d->shift ?: 1, off, len;
 
 	st->runs = 0;
 	st->bytes = 0;
@@ -276,17 +344,19 @@ static void step_put_back(struct pmrdma_map *map, unsigned int i,
  */
 static int resync(struct pmrdma_map *map, unsigned int i)
 {
-	uint64_t from = 0, start = pmrdma_now_ns(), done = 0;
+	struct resync_pacer p;
 	struct resync_step st;
 	struct pmrdma_link *l;
+	uint64_t from = 0;
 	int err = 0;
 
 	__atomic_store_n(&map->resync_done[i], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&map->resync_total[i],
 			 pmrdma_dirty_bytes(&map->dirty, i, false),
 			 __ATOMIC_RELAXED);
+	pacer_open(map, i, &p);
 	for (;;) {
-		resync_pace(map, start, done);
+		pacer_wait(map, &p);
 		pmrdma_lanes_take(map);
 		/* the map is being deleted: its automatic rejoin ends here */
 		if (__atomic_load_n(&map->rejoin_stop, __ATOMIC_RELAXED)) {
@@ -300,7 +370,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 					  i);
 			break;
 		}
-		step_take(map, i, &from, &st);
+		step_take(map, i, &from, p.step_bytes, &st);
 		/*
 		 * all of it: the copy's header says it is current, then; a
 		 * copy that cannot be told so is out (it has every region, and
@@ -313,7 +383,7 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 						 __ATOMIC_RELEASE);
 			break;
 		}
-		l = copy_link(map, i, 0);
+		l = p.link;
 		err = pmrdma_link_flush(l, st.r, st.runs);
 		if (!err)
 			err = pmrdma_link_drain(l);
@@ -325,12 +395,13 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 		__atomic_add_fetch(&map->resync_done[i], st.bytes,
 				   __ATOMIC_RELAXED);
 		pmrdma_lanes_leave(map);
-		done += st.bytes;
+		p.done += st.bytes;
 	}
 	if (!err)
 		__atomic_store_n(&map->copy_resyncing[i], false,
 				 __ATOMIC_RELEASE);
 	pmrdma_lanes_leave(map);
+	pacer_close(&p);
 	return err;
 }
 

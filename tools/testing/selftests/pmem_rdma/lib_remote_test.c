@@ -1471,16 +1471,6 @@ static void __run_lanes(struct __test_metadata *_metadata,
  * Four lanes: a connection each, on one registration of the view (the
  * pinned memory grows by one view, not four), a thread on each.
  */
-/* how many times s occurs in out */
-static int count_of(const char *out, const char *s)
-{
-	int n = 0;
-
-	for (const char *p = out; (p = strstr(p, s)); p += strlen(s))
-		n++;
-	return n;
-}
-
 /*
  * QoS of the map's connections: each lane's QP gets the traffic class
  * (class 0x40 >> 5 = 2 of the device's weights) and the rate limit, as
@@ -1508,9 +1498,9 @@ TEST_F(remote, a_rate_and_a_traffic_class_for_the_maps_connections)
 	ASSERT_EQ(0, pt_sh_out(out, sizeof(out),
 			       "rdma -dd resource show qp link %s/1",
 			       getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT));
-	EXPECT_EQ(2, count_of(out, "rate_limit_kbps 16000 ")) TH_LOG("%s", out);
+	EXPECT_EQ(2, pt_count_of(out, "rate_limit_kbps 16000 ")) TH_LOG("%s", out);
 	/* and the target's ends, which rdma_cm gives the request's ToS */
-	EXPECT_LE(2, count_of(out, "qos_class 2 ")) TH_LOG("%s", out);
+	EXPECT_LE(2, pt_count_of(out, "qos_class 2 ")) TH_LOG("%s", out);
 	v = pmrdma_map_get_address(m);
 	pt_fill_pattern(v, len, 95);
 	t0 = pt_now_s();

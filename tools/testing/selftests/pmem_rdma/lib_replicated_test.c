@@ -42,6 +42,7 @@ struct rejoin_opts {
 	uint32_t discard;		/* replicas that get a full copy */
 	uint32_t only;			/* the replicas it has; 0: all */
 	uint64_t local_off;		/* 0: LOCAL_OFF */
+	int resync_tclass;		/* 1 + the resync's class; 0: none */
 };
 
 /* the devdax range at LOCAL_OFF with the NREP replicas x */
@@ -56,6 +57,9 @@ static int replicated_map_opts(struct pmrdma_map **map,
 			       o->local_off ?: LOCAL_OFF, EXP_LEN);
 	if (!ret)
 		ret = pmrdma_config_set_resync_rate(cfg, o->rate);
+	if (!ret && o->resync_tclass)
+		ret = pmrdma_config_set_resync_traffic_class(cfg,
+							     o->resync_tclass - 1);
 	if (!ret)
 		ret = pmrdma_config_set_auto_rejoin(cfg, o->auto_min_ms,
 						    o->auto_max_ms);
@@ -128,23 +132,26 @@ static void __replica_media(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * Replica i drops out of a flush of the whole view filled with seed, its
- * export powered off; then the export is back, the replica still out.
+ * Replica i drops out of a flush of the whole view filled with seed (of
+ * its first len bytes: take_out_part()), its export powered off; then
+ * the export is back, the replica still out.
  */
 #define take_out(self, i, seed)	\
+	take_out_part(self, i, seed, pmrdma_map_get_size((self)->map))
+#define take_out_part(self, i, seed, len)	\
 	__take_out(_metadata, (self)->fd, &(self)->x[i], (self)->map, \
-		   (self)->v, seed)
+		   (self)->v, seed, len)
 
 static void __take_out(struct __test_metadata *_metadata, int fd,
 		       const struct lib_export *x, struct pmrdma_map *map,
-		       unsigned char *v, unsigned int seed)
+		       unsigned char *v, unsigned int seed, size_t len)
 {
 	struct pmem_rdma_power_fail pf;
 
 	ASSERT_EQ(0, lib_power(fd, x->id, PMEM_RDMA_POWER_FAIL_STAY_DOWN, 0, 0,
 			       &pf));
-	pt_fill_pattern(v, pmrdma_map_get_size(map), seed);
-	EXPECT_EQ(-ENOLINK, pmrdma_flush(map, v, pmrdma_map_get_size(map)))
+	pt_fill_pattern(v, len, seed);
+	EXPECT_EQ(-ENOLINK, pmrdma_flush(map, v, len))
 		TH_LOG("%s", pmrdma_errormsg(map));
 	ASSERT_EQ(0, lib_power(fd, x->id, PMEM_RDMA_POWER_FAIL_POWER_ON, 0, 0,
 			       &pf));
@@ -704,12 +711,78 @@ static double seconds(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* a resync at 1 MiB/s takes as long as that rate says, and is complete */
+/*
+ * The device's QPs, watched by a thread while a resync runs: the most
+ * seen at once with any rate limit, with the rate (as the rdma tool
+ * prints it), and in the class.
+ */
+struct qp_watch {
+	const char *rate, *class;
+	int limited, at_rate, in_class;
+	bool stop;
+	pthread_t t;
+};
+
+#define MAX_OF(a, b)	((a) > (b) ? (a) : (b))
+
+static void *qps_watch(void *arg)
+{
+	struct qp_watch *w = arg;
+	char out[32768];
+	int n;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		if (!pt_sh_out(out, sizeof(out),
+			       "rdma -dd resource show qp link %s/1",
+			       getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT)) {
+			n = pt_count_of(out, "rate_limit_kbps ") -
+			    pt_count_of(out, "rate_limit_kbps 0 ");
+			w->limited = MAX_OF(w->limited, n);
+			n = pt_count_of(out, w->rate);
+			w->at_rate = MAX_OF(w->at_rate, n);
+			n = pt_count_of(out, w->class);
+			w->in_class = MAX_OF(w->in_class, n);
+		}
+		usleep(50000);
+	}
+	return NULL;
+}
+
+/*
+ * Replica 1's rejoin, timed (s), with the QPs watched meanwhile: 0 or
+ * the rejoin's failure
+ */
+static int rejoin_watched(struct pmrdma_map *map, struct qp_watch *w,
+			  double *s)
+{
+	double t0;
+	int ret;
+
+	if (pthread_create(&w->t, NULL, qps_watch, w))
+		return -EAGAIN;
+	t0 = seconds();
+	ret = pmrdma_replica_rejoin(map, 1);
+	*s = seconds() - t0;
+	__atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
+	pthread_join(w->t, NULL);
+	return ret;
+}
+
+/*
+ * A resync at 1 MiB/s, which rxe can pace, takes as long as that rate
+ * says and is complete: it copies over a connection of its own, which
+ * the device paces at 8389 kbit/s in the resync's class (0x20: class 1),
+ * and which is gone when it is done.
+ */
 TEST_F(replicated, a_paced_resync_keeps_its_rate)
 {
+	struct qp_watch w = {
+		.rate = "rate_limit_kbps 8389 ", .class = "qos_class 1 ",
+	};
 	struct pmrdma_replica_status st;
 	struct pmrdma_config *cfg;
-	double t0, took;
+	char out[32768];
+	double took;
 	int ret;
 
 	if (!self->map)
@@ -721,24 +794,73 @@ TEST_F(replicated, a_paced_resync_keeps_its_rate)
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_granularity(cfg, 2048));
 	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_granularity(cfg, 2UL << 30));
 	EXPECT_EQ(0, pmrdma_config_set_resync_granularity(cfg, 1UL << 30));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_traffic_class(cfg, 256));
+	EXPECT_EQ(-EINVAL, pmrdma_config_set_resync_traffic_class(cfg, -2));
+	EXPECT_EQ(0, pmrdma_config_set_resync_traffic_class(cfg, -1));
 	pmrdma_config_delete(&cfg);
 
 	pmrdma_map_delete(&self->map);
 	ret = replicated_map_opts(&self->map, self->x,
-				  &(struct rejoin_opts){ .rate = 1UL << 20 });
+				  &(struct rejoin_opts){
+					.rate = 1UL << 20,
+					.resync_tclass = 1 + 0x20 });
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	self->v = pmrdma_map_get_address(self->map);
 	take_out(self, 1, 151);
 
-	t0 = seconds();
-	ret = pmrdma_replica_rejoin(self->map, 1);
-	took = seconds() - t0;
+	ret = rejoin_watched(self->map, &w, &took);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
-	TH_LOG("2 MiB resynced in %.2f s at 1 MiB/s", took);
-	/* each step waits for the rate of those before it: 1.75 s */
+	TH_LOG("2 MiB resynced in %.2f s at 1 MiB/s; %d paced QPs, %d in class 1",
+	       took, w.at_rate, w.in_class);
+	/* 2 MiB at 8389 kbit/s, less a burst: 2 s */
 	EXPECT_LE(1.7, took);
+	/* the initiator's end; the target's has the class, not the rate */
+	EXPECT_EQ(1, w.at_rate);
+	EXPECT_EQ(1, w.limited);
+	EXPECT_LE(1, w.in_class);
+	ASSERT_EQ(0, pt_sh_out(out, sizeof(out),
+			       "rdma -dd resource show qp link %s/1",
+			       getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT));
+	EXPECT_EQ(0, pt_count_of(out, w.rate)) TH_LOG("%s", out);
 	ASSERT_EQ(0, pmrdma_replica_status(self->map, 1, &st));
 	EXPECT_EQ(EXP_LEN, st.resync_done);
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
+/*
+ * A rate under what the device paces (rxe's least is 1000 kbit/s): the
+ * resync paces itself over the map's own connections, waiting between
+ * its steps, and no QP gets a rate limit.
+ */
+TEST_F(replicated, a_resync_the_device_cannot_pace_waits_between_steps)
+{
+	struct qp_watch w = {
+		.rate = "rate_limit_kbps 525 ", .class = "qos_class 1 ",
+	};
+	const size_t len = 128UL << 10;
+	double took;
+	int ret;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	/* 64 KiB/s: 525 kbit/s */
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){
+					.rate = 64UL << 10,
+					.resync_tclass = 1 + 0x20 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	take_out_part(self, 1, 157, len);
+
+	ret = rejoin_watched(self->map, &w, &took);
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	TH_LOG("128 KiB resynced in %.2f s at 64 KiB/s", took);
+	/* one step, then the wait for its 2 s */
+	EXPECT_LE(1.9, took);
+	EXPECT_EQ(0, w.limited);
+	EXPECT_EQ(0, w.in_class);
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }

@@ -119,6 +119,15 @@ int pt_sh_out(char *out, size_t len, const char *fmt, ...)
 	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int pt_count_of(const char *out, const char *s)
+{
+	int n = 0;
+
+	for (const char *p = out; (p = strstr(p, s)); p += strlen(s))
+		n++;
+	return n;
+}
+
 /* open the named device: its context, a PD, the GID and the active MTU */
 static int pt_open_one(const char *name, struct ibv_context **ctx,
 		       struct ibv_pd **pd, union ibv_gid *gid, enum ibv_mtu *mtu)

@@ -109,6 +109,8 @@ int pt_sh(const char *fmt, ...);
  */
 int pt_sh_out(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* how many times s occurs in out */
+int pt_count_of(const char *out, const char *s);
 
 /*
  * A DAX filesystem (ext4 -o dax) made afresh on the VM's small fsdax
