@@ -370,6 +370,7 @@ extern struct device_attribute rxe_flush_attr_qos_tc_weights;
  *                   to stop while the QP's cut rate holds it
  *   _sent()         the requester, the packet going: measured, charged
  *   _fill_res_qp_entry()   rxe's ops: QoS and congestion for the rdma tool
+ *   _qp_reset()     rxe_qp_reset(): the QP starts again uncut
  */
 struct rxe_flush_cc;
 u8 rxe_flush_cc_tos(struct rxe_pkt_info *pkt, u8 tclass);
@@ -378,6 +379,7 @@ void rxe_flush_cc_rcv_ce(struct rxe_pkt_info *pkt, struct sk_buff *skb);
 bool rxe_flush_cc_wait(struct rxe_qp *qp, int opcode, u32 payload);
 void rxe_flush_cc_sent(struct rxe_qp *qp, int opcode, u32 payload);
 int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp);
+void rxe_flush_cc_qp_reset(struct rxe_qp *qp);
 void rxe_flush_cc_qp_cleanup(struct rxe_qp *qp);
 
 /* rxe_flush_icrc.c */

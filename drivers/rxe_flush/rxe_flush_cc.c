@@ -497,6 +497,31 @@ int rxe_flush_cc_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 	return 0;
 }
 
+/*
+ * rxe_qp_reset(), its tasks stopped: a QP made ready again starts
+ * uncut, with DCQCN's first alpha and no measured rate, as a new one.
+ * A CNP meanwhile is not heeded (the QP is not in RTS).  Its counts stay.
+ */
+void rxe_flush_cc_qp_reset(struct rxe_qp *qp)
+{
+	/* pairs with cc_get()'s release */
+	struct rxe_flush_cc *cc = smp_load_acquire(&qp->flush_cc);
+
+	if (!cc)
+		return;
+	spin_lock_bh(&cc->lock);
+	cc->cut = false;
+	cc->cnp_in_period = false;
+	cc->alpha = CC_ALPHA_ONE;
+	cc->cnp_sent_ns = 0;
+	cc->win_start = 0;
+	cc->win_bytes = 0;
+	cc->sent_bps = 0;
+	spin_unlock_bh(&cc->lock);
+	hrtimer_cancel(&cc->tick);
+	hrtimer_cancel(&cc->wake);
+}
+
 void rxe_flush_cc_qp_cleanup(struct rxe_qp *qp)
 {
 	struct rxe_flush_cc *cc = qp->flush_cc;

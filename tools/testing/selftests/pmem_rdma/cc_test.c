@@ -280,6 +280,12 @@ TEST_F(cc, a_hand_made_cnp_cuts_the_rate_and_a_bad_one_is_ignored)
 	usleep(100000);
 	EXPECT_EQ(handled + 1, pt_read_dev_counter(DEV0, "rp_cnp_handled"));
 	EXPECT_LT(0, cc_rate_kbps(&self->c));
+	/* a QP reset starts again uncut, as a new QP */
+	ASSERT_EQ(0, ibv_modify_qp(self->c.qp[0],
+				   &(struct ibv_qp_attr){
+					.qp_state = IBV_QPS_RESET },
+				   IBV_QP_STATE));
+	EXPECT_EQ(0, cc_rate_kbps(&self->c));
 	close(cap);
 	close(out);
 }
