@@ -205,10 +205,11 @@ int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
  * PMRDMA_RESYNC_GRANULARITY_MIN a second.  Where the replica's device
  * paces RC QPs at that rate (packet_pacing_caps), the resync copies over
  * a connection of its own that the device paces, in the traffic class
- * set below, and in steps of about 10 ms of the rate, so that the map's
- * flushes wait little for a step and other traffic on the wire meets no
- * burst; elsewhere it copies over the map's first lane, at full speed a
- * step of up to 256 KiB at a time, and waits between the steps.
+ * set below, in steps of about 50 ms of the rate: other traffic on the
+ * wire meets no burst, and only a flush over the regions of the step in
+ * flight waits for it.  Elsewhere it copies over the map's first lane,
+ * at full speed a step of up to 256 KiB at a time under every lane, and
+ * waits between the steps.
  */
 int pmrdma_config_set_resync_rate(struct pmrdma_config *cfg,
 				  uint64_t bytes_per_s);

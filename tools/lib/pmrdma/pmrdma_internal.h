@@ -337,6 +337,17 @@ struct pmrdma_map {
 	pthread_mutex_t rejoin_lock;
 	pthread_cond_t rejoin_wake;
 	/*
+	 * The resync steps in flight outside the lanes (a device-paced
+	 * resync's), each copy's runs: a flush that overlaps one waits for
+	 * it (pmrdma_replica_flight_wait()).  nflying is set under every
+	 * lane, so a thread on a lane reads it without the lock.
+	 */
+	pthread_mutex_t flight_lock;
+	pthread_cond_t flight_done;
+	unsigned int nflying;
+	const struct pmrdma_range *flying[PMRDMA_REPLICAS_MAX];
+	unsigned int flying_runs[PMRDMA_REPLICAS_MAX];
+	/*
 	 * what each remote copy offers, as its links found it when they
 	 * connected: set under every lane, read by any thread with __atomic
 	 */
@@ -771,5 +782,11 @@ void pmrdma_replica_auto_stop(struct pmrdma_map *map);
  * intended is durable on every live copy; a copy out of sync keeps it.
  */
 void pmrdma_replica_sweep(struct pmrdma_map *map, unsigned int lane);
+/*
+ * Before ranges are posted, on a lane (held): wait for the resync steps
+ * in flight that overlap them, so that no step lands over them after.
+ */
+void pmrdma_replica_flight_wait(struct pmrdma_map *map,
+				const struct pmrdma_range *r, size_t n);
 
 #endif /* PMRDMA_INTERNAL_H */

@@ -154,6 +154,8 @@ static void map_free(struct pmrdma_map *map)
 		close(map->state_fd);
 	pthread_mutex_destroy(&map->rejoin_lock);
 	pthread_cond_destroy(&map->rejoin_wake);
+	pthread_mutex_destroy(&map->flight_lock);
+	pthread_cond_destroy(&map->flight_done);
 	pthread_mutex_destroy(&map->bufs_lock);
 	pthread_mutex_destroy(&map->md_lock);
 	pthread_mutex_destroy(&map->rtl_lock);
@@ -262,6 +264,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 	map->event_fd = -1;
 	map->state_fd = -1;
 	pthread_mutex_init(&map->rejoin_lock, NULL);
+	pthread_mutex_init(&map->flight_lock, NULL);
+	pthread_cond_init(&map->flight_done, NULL);
 	/* the automatic rejoin's waits are on the monotonic clock */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -275,6 +279,8 @@ int pmrdma_map_new(struct pmrdma_map **mapp, const struct pmrdma_config *cfg)
 		free(map->links);
 		pthread_mutex_destroy(&map->rejoin_lock);
 		pthread_cond_destroy(&map->rejoin_wake);
+		pthread_mutex_destroy(&map->flight_lock);
+		pthread_cond_destroy(&map->flight_done);
 		pthread_mutex_destroy(&map->bufs_lock);
 		pthread_mutex_destroy(&map->md_lock);
 		pthread_mutex_destroy(&map->rtl_lock);
@@ -503,18 +509,21 @@ static int worse(int first, int then)
 
 /*
  * A replicated map's flush of ranges is about to be posted: a replica that
- * drops out before they are durable on it lacks them (pmrdma_dirty.c)
+ * drops out before they are durable on it lacks them (pmrdma_dirty.c); a
+ * resync step in flight over them lands first (pmrdma_replica.c).
  */
 static void intend(struct pmrdma_map *map, const struct pmrdma_range *r,
 		   size_t n)
 {
 	size_t j;
 
-	if (map->dirty.nregions)
-		for (j = 0; j < n; j++)
-			pmrdma_dirty_intend(&map->dirty,
-					    (uint64_t)((char *)r[j].addr - map->addr),
-					    r[j].len);
+	if (!map->dirty.nregions)
+		return;
+	pmrdma_replica_flight_wait(map, r, n);
+	for (j = 0; j < n; j++)
+		pmrdma_dirty_intend(&map->dirty,
+				    (uint64_t)((char *)r[j].addr - map->addr),
+				    r[j].len);
 }
 
 /* the remote copies' part, on lane, of an async flush of checked ranges */

@@ -12,7 +12,9 @@
  *   - a rejoin folds intent into the copy's oos before its new links take
  *     flushes, holding every lane;
  *   - the resync copies a run of regions holding every lane, clearing
- *     them first and setting them again if the copy fails.
+ *     them first and setting them again if the copy fails; a step the
+ *     device paces is posted holding every lane and lands without them,
+ *     and a flush over its regions meanwhile waits for it (in intend()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,13 +25,13 @@
 #include "pmrdma_internal.h"
 
 /*
- * The most bytes one resync step copies while it holds the lanes, and
- * the most runs of regions it takes them from; a step the device paces
- * is the bytes of RESYNC_STEP_NS at the rate (the lanes wait for it).
+ * The most bytes one resync step copies, and the most runs of regions it
+ * takes them from; a step the device paces is the bytes of RESYNC_STEP_NS
+ * at the rate, which a flush over its regions may wait for.
  */
 #define RESYNC_STEP_BYTES	(256UL << 10)
 #define RESYNC_STEP_RUNS	64
-#define RESYNC_STEP_NS		10000000ULL
+#define RESYNC_STEP_NS		50000000ULL
 
 int pmrdma_replica_connect(struct pmrdma_map *map, unsigned int i,
 			   struct pmrdma_link *links)
@@ -338,15 +340,103 @@ static void step_put_back(struct pmrdma_map *map, unsigned int i,
 		pmrdma_dirty_put(&map->dirty, i, st->first[k], st->n[k]);
 }
 
+/* does any of r (n of them) overlap any of copy i's runs in flight */
+static bool flight_overlaps(const struct pmrdma_map *map,
+			    const struct pmrdma_range *r, size_t n)
+{
+	const struct pmrdma_range *f;
+	unsigned int i, k;
+	size_t j;
+
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
+		f = map->flying[i];
+		for (k = 0; f && k < map->flying_runs[i]; k++)
+			for (j = 0; j < n; j++)
+				if ((const char *)r[j].addr < (const char *)f[k].addr + f[k].len &&
+				    (const char *)f[k].addr < (const char *)r[j].addr + r[j].len)
+					return true;
+	}
+	return false;
+}
+
+void pmrdma_replica_flight_wait(struct pmrdma_map *map,
+				const struct pmrdma_range *r, size_t n)
+{
+	/* set under every lane, and the caller holds one */
+	if (!__atomic_load_n(&map->nflying, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&map->flight_lock);
+	while (flight_overlaps(map, r, n))
+		pthread_cond_wait(&map->flight_done, &map->flight_lock);
+	pthread_mutex_unlock(&map->flight_lock);
+}
+
 /*
- * Copy i's resync: the regions it lacks, a step at a time under every
- * lane.  0 when it has them all, or the copy's failure (it is out again).
+ * Copy a step the device paces, posted holding every lane: it lands with
+ * the lanes left, flushes over its regions waiting for it meanwhile.
+ * Returns with the lanes left: 0, or the copy's failure, the step's
+ * regions its again.
+ */
+static int step_fly(struct pmrdma_map *map, unsigned int i,
+		    struct pmrdma_link *l, const struct resync_step *st)
+{
+	int err;
+
+	pthread_mutex_lock(&map->flight_lock);
+	map->flying[i] = st->r;
+	map->flying_runs[i] = st->runs;
+	map->nflying++;
+	pthread_mutex_unlock(&map->flight_lock);
+	pmrdma_lanes_leave(map);
+
+	err = pmrdma_link_drain(l);
+
+	pthread_mutex_lock(&map->flight_lock);
+	map->flying[i] = NULL;
+	map->nflying--;
+	pthread_cond_broadcast(&map->flight_done);
+	pthread_mutex_unlock(&map->flight_lock);
+	if (err) {
+		pmrdma_lanes_take(map);
+		step_put_back(map, i, st);
+		pmrdma_lanes_leave(map);
+	}
+	return err;
+}
+
+/*
+ * Copy a step, posted holding every lane (the caller's), its regions
+ * taken: 0, or the copy's failure, the step's regions its again.  Returns
+ * with the lanes left.
+ */
+static int step_copy(struct pmrdma_map *map, unsigned int i,
+		     const struct resync_pacer *p, const struct resync_step *st)
+{
+	struct pmrdma_link *l = p->link;
+	int err = pmrdma_link_flush(l, st->r, st->runs);
+
+	if (!err && p->by_device)
+		err = step_fly(map, i, l, st);
+	else {
+		/* the copy's first lane: it lands under the lanes */
+		if (!err)
+			err = pmrdma_link_drain(l);
+		if (err)
+			step_put_back(map, i, st);
+		pmrdma_lanes_leave(map);
+	}
+	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
+}
+
+/*
+ * Copy i's resync: the regions it lacks, a step at a time, each taken
+ * under every lane.  0 when it has them all, or the copy's failure (it
+ * is out again).
  */
 static int resync(struct pmrdma_map *map, unsigned int i)
 {
 	struct resync_pacer p;
 	struct resync_step st;
-	struct pmrdma_link *l;
 	uint64_t from = 0;
 	int err = 0;
 
@@ -381,26 +471,20 @@ static int resync(struct pmrdma_map *map, unsigned int i)
 			if (err)
 				__atomic_store_n(&map->copy_err[i], err,
 						 __ATOMIC_RELEASE);
+			else
+				__atomic_store_n(&map->copy_resyncing[i], false,
+						 __ATOMIC_RELEASE);
 			break;
 		}
-		l = p.link;
-		err = pmrdma_link_flush(l, st.r, st.runs);
-		if (!err)
-			err = pmrdma_link_drain(l);
-		if (err) {
-			step_put_back(map, i, &st);
-			pmrdma_fail(map, err, "%s", l->msg);
-			break;
-		}
+		err = step_copy(map, i, &p, &st);
+		if (err)
+			goto out;
 		__atomic_add_fetch(&map->resync_done[i], st.bytes,
 				   __ATOMIC_RELAXED);
-		pmrdma_lanes_leave(map);
 		p.done += st.bytes;
 	}
-	if (!err)
-		__atomic_store_n(&map->copy_resyncing[i], false,
-				 __ATOMIC_RELEASE);
 	pmrdma_lanes_leave(map);
+out:
 	pacer_close(&p);
 	return err;
 }

@@ -43,6 +43,7 @@ struct rejoin_opts {
 	uint32_t only;			/* the replicas it has; 0: all */
 	uint64_t local_off;		/* 0: LOCAL_OFF */
 	int resync_tclass;		/* 1 + the resync's class; 0: none */
+	size_t granularity;		/* the resync's regions; 0: 4 KiB */
 };
 
 /* the devdax range at LOCAL_OFF with the NREP replicas x */
@@ -57,6 +58,8 @@ static int replicated_map_opts(struct pmrdma_map **map,
 			       o->local_off ?: LOCAL_OFF, EXP_LEN);
 	if (!ret)
 		ret = pmrdma_config_set_resync_rate(cfg, o->rate);
+	if (!ret && o->granularity)
+		ret = pmrdma_config_set_resync_granularity(cfg, o->granularity);
 	if (!ret && o->resync_tclass)
 		ret = pmrdma_config_set_resync_traffic_class(cfg,
 							     o->resync_tclass - 1);
@@ -861,6 +864,79 @@ TEST_F(replicated, a_resync_the_device_cannot_pace_waits_between_steps)
 	EXPECT_LE(1.9, took);
 	EXPECT_EQ(0, w.limited);
 	EXPECT_EQ(0, w.in_class);
+	replica_media(self, 1);
+	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
+}
+
+struct rejoiner {
+	struct pmrdma_map *map;
+	int ret;
+	pthread_t t;
+};
+
+static void *rejoin_1(void *arg)
+{
+	struct rejoiner *r = arg;
+
+	r->ret = pmrdma_replica_rejoin(r->map, 1);
+	return NULL;
+}
+
+/* how long a flush of 4 KiB at off took, in seconds; -1 if it failed */
+static double timed_flush(struct pmrdma_map *map, unsigned char *v,
+			  size_t off, unsigned int seed)
+{
+	double t0 = seconds();
+
+	pt_fill_pattern(v + off, 4096, seed);
+	return pmrdma_flush(map, v + off, 4096) ? -1 : seconds() - t0;
+}
+
+/*
+ * A step the device paces is in flight without the lanes: a flush beside
+ * it goes at once, and a flush over its regions waits for it to land (so
+ * that the step's older bytes never land over the flush's).  Regions of
+ * 1 MiB at 1 MiB/s: the one step takes a second.
+ */
+TEST_F(replicated, a_flush_waits_only_for_the_resync_step_it_overlaps)
+{
+	struct rejoiner r = { 0 };
+	char out[32768];
+	double beside, over;
+	int ret, tries;
+
+	if (!self->map)
+		return;
+	pmrdma_map_delete(&self->map);
+	ret = replicated_map_opts(&self->map, self->x,
+				  &(struct rejoin_opts){
+					.rate = 1UL << 20,
+					.granularity = 1UL << 20 });
+	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
+	self->v = pmrdma_map_get_address(self->map);
+	take_out_part(self, 1, 161, 4096);	/* region 0 */
+
+	r.map = self->map;
+	ASSERT_EQ(0, pthread_create(&r.t, NULL, rejoin_1, &r));
+	/* the resync's own connection is up: its step follows at once */
+	for (tries = 0; tries < 100; tries++) {
+		if (!pt_sh_out(out, sizeof(out),
+			       "rdma -dd resource show qp link %s/1",
+			       getenv("PMEM_RDMA_IBDEV") ?: PT_DEV_DEFAULT) &&
+		    pt_count_of(out, "rate_limit_kbps 8389 "))
+			break;
+		usleep(50000);
+	}
+	EXPECT_GT(100, tries);
+	usleep(100000);
+	beside = timed_flush(self->map, self->v, 1UL << 20, 162);
+	over = timed_flush(self->map, self->v, 0, 163);
+	pthread_join(r.t, NULL);
+	ASSERT_EQ(0, r.ret) TH_LOG("%s", pmrdma_errormsg(self->map));
+	TH_LOG("beside the step %.3f s, over it %.3f s", beside, over);
+	EXPECT_LE(0, beside);
+	EXPECT_GT(0.2, beside);
+	EXPECT_LT(0.2, over);
 	replica_media(self, 1);
 	EXPECT_EQ(-1, lib_first_diff(self->back, self->v, EXP_LEN));
 }
