@@ -202,12 +202,13 @@ int pmrdma_config_set_resync_granularity(struct pmrdma_config *cfg,
  * in bytes a second, so that the flushes of the map's other threads keep
  * their latency during a large resync (DRBD's c-max-rate); 0, the
  * default, copies as fast as it goes.  -EINVAL under
- * PMRDMA_RESYNC_GRANULARITY_MIN a second.  Where the replica's device
- * paces RC QPs at that rate (packet_pacing_caps), the resync copies over
- * a connection of its own that the device paces, in the traffic class
- * set below, in steps of about 50 ms of the rate: other traffic on the
- * wire meets no burst, and only a flush over the regions of the step in
- * flight waits for it.  Elsewhere it copies over the map's first lane,
+ * PMRDMA_RESYNC_GRANULARITY_MIN a second.  Where the map's RDMA device
+ * paces RC QPs at that rate (packet_pacing_caps) and a region takes at
+ * most a second at it, the resync copies over a connection of its own
+ * that the device paces (no faster than pmrdma_config_set_rate()), in the
+ * traffic class set below, in steps of about 50 ms of the rate: other
+ * traffic on the wire meets no burst, and only a flush over the regions
+ * of the step in flight waits for it.  Elsewhere it copies over the map's first lane,
  * at full speed a step of up to 256 KiB at a time under every lane, and
  * waits between the steps.
  */

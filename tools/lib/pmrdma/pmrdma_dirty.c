@@ -10,6 +10,9 @@
  *   oos[i]   replica i may differ from the local copy there: what intent
  *            held when the replica was out (folded in before intent is
  *            cleared, and before it rejoins), until a resync copies it.
+ *   flying[i]  a resync step took the region from oos[i] and has not
+ *            landed on replica i yet: it still counts as lacking there,
+ *            and a flush over it waits for it (pmrdma_replica.c).
  *
  * A flush sets a bit only when it is clear: a region written over and
  * over costs one atomic operation until the next clear.
@@ -17,7 +20,8 @@
  * A map with metadata also keeps a persistent bitmap in its local pmem
  * (<linux/pmem_rdma_md.h>), md raid1's on-disk bitmap: a region's bit is
  * made durable there before the first flush that dirties it is posted,
- * and the whole is rewritten from intent and every oos now and then (at
+ * and the whole is rewritten from intent, every oos and every flying now
+ * and then (at
  * most once a second by a sweep, and whenever a replica's state changes),
  * so that a primary that crashes resyncs only what it holds.
  */
@@ -29,6 +33,14 @@
 #include "pmrdma_internal.h"
 
 #define BITS	64
+
+/* replica i's oos and flying: 0 or -ENOMEM */
+static int copy_bitmaps(struct pmrdma_dirty *d, unsigned int i)
+{
+	d->oos[i] = calloc(d->words ?: 1, sizeof(uint64_t));
+	d->flying[i] = calloc(d->words ?: 1, sizeof(uint64_t));
+	return d->oos[i] && d->flying[i] ? 0 : -ENOMEM;
+}
 
 int pmrdma_dirty_new(struct pmrdma_dirty *d, uint64_t size, unsigned int shift,
 		     unsigned int nreplicas)
@@ -44,8 +56,7 @@ int pmrdma_dirty_new(struct pmrdma_dirty *d, uint64_t size, unsigned int shift,
 	if (!d->intent)
 		return -ENOMEM;
 	for (i = 0; i < nreplicas; i++) {
-		d->oos[i] = calloc(d->words ?: 1, sizeof(uint64_t));
-		if (!d->oos[i]) {
+		if (copy_bitmaps(d, i)) {
 			pmrdma_dirty_free(d);
 			return -ENOMEM;
 		}
@@ -60,8 +71,10 @@ void pmrdma_dirty_free(struct pmrdma_dirty *d)
 
 	free(d->known);
 	free(d->intent);
-	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++)
+	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
 		free(d->oos[i]);
+		free(d->flying[i]);
+	}
 	memset(d, 0, sizeof(*d));
 }
 
@@ -184,7 +197,9 @@ void pmrdma_dirty_sync(struct pmrdma_dirty *d, bool now)
 	for (w = 0; w < d->words; w++) {
 		want = __atomic_load_n(&d->intent[w], __ATOMIC_RELAXED);
 		for (i = 0; i < PMRDMA_REPLICAS_MAX && d->oos[i]; i++)
-			want |= __atomic_load_n(&d->oos[i][w], __ATOMIC_RELAXED);
+			want |= __atomic_load_n(&d->oos[i][w], __ATOMIC_RELAXED) |
+				__atomic_load_n(&d->flying[i][w],
+						__ATOMIC_RELAXED);
 		if (__atomic_load_n(&d->pmem[w], __ATOMIC_RELAXED) == want)
 			continue;
 		__atomic_store_n(&d->pmem[w], want, __ATOMIC_RELAXED);
@@ -211,9 +226,12 @@ void pmrdma_dirty_add(struct pmrdma_dirty *d, unsigned int i,
 
 int pmrdma_dirty_new_replica(struct pmrdma_dirty *d, unsigned int i)
 {
-	d->oos[i] = calloc(d->words ?: 1, sizeof(uint64_t));
-	if (!d->oos[i])
+	if (copy_bitmaps(d, i)) {
+		free(d->oos[i]);
+		free(d->flying[i]);
+		d->oos[i] = d->flying[i] = NULL;
 		return -ENOMEM;
+	}
 	pmrdma_dirty_fill(d, i);
 	return 0;
 }
@@ -272,7 +290,8 @@ uint64_t pmrdma_dirty_bytes(const struct pmrdma_dirty *d, unsigned int i,
 	if (!d->nregions)
 		return 0;
 	for (w = 0; w < d->words; w++) {
-		bits = __atomic_load_n(&d->oos[i][w], __ATOMIC_RELAXED);
+		bits = __atomic_load_n(&d->oos[i][w], __ATOMIC_RELAXED) |
+		       __atomic_load_n(&d->flying[i][w], __ATOMIC_RELAXED);
 		if (intent)
 			bits |= __atomic_load_n(&d->intent[w], __ATOMIC_RELAXED);
 		bytes += (uint64_t)__builtin_popcountll(bits) << d->shift;
@@ -315,9 +334,11 @@ bool pmrdma_dirty_next(const struct pmrdma_dirty *d, unsigned int i,
 	return true;
 }
 
+/* taken: flying before it leaves oos, so that a sync sees one of them */
 void pmrdma_dirty_take(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 		       uint64_t n)
 {
+	set_bits(d->flying[i], first, n);
 	clear_bits(d->oos[i], first, n);
 }
 
@@ -325,4 +346,33 @@ void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 		      uint64_t n)
 {
 	set_bits(d->oos[i], first, n);
+	clear_bits(d->flying[i], first, n);
+}
+
+void pmrdma_dirty_landed(struct pmrdma_dirty *d, unsigned int i,
+			 uint64_t first, uint64_t n)
+{
+	clear_bits(d->flying[i], first, n);
+}
+
+bool pmrdma_dirty_flying(const struct pmrdma_dirty *d, uint64_t off,
+			 uint64_t len)
+{
+	uint64_t first, last, w, mask;
+	unsigned int i;
+
+	if (!d->nregions || !len || off >= d->size)
+		return false;
+	if (len > d->size - off)
+		len = d->size - off;
+	first = off >> d->shift;
+	last = (off + len - 1) >> d->shift;
+	for (i = 0; i < PMRDMA_REPLICAS_MAX && d->flying[i]; i++)
+		for (w = first / BITS; w <= last / BITS; w++) {
+			mask = word_mask(w, first, last);
+			if (__atomic_load_n(&d->flying[i][w],
+					    __ATOMIC_ACQUIRE) & mask)
+				return true;
+		}
+	return false;
 }

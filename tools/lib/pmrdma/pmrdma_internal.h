@@ -98,6 +98,7 @@ struct pmrdma_dirty {
 					 * clear: [lo, hi), __atomic
 					 */
 	uint64_t *oos[PMRDMA_REPLICAS_MAX];
+	uint64_t *flying[PMRDMA_REPLICAS_MAX];	/* a resync step's, not landed */
 	/* a map with metadata: the local copy's persistent bitmap, or NULL */
 	uint64_t *pmem;
 	uint64_t *known;		/* its bits known durable */
@@ -337,16 +338,11 @@ struct pmrdma_map {
 	pthread_mutex_t rejoin_lock;
 	pthread_cond_t rejoin_wake;
 	/*
-	 * The resync steps in flight outside the lanes (a device-paced
-	 * resync's), each copy's runs: a flush that overlaps one waits for
-	 * it (pmrdma_replica_flight_wait()).  nflying is set under every
-	 * lane, so a thread on a lane reads it without the lock.
+	 * A flush over a resync step in flight (dirty.flying) waits for
+	 * flight_done, which each step's landing broadcasts
 	 */
 	pthread_mutex_t flight_lock;
 	pthread_cond_t flight_done;
-	unsigned int nflying;
-	const struct pmrdma_range *flying[PMRDMA_REPLICAS_MAX];
-	unsigned int flying_runs[PMRDMA_REPLICAS_MAX];
 	/*
 	 * what each remote copy offers, as its links found it when they
 	 * connected: set under every lane, read by any thread with __atomic
@@ -657,7 +653,7 @@ void pmrdma_dirty_intend(struct pmrdma_dirty *d, uint64_t off, uint64_t len);
 void pmrdma_dirty_fold(struct pmrdma_dirty *d, unsigned int i);
 /* everything intended is durable on every copy that took it */
 void pmrdma_dirty_clear_intent(struct pmrdma_dirty *d);
-/* the bytes of oos[i], with those of intent if asked */
+/* the bytes of oos[i] and flying[i], with those of intent if asked */
 uint64_t pmrdma_dirty_bytes(const struct pmrdma_dirty *d, unsigned int i,
 			    bool intent);
 /*
@@ -670,11 +666,20 @@ bool pmrdma_dirty_next(const struct pmrdma_dirty *d, unsigned int i,
 /* regions [first, first + n) as bytes of the map */
 void pmrdma_dirty_range(const struct pmrdma_dirty *d, uint64_t first,
 			uint64_t n, uint64_t *off, uint64_t *len);
-/* clear or set regions [first, first + n) of oos[i] */
+/*
+ * A resync step takes regions [first, first + n) of oos[i] (flying[i]
+ * then), and they land on the replica (cleared) or are put back (oos[i]
+ * again)
+ */
 void pmrdma_dirty_take(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 		       uint64_t n);
+void pmrdma_dirty_landed(struct pmrdma_dirty *d, unsigned int i,
+			 uint64_t first, uint64_t n);
 void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 		      uint64_t n);
+/* does a resync step of any copy fly over [off, off + len) */
+bool pmrdma_dirty_flying(const struct pmrdma_dirty *d, uint64_t off,
+			 uint64_t len);
 
 /*
  * The local copy's metadata is in pmem: make the bitmap at pmem the
@@ -683,7 +688,7 @@ void pmrdma_dirty_put(struct pmrdma_dirty *d, unsigned int i, uint64_t first,
 int pmrdma_dirty_persist(struct pmrdma_dirty *d, const struct pmrdma_local *lc,
 			 uint64_t *pmem);
 /*
- * rewrite the persistent bitmap from intent and every oos: now, or if a
+ * rewrite the persistent bitmap from intent, every oos and flying: now, or if a
  * second has gone by since the last time.  The caller holds every lane.
  */
 void pmrdma_dirty_sync(struct pmrdma_dirty *d, bool now);

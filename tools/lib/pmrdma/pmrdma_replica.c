@@ -218,13 +218,19 @@ struct resync_pacer {
 	uint64_t start, done;		/* ns; and bytes copied since */
 };
 
-/* the device paces an RC QP at kbps */
-static bool device_paces(const struct pmrdma_link *l, uint64_t kbps)
+/*
+ * The map's device paces an RC QP at kbps, and a step of one region at
+ * the rate lands within a second (a flush over it, and the map's delete,
+ * wait for it)
+ */
+static bool device_paces(const struct pmrdma_map *map,
+			 const struct pmrdma_link *l, uint64_t kbps)
 {
 	const struct ibv_packet_pacing_caps *c = &l->conn.pacing;
 
 	return c->supported_qpts & 1U << IBV_QPT_RC &&
-	       kbps >= c->qp_rate_limit_min && kbps <= c->qp_rate_limit_max;
+	       kbps >= c->qp_rate_limit_min && kbps <= c->qp_rate_limit_max &&
+	       (1ULL << map->dirty.shift) <= map->resync_rate;
 }
 
 /*
@@ -237,17 +243,23 @@ static void pacer_open(struct pmrdma_map *map, unsigned int i,
 		       struct resync_pacer *p)
 {
 	struct pmrdma_link *first = copy_link(map, i, 0);
-	uint64_t kbps = (map->resync_rate * 8 + 999) / 1000;
+	/* at most: rounded down (bytes/s to kbit/s, no product overflows) */
+	uint64_t kbps = map->resync_rate / 125;
 	struct pmrdma_link_params lp;
 
 	memset(p, 0, sizeof(*p));
 	p->link = first;
 	p->step_bytes = RESYNC_STEP_BYTES;
 	p->start = pmrdma_now_ns();
-	if (!map->resync_rate || !device_paces(first, kbps))
+	if (!map->resync_rate || !device_paces(map, first, kbps))
 		return;
 	map_link_params(map, &lp);
-	lp.rate_kbps = kbps;
+	/* no faster than the map's own connections may go */
+	lp.rate_kbps = map->rate_kbps && map->rate_kbps < kbps ?
+		       map->rate_kbps : kbps;
+	/* and its waits allow for that rate */
+	if (lp.wait_rate > map->resync_rate)
+		lp.wait_rate = map->resync_rate;
 	if (map->resync_tos >= 0)
 		lp.tos = map->resync_tos;
 	if (pmrdma_link_open_lane(&p->own, &map->replica_cfg[i], &lp,
@@ -260,7 +272,7 @@ static void pacer_open(struct pmrdma_map *map, unsigned int i,
 	p->own.copy_err = &map->copy_err[i];
 	p->link = &p->own;
 	p->by_device = true;
-	p->step_bytes = map->resync_rate * RESYNC_STEP_NS / 1000000000;
+	p->step_bytes = map->resync_rate / (1000000000ULL / RESYNC_STEP_NS);
 	if (p->step_bytes > RESYNC_STEP_BYTES)
 		p->step_bytes = RESYNC_STEP_BYTES;
 }
@@ -330,40 +342,29 @@ static void step_take(struct pmrdma_map *map, unsigned int i, uint64_t *from,
 	}
 }
 
-/* the step's regions are still to copy */
-static void step_put_back(struct pmrdma_map *map, unsigned int i,
-			  const struct resync_step *st)
-{
-	unsigned int k;
-
-	for (k = 0; k < st->runs; k++)
-		pmrdma_dirty_put(&map->dirty, i, st->first[k], st->n[k]);
-}
-
-/* does any of r (n of them) overlap any of copy i's runs in flight */
+/* does a step in flight overlap any of r (n of them) */
 static bool flight_overlaps(const struct pmrdma_map *map,
 			    const struct pmrdma_range *r, size_t n)
 {
-	const struct pmrdma_range *f;
-	unsigned int i, k;
 	size_t j;
 
-	for (i = 0; i < PMRDMA_REPLICAS_MAX; i++) {
-		f = map->flying[i];
-		for (k = 0; f && k < map->flying_runs[i]; k++)
-			for (j = 0; j < n; j++)
-				if ((const char *)r[j].addr < (const char *)f[k].addr + f[k].len &&
-				    (const char *)f[k].addr < (const char *)r[j].addr + r[j].len)
-					return true;
-	}
+	for (j = 0; j < n; j++)
+		if (pmrdma_dirty_flying(&map->dirty,
+					(uint64_t)((char *)r[j].addr - map->addr),
+					r[j].len))
+			return true;
 	return false;
 }
 
 void pmrdma_replica_flight_wait(struct pmrdma_map *map,
 				const struct pmrdma_range *r, size_t n)
 {
-	/* set under every lane, and the caller holds one */
-	if (!__atomic_load_n(&map->nflying, __ATOMIC_RELAXED))
+	/*
+	 * A step is taken under every lane, and the caller holds one: a step
+	 * posted before is seen here.  Its landing clears its bits and then
+	 * broadcasts under the lock, so no wake-up is missed.
+	 */
+	if (!flight_overlaps(map, r, n))
 		return;
 	pthread_mutex_lock(&map->flight_lock);
 	while (flight_overlaps(map, r, n))
@@ -371,43 +372,30 @@ void pmrdma_replica_flight_wait(struct pmrdma_map *map,
 	pthread_mutex_unlock(&map->flight_lock);
 }
 
-/*
- * Copy a step the device paces, posted holding every lane: it lands with
- * the lanes left, flushes over its regions waiting for it meanwhile.
- * Returns with the lanes left: 0, or the copy's failure, the step's
- * regions its again.
- */
-static int step_fly(struct pmrdma_map *map, unsigned int i,
-		    struct pmrdma_link *l, const struct resync_step *st)
+/* the step landed on replica i (or not: put back), and flushes may go */
+static void step_end(struct pmrdma_map *map, unsigned int i,
+		     const struct resync_step *st, bool landed)
 {
-	int err;
+	unsigned int k;
 
+	for (k = 0; k < st->runs; k++)
+		if (landed)
+			pmrdma_dirty_landed(&map->dirty, i, st->first[k],
+					    st->n[k]);
+		else
+			pmrdma_dirty_put(&map->dirty, i, st->first[k],
+					 st->n[k]);
 	pthread_mutex_lock(&map->flight_lock);
-	map->flying[i] = st->r;
-	map->flying_runs[i] = st->runs;
-	map->nflying++;
-	pthread_mutex_unlock(&map->flight_lock);
-	pmrdma_lanes_leave(map);
-
-	err = pmrdma_link_drain(l);
-
-	pthread_mutex_lock(&map->flight_lock);
-	map->flying[i] = NULL;
-	map->nflying--;
 	pthread_cond_broadcast(&map->flight_done);
 	pthread_mutex_unlock(&map->flight_lock);
-	if (err) {
-		pmrdma_lanes_take(map);
-		step_put_back(map, i, st);
-		pmrdma_lanes_leave(map);
-	}
-	return err;
 }
 
 /*
- * Copy a step, posted holding every lane (the caller's), its regions
- * taken: 0, or the copy's failure, the step's regions its again.  Returns
- * with the lanes left.
+ * Copy a step, taken and posted holding every lane (the caller's), and
+ * leave the lanes: a step the device paces lands without them, flushes
+ * over its regions waiting for it meanwhile; one on the copy's first lane
+ * lands under them (other threads use that link).  0, or the copy's
+ * failure, the step's regions its again.
  */
 static int step_copy(struct pmrdma_map *map, unsigned int i,
 		     const struct resync_pacer *p, const struct resync_step *st)
@@ -415,14 +403,14 @@ static int step_copy(struct pmrdma_map *map, unsigned int i,
 	struct pmrdma_link *l = p->link;
 	int err = pmrdma_link_flush(l, st->r, st->runs);
 
-	if (!err && p->by_device)
-		err = step_fly(map, i, l, st);
-	else {
-		/* the copy's first lane: it lands under the lanes */
+	if (!err && p->by_device) {
+		pmrdma_lanes_leave(map);
+		err = pmrdma_link_drain(l);
+		step_end(map, i, st, !err);
+	} else {
 		if (!err)
 			err = pmrdma_link_drain(l);
-		if (err)
-			step_put_back(map, i, st);
+		step_end(map, i, st, !err);
 		pmrdma_lanes_leave(map);
 	}
 	return err ? pmrdma_fail(map, err, "%s", l->msg) : 0;
