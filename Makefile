@@ -256,9 +256,13 @@ sparse: rxe_flush_tree pmem_rdma
 checkpatch:
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
-		-f $(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h) \
+		-f $(filter-out %_compat.h,$(RXE_OURS) $(wildcard $(PMEM_DIR)/*.c $(PMEM_DIR)/*.h)) \
 		$(wildcard include/uapi/linux/*.h include/uapi/rdma/*.h) \
 		$(wildcard $(SELFTESTS)/*.c $(SELFTESTS)/*.h tools/demo/*.c tools/pmrdmactl/*.[ch])
+	@# a compat header's point is its kernel version tests
+	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f $(wildcard $(RXE_DIR)/*_compat.h $(PMEM_DIR)/*_compat.h)
 	@# user space: no kernel __printf() or ARRAY_SIZE(); the Windows layer's
 	@# typedefs are its point; "goal" in a string is not a function's name
 	@perl $(LINUX_SRC)/scripts/checkpatch.pl --no-tree -q --show-types \

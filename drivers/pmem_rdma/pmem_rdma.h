@@ -11,6 +11,7 @@
  *   pmem_rdma_domain.c  the persistence domain, one of two modes:
  *     pmem_rdma_domain_real.c      real write-back
  *     pmem_rdma_domain_emulated.c  a media image and power failure
+ *   pmem_rdma_compat.h  what differs between the kernels it builds for
  */
 #ifndef PMEM_RDMA_H
 #define PMEM_RDMA_H
@@ -27,6 +28,8 @@
 #include <linux/pmem_rdma.h>
 #include <linux/pmem_rdma_connect.h>
 #include <rdma/rxe_flush_domain.h>
+
+#include "pmem_rdma_compat.h"
 
 struct dax_device;
 struct dentry;
@@ -113,6 +116,7 @@ struct pmem_rdma_exp {
 	struct pmem_rdma_export_req req;	/* as asked for, id filled in */
 
 	struct block_device *bdev;
+	struct pmem_rdma_bdev_hold bdev_hold;	/* what holds bdev */
 	struct device *disk_dev;	/* its disk's parent, the driver's */
 	struct dax_device *dax_dev;
 	void *kaddr;			/* kernel mapping of the range */

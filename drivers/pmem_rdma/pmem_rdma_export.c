@@ -29,7 +29,8 @@ static char pmem_rdma_holder;
 
 /* the bus of the devices whose driver our exports' disks come from */
 static DEFINE_MUTEX(pmem_rdma_bus_lock);
-static struct bus_type *pmem_rdma_bus;
+/* const from 6.4: whatever struct device says a bus is */
+static typeof(((struct device *)NULL)->bus) pmem_rdma_bus;
 static struct notifier_block pmem_rdma_bus_nb;
 
 static bool pmem_rdma_overlaps(const struct pmem_rdma_exp *a,
@@ -74,8 +75,7 @@ static void pmem_rdma_export_free(struct pmem_rdma_exp *exp)
 	pmem_rdma_domain_free(exp);
 	if (exp->dax_dev)
 		fs_put_dax(exp->dax_dev, NULL);
-	if (!IS_ERR_OR_NULL(exp->bdev))
-		blkdev_put(exp->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	pmem_rdma_bdev_close(&exp->bdev_hold);
 	/* the request holds the key */
 	kfree_sensitive(exp);
 }
@@ -159,9 +159,8 @@ int pmem_rdma_export_add(struct pmem_rdma_export_req *req)
 	 * Held exclusively while exported: ndctl then refuses to disable the
 	 * namespace (EBUSY), whose DAX mapping the responder writes through.
 	 */
-	exp->bdev = blkdev_get_by_path(req->path,
-				       FMODE_READ | FMODE_WRITE | FMODE_EXCL,
-				       &pmem_rdma_holder);
+	exp->bdev = pmem_rdma_bdev_open(req->path, &pmem_rdma_holder,
+					&exp->bdev_hold);
 	if (IS_ERR(exp->bdev)) {
 		err = PTR_ERR(exp->bdev);
 		/* a path that is there but no block device */
