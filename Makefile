@@ -9,23 +9,33 @@
 TOP		:= $(CURDIR)
 PMEM_RDMA_CACHE	?= $(TOP)/.cache
 export PMEM_RDMA_CACHE
+# The Debian kernel line the modules are built for and the VM boots
+# (scripts/kernel-env): 6.1, the default, or 6.12.  Each has its setup.env
+# and its module build directories; user space is one build for both.
+KERNEL		?= 6.1
+PMEM_RDMA_KERNEL := $(KERNEL)
+export PMEM_RDMA_KERNEL
+KSFX		:= $(if $(filter 6.1,$(KERNEL)),,-$(KERNEL))
+KENV		:= $(PMEM_RDMA_CACHE)/setup$(KSFX).env
+KBLD		:= build$(if $(KSFX),/$(KERNEL))
 
 NOSETUP_GOALS	:= clean distclean help uninstall
 ifeq ($(filter-out $(NOSETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
 else
 # Always run the (idempotent, fast when done) setup; make restarts only if it
 # changed setup.env.
-include $(PMEM_RDMA_CACHE)/setup.env
-$(PMEM_RDMA_CACHE)/setup.env: FORCE
+include $(KENV)
+$(KENV): FORCE
 	@scripts/setup
 endif
 
-RXE_BLD		:= build/rxe_flush
+RXE_BLD		:= $(KBLD)/rxe_flush
 RXE_DIR		:= drivers/rxe_flush
-RXE_SERIES	:= $(shell scripts/apply-series --list)
-RXE_PATCHES	:= $(addprefix $(RXE_DIR)/patches/,$(RXE_SERIES))
+RXE_PDIR	:= $(RXE_DIR)/patches$(KSFX)
+RXE_SERIES	:= $(shell scripts/apply-series --list 2>/dev/null)
+RXE_PATCHES	:= $(addprefix $(RXE_PDIR)/,$(RXE_SERIES))
 RXE_OURS	:= $(wildcard $(RXE_DIR)/*.c $(RXE_DIR)/*.h)
-PMEM_BLD	:= build/pmem_rdma
+PMEM_BLD	:= $(KBLD)/pmem_rdma
 PMEM_DIR	:= drivers/pmem_rdma
 SELFTESTS	:= tools/testing/selftests/pmem_rdma
 
@@ -51,7 +61,7 @@ modules: rxe_flush pmem_rdma
 
 # Debian's rxe, patched (scripts/apply-series, shared with check-series):
 # re-made from scratch whenever the series changes.
-$(RXE_BLD)/.patched: $(RXE_DIR)/patches/series $(RXE_PATCHES) $(PMEM_RDMA_CACHE)/setup.env \
+$(RXE_BLD)/.patched: $(RXE_PDIR)/series $(RXE_PATCHES) $(KENV) \
 		scripts/apply-series
 	@scripts/apply-series $(RXE_BLD)
 	@touch $@
