@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * rxe_flush: the hooks that Debian's 6.1 rxe calls into, through the
- * patches in patches/series.  Everything declared here is implemented in
- * the rxe_flush_*.c files beside this header, one concern per file:
+ * rxe_flush: the hooks that Debian's rxe calls into, through the patches in
+ * patches/series (6.1) or patches-6.12/series (6.12).  Everything declared
+ * here is implemented in the rxe_flush_*.c files beside this header, one
+ * concern per file, the same files for both kernel lines (what differs
+ * between the two rxe's is in rxe_flush_compat.h):
  *
  *   rxe_flush_ident.c    module and firmware version
  *   rxe_flush_mr.c       MR flush access: uapi driver data, pmem-only rule
- *   rxe_flush_icrc.c     FLUSH ICRC: IBA by default, upstream rxe's on demand
+ *   rxe_flush_icrc.c     FLUSH ICRC: IBA's or upstream rxe's (6.12's default)
  *   rxe_flush_req.c      requester and completer of FLUSH, ATOMIC WRITE
  *                        and VERIFY
  *   rxe_flush_resp.c     responder: the three requests from one table -
@@ -275,6 +277,7 @@ void rxe_flush_seal_answer(struct rxe_qp *qp, const struct resp_res *res,
 bool rxe_flush_seal_comp_is_ack(struct rxe_qp *qp, struct rxe_send_wqe *wqe,
 				struct rxe_pkt_info *pkt);
 void rxe_flush_seal_qp_cleanup(struct rxe_qp *qp);
+bool rxe_flush_seal_qp_bound(struct rxe_qp *qp);
 /* a QP's draw and bind, for uverbs and kernel users alike */
 int rxe_flush_seal_draw(struct rxe_qp *qp, u8 *draw);
 int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,

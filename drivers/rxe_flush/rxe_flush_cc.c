@@ -33,6 +33,7 @@
 #include "rxe.h"
 #include "rxe_loc.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 #include "rxe_flush_hdr.h"
 
 /*
@@ -128,7 +129,7 @@ static enum hrtimer_restart cc_wake(struct hrtimer *t)
 {
 	struct rxe_flush_cc *cc = container_of(t, struct rxe_flush_cc, wake);
 
-	rxe_sched_task(&cc->qp->req.task);
+	rxe_sched_task(rxe_flush_req_task(cc->qp));
 	return HRTIMER_NORESTART;
 }
 

@@ -8,11 +8,11 @@
  */
 
 #include <linux/crc32.h>
-#include <asm/unaligned.h>
 #include <crypto/sha2.h>
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 #include "rxe_flush_hdr.h"
 
 void rxe_flush_hash_init(struct rxe_flush_hash *h, u32 alg)

@@ -9,6 +9,8 @@
  * counted twice.  See Documentation/wire-format.rst.
  *
  * We send the IBA ICRC unless flush_icrc=rxe6, and accept either on receive.
+ * On 6.12, whose own rxe sends and checks upstream's, rxe6 is the default,
+ * so that a stock 6.12 peer takes our FLUSH (rxe_flush_compat.h).
  */
 
 #include <linux/module.h>
@@ -16,6 +18,7 @@
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 #include "rxe_flush_hdr.h"
 
 enum rxe_flush_icrc_mode {
@@ -28,7 +31,7 @@ static const char * const rxe_flush_icrc_names[] = {
 	[RXE_FLUSH_ICRC_RXE6]	= "rxe6",
 };
 
-static int rxe_flush_icrc_mode = RXE_FLUSH_ICRC_IBA;
+static int rxe_flush_icrc_mode = RXE_FLUSH_ICRC_DEFAULT;
 
 static int rxe_flush_icrc_set(const char *val, const struct kernel_param *kp)
 {
@@ -53,7 +56,7 @@ static const struct kernel_param_ops rxe_flush_icrc_ops = {
 
 module_param_cb(flush_icrc, &rxe_flush_icrc_ops, NULL, 0644);
 MODULE_PARM_DESC(flush_icrc,
-		 "ICRC of sent FLUSH requests: iba (default) or rxe6 (as upstream rxe, to interoperate with it); both are accepted");
+		 "ICRC of sent FLUSH requests: iba (IBA's; the default on 6.1) or rxe6 (upstream rxe's, to interoperate with it; the default on 6.12); both are accepted");
 
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt)
 {

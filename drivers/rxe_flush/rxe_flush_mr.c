@@ -21,6 +21,7 @@
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 
 int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access)
 {
@@ -42,8 +43,11 @@ int rxe_flush_reg_mr_access(struct ib_udata *udata, int *access)
 	    cmd.flags & ~RXE_FLUSH_REG_MR_FLAGS ||
 	    (!(cmd.flags & RXE_FLUSH_REG_MR_KEYED) && cmd.key_id))
 		return -EINVAL;
-	/* only the flush bits may differ from what ib_core checked */
-	if ((cmd.access_flags & ~RXE_FLUSH_ACCESS_FLUSH) != (u32)*access)
+	/*
+	 * only the flush bits may differ from what ib_core checked (6.1's
+	 * passes none of them, 6.12's may pass them too)
+	 */
+	if ((cmd.access_flags ^ (u32)*access) & ~RXE_FLUSH_ACCESS_FLUSH)
 		return -EINVAL;
 
 	*access = cmd.access_flags;
@@ -92,24 +96,14 @@ int rxe_flush_mr_walk(struct rxe_mr *mr, u64 iova, u64 length,
 	u64 done = 0;
 
 	while (done < length) {
-		u64 pos = iova + done;
 		u64 chunk = length - done;
 		void *addr;
 
-		if (mr->map) {
-			u64 off = (pos - mr->ibmr.iova + mr->offset) &
-				  mr->page_mask;
-
-			chunk = min_t(u64, chunk, mr->page_mask + 1 - off);
-		} else {
-			/* DMA MR: the iova is the kernel address */
-			chunk = min_t(u64, chunk, PAGE_SIZE - offset_in_page(pos));
-		}
-
-		addr = iova_to_vaddr(mr, pos, chunk);
+		addr = rxe_flush_mr_map(mr, iova + done, &chunk);
 		if (!addr)
 			return -EFAULT;
 		fn(addr, chunk, ctx);
+		rxe_flush_mr_unmap(addr);
 		done += chunk;
 	}
 	return 0;

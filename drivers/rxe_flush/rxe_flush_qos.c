@@ -25,6 +25,7 @@
 #include "rxe.h"
 #include "rxe_loc.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 
 /* an idle QP may send this long at its rate at once, and two packets */
 #define QOS_BURST_NS		(10 * NSEC_PER_MSEC)
@@ -46,7 +47,7 @@ static enum hrtimer_restart qos_wake(struct hrtimer *t)
 	struct rxe_flush_pace *p = container_of(t, struct rxe_flush_pace,
 						timer);
 
-	rxe_sched_task(&p->qp->req.task);
+	rxe_sched_task(rxe_flush_req_task(p->qp));
 	return HRTIMER_NORESTART;
 }
 
@@ -117,7 +118,7 @@ int rxe_flush_qos_modify_qp(struct rxe_qp *qp, struct ib_qp_attr *attr,
 	spin_unlock_bh(&p->lock);
 	/* a requester waiting on the old rate looks again */
 	hrtimer_cancel(&p->timer);
-	rxe_sched_task(&qp->req.task);
+	rxe_sched_task(rxe_flush_req_task(qp));
 	*mask = 0;
 	return 0;
 }

@@ -37,6 +37,7 @@
 
 #include "rxe.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 #include "rxe_flush_hdr.h"
 
 /* what a request asks of its R_Key, from its headers alone */
@@ -183,14 +184,17 @@ static int rxe_flush_atomic_write_step(struct rxe_qp *qp,
 				       struct rxe_flush_exec *x)
 {
 	struct rxe_mr *mr = qp->resp.mr;
+	u64 len = sizeof(u64);
 	u64 *dst;
 	u64 val;
 
-	dst = iova_to_vaddr(mr, x->iova, sizeof(val));
+	dst = rxe_flush_mr_map(mr, x->iova, &len);
 	if (!dst)
 		return -EACCES;
-	if (!IS_ALIGNED((uintptr_t)dst, sizeof(val)))
+	if (!IS_ALIGNED((uintptr_t)dst, sizeof(val))) {
+		rxe_flush_mr_unmap(dst);
 		return -EINVAL;
+	}
 
 	memcpy(&val, payload_addr(pkt), sizeof(val));
 	rxe_flush_domain_write(mr, x->iova, sizeof(val));
@@ -198,6 +202,7 @@ static int rxe_flush_atomic_write_step(struct rxe_qp *qp,
 	 * earlier write of this QP before them
 	 */
 	smp_store_release(dst, val);
+	rxe_flush_mr_unmap(dst);
 	rxe_flush_domain_stored(mr, x->iova, sizeof(val));
 	return 0;
 }
@@ -498,7 +503,7 @@ static void rxe_flush_resp_pause(struct rxe_qp *qp, struct resp_res *res)
 {
 	qp->resp.res = res;
 	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_FLUSH_VERIFY_STEPS);
-	rxe_sched_task(&qp->resp.task);
+	rxe_sched_task(rxe_flush_resp_task(qp));
 }
 
 /*

@@ -46,6 +46,7 @@
 #include "rxe.h"
 #include "rxe_loc.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 #include "rxe_flush_hdr.h"
 
 #define SEAL_CTR_LEN	8
@@ -95,6 +96,16 @@ static struct rxe_flush_seal *qp_seal(struct rxe_qp *qp)
 
 	/* pairs with the bind's release: the streams are complete */
 	return seal && smp_load_acquire(&seal->key) ? seal : NULL;
+}
+
+/*
+ * A bound QP's packets may carry a trailer, which comes off once the MR
+ * they go to is known: rxe's length checks of a packet before that (6.12
+ * checks a packet's payload against the path MTU first) leave them be.
+ */
+bool rxe_flush_seal_qp_bound(struct rxe_qp *qp)
+{
+	return qp_seal(qp);
 }
 
 /*
@@ -814,7 +825,7 @@ int rxe_flush_seal_bind(struct rxe_qp *qp, struct rxe_flush_key *key,
 	 * headers beyond the path MTU; the link must carry it whole.
 	 */
 	if (qp->mtu + SEAL_MAX_HDRS + RXE_FLUSH_SEAL_LEN >
-	    READ_ONCE(to_rdev(ibqp->device)->ndev->mtu))
+	    rxe_flush_dev_mtu(to_rdev(ibqp->device)))
 		return -EMSGSIZE;
 
 	self.draw = seal->draw;

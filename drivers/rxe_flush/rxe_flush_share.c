@@ -25,6 +25,7 @@
 #include "rxe.h"
 #include "rxe_loc.h"
 #include "rxe_flush.h"
+#include "rxe_flush_compat.h"
 
 /* what the device sends at once delays a better class: a short burst */
 #define SHARE_BURST_NS		(2 * NSEC_PER_MSEC)
@@ -71,7 +72,7 @@ static struct rxe_qp *share_qp(struct rxe_flush_share *s)
 static void share_run(struct rxe_flush_share *s)
 {
 	share_unwait(s);
-	rxe_sched_task(&share_qp(s)->req.task);
+	rxe_sched_task(rxe_flush_req_task(share_qp(s)));
 }
 
 /*
@@ -93,7 +94,7 @@ static enum hrtimer_restart share_wake(struct hrtimer *t)
 	} else {
 		/* a QP gone to error, reset or drain sends nothing: off */
 		list_for_each_entry_safe(s, next, &d->waiters, node)
-			if (share_qp(s)->req.state != QP_STATE_READY)
+			if (!rxe_flush_qp_ready(share_qp(s)))
 				share_run(s);
 		s = share_first(d);
 		if (s)
