@@ -105,8 +105,13 @@ static int pmem_rdma_qp_to(struct pmem_rdma_peer *peer,
 	err = rdma_init_qp_attr(peer->cm_id, &attr, &mask);
 	if (err)
 		return err;
+	/*
+	 * the export's flush access, no more: 6.12's CM grants every QP of
+	 * a device that has them both flush accesses
+	 */
 	if (state == IB_QPS_INIT)
-		attr.qp_access_flags |= extra_access;
+		attr.qp_access_flags = (attr.qp_access_flags &
+					~RXE_FLUSH_ACCESS_FLUSH) | extra_access;
 	/* the peer's initiator depth, as much of it as the device can take */
 	if (state == IB_QPS_RTR)
 		attr.max_dest_rd_atomic =
