@@ -54,6 +54,8 @@ FIXTURE_SETUP(wire)
 	ASSERT_EQ(0, ret) TH_LOG("%s, %s on a veth pair: %s", DEV0, DEV1,
 				 strerror(-ret));
 	ASSERT_NE(0, memcmp(&self->w.c.gid, &self->w.c.rgid, sizeof(self->w.c.gid)));
+	/* IBA's FLUSH ICRC unless a test asks for upstream's */
+	ASSERT_EQ(0, pt_write_line(PT_FLUSH_ICRC_PARAM, "iba"));
 	self->w.src = aligned_alloc(4096, BUF_SIZE);
 	self->w.dst = aligned_alloc(4096, BUF_SIZE);
 	ASSERT_NE(NULL, self->w.src);
@@ -77,6 +79,7 @@ FIXTURE_SETUP(wire)
 
 FIXTURE_TEARDOWN(wire)
 {
+	pt_write_line(PT_FLUSH_ICRC_PARAM, pt_flush_icrc_default());
 	if (self->w.cap >= 0)
 		close(self->w.cap);
 	if (self->w.dst_mr)
