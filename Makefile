@@ -32,7 +32,7 @@ endif
 RXE_BLD		:= $(KBLD)/rxe_flush
 RXE_DIR		:= drivers/rxe_flush
 RXE_PDIR	:= $(RXE_DIR)/patches$(KSFX)
-RXE_SERIES	:= $(shell scripts/apply-series --list 2>/dev/null)
+RXE_SERIES	:= $(shell PMEM_RDMA_KERNEL=$(KERNEL) scripts/apply-series --list 2>/dev/null)
 RXE_PATCHES	:= $(addprefix $(RXE_PDIR)/,$(RXE_SERIES))
 RXE_OURS	:= $(wildcard $(RXE_DIR)/*.c $(RXE_DIR)/*.h)
 PMEM_BLD	:= $(KBLD)/pmem_rdma
@@ -50,6 +50,9 @@ RXE_KBUILD_FLAGS := $(KBUILD_FLAGS) CONFIG_RDMA_RXE_FLUSH_FAULT=$(RXE_FLUSH_FAUL
 	demo bench man install uninstall install-dkms rdma-core-src deb \
 	sparse checkpatch clean distclean help FORCE
 
+## KERNEL=6.12       with any goal: for Debian's 6.12 kernel line instead of
+##                   6.1 (modules in build/6.12/, the VM boots 6.12); see
+##                   Documentation/build-and-test.rst
 ## make              setup (idempotent), then build everything out of tree:
 ##                   build/rxe_flush/rdma_rxe_flush.ko, build/pmem_rdma/pmem_rdma.ko,
 ##                   build/rdma-core (in place), build/libpmrdma, build/selftests,
@@ -169,9 +172,11 @@ build/examples/replicated_log: Documentation/examples/replicated_log.c \
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -I$(TOP)/$(LIB_DIR) -o $@ $< \
 		$(TOOLS_LDLIBS)
 
-## make test         build, boot the VM once, run every test, print the totals
+## make test         build, boot the VM once on each kernel line (TEST_KERNELS,
+##                   "6.1 6.12" by default), run every test, print the totals
+TEST_KERNELS	?= 6.1 6.12
 test: all man
-	@scripts/run-tests
+	@PMEM_RDMA_TEST_KERNELS="$(TEST_KERNELS)" scripts/run-tests
 
 ## make fuzz         build, boot the VM, fuzz the responder with 10^7 packets and the
 ##                   kernel target with 2000 connect requests (FUZZ_SEED=N replays
