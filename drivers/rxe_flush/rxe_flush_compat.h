@@ -9,7 +9,10 @@
  *                    array (page_info) to kmap, and DMA MRs as pages
  *   a QP's tasks     6.1 has a requester, completer and responder task;
  *                    6.12 runs requester and completer as one send task
- *                    and the responder as the receive task
+ *                    and the responder as the receive task, on a
+ *                    workqueue: a task scheduled while it runs runs again
+ *                    at once, so a long request's step gives the CPU
+ *                    away itself (6.1's tasklet is scheduled again)
  *   FLUSH's ICRC     6.1 has no FLUSH of its own; a stock 6.12 peer
  *                    checks upstream's ICRC, so 6.12 sends that one by
  *                    default (both are accepted on either line)
@@ -24,6 +27,7 @@
 
 #include <linux/highmem.h>
 #include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/version.h>
 
 #define RXE_FLUSH_RXE_612	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
@@ -50,7 +54,11 @@ static inline void *rxe_flush_mr_map(struct rxe_mr *mr, u64 iova, u64 *len)
 		struct rxe_mr_page *info;
 		unsigned long idx;
 
-		/* as rxe_mr.c indexes its page_info */
+		/*
+		 * as rxe_mr.c indexes its page_info: an entry a system page,
+		 * or an MR page smaller than one, which the piece must not
+		 * leave (the next MR page is elsewhere)
+		 */
 		if (mr_page_size(mr) > PAGE_SIZE) {
 			idx = (iova - (mr->ibmr.iova & mr->page_mask)) >>
 			      PAGE_SHIFT;
@@ -59,6 +67,7 @@ static inline void *rxe_flush_mr_map(struct rxe_mr *mr, u64 iova, u64 *len)
 			idx = (iova >> mr->page_shift) -
 			      (mr->ibmr.iova >> mr->page_shift);
 			off = iova & (mr_page_size(mr) - 1);
+			*len = min_t(u64, *len, mr_page_size(mr) - off);
 		}
 		if (idx >= mr->nbuf)
 			return NULL;
@@ -87,6 +96,15 @@ static inline struct rxe_task *rxe_flush_req_task(struct rxe_qp *qp)
 static inline struct rxe_task *rxe_flush_resp_task(struct rxe_qp *qp)
 {
 	return &qp->recv_task;
+}
+
+/*
+ * Between two steps of a long request: the receive task runs again at once,
+ * in process context (the work item; a reset or cleanup only drains).
+ */
+static inline void rxe_flush_resp_yield(void)
+{
+	cond_resched();
 }
 
 /* the requester may send */
@@ -139,6 +157,11 @@ static inline struct rxe_task *rxe_flush_req_task(struct rxe_qp *qp)
 static inline struct rxe_task *rxe_flush_resp_task(struct rxe_qp *qp)
 {
 	return &qp->resp.task;
+}
+
+static inline void rxe_flush_resp_yield(void)
+{
+	/* the tasklet, scheduled again, lets softirq go */
 }
 
 static inline bool rxe_flush_qp_ready(struct rxe_qp *qp)

@@ -504,6 +504,7 @@ static void rxe_flush_resp_pause(struct rxe_qp *qp, struct resp_res *res)
 	qp->resp.res = res;
 	rxe_counter_inc(to_rdev(qp->ibqp.device), RXE_CNT_FLUSH_VERIFY_STEPS);
 	rxe_sched_task(rxe_flush_resp_task(qp));
+	rxe_flush_resp_yield();
 }
 
 /*
