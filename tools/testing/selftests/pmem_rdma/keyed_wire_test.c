@@ -808,6 +808,51 @@ TEST_F(keyed_wire, an_unbound_qp_sends_no_keyed_payload)
 }
 
 /*
+ * Only an RC QP takes part in the keyed wire: a UC one, ready to receive,
+ * gets no draw, and so no key (its responder would drop a failed packet
+ * with a receive WQE already taken).
+ */
+TEST_F(keyed_wire, only_an_rc_qp_is_bound)
+{
+	struct ibv_qp_init_attr ia = {
+		.send_cq = self->c.cq[0], .recv_cq = self->c.cq[0],
+		.qp_type = IBV_QPT_UC,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT, .port_num = PT_PORT,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE,
+	};
+	uint8_t own[RXE_FLUSH_DV_KEY_DRAW_BYTES];
+	struct ibv_qp *uc;
+	int ret;
+
+	ASSERT_EQ(0, ret = setup(self, 1, 1, 0)) TH_LOG("%s", strerror(-ret));
+	uc = ibv_create_qp(self->c.pd, &ia);
+	ASSERT_NE(NULL, uc) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, ibv_modify_qp(uc, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+				   IBV_QP_PORT | IBV_QP_ACCESS_FLAGS));
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = self->c.mtu;
+	a.dest_qp_num = self->c.qp[1]->qp_num;
+	a.rq_psn = 0x1000;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.grh.dgid = self->c.rgid;
+	a.ah_attr.grh.sgid_index = PT_GID_INDEX;
+	a.ah_attr.grh.hop_limit = 1;
+	a.ah_attr.port_num = PT_PORT;
+	ASSERT_EQ(0, ibv_modify_qp(uc, &a, IBV_QP_STATE | IBV_QP_AV |
+				   IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+				   IBV_QP_RQ_PSN)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(EOPNOTSUPP, rxe_flush_dv_qp_key_draw(uc, own));
+	EXPECT_EQ(EINVAL, rxe_flush_dv_qp_key_bind(uc, self->key[0],
+						   self->draw[1]));
+	EXPECT_EQ(0, ibv_destroy_qp(uc));
+}
+
+/*
  * A key counts what it seals: with a limit of 5 packets, a 3-packet WRITE
  * goes, the next is refused before its first packet (nothing placed, the
  * count unchanged); re-keyed on both ends, the old connection carries no
