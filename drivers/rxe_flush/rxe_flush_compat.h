@@ -10,7 +10,7 @@
  *   a QP's tasks     6.1 has a requester, completer and responder task;
  *                    6.12 runs requester and completer as one send task
  *                    and the responder as the receive task, on a
- *                    workqueue: a task scheduled while it runs runs again
+ *                    workqueue: a task scheduled while running runs again
  *                    at once, so a long request's step gives the CPU
  *                    away itself (6.1's tasklet is scheduled again)
  *   FLUSH's ICRC     6.1 has no FLUSH of its own; a stock 6.12 peer
