@@ -8,7 +8,7 @@
  *
  *   rxe_flush_ident.c    module and firmware version
  *   rxe_flush_mr.c       MR flush access: uapi driver data, pmem-only rule
- *   rxe_flush_icrc.c     FLUSH ICRC: IBA's or upstream rxe's (6.12's default)
+ *   rxe_flush_icrc.c     FLUSH ICRC: upstream rxe's (the default) or IBA's
  *   rxe_flush_req.c      requester and completer of FLUSH, ATOMIC WRITE
  *                        and VERIFY
  *   rxe_flush_resp.c     responder: the three requests from one table -

@@ -113,8 +113,6 @@ static inline bool rxe_flush_qp_ready(struct rxe_qp *qp)
 	return qp_state(qp) == IB_QPS_RTS;
 }
 
-#define RXE_FLUSH_ICRC_DEFAULT	RXE_FLUSH_ICRC_RXE6
-
 /* the MTU of the device's netdev, 0 if it has none (any more) */
 static inline unsigned int rxe_flush_dev_mtu(struct rxe_dev *rxe)
 {
@@ -168,8 +166,6 @@ static inline bool rxe_flush_qp_ready(struct rxe_qp *qp)
 {
 	return qp->req.state == QP_STATE_READY;
 }
-
-#define RXE_FLUSH_ICRC_DEFAULT	RXE_FLUSH_ICRC_IBA
 
 static inline unsigned int rxe_flush_dev_mtu(struct rxe_dev *rxe)
 {

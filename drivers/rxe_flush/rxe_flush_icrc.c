@@ -8,9 +8,9 @@
  * packet again from the BTH on, unmasked: BTH, FETH and RETH (32 bytes) are
  * counted twice.  See Documentation/wire-format.rst.
  *
- * We send the IBA ICRC unless flush_icrc=rxe6, and accept either on receive.
- * On 6.12, whose own rxe sends and checks upstream's, rxe6 is the default,
- * so that a stock 6.12 peer takes our FLUSH (rxe_flush_compat.h).
+ * We accept either on receive.  We send upstream's unless flush_icrc=iba:
+ * every Linux >= 6.2 rxe drops a FLUSH with IBA's, and those are the
+ * peers a soft-RoCE host meets; a peer that follows A17.8 needs iba.
  */
 
 #include <linux/module.h>
@@ -31,7 +31,7 @@ static const char * const rxe_flush_icrc_names[] = {
 	[RXE_FLUSH_ICRC_RXE6]	= "rxe6",
 };
 
-static int rxe_flush_icrc_mode = RXE_FLUSH_ICRC_DEFAULT;
+static int rxe_flush_icrc_mode = RXE_FLUSH_ICRC_RXE6;
 
 static int rxe_flush_icrc_set(const char *val, const struct kernel_param *kp)
 {
@@ -56,7 +56,7 @@ static const struct kernel_param_ops rxe_flush_icrc_ops = {
 
 module_param_cb(flush_icrc, &rxe_flush_icrc_ops, NULL, 0644);
 MODULE_PARM_DESC(flush_icrc,
-		 "ICRC of sent FLUSH requests: iba (IBA's; the default on 6.1) or rxe6 (upstream rxe's, to interoperate with it; the default on 6.12); both are accepted");
+		 "ICRC of sent FLUSH requests: rxe6 (upstream rxe's, which every Linux >= 6.2 peer checks; the default) or iba (IBA A17.8's); both are accepted");
 
 bool rxe_flush_icrc_tx_rxe6(const struct rxe_pkt_info *pkt)
 {

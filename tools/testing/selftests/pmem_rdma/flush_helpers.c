@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "flush_helpers.h"
@@ -131,14 +130,4 @@ void pt_flush_env_close(struct pt_flush_env *e)
 	pt_close(&e->c);
 	free(e->src);
 	memset(e, 0, sizeof(*e));
-}
-
-const char *pt_flush_icrc_default(void)
-{
-	unsigned int major = 0, minor = 0;
-	struct utsname u;
-
-	if (!uname(&u))
-		sscanf(u.release, "%u.%u", &major, &minor);
-	return major > 6 || (major == 6 && minor >= 12) ? "rxe6" : "iba";
 }

@@ -27,8 +27,8 @@
 /* the patched rxe's transmit faults (debugfs) and FLUSH ICRC parameter */
 #define PT_FAULT_PATH		"/sys/kernel/debug/rxe_flush/fault"
 #define PT_FLUSH_ICRC_PARAM	"/sys/module/rdma_rxe_flush/parameters/flush_icrc"
-/* its default: "rxe6" (upstream rxe's) on a 6.12 kernel, else "iba" */
-const char *pt_flush_icrc_default(void);
+/* its default on both kernel lines: upstream rxe's */
+#define PT_FLUSH_ICRC_DEFAULT	"rxe6"
 
 /*
  * The fault knob is in test builds only (make RXE_FLUSH_FAULT=y, the top

@@ -377,7 +377,7 @@ TEST_F(flush_env, flush_icrc_module_parameter)
 	if (!self->e.pm)
 		SKIP(return, PT_NO_DEVDAX);
 	ASSERT_EQ(0, pt_read_line(PT_FLUSH_ICRC_PARAM, mode, sizeof(mode)));
-	ASSERT_STREQ(pt_flush_icrc_default(), mode);
+	ASSERT_STREQ(PT_FLUSH_ICRC_DEFAULT, mode);
 	fd = open(PT_FLUSH_ICRC_PARAM, O_WRONLY);
 	ASSERT_LE(0, fd);
 	EXPECT_GT(0, write(fd, "crc32", 5));
@@ -398,7 +398,7 @@ TEST_F(flush_env, flush_icrc_module_parameter)
 			      IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, &wc));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
 	EXPECT_EQ(0, pt_read_counter("flush_icrc_rxe6_rcvd") - rxe6);
-	ASSERT_EQ(0, pt_write_line(PT_FLUSH_ICRC_PARAM, pt_flush_icrc_default()));
+	ASSERT_EQ(0, pt_write_line(PT_FLUSH_ICRC_PARAM, PT_FLUSH_ICRC_DEFAULT));
 }
 
 /*

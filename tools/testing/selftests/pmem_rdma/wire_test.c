@@ -79,7 +79,7 @@ FIXTURE_SETUP(wire)
 
 FIXTURE_TEARDOWN(wire)
 {
-	pt_write_line(PT_FLUSH_ICRC_PARAM, pt_flush_icrc_default());
+	pt_write_line(PT_FLUSH_ICRC_PARAM, PT_FLUSH_ICRC_DEFAULT);
 	if (self->w.cap >= 0)
 		close(self->w.cap);
 	if (self->w.dst_mr)
