@@ -340,7 +340,7 @@ static void methods(void)
 
 	m[0] = map_remote(PORT_FLUSH, PMRDMA_METHOD_FLUSH);
 	m[1] = map_remote(PORT_FLUSH, PMRDMA_METHOD_APM);
-	m[2] = map_remote(PORT_SERVE, PMRDMA_METHOD_AUTO);
+	m[2] = map_remote(PORT_SERVE, PMRDMA_METHOD_GPSPM);
 	header("1. remote persistence: WRITE + FLUSH vs APM vs GPSPM", s, 3);
 	flush_interleaved("methods", m, s, 3, NSIZES, r4k);
 	/* FLUSH's median / APM's */

@@ -94,8 +94,8 @@ int cmd_serve(int argc, char **argv)
 		die("%s", msg);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	printf("serving %s on port %u: GPSPM and APM, %s%s\n", cfg.path,
-	       cfg.port, cfg.key ? "peers with the key" : "any peer",
+	printf("serving %s on port %u: FLUSH where the device can, GPSPM and APM, %s%s\n",
+	       cfg.path, cfg.port, cfg.key ? "peers with the key" : "any peer",
 	       cfg.data_key ? ", keyed MRs" : "");
 	fflush(stdout);
 	err = pmrdma_server_run(serving, -1);

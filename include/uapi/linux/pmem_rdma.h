@@ -427,9 +427,10 @@ struct pmem_rdma_accept {
 /*
  * The user-space target (libpmrdma's pmrdma_serve()) speaks the same
  * connect, proof, descriptor and REJECT as the kernel one.  Its descriptor
- * has PMEM_RDMA_DESC_GPSPM in flags (a bit no export flag uses) and no
- * placement type: a peer makes its WRITEs durable by asking the target's
- * CPU (GPSPM), or, where the platform puts PCIe writes in the persistence
+ * has PMEM_RDMA_DESC_GPSPM in flags (a bit no export flag uses), and the
+ * flush access and placement types where its device can FLUSH: a peer
+ * makes its WRITEs durable with FLUSHes, by asking the target's CPU
+ * (GPSPM), or, where the platform puts PCIe writes in the persistence
  * domain, with a READ behind them (APM).
  *
  * GPSPM: after its WRITEs the peer SENDs a request; the target runs its

@@ -51,6 +51,7 @@ struct pmrdma_server {
 	struct ibv_context *verbs;	/* the device of the first peer */
 	struct ibv_pd *pd;
 	struct ibv_mr *mr;
+	uint32_t flush_access;		/* PMEM_RDMA_ACCESS_FLUSH_* of mr */
 	struct ibv_comp_channel *cc;
 	struct serve_peer *peers;
 	struct pmem_rdma_replay_key seen[PMEM_RDMA_AUTH_REPLAY_MAX];
@@ -223,6 +224,46 @@ static void peer_remove(struct pmrdma_server *s, struct serve_peer *p)
 	rdma_destroy_id(id);
 }
 
+/*
+ * The region's MR with the flush access of each placement type the device
+ * has (any kernel >= 6.2, or rdma_rxe_flush): a peer then makes its WRITEs
+ * durable with FLUSHes, without our CPU (the FLUSH method).  Where the
+ * device or the pages refuse it, an MR without: GPSPM only.
+ */
+static struct ibv_mr *serve_reg_mr(struct pmrdma_server *s, int access)
+{
+	struct ibv_device_attr_ex a = { 0 };
+	int flush = 0;
+	struct ibv_mr *mr;
+
+	if (!ibv_query_device_ex(s->pd->context, NULL, &a)) {
+		if (a.device_cap_flags_ex & PMRDMA_DEVICE_FLUSH_GLOBAL)
+			flush |= IBV_ACCESS_FLUSH_GLOBAL;
+		if (a.device_cap_flags_ex & PMRDMA_DEVICE_FLUSH_PERSISTENT)
+			flush |= IBV_ACCESS_FLUSH_PERSISTENT;
+	}
+	/* zero-based, as the kernel target's: no address of ours on the wire */
+	if (flush) {
+		mr = s->dkey ?
+		     rxe_flush_dv_reg_keyed_mr_iova(s->pd, s->view, s->size, 0,
+						    access | flush, s->dkey) :
+		     ibv_reg_mr_iova(s->pd, s->view, s->size, 0, access | flush);
+		if (mr) {
+			s->flush_access =
+				(flush & IBV_ACCESS_FLUSH_GLOBAL ?
+				 PMEM_RDMA_ACCESS_FLUSH_GLOBAL : 0) |
+				(flush & IBV_ACCESS_FLUSH_PERSISTENT ?
+				 PMEM_RDMA_ACCESS_FLUSH_PERSISTENT : 0);
+			return mr;
+		}
+	}
+	s->flush_access = 0;
+	return s->dkey ?
+	       rxe_flush_dv_reg_keyed_mr_iova(s->pd, s->view, s->size, 0,
+					      access, s->dkey) :
+	       ibv_reg_mr_iova(s->pd, s->view, s->size, 0, access);
+}
+
 /* the PD, the region's MR and the completion channel, on the first peer's device */
 static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 {
@@ -242,12 +283,9 @@ static int serve_device(struct pmrdma_server *s, struct ibv_context *verbs)
 	ka.pd = s->pd;
 	if (s->data_key_len)
 		s->dkey = rxe_flush_dv_key_create(verbs, &ka);
-	/* zero-based, as the kernel target's: no address of ours on the wire */
-	if (s->dkey)
-		s->mr = rxe_flush_dv_reg_keyed_mr_iova(s->pd, s->view, s->size,
-						       0, access, s->dkey);
-	else if (!s->data_key_len)
-		s->mr = ibv_reg_mr_iova(s->pd, s->view, s->size, 0, access);
+	/* a keyed export without its key object has no MR */
+	if (s->dkey || !s->data_key_len)
+		s->mr = serve_reg_mr(s, access);
 	s->cc = ibv_create_comp_channel(verbs);
 	if (!s->mr || !s->cc) {
 		/* all or nothing: the next peer tries again from scratch */
@@ -371,7 +409,8 @@ static void serve_connect(struct pmrdma_server *s, struct rdma_cm_event *ev)
 			      (s->any_peer ? PMEM_RDMA_EXPORT_ANY_PEER : 0) |
 			      (s->dkey ? PMEM_RDMA_DESC_KEYED : 0),
 			      0, s->size, s->mr->rkey,
-			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE, 0);
+			      PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE |
+			      s->flush_access, 0);
 	/* with the key, the target proves it back: the peer checks it */
 	if (!s->any_peer)
 		cp.private_data_len = offsetof(struct pmem_rdma_accept,

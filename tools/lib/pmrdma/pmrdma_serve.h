@@ -4,10 +4,11 @@
  * to the library's remote maps over RDMA CM where the pmem_rdma module is
  * not loaded - a host with a hardware RNIC, a stock kernel.  A peer
  * connects, proves the key and gets the region descriptor exactly as from
- * the kernel target (<linux/pmem_rdma.h>); the descriptor offers no FLUSH
- * but GPSPM (PMEM_RDMA_DESC_GPSPM): the peer WRITEs, then asks this
- * process to persist, which it does with the CPU's cache write-back and
- * answers.  APM works too, where the platform makes it durable.
+ * the kernel target (<linux/pmem_rdma.h>).  The descriptor offers FLUSH
+ * where the device can (the region's MR has the flush access), and always
+ * GPSPM (PMEM_RDMA_DESC_GPSPM): the peer WRITEs, then asks this process
+ * to persist, which it does with the CPU's cache write-back and answers.
+ * APM works too, where the platform makes it durable.
  *
  * One thread serves every peer: pmrdma_server_run() waits for CM events
  * and requests and handles them in order, so a peer's requests run in the

@@ -248,9 +248,10 @@ static int marked_frames(const struct pt_frame *fr, int n)
 }
 
 /*
- * GPSPM (chosen by itself) and APM: a flush of marked bytes lands on the
- * target equal, a read brings them back, an atomic write's value lands,
- * and of the frames the capture saw none holds the marker.
+ * FLUSH (chosen by itself: rxe can FLUSH, so the keyed MR has the flush
+ * access), GPSPM and APM: a flush of marked bytes lands on the target
+ * equal, a read brings them back, an atomic write's value lands, and of
+ * the frames the capture saw none holds the marker.
  */
 static void crosses_sealed(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(keyed_map) *self,
@@ -265,7 +266,7 @@ static void crosses_sealed(struct __test_metadata *_metadata,
 			      sizeof(self->data_key), lanes);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
 	pmrdma_map_get_caps(self->map, &caps);
-	EXPECT_EQ(method == PMRDMA_METHOD_AUTO ? PMRDMA_METHOD_GPSPM : method,
+	EXPECT_EQ(method == PMRDMA_METHOD_AUTO ? PMRDMA_METHOD_FLUSH : method,
 		  caps.method);
 	EXPECT_EQ(0, caps.verify_algs);
 	v = pmrdma_map_get_address(self->map);
@@ -290,14 +291,22 @@ static void crosses_sealed(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp(self->keyed.v + 64, v + 64, MSG));
 
 	self->nfr = pt_capture(self->cap, self->fr, 64, 300);
-	/* the WRITEs, the READ's responses, and GPSPM's request and answer */
+	/*
+	 * the WRITEs, the READ's responses, and GPSPM's request and answer
+	 * or the FLUSHes and ATOMIC WRITE
+	 */
 	EXPECT_LE(8, self->nfr);
 	EXPECT_EQ(0, marked_frames(self->fr, self->nfr > 0 ? self->nfr : 0));
 }
 
-TEST_F(keyed_map, gpspm_crosses_sealed)
+TEST_F(keyed_map, flush_crosses_sealed)
 {
 	crosses_sealed(_metadata, self, PMRDMA_METHOD_AUTO, 0);
+}
+
+TEST_F(keyed_map, gpspm_crosses_sealed)
+{
+	crosses_sealed(_metadata, self, PMRDMA_METHOD_GPSPM, 0);
 }
 
 TEST_F(keyed_map, apm_crosses_sealed)

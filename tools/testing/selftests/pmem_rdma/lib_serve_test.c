@@ -2,10 +2,11 @@
 /*
  * libpmrdma's user-space target (pmrdma_serve.h) on the devdax device
  * (PMEM_RDMA_DAX), served from a thread of this process, and the
- * library's remote maps against it: GPSPM chosen by itself (the target
- * offers no FLUSH), requests of up to eight ranges answered by the
- * target's CPU, the atomic write as a STORE8 behind them, APM when asked
- * for, the log writer on it, and the same refusals as the kernel target.
+ * library's remote maps against it: FLUSH chosen by itself (the device
+ * can FLUSH, so the region's MR has the flush access), GPSPM when asked
+ * for, with requests of up to eight ranges answered by the target's CPU
+ * and the atomic write as a STORE8 behind them, APM when asked for, the
+ * log writer on it, and the same refusals as the kernel target.
  */
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -69,6 +70,7 @@ FIXTURE_SETUP(serve)
 	self->r = (struct pmrdma_remote){
 		.addr = self->addr, .port = SERVE_PORT,
 		.key = self->key, .key_len = 32,
+		.method = PMRDMA_METHOD_GPSPM,	/* most tests are GPSPM's */
 	};
 	ret = serve_map(&self->map, &self->r);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pmrdma_errormsg(NULL));
@@ -110,7 +112,42 @@ static char *dax_range(void)
 	return p == MAP_FAILED ? p : p + SERVE_OFF;
 }
 
-TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
+/*
+ * A map left to choose takes FLUSH: the device can, and the descriptor
+ * grants it.  Its WRITEs and FLUSHes, and the atomic write behind them,
+ * land in the device with no request to the target's CPU.
+ */
+TEST_F(serve, flush_chosen_where_the_device_can)
+{
+	struct pmrdma_server_stats st0, st;
+	struct pmrdma_remote any = self->r;
+	struct pmrdma_caps caps;
+	struct pmrdma_map *m;
+	char *v;
+
+	if (!self->map)
+		return;
+	any.method = PMRDMA_METHOD_AUTO;
+	ASSERT_EQ(0, serve_map(&m, &any)) TH_LOG("%s", pmrdma_errormsg(NULL));
+	pmrdma_map_get_caps(m, &caps);
+	EXPECT_EQ(PMRDMA_METHOD_FLUSH, caps.method);
+	EXPECT_STREQ("FLUSH", pmrdma_method_name(caps.method));
+	EXPECT_EQ(PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT,
+		  caps.placement_types);
+	v = pmrdma_map_get_address(m);
+	pmrdma_server_get_stats(self->s, &st0);
+	pt_fill_pattern(v, 65536, 231);
+	ASSERT_EQ(0, pmrdma_flush(m, v, 65536)) TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 65536, 0x1234));
+	ASSERT_EQ(0, pmrdma_flush(m, v + 65536, 8));
+	EXPECT_EQ(0, pt_check_pattern(self->sv, 65536, 231));
+	EXPECT_EQ(0x1234, pt_load64(self->sv + 65536));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
+	pmrdma_map_delete(&m);
+}
+
+TEST_F(serve, gpspm_persisted_by_the_target)
 {
 	struct pmrdma_server_stats st0, st;
 	struct pmrdma_range r[20];
@@ -123,7 +160,6 @@ TEST_F(serve, gpspm_chosen_and_persisted_by_the_target)
 	pmrdma_map_get_caps(self->map, &caps);
 	EXPECT_EQ(PMRDMA_METHOD_GPSPM, caps.method);
 	EXPECT_STREQ("GPSPM", pmrdma_method_name(caps.method));
-	EXPECT_EQ(0, caps.placement_types);
 	EXPECT_EQ(0, caps.verify_algs);
 
 	/* the device itself, zeroed whatever an earlier run left there */
@@ -585,8 +621,6 @@ TEST_F(serve, apm_when_asked_for)
 	pmrdma_server_get_stats(self->s, &st);
 	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
 	pmrdma_map_delete(&m);
-	apm.method = PMRDMA_METHOD_FLUSH;
-	EXPECT_EQ(-EOPNOTSUPP, serve_map(&m, &apm));
 }
 
 TEST_F(serve, log_writer_on_the_user_space_target)

@@ -454,7 +454,10 @@ static bool both_open(struct __test_metadata *_metadata, struct targets *x,
 		x->dst[t] = sin6;
 		x->dst[t].sin6_port = htons(x->port[t]);
 	}
-	/* what each offers: the export's access, the server's GPSPM */
+	/*
+	 * what each offers: the export's access; the server's GPSPM, and the
+	 * flush access of the device (rxe can FLUSH to both placements)
+	 */
 	x->want[KERNEL] = (struct pmrdma_region){
 		.length = EXP_LEN, .access = ACCESS_RWF,
 		.placement_types = PMEM_RDMA_PLACEMENT_GLOBAL |
@@ -464,7 +467,9 @@ static bool both_open(struct __test_metadata *_metadata, struct targets *x,
 		.flags = PMEM_RDMA_DESC_GPSPM,
 		.iova = 0,		/* zero-based, as the kernel's */
 		.length = SERVE_LEN,
-		.access = PMEM_RDMA_ACCESS_READ | PMEM_RDMA_ACCESS_WRITE,
+		.access = ACCESS_RWF,
+		.placement_types = PMEM_RDMA_PLACEMENT_GLOBAL |
+				   PMEM_RDMA_PLACEMENT_PERSISTENT,
 	};
 	return true;
 }
