@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run every pmem_rdma selftest, then rdma-core's suite, inside the test VM
-# (scripts/vm-run).  Output is kselftest-style TAP: one top-level result per
+# (scripts/vm-run); with --not-once, on a second kernel line, all but the
+# programs whose kernel paths others cover (the Makefile's ONCE_PROGS).  Output is kselftest-style TAP: one top-level result per
 # program, each program's own TAP nested behind "# ".  The last line,
 # "# pmem_rdma totals: pass=P fail=F skip=S", counts every individual test;
 # scripts/run-tests reads it.
@@ -12,6 +13,11 @@ top=${PMEM_RDMA_TOP:-$(cd "$here/../../../.." && pwd)}
 bin=$top/build/selftests
 timeout=$(sed -n 's/^timeout=//p' "$here/settings")
 progs=$(make -s -C "$here" list)
+if [ "${1:-}" = --not-once ]; then
+	for t in $(make -s -C "$here" list-once); do
+		progs=$(echo " $progs " | sed "s/ $t / /")
+	done
+fi
 rdma_core_tests=${PMEM_RDMA_RDMA_CORE_TESTS:-test_qpex}
 
 pass=0 fail=0 skip=0
@@ -29,9 +35,11 @@ for t in "$@"; do
 	else
 		cmd=("$bin/$t")
 	fi
+	start=$SECONDS
 	timeout "$timeout" "${cmd[@]}" >"$tmp" 2>&1
 	rc=$?
 	sed 's/^/# /' "$tmp"
+	echo "# $t took $((SECONDS - start)) s"
 	p=$(grep -E '^ok [0-9]+ ' "$tmp" | grep -vc '# SKIP')
 	s=$(grep -E '^ok [0-9]+ ' "$tmp" | grep -c '# SKIP')
 	f=$(grep -cE '^not ok [0-9]+ ' "$tmp")
