@@ -9,8 +9,13 @@ set -uo pipefail
 tarball=${1:?} version=${2:?}
 shift 2
 kver=$(uname -r)
-# ours, and deb_test's stand-in linux-source-6.1 that pmem-rdma-dkms depends on
-pkgs=(pmem-rdma-tools libpmrdma-dev libpmrdma0 pmem-rdma-dkms linux-source-6.1)
+# ours, and deb_test's stand-in linux-source of this kernel's line, which
+# pmem-rdma-dkms depends on
+case $kver in
+6.12.*) src=linux-source-6.12 ;;
+*) src=linux-source-6.1 ;;
+esac
+pkgs=(pmem-rdma-tools libpmrdma-dev libpmrdma0 pmem-rdma-dkms "$src")
 fail() { echo "  FAILED: $*"; exit 1; }
 ok() { echo "  ok: $*"; }
 
