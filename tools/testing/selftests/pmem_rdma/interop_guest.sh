@@ -22,10 +22,20 @@ peer=${PMEM_RDMA_WIRE_PEER:?no wire (vm-run --wire)}
 tmp=$(mktemp -d)
 fail=0
 
-# the results of a harness program as lines of our own, named by prefix
-tap() {	# PREFIX LOG
+# the results of a harness program as lines of our own, named by prefix;
+# one more "not ok" when it died or was cut short (status RC) before giving
+# every result its plan announced
+tap() {	# PREFIX LOG RC
+	local plan got
 	sed -n 's/^\(not ok\|ok\) [0-9][0-9]* \(.*\)$/\1 - '"$1"': \2/p' "$2"
 	grep -q '^not ok [0-9]' "$2" && fail=1
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$2" | head -n 1)
+	got=$(grep -cE '^(not )?ok [0-9]+ ' "$2")
+	if [ -z "$plan" ] || [ "$got" != "$plan" ] ||
+	   { [ "$3" != 0 ] && [ "$3" != 1 ] && [ "$3" != 4 ]; }; then
+		echo "not ok - $1: exit status $3, $got of ${plan:-?} results"
+		fail=1
+	fi
 	return 0
 }
 
@@ -43,7 +53,7 @@ s = socket.socket(socket.AF_INET6)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", int(sys.argv[1])))
 s.listen(1)
-s.settimeout(600)
+s.settimeout(840)
 s.accept()' $done_port &
 released=$!
 
@@ -51,16 +61,16 @@ PMEM_RDMA_INTEROP_SERVE_PORT=$serve_port \
 PMEM_RDMA_INTEROP_EXPORT_PORT=$export_port \
 PMEM_RDMA_INTEROP_PEER_OURS=$peer_ours \
 	timeout 600 "$bin/interop_peer" >"$tmp/peer.log" 2>&1
-tap "$me -> $peer_label" "$tmp/peer.log"
+tap "$me -> $peer_label" "$tmp/peer.log" $?
 grep -q '^not ok' "$tmp/peer.log" && sed 's/^/# /' "$tmp/peer.log"
 
 if [ ! -d /sys/module/rdma_rxe_flush ]; then
 	# a stock kernel's own rxe, with our rdma-core and libpmrdma
 	timeout 300 "$bin/lib_serve_test" >"$tmp/serve_test.log" 2>&1
-	tap "$me alone: lib_serve_test" "$tmp/serve_test.log"
+	tap "$me alone: lib_serve_test" "$tmp/serve_test.log" $?
 	timeout 300 "$top/tools/testing/selftests/pmem_rdma/rdma_core_suite.py" \
 		test_qpex >"$tmp/qpex.log" 2>&1
-	tap "$me alone: rdma-core" "$tmp/qpex.log"
+	tap "$me alone: rdma-core" "$tmp/qpex.log" $?
 	grep -q '^not ok' "$tmp/serve_test.log" "$tmp/qpex.log" &&
 		sed 's/^/# /' "$tmp/serve_test.log" "$tmp/qpex.log"
 fi
@@ -69,15 +79,20 @@ fi
 python3 -c 'import socket, sys, time
 a = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), socket.AF_INET6,
                        socket.SOCK_STREAM)[0]
-for i in range(600):
+end = time.monotonic() + 300
+while True:
     try:
         s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         s.settimeout(5)
         s.connect(a[4])
         break
     except OSError:
-        time.sleep(1)' "$peer" $done_port
-wait $released
+        if time.monotonic() > end:
+            sys.exit(1)
+        time.sleep(1)' "$peer" $done_port ||
+	{ echo "not ok - $me: the other VM was gone before it was told we are done"; fail=1; }
+wait $released ||
+	{ echo "not ok - $me: the other VM never said it was done with us"; fail=1; }
 kill -INT $serve
 wait $serve
 rm -rf "$tmp"
