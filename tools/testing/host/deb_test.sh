@@ -29,7 +29,7 @@ echo "  ok: make deb, lintian: $(grep -c '^E:' build/deb/lintian.log) errors, $(
 
 version=$(cd build/deb && ls pmem-rdma-dkms_*_all.deb | sed 's/^pmem-rdma-dkms_\(.*\)_all.deb$/\1/')
 dkms_deb=build/deb/pmem-rdma-dkms_${version}_all.deb
-dpkg-deb -f "$dkms_deb" Depends | grep -qF 'linux-source-6.1 | linux-source-6.12' ||
+dpkg-deb -f "$dkms_deb" Depends | grep -F 'linux-source-6.1 | linux-source-6.12' >/dev/null ||
 	fail "pmem-rdma-dkms does not depend on a linux-source of either line: $(dpkg-deb -f "$dkms_deb" Depends)"
 dpkg-deb -x "$dkms_deb" "$w/root" || fail "dpkg-deb -x"
 [ -z "$(find "$w/root" -name rxe_comp.c)" ] || fail "pmem-rdma-dkms carries a copy of rxe"

@@ -36,13 +36,13 @@ for p in "${pkgs[@]}"; do dpkg -L "$p"; done | sort -u >/tmp/files
 # DKMS build happened on the host, for this kernel: DKMS loads its
 # binaries (ldtarball adds the module itself, so it is removed first)
 # and installs them
-dkms status -m pmem-rdma -v "$version" | grep -q "pmem-rdma/$version: added" ||
+dkms status -m pmem-rdma -v "$version" | grep "pmem-rdma/$version: added" >/dev/null ||
 	fail "the postinst did not dkms add: $(dkms status)"
 { dkms remove -m pmem-rdma -v "$version" --all &&
   dkms ldtarball "$tarball" &&
   dkms install -m pmem-rdma -v "$version" -k "$kver"; } >/tmp/dkms.log 2>&1 ||
 	{ cat /tmp/dkms.log; fail "dkms install"; }
-dkms status -m pmem-rdma | grep -q "$kver.*installed" || fail "dkms status: $(dkms status)"
+dkms status -m pmem-rdma | grep "$kver.*installed" >/dev/null || fail "dkms status: $(dkms status)"
 ok "dkms install: $(dkms status -m pmem-rdma) (${SECONDS} s)"
 
 modprobe rdma_rxe_flush && modprobe pmem_rdma || fail "modprobe of the DKMS modules"
@@ -67,7 +67,7 @@ before=$(cat $cnt)
 	{ cat /tmp/pmlog.log; fail "pmlog on the installed library"; }
 flushes=$(($(cat $cnt) - before))
 [ "$flushes" -gt 0 ] || fail "no FLUSH reached rxe0"
-ldd /usr/bin/pmlog | grep -q "libibverbs.so.1 => /usr/lib/x86_64-linux-gnu/pmem-rdma/" ||
+ldd /usr/bin/pmlog | grep "libibverbs.so.1 => /usr/lib/x86_64-linux-gnu/pmem-rdma/" >/dev/null ||
 	fail "pmlog does not use the private libibverbs: $(ldd /usr/bin/pmlog | grep verbs)"
 ok "pmlog: a record FLUSHed and recovered ($flushes FLUSH received), over $(ldd /usr/bin/pmlog | awk '/libibverbs/ {print $3}')"
 
