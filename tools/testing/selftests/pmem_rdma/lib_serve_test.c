@@ -113,17 +113,39 @@ static char *dax_range(void)
 }
 
 /*
+ * Through m, whose method places and persists without the target's CPU
+ * (FLUSH, APM): 64 KiB of pattern seed flushed, then word atomically
+ * written behind it, both in the served range, and no GPSPM request.
+ */
+static void lands_without_the_cpu(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(serve) *self,
+				  struct pmrdma_map *m, uint32_t seed,
+				  uint64_t word)
+{
+	struct pmrdma_server_stats st0, st;
+	char *v = pmrdma_map_get_address(m);
+
+	pmrdma_server_get_stats(self->s, &st0);
+	pt_fill_pattern(v, 65536, seed);
+	ASSERT_EQ(0, pmrdma_flush(m, v, 65536)) TH_LOG("%s", pmrdma_errormsg(m));
+	ASSERT_EQ(0, pmrdma_atomic_write(m, 65536, word));
+	ASSERT_EQ(0, pmrdma_flush(m, v + 65536, 8));
+	EXPECT_EQ(0, pt_check_pattern(self->sv, 65536, seed));
+	EXPECT_EQ(word, pt_load64(self->sv + 65536));
+	pmrdma_server_get_stats(self->s, &st);
+	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
+}
+
+/*
  * A map left to choose takes FLUSH: the device can, and the descriptor
  * grants it.  Its WRITEs and FLUSHes, and the atomic write behind them,
  * land in the device with no request to the target's CPU.
  */
 TEST_F(serve, flush_chosen_where_the_device_can)
 {
-	struct pmrdma_server_stats st0, st;
 	struct pmrdma_remote any = self->r;
 	struct pmrdma_caps caps;
 	struct pmrdma_map *m;
-	char *v;
 
 	if (!self->map)
 		return;
@@ -134,16 +156,7 @@ TEST_F(serve, flush_chosen_where_the_device_can)
 	EXPECT_STREQ("FLUSH", pmrdma_method_name(caps.method));
 	EXPECT_EQ(PMRDMA_PLACEMENT_GLOBAL | PMRDMA_PLACEMENT_PERSISTENT,
 		  caps.placement_types);
-	v = pmrdma_map_get_address(m);
-	pmrdma_server_get_stats(self->s, &st0);
-	pt_fill_pattern(v, 65536, 231);
-	ASSERT_EQ(0, pmrdma_flush(m, v, 65536)) TH_LOG("%s", pmrdma_errormsg(m));
-	ASSERT_EQ(0, pmrdma_atomic_write(m, 65536, 0x1234));
-	ASSERT_EQ(0, pmrdma_flush(m, v + 65536, 8));
-	EXPECT_EQ(0, pt_check_pattern(self->sv, 65536, 231));
-	EXPECT_EQ(0x1234, pt_load64(self->sv + 65536));
-	pmrdma_server_get_stats(self->s, &st);
-	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
+	lands_without_the_cpu(_metadata, self, m, 231, 0x1234);
 	pmrdma_map_delete(&m);
 }
 
@@ -599,10 +612,8 @@ TEST_F(serve, an_event_loop_drives_two_maps)
 TEST_F(serve, apm_when_asked_for)
 {
 	struct pmrdma_remote apm = self->r;
-	struct pmrdma_server_stats st0, st;
 	struct pmrdma_caps caps;
 	struct pmrdma_map *m;
-	char *v;
 
 	if (!self->map)
 		return;
@@ -610,16 +621,7 @@ TEST_F(serve, apm_when_asked_for)
 	ASSERT_EQ(0, serve_map(&m, &apm));
 	pmrdma_map_get_caps(m, &caps);
 	EXPECT_EQ(PMRDMA_METHOD_APM, caps.method);
-	v = pmrdma_map_get_address(m);
-	pmrdma_server_get_stats(self->s, &st0);
-	pt_fill_pattern(v, 65536, 211);
-	ASSERT_EQ(0, pmrdma_flush(m, v, 65536));
-	ASSERT_EQ(0, pmrdma_atomic_write(m, 65536, 5));
-	ASSERT_EQ(0, pmrdma_flush(m, v + 65536, 8));
-	EXPECT_EQ(0, pt_check_pattern(self->sv, 65536, 211));
-	EXPECT_EQ(5, pt_load64(self->sv + 65536));
-	pmrdma_server_get_stats(self->s, &st);
-	EXPECT_EQ(st0.requests, st.requests);	/* the target's CPU did nothing */
+	lands_without_the_cpu(_metadata, self, m, 211, 5);
 	pmrdma_map_delete(&m);
 }
 
